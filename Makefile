@@ -1,0 +1,61 @@
+# OMTX-Hub. `make dev` starts the whole system locally; `make test` runs the tests.
+SHELL := /bin/bash
+GO    ?= go
+TOOLS := $(CURDIR)/.tools
+export ONNXRUNTIME_LIB ?= $(TOOLS)/lib/libonnxruntime.so
+export GOFLAGS ?= -buildvcs=false
+
+WORKFLOWCHECK_VERSION := v0.6.0
+STATICCHECK_VERSION   := 2025.1.1
+
+.PHONY: all dev tools build test test-unit test-integration lint bench model gpu-check up down histories clean
+
+all: build
+
+## tools: install the pinned local-stack tools into .tools/ (idempotent)
+tools:
+	@scripts/install-tools.sh
+
+## dev: start Temporal (UI :8233), the Firestore emulator, fake-gcs-server, the API (:8080) and both workers
+dev: tools
+	$(GO) run ./cmd/omtx-dev
+
+## build: build every binary into bin/
+build:
+	CGO_ENABLED=0 $(GO) build -o bin/ ./cmd/omtx-api ./cmd/omtx-worker
+	$(GO) build -o bin/ ./cmd/omtx-gpu-worker ./cmd/omtx-dev
+
+## test: unit tests, workflow tests and integration tests against the real local services
+test: tools
+	OMTX_REQUIRE_ORT=1 OMTX_INTEGRATION=1 $(GO) test -p 2 -timeout 30m -count=1 ./...
+
+## test-unit: the tests that need no local services
+test-unit:
+	$(GO) test -count=1 ./...
+
+## lint: gofmt, go vet, staticcheck and workflowcheck
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION) ./workflows/...
+
+## bench: run the benchmarks and print their figures
+bench: tools
+	OMTX_INTEGRATION=1 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
+
+## model: regenerate the shipped baseline model bundle (reproducible)
+model:
+	$(GO) run ./cmd/genbaseline -out models/descriptor-baseline-v1
+
+## gpu-check: on a CUDA machine, CPU vs GPU latency of the shipped model per batch size
+gpu-check: tools
+	$(GO) run ./cmd/gpucheck
+
+## up / down: the docker compose stack (needs a Docker engine)
+up:
+	docker compose -f docker-compose.temporal.yml up -d --build
+down:
+	docker compose -f docker-compose.temporal.yml down
+
+clean:
+	rm -rf bin

@@ -1,0 +1,46 @@
+// Package activities holds OMTX-Hub's Temporal activities. They are methods
+// on structs that hold their dependencies (job store, blob store,
+// predictor), built once in the worker's entrypoint; tests swap the
+// dependencies, not the code.
+//
+//   - Orchestration activities run on omtx.TaskQueueOrchestration and move
+//     job documents through their statuses.
+//   - GPU activities run on a GPU class's queue (omtx.GPUTaskQueue) and run
+//     the model, writing each result's files to GCS.
+package activities
+
+import (
+	"context"
+
+	"github.com/omtx-hub/omtx-hub/omtx"
+)
+
+// JobStore is the job-document storage the activities need.
+type JobStore interface {
+	Get(ctx context.Context, jobID string) (*omtx.Job, error)
+	// Update applies fn in a transaction; fn gets nil for a missing
+	// document and returns nil to write nothing.
+	Update(ctx context.Context, jobID string, fn func(*omtx.Job) (*omtx.Job, error)) (*omtx.Job, error)
+}
+
+// BlobStore is the file storage the activities need.
+type BlobStore interface {
+	Put(ctx context.Context, name, contentType string, data []byte) error
+	URI(name string) string
+}
+
+// Predictor runs a model. gpu.ONNXPredictor implements it.
+type Predictor interface {
+	Info() omtx.ModelInfo
+	// Predict returns exactly one prediction per ligand, in order. A
+	// ligand that fails alone has Prediction.Error set; an error return
+	// means the whole call failed and may be retried.
+	Predict(ctx context.Context, protein string, ligands []omtx.Ligand, params omtx.Parameters) ([]omtx.Prediction, error)
+}
+
+// Error types of non-retryable application errors.
+const (
+	ErrTypeInvalidInput = "InvalidInput"
+	ErrTypeCancelled    = "JobCancelled"
+	ErrTypeNoModel      = "ModelUnavailable"
+)

@@ -1,0 +1,289 @@
+package activities
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/omtx-hub/omtx-hub/omtx"
+)
+
+// GPU holds the activities that run on a GPU class's task queue.
+type GPU struct {
+	Predictor Predictor
+	Jobs      JobStore
+	Blobs     BlobStore
+	// GPUClass is the class this worker serves (omtx.GPUClassL4, ...).
+	GPUClass string
+	// WorkerID names this process in job documents and logs.
+	WorkerID string
+	// HeartbeatEvery is how often a running prediction heartbeats.
+	HeartbeatEvery time.Duration
+	Now            func() time.Time
+	Logger         *slog.Logger
+}
+
+func (g *GPU) now() time.Time {
+	if g.Now != nil {
+		return g.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// PredictInput is Predict's input: one ligand against one protein.
+type PredictInput struct {
+	JobID      string
+	Folder     string // GCS folder for the job's files
+	Model      string
+	Protein    string
+	Ligand     omtx.Ligand
+	Parameters omtx.Parameters
+}
+
+// PredictOutput is Predict's result: the results block for the job document.
+type PredictOutput struct {
+	Results omtx.Results
+}
+
+// Predict runs the model for one job: it marks the job running, runs the
+// predictor, and writes results.json, logs.txt and any structure file under
+// the job's folder. Object names are fixed, so a retried attempt overwrites
+// rather than duplicates. It heartbeats while the model runs, so a worker
+// that dies is noticed within the heartbeat timeout and the attempt retried.
+func (g *GPU) Predict(ctx context.Context, in PredictInput) (PredictOutput, error) {
+	info := activity.GetInfo(ctx)
+	logs := newJobLog(g.now)
+	logs.Printf("job %s attempt %d on worker %s (gpu class %s, queue %s)", in.JobID, info.Attempt, g.WorkerID, g.GPUClass, info.TaskQueue)
+
+	model := g.Predictor.Info()
+	if in.Model != "" && in.Model != model.Name {
+		return PredictOutput{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("this worker serves model %q, not %q", model.Name, in.Model), ErrTypeNoModel, nil)
+	}
+	if err := g.markRunning(ctx, in.JobID, info.Attempt); err != nil {
+		return PredictOutput{}, err
+	}
+
+	stop := heartbeat(ctx, g.HeartbeatEvery)
+	start := time.Now()
+	preds, err := g.Predictor.Predict(ctx, in.Protein, []omtx.Ligand{in.Ligand}, in.Parameters)
+	stop()
+	elapsed := time.Since(start)
+	if err != nil {
+		logs.Printf("model %s failed after %s: %v", model.Name, elapsed, err)
+		g.storeLogs(ctx, in.Folder, logs)
+		return PredictOutput{}, fmt.Errorf("predict: %w", err)
+	}
+	if len(preds) != 1 {
+		return PredictOutput{}, fmt.Errorf("predict: model returned %d predictions for 1 ligand", len(preds))
+	}
+	p := preds[0]
+	if p.Error != "" {
+		logs.Printf("ligand %q rejected by the model: %s", in.Ligand.Name, p.Error)
+		g.storeLogs(ctx, in.Folder, logs)
+		return PredictOutput{}, temporal.NewNonRetryableApplicationError("ligand_smiles: "+p.Error, ErrTypeInvalidInput, nil)
+	}
+	logs.Printf("model %s %s ran in %.3fs: affinity_pred_value=%.4f %s, affinity_probability_binary=%.4f, confidence=%.4f",
+		model.Name, model.Version, p.ModelSeconds, p.AffinityPredValue, omtx.UnitsLog10IC50uM, p.AffinityProbabilityBinary, p.ConfidenceScore)
+
+	res, err := g.storeResult(ctx, in, model, p, logs)
+	if err != nil {
+		return PredictOutput{}, err
+	}
+	return PredictOutput{Results: res}, nil
+}
+
+// markRunning moves the job to running; a job that was cancelled meanwhile
+// stops the attempt for good.
+func (g *GPU) markRunning(ctx context.Context, jobID string, attempt int32) error {
+	now := g.now()
+	job, err := g.Jobs.Update(ctx, jobID, func(cur *omtx.Job) (*omtx.Job, error) {
+		if cur == nil || cur.Status.Terminal() {
+			return nil, nil
+		}
+		cur.Status = omtx.StatusRunning
+		cur.UpdatedAt = now
+		if cur.StartedAt == nil {
+			cur.StartedAt = &now
+		}
+		if cur.Temporal == nil {
+			cur.Temporal = &omtx.TemporalRef{}
+		}
+		cur.Temporal.Attempt = attempt
+		cur.Temporal.Worker = g.WorkerID
+		cur.Temporal.GPUClass = g.GPUClass
+		return cur, nil
+	})
+	if err != nil {
+		return fmt.Errorf("mark running: %w", err)
+	}
+	if job == nil {
+		return fmt.Errorf("mark running: job %s has no document", jobID)
+	}
+	if job.Status == omtx.StatusCancelled {
+		return temporal.NewNonRetryableApplicationError("job was cancelled", ErrTypeCancelled, nil)
+	}
+	return nil
+}
+
+// resultFile is the layout of results.json.
+type resultFile struct {
+	JobID      string          `json:"job_id"`
+	Model      omtx.ModelInfo  `json:"model"`
+	Ligand     omtx.Ligand     `json:"ligand"`
+	Parameters omtx.Parameters `json:"parameters"`
+	Prediction struct {
+		AffinityPredValue         float64            `json:"affinity_pred_value"`
+		AffinityPredValueUnits    string             `json:"affinity_pred_value_units"`
+		AffinityProbabilityBinary float64            `json:"affinity_probability_binary"`
+		ConfidenceScore           float64            `json:"confidence_score"`
+		Metrics                   map[string]float64 `json:"metrics,omitempty"`
+	} `json:"prediction"`
+	Derived struct {
+		PIC50         float64 `json:"pic50"`
+		IC50uM        float64 `json:"ic50_um"`
+		DeltaGKcalMol float64 `json:"delta_g_kcal_mol"`
+		Note          string  `json:"note"`
+	} `json:"derived"`
+	Structure struct {
+		Available bool   `json:"available"`
+		Reason    string `json:"reason,omitempty"`
+		CIF       string `json:"cif,omitempty"`
+	} `json:"structure"`
+	ModelSeconds float64   `json:"model_seconds"`
+	Worker       string    `json:"worker"`
+	GPUClass     string    `json:"gpu_class"`
+	WrittenAt    time.Time `json:"written_at"`
+}
+
+const derivedNote = "affinity_pred_value is log10(IC50 in µM); pIC50 = 6 − affinity_pred_value; ΔG ≈ −1.364 × pIC50 kcal/mol at 298 K"
+
+// BuildResults turns a prediction into the job document's results block.
+func BuildResults(model omtx.ModelInfo, p omtx.Prediction) omtx.Results {
+	r := omtx.Results{
+		Model:                     model.Name,
+		ModelVersion:              model.Version,
+		ModelKind:                 model.Kind,
+		AffinityPredValue:         p.AffinityPredValue,
+		AffinityPredValueUnits:    omtx.UnitsLog10IC50uM,
+		PIC50:                     omtx.PIC50FromPredValue(p.AffinityPredValue),
+		DeltaGKcalMol:             omtx.DeltaGFromPredValue(p.AffinityPredValue),
+		AffinityProbabilityBinary: p.AffinityProbabilityBinary,
+		Confidence:                p.ConfidenceScore,
+		AffinityUnits:             omtx.UnitsKcalPerMol,
+		ModelSeconds:              p.ModelSeconds,
+	}
+	r.Affinity = r.DeltaGKcalMol
+	if p.StructureCIF != "" {
+		r.StructureAvailable = true
+	} else {
+		r.StructureUnavailableReason = model.NoStructureReason
+		if r.StructureUnavailableReason == "" {
+			r.StructureUnavailableReason = "the model produced no coordinates"
+		}
+	}
+	return r
+}
+
+func (g *GPU) storeResult(ctx context.Context, in PredictInput, model omtx.ModelInfo, p omtx.Prediction, logs *jobLog) (omtx.Results, error) {
+	res := BuildResults(model, p)
+	var rf resultFile
+	rf.JobID, rf.Model, rf.Ligand, rf.Parameters = in.JobID, model, in.Ligand, in.Parameters
+	rf.Prediction.AffinityPredValue = p.AffinityPredValue
+	rf.Prediction.AffinityPredValueUnits = omtx.UnitsLog10IC50uM
+	rf.Prediction.AffinityProbabilityBinary = p.AffinityProbabilityBinary
+	rf.Prediction.ConfidenceScore = p.ConfidenceScore
+	rf.Prediction.Metrics = p.Metrics
+	rf.Derived.PIC50, rf.Derived.DeltaGKcalMol = res.PIC50, res.DeltaGKcalMol
+	rf.Derived.IC50uM = omtx.IC50uMFromPredValue(p.AffinityPredValue)
+	rf.Derived.Note = derivedNote
+	rf.Structure.Available = res.StructureAvailable
+	rf.Structure.Reason = res.StructureUnavailableReason
+	rf.ModelSeconds, rf.Worker, rf.GPUClass, rf.WrittenAt = p.ModelSeconds, g.WorkerID, g.GPUClass, g.now()
+
+	if p.StructureCIF != "" {
+		name := in.Folder + omtx.FileStructureCIF
+		if err := g.Blobs.Put(ctx, name, "chemical/x-mmcif", []byte(p.StructureCIF)); err != nil {
+			return res, fmt.Errorf("store structure: %w", err)
+		}
+		res.StructureFile = g.Blobs.URI(name)
+		rf.Structure.CIF = res.StructureFile
+	}
+	data, err := json.MarshalIndent(rf, "", "  ")
+	if err != nil {
+		return res, fmt.Errorf("encode results: %w", err)
+	}
+	name := in.Folder + omtx.FileResults
+	if err := g.Blobs.Put(ctx, name, "application/json", data); err != nil {
+		return res, fmt.Errorf("store results: %w", err)
+	}
+	res.ResultsFile = g.Blobs.URI(name)
+	logs.Printf("stored %s", res.ResultsFile)
+	if err := g.Blobs.Put(ctx, in.Folder+omtx.FileLogs, "text/plain; charset=utf-8", logs.Bytes()); err != nil {
+		return res, fmt.Errorf("store logs: %w", err)
+	}
+	return res, nil
+}
+
+// storeLogs writes logs.txt on a failed attempt; it is best effort, since
+// the attempt's own error is what matters.
+func (g *GPU) storeLogs(ctx context.Context, folder string, logs *jobLog) {
+	if err := g.Blobs.Put(ctx, folder+omtx.FileLogs, "text/plain; charset=utf-8", logs.Bytes()); err != nil && g.Logger != nil {
+		g.Logger.WarnContext(ctx, "store logs", "folder", folder, "error", err)
+	}
+}
+
+// heartbeat records heartbeats every interval until the returned stop is
+// called. Heartbeats let Temporal notice a dead worker, and deliver
+// cancellation to the running attempt.
+func heartbeat(ctx context.Context, every time.Duration) (stop func()) {
+	if every <= 0 {
+		every = 5 * time.Second
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx)
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+// jobLog collects a job's log lines for logs.txt.
+type jobLog struct {
+	now func() time.Time
+	buf bytes.Buffer
+}
+
+func newJobLog(now func() time.Time) *jobLog { return &jobLog{now: now} }
+
+func (l *jobLog) Printf(format string, args ...any) {
+	fmt.Fprintf(&l.buf, "%s ", l.now().Format(time.RFC3339Nano))
+	fmt.Fprintf(&l.buf, format, args...)
+	l.buf.WriteByte('\n')
+}
+
+func (l *jobLog) Bytes() []byte { return l.buf.Bytes() }
+
+// IsCancelled reports whether err is the non-retryable error of a job that
+// was cancelled while queued.
+func IsCancelled(err error) bool {
+	var ae *temporal.ApplicationError
+	return errors.As(err, &ae) && ae.Type() == ErrTypeCancelled
+}

@@ -1,0 +1,65 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/omtx-hub/omtx-hub/omtx"
+	"github.com/omtx-hub/omtx-hub/workflows"
+)
+
+// TemporalScheduler starts workflows on a Temporal cluster.
+type TemporalScheduler struct {
+	Client client.Client
+}
+
+// StartPrediction starts the job's PredictionWorkflow. The workflow id is
+// derived from the job id, and starting an id that already ran or is
+// running returns the existing run, so a retried submission runs once.
+func (t TemporalScheduler) StartPrediction(ctx context.Context, in workflows.PredictionInput) (string, error) {
+	opts := client.StartWorkflowOptions{
+		ID:                       omtx.PredictionWorkflowID(in.Job.JobID),
+		TaskQueue:                omtx.TaskQueueOrchestration,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes:    jobSearchAttributes(&in.Job, in.GPUClass),
+	}
+	run, err := t.Client.ExecuteWorkflow(ctx, opts, workflows.PredictionWorkflow, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return started.RunId, nil
+	}
+	if err != nil {
+		return "", &omtx.Error{Code: omtx.EUnavailable, Message: fmt.Sprintf("could not schedule the job: %v", err)}
+	}
+	return run.GetRunID(), nil
+}
+
+// Ping checks that the Temporal frontend answers.
+func (t TemporalScheduler) Ping(ctx context.Context) error {
+	if _, err := t.Client.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		return fmt.Errorf("temporal: %w", err)
+	}
+	return nil
+}
+
+// jobSearchAttributes are the search attributes operators filter on in the
+// Web UI (registered by make dev).
+func jobSearchAttributes(j *omtx.Job, gpuClass string) temporal.SearchAttributes {
+	updates := []temporal.SearchAttributeUpdate{
+		temporal.NewSearchAttributeKeyKeyword(omtx.SearchAttrUserID).ValueSet(j.UserID),
+		temporal.NewSearchAttributeKeyKeyword(omtx.SearchAttrJobType).ValueSet(string(j.JobType)),
+		temporal.NewSearchAttributeKeyKeyword(omtx.SearchAttrModel).ValueSet(j.Model),
+		temporal.NewSearchAttributeKeyKeyword(omtx.SearchAttrGPUClass).ValueSet(gpuClass),
+	}
+	if j.BatchParentID != "" {
+		updates = append(updates, temporal.NewSearchAttributeKeyKeyword(omtx.SearchAttrBatchID).ValueSet(j.BatchParentID))
+	}
+	return temporal.NewSearchAttributes(updates...)
+}

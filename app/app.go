@@ -1,0 +1,199 @@
+// Package app runs OMTX-Hub's processes from a config.Config: it opens the
+// real clients once and runs the API, the orchestration worker or a GPU
+// worker until the context ends. It links no cgo: the GPU worker's
+// predictor is built by the entrypoint and passed in.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"cloud.google.com/go/storage"
+	"go.temporal.io/sdk/client"
+	tworker "go.temporal.io/sdk/worker"
+
+	"github.com/omtx-hub/omtx-hub/activities"
+	"github.com/omtx-hub/omtx-hub/api"
+	"github.com/omtx-hub/omtx-hub/config"
+	"github.com/omtx-hub/omtx-hub/store"
+	"github.com/omtx-hub/omtx-hub/worker"
+)
+
+// Logger builds the JSON logger every process uses.
+func Logger(level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}
+
+// Deps are the clients a process shares.
+type Deps struct {
+	Jobs     *store.Jobs
+	Blobs    *store.Blobs
+	Temporal client.Client
+
+	fs  *firestore.Client
+	gcs *storage.Client
+}
+
+// Open connects to Firestore, Cloud Storage and Temporal.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, error) {
+	fs, err := store.OpenFirestore(ctx, cfg.Project, cfg.FirestoreDatabase)
+	if err != nil {
+		return nil, err
+	}
+	gcs, err := store.OpenStorage(ctx)
+	if err != nil {
+		fs.Close()
+		return nil, err
+	}
+	d := &Deps{Jobs: store.NewJobs(fs), Blobs: store.NewBlobs(gcs, cfg.Bucket), fs: fs, gcs: gcs}
+	if cfg.StorageEmulator {
+		if err := d.Blobs.EnsureBucket(ctx, cfg.Project); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
+	d.Temporal, err = worker.Dial(worker.TemporalConfig{
+		Address: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Identity: cfg.WorkerID,
+	}, log)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Close closes every client.
+func (d *Deps) Close() {
+	if d.Temporal != nil {
+		d.Temporal.Close()
+	}
+	if d.gcs != nil {
+		d.gcs.Close()
+	}
+	if d.fs != nil {
+		d.fs.Close()
+	}
+}
+
+// NewAPI builds the API server from the config.
+func NewAPI(cfg config.Config, d *Deps, log *slog.Logger) (*api.Server, error) {
+	keys, err := api.ParseKeys(cfg.APIKeys)
+	if err != nil {
+		return nil, fmt.Errorf("%w (set OMTX_API_KEYS=key=user_id or OMTX_API_KEYS_FILE)", err)
+	}
+	return api.New(api.Config{
+		Keys: keys, Models: cfg.Models, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log,
+	}, d.Jobs, d.Blobs, api.TemporalScheduler{Client: d.Temporal}), nil
+}
+
+// RunAPI serves the API on cfg.APIAddr until ctx ends, then drains.
+func RunAPI(ctx context.Context, cfg config.Config, d *Deps, log *slog.Logger) error {
+	srv, err := NewAPI(cfg, d, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.APIAddr)
+	if err != nil {
+		return fmt.Errorf("api listen %s: %w", cfg.APIAddr, err)
+	}
+	return Serve(ctx, ln, srv.Handler(), log)
+}
+
+// Serve serves h on ln until ctx ends, then shuts down gracefully.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	log.Info("api listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("api: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("api shutdown: %w", err)
+	}
+	return nil
+}
+
+// RunOrchestration runs the orchestration worker until ctx ends.
+func RunOrchestration(ctx context.Context, cfg config.Config, d *Deps, log *slog.Logger) error {
+	w := worker.NewOrchestration(d.Temporal, &activities.Orchestration{Jobs: d.Jobs, Blobs: d.Blobs})
+	return runWorker(ctx, w, "orchestration", log)
+}
+
+// RunGPU runs the GPU worker of cfg.GPUClass with predictor until ctx ends.
+func RunGPU(ctx context.Context, cfg config.Config, d *Deps, predictor activities.Predictor, log *slog.Logger) error {
+	if cfg.FaultPredictDelay > 0 {
+		log.Warn("fault injection: every prediction sleeps first", "delay", cfg.FaultPredictDelay)
+		predictor = delayed{predictor, cfg.FaultPredictDelay}
+	}
+	acts := &activities.GPU{
+		Predictor: predictor, Jobs: d.Jobs, Blobs: d.Blobs,
+		GPUClass: cfg.GPUClass, WorkerID: cfg.WorkerID, Logger: log,
+	}
+	w := worker.NewGPU(d.Temporal, acts, worker.GPUOptions{Slots: cfg.GPUSlots})
+	return runWorker(ctx, w, "gpu-"+cfg.GPUClass, log)
+}
+
+func runWorker(ctx context.Context, w tworker.Worker, name string, log *slog.Logger) error {
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("%s worker: %w", name, err)
+	}
+	log.Info("worker started", "worker", name)
+	<-ctx.Done()
+	w.Stop()
+	log.Info("worker stopped", "worker", name)
+	return nil
+}
+
+// RunRoles runs the named roles ("api", "worker", "gpu-worker") at once,
+// until ctx ends or one fails.
+func RunRoles(ctx context.Context, cfg config.Config, d *Deps, predictor activities.Predictor, log *slog.Logger, roles ...string) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, len(roles))
+	for _, r := range roles {
+		go func() {
+			var err error
+			switch r {
+			case "api":
+				err = RunAPI(ctx, cfg, d, log)
+			case "worker":
+				err = RunOrchestration(ctx, cfg, d, log)
+			case "gpu-worker":
+				err = RunGPU(ctx, cfg, d, predictor, log)
+			default:
+				err = fmt.Errorf("unknown role %q (roles: api, worker, gpu-worker)", r)
+			}
+			if err != nil {
+				cancel()
+			}
+			errc <- err
+		}()
+	}
+	var errs []string
+	for range roles {
+		if err := <-errc; err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "; "))
+	}
+	return nil
+}

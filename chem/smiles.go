@@ -1,0 +1,630 @@
+package chem
+
+import (
+	"fmt"
+	"sort"
+	"unicode/utf8"
+)
+
+// Input limits enforced by ParseSMILES.
+const (
+	// MaxSMILESLength is the longest SMILES string (in bytes) accepted.
+	MaxSMILESLength = 2000
+	// MaxHeavyAtoms is the largest number of non-hydrogen atoms accepted.
+	MaxHeavyAtoms = 500
+)
+
+// maxCharge bounds the absolute formal charge of a bracket atom.
+const maxCharge = 15
+
+// SMILESError reports why a SMILES string is invalid. Pos is the 0-based byte
+// offset of the offending character or atom, or -1 when the problem is not
+// tied to a position (empty or over-long input).
+type SMILESError struct {
+	Pos    int
+	Reason string
+}
+
+// Error implements error, e.g. "at position 5: unclosed ring bond 1".
+func (e *SMILESError) Error() string {
+	if e.Pos < 0 {
+		return e.Reason
+	}
+	return fmt.Sprintf("at position %d: %s", e.Pos, e.Reason)
+}
+
+// Atom is one atom of a parsed SMILES string.
+type Atom struct {
+	Element  string // capitalised element symbol, also for aromatic atoms ("C", "N", "Cl", "Se")
+	Aromatic bool   // written in lower case (c, n, [se], ...)
+	Charge   int    // formal charge (bracket atoms only)
+	Isotope  int    // mass number, 0 when not given
+	Bracket  bool   // written in [ ]
+	HCount   int    // explicit count for bracket atoms, implicit (computed) for organic-subset atoms
+	Chiral   string // chirality mark as written: "", "@", "@@" (or an extended form such as "@TH1"); not interpreted
+}
+
+// Bond joins atoms A and B (indices into Molecule.Atoms).
+type Bond struct {
+	A, B int
+	// Order is 1 (single, including '/' and '\'), 2, 3, 4 ('$', quadruple)
+	// or 1.5 (aromatic).
+	Order float64
+	// Ring reports whether the bond is part of a ring (lies on a cycle).
+	Ring bool
+}
+
+// Molecule is the graph described by a SMILES string. Hydrogens are normally
+// carried in Atom.HCount; only hydrogens written as bracket atoms ("[H]",
+// "[2H]") appear in Atoms.
+type Molecule struct {
+	Atoms []Atom
+	Bonds []Bond
+}
+
+// HeavyAtomCount returns the number of non-hydrogen atoms.
+func (m *Molecule) HeavyAtomCount() int {
+	n := 0
+	for _, a := range m.Atoms {
+		if a.Element != "H" {
+			n++
+		}
+	}
+	return n
+}
+
+// ParseSMILES parses and checks a SMILES string (see the package
+// documentation for the accepted grammar). The string must already be
+// trimmed. A non-nil error is always a *SMILESError.
+func ParseSMILES(s string) (*Molecule, error) {
+	if s == "" {
+		return nil, &SMILESError{Pos: -1, Reason: "empty SMILES string"}
+	}
+	if len(s) > MaxSMILESLength {
+		return nil, &SMILESError{Pos: -1, Reason: fmt.Sprintf(
+			"SMILES too long: %d characters (max %d)", len(s), MaxSMILESLength)}
+	}
+	p := &parser{
+		s:     s,
+		mol:   &Molecule{},
+		prev:  -1,
+		rings: make(map[int]openRing),
+		pairs: make(map[[2]int]bool),
+	}
+	if err := p.parse(); err != nil {
+		return nil, err
+	}
+	if err := p.finish(); err != nil {
+		return nil, err
+	}
+	return p.mol, nil
+}
+
+// token kinds, used to check what may follow what.
+type tokenKind int
+
+const (
+	tokStart tokenKind = iota
+	tokAtom
+	tokRing
+	tokBond
+	tokOpen
+	tokClose
+	tokDot
+)
+
+// openRing is a ring-closure digit waiting for its partner.
+type openRing struct {
+	atom    int
+	bond    byte // bond symbol written before the digit, 0 if none
+	bondPos int
+	pos     int // position of the digit (or '%')
+}
+
+// parser holds the state of one ParseSMILES call.
+type parser struct {
+	s   string
+	i   int
+	mol *Molecule
+
+	atomPos  []int  // byte offset of each atom
+	implicit []bool // per bond: no bond symbol was written
+	heavy    int
+
+	prev     int // atom the next atom bonds to, -1 after '.' or at start
+	last     tokenKind
+	bond     byte // pending bond symbol, 0 if none
+	bondPos  int
+	bondPrev tokenKind // token before the pending bond symbol
+	branches []branch
+	rings    map[int]openRing
+	pairs    map[[2]int]bool
+}
+
+type branch struct {
+	atom int
+	pos  int
+}
+
+func errAt(pos int, format string, args ...any) *SMILESError {
+	return &SMILESError{Pos: pos, Reason: fmt.Sprintf(format, args...)}
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
+func isLower(c byte) bool { return c >= 'a' && c <= 'z' }
+
+// describe renders the character at byte offset i for an error message.
+func describe(s string, i int) string {
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	return fmt.Sprintf("%q", r)
+}
+
+func (p *parser) parse() *SMILESError {
+	for p.i < len(p.s) {
+		c := p.s[p.i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f':
+			return errAt(p.i, "whitespace is not allowed in a SMILES string")
+		case c == '(':
+			if err := p.openBranch(); err != nil {
+				return err
+			}
+		case c == ')':
+			if err := p.closeBranch(); err != nil {
+				return err
+			}
+		case c == '.':
+			if err := p.dot(); err != nil {
+				return err
+			}
+		case c == '-' || c == '=' || c == '#' || c == '$' || c == ':' || c == '/' || c == '\\':
+			if err := p.bondSymbol(c); err != nil {
+				return err
+			}
+		case isDigit(c) || c == '%':
+			if err := p.ringBond(); err != nil {
+				return err
+			}
+		case c == '[':
+			if err := p.bracketAtom(); err != nil {
+				return err
+			}
+		case c == '*':
+			return errAt(p.i, "wildcard atom '*' is not allowed in a ligand")
+		case isUpper(c) || isLower(c):
+			if err := p.organicAtom(); err != nil {
+				return err
+			}
+		case c == ']':
+			return errAt(p.i, "unexpected ']' without a matching '['")
+		default:
+			return errAt(p.i, "unexpected character %s", describe(p.s, p.i))
+		}
+	}
+	switch p.last {
+	case tokBond:
+		return errAt(p.bondPos, "bond symbol %q with no following atom", p.bond)
+	case tokDot:
+		return errAt(len(p.s)-1, "'.' with no following atom")
+	}
+	if n := len(p.branches); n > 0 {
+		return errAt(p.branches[n-1].pos, "unclosed branch")
+	}
+	if len(p.rings) > 0 {
+		nums := make([]int, 0, len(p.rings))
+		for n := range p.rings {
+			nums = append(nums, n)
+		}
+		sort.Slice(nums, func(a, b int) bool { return p.rings[nums[a]].pos < p.rings[nums[b]].pos })
+		r := p.rings[nums[0]]
+		return errAt(r.pos, "unclosed ring bond %s", ringLabel(nums[0]))
+	}
+	return nil
+}
+
+func ringLabel(n int) string {
+	if n >= 10 {
+		return fmt.Sprintf("%%%d", n)
+	}
+	return fmt.Sprint(n)
+}
+
+// afterAtom reports whether the previous token leaves us "on" an atom, so
+// that a bond symbol, ring bond or branch may follow.
+func (p *parser) afterAtom() bool {
+	return p.last == tokAtom || p.last == tokRing || p.last == tokClose
+}
+
+func (p *parser) openBranch() *SMILESError {
+	switch {
+	case p.last == tokBond:
+		return errAt(p.bondPos, "bond symbol %q with no following atom", p.bond)
+	case p.last == tokOpen:
+		return errAt(p.i, "branch must start with an atom or a bond symbol")
+	case !p.afterAtom():
+		return errAt(p.i, "branch '(' without a preceding atom")
+	}
+	p.branches = append(p.branches, branch{atom: p.prev, pos: p.i})
+	p.last = tokOpen
+	p.i++
+	return nil
+}
+
+func (p *parser) closeBranch() *SMILESError {
+	switch {
+	case len(p.branches) == 0:
+		return errAt(p.i, "unmatched ')'")
+	case p.last == tokBond:
+		return errAt(p.bondPos, "bond symbol %q with no following atom", p.bond)
+	case p.last == tokOpen:
+		return errAt(p.i, "empty branch '()'")
+	case p.last == tokDot:
+		return errAt(p.i-1, "'.' with no following atom")
+	}
+	n := len(p.branches)
+	p.prev = p.branches[n-1].atom
+	p.branches = p.branches[:n-1]
+	p.last = tokClose
+	p.i++
+	return nil
+}
+
+func (p *parser) dot() *SMILESError {
+	switch p.last {
+	case tokStart:
+		return errAt(p.i, "'.' without a preceding atom")
+	case tokDot:
+		return errAt(p.i, "empty fragment between '.' separators")
+	case tokBond:
+		return errAt(p.bondPos, "bond symbol %q with no following atom", p.bond)
+	}
+	p.prev = -1
+	p.last = tokDot
+	p.i++
+	return nil
+}
+
+func (p *parser) bondSymbol(c byte) *SMILESError {
+	switch {
+	case p.last == tokBond:
+		return errAt(p.i, "two consecutive bond symbols")
+	case !(p.afterAtom() || p.last == tokOpen):
+		return errAt(p.i, "bond symbol %q without a preceding atom", c)
+	}
+	p.bond = c
+	p.bondPos = p.i
+	p.bondPrev = p.last
+	p.last = tokBond
+	p.i++
+	return nil
+}
+
+// bondOrder maps a written bond symbol to its order; -, / and \ are single.
+func bondOrder(c byte) float64 {
+	switch c {
+	case '=':
+		return 2
+	case '#':
+		return 3
+	case '$':
+		return 4
+	case ':':
+		return 1.5
+	}
+	return 1
+}
+
+func (p *parser) ringBond() *SMILESError {
+	start := p.i
+	var num int
+	if p.s[p.i] == '%' {
+		if p.i+2 >= len(p.s) || !isDigit(p.s[p.i+1]) || !isDigit(p.s[p.i+2]) {
+			return errAt(start, "'%%' must be followed by two digits")
+		}
+		num = int(p.s[p.i+1]-'0')*10 + int(p.s[p.i+2]-'0')
+		p.i += 3
+	} else {
+		num = int(p.s[p.i] - '0')
+		p.i++
+	}
+
+	ok := p.afterAtom() || (p.last == tokBond && p.bondPrev != tokOpen)
+	if !ok {
+		if p.last == tokBond {
+			return errAt(p.bondPos, "bond symbol %q with no following atom", p.bond)
+		}
+		return errAt(start, "ring bond %s without a preceding atom", ringLabel(num))
+	}
+	var sym byte
+	symPos := -1
+	if p.last == tokBond {
+		sym, symPos = p.bond, p.bondPos
+		p.bond = 0
+	}
+	cur := p.prev
+
+	open, isOpen := p.rings[num]
+	if !isOpen {
+		p.rings[num] = openRing{atom: cur, bond: sym, bondPos: symPos, pos: start}
+		p.last = tokRing
+		return nil
+	}
+	delete(p.rings, num)
+	if open.atom == cur {
+		return errAt(start, "ring closure to the same atom (ring bond %s)", ringLabel(num))
+	}
+	order, implicit := 0.0, true
+	switch {
+	case open.bond != 0 && sym != 0:
+		if bondOrder(open.bond) != bondOrder(sym) {
+			return errAt(start, "conflicting ring-bond orders %q and %q for ring bond %s",
+				open.bond, sym, ringLabel(num))
+		}
+		order, implicit = bondOrder(sym), false
+	case open.bond != 0:
+		order, implicit = bondOrder(open.bond), false
+	case sym != 0:
+		order, implicit = bondOrder(sym), false
+	}
+	if err := p.addBond(open.atom, cur, order, implicit, start); err != nil {
+		return err
+	}
+	p.last = tokRing
+	return nil
+}
+
+// addBond records a bond; implicit bonds get order 1.5 between two aromatic
+// atoms and 1 otherwise.
+func (p *parser) addBond(a, b int, order float64, implicit bool, pos int) *SMILESError {
+	key := [2]int{min(a, b), max(a, b)}
+	if p.pairs[key] {
+		return errAt(pos, "duplicate bond between atoms at positions %d and %d",
+			p.atomPos[key[0]], p.atomPos[key[1]])
+	}
+	p.pairs[key] = true
+	if implicit {
+		order = 1
+		if p.mol.Atoms[a].Aromatic && p.mol.Atoms[b].Aromatic {
+			order = 1.5
+		}
+	}
+	p.mol.Bonds = append(p.mol.Bonds, Bond{A: a, B: b, Order: order})
+	p.implicit = append(p.implicit, implicit)
+	return nil
+}
+
+// addAtom appends an atom at byte offset pos and bonds it to the previous
+// atom, if any.
+func (p *parser) addAtom(a Atom, pos int) *SMILESError {
+	if a.Element != "H" {
+		p.heavy++
+		if p.heavy > MaxHeavyAtoms {
+			return errAt(pos, "too many heavy atoms (max %d)", MaxHeavyAtoms)
+		}
+	}
+	idx := len(p.mol.Atoms)
+	p.mol.Atoms = append(p.mol.Atoms, a)
+	p.atomPos = append(p.atomPos, pos)
+	if p.prev >= 0 {
+		implicit := p.last != tokBond
+		order := 0.0
+		if !implicit {
+			order = bondOrder(p.bond)
+		}
+		if err := p.addBond(p.prev, idx, order, implicit, pos); err != nil {
+			return err
+		}
+	}
+	p.bond = 0
+	p.prev = idx
+	p.last = tokAtom
+	return nil
+}
+
+// organicAtom parses an unbracketed atom (organic subset).
+func (p *parser) organicAtom() *SMILESError {
+	s, start := p.s, p.i
+	c := s[start]
+	var sym string
+	aromatic := false
+	switch {
+	case c == 'C' && start+1 < len(s) && s[start+1] == 'l':
+		sym = "Cl"
+	case c == 'B' && start+1 < len(s) && s[start+1] == 'r':
+		sym = "Br"
+	case c == 'B' || c == 'C' || c == 'N' || c == 'O' || c == 'P' || c == 'S' || c == 'F' || c == 'I':
+		sym = string(c)
+	case c == 'b' || c == 'c' || c == 'n' || c == 'o' || c == 'p' || c == 's':
+		sym = string(c - 'a' + 'A')
+		aromatic = true
+	default:
+		return p.badLetter()
+	}
+	p.i += len(sym)
+	return p.addAtom(Atom{Element: sym, Aromatic: aromatic}, start)
+}
+
+// badLetter explains a letter that cannot start an unbracketed atom.
+func (p *parser) badLetter() *SMILESError {
+	s, i := p.s, p.i
+	c := s[i]
+	if isUpper(c) {
+		if c == 'H' && !(i+1 < len(s) && isLower(s[i+1]) && isElement(s[i:i+2])) {
+			return errAt(i, "hydrogen must be written in brackets, e.g. [H]")
+		}
+		if i+1 < len(s) && isLower(s[i+1]) && isElement(s[i:i+2]) {
+			return errAt(i, "element %q must be written in brackets, e.g. [%s]", s[i:i+2], s[i:i+2])
+		}
+		if isElement(string(c)) {
+			return errAt(i, "element %q must be written in brackets, e.g. [%c]", string(c), c)
+		}
+		if i+1 < len(s) && isLower(s[i+1]) {
+			return errAt(i, "unknown element %q", s[i:i+2])
+		}
+		return errAt(i, "unknown element %q", string(c))
+	}
+	// Lower case: maybe the second letter of an element written without
+	// brackets ("Na", "se").
+	if i > 0 && isLower(c) {
+		two := s[i-1 : i+1]
+		if isElement(two) {
+			return errAt(i-1, "element %q must be written in brackets, e.g. [%s]", two, two)
+		}
+		if _, ok := aromaticBracketSymbols[two]; ok {
+			return errAt(i-1, "aromatic %q must be written in brackets, e.g. [%s]", two, two)
+		}
+	}
+	return errAt(i, "unexpected character %s", describe(s, i))
+}
+
+// bracketAtom parses "[isotope? symbol chiral? hcount? charge? class?]".
+func (p *parser) bracketAtom() *SMILESError {
+	s, start := p.s, p.i
+	end := start + 1
+	for end < len(s) && s[end] != ']' {
+		if s[end] == '[' {
+			break
+		}
+		end++
+	}
+	if end >= len(s) || s[end] != ']' {
+		return errAt(start, "unterminated bracket atom '['")
+	}
+	body := s[start+1 : end]
+	off := start + 1 // position of body[0] in s
+	i := 0
+	a := Atom{Bracket: true}
+
+	// Isotope.
+	for i < len(body) && isDigit(body[i]) {
+		if i >= 3 {
+			return errAt(off, "isotope number too large")
+		}
+		a.Isotope = a.Isotope*10 + int(body[i]-'0')
+		i++
+	}
+
+	// Element symbol.
+	if i >= len(body) {
+		return errAt(off+i, "missing element symbol in bracket atom")
+	}
+	c := body[i]
+	switch {
+	case c == '*':
+		return errAt(off+i, "wildcard atom '*' is not allowed in a ligand")
+	case isUpper(c):
+		switch {
+		case i+1 < len(body) && isLower(body[i+1]) && isElement(body[i:i+2]):
+			a.Element = body[i : i+2]
+		case i+1 < len(body) && isLower(body[i+1]):
+			return errAt(off+i, "unknown element %q", body[i:i+2])
+		case isElement(string(c)):
+			a.Element = string(c)
+		default:
+			return errAt(off+i, "unknown element %q", string(c))
+		}
+	case isLower(c):
+		a.Aromatic = true
+		if i+1 < len(body) && isLower(body[i+1]) {
+			el, ok := aromaticBracketSymbols[body[i:i+2]]
+			if !ok {
+				return errAt(off+i, "unknown aromatic element %q", body[i:i+2])
+			}
+			a.Element = el
+		} else {
+			el, ok := aromaticBracketSymbols[string(c)]
+			if !ok {
+				return errAt(off+i, "unknown aromatic element %q", string(c))
+			}
+			a.Element = el
+		}
+	default:
+		return errAt(off+i, "expected an element symbol in bracket atom, found %s", describe(s, off+i))
+	}
+	i += len(a.Element)
+
+	// Chirality.
+	if i < len(body) && body[i] == '@' {
+		j := i + 1
+		switch {
+		case j < len(body) && body[j] == '@':
+			j++
+		case j+2 < len(body) && isChiralClass(body[j:j+2]) && isDigit(body[j+2]):
+			j += 2
+			for j < len(body) && isDigit(body[j]) && j-i < 6 {
+				j++
+			}
+		}
+		a.Chiral = body[i:j]
+		i = j
+	}
+
+	// Hydrogen count.
+	if i < len(body) && body[i] == 'H' {
+		i++
+		a.HCount = 1
+		if i < len(body) && isDigit(body[i]) {
+			a.HCount = int(body[i] - '0')
+			i++
+		}
+	}
+
+	// Charge.
+	if i < len(body) && (body[i] == '+' || body[i] == '-') {
+		sign := body[i]
+		unit := 1
+		if sign == '-' {
+			unit = -1
+		}
+		chargePos := off + i
+		i++
+		switch {
+		case i < len(body) && isDigit(body[i]):
+			n := 0
+			for i < len(body) && isDigit(body[i]) {
+				n = n*10 + int(body[i]-'0')
+				i++
+				if n > maxCharge {
+					return errAt(chargePos, "charge out of range (max %d)", maxCharge)
+				}
+			}
+			a.Charge = unit * n
+		default:
+			n := 1
+			for i < len(body) && body[i] == sign {
+				n++
+				i++
+				if n > maxCharge {
+					return errAt(chargePos, "charge out of range (max %d)", maxCharge)
+				}
+			}
+			a.Charge = unit * n
+		}
+	}
+
+	// Atom class.
+	if i < len(body) && body[i] == ':' {
+		i++
+		if i >= len(body) || !isDigit(body[i]) {
+			return errAt(off+i-1, "atom class ':' must be followed by digits")
+		}
+		for i < len(body) && isDigit(body[i]) {
+			i++
+		}
+	}
+
+	if i < len(body) {
+		return errAt(off+i, "unexpected character %s in bracket atom", describe(s, off+i))
+	}
+	p.i = end + 1
+	return p.addAtom(a, start)
+}
+
+func isChiralClass(s string) bool {
+	switch s {
+	case "TH", "AL", "SP", "TB", "OH":
+		return true
+	}
+	return false
+}

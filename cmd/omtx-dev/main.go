@@ -1,0 +1,143 @@
+// Command omtx-dev runs the whole OMTX-Hub system on one machine, for real:
+// the temporal CLI's dev server with its Web UI, the Cloud Firestore
+// emulator, fake-gcs-server, and OMTX-Hub's API, orchestration worker and a
+// GPU worker on the CPU. make dev runs it; Ctrl-C stops all of it.
+//
+// State lives under .omtx/: Temporal's SQLite file and the GCS objects
+// persist across restarts; Firestore is exported on a clean exit and
+// imported at the next start.
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/omtx-hub/omtx-hub/app"
+	"github.com/omtx-hub/omtx-hub/cmd/internal/gpuboot"
+	"github.com/omtx-hub/omtx-hub/config"
+	"github.com/omtx-hub/omtx-hub/devstack"
+	"github.com/omtx-hub/omtx-hub/omtx"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "omtx-dev:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	state := flag.String("state", ".omtx", "state folder")
+	tools := flag.String("tools", ".tools", "tools folder (scripts/install-tools.sh)")
+	apiAddr := flag.String("api-addr", "127.0.0.1:8080", "API listen address")
+	temporalPort := flag.Int("temporal-port", 7233, "Temporal gRPC port")
+	uiPort := flag.Int("ui-port", 8233, "Temporal Web UI port")
+	fsPort := flag.Int("firestore-port", 8081, "Firestore emulator port")
+	gcsPort := flag.Int("gcs-port", 4443, "fake-gcs-server port")
+	flag.Parse()
+
+	if err := os.MkdirAll(*state, 0o700); err != nil {
+		return err
+	}
+	user := os.Getenv("OMTX_DEV_USER")
+	if user == "" {
+		// The seed plan's example requests name this user.
+		user = "test_user_001"
+	}
+	key, err := devKey(filepath.Join(*state, "dev-api-key"))
+	if err != nil {
+		return err
+	}
+
+	ctx, stop := gpuboot.SignalContext()
+	defer stop()
+	fmt.Println("omtx-dev: starting Firestore emulator, fake-gcs-server and Temporal dev server ...")
+	stack, err := devstack.Start(ctx, devstack.Options{
+		Dir: *state, ToolsDir: *tools, Project: envOr("OMTX_PROJECT", config.DefaultProject),
+		TemporalPort: *temporalPort, TemporalUIPort: *uiPort, FirestorePort: *fsPort, GCSPort: *gcsPort,
+		PersistFirestore: true, Log: os.Stderr,
+	})
+	if err != nil {
+		return err
+	}
+	defer stack.Stop()
+	stack.SetEnv()
+	os.Setenv("OMTX_API_ADDR", *apiAddr)
+	os.Setenv("OMTX_API_KEYS", key+"="+user+joinKeys(os.Getenv("OMTX_API_KEYS")))
+	if os.Getenv("OMTX_MODEL_SUBSTITUTES") == "" {
+		// Boltz-2 is not installed by make dev: requests for it are served
+		// by the descriptor baseline, and every such job and result says so.
+		os.Setenv("OMTX_MODEL_SUBSTITUTES", omtx.ModelBoltz2+"="+omtx.BaselineModel)
+	}
+	if os.Getenv("ONNXRUNTIME_LIB") == "" {
+		os.Setenv("ONNXRUNTIME_LIB", filepath.Join(*tools, "lib", "libonnxruntime.so"))
+	}
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	log := app.Logger(cfg.LogLevel)
+	predictor, err := gpuboot.Predictor(cfg, log.With("service", "gpu-worker"))
+	if err != nil {
+		return err
+	}
+	defer predictor.Close()
+	d, err := app.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+
+	fmt.Printf(`
+OMTX-Hub is up.
+  API            http://%s   (user %s)
+  API key        %s   (also in %s)
+  Temporal UI    %s
+  Temporal gRPC  %s
+  Firestore      %s (emulator)
+  GCS            %s (fake-gcs-server, bucket %s)
+  Model          %s on ONNX Runtime (%s); requests for %q are served by it and say so
+Press Ctrl-C to stop.
+
+`, cfg.APIAddr, user, key, filepath.Join(*state, "dev-api-key"), stack.TemporalUI(), stack.TemporalAddress(),
+		stack.FirestoreHost(), stack.GCSHost(), cfg.Bucket, predictor.Info().Name, predictor.Provider(), omtx.ModelBoltz2)
+
+	err = app.RunRoles(ctx, cfg, d, predictor, log, "api", "worker", "gpu-worker")
+	fmt.Println("omtx-dev: stopping ...")
+	return err
+}
+
+// devKey reads the local API key, creating it on first use.
+func devKey(path string) (string, error) {
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 16 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	var r [24]byte
+	if _, err := rand.Read(r[:]); err != nil {
+		return "", err
+	}
+	key := "omtx_dev_" + hex.EncodeToString(r[:])
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write dev key: %w", err)
+	}
+	return key, nil
+}
+
+func joinKeys(extra string) string {
+	if strings.TrimSpace(extra) == "" {
+		return ""
+	}
+	return "," + extra
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,44 @@
+// Command omtx-gpu-worker runs the model activities of one GPU class
+// (OMTX_GPU_CLASS) with ONNX Runtime: one session per process, loaded once
+// at start, on CUDA when available (or required), else on the CPU.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/omtx-hub/omtx-hub/app"
+	"github.com/omtx-hub/omtx-hub/cmd/internal/gpuboot"
+	"github.com/omtx-hub/omtx-hub/config"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "omtx-gpu-worker:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	log := app.Logger(cfg.LogLevel).With("service", "gpu-worker", "gpu_class", cfg.GPUClass)
+	predictor, err := gpuboot.Predictor(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer predictor.Close()
+	info := predictor.Info()
+	log.Info("model loaded", "model", info.Name, "version", info.Version, "provider", predictor.Provider())
+
+	ctx, stop := gpuboot.SignalContext()
+	defer stop()
+	d, err := app.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return app.RunGPU(ctx, cfg, d, predictor, log)
+}

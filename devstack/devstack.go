@@ -1,0 +1,369 @@
+// Package devstack starts OMTX-Hub's local services for real: the temporal
+// CLI's dev server (with its Web UI), the Cloud Firestore emulator and
+// fake-gcs-server. make dev and the integration tests use it, so both run
+// the same stack.
+package devstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/omtx-hub/omtx-hub/omtx"
+)
+
+// Options configure the stack. Zero ports pick free ones.
+type Options struct {
+	// Dir holds the state: temporal.db, gcs/, firestore/.
+	Dir string
+	// ToolsDir holds bin/temporal and bin/fake-gcs-server (scripts/install-tools.sh).
+	ToolsDir string
+	// Project is the Google Cloud project id the emulators serve.
+	Project string
+
+	TemporalPort, TemporalUIPort, FirestorePort, GCSPort int
+	// Headless disables the Temporal Web UI (tests).
+	Headless bool
+	// PersistFirestore exports the emulator's data on exit and imports it
+	// on the next start.
+	PersistFirestore bool
+	// Log receives the services' output; nil discards it.
+	Log io.Writer
+}
+
+// Stack is a running set of local services.
+type Stack struct {
+	opts  Options
+	mu    sync.Mutex
+	procs map[string]*exec.Cmd
+}
+
+// Service names.
+const (
+	Temporal  = "temporal"
+	Firestore = "firestore"
+	GCS       = "gcs"
+)
+
+// Start starts every service and waits until each answers.
+func Start(ctx context.Context, o Options) (*Stack, error) {
+	if o.Project == "" {
+		o.Project = "omtx-local"
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	for _, p := range []*int{&o.TemporalPort, &o.TemporalUIPort, &o.FirestorePort, &o.GCSPort} {
+		if *p == 0 {
+			port, err := FreePort()
+			if err != nil {
+				return nil, err
+			}
+			*p = port
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(o.Dir, "gcs"), 0o755); err != nil {
+		return nil, fmt.Errorf("state dir: %w", err)
+	}
+	s := &Stack{opts: o, procs: map[string]*exec.Cmd{}}
+	for _, start := range []func(context.Context) error{s.StartFirestore, s.StartGCS, s.StartTemporal} {
+		if err := start(ctx); err != nil {
+			s.Stop()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Options returns the stack's settings, with the ports it chose.
+func (s *Stack) Options() Options { return s.opts }
+
+// TemporalAddress is the gRPC address of the Temporal frontend.
+func (s *Stack) TemporalAddress() string { return hostPort(s.opts.TemporalPort) }
+
+// TemporalUI is the Web UI's URL.
+func (s *Stack) TemporalUI() string { return "http://" + hostPort(s.opts.TemporalUIPort) }
+
+// FirestoreHost is the value for FIRESTORE_EMULATOR_HOST.
+func (s *Stack) FirestoreHost() string { return hostPort(s.opts.FirestorePort) }
+
+// GCSHost is the value for STORAGE_EMULATOR_HOST.
+func (s *Stack) GCSHost() string { return "http://" + hostPort(s.opts.GCSPort) }
+
+// Env is the environment that points the Google and Temporal clients at
+// this stack.
+func (s *Stack) Env() map[string]string {
+	return map[string]string{
+		"FIRESTORE_EMULATOR_HOST": s.FirestoreHost(),
+		"STORAGE_EMULATOR_HOST":   s.GCSHost(),
+		"TEMPORAL_ADDRESS":        s.TemporalAddress(),
+		"OMTX_PROJECT":            s.opts.Project,
+	}
+}
+
+// SetEnv exports Env into this process.
+func (s *Stack) SetEnv() {
+	for k, v := range s.Env() {
+		os.Setenv(k, v)
+	}
+}
+
+func hostPort(p int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(p)) }
+
+// SearchAttributes are registered on the dev server at start.
+var SearchAttributes = []string{
+	omtx.SearchAttrUserID + "=Keyword",
+	omtx.SearchAttrBatchID + "=Keyword",
+	omtx.SearchAttrJobType + "=Keyword",
+	omtx.SearchAttrModel + "=Keyword",
+	omtx.SearchAttrGPUClass + "=Keyword",
+}
+
+// StartTemporal starts the temporal CLI's dev server with a persistent
+// SQLite file. It may be called again after StopService to restart it.
+func (s *Stack) StartTemporal(ctx context.Context) error {
+	bin := filepath.Join(s.opts.ToolsDir, "bin", "temporal")
+	if _, err := os.Stat(bin); err != nil {
+		return fmt.Errorf("temporal CLI not found at %s: run scripts/install-tools.sh", bin)
+	}
+	args := []string{"server", "start-dev",
+		"--ip", "127.0.0.1",
+		"--port", strconv.Itoa(s.opts.TemporalPort),
+		"--db-filename", filepath.Join(s.opts.Dir, "temporal.db"),
+		"--dynamic-config-value", "frontend.enableServerVersionCheck=false",
+		"--sqlite-pragma", "journal_mode=wal",
+		"--sqlite-pragma", "synchronous=off",
+		"--log-level", "warn",
+	}
+	if s.opts.Headless {
+		args = append(args, "--headless")
+	} else {
+		args = append(args, "--ui-port", strconv.Itoa(s.opts.TemporalUIPort), "--ui-ip", "127.0.0.1")
+	}
+	for _, sa := range SearchAttributes {
+		args = append(args, "--search-attribute", sa)
+	}
+	if err := s.spawn(Temporal, bin, args...); err != nil {
+		return err
+	}
+	return s.waitTCP(ctx, Temporal, s.TemporalAddress(), 60*time.Second)
+}
+
+// FirestoreEmulator finds the Cloud Firestore emulator's launcher.
+func FirestoreEmulator() (string, error) {
+	if p, err := exec.LookPath("cloud_firestore_emulator"); err == nil {
+		return p, nil
+	}
+	var roots []string
+	if out, err := exec.Command("gcloud", "info", "--format=value(installation.sdk_root)").Output(); err == nil {
+		roots = append(roots, strings.TrimSpace(string(out)))
+	}
+	roots = append(roots, "/usr/lib/google-cloud-sdk", "/usr/share/google-cloud-sdk", "/opt/google-cloud-sdk")
+	for _, r := range roots {
+		p := filepath.Join(r, "platform", "cloud-firestore-emulator", "cloud_firestore_emulator")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New("the Cloud Firestore emulator is not installed: install the Debian package " +
+		"google-cloud-cli-firestore-emulator (it needs Java 11+), or put cloud_firestore_emulator on PATH")
+}
+
+// StartFirestore starts the Firestore emulator.
+func (s *Stack) StartFirestore(ctx context.Context) error {
+	bin, err := FirestoreEmulator()
+	if err != nil {
+		return err
+	}
+	if _, err := exec.LookPath("java"); err != nil {
+		return errors.New("the Cloud Firestore emulator needs Java: install a JRE (Debian: default-jre-headless)")
+	}
+	args := []string{"--host=127.0.0.1", "--port=" + strconv.Itoa(s.opts.FirestorePort), "--project_id=" + s.opts.Project}
+	if s.opts.PersistFirestore {
+		dir := filepath.Join(s.opts.Dir, "firestore")
+		meta := filepath.Join(dir, "firestore_export.overall_export_metadata")
+		if _, err := os.Stat(meta); err == nil {
+			args = append(args, "--import-data="+meta)
+		}
+		args = append(args, "--export-on-exit="+dir)
+	}
+	if err := s.spawn(Firestore, bin, args...); err != nil {
+		return err
+	}
+	return s.waitHTTP(ctx, Firestore, "http://"+s.FirestoreHost()+"/", 90*time.Second)
+}
+
+// StartGCS starts fake-gcs-server with its filesystem backend.
+func (s *Stack) StartGCS(ctx context.Context) error {
+	bin := filepath.Join(s.opts.ToolsDir, "bin", "fake-gcs-server")
+	if _, err := os.Stat(bin); err != nil {
+		return fmt.Errorf("fake-gcs-server not found at %s: run scripts/install-tools.sh", bin)
+	}
+	url := s.GCSHost()
+	err := s.spawn(GCS, bin,
+		"-scheme", "http",
+		"-host", "127.0.0.1",
+		"-port", strconv.Itoa(s.opts.GCSPort),
+		"-backend", "filesystem",
+		"-filesystem-root", filepath.Join(s.opts.Dir, "gcs"),
+		"-public-host", hostPort(s.opts.GCSPort),
+		"-external-url", url,
+		"-log-level", "warn",
+	)
+	if err != nil {
+		return err
+	}
+	return s.waitHTTP(ctx, GCS, url+"/storage/v1/b", 30*time.Second)
+}
+
+func (s *Stack) spawn(name, bin string, args ...string) error {
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout = prefixWriter(s.opts.Log, name)
+	cmd.Stderr = cmd.Stdout
+	// Own process group, so stopping kills the emulator's JVM child too.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", name, err)
+	}
+	s.mu.Lock()
+	s.procs[name] = cmd
+	s.mu.Unlock()
+	go func() { _ = cmd.Wait() }()
+	return nil
+}
+
+// StopService stops one service: SIGTERM to its process group, then
+// SIGKILL after a grace period.
+func (s *Stack) StopService(name string) {
+	s.mu.Lock()
+	cmd := s.procs[name]
+	delete(s.procs, name)
+	s.mu.Unlock()
+	if cmd == nil || cmd.Process == nil {
+		return
+	}
+	pgid := cmd.Process.Pid
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if syscall.Kill(-pgid, 0) != nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+}
+
+// KillService kills one service at once, as a crash would.
+func (s *Stack) KillService(name string) {
+	s.mu.Lock()
+	cmd := s.procs[name]
+	delete(s.procs, name)
+	s.mu.Unlock()
+	if cmd != nil && cmd.Process != nil {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// Stop stops every service, Temporal first.
+func (s *Stack) Stop() {
+	for _, name := range []string{Temporal, GCS, Firestore} {
+		s.StopService(name)
+	}
+}
+
+func (s *Stack) waitTCP(ctx context.Context, name, addr string, limit time.Duration) error {
+	return s.wait(ctx, name, limit, func() bool {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+}
+
+func (s *Stack) waitHTTP(ctx context.Context, name, url string, limit time.Duration) error {
+	client := &http.Client{Timeout: 2 * time.Second}
+	return s.wait(ctx, name, limit, func() bool {
+		resp, err := client.Get(url)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode < 500
+	})
+}
+
+func (s *Stack) wait(ctx context.Context, name string, limit time.Duration, up func() bool) error {
+	deadline := time.Now().Add(limit)
+	for {
+		if up() {
+			return nil
+		}
+		s.mu.Lock()
+		cmd := s.procs[name]
+		s.mu.Unlock()
+		if cmd != nil && cmd.ProcessState != nil {
+			return fmt.Errorf("%s exited during start-up: %s", name, cmd.ProcessState)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s did not answer within %s", name, limit)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// FreePort asks the kernel for a free TCP port on loopback.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+type linePrefixer struct {
+	mu     *sync.Mutex
+	w      io.Writer
+	prefix string
+}
+
+var logMu sync.Mutex
+
+func prefixWriter(w io.Writer, name string) io.Writer {
+	if w == io.Discard {
+		return w
+	}
+	return &linePrefixer{mu: &logMu, w: w, prefix: "[" + name + "] "}
+}
+
+func (p *linePrefixer) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, line := range strings.SplitAfter(string(b), "\n") {
+		if line == "" {
+			continue
+		}
+		if _, err := io.WriteString(p.w, p.prefix+line); err != nil {
+			return 0, err
+		}
+	}
+	return len(b), nil
+}

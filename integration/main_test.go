@@ -1,0 +1,185 @@
+// Package integration runs OMTX-Hub end to end against the real local
+// services: the temporal CLI's dev server, the Cloud Firestore emulator and
+// fake-gcs-server, started by devstack exactly as make dev starts them. The
+// API and the orchestration worker run in this process with the production
+// wiring (package app); GPU workers run as real omtx-gpu-worker processes,
+// so the crash test can kill one.
+//
+// These tests run when OMTX_INTEGRATION=1 (make test sets it).
+package integration
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/omtx-hub/omtx-hub/app"
+	"github.com/omtx-hub/omtx-hub/config"
+	"github.com/omtx-hub/omtx-hub/devstack"
+	"github.com/omtx-hub/omtx-hub/omtx"
+)
+
+const (
+	testKey  = "integration-test-key-0123456789"
+	testUser = "test_user_001"
+	otherKey = "integration-other-key-012345678"
+)
+
+// env is the shared state of the integration tests.
+var env struct {
+	root     string
+	stack    *devstack.Stack
+	cfg      config.Config
+	deps     *app.Deps
+	api      *httptest.Server
+	gpuBin   string
+	log      *slog.Logger
+	stateDir string
+}
+
+func TestMain(m *testing.M) {
+	if os.Getenv("OMTX_INTEGRATION") != "1" {
+		fmt.Println("integration: skipped (set OMTX_INTEGRATION=1, or run make test)")
+		os.Exit(0)
+	}
+	code, err := setup(m)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "integration setup:", err)
+		os.Exit(1)
+	}
+	os.Exit(code)
+}
+
+func setup(m *testing.M) (int, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		return 0, err
+	}
+	env.root = root
+	dir, err := os.MkdirTemp("", "omtx-integration-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	env.stateDir = dir
+	logf, err := os.Create(filepath.Join(dir, "services.log"))
+	if err != nil {
+		return 0, err
+	}
+	env.log = slog.New(slog.NewJSONHandler(logf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	env.gpuBin = filepath.Join(dir, "omtx-gpu-worker")
+	build := exec.Command("go", "build", "-o", env.gpuBin, "./cmd/omtx-gpu-worker")
+	build.Dir, build.Stdout, build.Stderr = root, os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return 0, fmt.Errorf("build gpu worker: %w", err)
+	}
+
+	env.stack, err = devstack.Start(ctx, devstack.Options{
+		Dir: filepath.Join(dir, "state"), ToolsDir: filepath.Join(root, ".tools"),
+		Headless: true, Log: logf,
+	})
+	if err != nil {
+		return 0, err
+	}
+	defer env.stack.Stop()
+	env.stack.SetEnv()
+
+	vars := map[string]string{
+		"OMTX_API_KEYS":          testKey + "=" + testUser + "," + otherKey + "=someone_else",
+		"OMTX_MODEL_SUBSTITUTES": omtx.ModelBoltz2 + "=" + omtx.BaselineModel,
+		"OMTX_BUCKET":            "hub-job-files",
+	}
+	for k, v := range vars {
+		os.Setenv(k, v)
+	}
+	env.cfg, err = config.FromEnv()
+	if err != nil {
+		return 0, err
+	}
+	env.deps, err = app.Open(ctx, env.cfg, env.log)
+	if err != nil {
+		return 0, err
+	}
+	defer env.deps.Close()
+
+	srv, err := app.NewAPI(env.cfg, env.deps, env.log)
+	if err != nil {
+		return 0, err
+	}
+	env.api = httptest.NewServer(srv.Handler())
+	defer env.api.Close()
+
+	wctx, stopWorker := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- app.RunOrchestration(wctx, env.cfg, env.deps, env.log) }()
+	code := m.Run()
+	stopWorker()
+	if err := <-done; err != nil {
+		return 0, err
+	}
+	if code != 0 {
+		fmt.Fprintln(os.Stderr, "integration: service logs in", logf.Name())
+		data, _ := os.ReadFile(logf.Name())
+		if len(data) > 20000 {
+			data = data[len(data)-20000:]
+		}
+		os.Stderr.Write(data)
+	}
+	return code, nil
+}
+
+// gpuWorker is a running omtx-gpu-worker process.
+type gpuWorker struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// startGPUWorker starts a GPU worker process with extra environment.
+func startGPUWorker(t *testing.T, extra ...string) *gpuWorker {
+	t.Helper()
+	cmd := exec.Command(env.gpuBin)
+	cmd.Dir = env.root
+	cmd.Env = append(os.Environ(), extra...)
+	logf, err := os.OpenFile(filepath.Join(env.stateDir, "gpu-worker.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start gpu worker: %v", err)
+	}
+	w := &gpuWorker{cmd: cmd, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); logf.Close(); close(w.done) }()
+	t.Cleanup(w.stop)
+	return w
+}
+
+// kill ends the worker at once, as a crash or a preempted node would.
+func (w *gpuWorker) kill() {
+	_ = w.cmd.Process.Kill()
+	<-w.done
+}
+
+// stop ends the worker gracefully.
+func (w *gpuWorker) stop() {
+	select {
+	case <-w.done:
+		return
+	default:
+	}
+	_ = w.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-w.done:
+	case <-time.After(40 * time.Second):
+		w.kill()
+	}
+}

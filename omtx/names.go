@@ -1,0 +1,76 @@
+package omtx
+
+import "strings"
+
+// Task queues. Orchestration activities and workflows run on
+// TaskQueueOrchestration; GPU activities run on one queue per GPU class.
+const (
+	TaskQueueOrchestration = "omtx-orchestration"
+	GPUQueuePrefix         = "omtx-gpu-"
+
+	GPUClassL4      = "l4"
+	GPUClassA100x80 = "a100-80g"
+	DefaultGPUClass = GPUClassL4
+)
+
+// GPUTaskQueue names the task queue served by workers of one GPU class.
+func GPUTaskQueue(class string) string { return GPUQueuePrefix + class }
+
+// Workflow type names, registered by the worker and started by the API.
+const (
+	PredictionWorkflowName = "PredictionWorkflow"
+	BatchWorkflowName      = "BatchWorkflow"
+)
+
+// Query, signal and update names.
+const (
+	QueryStatus   = "status"
+	QueryProgress = "progress"
+	SignalCancel  = "cancel"
+)
+
+// PredictionWorkflowID is the workflow ID of an individual or child job.
+func PredictionWorkflowID(jobID string) string { return "prediction-" + jobID }
+
+// BatchWorkflowID is the workflow ID of a batch.
+func BatchWorkflowID(batchID string) string { return "batch-" + batchID }
+
+// JobIDFromWorkflowID inverts PredictionWorkflowID.
+func JobIDFromWorkflowID(wid string) (string, bool) {
+	return strings.CutPrefix(wid, "prediction-")
+}
+
+// Firestore collection and GCS layout (seed 1.3).
+const (
+	JobsCollection = "jobs"
+)
+
+// JobPrefix is the GCS folder of an individual job's files.
+func JobPrefix(jobID string) string { return "jobs/" + jobID + "/" }
+
+// BatchPrefix is the GCS folder of a batch's files.
+func BatchPrefix(batchID string) string { return "batches/" + batchID + "/" }
+
+// BatchChildPrefix is the GCS folder of one batch child's files.
+func BatchChildPrefix(batchID, jobID string) string {
+	return BatchPrefix(batchID) + "jobs/" + jobID + "/"
+}
+
+// File names inside a job folder.
+const (
+	FileInput        = "input.json"
+	FileResults      = "results.json"
+	FileStructureCIF = "structure.cif"
+	FileStructurePDB = "structure.pdb"
+	FileLogs         = "logs.txt"
+)
+
+// Search attributes registered on the Temporal server (make dev) and set by
+// the workflows, for filtering lists in the Web UI.
+const (
+	SearchAttrUserID   = "UserId"
+	SearchAttrBatchID  = "BatchId"
+	SearchAttrJobType  = "JobType"
+	SearchAttrModel    = "Model"
+	SearchAttrGPUClass = "GpuClass"
+)

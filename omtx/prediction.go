@@ -1,0 +1,63 @@
+package omtx
+
+import "math"
+
+// Units, named once so every result and file says the same thing.
+const (
+	UnitsLog10IC50uM = "log10(IC50 / µM)"
+	UnitsKcalPerMol  = "kcal/mol"
+	UnitsProbability = "probability [0,1]"
+)
+
+// DeltaGPerPIC50 converts pIC50 to binding free energy at 298 K:
+// ΔG ≈ −RT·ln(10)·pIC50 = −1.364 kcal/mol per pIC50 unit (IC50 taken as Kd).
+const DeltaGPerPIC50 = -1.364
+
+// PIC50FromPredValue converts Boltz-2's affinity_pred_value, log10(IC50 in
+// µM), to pIC50 (−log10 of IC50 in M): pIC50 = 6 − value.
+func PIC50FromPredValue(v float64) float64 { return 6 - v }
+
+// DeltaGFromPredValue converts affinity_pred_value to ΔG in kcal/mol.
+func DeltaGFromPredValue(v float64) float64 { return DeltaGPerPIC50 * PIC50FromPredValue(v) }
+
+// IC50uMFromPredValue converts affinity_pred_value to IC50 in µM.
+func IC50uMFromPredValue(v float64) float64 { return math.Pow(10, v) }
+
+// Ligand is one small molecule of a request.
+type Ligand struct {
+	Name   string `json:"name" firestore:"name"`
+	SMILES string `json:"smiles" firestore:"smiles"`
+}
+
+// ModelInfo describes the model that produced a prediction. Every result
+// carries it, so no result can be mistaken for another model's.
+type ModelInfo struct {
+	Name        string `json:"name"`
+	Version     string `json:"version"`
+	Kind        string `json:"kind"` // "onnx" or "boltz"
+	Description string `json:"description,omitempty"`
+	// Structures says whether the model produces 3D coordinates.
+	Structures bool `json:"structures"`
+	// NoStructureReason says why not, when Structures is false.
+	NoStructureReason string `json:"no_structure_reason,omitempty"`
+}
+
+// Prediction is one ligand's model output, in Boltz-2's output contract:
+// affinity_pred_value is log10(IC50 in µM), affinity_probability_binary is
+// the probability that the ligand binds, confidence_score is in [0,1].
+type Prediction struct {
+	LigandName                string  `json:"ligand_name"`
+	LigandSMILES              string  `json:"ligand_smiles"`
+	AffinityPredValue         float64 `json:"affinity_pred_value"`
+	AffinityProbabilityBinary float64 `json:"affinity_probability_binary"`
+	ConfidenceScore           float64 `json:"confidence_score"`
+	// Metrics holds further model outputs by their own names (for Boltz-2:
+	// ptm, iptm, complex_plddt, ...).
+	Metrics map[string]float64 `json:"metrics,omitempty"`
+	// StructureCIF holds mmCIF text when the model produced coordinates.
+	StructureCIF string  `json:"-"`
+	ModelSeconds float64 `json:"model_seconds"`
+	// Error is set when this ligand failed on its own (the rest of a chunk
+	// can still succeed).
+	Error string `json:"error,omitempty"`
+}

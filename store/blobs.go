@@ -1,0 +1,122 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"cloud.google.com/go/storage"
+	"google.golang.org/api/iterator"
+
+	"github.com/omtx-hub/omtx-hub/omtx"
+)
+
+// Blobs stores files in one Cloud Storage bucket.
+type Blobs struct {
+	bucket string
+	h      *storage.BucketHandle
+}
+
+// NewBlobs wraps a storage client for one bucket. The client is owned by the
+// caller.
+func NewBlobs(client *storage.Client, bucket string) *Blobs {
+	return &Blobs{bucket: bucket, h: client.Bucket(bucket)}
+}
+
+// OpenStorage opens a client. It honours STORAGE_EMULATOR_HOST.
+func OpenStorage(ctx context.Context) (*storage.Client, error) {
+	c, err := storage.NewClient(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("open storage: %w", err)
+	}
+	return c, nil
+}
+
+// EnsureBucket creates the bucket if it does not exist (local development;
+// production buckets come from deploy/).
+func (b *Blobs) EnsureBucket(ctx context.Context, project string) error {
+	if _, err := b.h.Attrs(ctx); err == nil {
+		return nil
+	} else if !errors.Is(err, storage.ErrBucketNotExist) {
+		return fmt.Errorf("bucket %s: %w", b.bucket, err)
+	}
+	if err := b.h.Create(ctx, project, nil); err != nil {
+		return fmt.Errorf("create bucket %s: %w", b.bucket, err)
+	}
+	return nil
+}
+
+// URI returns the gs:// address of an object.
+func (b *Blobs) URI(name string) string { return "gs://" + b.bucket + "/" + name }
+
+// Put writes an object, replacing any previous version: the same name always
+// holds one copy, so a retried write never duplicates a result.
+func (b *Blobs) Put(ctx context.Context, name, contentType string, data []byte) error {
+	w := b.h.Object(name).NewWriter(ctx)
+	w.ContentType = contentType
+	// Small objects go up in one request; no resumable session to leak.
+	w.ChunkSize = 0
+	if _, err := w.Write(data); err != nil {
+		_ = w.Close()
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return nil
+}
+
+// Object is a stored file.
+type Object struct {
+	Name        string
+	ContentType string
+	Data        []byte
+}
+
+// MaxReadBytes bounds what Get reads into memory.
+const MaxReadBytes = 64 << 20
+
+// Get reads an object; a missing one is an omtx ENotFound error.
+func (b *Blobs) Get(ctx context.Context, name string) (*Object, error) {
+	r, err := b.h.Object(name).NewReader(ctx)
+	if errors.Is(err, storage.ErrObjectNotExist) {
+		return nil, omtx.Errorf(omtx.ENotFound, "name", "file %s not found", name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	defer r.Close()
+	data, err := io.ReadAll(io.LimitReader(r, MaxReadBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(data) > MaxReadBytes {
+		return nil, omtx.Errorf(omtx.ETooLarge, "name", "file %s is over %d bytes", name, MaxReadBytes)
+	}
+	return &Object{Name: name, ContentType: r.Attrs.ContentType, Data: data}, nil
+}
+
+// List returns the names of the objects under prefix, sorted.
+func (b *Blobs) List(ctx context.Context, prefix string) ([]string, error) {
+	it := b.h.Objects(ctx, &storage.Query{Prefix: prefix})
+	var names []string
+	for {
+		attrs, err := it.Next()
+		if errors.Is(err, iterator.Done) {
+			return names, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", prefix, err)
+		}
+		names = append(names, attrs.Name)
+	}
+}
+
+// Ping checks that the bucket answers.
+func (b *Blobs) Ping(ctx context.Context) error {
+	if _, err := b.h.Attrs(ctx); err != nil {
+		return fmt.Errorf("storage: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,180 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"google.golang.org/api/iterator"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/omtx-hub/omtx-hub/omtx"
+)
+
+// Jobs stores job documents in Firestore.
+type Jobs struct {
+	client *firestore.Client
+	coll   *firestore.CollectionRef
+}
+
+// NewJobs wraps a Firestore client. The client is owned by the caller.
+func NewJobs(client *firestore.Client) *Jobs {
+	return &Jobs{client: client, coll: client.Collection(omtx.JobsCollection)}
+}
+
+// OpenFirestore opens a client for project and database ("(default)" when
+// empty). It honours FIRESTORE_EMULATOR_HOST.
+func OpenFirestore(ctx context.Context, project, database string) (*firestore.Client, error) {
+	if database == "" {
+		database = firestore.DefaultDatabaseID
+	}
+	c, err := firestore.NewClientWithDatabase(ctx, project, database)
+	if err != nil {
+		return nil, fmt.Errorf("open firestore: %w", err)
+	}
+	return c, nil
+}
+
+// Create writes a new job document. It fails with an omtx EConflict error if
+// the document exists.
+func (s *Jobs) Create(ctx context.Context, job *omtx.Job) error {
+	_, err := s.coll.Doc(job.JobID).Create(ctx, job)
+	if status.Code(err) == codes.AlreadyExists {
+		return omtx.Errorf(omtx.EConflict, "job_id", "job %s already exists", job.JobID)
+	}
+	if err != nil {
+		return fmt.Errorf("create job %s: %w", job.JobID, err)
+	}
+	return nil
+}
+
+// Get reads a job document; a missing one is an omtx ENotFound error.
+func (s *Jobs) Get(ctx context.Context, jobID string) (*omtx.Job, error) {
+	snap, err := s.coll.Doc(jobID).Get(ctx)
+	if status.Code(err) == codes.NotFound {
+		return nil, omtx.Errorf(omtx.ENotFound, "job_id", "job %s not found", jobID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get job %s: %w", jobID, err)
+	}
+	var j omtx.Job
+	if err := snap.DataTo(&j); err != nil {
+		return nil, fmt.Errorf("decode job %s: %w", jobID, err)
+	}
+	return &j, nil
+}
+
+// Update reads the job in a transaction, applies fn and writes what fn
+// returns. fn receives nil when the document does not exist, and returns nil
+// to write nothing; Update then returns the document as it was. fn may run
+// more than once when transactions contend, so it must only change the job
+// it is given.
+func (s *Jobs) Update(ctx context.Context, jobID string, fn func(j *omtx.Job) (*omtx.Job, error)) (*omtx.Job, error) {
+	ref := s.coll.Doc(jobID)
+	var out *omtx.Job
+	err := s.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		out = nil
+		var cur *omtx.Job
+		snap, err := tx.Get(ref)
+		switch {
+		case status.Code(err) == codes.NotFound:
+		case err != nil:
+			return err
+		default:
+			cur = new(omtx.Job)
+			if err := snap.DataTo(cur); err != nil {
+				return fmt.Errorf("decode: %w", err)
+			}
+		}
+		next, err := fn(cur)
+		if err != nil {
+			return err
+		}
+		if next == nil {
+			out = cur
+			return nil
+		}
+		out = next
+		return tx.Set(ref, next)
+	})
+	if err != nil {
+		var de *omtx.Error
+		if errors.As(err, &de) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("update job %s: %w", jobID, err)
+	}
+	return out, nil
+}
+
+// Delete removes a job document (used to undo a submission that could not
+// be scheduled).
+func (s *Jobs) Delete(ctx context.Context, jobID string) error {
+	if _, err := s.coll.Doc(jobID).Delete(ctx); err != nil {
+		return fmt.Errorf("delete job %s: %w", jobID, err)
+	}
+	return nil
+}
+
+// ListFilter selects a page of a user's jobs.
+type ListFilter struct {
+	UserID   string
+	JobTypes []omtx.JobType // empty: all
+	Status   omtx.JobStatus // empty: all
+	Limit    int
+	// After continues from a previous page: the created_at and job_id of its
+	// last item.
+	AfterCreatedAt time.Time
+	AfterJobID     string
+}
+
+// List returns the user's jobs, newest first.
+func (s *Jobs) List(ctx context.Context, f ListFilter) ([]*omtx.Job, error) {
+	q := s.coll.Where("user_id", "==", f.UserID)
+	if len(f.JobTypes) > 0 {
+		types := make([]string, len(f.JobTypes))
+		for i, t := range f.JobTypes {
+			types[i] = string(t)
+		}
+		q = q.Where("job_type", "in", types)
+	}
+	if f.Status != "" {
+		q = q.Where("status", "==", string(f.Status))
+	}
+	q = q.OrderBy("created_at", firestore.Desc).OrderBy("job_id", firestore.Desc)
+	if f.AfterJobID != "" {
+		q = q.StartAfter(f.AfterCreatedAt, f.AfterJobID)
+	}
+	if f.Limit > 0 {
+		q = q.Limit(f.Limit)
+	}
+	it := q.Documents(ctx)
+	defer it.Stop()
+	var out []*omtx.Job
+	for {
+		snap, err := it.Next()
+		if errors.Is(err, iterator.Done) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list jobs: %w", err)
+		}
+		var j omtx.Job
+		if err := snap.DataTo(&j); err != nil {
+			return nil, fmt.Errorf("decode job %s: %w", snap.Ref.ID, err)
+		}
+		out = append(out, &j)
+	}
+}
+
+// Ping checks that Firestore answers.
+func (s *Jobs) Ping(ctx context.Context) error {
+	_, err := s.coll.Doc("_readyz").Get(ctx)
+	if err != nil && status.Code(err) != codes.NotFound {
+		return fmt.Errorf("firestore: %w", err)
+	}
+	return nil
+}

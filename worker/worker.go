@@ -1,0 +1,77 @@
+// Package worker wires OMTX-Hub's Temporal workers: the orchestration
+// worker (workflows and the activities that write job documents) and the
+// GPU worker of one GPU class (the model activities). It links no cgo; the
+// GPU worker's predictor is built by its entrypoint and passed in.
+package worker
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/omtx-hub/omtx-hub/activities"
+	"github.com/omtx-hub/omtx-hub/omtx"
+	"github.com/omtx-hub/omtx-hub/workflows"
+)
+
+// TemporalConfig says how to reach Temporal.
+type TemporalConfig struct {
+	Address   string
+	Namespace string
+	Identity  string
+}
+
+// Dial connects to Temporal.
+func Dial(cfg TemporalConfig, logger *slog.Logger) (client.Client, error) {
+	c, err := client.Dial(client.Options{
+		HostPort:  cfg.Address,
+		Namespace: cfg.Namespace,
+		Identity:  cfg.Identity,
+		Logger:    tlog.NewStructuredLogger(logger),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dial temporal %s: %w", cfg.Address, err)
+	}
+	return c, nil
+}
+
+// RegisterWorkflows registers every workflow type with w. The replay tests
+// use it too, so they replay exactly what the worker runs.
+func RegisterWorkflows(w interface {
+	RegisterWorkflowWithOptions(any, workflow.RegisterOptions)
+}) {
+	w.RegisterWorkflowWithOptions(workflows.PredictionWorkflow, workflow.RegisterOptions{Name: omtx.PredictionWorkflowName})
+}
+
+// NewOrchestration builds the worker of the orchestration task queue.
+func NewOrchestration(c client.Client, acts *activities.Orchestration) worker.Worker {
+	w := worker.New(c, omtx.TaskQueueOrchestration, worker.Options{})
+	RegisterWorkflows(w)
+	w.RegisterActivity(acts)
+	return w
+}
+
+// GPUOptions tune a GPU worker.
+type GPUOptions struct {
+	// Slots is how many model activities run at once on this worker.
+	Slots int
+}
+
+// NewGPU builds the worker of one GPU class's task queue.
+func NewGPU(c client.Client, acts *activities.GPU, opts GPUOptions) worker.Worker {
+	if opts.Slots <= 0 {
+		opts.Slots = 1
+	}
+	w := worker.New(c, omtx.GPUTaskQueue(acts.GPUClass), worker.Options{
+		MaxConcurrentActivityExecutionSize: opts.Slots,
+		// Give a running model time to finish or heartbeat on shutdown.
+		WorkerStopTimeout: 30 * time.Second,
+	})
+	w.RegisterActivity(acts)
+	return w
+}
