@@ -49,7 +49,7 @@ model:
 
 ## gpu-check: on a CUDA machine, CPU vs GPU latency of the shipped model per batch size
 gpu-check: tools
-	$(GO) run ./cmd/gpucheck
+	$(GO) run ./cmd/gpucheck -require-cuda
 
 ## up / down: the docker compose stack (needs a Docker engine)
 up:

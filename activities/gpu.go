@@ -79,7 +79,7 @@ func (g *GPU) Predict(ctx context.Context, in PredictInput) (PredictOutput, erro
 	if err != nil {
 		logs.Printf("model %s failed after %s: %v", model.Name, elapsed, err)
 		g.storeLogs(ctx, in.Folder, logs)
-		return PredictOutput{}, fmt.Errorf("predict: %w", err)
+		return PredictOutput{}, modelError(err)
 	}
 	if len(preds) != 1 {
 		return PredictOutput{}, fmt.Errorf("predict: model returned %d predictions for 1 ligand", len(preds))
@@ -280,6 +280,15 @@ func (l *jobLog) Printf(format string, args ...any) {
 }
 
 func (l *jobLog) Bytes() []byte { return l.buf.Bytes() }
+
+// modelError marks input the model refuses as non-retryable: running it
+// again cannot help. Anything else (a lost device, a full disk) is retried.
+func modelError(err error) error {
+	if omtx.ErrorCode(err) == omtx.EInvalid {
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, err)
+	}
+	return fmt.Errorf("predict: %w", err)
+}
 
 // IsCancelled reports whether err is the non-retryable error of a job that
 // was cancelled while queued.

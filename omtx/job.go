@@ -86,6 +86,80 @@ type Job struct {
 
 	// IdempotencyKey is the client's Idempotency-Key header, if any.
 	IdempotencyKey string `json:"idempotency_key,omitempty" firestore:"idempotency_key,omitempty"`
+
+	// Batch parents only (seed 1.2 "Batch Parent Document"). A parent's
+	// input_data holds the protein and parameters; its ligands are in
+	// batches/{batch_id}/ligands.json and in the child documents.
+	BatchName    string        `json:"batch_name,omitempty" firestore:"batch_name,omitempty"`
+	BatchConfig  *BatchConfig  `json:"batch_config,omitempty" firestore:"batch_config,omitempty"`
+	Progress     *Progress     `json:"progress,omitempty" firestore:"progress,omitempty"`
+	ChildJobIDs  []string      `json:"child_job_ids,omitempty" firestore:"child_job_ids,omitempty"`
+	BatchResults *BatchResults `json:"batch_results,omitempty" firestore:"batch_results,omitempty"`
+
+	// Batch children only: the library row's extra columns.
+	LigandMetadata map[string]string `json:"ligand_metadata,omitempty" firestore:"ligand_metadata,omitempty"`
+}
+
+// BatchConfig is a batch parent's configuration (seed 1.2).
+type BatchConfig struct {
+	TotalLigands  int    `json:"total_ligands" firestore:"total_ligands"`
+	MaxConcurrent int    `json:"max_concurrent" firestore:"max_concurrent"`
+	Priority      string `json:"priority" firestore:"priority"`
+	// ChunkSize is how many ligands one GPU activity runs.
+	ChunkSize int `json:"chunk_size" firestore:"chunk_size"`
+	// InvalidLigands counts rows that failed validation and were kept as
+	// failed children because the caller asked to skip invalid rows.
+	InvalidLigands int    `json:"invalid_ligands" firestore:"invalid_ligands"`
+	SkipInvalid    bool   `json:"skip_invalid" firestore:"skip_invalid"`
+	LibraryFile    string `json:"library_file,omitempty" firestore:"library_file,omitempty"`
+}
+
+// Progress counts a batch's children by status (seed 1.2).
+type Progress struct {
+	Total     int `json:"total" firestore:"total"`
+	Completed int `json:"completed" firestore:"completed"`
+	Failed    int `json:"failed" firestore:"failed"`
+	Running   int `json:"running" firestore:"running"`
+	Pending   int `json:"pending" firestore:"pending"`
+	Cancelled int `json:"cancelled" firestore:"cancelled"`
+}
+
+// BatchResults is a finished batch's aggregate (seed 1.2 batch_results,
+// with units and the ranking rule named).
+type BatchResults struct {
+	BestLigand            string         `json:"best_ligand" firestore:"best_ligand"`
+	BestJobID             string         `json:"best_job_id" firestore:"best_job_id"`
+	BestAffinity          float64        `json:"best_affinity" firestore:"best_affinity"`
+	BestAffinityPredValue float64        `json:"best_affinity_pred_value" firestore:"best_affinity_pred_value"`
+	AverageAffinity       float64        `json:"average_affinity" firestore:"average_affinity"`
+	AffinityUnits         string         `json:"affinity_units" firestore:"affinity_units"`
+	RankingRule           string         `json:"ranking_rule" firestore:"ranking_rule"`
+	Top10                 []RankedLigand `json:"top_10" firestore:"top_10"`
+
+	Completed int `json:"completed" firestore:"completed"`
+	Failed    int `json:"failed" firestore:"failed"`
+	Cancelled int `json:"cancelled" firestore:"cancelled"`
+
+	// ResultsFile is the seed's gs:// address of batch_results.csv.
+	ResultsFile       string `json:"results_file" firestore:"results_file"`
+	ResultsJSONFile   string `json:"results_json_file" firestore:"results_json_file"`
+	SummaryFile       string `json:"summary_file" firestore:"summary_file"`
+	HistogramFile     string `json:"histogram_file,omitempty" firestore:"histogram_file,omitempty"`
+	StructuresZipFile string `json:"structures_zip_file,omitempty" firestore:"structures_zip_file,omitempty"`
+}
+
+// RankedLigand is one row of a batch's top 10.
+type RankedLigand struct {
+	Rank                      int     `json:"rank" firestore:"rank"`
+	JobID                     string  `json:"job_id" firestore:"job_id"`
+	BatchIndex                int     `json:"batch_index" firestore:"batch_index"`
+	LigandName                string  `json:"ligand_name" firestore:"ligand_name"`
+	LigandSMILES              string  `json:"ligand_smiles" firestore:"ligand_smiles"`
+	Affinity                  float64 `json:"affinity" firestore:"affinity"` // ΔG, kcal/mol
+	AffinityPredValue         float64 `json:"affinity_pred_value" firestore:"affinity_pred_value"`
+	PIC50                     float64 `json:"pic50" firestore:"pic50"`
+	AffinityProbabilityBinary float64 `json:"affinity_probability_binary" firestore:"affinity_probability_binary"`
+	Confidence                float64 `json:"confidence" firestore:"confidence"`
 }
 
 // TemporalRef tells operators where to find the job in the Temporal Web UI.

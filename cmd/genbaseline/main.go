@@ -169,6 +169,12 @@ func readme() string {
 			e.What, e.HA, e.Rot, e.Arom, e.Charge, (y[0]-6)*kcalPerPIC50, y[0], 6-y[0], y[1], y[2])
 	}
 
+	p("\n## Limitations\n\n")
+	p("* The protein is ignored, so the model cannot rank targets, only ligands, and only by size, flexibility, aromaticity and charge.\n")
+	p("* Aromatic rings are counted as written: a ring in Kekulé form (C1=CC=CC=C1) is not perceived as aromatic.\n")
+	p("* Charges are taken as written in the SMILES; no protonation state is modelled. Salts and mixtures are featurised as a whole.\n")
+	p("* No number here was fitted to measured affinities; expect at best a weak size correlation, as any heavy-atom-count baseline gives.\n")
+
 	p("\n## Contract\n\n")
 	p("* input `features`: float32 [batch, %d], columns in the order above;\n", len(features))
 	p("* outputs `affinity_pred_value`, `affinity_probability_binary`, `confidence_score`: float32 [batch, 1];\n")
