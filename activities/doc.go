@@ -13,6 +13,7 @@ import (
 	"context"
 
 	"github.com/omtx-hub/omtx-hub/omtx"
+	"github.com/omtx-hub/omtx-hub/store"
 )
 
 // JobStore is the job-document storage the activities need.
@@ -21,11 +22,19 @@ type JobStore interface {
 	// Update applies fn in a transaction; fn gets nil for a missing
 	// document and returns nil to write nothing.
 	Update(ctx context.Context, jobID string, fn func(*omtx.Job) (*omtx.Job, error)) (*omtx.Job, error)
+	// CreateMany creates documents, leaving existing ones as they are.
+	CreateMany(ctx context.Context, jobs []*omtx.Job) error
+	// GetMany reads documents in order; a missing one is nil.
+	GetMany(ctx context.Context, ids []string) ([]*omtx.Job, error)
+	SetMany(ctx context.Context, jobs []*omtx.Job) error
+	Patch(ctx context.Context, jobID string, fields map[string]any) error
+	ListChildren(ctx context.Context, f store.ChildFilter) ([]*omtx.Job, error)
 }
 
 // BlobStore is the file storage the activities need.
 type BlobStore interface {
 	Put(ctx context.Context, name, contentType string, data []byte) error
+	Read(ctx context.Context, name string) ([]byte, error)
 	URI(name string) string
 }
 

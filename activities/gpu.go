@@ -26,8 +26,11 @@ type GPU struct {
 	WorkerID string
 	// HeartbeatEvery is how often a running prediction heartbeats.
 	HeartbeatEvery time.Duration
-	Now            func() time.Time
-	Logger         *slog.Logger
+	// ChunkGroup is how many ligands of a batch chunk go through the model
+	// at once; each group's results are stored before the next starts.
+	ChunkGroup int
+	Now        func() time.Time
+	Logger     *slog.Logger
 }
 
 func (g *GPU) now() time.Time {
@@ -93,7 +96,7 @@ func (g *GPU) Predict(ctx context.Context, in PredictInput) (PredictOutput, erro
 	logs.Printf("model %s %s ran in %.3fs: affinity_pred_value=%.4f %s, affinity_probability_binary=%.4f, confidence=%.4f",
 		model.Name, model.Version, p.ModelSeconds, p.AffinityPredValue, omtx.UnitsLog10IC50uM, p.AffinityProbabilityBinary, p.ConfidenceScore)
 
-	res, err := g.storeResult(ctx, in, model, p, logs)
+	res, err := g.storeResult(ctx, in.Folder, in.JobID, in.Parameters, model, p, logs)
 	if err != nil {
 		return PredictOutput{}, err
 	}
@@ -192,10 +195,13 @@ func BuildResults(model omtx.ModelInfo, p omtx.Prediction) omtx.Results {
 	return r
 }
 
-func (g *GPU) storeResult(ctx context.Context, in PredictInput, model omtx.ModelInfo, p omtx.Prediction, logs *jobLog) (omtx.Results, error) {
+// storeResult writes one ligand's files under folder: structure.cif when
+// there are coordinates, results.json and logs.txt.
+func (g *GPU) storeResult(ctx context.Context, folder, jobID string, params omtx.Parameters, model omtx.ModelInfo, p omtx.Prediction, logs *jobLog) (omtx.Results, error) {
 	res := BuildResults(model, p)
 	var rf resultFile
-	rf.JobID, rf.Model, rf.Ligand, rf.Parameters = in.JobID, model, in.Ligand, in.Parameters
+	rf.JobID, rf.Model, rf.Parameters = jobID, model, params
+	rf.Ligand = omtx.Ligand{Name: p.LigandName, SMILES: p.LigandSMILES}
 	rf.Prediction.AffinityPredValue = p.AffinityPredValue
 	rf.Prediction.AffinityPredValueUnits = omtx.UnitsLog10IC50uM
 	rf.Prediction.AffinityProbabilityBinary = p.AffinityProbabilityBinary
@@ -209,7 +215,7 @@ func (g *GPU) storeResult(ctx context.Context, in PredictInput, model omtx.Model
 	rf.ModelSeconds, rf.Worker, rf.GPUClass, rf.WrittenAt = p.ModelSeconds, g.WorkerID, g.GPUClass, g.now()
 
 	if p.StructureCIF != "" {
-		name := in.Folder + omtx.FileStructureCIF
+		name := folder + omtx.FileStructureCIF
 		if err := g.Blobs.Put(ctx, name, "chemical/x-mmcif", []byte(p.StructureCIF)); err != nil {
 			return res, fmt.Errorf("store structure: %w", err)
 		}
@@ -220,13 +226,13 @@ func (g *GPU) storeResult(ctx context.Context, in PredictInput, model omtx.Model
 	if err != nil {
 		return res, fmt.Errorf("encode results: %w", err)
 	}
-	name := in.Folder + omtx.FileResults
+	name := folder + omtx.FileResults
 	if err := g.Blobs.Put(ctx, name, "application/json", data); err != nil {
 		return res, fmt.Errorf("store results: %w", err)
 	}
 	res.ResultsFile = g.Blobs.URI(name)
 	logs.Printf("stored %s", res.ResultsFile)
-	if err := g.Blobs.Put(ctx, in.Folder+omtx.FileLogs, "text/plain; charset=utf-8", logs.Bytes()); err != nil {
+	if err := g.Blobs.Put(ctx, folder+omtx.FileLogs, "text/plain; charset=utf-8", logs.Bytes()); err != nil {
 		return res, fmt.Errorf("store logs: %w", err)
 	}
 	return res, nil

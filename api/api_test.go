@@ -58,9 +58,28 @@ func (f *fakeJobs) List(_ context.Context, lf store.ListFilter) ([]*omtx.Job, er
 	return out, nil
 }
 
+func (f *fakeJobs) ListChildren(_ context.Context, cf store.ChildFilter) ([]*omtx.Job, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []*omtx.Job
+	for _, j := range f.jobs {
+		if j.BatchParentID == cf.BatchID {
+			out = append(out, j)
+		}
+	}
+	return out, nil
+}
+
 func (f *fakeJobs) Ping(context.Context) error { return nil }
 
 type fakeBlobs struct{ objects map[string]string }
+
+func (f fakeBlobs) Put(_ context.Context, name, _ string, data []byte) error {
+	f.objects[name] = string(data)
+	return nil
+}
+
+func (fakeBlobs) URI(name string) string { return "gs://test/" + name }
 
 func (f fakeBlobs) Get(_ context.Context, name string) (*store.Object, error) {
 	d, ok := f.objects[name]
@@ -74,9 +93,32 @@ func (fakeBlobs) Ping(context.Context) error { return nil }
 
 // fakeSched records started workflows; err makes starts fail.
 type fakeSched struct {
-	mu      sync.Mutex
-	started []workflows.PredictionInput
-	err     error
+	mu        sync.Mutex
+	started   []workflows.PredictionInput
+	batches   []workflows.BatchInput
+	cancelled []string
+	err       error
+}
+
+func (f *fakeSched) StartBatch(_ context.Context, in workflows.BatchInput, _ int) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return "", f.err
+	}
+	f.batches = append(f.batches, in)
+	return "run-b", nil
+}
+
+func (f *fakeSched) Cancel(_ context.Context, wid string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cancelled = append(f.cancelled, wid)
+	return f.err
+}
+
+func (f *fakeSched) BatchProgress(context.Context, string) (omtx.Progress, error) {
+	return omtx.Progress{Total: 3, Running: 3}, nil
 }
 
 func (f *fakeSched) StartPrediction(_ context.Context, in workflows.PredictionInput) (string, error) {

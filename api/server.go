@@ -18,18 +18,28 @@ type JobStore interface {
 	Create(ctx context.Context, job *omtx.Job) error
 	Get(ctx context.Context, jobID string) (*omtx.Job, error)
 	List(ctx context.Context, f store.ListFilter) ([]*omtx.Job, error)
+	ListChildren(ctx context.Context, f store.ChildFilter) ([]*omtx.Job, error)
 	Ping(ctx context.Context) error
 }
 
 // BlobStore is the file storage the API needs.
 type BlobStore interface {
 	Get(ctx context.Context, name string) (*store.Object, error)
+	Put(ctx context.Context, name, contentType string, data []byte) error
+	URI(name string) string
 	Ping(ctx context.Context) error
 }
 
 // Scheduler starts workflows. TemporalScheduler implements it.
 type Scheduler interface {
 	StartPrediction(ctx context.Context, in workflows.PredictionInput) (runID string, err error)
+	// StartBatch starts a batch; priority is a Temporal priority key
+	// (1 is served first).
+	StartBatch(ctx context.Context, in workflows.BatchInput, priority int) (runID string, err error)
+	// Cancel asks a workflow to cancel.
+	Cancel(ctx context.Context, workflowID string) error
+	// BatchProgress asks a running batch for its live progress.
+	BatchProgress(ctx context.Context, batchID string) (omtx.Progress, error)
 	Ping(ctx context.Context) error
 }
 
@@ -39,7 +49,9 @@ type Config struct {
 	Models omtx.ModelCatalog
 	// MaxBodyBytes bounds a JSON request body.
 	MaxBodyBytes int64
-	Logger       *slog.Logger
+	// ChunkSize is the default number of ligands per GPU activity.
+	ChunkSize int
+	Logger    *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -50,15 +62,16 @@ const DefaultMaxBodyBytes = 256 << 10
 
 // Server is the REST API.
 type Server struct {
-	jobs    JobStore
-	blobs   BlobStore
-	sched   Scheduler
-	keys    *Keys
-	models  omtx.ModelCatalog
-	maxBody int64
-	log     *slog.Logger
-	now     func() time.Time
-	engine  *gin.Engine
+	jobs      JobStore
+	blobs     BlobStore
+	sched     Scheduler
+	keys      *Keys
+	models    omtx.ModelCatalog
+	maxBody   int64
+	chunkSize int
+	log       *slog.Logger
+	now       func() time.Time
+	engine    *gin.Engine
 }
 
 // New builds the API server.
@@ -66,11 +79,14 @@ func New(cfg Config, jobs JobStore, blobs BlobStore, sched Scheduler) *Server {
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{
 		jobs: jobs, blobs: blobs, sched: sched,
-		keys: cfg.Keys, models: cfg.Models, maxBody: cfg.MaxBodyBytes,
+		keys: cfg.Keys, models: cfg.Models, maxBody: cfg.MaxBodyBytes, chunkSize: cfg.ChunkSize,
 		log: cfg.Logger, now: cfg.Now,
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
+	}
+	if s.chunkSize <= 0 {
+		s.chunkSize = DefaultChunkSize
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -103,6 +119,12 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/jobs", s.listJobs)
 	v1.GET("/jobs/:job_id", s.getJob)
 	v1.GET("/jobs/:job_id/files/:name", s.getJobFile)
+	v1.POST("/jobs/:job_id/cancel", s.cancelJob)
+	v1.POST("/predict/batch", s.predictBatch)
+	v1.GET("/batches/:batch_id", s.getBatch)
+	v1.GET("/batches/:batch_id/jobs", s.listBatchJobs)
+	v1.GET("/batches/:batch_id/files/*name", s.getBatchFile)
+	v1.POST("/batches/:batch_id/cancel", s.cancelBatch)
 	return r
 }
 

@@ -41,6 +41,58 @@ func (t TemporalScheduler) StartPrediction(ctx context.Context, in workflows.Pre
 	return run.GetRunID(), nil
 }
 
+// StartBatch starts a batch's BatchWorkflow, idempotently like
+// StartPrediction.
+func (t TemporalScheduler) StartBatch(ctx context.Context, in workflows.BatchInput, priority int) (string, error) {
+	p := &in.Parent
+	opts := client.StartWorkflowOptions{
+		ID:                       omtx.BatchWorkflowID(p.JobID),
+		TaskQueue:                omtx.TaskQueueOrchestration,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		Priority:                 temporal.Priority{PriorityKey: priority},
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			temporal.NewSearchAttributeKeyKeyword(omtx.SearchAttrUserID).ValueSet(p.UserID),
+			temporal.NewSearchAttributeKeyKeyword(omtx.SearchAttrJobType).ValueSet(string(p.JobType)),
+			temporal.NewSearchAttributeKeyKeyword(omtx.SearchAttrModel).ValueSet(p.Model),
+			temporal.NewSearchAttributeKeyKeyword(omtx.SearchAttrGPUClass).ValueSet(in.GPUClass),
+			temporal.NewSearchAttributeKeyKeyword(omtx.SearchAttrBatchID).ValueSet(p.JobID),
+		),
+	}
+	run, err := t.Client.ExecuteWorkflow(ctx, opts, workflows.BatchWorkflow, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return started.RunId, nil
+	}
+	if err != nil {
+		return "", &omtx.Error{Code: omtx.EUnavailable, Message: fmt.Sprintf("could not schedule the batch: %v", err)}
+	}
+	return run.GetRunID(), nil
+}
+
+// Cancel requests cancellation of a workflow's current run.
+func (t TemporalScheduler) Cancel(ctx context.Context, workflowID string) error {
+	err := t.Client.CancelWorkflow(ctx, workflowID, "")
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return omtx.Errorf(omtx.EConflict, "job_id", "the job's workflow is no longer running")
+	}
+	if err != nil {
+		return &omtx.Error{Code: omtx.EUnavailable, Message: fmt.Sprintf("could not cancel: %v", err)}
+	}
+	return nil
+}
+
+// BatchProgress queries a running batch's progress.
+func (t TemporalScheduler) BatchProgress(ctx context.Context, batchID string) (omtx.Progress, error) {
+	var p omtx.Progress
+	v, err := t.Client.QueryWorkflow(ctx, omtx.BatchWorkflowID(batchID), "", omtx.QueryProgress)
+	if err != nil {
+		return p, err
+	}
+	return p, v.Get(&p)
+}
+
 // Ping checks that the Temporal frontend answers.
 func (t TemporalScheduler) Ping(ctx context.Context) error {
 	if _, err := t.Client.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {

@@ -94,7 +94,7 @@ func NewAPI(cfg config.Config, d *Deps, log *slog.Logger) (*api.Server, error) {
 		return nil, fmt.Errorf("%w (set OMTX_API_KEYS=key=user_id or OMTX_API_KEYS_FILE)", err)
 	}
 	return api.New(api.Config{
-		Keys: keys, Models: cfg.Models, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log,
+		Keys: keys, Models: cfg.Models, MaxBodyBytes: cfg.MaxBodyBytes, ChunkSize: cfg.ChunkSize, Logger: log,
 	}, d.Jobs, d.Blobs, api.TemporalScheduler{Client: d.Temporal}), nil
 }
 

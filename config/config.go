@@ -30,6 +30,7 @@ type Config struct {
 	APIAddr      string // OMTX_API_ADDR
 	APIKeys      string // OMTX_API_KEYS ("key=user,...") or the file OMTX_API_KEYS_FILE
 	MaxBodyBytes int64  // OMTX_MAX_BODY_BYTES
+	ChunkSize    int    // OMTX_BATCH_CHUNK_SIZE: default ligands per GPU activity of a batch
 
 	// Models served: OMTX_MODELS "name=gpu_class,...", and explicit
 	// substitutions OMTX_MODEL_SUBSTITUTES "requested=served,...".
@@ -107,6 +108,7 @@ func Load(getenv func(string) string) (Config, error) {
 		{"OMTX_GPU_SLOTS", 1, &c.GPUSlots},
 		{"OMTX_CUDA_DEVICE", 0, &c.CUDADevice},
 		{"OMTX_MAX_BATCH", 0, &c.MaxBatch},
+		{"OMTX_BATCH_CHUNK_SIZE", 16, &c.ChunkSize},
 	}
 	for _, i := range ints {
 		if *i.dst, err = atoi(i.key, get(i.key, strconv.Itoa(i.def))); err != nil {

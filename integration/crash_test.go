@@ -40,3 +40,7 @@ func TestGPUWorkerCrash(t *testing.T) {
 		omtx.JobPrefix(jobID) + "input.json", omtx.JobPrefix(jobID) + "logs.txt", omtx.JobPrefix(jobID) + "results.json",
 	}, names, "one copy of each file")
 }
+
+func childrenOf(batchID string) store.ChildFilter {
+	return store.ChildFilter{BatchID: batchID, AfterIndex: -1}
+}

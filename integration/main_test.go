@@ -39,8 +39,10 @@ var env struct {
 	deps     *app.Deps
 	api      *httptest.Server
 	gpuBin   string
+	orchBin  string
 	log      *slog.Logger
 	stateDir string
+	orch     *process
 }
 
 func TestMain(m *testing.M) {
@@ -77,10 +79,11 @@ func setup(m *testing.M) (int, error) {
 	env.log = slog.New(slog.NewJSONHandler(logf, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
 	env.gpuBin = filepath.Join(dir, "omtx-gpu-worker")
-	build := exec.Command("go", "build", "-o", env.gpuBin, "./cmd/omtx-gpu-worker")
+	env.orchBin = filepath.Join(dir, "omtx-worker")
+	build := exec.Command("go", "build", "-o", dir+"/", "./cmd/omtx-gpu-worker", "./cmd/omtx-worker")
 	build.Dir, build.Stdout, build.Stderr = root, os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
-		return 0, fmt.Errorf("build gpu worker: %w", err)
+		return 0, fmt.Errorf("build workers: %w", err)
 	}
 
 	env.stack, err = devstack.Start(ctx, devstack.Options{
@@ -118,14 +121,13 @@ func setup(m *testing.M) (int, error) {
 	env.api = httptest.NewServer(srv.Handler())
 	defer env.api.Close()
 
-	wctx, stopWorker := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- app.RunOrchestration(wctx, env.cfg, env.deps, env.log) }()
-	code := m.Run()
-	stopWorker()
-	if err := <-done; err != nil {
+	orch, err := startProcess(env.orchBin, "omtx-worker.log")
+	if err != nil {
 		return 0, err
 	}
+	env.orch = orch
+	code := m.Run()
+	env.orch.stop()
 	if code != 0 {
 		fmt.Fprintln(os.Stderr, "integration: service logs in", logf.Name())
 		data, _ := os.ReadFile(logf.Name())
@@ -137,40 +139,50 @@ func setup(m *testing.M) (int, error) {
 	return code, nil
 }
 
-// gpuWorker is a running omtx-gpu-worker process.
-type gpuWorker struct {
+// process is a running worker process.
+type process struct {
 	cmd  *exec.Cmd
 	done chan struct{}
 }
 
-// startGPUWorker starts a GPU worker process with extra environment.
-func startGPUWorker(t *testing.T, extra ...string) *gpuWorker {
-	t.Helper()
-	cmd := exec.Command(env.gpuBin)
+// startProcess starts a worker binary with this process's environment
+// (which points at the test stack) plus extra.
+func startProcess(bin, logName string, extra ...string) (*process, error) {
+	cmd := exec.Command(bin)
 	cmd.Dir = env.root
 	cmd.Env = append(os.Environ(), extra...)
-	logf, err := os.OpenFile(filepath.Join(env.stateDir, "gpu-worker.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	logf, err := os.OpenFile(filepath.Join(env.stateDir, logName), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start gpu worker: %v", err)
+		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
-	w := &gpuWorker{cmd: cmd, done: make(chan struct{})}
+	w := &process{cmd: cmd, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); logf.Close(); close(w.done) }()
+	return w, nil
+}
+
+// startGPUWorker starts a GPU worker process with extra environment.
+func startGPUWorker(t *testing.T, extra ...string) *process {
+	t.Helper()
+	w, err := startProcess(env.gpuBin, "gpu-worker.log", extra...)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(w.stop)
 	return w
 }
 
 // kill ends the worker at once, as a crash or a preempted node would.
-func (w *gpuWorker) kill() {
+func (w *process) kill() {
 	_ = w.cmd.Process.Kill()
 	<-w.done
 }
 
 // stop ends the worker gracefully.
-func (w *gpuWorker) stop() {
+func (w *process) stop() {
 	select {
 	case <-w.done:
 		return

@@ -201,3 +201,16 @@ type Results struct {
 
 	ModelSeconds float64 `json:"model_seconds" firestore:"model_seconds"`
 }
+
+// LibraryEntry is one ligand of a batch as stored in
+// batches/{batch_id}/ligands.json: validated, named, in library order.
+type LibraryEntry struct {
+	Index    int               `json:"index"`
+	Row      int               `json:"row"`
+	Name     string            `json:"name"`
+	SMILES   string            `json:"smiles"`
+	Metadata map[string]string `json:"metadata,omitempty"`
+	// Error is set for a row that failed validation and was kept, at the
+	// caller's request, as a failed child.
+	Error string `json:"error,omitempty"`
+}

@@ -1,6 +1,9 @@
 package omtx
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Task queues. Orchestration activities and workflows run on
 // TaskQueueOrchestration; GPU activities run on one queue per GPU class.
@@ -74,3 +77,39 @@ const (
 	SearchAttrModel    = "Model"
 	SearchAttrGPUClass = "GpuClass"
 )
+
+// Batch names.
+const (
+	BatchChunkWorkflowName = "BatchChunkWorkflow"
+)
+
+// BatchChunkWorkflowID is the workflow ID of one chunk of a batch. It
+// derives from the batch's workflow ID, so replaying a batch history needs
+// the original execution (see the README).
+func BatchChunkWorkflowID(batchID string, chunk int) string {
+	return fmt.Sprintf("%s-chunk-%05d", BatchWorkflowID(batchID), chunk)
+}
+
+// BatchChildJobID is the job id of a batch's ligand at index (seed 1.2:
+// job_{batch_id}_{idx:04d}; wider for batches of 10,000 or more).
+func BatchChildJobID(batchID string, index, total int) string {
+	width := 4
+	for n := 10000; total > n; n *= 10 {
+		width++
+	}
+	return fmt.Sprintf("job_%s_%0*d", batchID, width, index)
+}
+
+// Files in a batch folder (seed 1.3).
+const (
+	FileBatchConfig      = "batch_config.json"
+	FileLigands          = "ligands.json"
+	FileBatchResultsCSV  = "batch_results.csv"
+	FileBatchResultsJSON = "batch_results.json"
+	FileSummary          = "summary.json"
+	FileHistogram        = "analysis/affinity_distribution.png"
+	FileTopStructures    = "analysis/top_10_structures.zip"
+)
+
+// BatchFiles are the files a batch folder may hold, for the API.
+var BatchFiles = []string{FileBatchConfig, FileLigands, FileBatchResultsCSV, FileBatchResultsJSON, FileSummary, FileHistogram, FileTopStructures}

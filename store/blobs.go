@@ -120,3 +120,12 @@ func (b *Blobs) Ping(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Read returns an object's bytes.
+func (b *Blobs) Read(ctx context.Context, name string) ([]byte, error) {
+	obj, err := b.Get(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return obj.Data, nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -18,7 +19,12 @@ import (
 type Jobs struct {
 	client *firestore.Client
 	coll   *firestore.CollectionRef
+	writes atomic.Int64
 }
+
+// Writes counts the document writes this store has made (make bench
+// reports it per ligand).
+func (s *Jobs) Writes() int64 { return s.writes.Load() }
 
 // NewJobs wraps a Firestore client. The client is owned by the caller.
 func NewJobs(client *firestore.Client) *Jobs {
@@ -42,6 +48,7 @@ func OpenFirestore(ctx context.Context, project, database string) (*firestore.Cl
 // the document exists.
 func (s *Jobs) Create(ctx context.Context, job *omtx.Job) error {
 	_, err := s.coll.Doc(job.JobID).Create(ctx, job)
+	s.writes.Add(1)
 	if status.Code(err) == codes.AlreadyExists {
 		return omtx.Errorf(omtx.EConflict, "job_id", "job %s already exists", job.JobID)
 	}
@@ -75,8 +82,9 @@ func (s *Jobs) Get(ctx context.Context, jobID string) (*omtx.Job, error) {
 func (s *Jobs) Update(ctx context.Context, jobID string, fn func(j *omtx.Job) (*omtx.Job, error)) (*omtx.Job, error) {
 	ref := s.coll.Doc(jobID)
 	var out *omtx.Job
+	wrote := false
 	err := s.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		out = nil
+		out, wrote = nil, false
 		var cur *omtx.Job
 		snap, err := tx.Get(ref)
 		switch {
@@ -97,9 +105,12 @@ func (s *Jobs) Update(ctx context.Context, jobID string, fn func(j *omtx.Job) (*
 			out = cur
 			return nil
 		}
-		out = next
+		out, wrote = next, true
 		return tx.Set(ref, next)
 	})
+	if err == nil && wrote {
+		s.writes.Add(1)
+	}
 	if err != nil {
 		var de *omtx.Error
 		if errors.As(err, &de) {
@@ -177,4 +188,131 @@ func (s *Jobs) Ping(ctx context.Context) error {
 		return fmt.Errorf("firestore: %w", err)
 	}
 	return nil
+}
+
+// writeChunk bounds the documents of one batched write.
+const writeChunk = 400
+
+// CreateMany creates job documents, leaving any that already exist as they
+// are, so a retried call creates each document once.
+func (s *Jobs) CreateMany(ctx context.Context, jobs []*omtx.Job) error {
+	bw := s.client.BulkWriter(ctx)
+	jobsOps := make([]*firestore.BulkWriterJob, 0, len(jobs))
+	for _, j := range jobs {
+		op, err := bw.Create(s.coll.Doc(j.JobID), j)
+		if err != nil {
+			bw.End()
+			return fmt.Errorf("create jobs: %w", err)
+		}
+		jobsOps = append(jobsOps, op)
+	}
+	bw.End()
+	s.writes.Add(int64(len(jobs)))
+	for i, op := range jobsOps {
+		if _, err := op.Results(); err != nil && status.Code(err) != codes.AlreadyExists {
+			return fmt.Errorf("create job %s: %w", jobs[i].JobID, err)
+		}
+	}
+	return nil
+}
+
+// GetMany reads job documents by id, in order; a missing one is nil.
+func (s *Jobs) GetMany(ctx context.Context, ids []string) ([]*omtx.Job, error) {
+	refs := make([]*firestore.DocumentRef, len(ids))
+	for i, id := range ids {
+		refs[i] = s.coll.Doc(id)
+	}
+	snaps, err := s.client.GetAll(ctx, refs)
+	if err != nil {
+		return nil, fmt.Errorf("get jobs: %w", err)
+	}
+	out := make([]*omtx.Job, len(snaps))
+	for i, snap := range snaps {
+		if !snap.Exists() {
+			continue
+		}
+		out[i] = new(omtx.Job)
+		if err := snap.DataTo(out[i]); err != nil {
+			return nil, fmt.Errorf("decode job %s: %w", ids[i], err)
+		}
+	}
+	return out, nil
+}
+
+// SetMany writes whole job documents in batched commits.
+func (s *Jobs) SetMany(ctx context.Context, jobs []*omtx.Job) error {
+	for start := 0; start < len(jobs); start += writeChunk {
+		end := min(start+writeChunk, len(jobs))
+		b := s.client.Batch()
+		for _, j := range jobs[start:end] {
+			b.Set(s.coll.Doc(j.JobID), j)
+		}
+		if _, err := b.Commit(ctx); err != nil {
+			return fmt.Errorf("write jobs: %w", err)
+		}
+		s.writes.Add(int64(end - start))
+	}
+	return nil
+}
+
+// Patch merges fields into a document without reading it.
+func (s *Jobs) Patch(ctx context.Context, jobID string, fields map[string]any) error {
+	if _, err := s.coll.Doc(jobID).Set(ctx, fields, firestore.MergeAll); err != nil {
+		return fmt.Errorf("patch job %s: %w", jobID, err)
+	}
+	s.writes.Add(1)
+	return nil
+}
+
+// ChildFilter selects a page of a batch's children.
+type ChildFilter struct {
+	BatchID  string
+	Statuses []omtx.JobStatus // empty: all
+	// AfterIndex continues after this batch_index (-1: from the start).
+	AfterIndex int
+	Offset     int
+	Limit      int
+}
+
+// ListChildren returns a batch's children ordered by batch_index.
+func (s *Jobs) ListChildren(ctx context.Context, f ChildFilter) ([]*omtx.Job, error) {
+	q := s.coll.Where("batch_parent_id", "==", f.BatchID)
+	switch len(f.Statuses) {
+	case 0:
+	case 1:
+		q = q.Where("status", "==", string(f.Statuses[0]))
+	default:
+		ss := make([]string, len(f.Statuses))
+		for i, st := range f.Statuses {
+			ss[i] = string(st)
+		}
+		q = q.Where("status", "in", ss)
+	}
+	q = q.OrderBy("batch_index", firestore.Asc)
+	if f.AfterIndex >= 0 {
+		q = q.StartAfter(f.AfterIndex)
+	}
+	if f.Offset > 0 {
+		q = q.Offset(f.Offset)
+	}
+	if f.Limit > 0 {
+		q = q.Limit(f.Limit)
+	}
+	it := q.Documents(ctx)
+	defer it.Stop()
+	var out []*omtx.Job
+	for {
+		snap, err := it.Next()
+		if errors.Is(err, iterator.Done) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list children of %s: %w", f.BatchID, err)
+		}
+		j := new(omtx.Job)
+		if err := snap.DataTo(j); err != nil {
+			return nil, fmt.Errorf("decode job %s: %w", snap.Ref.ID, err)
+		}
+		out = append(out, j)
+	}
 }

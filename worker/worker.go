@@ -46,6 +46,8 @@ func RegisterWorkflows(w interface {
 	RegisterWorkflowWithOptions(any, workflow.RegisterOptions)
 }) {
 	w.RegisterWorkflowWithOptions(workflows.PredictionWorkflow, workflow.RegisterOptions{Name: omtx.PredictionWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.BatchWorkflow, workflow.RegisterOptions{Name: omtx.BatchWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.BatchChunkWorkflow, workflow.RegisterOptions{Name: omtx.BatchChunkWorkflowName})
 }
 
 // NewOrchestration builds the worker of the orchestration task queue.

@@ -18,9 +18,9 @@ import (
 	"strings"
 
 	"github.com/omtx-hub/omtx-hub/app"
-	"github.com/omtx-hub/omtx-hub/cmd/internal/gpuboot"
 	"github.com/omtx-hub/omtx-hub/config"
 	"github.com/omtx-hub/omtx-hub/devstack"
+	"github.com/omtx-hub/omtx-hub/gpuboot"
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
 

@@ -8,8 +8,8 @@ import (
 	"os"
 
 	"github.com/omtx-hub/omtx-hub/app"
-	"github.com/omtx-hub/omtx-hub/cmd/internal/gpuboot"
 	"github.com/omtx-hub/omtx-hub/config"
+	"github.com/omtx-hub/omtx-hub/gpuboot"
 )
 
 func main() {

@@ -1,0 +1,27 @@
+// Package aggregate computes the files that summarise a finished batch
+// (virtual screen): one protein against many ligands, each ligand a batch
+// child job.
+//
+// Build takes every child of a batch, in any order and any status, and
+// returns the contents of
+//
+//   - batch_results.csv: one row per child, in batch_index order;
+//   - batch_results.json: the best ligand, the average ΔG and the top 10;
+//   - summary.json: counts and statistics of the predicted values;
+//   - analysis/affinity_distribution.png: a histogram of affinity_pred_value;
+//   - analysis/top_10_structures.zip: the top-10 structures, when the model
+//     produced coordinates;
+//
+// together with the omtx.BatchResults block of the parent document. The
+// package does no I/O of its own: structures are read through
+// Input.LoadStructure, and writing the files is the caller's job.
+//
+// Ranking follows Boltz-2's own advice: affinity_probability_binary tells
+// binders from decoys (hit discovery), and affinity_pred_value, log10(IC50
+// in µM), ranks the binders among themselves. See RankingRule and Rank.
+//
+// A child counts as completed when its status is completed and it has a
+// results block whose predicted values are all finite numbers. A child whose
+// status is completed but whose results are missing or non-finite is not
+// ranked; Summary counts it in Other and in CompletedWithoutResults.
+package aggregate

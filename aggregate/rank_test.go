@@ -1,0 +1,175 @@
+package aggregate
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/omtx-hub/omtx-hub/omtx"
+)
+
+// rankSet is a crafted batch: binders, non-binders, ties, and children that
+// must not be ranked.
+func rankSet() []*omtx.Job {
+	noResults := child(11, omtx.StatusCompleted)
+	noResults.Results = nil
+	return []*omtx.Job{
+		completed(0, -1.0, 0.9), // binder
+		completed(1, -2.0, 0.6), // binder, strongest
+		child(2, omtx.StatusFailed),
+		completed(3, 0.5, 0.4),  // non-binder
+		completed(4, -3.0, 0.2), // non-binder: strong value, unlikely binder
+		completed(5, -1.0, 0.7), // binder, same value as index 0
+		child(6, omtx.StatusCancelled),
+		completed(7, 0.1, 0.4), // non-binder, same probability as index 3
+		completed(8, 1.0, 0.5), // exactly at the threshold: binder
+		child(9, omtx.StatusRunning),
+		completed(10, math.NaN(), 0.9), // non-finite: not ranked
+		noResults,                      // completed without results: not ranked
+	}
+}
+
+func TestRank(t *testing.T) {
+	t.Parallel()
+	want := []string{"job-00001", "job-00000", "job-00005", "job-00008", "job-00007", "job-00003", "job-00004"}
+
+	t.Run("rule on a crafted set", func(t *testing.T) {
+		t.Parallel()
+		got := ids(Rank(rankSet()))
+		assert.Equal(t, want, got)
+	})
+
+	t.Run("independent of input order", func(t *testing.T) {
+		t.Parallel()
+		r := rand.New(rand.NewPCG(1, 2))
+		for range 20 {
+			set := rankSet()
+			r.Shuffle(len(set), func(i, j int) { set[i], set[j] = set[j], set[i] })
+			got := ids(Rank(set))
+			require.Equal(t, want, got)
+		}
+	})
+
+	t.Run("ties broken by batch_index, missing index last", func(t *testing.T) {
+		t.Parallel()
+		set := []*omtx.Job{
+			completed(9, -1, 0.9, withID("b")),
+			completed(0, -1, 0.9, withoutIndex(), withID("a")),
+			completed(3, -1, 0.9, withID("c")),
+		}
+		got := ids(Rank(set))
+		assert.Equal(t, []string{"c", "b", "a"}, got)
+	})
+
+	t.Run("does not modify its input", func(t *testing.T) {
+		t.Parallel()
+		set := rankSet()
+		before := ids(set)
+		Rank(set)
+		got := ids(set)
+		assert.Equal(t, before, got)
+	})
+
+	t.Run("empty and nil", func(t *testing.T) {
+		t.Parallel()
+		assert.Empty(t, Rank(nil))
+		assert.Empty(t, Rank([]*omtx.Job{nil, child(0, omtx.StatusFailed)}))
+	})
+
+	t.Run("rule states the threshold", func(t *testing.T) {
+		t.Parallel()
+		got := RankingRule
+		assert.Contains(t, got, fmt.Sprintf(">= %g", BinderThreshold))
+		assert.True(t, strings.HasSuffix(got, "."))
+	})
+}
+
+func TestRankable(t *testing.T) {
+	t.Parallel()
+	inf := completed(0, -1, 0.9)
+	inf.Results.Confidence = math.Inf(1)
+	tests := []struct {
+		name string
+		job  *omtx.Job
+		want bool
+	}{
+		{"completed", completed(0, -1, 0.9), true},
+		{"failed", child(0, omtx.StatusFailed), false},
+		{"nil", nil, false},
+		{"infinite confidence", inf, false},
+		{"NaN probability", completed(0, -1, math.NaN()), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := rankable(tt.job)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestStats(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   []float64
+		want Stats
+	}{
+		{"empty", nil, Stats{}},
+		{"one", []float64{-2}, Stats{N: 1, Min: -2, Max: -2, Mean: -2, Median: -2}},
+		{"odd", []float64{5, 1, 3}, Stats{N: 3, Min: 1, Max: 5, Mean: 3, Median: 3, Std: math.Sqrt(8.0 / 3)}},
+		{"even", []float64{4, 1, 3, 2}, Stats{N: 4, Min: 1, Max: 4, Mean: 2.5, Median: 2.5, Std: math.Sqrt(1.25)}},
+		{"skips non-finite", []float64{2, math.NaN(), 4, math.Inf(-1)}, Stats{N: 2, Min: 2, Max: 4, Mean: 3, Median: 3, Std: 1}},
+		{"known sample", []float64{2, 4, 4, 4, 5, 5, 7, 9}, Stats{N: 8, Min: 2, Max: 9, Mean: 5, Median: 4.5, Std: 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := computeStats(slices.Clone(tt.in))
+			assert.Equal(t, tt.want.N, got.N)
+			assert.InDelta(t, tt.want.Min, got.Min, 1e-12)
+			assert.InDelta(t, tt.want.Max, got.Max, 1e-12)
+			assert.InDelta(t, tt.want.Mean, got.Mean, 1e-12)
+			assert.InDelta(t, tt.want.Median, got.Median, 1e-12)
+			assert.InDelta(t, tt.want.Std, got.Std, 1e-12)
+		})
+	}
+}
+
+func TestBinCount(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   []float64
+		want int
+	}{
+		{"one value", []float64{1}, minBins},
+		{"all equal", []float64{1, 1, 1, 1}, minBins},
+		// Uniform on [0,1]: Freedman–Diaconis gives ceil(1 / (2·0.5/∛n)) = ceil(∛n).
+		{"uniform 1200", uniform(1200), 11},
+		{"uniform 7000", uniform(7000), 20},
+		{"many capped", uniform(1_000_000), maxBins},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := binCount(tt.in)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+// uniform returns n evenly spaced values on [0, 1].
+func uniform(n int) []float64 {
+	vs := make([]float64, n)
+	for i := range vs {
+		vs[i] = float64(i) / float64(n-1)
+	}
+	return vs
+}

@@ -1,0 +1,307 @@
+// Package library reads and validates the ligand library of a batch virtual
+// screen: one protein against hundreds to tens of thousands of small
+// molecules. A library arrives as JSON objects ({name, smiles}, see
+// FromLigands) or as an uploaded file (see Parse): CSV or TSV with a header
+// row, or a .smi file with one "SMILES name" per line.
+//
+// Every row is checked with the same functions that check a single
+// prediction (validate.SMILES and validate.LigandName), so a ligand that
+// would be refused on its own is refused in a library too.
+//
+// # Limits
+//
+// A library holds at most MaxLigands rows and an uploaded file at most
+// MaxFileBytes bytes; beyond either the library is refused with code
+// omtx.ETooLarge (field "ligands" or "file"). An empty library is refused
+// with omtx.EInvalid, field "ligands".
+//
+// # Invalid rows
+//
+// By default a library with any invalid row is refused as a whole with an
+// *InvalidError that lists every problem (row number, field, reason), not
+// just the first. With Options.SkipInvalid the invalid rows are kept as
+// entries whose Error says why, so that they become failed children of the
+// batch; the rest run. A library in which every row is invalid is refused
+// even then, since the batch would have nothing to run.
+//
+// Row numbers are those a user sees in the file: for CSV and TSV the header
+// is row 1, so the first data row is row 2; for .smi files they are line
+// numbers (comments and blank lines count); for JSON input they are the
+// 1-based position in the list.
+//
+// # Names
+//
+// A row without a name is called "Ligand_N", where N is its 1-based
+// position among the data rows (Entry.Index+1). Duplicate names are made
+// unique rather than refused (see Dedupe): names are compared exactly
+// (case-sensitive, after trimming and defaulting); the first row with a
+// name keeps it, and each later row with the same name gets " (2)",
+// " (3)", ... appended, taking the smallest number whose result is not
+// already a name in the library. So a library "X", "X (2)", "X" becomes
+// "X", "X (2)", "X (3)".
+package library
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/omtx-hub/omtx-hub/omtx"
+	"github.com/omtx-hub/omtx-hub/validate"
+)
+
+// Limits on a library.
+const (
+	MaxLigands   = 50000    // rows per batch
+	MaxFileBytes = 32 << 20 // bytes of an uploaded library file
+
+	// MaxProblems is how many problems an InvalidError lists; the rest are
+	// counted in InvalidError.More.
+	MaxProblems = 1000
+)
+
+// Entry is one library row after validation.
+type Entry struct {
+	// Index is the 0-based position in the library, counting data rows
+	// only (no header, comments or blank lines).
+	Index int
+	// Row is the 1-based row or line number in the source file, for error
+	// messages; for JSON input it is Index+1.
+	Row int
+	// Name is unique within the library (see Dedupe).
+	Name string
+	// SMILES is trimmed and validated (for invalid rows: trimmed, as given).
+	SMILES string
+	// Metadata holds the other CSV columns by header name; nil for .smi
+	// files, JSON input, and CSV files without extra columns.
+	Metadata map[string]string
+	// Error is set when the row is invalid and skipping was requested,
+	// e.g. "smiles: invalid SMILES: at position 3: unclosed ring bond 1".
+	// Name and SMILES then keep what was given.
+	Error string
+	// Renamed is true when Dedupe changed Name to make it unique.
+	Renamed bool
+}
+
+// Problem is one problem of an invalid row. Field is "smiles" or "name",
+// or "row" when the row itself is malformed (a CSV row with the wrong
+// number of fields).
+type Problem struct {
+	Row    int    `json:"row"`
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+}
+
+// InvalidError lists every problem of an invalid library: up to
+// MaxProblems of them, then a count of the rest in More.
+//
+// It unwraps to an *omtx.Error with code omtx.EInvalid and field
+// "ligands", so omtx.ErrorCode and errors.As see an input error.
+type InvalidError struct {
+	Problems []Problem
+	More     int
+}
+
+// Total is the number of problems, listed or not.
+func (e *InvalidError) Total() int { return len(e.Problems) + e.More }
+
+// Error summarises the problems, naming the first few.
+func (e *InvalidError) Error() string {
+	return "ligands: " + e.message()
+}
+
+// Unwrap returns the equivalent domain error.
+func (e *InvalidError) Unwrap() error {
+	return &omtx.Error{Code: omtx.EInvalid, Field: "ligands", Message: e.message()}
+}
+
+func (e *InvalidError) message() string {
+	const shown = 3
+	var b strings.Builder
+	n := e.Total()
+	if n == 1 {
+		b.WriteString("1 invalid entry: ")
+	} else {
+		fmt.Fprintf(&b, "%d invalid entries: ", n)
+	}
+	for i, p := range e.Problems {
+		if i == shown {
+			break
+		}
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "row %d: %s: %s", p.Row, p.Field, p.Reason)
+	}
+	if n > shown {
+		fmt.Fprintf(&b, "; and %d more", n-shown)
+	}
+	return b.String()
+}
+
+// Options control how a library is checked.
+type Options struct {
+	// SkipInvalid keeps invalid rows as entries with Error set instead of
+	// refusing the library.
+	SkipInvalid bool
+}
+
+// FromLigands validates ligands given as JSON objects {name, smiles}.
+func FromLigands(ls []omtx.Ligand, opt Options) ([]Entry, error) {
+	if len(ls) == 0 {
+		return nil, errEmpty("the request lists no ligands")
+	}
+	if len(ls) > MaxLigands {
+		return nil, errTooMany()
+	}
+	rows := make([]rawRow, len(ls))
+	for i, l := range ls {
+		rows[i] = rawRow{line: i + 1, name: l.Name, smiles: l.SMILES}
+	}
+	return finish(rows, opt)
+}
+
+// Ligands returns the ligands to run: the name and SMILES of every entry
+// without an Error, in library order. Entries kept only to be reported as
+// failed (Options.SkipInvalid) are left out.
+func Ligands(entries []Entry) []omtx.Ligand {
+	out := make([]omtx.Ligand, 0, len(entries))
+	for _, e := range entries {
+		if e.Error == "" {
+			out = append(out, omtx.Ligand{Name: e.Name, SMILES: e.SMILES})
+		}
+	}
+	return out
+}
+
+// Dedupe makes the entries' names unique in place, by the rule in the
+// package documentation: the first entry with a name keeps it, later ones
+// get " (2)", " (3)", ... appended, choosing the smallest number whose
+// result is no other entry's name. It returns how many entries it renamed.
+func Dedupe(entries []Entry) (renamed int) {
+	taken := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		taken[e.Name] = true
+	}
+	kept := make(map[string]bool, len(entries))
+	next := make(map[string]int)
+	for i := range entries {
+		name := entries[i].Name
+		if !kept[name] {
+			kept[name] = true
+			continue
+		}
+		n := next[name]
+		if n < 2 {
+			n = 2
+		}
+		var cand string
+		for {
+			cand = suffixed(name, n)
+			n++
+			if !taken[cand] {
+				break
+			}
+		}
+		next[name] = n
+		taken[cand] = true
+		kept[cand] = true
+		entries[i].Name = cand
+		entries[i].Renamed = true
+		renamed++
+	}
+	return renamed
+}
+
+// suffixed appends " (n)" to name, shortening a name that fits the name
+// limit so that the result fits too.
+func suffixed(name string, n int) string {
+	suffix := fmt.Sprintf(" (%d)", n)
+	if len(name) <= validate.MaxLigandNameLength && len(name)+len(suffix) > validate.MaxLigandNameLength {
+		cut := validate.MaxLigandNameLength - len(suffix)
+		for cut > 0 && !utf8.RuneStart(name[cut]) {
+			cut--
+		}
+		name = strings.TrimRight(name[:cut], " ")
+	}
+	return name + suffix
+}
+
+// rawRow is one data row as read, before validation.
+type rawRow struct {
+	line     int // Entry.Row
+	name     string
+	smiles   string
+	metadata map[string]string
+	problem  string // set for a malformed row (Problem field "row")
+}
+
+// finish validates rows, names and dedupes them, and applies the
+// invalid-row policy. rows is non-empty and within MaxLigands.
+func finish(rows []rawRow, opt Options) ([]Entry, error) {
+	entries := make([]Entry, len(rows))
+	var problems []Problem
+	more, invalid := 0, 0
+	addProblem := func(p Problem) {
+		if len(problems) < MaxProblems {
+			problems = append(problems, p)
+		} else {
+			more++
+		}
+	}
+	for i, r := range rows {
+		e := Entry{Index: i, Row: r.line, Metadata: r.metadata}
+		def := fmt.Sprintf("Ligand_%d", i+1)
+		var errs []string
+		if r.problem != "" {
+			// A malformed row's columns cannot be trusted; report only that.
+			addProblem(Problem{Row: r.line, Field: "row", Reason: r.problem})
+			errs = append(errs, "row: "+r.problem)
+		} else {
+			smiles, err := validate.SMILES("smiles", r.smiles)
+			if err != nil {
+				addProblem(problemOf(r.line, "smiles", err))
+				errs = append(errs, err.Error())
+			}
+			name, err := validate.LigandName("name", r.name, def)
+			if err != nil {
+				addProblem(problemOf(r.line, "name", err))
+				errs = append(errs, err.Error())
+			}
+			e.SMILES, e.Name = smiles, name
+		}
+		if len(errs) > 0 {
+			invalid++
+			e.Error = strings.Join(errs, "; ")
+			e.SMILES = strings.TrimSpace(r.smiles)
+			if e.Name = strings.TrimSpace(r.name); e.Name == "" {
+				e.Name = def
+			}
+		}
+		entries[i] = e
+	}
+	if invalid > 0 && (!opt.SkipInvalid || invalid == len(entries)) {
+		return nil, &InvalidError{Problems: problems, More: more}
+	}
+	Dedupe(entries)
+	return entries, nil
+}
+
+// problemOf turns a validate error into a Problem.
+func problemOf(row int, field string, err error) Problem {
+	reason := err.Error()
+	var de *omtx.Error
+	if errors.As(err, &de) {
+		reason = de.Message
+	}
+	return Problem{Row: row, Field: field, Reason: reason}
+}
+
+func errEmpty(why string) error {
+	return omtx.Errorf(omtx.EInvalid, "ligands", "is empty: %s", why)
+}
+
+func errTooMany() error {
+	return omtx.Errorf(omtx.ETooLarge, "ligands", "has more than %d ligands, the limit per batch; split the library into several batches", MaxLigands)
+}

@@ -1,0 +1,218 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/omtx-hub/omtx-hub/activities"
+	"github.com/omtx-hub/omtx-hub/omtx"
+)
+
+func batchInput(total, maxConc, chunk int) BatchInput {
+	return BatchInput{
+		Parent: omtx.Job{
+			JobID: "batch_t", JobType: omtx.JobTypeBatchParent, UserID: "u1", Model: omtx.BaselineModel,
+			InputData:   omtx.InputData{ProteinSequence: testProtein},
+			BatchConfig: &omtx.BatchConfig{TotalLigands: total, MaxConcurrent: maxConc, ChunkSize: chunk, Priority: "normal"},
+		},
+		GPUClass: omtx.GPUClassL4,
+	}
+}
+
+func batchEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
+	e := env(t)
+	e.RegisterWorkflow(BatchChunkWorkflow)
+	e.OnActivity("UpdateBatchProgress", mock.Anything, mock.Anything).Return(nil).Maybe()
+	return e
+}
+
+// chunkOK mocks PredictChunk as a GPU run of d that completes every ligand,
+// and records when each run ends (all runs last d, so overlaps are the same).
+func chunkOK(e *testsuite.TestWorkflowEnvironment, d time.Duration, starts *[]time.Time, seen *[]string) {
+	e.OnActivity("PredictChunk", mock.Anything, mock.Anything).After(d).Return(
+		func(_ context.Context, in activities.PredictChunkInput) (activities.ChunkCounts, error) {
+			*starts = append(*starts, e.Now())
+			*seen = append(*seen, in.JobIDs...)
+			return activities.ChunkCounts{Completed: len(in.JobIDs)}, nil
+		})
+}
+
+// maxOverlap is the most runs of length d in flight at once.
+func maxOverlap(starts []time.Time, d time.Duration) int {
+	best := 0
+	for _, s := range starts {
+		n := 0
+		for _, o := range starts {
+			if !o.After(s) && o.Add(d).After(s) {
+				n++
+			}
+		}
+		best = max(best, n)
+	}
+	return best
+}
+
+func TestBatchWorkflow(t *testing.T) {
+	t.Parallel()
+
+	t.Run("seed 3.2: 10 ligands, never more than max_concurrent in flight", func(t *testing.T) {
+		t.Parallel()
+		for _, c := range []struct{ maxConc, chunk, wantChunksInFlight int }{{5, 2, 2}, {5, 5, 1}, {10, 1, 10}} {
+			e := batchEnv(t)
+			e.OnActivity("PrepareBatch", mock.Anything, mock.Anything).Return(activities.PrepareBatchOutput{Status: omtx.StatusRunning, Total: 10}, nil).Once()
+			var starts []time.Time
+			var seen []string
+			chunkOK(e, 10*time.Minute, &starts, &seen)
+			e.OnActivity("AggregateBatch", mock.Anything, activities.AggregateBatchInput{BatchID: "batch_t"}).
+				Return(activities.AggregateBatchOutput{Status: omtx.StatusCompleted, Progress: omtx.Progress{Total: 10, Completed: 10}}, nil).Once()
+
+			e.ExecuteWorkflow(BatchWorkflow, batchInput(10, c.maxConc, c.chunk))
+			require.NoError(t, e.GetWorkflowError())
+			got := maxOverlap(starts, 10*time.Minute)
+			assert.Equal(t, c.wantChunksInFlight, got)
+			assert.LessOrEqual(t, got*c.chunk, c.maxConc)
+			sort.Strings(seen)
+			assert.Equal(t, activities.ChildJobIDs("batch_t", 10), seen, "every ligand ran exactly once")
+		}
+	})
+
+	t.Run("continues as new in pages and carries its counts", func(t *testing.T) {
+		t.Parallel()
+		e := batchEnv(t)
+		e.OnActivity("PrepareBatch", mock.Anything, mock.Anything).Return(activities.PrepareBatchOutput{Status: omtx.StatusRunning, Total: 10}, nil).Once()
+		var starts []time.Time
+		var seen []string
+		chunkOK(e, time.Minute, &starts, &seen)
+		in := batchInput(10, 4, 2)
+		in.ChunksPerRun = 2
+		e.ExecuteWorkflow(BatchWorkflow, in)
+
+		var can *workflow.ContinueAsNewError
+		require.True(t, errors.As(e.GetWorkflowError(), &can), "%v", e.GetWorkflowError())
+		var next BatchInput
+		require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+		require.NotNil(t, next.State)
+		assert.Equal(t, 2, next.State.NextChunk)
+		assert.Equal(t, 4, next.State.Completed)
+		assert.True(t, next.State.Prepared)
+
+		// Follow the chain to the end: each run starts where the last stopped.
+		for runs := 1; ; runs++ {
+			require.Less(t, runs, 10)
+			e2 := batchEnv(t)
+			chunkOK(e2, time.Minute, &starts, &seen)
+			e2.OnActivity("AggregateBatch", mock.Anything, mock.Anything).Return(activities.AggregateBatchOutput{Status: omtx.StatusCompleted}, nil).Maybe()
+			e2.ExecuteWorkflow(BatchWorkflow, next)
+			err := e2.GetWorkflowError()
+			if errors.As(err, &can) {
+				next = BatchInput{}
+				require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+				continue
+			}
+			require.NoError(t, err)
+			v, qerr := e2.QueryWorkflow(omtx.QueryProgress)
+			require.NoError(t, qerr)
+			var p omtx.Progress
+			require.NoError(t, v.Get(&p))
+			assert.Equal(t, omtx.Progress{Total: 10, Completed: 10}, p)
+			break
+		}
+		sort.Strings(seen)
+		assert.Equal(t, activities.ChildJobIDs("batch_t", 10), seen)
+	})
+
+	t.Run("a failing chunk fails its ligands and the batch completes", func(t *testing.T) {
+		t.Parallel()
+		e := batchEnv(t)
+		e.OnActivity("PrepareBatch", mock.Anything, mock.Anything).Return(activities.PrepareBatchOutput{Status: omtx.StatusRunning, Total: 6}, nil).Once()
+		e.OnActivity("PredictChunk", mock.Anything, mock.Anything).Return(
+			func(_ context.Context, in activities.PredictChunkInput) (activities.ChunkCounts, error) {
+				if in.Chunk == 1 {
+					return activities.ChunkCounts{}, errors.New("cuda: device lost")
+				}
+				return activities.ChunkCounts{Completed: len(in.JobIDs)}, nil
+			})
+		var finished activities.FinishChildrenInput
+		e.OnActivity("FinishChildren", mock.Anything, mock.Anything).Return(
+			func(_ context.Context, in activities.FinishChildrenInput) (activities.ChunkCounts, error) {
+				finished = in
+				return activities.ChunkCounts{Failed: len(in.JobIDs)}, nil
+			}).Once()
+		e.OnActivity("AggregateBatch", mock.Anything, mock.Anything).Return(activities.AggregateBatchOutput{Status: omtx.StatusCompleted}, nil).Once()
+
+		e.ExecuteWorkflow(BatchWorkflow, batchInput(6, 2, 2))
+		require.NoError(t, e.GetWorkflowError())
+		assert.Equal(t, omtx.StatusFailed, finished.Status)
+		assert.Equal(t, activities.ChildJobIDs("batch_t", 6)[2:4], finished.JobIDs)
+		assert.Contains(t, finished.Error, "device lost")
+		v, err := e.QueryWorkflow(omtx.QueryProgress)
+		require.NoError(t, err)
+		var p omtx.Progress
+		require.NoError(t, v.Get(&p))
+		assert.Equal(t, omtx.Progress{Total: 6, Completed: 4, Failed: 2}, p)
+	})
+
+	t.Run("cancel stops new work, cancels running chunks and marks the rest", func(t *testing.T) {
+		t.Parallel()
+		e := batchEnv(t)
+		e.OnActivity("PrepareBatch", mock.Anything, mock.Anything).Return(activities.PrepareBatchOutput{Status: omtx.StatusRunning, Total: 20}, nil).Once()
+		var starts []time.Time
+		var seen []string
+		chunkOK(e, 10*time.Minute, &starts, &seen)
+		e.OnActivity("FinishChildren", mock.Anything, mock.MatchedBy(func(in activities.FinishChildrenInput) bool {
+			return in.Status == omtx.StatusCancelled
+		})).Return(func(_ context.Context, in activities.FinishChildrenInput) (activities.ChunkCounts, error) {
+			return activities.ChunkCounts{Cancelled: len(in.JobIDs)}, nil
+		}).Times(2)
+		e.OnActivity("CancelBatchRemainder", mock.Anything, activities.CancelBatchRemainderInput{BatchID: "batch_t"}).Return(16, nil).Once()
+		e.OnActivity("AggregateBatch", mock.Anything, activities.AggregateBatchInput{BatchID: "batch_t", Cancelled: true}).
+			Return(activities.AggregateBatchOutput{Status: omtx.StatusCancelled}, nil).Once()
+		e.RegisterDelayedCallback(e.CancelWorkflow, 5*time.Minute)
+
+		e.ExecuteWorkflow(BatchWorkflow, batchInput(20, 4, 2))
+		err := e.GetWorkflowError()
+		require.Error(t, err)
+		assert.True(t, temporal.IsCanceledError(err), "%v", err)
+		// Two chunks (the window) were running and were cancelled (FinishChildren
+		// twice); none finished, and none started after the cancel.
+		assert.Empty(t, starts)
+	})
+
+	t.Run("a batch cancelled before it started does nothing", func(t *testing.T) {
+		t.Parallel()
+		e := batchEnv(t)
+		e.OnActivity("PrepareBatch", mock.Anything, mock.Anything).Return(activities.PrepareBatchOutput{Status: omtx.StatusCancelled}, nil).Once()
+		e.ExecuteWorkflow(BatchWorkflow, batchInput(20, 4, 2))
+		require.NoError(t, e.GetWorkflowError())
+	})
+
+	t.Run("progress query answers while chunks run", func(t *testing.T) {
+		t.Parallel()
+		e := batchEnv(t)
+		e.OnActivity("PrepareBatch", mock.Anything, mock.Anything).Return(activities.PrepareBatchOutput{Status: omtx.StatusRunning, Total: 10}, nil).Once()
+		var starts []time.Time
+		var seen []string
+		chunkOK(e, 10*time.Minute, &starts, &seen)
+		e.OnActivity("AggregateBatch", mock.Anything, mock.Anything).Return(activities.AggregateBatchOutput{}, nil).Once()
+		var mid omtx.Progress
+		e.RegisterDelayedCallback(func() {
+			v, err := e.QueryWorkflow(omtx.QueryProgress)
+			require.NoError(t, err)
+			require.NoError(t, v.Get(&mid))
+		}, 15*time.Minute)
+		e.ExecuteWorkflow(BatchWorkflow, batchInput(10, 4, 2))
+		require.NoError(t, e.GetWorkflowError())
+		assert.Equal(t, omtx.Progress{Total: 10, Completed: 4, Running: 4, Pending: 2}, mid)
+	})
+}
