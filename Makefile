@@ -8,7 +8,7 @@ export GOFLAGS ?= -buildvcs=false
 WORKFLOWCHECK_VERSION := v0.6.0
 STATICCHECK_VERSION   := 2025.1.1
 
-.PHONY: all dev tools build test test-unit test-integration lint bench model gpu-check up down histories clean
+.PHONY: all dev tools build test test-unit lint bench model gpu-check up down histories clean
 
 all: build
 
@@ -59,3 +59,8 @@ down:
 
 clean:
 	rm -rf bin
+
+## histories: capture fresh PredictionWorkflow and BatchWorkflow histories from real runs into workflows/testdata/histories
+histories: tools
+	rm -rf workflows/testdata/histories
+	OMTX_INTEGRATION=1 OMTX_CAPTURE_HISTORIES=workflows/testdata/histories $(GO) test -count=1 -run 'TestSeedPredictionEndToEnd|TestSeedBatchEndToEnd' ./integration/

@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/omtx-hub/omtx-hub/aggregate"
+	"github.com/omtx-hub/omtx-hub/metrics"
 	"github.com/omtx-hub/omtx-hub/omtx"
 	"github.com/omtx-hub/omtx-hub/store"
 )
@@ -143,6 +144,7 @@ func (o *Orchestration) AggregateBatch(ctx context.Context, in AggregateBatchInp
 	}
 	now := o.now()
 	res := out.Results
+	res.GPUSeconds, res.CostUSD = out.Summary.GPUSeconds, out.Summary.CostUSD
 	_, err = o.Jobs.Update(ctx, in.BatchID, func(cur *omtx.Job) (*omtx.Job, error) {
 		if cur == nil {
 			return nil, fmt.Errorf("batch %s has no document", in.BatchID)
@@ -157,5 +159,8 @@ func (o *Orchestration) AggregateBatch(ctx context.Context, in AggregateBatchInp
 	if err != nil {
 		return AggregateBatchOutput{}, fmt.Errorf("aggregate: %w", err)
 	}
+	metrics.Batches.WithLabelValues(string(status)).Inc()
+	logFor(ctx, o.Logger, "batch_id", in.BatchID).Info("batch aggregated", "status", status,
+		"completed", prog.Completed, "failed", prog.Failed, "cancelled", prog.Cancelled)
 	return AggregateBatchOutput{Status: status, Progress: prog}, nil
 }

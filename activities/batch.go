@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/omtx-hub/omtx-hub/metrics"
 	"github.com/omtx-hub/omtx-hub/omtx"
 	"github.com/omtx-hub/omtx-hub/store"
 )
@@ -111,6 +112,7 @@ func (o *Orchestration) PrepareBatch(ctx context.Context, in PrepareBatchInput) 
 	if err := o.Jobs.Patch(ctx, p.JobID, fields); err != nil {
 		return out, fmt.Errorf("prepare batch: %w", err)
 	}
+	logFor(ctx, o.Logger, "batch_id", p.JobID).Info("batch prepared", "ligands", total, "invalid", out.Invalid)
 	return out, nil
 }
 
@@ -200,6 +202,7 @@ func (o *Orchestration) FinishChildren(ctx context.Context, in FinishChildrenInp
 	if err := o.Jobs.SetMany(ctx, change); err != nil {
 		return ChunkCounts{}, fmt.Errorf("finish children: %w", err)
 	}
+	metrics.Jobs.WithLabelValues(string(omtx.JobTypeBatchChild), string(in.Status)).Add(float64(len(change)))
 	return countFinal(docs), nil
 }
 
@@ -230,6 +233,7 @@ func (o *Orchestration) CancelBatchRemainder(ctx context.Context, in CancelBatch
 		if err := o.Jobs.SetMany(ctx, docs); err != nil {
 			return n, fmt.Errorf("cancel remainder: %w", err)
 		}
+		metrics.Jobs.WithLabelValues(string(omtx.JobTypeBatchChild), string(omtx.StatusCancelled)).Add(float64(len(docs)))
 		n += len(docs)
 		activity.RecordHeartbeat(ctx, n)
 	}
@@ -256,6 +260,7 @@ type PredictChunkInput struct {
 	Model      string
 	Protein    string
 	Parameters omtx.Parameters
+	MSA        MSARef
 }
 
 // PredictChunk runs the model on a chunk of a batch in one activity, so the
@@ -267,10 +272,9 @@ type PredictChunkInput struct {
 // resumes after the last finished ligand instead of redoing it.
 func (g *GPU) PredictChunk(ctx context.Context, in PredictChunkInput) (ChunkCounts, error) {
 	info := activity.GetInfo(ctx)
-	model := g.Predictor.Info()
-	if in.Model != "" && in.Model != model.Name {
-		return ChunkCounts{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("this worker serves model %q, not %q", model.Name, in.Model), ErrTypeNoModel, nil)
+	pred, err := g.predictor(in.Model)
+	if err != nil {
+		return ChunkCounts{}, err
 	}
 	var resumed int
 	if activity.HasHeartbeatDetails(ctx) {
@@ -302,9 +306,9 @@ func (g *GPU) PredictChunk(ctx context.Context, in PredictChunkInput) (ChunkCoun
 	if err := g.Jobs.SetMany(ctx, todo); err != nil {
 		return ChunkCounts{}, fmt.Errorf("mark chunk running: %w", err)
 	}
-	if g.Logger != nil && (resumed > 0 || len(todo) < len(docs)) {
-		g.Logger.InfoContext(ctx, "chunk resumed", "batch_id", in.BatchID, "chunk", in.Chunk,
-			"attempt", info.Attempt, "heartbeat_done", resumed, "already_finished", len(docs)-len(todo))
+	log := logFor(ctx, g.Logger, "batch_id", in.BatchID, "chunk", in.Chunk)
+	if resumed > 0 || len(todo) < len(docs) {
+		log.Info("chunk resumed", "heartbeat_done", resumed, "already_finished", len(docs)-len(todo))
 	}
 
 	group := g.ChunkGroup
@@ -316,12 +320,14 @@ func (g *GPU) PredictChunk(ctx context.Context, in PredictChunkInput) (ChunkCoun
 			return ChunkCounts{}, err
 		}
 		part := todo[start:min(start+group, len(todo))]
-		if err := g.predictGroup(ctx, in, model, part); err != nil {
+		if err := g.predictGroup(ctx, in, pred, part); err != nil {
 			return ChunkCounts{}, err
 		}
 		activity.RecordHeartbeat(ctx, indexAfter(in.JobIDs, part[len(part)-1].JobID))
 	}
-	return countFinal(docs), nil
+	counts := countFinal(docs)
+	log.Info("chunk done", "completed", counts.Completed, "failed", counts.Failed, "cancelled", counts.Cancelled)
+	return counts, nil
 }
 
 // indexAfter is the heartbeat detail: how many of the chunk's ligands, in
@@ -337,13 +343,21 @@ func indexAfter(ids []string, last string) int {
 
 // predictGroup runs one group of a chunk through the model and stores each
 // ligand's outcome.
-func (g *GPU) predictGroup(ctx context.Context, in PredictChunkInput, model omtx.ModelInfo, part []*omtx.Job) error {
+func (g *GPU) predictGroup(ctx context.Context, in PredictChunkInput, pred Predictor, part []*omtx.Job) error {
+	model := pred.Info()
 	ligands := make([]omtx.Ligand, len(part))
 	for i, d := range part {
 		ligands[i] = omtx.Ligand{Name: d.InputData.LigandName, SMILES: d.InputData.LigandSMILES}
 	}
+	// The model's own output for the group goes to every ligand's logs.
+	groupLog := newJobLog(g.now)
+	req, cleanup, err := g.request(ctx, in.Protein, ligands, in.Parameters, in.MSA, groupLog)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
 	stop := heartbeat(ctx, g.HeartbeatEvery)
-	preds, err := g.Predictor.Predict(ctx, in.Protein, ligands, in.Parameters)
+	preds, err := pred.Predict(ctx, req)
 	stop()
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
@@ -359,8 +373,9 @@ func (g *GPU) predictGroup(ctx context.Context, in PredictChunkInput, model omtx
 		p := preds[i]
 		folder := omtx.BatchChildPrefix(in.BatchID, d.JobID)
 		logs := newJobLog(g.now)
-		logs.Printf("batch %s chunk %d ligand %d (%s) attempt %d on worker %s (gpu class %s)",
-			in.BatchID, in.Chunk, derefIndex(d.BatchIndex), d.InputData.LigandName, info.Attempt, g.WorkerID, g.GPUClass)
+		logs.Printf("batch %s chunk %d ligand %d (%s) attempt %d on worker %s (gpu class %s), model run shared by %d ligands:",
+			in.BatchID, in.Chunk, derefIndex(d.BatchIndex), d.InputData.LigandName, info.Attempt, g.WorkerID, g.GPUClass, len(part))
+		_, _ = logs.Write(groupLog.Bytes())
 		now := g.now()
 		if p.Error != "" {
 			logs.Printf("ligand rejected by the model: %s", p.Error)
@@ -369,7 +384,7 @@ func (g *GPU) predictGroup(ctx context.Context, in PredictChunkInput, model omtx
 		} else {
 			logs.Printf("model %s %s: affinity_pred_value=%.4f %s, affinity_probability_binary=%.4f, confidence=%.4f",
 				model.Name, model.Version, p.AffinityPredValue, omtx.UnitsLog10IC50uM, p.AffinityProbabilityBinary, p.ConfidenceScore)
-			res, err := g.storeResult(ctx, folder, d.JobID, in.Parameters, model, p, logs)
+			res, err := g.storeResult(ctx, folder, d.JobID, in.Parameters, in.MSA, model, p, logs)
 			if err != nil {
 				return err
 			}
@@ -379,6 +394,9 @@ func (g *GPU) predictGroup(ctx context.Context, in PredictChunkInput, model omtx
 	}
 	if err := g.Jobs.SetMany(ctx, part); err != nil {
 		return fmt.Errorf("record chunk results: %w", err)
+	}
+	for _, d := range part {
+		metrics.Jobs.WithLabelValues(string(omtx.JobTypeBatchChild), string(d.Status)).Inc()
 	}
 	return nil
 }

@@ -35,6 +35,7 @@ type JobStore interface {
 type BlobStore interface {
 	Put(ctx context.Context, name, contentType string, data []byte) error
 	Read(ctx context.Context, name string) ([]byte, error)
+	Exists(ctx context.Context, name string) (bool, error)
 	URI(name string) string
 }
 
@@ -43,8 +44,9 @@ type Predictor interface {
 	Info() omtx.ModelInfo
 	// Predict returns exactly one prediction per ligand, in order. A
 	// ligand that fails alone has Prediction.Error set; an error return
-	// means the whole call failed and may be retried.
-	Predict(ctx context.Context, protein string, ligands []omtx.Ligand, params omtx.Parameters) ([]omtx.Prediction, error)
+	// means the whole call failed and may be retried (one wrapping
+	// omtx.ErrOutOfMemory is rerouted to a larger GPU class instead).
+	Predict(ctx context.Context, req omtx.PredictRequest) ([]omtx.Prediction, error)
 }
 
 // Error types of non-retryable application errors.
@@ -52,4 +54,5 @@ const (
 	ErrTypeInvalidInput = "InvalidInput"
 	ErrTypeCancelled    = "JobCancelled"
 	ErrTypeNoModel      = "ModelUnavailable"
+	ErrTypeOutOfMemory  = "OutOfMemory"
 )

@@ -7,21 +7,32 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/omtx-hub/omtx-hub/metrics"
 	"github.com/omtx-hub/omtx-hub/omtx"
+	"github.com/omtx-hub/omtx-hub/structure"
 )
 
 // GPU holds the activities that run on a GPU class's task queue.
 type GPU struct {
-	Predictor Predictor
-	Jobs      JobStore
-	Blobs     BlobStore
+	// Models are the predictors this worker serves, by model name.
+	Models map[string]Predictor
+	Jobs   JobStore
+	Blobs  BlobStore
 	// GPUClass is the class this worker serves (omtx.GPUClassL4, ...).
 	GPUClass string
+	// PricePerHour prices this worker's GPU time (USD per GPU hour).
+	PricePerHour float64
+	// ScratchDir holds each call's working folder (os.TempDir when empty).
+	ScratchDir string
 	// WorkerID names this process in job documents and logs.
 	WorkerID string
 	// HeartbeatEvery is how often a running prediction heartbeats.
@@ -48,6 +59,14 @@ type PredictInput struct {
 	Protein    string
 	Ligand     omtx.Ligand
 	Parameters omtx.Parameters
+	MSA        MSARef
+}
+
+// MSARef says which MSA a prediction uses: none (single-sequence mode) or
+// a stored A3M.
+type MSARef struct {
+	Mode   string // omtx.MSASingleSequence, omtx.MSAUploaded or omtx.MSAServer
+	Object string // GCS object name of the A3M
 }
 
 // PredictOutput is Predict's result: the results block for the job document.
@@ -65,18 +84,23 @@ func (g *GPU) Predict(ctx context.Context, in PredictInput) (PredictOutput, erro
 	logs := newJobLog(g.now)
 	logs.Printf("job %s attempt %d on worker %s (gpu class %s, queue %s)", in.JobID, info.Attempt, g.WorkerID, g.GPUClass, info.TaskQueue)
 
-	model := g.Predictor.Info()
-	if in.Model != "" && in.Model != model.Name {
-		return PredictOutput{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("this worker serves model %q, not %q", model.Name, in.Model), ErrTypeNoModel, nil)
+	pred, err := g.predictor(in.Model)
+	if err != nil {
+		return PredictOutput{}, err
 	}
+	model := pred.Info()
 	if err := g.markRunning(ctx, in.JobID, info.Attempt); err != nil {
 		return PredictOutput{}, err
 	}
+	req, cleanup, err := g.request(ctx, in.Protein, []omtx.Ligand{in.Ligand}, in.Parameters, in.MSA, logs)
+	if err != nil {
+		return PredictOutput{}, err
+	}
+	defer cleanup()
 
 	stop := heartbeat(ctx, g.HeartbeatEvery)
 	start := time.Now()
-	preds, err := g.Predictor.Predict(ctx, in.Protein, []omtx.Ligand{in.Ligand}, in.Parameters)
+	preds, err := pred.Predict(ctx, req)
 	stop()
 	elapsed := time.Since(start)
 	if err != nil {
@@ -93,10 +117,11 @@ func (g *GPU) Predict(ctx context.Context, in PredictInput) (PredictOutput, erro
 		g.storeLogs(ctx, in.Folder, logs)
 		return PredictOutput{}, temporal.NewNonRetryableApplicationError("ligand_smiles: "+p.Error, ErrTypeInvalidInput, nil)
 	}
+	logFor(ctx, g.Logger, "job_id", in.JobID).Info("prediction done", "model", model.Name, "model_seconds", p.ModelSeconds)
 	logs.Printf("model %s %s ran in %.3fs: affinity_pred_value=%.4f %s, affinity_probability_binary=%.4f, confidence=%.4f",
 		model.Name, model.Version, p.ModelSeconds, p.AffinityPredValue, omtx.UnitsLog10IC50uM, p.AffinityProbabilityBinary, p.ConfidenceScore)
 
-	res, err := g.storeResult(ctx, in.Folder, in.JobID, in.Parameters, model, p, logs)
+	res, err := g.storeResult(ctx, in.Folder, in.JobID, in.Parameters, in.MSA, model, p, logs)
 	if err != nil {
 		return PredictOutput{}, err
 	}
@@ -126,6 +151,9 @@ func (g *GPU) markRunning(ctx context.Context, jobID string, attempt int32) erro
 	})
 	if err != nil {
 		return fmt.Errorf("mark running: %w", err)
+	}
+	if job != nil && job.Status == omtx.StatusRunning && attempt == 1 {
+		metrics.Stage.WithLabelValues("queue_delay").Observe(now.Sub(job.CreatedAt).Seconds())
 	}
 	if job == nil {
 		return fmt.Errorf("mark running: job %s has no document", jobID)
@@ -182,6 +210,7 @@ func BuildResults(model omtx.ModelInfo, p omtx.Prediction) omtx.Results {
 		Confidence:                p.ConfidenceScore,
 		AffinityUnits:             omtx.UnitsKcalPerMol,
 		ModelSeconds:              p.ModelSeconds,
+		Metrics:                   p.Metrics,
 	}
 	r.Affinity = r.DeltaGKcalMol
 	if p.StructureCIF != "" {
@@ -197,8 +226,23 @@ func BuildResults(model omtx.ModelInfo, p omtx.Prediction) omtx.Results {
 
 // storeResult writes one ligand's files under folder: structure.cif when
 // there are coordinates, results.json and logs.txt.
-func (g *GPU) storeResult(ctx context.Context, folder, jobID string, params omtx.Parameters, model omtx.ModelInfo, p omtx.Prediction, logs *jobLog) (omtx.Results, error) {
+func (g *GPU) storeResult(ctx context.Context, folder, jobID string, params omtx.Parameters, msa MSARef, model omtx.ModelInfo, p omtx.Prediction, logs *jobLog) (omtx.Results, error) {
+	start := time.Now()
+	defer func() { metrics.Stage.WithLabelValues("write").Observe(time.Since(start).Seconds()) }()
 	res := BuildResults(model, p)
+	// One GPU for the model's share of the call.
+	res.GPUClass, res.GPUSeconds, res.PricePerGPUHour = g.GPUClass, p.ModelSeconds, g.PricePerHour
+	res.CostUSD = omtx.GPUClassSpec{PricePerHour: g.PricePerHour}.CostUSD(res.GPUSeconds)
+	metrics.Stage.WithLabelValues("model").Observe(p.ModelSeconds)
+	metrics.GPUSeconds.WithLabelValues(g.GPUClass, model.Name).Add(res.GPUSeconds)
+	metrics.CostUSD.WithLabelValues(g.GPUClass, model.Name).Add(res.CostUSD)
+	res.MSAMode = msa.Mode
+	if res.MSAMode == "" {
+		res.MSAMode = omtx.MSASingleSequence
+	}
+	if msa.Object != "" {
+		res.MSAFile = g.Blobs.URI(msa.Object)
+	}
 	var rf resultFile
 	rf.JobID, rf.Model, rf.Parameters = jobID, model, params
 	rf.Ligand = omtx.Ligand{Name: p.LigandName, SMILES: p.LigandSMILES}
@@ -221,6 +265,15 @@ func (g *GPU) storeResult(ctx context.Context, folder, jobID string, params omtx
 		}
 		res.StructureFile = g.Blobs.URI(name)
 		rf.Structure.CIF = res.StructureFile
+		if pdb, err := structure.CIFToPDB([]byte(p.StructureCIF)); err != nil {
+			logs.Printf("structure.pdb not written: %v", err)
+		} else {
+			name := folder + omtx.FileStructurePDB
+			if err := g.Blobs.Put(ctx, name, "chemical/x-pdb", pdb); err != nil {
+				return res, fmt.Errorf("store structure: %w", err)
+			}
+			res.StructurePDBFile = g.Blobs.URI(name)
+		}
 	}
 	data, err := json.MarshalIndent(rf, "", "  ")
 	if err != nil {
@@ -274,26 +327,96 @@ func heartbeat(ctx context.Context, every time.Duration) (stop func()) {
 // jobLog collects a job's log lines for logs.txt.
 type jobLog struct {
 	now func() time.Time
+	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
 func newJobLog(now func() time.Time) *jobLog { return &jobLog{now: now} }
 
 func (l *jobLog) Printf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	fmt.Fprintf(&l.buf, "%s ", l.now().Format(time.RFC3339Nano))
 	fmt.Fprintf(&l.buf, format, args...)
 	l.buf.WriteByte('\n')
 }
 
-func (l *jobLog) Bytes() []byte { return l.buf.Bytes() }
+func (l *jobLog) Bytes() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return bytes.Clone(l.buf.Bytes())
+}
+
+// Write takes the model's own output (for example Boltz's log) verbatim.
+func (l *jobLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
 
 // modelError marks input the model refuses as non-retryable: running it
-// again cannot help. Anything else (a lost device, a full disk) is retried.
+// again cannot help. An input too large for this GPU is non-retryable here
+// too; the workflow reroutes it to a larger class. Anything else (a lost
+// device, a full disk) is retried.
 func modelError(err error) error {
-	if omtx.ErrorCode(err) == omtx.EInvalid {
+	switch {
+	case omtx.ErrorCode(err) == omtx.EInvalid:
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, err)
+	case errors.Is(err, omtx.ErrOutOfMemory):
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeOutOfMemory, err)
 	}
 	return fmt.Errorf("predict: %w", err)
+}
+
+// IsOutOfMemory reports whether err is an out-of-memory failure of a GPU
+// activity.
+func IsOutOfMemory(err error) bool {
+	var ae *temporal.ApplicationError
+	return errors.As(err, &ae) && ae.Type() == ErrTypeOutOfMemory
+}
+
+// predictor returns the worker's predictor for a model.
+func (g *GPU) predictor(model string) (Predictor, error) {
+	if p, ok := g.Models[model]; ok {
+		return p, nil
+	}
+	names := make([]string, 0, len(g.Models))
+	for n := range g.Models {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return nil, temporal.NewNonRetryableApplicationError(
+		fmt.Sprintf("this worker (gpu class %s) serves models %v, not %q", g.GPUClass, names, model), ErrTypeNoModel, nil)
+}
+
+// request prepares a predictor call: a scratch folder, the MSA fetched
+// from GCS into it, the attempt's retry flag and the log.
+func (g *GPU) request(ctx context.Context, protein string, ligands []omtx.Ligand, params omtx.Parameters, msa MSARef, logs *jobLog) (omtx.PredictRequest, func(), error) {
+	dir, err := os.MkdirTemp(g.ScratchDir, "omtx-predict-")
+	if err != nil {
+		return omtx.PredictRequest{}, nil, fmt.Errorf("scratch dir: %w", err)
+	}
+	cleanup := func() { _ = os.RemoveAll(dir) }
+	req := omtx.PredictRequest{
+		Protein: protein, Ligands: ligands, Parameters: params, WorkDir: dir,
+		Retry: activity.GetInfo(ctx).Attempt > 1, Log: logs,
+	}
+	if msa.Object != "" {
+		a3m, err := g.Blobs.Read(ctx, msa.Object)
+		if err != nil {
+			cleanup()
+			return req, nil, fmt.Errorf("read msa %s: %w", msa.Object, err)
+		}
+		req.MSAPath = filepath.Join(dir, "msa.a3m")
+		if err := os.WriteFile(req.MSAPath, a3m, 0o600); err != nil {
+			cleanup()
+			return req, nil, fmt.Errorf("write msa: %w", err)
+		}
+		logs.Printf("msa: %s (%s, %d bytes)", g.Blobs.URI(msa.Object), msa.Mode, len(a3m))
+	} else {
+		logs.Printf("msa: none (single-sequence mode)")
+	}
+	return req, cleanup, nil
 }
 
 // IsCancelled reports whether err is the non-retryable error of a job that

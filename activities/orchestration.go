@@ -4,18 +4,22 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/activity"
 
+	"github.com/omtx-hub/omtx-hub/metrics"
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
 
 // Orchestration holds the activities that run on the orchestration queue.
 type Orchestration struct {
-	Jobs  JobStore
-	Blobs BlobStore
-	Now   func() time.Time
+	Jobs   JobStore
+	Blobs  BlobStore
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 func (o *Orchestration) now() time.Time {
@@ -79,6 +83,7 @@ func (o *Orchestration) AcceptJob(ctx context.Context, in AcceptInput) (AcceptOu
 	if err := o.Blobs.Put(ctx, JobFolder(job)+omtx.FileInput, "application/json", input); err != nil {
 		return AcceptOutput{}, fmt.Errorf("store input: %w", err)
 	}
+	logFor(ctx, o.Logger, "job_id", job.JobID, "batch_id", job.BatchParentID).Info("job accepted", "status", job.Status)
 	return AcceptOutput{Status: job.Status}, nil
 }
 
@@ -112,13 +117,16 @@ type FinalizeInput struct {
 // terminal status is left alone.
 func (o *Orchestration) FinalizeJob(ctx context.Context, in FinalizeInput) error {
 	now := o.now()
+	var changed *omtx.Job
 	_, err := o.Jobs.Update(ctx, in.JobID, func(cur *omtx.Job) (*omtx.Job, error) {
+		changed = nil
 		if cur == nil {
 			return nil, fmt.Errorf("job %s has no document", in.JobID)
 		}
 		if cur.Status.Terminal() {
 			return nil, nil
 		}
+		changed = cur
 		res := in.Results
 		cur.Status = omtx.StatusCompleted
 		cur.Results = &res
@@ -132,6 +140,11 @@ func (o *Orchestration) FinalizeJob(ctx context.Context, in FinalizeInput) error
 	})
 	if err != nil {
 		return fmt.Errorf("finalize job: %w", err)
+	}
+	if changed != nil {
+		logFor(ctx, o.Logger, "job_id", in.JobID).Info("job completed", "affinity_pred_value", in.Results.AffinityPredValue, "model", in.Results.Model)
+		metrics.Jobs.WithLabelValues(string(changed.JobType), string(omtx.StatusCompleted)).Inc()
+		metrics.Stage.WithLabelValues("end_to_end").Observe(now.Sub(changed.CreatedAt).Seconds())
 	}
 	return nil
 }
@@ -150,10 +163,13 @@ func (o *Orchestration) FailJob(ctx context.Context, in FailInput) error {
 		return fmt.Errorf("fail job: status %q is not failed or cancelled", in.Status)
 	}
 	now := o.now()
+	var changed *omtx.Job
 	_, err := o.Jobs.Update(ctx, in.JobID, func(cur *omtx.Job) (*omtx.Job, error) {
+		changed = nil
 		if cur == nil || cur.Status.Terminal() {
 			return nil, nil
 		}
+		changed = cur
 		cur.Status = in.Status
 		cur.Error = in.Error
 		cur.UpdatedAt = now
@@ -162,6 +178,37 @@ func (o *Orchestration) FailJob(ctx context.Context, in FailInput) error {
 	})
 	if err != nil {
 		return fmt.Errorf("fail job: %w", err)
+	}
+	if changed != nil {
+		logFor(ctx, o.Logger, "job_id", in.JobID).Warn("job ended", "status", in.Status, "error", in.Error)
+		metrics.Jobs.WithLabelValues(string(changed.JobType), string(in.Status)).Inc()
+	}
+	return nil
+}
+
+// RoutingInput is RecordRouting's input.
+type RoutingInput struct {
+	JobIDs []string
+	Step   omtx.RoutingStep
+}
+
+// RecordRouting appends a GPU-class decision to the jobs' gpu_routing.
+func (o *Orchestration) RecordRouting(ctx context.Context, in RoutingInput) error {
+	docs, err := o.Jobs.GetMany(ctx, in.JobIDs)
+	if err != nil {
+		return fmt.Errorf("record routing: %w", err)
+	}
+	var change []*omtx.Job
+	for _, d := range docs {
+		if d == nil || slices.Contains(d.GPURouting, in.Step) {
+			continue // a retry must not append twice
+		}
+		d.GPURouting = append(d.GPURouting, in.Step)
+		d.UpdatedAt = o.now()
+		change = append(change, d)
+	}
+	if err := o.Jobs.SetMany(ctx, change); err != nil {
+		return fmt.Errorf("record routing: %w", err)
 	}
 	return nil
 }

@@ -77,6 +77,10 @@ type Summary struct {
 
 	// ModelSeconds is the model time summed over completed children.
 	ModelSeconds float64 `json:"model_seconds"`
+	// GPUSeconds and CostUSD total the children's recorded GPU time and
+	// cost (at each worker's configured price per GPU hour).
+	GPUSeconds float64 `json:"gpu_seconds"`
+	CostUSD    float64 `json:"cost_usd"`
 	// Models are the distinct names of the models that produced the
 	// completed results, sorted.
 	Models      []string          `json:"models"`
@@ -268,6 +272,10 @@ func summarize(in Input, children, ranked []*omtx.Job) Summary {
 		pred[i], dg[i], pic[i], prob[i], conf[i] = r.AffinityPredValue, r.DeltaGKcalMol, r.PIC50, r.AffinityProbabilityBinary, r.Confidence
 		if isBinder(r) {
 			s.Binders++
+		}
+		if !isNaNOrInf(r.GPUSeconds) && !isNaNOrInf(r.CostUSD) {
+			s.GPUSeconds += r.GPUSeconds
+			s.CostUSD += r.CostUSD
 		}
 		if !isNaNOrInf(r.ModelSeconds) {
 			s.ModelSeconds += r.ModelSeconds

@@ -52,6 +52,8 @@ type BatchRequest struct {
 	SkipInvalid bool `json:"skip_invalid"`
 	// ChunkSize is how many ligands one GPU activity runs.
 	ChunkSize *int `json:"chunk_size"`
+	// MSA is an A3M alignment for the protein (with parameters.use_msa).
+	MSA string `json:"msa"`
 }
 
 // BatchSubmitResponse answers a batch submission.
@@ -93,6 +95,9 @@ func (s *Server) predictBatch(c *gin.Context) {
 		return
 	}
 	parent, entriesOut, res, err := s.buildBatch(userOf(c), &req, entries, c.GetHeader(IdempotencyHeader))
+	if err == nil {
+		err = s.storeMSA(c.Request.Context(), req.MSA, &parent.InputData)
+	}
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -103,7 +108,7 @@ func (s *Server) predictBatch(c *gin.Context) {
 			renamed++
 		}
 	}
-	resp, status, err := s.submitBatch(c.Request.Context(), parent, entriesOut, res.GPUClass, priorities[parent.BatchConfig.Priority])
+	resp, status, err := s.submitBatch(c.Request.Context(), parent, entriesOut, parent.GPURouting[0].GPUClass, priorities[parent.BatchConfig.Priority])
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -144,7 +149,7 @@ func (s *Server) readUpload(c *gin.Context, req *BatchRequest) ([]library.Entry,
 	form := c.Request.MultipartForm
 	defer form.RemoveAll()
 	known := map[string]bool{"model": true, "batch_name": true, "protein_sequence": true, "max_concurrent": true,
-		"priority": true, "parameters": true, "user_id": true, "skip_invalid": true, "chunk_size": true}
+		"priority": true, "parameters": true, "user_id": true, "skip_invalid": true, "chunk_size": true, "msa": true}
 	for k := range form.Value {
 		if !known[k] {
 			return nil, omtx.Errorf(omtx.EInvalid, k, "unknown field")
@@ -166,6 +171,7 @@ func (s *Server) readUpload(c *gin.Context, req *BatchRequest) ([]library.Entry,
 	req.BatchName, _ = get("batch_name")
 	req.Priority, _ = get("priority")
 	req.UserID, _ = get("user_id")
+	req.MSA, _ = get("msa")
 	for _, f := range []struct {
 		key string
 		dst **int
@@ -281,11 +287,20 @@ func (s *Server) buildBatch(user string, req *BatchRequest, entries []library.En
 	}
 	stored := make([]omtx.LibraryEntry, len(entries))
 	invalid := 0
+	var valid []string
 	for i, e := range entries {
 		stored[i] = omtx.LibraryEntry{Index: e.Index, Row: e.Row, Name: e.Name, SMILES: e.SMILES, Metadata: e.Metadata, Error: e.Error}
 		if e.Error != "" {
 			invalid++
+		} else {
+			valid = append(valid, e.SMILES)
 		}
+	}
+	// The batch runs on the class that holds its largest input.
+	tok := tokens(protein, valid...)
+	_, step, err := s.route(res, tok)
+	if err != nil {
+		return nil, nil, res, err
 	}
 	batchID := "batch_" + strings.TrimPrefix(newJobID(user, idemKey), "job_")
 	parent := &omtx.Job{
@@ -298,6 +313,8 @@ func (s *Server) buildBatch(user string, req *BatchRequest, entries []library.En
 			InvalidLigands: invalid, SkipInvalid: req.SkipInvalid,
 		},
 		Progress:       &omtx.Progress{Total: len(entries), Pending: len(entries) - invalid, Failed: invalid},
+		Tokens:         tok,
+		GPURouting:     []omtx.RoutingStep{step},
 		IdempotencyKey: idemKey,
 	}
 	return parent, stored, res, nil
@@ -314,7 +331,7 @@ func (s *Server) submitBatch(ctx context.Context, parent *omtx.Job, entries []om
 		RequestedModel: parent.RequestedModel, TotalLigands: cfg.TotalLigands, InvalidLigands: cfg.InvalidLigands,
 		MaxConcurrent: cfg.MaxConcurrent, ChunkSize: cfg.ChunkSize, URL: "/api/v1/batches/" + parent.JobID,
 	}
-	in := workflows.BatchInput{Parent: *parent, GPUClass: gpuClass}
+	in := workflows.BatchInput{Parent: *parent, GPUClass: gpuClass, Fleet: s.fleet}
 	if parent.IdempotencyKey != "" {
 		prev, err := s.jobs.Get(ctx, parent.JobID)
 		switch {

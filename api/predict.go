@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/omtx-hub/omtx-hub/msa"
 	"github.com/omtx-hub/omtx-hub/omtx"
 	"github.com/omtx-hub/omtx-hub/validate"
 	"github.com/omtx-hub/omtx-hub/workflows"
@@ -27,6 +28,9 @@ type PredictRequest struct {
 	LigandName      string           `json:"ligand_name"`
 	UserID          string           `json:"user_id"`
 	Parameters      *omtx.Parameters `json:"parameters"`
+	// MSA is an A3M alignment for the protein, used instead of computing
+	// one (with parameters.use_msa).
+	MSA string `json:"msa"`
 }
 
 // SubmitResponse answers a submission.
@@ -59,7 +63,11 @@ func (s *Server) predict(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	resp, status, err := s.submit(c.Request.Context(), job, res.GPUClass)
+	if err := s.storeMSA(c.Request.Context(), req.MSA, &job.InputData); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	resp, status, err := s.submit(c.Request.Context(), job, job.GPURouting[0].GPUClass)
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -103,8 +111,15 @@ func (s *Server) buildJob(user string, req *PredictRequest, idemKey string) (*om
 	if len(idemKey) > maxIdempotencyKey {
 		return nil, res, omtx.Errorf(omtx.EInvalid, IdempotencyHeader, "is longer than %d characters", maxIdempotencyKey)
 	}
+	tok := tokens(in.ProteinSequence, in.LigandSMILES)
+	_, step, err := s.route(res, tok)
+	if err != nil {
+		return nil, res, err
+	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	job := &omtx.Job{
+		Tokens:            tok,
+		GPURouting:        []omtx.RoutingStep{step},
 		JobID:             newJobID(user, idemKey),
 		JobType:           omtx.JobTypeIndividual,
 		Model:             res.Model,
@@ -153,7 +168,7 @@ func (s *Server) submit(ctx context.Context, job *omtx.Job, gpuClass string) (Su
 			}
 			// Make sure its workflow exists (the first submit may have
 			// crashed after writing the record); starting again is a no-op.
-			if _, err := s.sched.StartPrediction(ctx, workflows.PredictionInput{Job: *prev, GPUClass: gpuClass}); err != nil {
+			if _, err := s.sched.StartPrediction(ctx, workflows.PredictionInput{Job: *prev, GPUClass: gpuClass, Fleet: s.fleet}); err != nil {
 				return resp, 0, err
 			}
 			resp.Status, resp.Duplicate = prev.Status, true
@@ -162,7 +177,7 @@ func (s *Server) submit(ctx context.Context, job *omtx.Job, gpuClass string) (Su
 			return resp, 0, unavailable("firestore", err)
 		}
 	}
-	runID, err := s.sched.StartPrediction(ctx, workflows.PredictionInput{Job: *job, GPUClass: gpuClass})
+	runID, err := s.sched.StartPrediction(ctx, workflows.PredictionInput{Job: *job, GPUClass: gpuClass, Fleet: s.fleet})
 	if err != nil {
 		return resp, 0, err
 	}
@@ -188,4 +203,25 @@ func unavailable(dep string, err error) error {
 		return err
 	}
 	return &omtx.Error{Code: omtx.EUnavailable, Message: dep + " is unavailable; try again"}
+}
+
+// storeMSA validates an uploaded A3M against the protein and stores it
+// under msa/uploads/{sha256}.a3m, recording its address in the input.
+func (s *Server) storeMSA(ctx context.Context, a3m string, in *omtx.InputData) error {
+	if strings.TrimSpace(a3m) == "" {
+		return nil
+	}
+	if !in.Parameters.UseMSA {
+		return omtx.Errorf(omtx.EInvalid, "msa", "an MSA was sent but parameters.use_msa is false")
+	}
+	if _, err := msa.ValidateA3M([]byte(a3m), in.ProteinSequence); err != nil {
+		return omtx.Errorf(omtx.EInvalid, "msa", "%v", err)
+	}
+	sum := sha256.Sum256([]byte(a3m))
+	obj := "msa/uploads/" + hex.EncodeToString(sum[:]) + ".a3m"
+	if err := s.blobs.Put(ctx, obj, "text/plain; charset=utf-8", []byte(a3m)); err != nil {
+		return unavailable("storage", err)
+	}
+	in.MSAFile = s.blobs.URI(obj)
+	return nil
 }

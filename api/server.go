@@ -4,10 +4,12 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/omtx-hub/omtx-hub/metrics"
 	"github.com/omtx-hub/omtx-hub/omtx"
 	"github.com/omtx-hub/omtx-hub/store"
 	"github.com/omtx-hub/omtx-hub/workflows"
@@ -51,7 +53,12 @@ type Config struct {
 	MaxBodyBytes int64
 	// ChunkSize is the default number of ligands per GPU activity.
 	ChunkSize int
-	Logger    *slog.Logger
+	// Fleet lists the GPU classes for routing by input size; empty routes
+	// every job to its model's class.
+	Fleet omtx.Fleet
+	// Runtimes feed the estimate endpoint, by "model@class".
+	Runtimes map[string]Runtime
+	Logger   *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -69,6 +76,8 @@ type Server struct {
 	models    omtx.ModelCatalog
 	maxBody   int64
 	chunkSize int
+	fleet     omtx.Fleet
+	runtimes  map[string]Runtime
 	log       *slog.Logger
 	now       func() time.Time
 	engine    *gin.Engine
@@ -80,6 +89,7 @@ func New(cfg Config, jobs JobStore, blobs BlobStore, sched Scheduler) *Server {
 	s := &Server{
 		jobs: jobs, blobs: blobs, sched: sched,
 		keys: cfg.Keys, models: cfg.Models, maxBody: cfg.MaxBodyBytes, chunkSize: cfg.ChunkSize,
+		fleet: cfg.Fleet, runtimes: cfg.Runtimes,
 		log: cfg.Logger, now: cfg.Now,
 	}
 	if s.maxBody <= 0 {
@@ -113,9 +123,11 @@ func (s *Server) routes() *gin.Engine {
 	})
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
+	r.GET("/openapi.yaml", s.openapi)
 
 	v1 := r.Group("/api/v1", s.authenticate)
 	v1.POST("/predict", s.predict)
+	v1.POST("/estimate", s.estimate)
 	v1.GET("/jobs", s.listJobs)
 	v1.GET("/jobs/:job_id", s.getJob)
 	v1.GET("/jobs/:job_id/files/:name", s.getJobFile)
@@ -141,6 +153,12 @@ func (s *Server) recoverJSON(c *gin.Context) {
 func (s *Server) accessLog(c *gin.Context) {
 	start := time.Now()
 	c.Next()
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	metrics.APIRequests.WithLabelValues(c.Request.Method, route, strconv.Itoa(c.Writer.Status())).Inc()
+	metrics.APIDuration.WithLabelValues(c.Request.Method, route).Observe(time.Since(start).Seconds())
 	s.log.LogAttrs(c.Request.Context(), slog.LevelInfo, "http",
 		slog.String("method", c.Request.Method),
 		slog.String("route", c.FullPath()),

@@ -23,6 +23,9 @@ import (
 	"github.com/omtx-hub/omtx-hub/activities"
 	"github.com/omtx-hub/omtx-hub/api"
 	"github.com/omtx-hub/omtx-hub/config"
+	"github.com/omtx-hub/omtx-hub/metrics"
+	"github.com/omtx-hub/omtx-hub/msa"
+	"github.com/omtx-hub/omtx-hub/omtx"
 	"github.com/omtx-hub/omtx-hub/store"
 	"github.com/omtx-hub/omtx-hub/worker"
 )
@@ -93,8 +96,13 @@ func NewAPI(cfg config.Config, d *Deps, log *slog.Logger) (*api.Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w (set OMTX_API_KEYS=key=user_id or OMTX_API_KEYS_FILE)", err)
 	}
+	runtimes, err := api.ParseRuntimes(cfg.RuntimeEstimates)
+	if err != nil {
+		return nil, fmt.Errorf("OMTX_RUNTIME_ESTIMATES: %w", err)
+	}
 	return api.New(api.Config{
 		Keys: keys, Models: cfg.Models, MaxBodyBytes: cfg.MaxBodyBytes, ChunkSize: cfg.ChunkSize, Logger: log,
+		Fleet: cfg.Fleet, Runtimes: runtimes,
 	}, d.Jobs, d.Blobs, api.TemporalScheduler{Client: d.Temporal}), nil
 }
 
@@ -130,21 +138,36 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logge
 	return nil
 }
 
-// RunOrchestration runs the orchestration worker until ctx ends.
+// RunOrchestration runs the orchestration worker, and the MSA worker
+// beside it, until ctx ends.
 func RunOrchestration(ctx context.Context, cfg config.Config, d *Deps, log *slog.Logger) error {
-	w := worker.NewOrchestration(d.Temporal, &activities.Orchestration{Jobs: d.Jobs, Blobs: d.Blobs})
+	w := worker.NewOrchestration(d.Temporal, &activities.Orchestration{Jobs: d.Jobs, Blobs: d.Blobs, Logger: log})
+	m := &activities.MSA{Blobs: d.Blobs, Logger: log}
+	if cfg.MSAURL != "" {
+		m.Server = &msa.Client{BaseURL: cfg.MSAURL, AuthHeader: cfg.MSAAuthHeader, UseEnv: true, Logger: log}
+	}
+	go metrics.PollBacklog(ctx, d.Temporal, cfg.TemporalNamespace, backlogQueues(cfg), 15*time.Second, log)
+	mw := worker.NewMSA(d.Temporal, m, cfg.MSARate)
+	if err := mw.Start(); err != nil {
+		return fmt.Errorf("msa worker: %w", err)
+	}
+	defer mw.Stop()
 	return runWorker(ctx, w, "orchestration", log)
 }
 
-// RunGPU runs the GPU worker of cfg.GPUClass with predictor until ctx ends.
-func RunGPU(ctx context.Context, cfg config.Config, d *Deps, predictor activities.Predictor, log *slog.Logger) error {
+// RunGPU runs the GPU worker of cfg.GPUClass with its models until ctx
+// ends.
+func RunGPU(ctx context.Context, cfg config.Config, d *Deps, models map[string]activities.Predictor, log *slog.Logger) error {
 	if cfg.FaultPredictDelay > 0 {
 		log.Warn("fault injection: every prediction sleeps first", "delay", cfg.FaultPredictDelay)
-		predictor = delayed{predictor, cfg.FaultPredictDelay}
+		for name, p := range models {
+			models[name] = delayed{p, cfg.FaultPredictDelay}
+		}
 	}
+	class, _ := cfg.Fleet.Class(cfg.GPUClass)
 	acts := &activities.GPU{
-		Predictor: predictor, Jobs: d.Jobs, Blobs: d.Blobs,
-		GPUClass: cfg.GPUClass, WorkerID: cfg.WorkerID, Logger: log,
+		Models: models, Jobs: d.Jobs, Blobs: d.Blobs,
+		GPUClass: cfg.GPUClass, PricePerHour: class.PricePerHour, WorkerID: cfg.WorkerID, Logger: log,
 	}
 	w := worker.NewGPU(d.Temporal, acts, worker.GPUOptions{Slots: cfg.GPUSlots})
 	return runWorker(ctx, w, "gpu-"+cfg.GPUClass, log)
@@ -163,7 +186,7 @@ func runWorker(ctx context.Context, w tworker.Worker, name string, log *slog.Log
 
 // RunRoles runs the named roles ("api", "worker", "gpu-worker") at once,
 // until ctx ends or one fails.
-func RunRoles(ctx context.Context, cfg config.Config, d *Deps, predictor activities.Predictor, log *slog.Logger, roles ...string) error {
+func RunRoles(ctx context.Context, cfg config.Config, d *Deps, models map[string]activities.Predictor, log *slog.Logger, roles ...string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, len(roles))
@@ -176,7 +199,7 @@ func RunRoles(ctx context.Context, cfg config.Config, d *Deps, predictor activit
 			case "worker":
 				err = RunOrchestration(ctx, cfg, d, log)
 			case "gpu-worker":
-				err = RunGPU(ctx, cfg, d, predictor, log)
+				err = RunGPU(ctx, cfg, d, models, log)
 			default:
 				err = fmt.Errorf("unknown role %q (roles: api, worker, gpu-worker)", r)
 			}
@@ -196,4 +219,23 @@ func RunRoles(ctx context.Context, cfg config.Config, d *Deps, predictor activit
 		return errors.New(strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// backlogQueues are the task queues whose backlog /metrics reports.
+func backlogQueues(cfg config.Config) []string {
+	qs := []string{omtx.TaskQueueOrchestration, omtx.TaskQueueMSA}
+	for _, c := range cfg.Fleet {
+		qs = append(qs, omtx.GPUTaskQueue(c.Name))
+	}
+	return qs
+}
+
+// ServeMetrics serves /metrics on cfg.MetricsAddr until ctx ends; one call
+// per process.
+func ServeMetrics(ctx context.Context, cfg config.Config, log *slog.Logger) {
+	go func() {
+		if err := metrics.Serve(ctx, cfg.MetricsAddr, log); err != nil {
+			log.Error("metrics server", "error", err)
+		}
+	}()
 }

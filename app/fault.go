@@ -15,11 +15,11 @@ type delayed struct {
 	d time.Duration
 }
 
-func (p delayed) Predict(ctx context.Context, protein string, ligands []omtx.Ligand, params omtx.Parameters) ([]omtx.Prediction, error) {
+func (p delayed) Predict(ctx context.Context, req omtx.PredictRequest) ([]omtx.Prediction, error) {
 	select {
 	case <-time.After(p.d):
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	return p.Predictor.Predict(ctx, protein, ligands, params)
+	return p.Predictor.Predict(ctx, req)
 }

@@ -50,6 +50,25 @@ type Config struct {
 	// It exists for crash tests only (OMTX_FAULT_PREDICT_DELAY).
 	FaultPredictDelay time.Duration
 
+	// Fleet lists the GPU classes, smallest first, with token budgets and
+	// prices: OMTX_GPU_CLASSES "name:max_tokens:usd_per_hour,...".
+	Fleet omtx.Fleet
+	// RuntimeEstimates feed POST /api/v1/estimate:
+	// OMTX_RUNTIME_ESTIMATES "model@class=seconds_per_ligand+load_seconds,...".
+	RuntimeEstimates string
+
+	// Boltz-2 backend (GPU worker): the boltz executable and its weights cache.
+	BoltzBin   string // OMTX_BOLTZ_BIN (empty: Boltz-2 not served)
+	BoltzCache string // BOLTZ_CACHE
+
+	// MSA server (orchestration worker): a ColabFold-compatible MMseqs2 API.
+	MSAURL        string  // OMTX_MSA_URL (empty: no server; uploaded MSAs only)
+	MSAAuthHeader string  // OMTX_MSA_AUTH_HEADER "Name: value"
+	MSARate       float64 // OMTX_MSA_RATE: MSA requests per second, fleet-wide
+
+	// MetricsAddr serves Prometheus /metrics (OMTX_METRICS_ADDR; empty: off).
+	MetricsAddr string
+
 	WorkerID string // OMTX_WORKER_ID (default: hostname and pid)
 	LogLevel string // OMTX_LOG_LEVEL: debug, info, warn, error
 }
@@ -61,6 +80,11 @@ const (
 	DefaultBucket          = "hub-job-files"
 	DefaultAPIAddr         = "127.0.0.1:8080"
 	DefaultModelBundle     = "models/" + omtx.BaselineModel
+	// DefaultRuntimeEstimates are planning figures for POST
+	// /api/v1/estimate, not measurements: the baseline's from make bench,
+	// Boltz-2's an assumption (about 25 s to load the model per chunk).
+	DefaultRuntimeEstimates = omtx.BaselineModel + "@l4=0.01+1," + omtx.BaselineModel + "@a100-80g=0.01+1," +
+		omtx.ModelBoltz2 + "@l4=60+25," + omtx.ModelBoltz2 + "@a100-80g=25+20"
 )
 
 // FromEnv loads the configuration from the environment.
@@ -91,6 +115,12 @@ func Load(getenv func(string) string) (Config, error) {
 		ORTProvider:       get("OMTX_ORT_PROVIDER", "auto"),
 		WorkerID:          get("OMTX_WORKER_ID", defaultWorkerID()),
 		LogLevel:          get("OMTX_LOG_LEVEL", "info"),
+		RuntimeEstimates:  get("OMTX_RUNTIME_ESTIMATES", DefaultRuntimeEstimates),
+		BoltzBin:          getenv("OMTX_BOLTZ_BIN"),
+		BoltzCache:        getenv("BOLTZ_CACHE"),
+		MSAURL:            getenv("OMTX_MSA_URL"),
+		MSAAuthHeader:     getenv("OMTX_MSA_AUTH_HEADER"),
+		MetricsAddr:       getenv("OMTX_METRICS_ADDR"),
 	}
 	if f := getenv("OMTX_API_KEYS_FILE"); f != "" {
 		b, err := os.ReadFile(f)
@@ -128,6 +158,15 @@ func Load(getenv func(string) string) (Config, error) {
 		if c.FaultPredictDelay, err = time.ParseDuration(v); err != nil {
 			return c, fmt.Errorf("OMTX_FAULT_PREDICT_DELAY: %w", err)
 		}
+	}
+	if c.Fleet, err = omtx.ParseFleet(get("OMTX_GPU_CLASSES", omtx.DefaultFleetSpec)); err != nil {
+		return c, fmt.Errorf("OMTX_GPU_CLASSES: %w", err)
+	}
+	if _, ok := c.Fleet.Class(c.GPUClass); !ok {
+		return c, fmt.Errorf("OMTX_GPU_CLASS: %q is not in OMTX_GPU_CLASSES", c.GPUClass)
+	}
+	if c.MSARate, err = strconv.ParseFloat(get("OMTX_MSA_RATE", "0.5"), 64); err != nil || c.MSARate <= 0 {
+		return c, fmt.Errorf("OMTX_MSA_RATE: %q is not a positive number", getenv("OMTX_MSA_RATE"))
 	}
 	switch c.ORTProvider {
 	case "cpu", "cuda", "auto":

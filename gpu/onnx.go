@@ -338,7 +338,8 @@ func (p *ONNXPredictor) MaxBatch() int { return p.maxBatch }
 // Valid ligands run in batches of at most MaxBatch, one session run per
 // batch; ctx is checked before each batch. params are not used: the
 // descriptor models are deterministic and take a single sample.
-func (p *ONNXPredictor) Predict(ctx context.Context, protein string, ligands []omtx.Ligand, params omtx.Parameters) ([]omtx.Prediction, error) {
+func (p *ONNXPredictor) Predict(ctx context.Context, req omtx.PredictRequest) ([]omtx.Prediction, error) {
+	protein, ligands := req.Protein, req.Ligands
 	if _, err := chem.ValidateProteinSequence(protein); err != nil {
 		return nil, omtx.Errorf(omtx.EInvalid, "protein_sequence", "%v", err)
 	}

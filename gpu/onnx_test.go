@@ -81,7 +81,7 @@ func TestONNXPredictor(t *testing.T) {
 	t.Run("outputs follow the documented formula", func(t *testing.T) {
 		p := newCPU(t, Config{})
 		ligs := []omtx.Ligand{{Name: "aspirin", SMILES: aspirin}, {Name: "ibuprofen", SMILES: ibuprofen}, {Name: "imatinib", SMILES: imatinib}}
-		preds, err := p.Predict(ctx, testProtein, ligs, omtx.Parameters{NumSamples: 1})
+		preds, err := p.Predict(ctx, omtx.PredictRequest{Protein: testProtein, Ligands: ligs, Parameters: omtx.Parameters{NumSamples: 1}})
 		require.NoError(t, err)
 		require.Len(t, preds, 3)
 		for i, pr := range preds {
@@ -110,7 +110,7 @@ func TestONNXPredictor(t *testing.T) {
 		for _, s := range append(append([]string{}, frags...), drugs...) {
 			ligs = append(ligs, omtx.Ligand{SMILES: s})
 		}
-		preds, err := p.Predict(ctx, testProtein, ligs, omtx.Parameters{})
+		preds, err := p.Predict(ctx, omtx.PredictRequest{Protein: testProtein, Ligands: ligs, Parameters: omtx.Parameters{}})
 		require.NoError(t, err)
 		weakestDrug, strongestFrag := math.Inf(-1), math.Inf(1)
 		for i, pr := range preds {
@@ -133,7 +133,7 @@ func TestONNXPredictor(t *testing.T) {
 		for _, s := range smiles {
 			ligs = append(ligs, omtx.Ligand{SMILES: s})
 		}
-		preds, err := p.Predict(ctx, testProtein, ligs, omtx.Parameters{})
+		preds, err := p.Predict(ctx, omtx.PredictRequest{Protein: testProtein, Ligands: ligs, Parameters: omtx.Parameters{}})
 		require.NoError(t, err)
 		for _, pr := range preds {
 			require.Empty(t, pr.Error, pr.LigandSMILES)
@@ -148,7 +148,7 @@ func TestONNXPredictor(t *testing.T) {
 	t.Run("invalid SMILES fails only that ligand", func(t *testing.T) {
 		p := newCPU(t, Config{})
 		ligs := []omtx.Ligand{{Name: "a", SMILES: aspirin}, {Name: "bad", SMILES: "C1CC(C"}, {Name: "h2", SMILES: "[H][H]"}, {Name: "b", SMILES: ibuprofen}}
-		preds, err := p.Predict(ctx, testProtein, ligs, omtx.Parameters{})
+		preds, err := p.Predict(ctx, omtx.PredictRequest{Protein: testProtein, Ligands: ligs, Parameters: omtx.Parameters{}})
 		require.NoError(t, err)
 		require.Len(t, preds, 4)
 		require.Empty(t, preds[0].Error)
@@ -162,7 +162,7 @@ func TestONNXPredictor(t *testing.T) {
 
 	t.Run("invalid protein fails the call as invalid input", func(t *testing.T) {
 		p := newCPU(t, Config{})
-		_, err := p.Predict(ctx, "not a protein!", []omtx.Ligand{{SMILES: aspirin}}, omtx.Parameters{})
+		_, err := p.Predict(ctx, omtx.PredictRequest{Protein: "not a protein!", Ligands: []omtx.Ligand{{SMILES: aspirin}}, Parameters: omtx.Parameters{}})
 		require.Error(t, err)
 		require.Equal(t, omtx.EInvalid, omtx.ErrorCode(err))
 		require.ErrorContains(t, err, "protein_sequence: ")
@@ -181,9 +181,9 @@ func TestONNXPredictor(t *testing.T) {
 		big := newCPU(t, Config{})
 		small := newCPU(t, Config{MaxBatch: 7})
 		require.Equal(t, 7, small.MaxBatch())
-		a, err := big.Predict(ctx, testProtein, ligs, omtx.Parameters{})
+		a, err := big.Predict(ctx, omtx.PredictRequest{Protein: testProtein, Ligands: ligs, Parameters: omtx.Parameters{}})
 		require.NoError(t, err)
-		b, err := small.Predict(ctx, testProtein, ligs, omtx.Parameters{})
+		b, err := small.Predict(ctx, omtx.PredictRequest{Protein: testProtein, Ligands: ligs, Parameters: omtx.Parameters{}})
 		require.NoError(t, err)
 		require.Equal(t, int64(2), big.runs.Load(), "297 valid ligands: 256 + 41")
 		require.Equal(t, int64(43), small.runs.Load(), "297 valid ligands in batches of 7")
@@ -211,7 +211,7 @@ func TestONNXPredictor(t *testing.T) {
 		errs := make(chan error, 8)
 		for range 8 {
 			wg.Go(func() {
-				preds, err := p.Predict(ctx, testProtein, []omtx.Ligand{{SMILES: imatinib}, {SMILES: aspirin}}, omtx.Parameters{})
+				preds, err := p.Predict(ctx, omtx.PredictRequest{Protein: testProtein, Ligands: []omtx.Ligand{{SMILES: imatinib}, {SMILES: aspirin}}})
 				if err == nil && (len(preds) != 2 || preds[0].Error != "") {
 					err = fmt.Errorf("bad predictions: %+v", preds)
 				}
@@ -229,7 +229,7 @@ func TestONNXPredictor(t *testing.T) {
 		p := newCPU(t, Config{})
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
-		_, err := p.Predict(cctx, testProtein, []omtx.Ligand{{SMILES: aspirin}}, omtx.Parameters{})
+		_, err := p.Predict(cctx, omtx.PredictRequest{Protein: testProtein, Ligands: []omtx.Ligand{{SMILES: aspirin}}, Parameters: omtx.Parameters{}})
 		require.ErrorIs(t, err, context.Canceled)
 	})
 
@@ -238,7 +238,7 @@ func TestONNXPredictor(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, p.Close())
 		require.NoError(t, p.Close(), "Close is idempotent")
-		_, err = p.Predict(ctx, testProtein, []omtx.Ligand{{SMILES: aspirin}}, omtx.Parameters{})
+		_, err = p.Predict(ctx, omtx.PredictRequest{Protein: testProtein, Ligands: []omtx.Ligand{{SMILES: aspirin}}, Parameters: omtx.Parameters{}})
 		require.ErrorContains(t, err, "predictor is closed")
 	})
 
@@ -263,7 +263,7 @@ func TestONNXPredictor(t *testing.T) {
 		}
 		require.Equal(t, ProviderCPU, p.Provider())
 		require.Contains(t, logs.String(), "CUDA unavailable; running the model on CPU")
-		preds, err := p.Predict(ctx, testProtein, []omtx.Ligand{{SMILES: aspirin}}, omtx.Parameters{})
+		preds, err := p.Predict(ctx, omtx.PredictRequest{Protein: testProtein, Ligands: []omtx.Ligand{{SMILES: aspirin}}, Parameters: omtx.Parameters{}})
 		require.NoError(t, err)
 		require.Empty(t, preds[0].Error)
 	})

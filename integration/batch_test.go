@@ -88,6 +88,8 @@ func TestSeedBatchEndToEnd(t *testing.T) {
 	b := waitBatch(t, sub.BatchID, 2*time.Minute)
 	require.Equal(t, omtx.StatusCompleted, b.Status, b.Error)
 	kids := children(t, sub.BatchID)
+	captureHistory(t, omtx.BatchWorkflowID(sub.BatchID), "")
+	captureHistory(t, omtx.BatchChunkWorkflowID(sub.BatchID, 0), "")
 
 	t.Run("seed 3.3: parent and children are linked", func(t *testing.T) {
 		assert.Equal(t, omtx.JobTypeBatchParent, b.JobType)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -58,14 +59,15 @@ func BenchmarkBatch(b *testing.B) {
 	}()
 	cfg := env.cfg
 	cfg.GPUSlots = 4
-	pred, err := gpuboot.Predictor(cfg, env.log)
+	cfg.ModelBundle = filepath.Join(env.root, cfg.ModelBundle)
+	models, closeModels, err := gpuboot.Models(cfg, env.log)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer pred.Close()
+	defer closeModels()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- app.RunRoles(ctx, cfg, env.deps, pred, env.log, "worker", "gpu-worker") }()
+	go func() { done <- app.RunRoles(ctx, cfg, env.deps, models, env.log, "worker", "gpu-worker") }()
 	defer func() { cancel(); <-done }()
 
 	for i := 0; i < b.N; i++ {
@@ -100,7 +102,7 @@ func BenchmarkBatch(b *testing.B) {
 				modelSeconds += k.Results.ModelSeconds
 			}
 		}
-		events, runs, chunks := historyEvents(b, sub.BatchID)
+		h := historyEvents(b, sub.BatchID)
 		b.ReportMetric(float64(n)/wall.Seconds(), "ligands/s")
 		fmt.Printf("\nbatch of %d ligands (chunk %d, max_concurrent %d, %d GPU slots), status %s, progress %+v\n",
 			n, sub.ChunkSize, maxConc, cfg.GPUSlots, parent.Status, *parent.Progress)
@@ -109,7 +111,8 @@ func BenchmarkBatch(b *testing.B) {
 		fmt.Printf("  summed model time              %.3f s\n", modelSeconds)
 		fmt.Printf("  orchestration overhead/ligand  %.2f ms  ((wall - model) / N)\n", (wall.Seconds()-modelSeconds)/float64(n)*1000)
 		fmt.Printf("  Firestore writes/ligand        %.2f  (%d documents)\n", float64(writes)/float64(n), writes)
-		fmt.Printf("  Temporal history events/ligand %.2f  (%d events: %d batch runs, %d chunk workflows)\n", float64(events)/float64(n), events, runs, chunks)
+		fmt.Printf("  Temporal history events/ligand %.2f  (%d events: %d batch runs, %d chunk workflows)\n", float64(h.events)/float64(n), h.events, h.runs, h.chunks)
+		fmt.Printf("  largest history                batch run %d events, chunk workflow %d events\n", h.maxRun, h.maxChunk)
 	}
 }
 
@@ -122,9 +125,15 @@ func callB(b *testing.B, method, path, body string) (int, []byte) {
 	return code, resp
 }
 
+type history struct {
+	events           int64
+	runs, chunks     int
+	maxRun, maxChunk int64
+}
+
 // historyEvents sums the history lengths of a batch's workflow runs and
 // chunk workflows.
-func historyEvents(b *testing.B, batchID string) (events int64, runs, chunks int) {
+func historyEvents(b *testing.B, batchID string) (h history) {
 	ctx := context.Background()
 	var token []byte
 	for {
@@ -135,15 +144,17 @@ func historyEvents(b *testing.B, batchID string) (events int64, runs, chunks int
 			b.Fatal(err)
 		}
 		for _, e := range resp.Executions {
-			events += e.HistoryLength
+			h.events += e.HistoryLength
 			if e.Type.Name == omtx.BatchWorkflowName {
-				runs++
+				h.runs++
+				h.maxRun = max(h.maxRun, e.HistoryLength)
 			} else {
-				chunks++
+				h.chunks++
+				h.maxChunk = max(h.maxChunk, e.HistoryLength)
 			}
 		}
 		if token = resp.NextPageToken; len(token) == 0 {
-			return events, runs, chunks
+			return h
 		}
 	}
 }

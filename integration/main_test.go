@@ -40,6 +40,7 @@ var env struct {
 	api      *httptest.Server
 	gpuBin   string
 	orchBin  string
+	boltzBin string
 	log      *slog.Logger
 	stateDir string
 	orch     *process
@@ -80,7 +81,8 @@ func setup(m *testing.M) (int, error) {
 
 	env.gpuBin = filepath.Join(dir, "omtx-gpu-worker")
 	env.orchBin = filepath.Join(dir, "omtx-worker")
-	build := exec.Command("go", "build", "-o", dir+"/", "./cmd/omtx-gpu-worker", "./cmd/omtx-worker")
+	env.boltzBin = filepath.Join(dir, "fakeboltz")
+	build := exec.Command("go", "build", "-o", dir+"/", "./cmd/omtx-gpu-worker", "./cmd/omtx-worker", "./boltz/internal/fakeboltz")
 	build.Dir, build.Stdout, build.Stderr = root, os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		return 0, fmt.Errorf("build workers: %w", err)

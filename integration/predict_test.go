@@ -30,6 +30,7 @@ func TestSeedPredictionEndToEnd(t *testing.T) {
 	require.NotEmpty(t, sub.Warnings, "a substituted model must be announced")
 
 	job := waitJob(t, sub.JobID, omtx.StatusCompleted, 90*time.Second)
+	captureHistory(t, job.Temporal.WorkflowID, "")
 
 	t.Run("job document follows the seed schema", func(t *testing.T) {
 		assert.Equal(t, sub.JobID, job.JobID)

@@ -52,6 +52,9 @@ type InputData struct {
 	LigandSMILES    string     `json:"ligand_smiles" firestore:"ligand_smiles"`
 	LigandName      string     `json:"ligand_name" firestore:"ligand_name"`
 	Parameters      Parameters `json:"parameters" firestore:"parameters"`
+	// MSAFile is the gs:// address of an MSA the user uploaded for the
+	// protein (A3M); used instead of computing one.
+	MSAFile string `json:"msa_file,omitempty" firestore:"msa_file,omitempty"`
 }
 
 // Job is the Firestore document of collection "jobs" for an individual
@@ -79,6 +82,12 @@ type Job struct {
 
 	// Temporal replaces the seed's cloud_run_job tracking block.
 	Temporal *TemporalRef `json:"temporal,omitempty" firestore:"temporal,omitempty"`
+	// GPURouting records every GPU-class decision: the first by input
+	// size, then any out-of-memory reroute.
+	GPURouting []RoutingStep `json:"gpu_routing,omitempty" firestore:"gpu_routing,omitempty"`
+	// Tokens is the input's size for routing: residues + ligand heavy atoms
+	// (for a batch: of its largest ligand).
+	Tokens int `json:"tokens,omitempty" firestore:"tokens,omitempty"`
 
 	// Batch children only.
 	BatchParentID string `json:"batch_parent_id,omitempty" firestore:"batch_parent_id,omitempty"`
@@ -140,6 +149,10 @@ type BatchResults struct {
 	Failed    int `json:"failed" firestore:"failed"`
 	Cancelled int `json:"cancelled" firestore:"cancelled"`
 
+	// Cost accounting, totalled over the children.
+	GPUSeconds float64 `json:"gpu_seconds" firestore:"gpu_seconds"`
+	CostUSD    float64 `json:"cost_usd" firestore:"cost_usd"`
+
 	// ResultsFile is the seed's gs:// address of batch_results.csv.
 	ResultsFile       string `json:"results_file" firestore:"results_file"`
 	ResultsJSONFile   string `json:"results_json_file" firestore:"results_json_file"`
@@ -200,6 +213,23 @@ type Results struct {
 	ResultsFile                string `json:"results_file" firestore:"results_file"`
 
 	ModelSeconds float64 `json:"model_seconds" firestore:"model_seconds"`
+	// Cost accounting: GPU seconds used on GPUClass, at PricePerGPUHour USD.
+	GPUClass        string  `json:"gpu_class" firestore:"gpu_class"`
+	GPUSeconds      float64 `json:"gpu_seconds" firestore:"gpu_seconds"`
+	PricePerGPUHour float64 `json:"price_per_gpu_hour" firestore:"price_per_gpu_hour"`
+	CostUSD         float64 `json:"cost_usd" firestore:"cost_usd"`
+
+	// Metrics holds the model's further outputs by their own names (for
+	// Boltz-2: confidence_score, ptm, iptm, ligand_iptm, protein_iptm,
+	// complex_plddt, complex_iplddt, complex_pde, complex_ipde, chains_ptm.*,
+	// pair_chains_iptm.*.*, and the affinity ensemble members
+	// affinity_pred_value1/2, affinity_probability_binary1/2).
+	Metrics map[string]float64 `json:"metrics,omitempty" firestore:"metrics,omitempty"`
+
+	// MSAMode is "single_sequence", "uploaded" or "server" (computed once
+	// per protein and cached); MSAFile is its gs:// address.
+	MSAMode string `json:"msa_mode" firestore:"msa_mode"`
+	MSAFile string `json:"msa_file,omitempty" firestore:"msa_file,omitempty"`
 }
 
 // LibraryEntry is one ligand of a batch as stored in

@@ -9,7 +9,9 @@ import (
 // TaskQueueOrchestration; GPU activities run on one queue per GPU class.
 const (
 	TaskQueueOrchestration = "omtx-orchestration"
-	GPUQueuePrefix         = "omtx-gpu-"
+	// TaskQueueMSA serves MSA computations, rate limited fleet-wide.
+	TaskQueueMSA   = "omtx-msa"
+	GPUQueuePrefix = "omtx-gpu-"
 
 	GPUClassL4      = "l4"
 	GPUClassA100x80 = "a100-80g"
@@ -113,3 +115,13 @@ const (
 
 // BatchFiles are the files a batch folder may hold, for the API.
 var BatchFiles = []string{FileBatchConfig, FileLigands, FileBatchResultsCSV, FileBatchResultsJSON, FileSummary, FileHistogram, FileTopStructures}
+
+// ObjectOf returns the object name of a gs:// address ("" stays "").
+func ObjectOf(uri string) string {
+	rest, ok := strings.CutPrefix(uri, "gs://")
+	if !ok {
+		return uri
+	}
+	_, obj, _ := strings.Cut(rest, "/")
+	return obj
+}

@@ -1,6 +1,10 @@
 package omtx
 
-import "math"
+import (
+	"errors"
+	"io"
+	"math"
+)
 
 // Units, named once so every result and file says the same thing.
 const (
@@ -61,3 +65,37 @@ type Prediction struct {
 	// can still succeed).
 	Error string `json:"error,omitempty"`
 }
+
+// PredictRequest is one call of a predictor: ligands of one protein.
+type PredictRequest struct {
+	Protein    string
+	Ligands    []Ligand
+	Parameters Parameters
+	// MSAPath is a local .a3m file with the protein's MSA, or "" for
+	// single-sequence mode.
+	MSAPath string
+	// Retry is true on a retried attempt (Boltz: --override, so a
+	// half-written output is recomputed rather than trusted).
+	Retry bool
+	// WorkDir is scratch space for this call; the caller removes it.
+	WorkDir string
+	// Log receives the model's own output (Boltz's stdout and stderr), for
+	// logs.txt. May be nil.
+	Log io.Writer
+}
+
+// ErrOutOfMemory is wrapped by a predictor's error when the input did not
+// fit the accelerator's memory. The workflow reroutes such a job to a GPU
+// class with more memory instead of retrying it on the same one.
+var ErrOutOfMemory = errors.New("out of GPU memory")
+
+// MSA modes recorded in results.
+const (
+	MSASingleSequence = "single_sequence"
+	MSAUploaded       = "uploaded"
+	MSAServer         = "server"
+)
+
+// ModelUsesMSA reports whether a model reads the protein's MSA. The
+// descriptor baseline ignores the protein, so no MSA is computed for it.
+func ModelUsesMSA(model string) bool { return model == ModelBoltz2 }

@@ -129,3 +129,15 @@ func (b *Blobs) Read(ctx context.Context, name string) ([]byte, error) {
 	}
 	return obj.Data, nil
 }
+
+// Exists reports whether an object exists.
+func (b *Blobs) Exists(ctx context.Context, name string) (bool, error) {
+	_, err := b.h.Object(name).Attrs(ctx)
+	if errors.Is(err, storage.ErrObjectNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("stat %s: %w", name, err)
+	}
+	return true, nil
+}

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/omtx-hub/omtx-hub/activities"
+	"github.com/omtx-hub/omtx-hub/metrics"
 	"github.com/omtx-hub/omtx-hub/omtx"
 	"github.com/omtx-hub/omtx-hub/workflows"
 )
@@ -33,6 +34,8 @@ func Dial(cfg TemporalConfig, logger *slog.Logger) (client.Client, error) {
 		Namespace: cfg.Namespace,
 		Identity:  cfg.Identity,
 		Logger:    tlog.NewStructuredLogger(logger),
+		// The SDK's own metrics (temporal_*) join /metrics.
+		MetricsHandler: metrics.TemporalHandler(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dial temporal %s: %w", cfg.Address, err)
@@ -73,6 +76,17 @@ func NewGPU(c client.Client, acts *activities.GPU, opts GPUOptions) worker.Worke
 		MaxConcurrentActivityExecutionSize: opts.Slots,
 		// Give a running model time to finish or heartbeat on shutdown.
 		WorkerStopTimeout: 30 * time.Second,
+	})
+	w.RegisterActivity(acts)
+	return w
+}
+
+// NewMSA builds the worker of the MSA queue. ratePerSecond caps MSA
+// activities across every worker of the queue (the server's rate limit).
+func NewMSA(c client.Client, acts *activities.MSA, ratePerSecond float64) worker.Worker {
+	w := worker.New(c, omtx.TaskQueueMSA, worker.Options{
+		TaskQueueActivitiesPerSecond:       ratePerSecond,
+		MaxConcurrentActivityExecutionSize: 4,
 	})
 	w.RegisterActivity(acts)
 	return w

@@ -28,6 +28,8 @@ type BatchInput struct {
 	// holds the chunk size and max_concurrent.
 	Parent   omtx.Job
 	GPUClass string
+	// Fleet lists the GPU classes for out-of-memory reroutes.
+	Fleet omtx.Fleet
 	// ChunksPerRun and ProgressEvery override the defaults (tests use
 	// small values).
 	ChunksPerRun  int
@@ -46,6 +48,8 @@ type BatchState struct {
 	Cancelled    int
 	ModelSeconds float64
 	Runs         int
+	// MSA is the protein's MSA, computed once for the whole batch.
+	MSA *activities.MSARef
 }
 
 // BatchResult is BatchWorkflow's result.
@@ -64,6 +68,8 @@ type ChunkInput struct {
 	Protein    string
 	Parameters omtx.Parameters
 	GPUClass   string
+	MSA        activities.MSARef
+	Fleet      omtx.Fleet
 }
 
 // BatchWorkflow runs a virtual screen: one protein against a ligand
@@ -144,11 +150,26 @@ func BatchWorkflow(ctx workflow.Context, in BatchInput) (BatchResult, error) {
 		}
 		st.Prepared, st.Total = true, prep.Total
 	}
+	if st.MSA == nil {
+		// Work that depends only on the protein is done once per batch.
+		ref, err := ensureMSA(ctx, p.Model, p.InputData.ProteinSequence, p.InputData)
+		if err != nil {
+			if temporal.IsCanceledError(err) {
+				return finishCancelled()
+			}
+			// Without the MSA no ligand can run: fail them all, keep going
+			// to aggregation so the batch ends with a clear record.
+			failChunk(ctx, orch, ids(p.JobID, st.Total), fmt.Errorf("msa: %w", err))
+			st.Failed, st.NextChunk = st.Total, (st.Total+cfg.ChunkSize-1)/cfg.ChunkSize
+			ref = activities.MSARef{}
+		}
+		st.MSA = &ref
+	}
 
 	k := cfg.ChunkSize
 	chunks := (st.Total + k - 1) / k
 	window := max(1, cfg.MaxConcurrent/k)
-	ids := activities.ChildJobIDs(p.JobID, st.Total)
+	childIDs := ids(p.JobID, st.Total)
 
 	sel := workflow.NewSelector(ctx)
 	inflight, started := 0, 0
@@ -186,10 +207,11 @@ func BatchWorkflow(ctx workflow.Context, in BatchInput) (BatchResult, error) {
 					temporal.NewSearchAttributeKeyKeyword(omtx.SearchAttrGPUClass).ValueSet(class),
 				),
 			})
-			jobIDs := ids[lo:hi]
+			jobIDs := childIDs[lo:hi]
 			f := workflow.ExecuteChildWorkflow(cctx, BatchChunkWorkflow, ChunkInput{
 				BatchID: p.JobID, Chunk: n, JobIDs: jobIDs, Model: p.Model,
 				Protein: p.InputData.ProteinSequence, Parameters: p.InputData.Parameters, GPUClass: class,
+				MSA: *st.MSA, Fleet: in.Fleet,
 			})
 			sel.AddFuture(f, func(f workflow.Future) {
 				var c activities.ChunkCounts
@@ -246,6 +268,9 @@ func BatchWorkflow(ctx workflow.Context, in BatchInput) (BatchResult, error) {
 	return BatchResult{BatchID: p.JobID, Status: out.Status, Progress: out.Progress}, nil
 }
 
+// ids lists a batch's child job ids (deterministic).
+func ids(batchID string, total int) []string { return activities.ChildJobIDs(batchID, total) }
+
 // failChunk marks the ligands of a chunk whose workflow failed outright.
 func failChunk(ctx workflow.Context, orch *activities.Orchestration, jobIDs []string, cause error) activities.ChunkCounts {
 	status, reason := omtx.StatusFailed, "chunk failed: "+failureReason(cause)
@@ -271,12 +296,27 @@ func BatchChunkWorkflow(ctx workflow.Context, in ChunkInput) (activities.ChunkCo
 	var gpu *activities.GPU
 	var orch *activities.Orchestration
 	var counts activities.ChunkCounts
-	err := workflow.ExecuteActivity(gpuCtx(ctx, in.GPUClass), gpu.PredictChunk, activities.PredictChunkInput{
-		BatchID: in.BatchID, Chunk: in.Chunk, JobIDs: in.JobIDs, Model: in.Model,
-		Protein: in.Protein, Parameters: in.Parameters,
-	}).Get(ctx, &counts)
-	if err == nil {
-		return counts, nil
+	class := in.GPUClass
+	var err error
+	for {
+		err = workflow.ExecuteActivity(gpuCtx(ctx, class), gpu.PredictChunk, activities.PredictChunkInput{
+			BatchID: in.BatchID, Chunk: in.Chunk, JobIDs: in.JobIDs, Model: in.Model,
+			Protein: in.Protein, Parameters: in.Parameters, MSA: in.MSA,
+		}).Get(ctx, &counts)
+		if err == nil {
+			return counts, nil
+		}
+		if !activities.IsOutOfMemory(err) {
+			break
+		}
+		next, ok, rerr := rerouteOnOOM(ctx, in.Fleet, class, in.JobIDs)
+		if rerr != nil {
+			return counts, rerr
+		}
+		if !ok {
+			break
+		}
+		class = next
 	}
 	status, reason := omtx.StatusFailed, failureReason(err)
 	if ctx.Err() != nil || temporal.IsCanceledError(err) || activities.IsCancelled(err) {

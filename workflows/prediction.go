@@ -18,6 +18,9 @@ import (
 type PredictionInput struct {
 	Job      omtx.Job
 	GPUClass string
+	// Fleet lists the GPU classes, smallest first, for out-of-memory
+	// reroutes; empty means no reroute.
+	Fleet omtx.Fleet
 }
 
 // PredictionResult is PredictionWorkflow's result.
@@ -100,16 +103,39 @@ func PredictionWorkflow(ctx workflow.Context, in PredictionInput) (PredictionRes
 	// starts running.
 	setStatus(omtx.StatusQueued, "")
 
+	msa, err := ensureMSA(ctx, job.Model, job.InputData.ProteinSequence, job.InputData)
+	switch {
+	case err == nil:
+	case temporal.IsCanceledError(err):
+		return finish(omtx.StatusCancelled, "cancelled by user")
+	default:
+		return finish(omtx.StatusFailed, "msa: "+failureReason(err))
+	}
+
 	var gpu *activities.GPU
 	var out activities.PredictOutput
-	err := workflow.ExecuteActivity(gpuCtx(ctx, class), gpu.Predict, activities.PredictInput{
-		JobID:      job.JobID,
-		Folder:     activities.JobFolder(&job),
-		Model:      job.Model,
-		Protein:    job.InputData.ProteinSequence,
-		Ligand:     omtx.Ligand{Name: job.InputData.LigandName, SMILES: job.InputData.LigandSMILES},
-		Parameters: job.InputData.Parameters,
-	}).Get(ctx, &out)
+	for {
+		err = workflow.ExecuteActivity(gpuCtx(ctx, class), gpu.Predict, activities.PredictInput{
+			JobID:      job.JobID,
+			Folder:     activities.JobFolder(&job),
+			Model:      job.Model,
+			Protein:    job.InputData.ProteinSequence,
+			Ligand:     omtx.Ligand{Name: job.InputData.LigandName, SMILES: job.InputData.LigandSMILES},
+			Parameters: job.InputData.Parameters,
+			MSA:        msa,
+		}).Get(ctx, &out)
+		if err == nil || !activities.IsOutOfMemory(err) {
+			break
+		}
+		next, ok, rerr := rerouteOnOOM(ctx, in.Fleet, class, []string{job.JobID})
+		if rerr != nil {
+			return PredictionResult{}, rerr
+		}
+		if !ok {
+			return finish(omtx.StatusFailed, failureReason(err)+" (no larger GPU class to reroute to)")
+		}
+		class, state.GPUClass = next, next
+	}
 	switch {
 	case err == nil:
 	case temporal.IsCanceledError(err) || activities.IsCancelled(err):

@@ -90,14 +90,14 @@ func bench(p *gpu.ONNXPredictor, ligands []omtx.Ligand, iters int) ([]omtx.Predi
 	ctx := context.Background()
 	var last []omtx.Prediction
 	for _, n := range []int{1, 8, 64, 256} {
-		if _, err := p.Predict(ctx, protein, ligands[:n], omtx.Parameters{}); err != nil { // warm-up
+		if _, err := p.Predict(ctx, omtx.PredictRequest{Protein: protein, Ligands: ligands[:n]}); err != nil { // warm-up
 			return nil, err
 		}
 		wall := make([]float64, 0, iters)
 		model := make([]float64, 0, iters)
 		for range iters {
 			start := time.Now()
-			preds, err := p.Predict(ctx, protein, ligands[:n], omtx.Parameters{})
+			preds, err := p.Predict(ctx, omtx.PredictRequest{Protein: protein, Ligands: ligands[:n]})
 			if err != nil {
 				return nil, err
 			}

@@ -29,6 +29,7 @@ func run() error {
 	log := app.Logger(cfg.LogLevel).With("service", "api")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	app.ServeMetrics(ctx, cfg, log)
 	d, err := app.Open(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -15,8 +15,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
+	"github.com/omtx-hub/omtx-hub/activities"
 	"github.com/omtx-hub/omtx-hub/app"
 	"github.com/omtx-hub/omtx-hub/config"
 	"github.com/omtx-hub/omtx-hub/devstack"
@@ -82,11 +84,12 @@ func run() error {
 		return err
 	}
 	log := app.Logger(cfg.LogLevel)
-	predictor, err := gpuboot.Predictor(cfg, log.With("service", "gpu-worker"))
+	models, closeModels, err := gpuboot.Models(cfg, log.With("service", "gpu-worker"))
 	if err != nil {
 		return err
 	}
-	defer predictor.Close()
+	defer closeModels()
+	app.ServeMetrics(ctx, cfg, log)
 	d, err := app.Open(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -101,13 +104,13 @@ OMTX-Hub is up.
   Temporal gRPC  %s
   Firestore      %s (emulator)
   GCS            %s (fake-gcs-server, bucket %s)
-  Model          %s on ONNX Runtime (%s); requests for %q are served by it and say so
+  Models         %s; requests for %q are served by the baseline and say so
 Press Ctrl-C to stop.
 
 `, cfg.APIAddr, user, key, filepath.Join(*state, "dev-api-key"), stack.TemporalUI(), stack.TemporalAddress(),
-		stack.FirestoreHost(), stack.GCSHost(), cfg.Bucket, predictor.Info().Name, predictor.Provider(), omtx.ModelBoltz2)
+		stack.FirestoreHost(), stack.GCSHost(), cfg.Bucket, modelNames(models), omtx.ModelBoltz2)
 
-	err = app.RunRoles(ctx, cfg, d, predictor, log, "api", "worker", "gpu-worker")
+	err = app.RunRoles(ctx, cfg, d, models, log, "api", "worker", "gpu-worker")
 	fmt.Println("omtx-dev: stopping ...")
 	return err
 }
@@ -140,4 +143,13 @@ func envOr(k, def string) string {
 		return v
 	}
 	return def
+}
+
+func modelNames(models map[string]activities.Predictor) string {
+	var names []string
+	for n, m := range models {
+		names = append(names, n+" ("+m.Info().Kind+")")
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
 }

@@ -25,20 +25,23 @@ func run() error {
 		return err
 	}
 	log := app.Logger(cfg.LogLevel).With("service", "gpu-worker", "gpu_class", cfg.GPUClass)
-	predictor, err := gpuboot.Predictor(cfg, log)
+	models, closeModels, err := gpuboot.Models(cfg, log)
 	if err != nil {
 		return err
 	}
-	defer predictor.Close()
-	info := predictor.Info()
-	log.Info("model loaded", "model", info.Name, "version", info.Version, "provider", predictor.Provider())
+	defer closeModels()
+	for name, m := range models {
+		info := m.Info()
+		log.Info("model loaded", "model", name, "version", info.Version, "kind", info.Kind)
+	}
 
 	ctx, stop := gpuboot.SignalContext()
 	defer stop()
+	app.ServeMetrics(ctx, cfg, log)
 	d, err := app.Open(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	return app.RunGPU(ctx, cfg, d, predictor, log)
+	return app.RunGPU(ctx, cfg, d, models, log)
 }

@@ -1,0 +1,76 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/omtx-hub/omtx-hub/msa"
+	"github.com/omtx-hub/omtx-hub/omtx"
+)
+
+// MSAService computes a protein's MSA (msa.Client, a ColabFold-compatible
+// MMseqs2 server).
+type MSAService interface {
+	Compute(ctx context.Context, sequence string) ([]byte, error)
+}
+
+// MSA holds the MSA activity. It runs on omtx.TaskQueueMSA, whose workers
+// are rate limited fleet-wide (TaskQueueActivitiesPerSecond) to keep under
+// the MSA server's limits.
+type MSA struct {
+	Server MSAService // nil: no server configured
+	Blobs  BlobStore
+	Logger *slog.Logger
+}
+
+// EnsureMSAInput is EnsureMSA's input.
+type EnsureMSAInput struct {
+	Protein string
+	// Uploaded is the object name of an A3M the user sent with the
+	// request; it is used as it is.
+	Uploaded string
+}
+
+// EnsureMSA returns the protein's MSA, computing it at most once per
+// sequence: an uploaded MSA first, else the cache object
+// msa/{sha256(sequence)}.a3m, else the MSA server (then cached). Rate
+// limits and server errors are retried by Temporal with backoff.
+func (m *MSA) EnsureMSA(ctx context.Context, in EnsureMSAInput) (MSARef, error) {
+	if in.Uploaded != "" {
+		return MSARef{Mode: omtx.MSAUploaded, Object: in.Uploaded}, nil
+	}
+	obj := msa.CacheObject(in.Protein)
+	ok, err := m.Blobs.Exists(ctx, obj)
+	if err != nil {
+		return MSARef{}, fmt.Errorf("msa cache: %w", err)
+	}
+	if ok {
+		return MSARef{Mode: omtx.MSAServer, Object: obj}, nil
+	}
+	if m.Server == nil {
+		return MSARef{}, temporal.NewNonRetryableApplicationError(
+			"use_msa is true but no MSA server is configured (OMTX_MSA_URL); upload an MSA or set use_msa to false", ErrTypeInvalidInput, nil)
+	}
+	stop := heartbeat(ctx, 0)
+	a3m, err := m.Server.Compute(ctx, in.Protein)
+	stop()
+	if err != nil {
+		if msa.IsRetryable(err) {
+			return MSARef{}, fmt.Errorf("msa server: %w", err)
+		}
+		return MSARef{}, temporal.NewNonRetryableApplicationError("msa server: "+err.Error(), ErrTypeInvalidInput, err)
+	}
+	if _, err := msa.ValidateA3M(a3m, in.Protein); err != nil {
+		return MSARef{}, fmt.Errorf("msa server returned an unusable alignment: %w", err)
+	}
+	if err := m.Blobs.Put(ctx, obj, "text/plain; charset=utf-8", a3m); err != nil {
+		return MSARef{}, fmt.Errorf("msa cache: %w", err)
+	}
+	if m.Logger != nil {
+		m.Logger.InfoContext(ctx, "msa computed and cached", "object", obj, "bytes", len(a3m))
+	}
+	return MSARef{Mode: omtx.MSAServer, Object: obj}, nil
+}

@@ -1,0 +1,199 @@
+package api
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/omtx-hub/omtx-hub/chem"
+	"github.com/omtx-hub/omtx-hub/omtx"
+	"github.com/omtx-hub/omtx-hub/validate"
+)
+
+// Runtime is a planning figure for one model on one GPU class.
+type Runtime struct {
+	SecondsPerLigand float64
+	LoadSeconds      float64 // once per GPU activity (per chunk)
+}
+
+// ParseRuntimes reads "model@class=seconds_per_ligand+load_seconds,...".
+func ParseRuntimes(spec string) (map[string]Runtime, error) {
+	out := map[string]Runtime{}
+	for _, part := range strings.Split(spec, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		key, val, ok := strings.Cut(part, "=")
+		per, load, _ := strings.Cut(val, "+")
+		p, err1 := strconv.ParseFloat(per, 64)
+		l := 0.0
+		var err2 error
+		if load != "" {
+			l, err2 = strconv.ParseFloat(load, 64)
+		}
+		if !ok || !strings.Contains(key, "@") || err1 != nil || err2 != nil || p < 0 || l < 0 {
+			return nil, fmt.Errorf("runtime estimate %q is not model@class=seconds_per_ligand+load_seconds", part)
+		}
+		out[strings.TrimSpace(key)] = Runtime{SecondsPerLigand: p, LoadSeconds: l}
+	}
+	return out, nil
+}
+
+// tokens is an input's routing size: residues plus ligand heavy atoms.
+func tokens(protein string, smiles ...string) int {
+	most := 0
+	for _, s := range smiles {
+		if m, err := chem.ParseSMILES(s); err == nil {
+			most = max(most, m.HeavyAtomCount())
+		}
+	}
+	return len(protein) + most
+}
+
+// route picks the GPU class for an input and says why.
+func (s *Server) route(res omtx.Resolution, n int) (omtx.GPUClassSpec, omtx.RoutingStep, error) {
+	if len(s.fleet) == 0 {
+		return omtx.GPUClassSpec{Name: res.GPUClass}, omtx.RoutingStep{GPUClass: res.GPUClass, Reason: "default class of the model"}, nil
+	}
+	c, reason, err := s.fleet.Route(res.GPUClass, n)
+	if err != nil {
+		return c, omtx.RoutingStep{}, err
+	}
+	return c, omtx.RoutingStep{GPUClass: c.Name, Reason: reason, At: s.now().UTC().Format("2006-01-02T15:04:05Z07:00")}, nil
+}
+
+// EstimateRequest is the body of POST /api/v1/estimate: a single request
+// (ligand_smiles) or a batch (ligands, or just num_ligands).
+type EstimateRequest struct {
+	Model           *string          `json:"model"`
+	ProteinSequence *string          `json:"protein_sequence"`
+	LigandSMILES    string           `json:"ligand_smiles"`
+	Ligands         []omtx.Ligand    `json:"ligands"`
+	NumLigands      int              `json:"num_ligands"`
+	MaxConcurrent   int              `json:"max_concurrent"`
+	ChunkSize       int              `json:"chunk_size"`
+	Parameters      *omtx.Parameters `json:"parameters"`
+}
+
+// EstimateResponse is a cost and time estimate.
+type EstimateResponse struct {
+	Model            string  `json:"model"`
+	RequestedModel   string  `json:"requested_model,omitempty"`
+	GPUClass         string  `json:"gpu_class"`
+	RoutingReason    string  `json:"routing_reason"`
+	Tokens           int     `json:"tokens"`
+	Ligands          int     `json:"ligands"`
+	Chunks           int     `json:"chunks"`
+	SecondsPerLigand float64 `json:"seconds_per_ligand"`
+	LoadSeconds      float64 `json:"model_load_seconds_per_chunk"`
+	GPUSeconds       float64 `json:"gpu_seconds"`
+	PricePerGPUHour  float64 `json:"price_per_gpu_hour"`
+	CostUSD          float64 `json:"cost_usd"`
+	CostPerLigandUSD float64 `json:"cost_per_ligand_usd"`
+	WallSeconds      float64 `json:"wall_seconds"`
+	Basis            string  `json:"basis"`
+}
+
+func (s *Server) estimate(c *gin.Context) {
+	var req EstimateRequest
+	if err := decodeJSON(c, MaxBatchBodyBytes, &req); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	out, err := s.buildEstimate(&req)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) buildEstimate(req *EstimateRequest) (*EstimateResponse, error) {
+	if req.Model == nil {
+		return nil, omtx.Errorf(omtx.EInvalid, "model", "is required")
+	}
+	res, err := s.models.Resolve(*req.Model)
+	if err != nil {
+		return nil, err
+	}
+	if req.ProteinSequence == nil {
+		return nil, omtx.Errorf(omtx.EInvalid, "protein_sequence", "is required")
+	}
+	protein, err := validate.ProteinSequence("protein_sequence", *req.ProteinSequence)
+	if err != nil {
+		return nil, err
+	}
+	var smiles []string
+	switch {
+	case req.LigandSMILES != "":
+		s, err := validate.SMILES("ligand_smiles", req.LigandSMILES)
+		if err != nil {
+			return nil, err
+		}
+		smiles = []string{s}
+	case len(req.Ligands) > 0:
+		for i, l := range req.Ligands {
+			s, err := validate.SMILES(fmt.Sprintf("ligands[%d].smiles", i), l.SMILES)
+			if err != nil {
+				return nil, err
+			}
+			smiles = append(smiles, s)
+		}
+	case req.NumLigands > 0:
+	default:
+		return nil, omtx.Errorf(omtx.EInvalid, "ligand_smiles", "send ligand_smiles, ligands or num_ligands")
+	}
+	n := max(len(smiles), req.NumLigands)
+	conc := req.MaxConcurrent
+	if conc == 0 {
+		conc = 1
+		if n > 1 {
+			conc = DefaultMaxConcurrent
+		}
+	}
+	if conc < MinMaxConcurrent || conc > MaxMaxConcurrent {
+		return nil, omtx.Errorf(omtx.EInvalid, "max_concurrent", "must be between %d and %d", MinMaxConcurrent, MaxMaxConcurrent)
+	}
+	chunk := req.ChunkSize
+	if chunk == 0 {
+		chunk = s.chunkSize
+	}
+	if chunk < MinChunkSize || chunk > MaxChunkSize {
+		return nil, omtx.Errorf(omtx.EInvalid, "chunk_size", "must be between %d and %d", MinChunkSize, MaxChunkSize)
+	}
+	chunk = min(chunk, conc, n)
+	tok := tokens(protein, smiles...)
+	class, step, err := s.route(res, tok)
+	if err != nil {
+		return nil, err
+	}
+	rt, ok := s.runtimes[res.Model+"@"+class.Name]
+	if !ok {
+		return nil, omtx.Errorf(omtx.EUnavailable, "model", "no runtime figures for %s on %s (OMTX_RUNTIME_ESTIMATES)", res.Model, class.Name)
+	}
+	chunks := (n + chunk - 1) / chunk
+	gpuSec := float64(n)*rt.SecondsPerLigand + float64(chunks)*rt.LoadSeconds
+	window := max(1, conc/chunk)
+	perChunk := float64(chunk)*rt.SecondsPerLigand + rt.LoadSeconds
+	cost := class.CostUSD(gpuSec)
+	return &EstimateResponse{
+		Model: res.Model, RequestedModel: res.Requested, GPUClass: class.Name, RoutingReason: step.Reason,
+		Tokens: tok, Ligands: n, Chunks: chunks,
+		SecondsPerLigand: rt.SecondsPerLigand, LoadSeconds: rt.LoadSeconds,
+		GPUSeconds: round(gpuSec, 3), PricePerGPUHour: class.PricePerHour,
+		CostUSD: round(cost, 6), CostPerLigandUSD: round(cost/float64(n), 8),
+		WallSeconds: round(math.Ceil(float64(chunks)/float64(window))*perChunk, 1),
+		Basis: "planning figures (OMTX_RUNTIME_ESTIMATES) for this model and GPU class, assuming enough GPU workers for max_concurrent; " +
+			"queueing and MSA computation are not included; results record the measured GPU seconds and cost",
+	}, nil
+}
+
+func round(v float64, places int) float64 {
+	p := math.Pow(10, float64(places))
+	return math.Round(v*p) / p
+}

@@ -1,0 +1,428 @@
+// Command fakeboltz is a TEST STAND-IN for the boltz CLI. It is not Boltz
+// and runs no model: it accepts `boltz predict <dir> [flags]`, rejects
+// flags boltz does not have, and for every input YAML copies hand-written
+// fixture files into the output layout docs/prediction.md of
+// jwohlwend/boltz documents:
+//
+//	<out_dir>/boltz_results_<input stem>/predictions/<name>/<name>_model_<k>.cif
+//	<out_dir>/boltz_results_<input stem>/predictions/<name>/confidence_<name>_model_<k>.json
+//	<out_dir>/boltz_results_<input stem>/predictions/<name>/affinity_<name>.json
+//
+// The package boltz tests build it; nothing else may use it.
+//
+// Environment:
+//
+//	FAKE_BOLTZ_FIXTURE  folder with model_0.cif, confidence_model_0.json and
+//	                    affinity.json; "@RECORD@" in the CIF becomes the record name
+//	FAKE_BOLTZ_RECORD   file to append one JSON line per run to: argv and the
+//	                    input files' names and contents
+//	FAKE_BOLTZ_OOM      "1": print Boltz's out-of-memory message and write
+//	                    nothing; or comma-separated record names to do that for
+//	FAKE_BOLTZ_SKIP     record names to write nothing for, silently
+//	FAKE_BOLTZ_FAIL     record names to print Boltz's "Failed to process" for
+//	FAKE_BOLTZ_CORRUPT  record names whose confidence JSON is cut short
+//	FAKE_BOLTZ_EXIT     exit with this status after printing a traceback,
+//	                    writing nothing
+//	FAKE_BOLTZ_SLEEP    sleep this long (a Go duration) before writing, with a
+//	                    child process in the same process group sleeping too
+//	FAKE_BOLTZ_PIDFILE  where to write "<own pid> <child pid>" when sleeping
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Boltz's out-of-memory line, src/boltz/model/models/boltz2.py.
+const oomLine = "| WARNING: ran out of memory, skipping batch"
+
+// placeholder in the fixture CIF that becomes the record name.
+const placeholder = "@RECORD@"
+
+// valueFlags are boltz predict's options that take a value, with a
+// validator; boolFlags are its switches (src/boltz/main.py).
+var valueFlags = map[string]func(string) error{
+	"--out_dir":                    anyValue,
+	"--cache":                      anyValue,
+	"--checkpoint":                 anyValue,
+	"--devices":                    positiveInt,
+	"--accelerator":                oneOf("gpu", "cpu", "tpu"),
+	"--recycling_steps":            nonNegativeInt,
+	"--sampling_steps":             positiveInt,
+	"--diffusion_samples":          positiveInt,
+	"--max_parallel_samples":       positiveInt,
+	"--step_scale":                 float,
+	"--output_format":              oneOf("pdb", "mmcif"),
+	"--num_workers":                nonNegativeInt,
+	"--seed":                       integer,
+	"--msa_server_url":             anyValue,
+	"--msa_pairing_strategy":       oneOf("greedy", "complete"),
+	"--msa_server_username":        anyValue,
+	"--msa_server_password":        anyValue,
+	"--api_key_header":             anyValue,
+	"--api_key_value":              anyValue,
+	"--model":                      oneOf("boltz1", "boltz2"),
+	"--method":                     anyValue,
+	"--preprocessing-threads":      positiveInt,
+	"--sampling_steps_affinity":    positiveInt,
+	"--diffusion_samples_affinity": positiveInt,
+	"--affinity_checkpoint":        anyValue,
+	"--max_msa_seqs":               positiveInt,
+	"--num_subsampled_msa":         positiveInt,
+}
+
+var boolFlags = map[string]bool{
+	"--write_full_pae": true, "--write_full_pde": true, "--override": true,
+	"--use_msa_server": true, "--use_potentials": true,
+	"--affinity_mw_correction": true, "--subsample_msa": true,
+	"--no_kernels": true, "--write_embeddings": true,
+}
+
+func main() {
+	if len(os.Args) >= 3 && os.Args[1] == "sleep" {
+		d, _ := time.ParseDuration(os.Args[2])
+		time.Sleep(d)
+		return
+	}
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "Error:", err)
+		os.Exit(2)
+	}
+}
+
+func run(argv []string) error {
+	if len(argv) == 0 || argv[0] != "predict" {
+		return fmt.Errorf("fakeboltz supports only `predict`, got %q", argv)
+	}
+	data, opts, err := parse(argv[1:])
+	if err != nil {
+		return err
+	}
+	inputs, err := listInputs(data)
+	if err != nil {
+		return err
+	}
+	if err := record(argv, inputs); err != nil {
+		return err
+	}
+
+	fmt.Println("fakeboltz: TEST STAND-IN for boltz predict; writes fixture files, runs no model")
+	fmt.Fprintln(os.Stderr, "fakeboltz: stderr line from the stand-in")
+	fmt.Println("Checking input data.")
+	fmt.Printf("Processing %d inputs with 1 threads.\n", len(inputs))
+
+	if d := os.Getenv("FAKE_BOLTZ_SLEEP"); d != "" {
+		if err := sleepWithChild(d); err != nil {
+			return err
+		}
+	}
+	if code := os.Getenv("FAKE_BOLTZ_EXIT"); code != "" {
+		n, err := strconv.Atoi(code)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(os.Stderr, "Traceback (most recent call last):")
+		fmt.Fprintln(os.Stderr, "RuntimeError: fakeboltz: simulated failure")
+		os.Exit(n)
+	}
+
+	fixture := os.Getenv("FAKE_BOLTZ_FIXTURE")
+	if fixture == "" {
+		return fmt.Errorf("FAKE_BOLTZ_FIXTURE is not set")
+	}
+	outDir := opts["--out_dir"]
+	if outDir == "" {
+		outDir = "./"
+	}
+	samples := 1
+	if s := opts["--diffusion_samples"]; s != "" {
+		samples, _ = strconv.Atoi(s)
+	}
+	predictions := filepath.Join(outDir, "boltz_results_"+stem(data), "predictions")
+	fmt.Printf("Running structure prediction for %d inputs.\n", len(inputs))
+	for _, in := range inputs {
+		name := stem(in.path)
+		switch {
+		case os.Getenv("FAKE_BOLTZ_OOM") == "1" || listed("FAKE_BOLTZ_OOM", name):
+			fmt.Println(oomLine)
+			continue
+		case listed("FAKE_BOLTZ_FAIL", name):
+			fmt.Printf("Failed to process %s. Skipping. Error: fakeboltz: simulated invalid SMILES.\n", in.path)
+			continue
+		case listed("FAKE_BOLTZ_SKIP", name):
+			continue
+		}
+		if err := checkMSA(in); err != nil {
+			fmt.Printf("Failed to process %s. Skipping. Error: %v.\n", in.path, err)
+			continue
+		}
+		if err := writeRecord(fixture, predictions, name, samples); err != nil {
+			return err
+		}
+	}
+	fmt.Println("Number of failed examples: 0")
+	return nil
+}
+
+// parse reads click-style options: "--flag value", "--flag=value" and
+// switches. Unlike click it also rejects a repeated option, so a caller's
+// duplicate shows up in tests.
+func parse(args []string) (string, map[string]string, error) {
+	opts := map[string]string{}
+	var positional []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if !strings.HasPrefix(a, "--") {
+			positional = append(positional, a)
+			continue
+		}
+		name, value, hasValue := strings.Cut(a, "=")
+		if _, dup := opts[name]; dup {
+			return "", nil, fmt.Errorf("option %s given twice", name)
+		}
+		if boolFlags[name] {
+			if hasValue {
+				return "", nil, fmt.Errorf("option %s does not take a value", name)
+			}
+			opts[name] = "true"
+			continue
+		}
+		check, ok := valueFlags[name]
+		if !ok {
+			return "", nil, fmt.Errorf("no such option: %s", name)
+		}
+		if !hasValue {
+			if i+1 >= len(args) {
+				return "", nil, fmt.Errorf("option %s requires an argument", name)
+			}
+			i++
+			value = args[i]
+		}
+		if err := check(value); err != nil {
+			return "", nil, fmt.Errorf("invalid value for %s: %v", name, err)
+		}
+		opts[name] = value
+	}
+	if len(positional) != 1 {
+		return "", nil, fmt.Errorf("want exactly one input path, got %q", positional)
+	}
+	return positional[0], opts, nil
+}
+
+type input struct {
+	path    string
+	content string
+}
+
+// listInputs lists the .yaml/.yml/.fasta files of a directory (or the one
+// file given), as boltz predict does.
+func listInputs(data string) ([]input, error) {
+	st, err := os.Stat(data)
+	if err != nil {
+		return nil, fmt.Errorf("invalid value for DATA: %v", err)
+	}
+	paths := []string{data}
+	if st.IsDir() {
+		entries, err := os.ReadDir(data)
+		if err != nil {
+			return nil, err
+		}
+		paths = nil
+		for _, e := range entries {
+			switch strings.ToLower(filepath.Ext(e.Name())) {
+			case ".yaml", ".yml", ".fa", ".fas", ".fasta":
+				paths = append(paths, filepath.Join(data, e.Name()))
+			default:
+				return nil, fmt.Errorf("unable to parse filetype %s", e.Name())
+			}
+		}
+	}
+	slices.Sort(paths)
+	var out []input
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, input{path: p, content: string(b)})
+	}
+	return out, nil
+}
+
+// record appends this run's argv and inputs to $FAKE_BOLTZ_RECORD.
+func record(argv []string, inputs []input) error {
+	path := os.Getenv("FAKE_BOLTZ_RECORD")
+	if path == "" {
+		return nil
+	}
+	rec := struct {
+		Argv   []string          `json:"argv"`
+		Inputs map[string]string `json:"inputs"`
+	}{Argv: argv, Inputs: map[string]string{}}
+	for _, in := range inputs {
+		rec.Inputs[filepath.Base(in.path)] = in.content
+	}
+	line, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(append(line, '\n')); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// checkMSA fails, as Boltz would, when an input's msa is neither "empty"
+// nor an existing file. It reads only the simple form package boltz
+// writes: `msa: empty` or `msa: "<path>"` without escapes.
+func checkMSA(in input) error {
+	for _, line := range strings.Split(in.content, "\n") {
+		v, ok := strings.CutPrefix(strings.TrimSpace(line), "msa:")
+		if !ok {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		if v == "empty" {
+			return nil
+		}
+		p, err := strconv.Unquote(v)
+		if err != nil {
+			return fmt.Errorf("msa value %s is not a simple double-quoted path", v)
+		}
+		if !filepath.IsAbs(p) {
+			return fmt.Errorf("msa path %s is not absolute", p)
+		}
+		if _, err := os.Stat(p); err != nil {
+			return fmt.Errorf("msa: %v", err)
+		}
+		return nil
+	}
+	return fmt.Errorf("no msa for the protein")
+}
+
+// writeRecord writes one record's files in Boltz's layout.
+func writeRecord(fixture, predictions, name string, samples int) error {
+	cif, err := os.ReadFile(filepath.Join(fixture, "model_0.cif"))
+	if err != nil {
+		return err
+	}
+	conf, err := os.ReadFile(filepath.Join(fixture, "confidence_model_0.json"))
+	if err != nil {
+		return err
+	}
+	aff, err := os.ReadFile(filepath.Join(fixture, "affinity.json"))
+	if err != nil {
+		return err
+	}
+	if listed("FAKE_BOLTZ_CORRUPT", name) {
+		conf = conf[:len(conf)/2]
+	}
+	dir := filepath.Join(predictions, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	structure := strings.ReplaceAll(string(cif), placeholder, name)
+	for k := range samples {
+		model := fmt.Sprintf("%s_model_%d", name, k)
+		if err := os.WriteFile(filepath.Join(dir, model+".cif"), []byte(structure), 0o644); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "confidence_"+model+".json"), conf, 0o644); err != nil {
+			return err
+		}
+	}
+	return os.WriteFile(filepath.Join(dir, "affinity_"+name+".json"), aff, 0o644)
+}
+
+// sleepWithChild starts a child in this process group that sleeps too
+// (standing in for Boltz's worker processes), records both pids, and
+// sleeps.
+func sleepWithChild(d string) error {
+	dur, err := time.ParseDuration(d)
+	if err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	child := exec.Command(self, "sleep", d)
+	child.Stdout, child.Stderr = os.Stdout, os.Stderr
+	if err := child.Start(); err != nil {
+		return err
+	}
+	if p := os.Getenv("FAKE_BOLTZ_PIDFILE"); p != "" {
+		pids := fmt.Sprintf("%d %d\n", os.Getpid(), child.Process.Pid)
+		if err := os.WriteFile(p+".tmp", []byte(pids), 0o644); err != nil {
+			return err
+		}
+		if err := os.Rename(p+".tmp", p); err != nil {
+			return err
+		}
+	}
+	fmt.Println("fakeboltz: sleeping", d)
+	time.Sleep(dur)
+	return nil
+}
+
+// stem is Python's Path(p).stem.
+func stem(p string) string {
+	base := filepath.Base(filepath.Clean(p))
+	if i := strings.LastIndex(base, "."); i > 0 {
+		return base[:i]
+	}
+	return base
+}
+
+func listed(env, name string) bool {
+	return slices.Contains(strings.Split(os.Getenv(env), ","), name)
+}
+
+func anyValue(string) error { return nil }
+
+func integer(v string) error {
+	_, err := strconv.ParseInt(v, 10, 64)
+	return err
+}
+
+func positiveInt(v string) error {
+	n, err := strconv.Atoi(v)
+	if err == nil && n < 1 {
+		err = fmt.Errorf("%d is not positive", n)
+	}
+	return err
+}
+
+func nonNegativeInt(v string) error {
+	n, err := strconv.Atoi(v)
+	if err == nil && n < 0 {
+		err = fmt.Errorf("%d is negative", n)
+	}
+	return err
+}
+
+func float(v string) error {
+	_, err := strconv.ParseFloat(v, 64)
+	return err
+}
+
+func oneOf(choices ...string) func(string) error {
+	return func(v string) error {
+		if !slices.Contains(choices, v) {
+			return fmt.Errorf("%q is not one of %q", v, choices)
+		}
+		return nil
+	}
+}

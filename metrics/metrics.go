@@ -1,0 +1,132 @@
+// Package metrics holds OMTX-Hub's Prometheus series (seed 4.1–4.3) and
+// serves /metrics. Every process (API, orchestration worker, GPU worker)
+// registers on the default registry and serves it on OMTX_METRICS_ADDR;
+// the Temporal SDK's own metrics join through its tally reporter.
+package metrics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/uber-go/tally/v4"
+	tallyprom "github.com/uber-go/tally/v4/prometheus"
+	enumspb "go.temporal.io/api/enums/v1"
+	taskqueuepb "go.temporal.io/api/taskqueue/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	sdktally "go.temporal.io/sdk/contrib/tally"
+)
+
+// Series. Names are what deploy/'s alerts and dashboards use.
+var (
+	APIRequests = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "omtx_api_requests_total", Help: "API requests by method, route and status code.",
+	}, []string{"method", "route", "code"})
+	APIDuration = promauto.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "omtx_api_request_duration_seconds", Help: "API request latency.",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+	}, []string{"method", "route"})
+	Jobs = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "omtx_jobs_total", Help: "Jobs (individual and batch children) that reached a final status.",
+	}, []string{"job_type", "status"})
+	Batches = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "omtx_batches_total", Help: "Batches that reached a final status.",
+	}, []string{"status"})
+	Stage = promauto.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "omtx_job_stage_seconds", Help: "Per-stage durations: queue_delay (created to running), model, write (result files), end_to_end (created to completed).",
+		Buckets: prometheus.ExponentialBuckets(0.001, 4, 12),
+	}, []string{"stage"})
+	GPUSeconds = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "omtx_gpu_seconds_total", Help: "GPU seconds used by model runs.",
+	}, []string{"gpu_class", "model"})
+	CostUSD = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "omtx_cost_usd_total", Help: "GPU cost in USD at the configured price per GPU hour.",
+	}, []string{"gpu_class", "model"})
+	Backlog = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "omtx_task_queue_backlog", Help: "Approximate backlog of a Temporal task queue (tasks waiting for a worker).",
+	}, []string{"task_queue", "type"})
+)
+
+// TemporalHandler reports the Temporal SDK's metrics (temporal_*) into the
+// default Prometheus registry through the SDK's tally reporter.
+func TemporalHandler() client.MetricsHandler {
+	reporter := tallyprom.NewReporter(tallyprom.Options{
+		OnRegisterError: func(err error) { slog.Warn("temporal metric registration", "error", err) },
+	})
+	scope, _ := tally.NewRootScope(tally.ScopeOptions{
+		CachedReporter:  reporter,
+		Separator:       tallyprom.DefaultSeparator,
+		SanitizeOptions: &sdktally.PrometheusSanitizeOptions,
+	}, time.Second)
+	return sdktally.NewMetricsHandler(sdktally.NewPrometheusNamingScope(scope))
+}
+
+// Handler serves the default registry.
+func Handler() http.Handler { return promhttp.Handler() }
+
+// Serve serves /metrics on addr until ctx ends. An empty addr serves nothing.
+func Serve(ctx context.Context, addr string, log *slog.Logger) error {
+	if addr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("metrics listen %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	log.Info("metrics listening", "addr", ln.Addr().String())
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	return nil
+}
+
+// PollBacklog sets omtx_task_queue_backlog for queues every interval until
+// ctx ends. KEDA scales GPU workers on the same figure.
+func PollBacklog(ctx context.Context, c client.Client, namespace string, queues []string, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		for _, q := range queues {
+			for _, typ := range []enumspb.TaskQueueType{enumspb.TASK_QUEUE_TYPE_WORKFLOW, enumspb.TASK_QUEUE_TYPE_ACTIVITY} {
+				rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				resp, err := c.WorkflowService().DescribeTaskQueue(rctx, &workflowservice.DescribeTaskQueueRequest{
+					Namespace: namespace, TaskQueue: &taskqueuepb.TaskQueue{Name: q}, TaskQueueType: typ, ReportStats: true,
+				})
+				cancel()
+				if err != nil {
+					if ctx.Err() == nil {
+						log.Debug("describe task queue", "task_queue", q, "error", err)
+					}
+					continue
+				}
+				name := "activity"
+				if typ == enumspb.TASK_QUEUE_TYPE_WORKFLOW {
+					name = "workflow"
+				}
+				Backlog.WithLabelValues(q, name).Set(float64(resp.GetStats().GetApproximateBacklogCount()))
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
