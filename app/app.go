@@ -69,6 +69,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, erro
 	}
 	d.Temporal, err = worker.Dial(worker.TemporalConfig{
 		Address: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Identity: cfg.WorkerID,
+		TLSCert: cfg.TemporalTLSCert, TLSKey: cfg.TemporalTLSKey, APIKey: cfg.TemporalAPIKey,
 	}, log)
 	if err != nil {
 		d.Close()

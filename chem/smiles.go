@@ -2,7 +2,6 @@ package chem
 
 import (
 	"fmt"
-	"sort"
 	"unicode/utf8"
 )
 
@@ -212,13 +211,16 @@ func (p *parser) parse() *SMILESError {
 		return errAt(p.branches[n-1].pos, "unclosed branch")
 	}
 	if len(p.rings) > 0 {
-		nums := make([]int, 0, len(p.rings))
-		for n := range p.rings {
-			nums = append(nums, n)
+		// Report the earliest unclosed ring. Ring numbers are 0..99, so
+		// walk them rather than the map: the result is deterministic, as
+		// workflow code (which validates SMILES) requires.
+		first := -1
+		for n := 0; n <= 99; n++ {
+			if r, ok := p.rings[n]; ok && (first < 0 || r.pos < p.rings[first].pos) {
+				first = n
+			}
 		}
-		sort.Slice(nums, func(a, b int) bool { return p.rings[nums[a]].pos < p.rings[nums[b]].pos })
-		r := p.rings[nums[0]]
-		return errAt(r.pos, "unclosed ring bond %s", ringLabel(nums[0]))
+		return errAt(p.rings[first].pos, "unclosed ring bond %s", ringLabel(first))
 	}
 	return nil
 }

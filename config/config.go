@@ -18,6 +18,11 @@ type Config struct {
 	// Temporal.
 	TemporalAddress   string // TEMPORAL_ADDRESS
 	TemporalNamespace string // TEMPORAL_NAMESPACE
+	// Temporal Cloud: mTLS (TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY, PEM
+	// file paths) or an API key (TEMPORAL_API_KEY).
+	TemporalTLSCert string
+	TemporalTLSKey  string
+	TemporalAPIKey  string
 
 	// Google Cloud. Locally FIRESTORE_EMULATOR_HOST and
 	// STORAGE_EMULATOR_HOST point the clients at the emulators.
@@ -103,6 +108,9 @@ func Load(getenv func(string) string) (Config, error) {
 	c := Config{
 		TemporalAddress:   get("TEMPORAL_ADDRESS", DefaultTemporalAddress),
 		TemporalNamespace: get("TEMPORAL_NAMESPACE", "default"),
+		TemporalTLSCert:   getenv("TEMPORAL_TLS_CERT"),
+		TemporalTLSKey:    getenv("TEMPORAL_TLS_KEY"),
+		TemporalAPIKey:    getenv("TEMPORAL_API_KEY"),
 		Project:           get("OMTX_PROJECT", DefaultProject),
 		FirestoreDatabase: get("OMTX_FIRESTORE_DATABASE", ""),
 		Bucket:            get("OMTX_BUCKET", DefaultBucket),
@@ -158,6 +166,9 @@ func Load(getenv func(string) string) (Config, error) {
 		if c.FaultPredictDelay, err = time.ParseDuration(v); err != nil {
 			return c, fmt.Errorf("OMTX_FAULT_PREDICT_DELAY: %w", err)
 		}
+	}
+	if (c.TemporalTLSCert == "") != (c.TemporalTLSKey == "") {
+		return c, fmt.Errorf("TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together")
 	}
 	if c.Fleet, err = omtx.ParseFleet(get("OMTX_GPU_CLASSES", omtx.DefaultFleetSpec)); err != nil {
 		return c, fmt.Errorf("OMTX_GPU_CLASSES: %w", err)

@@ -44,6 +44,8 @@ var env struct {
 	log      *slog.Logger
 	stateDir string
 	orch     *process
+	// orchMetrics is the orchestration worker's /metrics address.
+	orchMetrics string
 }
 
 func TestMain(m *testing.M) {
@@ -123,6 +125,11 @@ func setup(m *testing.M) (int, error) {
 	env.api = httptest.NewServer(srv.Handler())
 	defer env.api.Close()
 
+	port, err := devstack.FreePort()
+	if err != nil {
+		return 0, err
+	}
+	env.orchMetrics = fmt.Sprintf("127.0.0.1:%d", port)
 	orch, err := startProcess(env.orchBin, "omtx-worker.log")
 	if err != nil {
 		return 0, err
@@ -152,7 +159,11 @@ type process struct {
 func startProcess(bin, logName string, extra ...string) (*process, error) {
 	cmd := exec.Command(bin)
 	cmd.Dir = env.root
-	cmd.Env = append(os.Environ(), extra...)
+	cmd.Env = os.Environ()
+	if bin == env.orchBin {
+		cmd.Env = append(cmd.Env, "OMTX_METRICS_ADDR="+env.orchMetrics)
+	}
+	cmd.Env = append(cmd.Env, extra...)
 	logf, err := os.OpenFile(filepath.Join(env.stateDir, logName), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return nil, err

@@ -76,6 +76,9 @@ func run() error {
 		// by the descriptor baseline, and every such job and result says so.
 		os.Setenv("OMTX_MODEL_SUBSTITUTES", omtx.ModelBoltz2+"="+omtx.BaselineModel)
 	}
+	if os.Getenv("OMTX_METRICS_ADDR") == "" {
+		os.Setenv("OMTX_METRICS_ADDR", "127.0.0.1:9090")
+	}
 	if os.Getenv("ONNXRUNTIME_LIB") == "" {
 		os.Setenv("ONNXRUNTIME_LIB", filepath.Join(*tools, "lib", "libonnxruntime.so"))
 	}
@@ -104,11 +107,12 @@ OMTX-Hub is up.
   Temporal gRPC  %s
   Firestore      %s (emulator)
   GCS            %s (fake-gcs-server, bucket %s)
+  Metrics        http://%s/metrics
   Models         %s; requests for %q are served by the baseline and say so
 Press Ctrl-C to stop.
 
 `, cfg.APIAddr, user, key, filepath.Join(*state, "dev-api-key"), stack.TemporalUI(), stack.TemporalAddress(),
-		stack.FirestoreHost(), stack.GCSHost(), cfg.Bucket, modelNames(models), omtx.ModelBoltz2)
+		stack.FirestoreHost(), stack.GCSHost(), cfg.Bucket, cfg.MetricsAddr, modelNames(models), omtx.ModelBoltz2)
 
 	err = app.RunRoles(ctx, cfg, d, models, log, "api", "worker", "gpu-worker")
 	fmt.Println("omtx-dev: stopping ...")

@@ -1,0 +1,508 @@
+package deploytest
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+)
+
+// --- minimal, strict types of the custom resources (not in k8s.io/api) ---
+
+// ServiceMonitor is monitoring.coreos.com/v1 ServiceMonitor, the fields used here.
+type ServiceMonitor struct {
+	metav1.TypeMeta `json:",inline"`
+	Metadata        metav1.ObjectMeta `json:"metadata"`
+	Spec            struct {
+		JobLabel          string               `json:"jobLabel,omitempty"`
+		Selector          metav1.LabelSelector `json:"selector"`
+		NamespaceSelector *struct {
+			Any        bool     `json:"any,omitempty"`
+			MatchNames []string `json:"matchNames,omitempty"`
+		} `json:"namespaceSelector,omitempty"`
+		Endpoints []struct {
+			Port          string `json:"port"`
+			Path          string `json:"path,omitempty"`
+			Scheme        string `json:"scheme,omitempty"`
+			Interval      string `json:"interval,omitempty"`
+			ScrapeTimeout string `json:"scrapeTimeout,omitempty"`
+		} `json:"endpoints"`
+	} `json:"spec"`
+}
+
+// PrometheusRule is monitoring.coreos.com/v1 PrometheusRule.
+type PrometheusRule struct {
+	metav1.TypeMeta `json:",inline"`
+	Metadata        metav1.ObjectMeta `json:"metadata"`
+	Spec            struct {
+		Groups []struct {
+			Name     string `json:"name"`
+			Interval string `json:"interval,omitempty"`
+			Rules    []struct {
+				Alert       string            `json:"alert,omitempty"`
+				Record      string            `json:"record,omitempty"`
+				Expr        string            `json:"expr"`
+				For         string            `json:"for,omitempty"`
+				Labels      map[string]string `json:"labels,omitempty"`
+				Annotations map[string]string `json:"annotations,omitempty"`
+			} `json:"rules"`
+		} `json:"groups"`
+	} `json:"spec"`
+}
+
+// ScaledObject is keda.sh/v1alpha1 ScaledObject.
+type ScaledObject struct {
+	metav1.TypeMeta `json:",inline"`
+	Metadata        metav1.ObjectMeta `json:"metadata"`
+	Spec            struct {
+		ScaleTargetRef struct {
+			APIVersion             string `json:"apiVersion,omitempty"`
+			Kind                   string `json:"kind,omitempty"`
+			Name                   string `json:"name"`
+			EnvSourceContainerName string `json:"envSourceContainerName,omitempty"`
+		} `json:"scaleTargetRef"`
+		PollingInterval  *int32 `json:"pollingInterval,omitempty"`
+		CooldownPeriod   *int32 `json:"cooldownPeriod,omitempty"`
+		IdleReplicaCount *int32 `json:"idleReplicaCount,omitempty"`
+		MinReplicaCount  *int32 `json:"minReplicaCount,omitempty"`
+		MaxReplicaCount  *int32 `json:"maxReplicaCount,omitempty"`
+		Fallback         *struct {
+			FailureThreshold int32 `json:"failureThreshold"`
+			Replicas         int32 `json:"replicas"`
+		} `json:"fallback,omitempty"`
+		Advanced *struct {
+			RestoreToOriginalReplicaCount bool `json:"restoreToOriginalReplicaCount,omitempty"`
+			HorizontalPodAutoscalerConfig *struct {
+				Name     string                                         `json:"name,omitempty"`
+				Behavior *autoscalingv2.HorizontalPodAutoscalerBehavior `json:"behavior,omitempty"`
+			} `json:"horizontalPodAutoscalerConfig,omitempty"`
+		} `json:"advanced,omitempty"`
+		Triggers []struct {
+			Type              string            `json:"type"`
+			Name              string            `json:"name,omitempty"`
+			Metadata          map[string]string `json:"metadata"`
+			MetricType        string            `json:"metricType,omitempty"`
+			UseCachedMetrics  bool              `json:"useCachedMetrics,omitempty"`
+			AuthenticationRef *struct {
+				Name string `json:"name"`
+				Kind string `json:"kind,omitempty"`
+			} `json:"authenticationRef,omitempty"`
+		} `json:"triggers"`
+	} `json:"spec"`
+}
+
+// TriggerAuthentication is keda.sh/v1alpha1 TriggerAuthentication.
+type TriggerAuthentication struct {
+	metav1.TypeMeta `json:",inline"`
+	Metadata        metav1.ObjectMeta `json:"metadata"`
+	Spec            struct {
+		SecretTargetRef []struct {
+			Parameter string `json:"parameter"`
+			Name      string `json:"name"`
+			Key       string `json:"key"`
+		} `json:"secretTargetRef,omitempty"`
+	} `json:"spec"`
+}
+
+// Kustomization is kustomize.config.k8s.io/v1beta1 Kustomization, the fields used here.
+type Kustomization struct {
+	metav1.TypeMeta `json:",inline"`
+	Metadata        *metav1.ObjectMeta `json:"metadata,omitempty"`
+	Namespace       string             `json:"namespace,omitempty"`
+	Labels          []struct {
+		Pairs            map[string]string `json:"pairs"`
+		IncludeSelectors bool              `json:"includeSelectors,omitempty"`
+		IncludeTemplates bool              `json:"includeTemplates,omitempty"`
+	} `json:"labels,omitempty"`
+	Resources  []string `json:"resources,omitempty"`
+	Components []string `json:"components,omitempty"`
+	Patches    []struct {
+		Path string `json:"path,omitempty"`
+	} `json:"patches,omitempty"`
+	Replicas []struct {
+		Name  string `json:"name"`
+		Count int64  `json:"count"`
+	} `json:"replicas,omitempty"`
+	Images []struct {
+		Name    string `json:"name"`
+		NewName string `json:"newName,omitempty"`
+		NewTag  string `json:"newTag,omitempty"`
+		Digest  string `json:"digest,omitempty"`
+	} `json:"images,omitempty"`
+}
+
+// kinds maps apiVersion/kind to a new typed value. Anything else under
+// deploy/ is an error.
+var kinds = map[string]func() any{
+	"apps/v1/Deployment":                            func() any { return &appsv1.Deployment{} },
+	"v1/Service":                                    func() any { return &corev1.Service{} },
+	"v1/ServiceAccount":                             func() any { return &corev1.ServiceAccount{} },
+	"v1/ConfigMap":                                  func() any { return &corev1.ConfigMap{} },
+	"v1/Secret":                                     func() any { return &corev1.Secret{} },
+	"v1/Namespace":                                  func() any { return &corev1.Namespace{} },
+	"autoscaling/v2/HorizontalPodAutoscaler":        func() any { return &autoscalingv2.HorizontalPodAutoscaler{} },
+	"policy/v1/PodDisruptionBudget":                 func() any { return &policyv1.PodDisruptionBudget{} },
+	"batch/v1/Job":                                  func() any { return &batchv1.Job{} },
+	"monitoring.coreos.com/v1/ServiceMonitor":       func() any { return &ServiceMonitor{} },
+	"monitoring.coreos.com/v1/PrometheusRule":       func() any { return &PrometheusRule{} },
+	"keda.sh/v1alpha1/ScaledObject":                 func() any { return &ScaledObject{} },
+	"keda.sh/v1alpha1/TriggerAuthentication":        func() any { return &TriggerAuthentication{} },
+	"kustomize.config.k8s.io/v1beta1/Kustomization": func() any { return &Kustomization{} },
+}
+
+// builtin kinds are merged by kustomize with strategic merge patches; the
+// others (CRDs) with JSON merge patches.
+func builtin(gvk string) bool {
+	return !strings.Contains(gvk, ".coreos.com/") && !strings.HasPrefix(gvk, "keda.sh/") && !strings.HasPrefix(gvk, "kustomize.")
+}
+
+// helmValuesFiles are YAML files under deploy/ that are not manifests.
+var helmValuesFiles = map[string]bool{"temporal/values.yaml": true}
+
+// object is one manifest document.
+type object struct {
+	File string // relative to deploy/
+	GVK  string // apiVersion/kind
+	Name string
+	Raw  map[string]any // the document as JSON values
+	Obj  any            // strictly decoded typed value
+}
+
+func (o *object) String() string { return fmt.Sprintf("%s %s (%s)", o.GVK, o.Name, o.File) }
+
+// decodeObject converts one YAML document into an object, decoding it
+// strictly into its type.
+func decodeObject(file string, doc []byte) (*object, error) {
+	j, err := yaml.YAMLToJSON(doc)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return objectFromJSON(file, j)
+}
+
+func objectFromJSON(file string, j []byte) (*object, error) {
+	var raw map[string]any
+	if err := json.Unmarshal(j, &raw); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	av, _ := raw["apiVersion"].(string)
+	k, _ := raw["kind"].(string)
+	gvk := av + "/" + k
+	mk, ok := kinds[gvk]
+	if !ok {
+		return nil, fmt.Errorf("%s: unknown kind %q", file, gvk)
+	}
+	v := mk()
+	if err := strictJSON(j, v); err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", file, gvk, err)
+	}
+	name := ""
+	if md, ok := raw["metadata"].(map[string]any); ok {
+		name, _ = md["name"].(string)
+	}
+	return &object{File: file, GVK: gvk, Name: name, Raw: raw, Obj: v}, nil
+}
+
+// deployFiles lists the YAML files under deploy/, relative to it.
+func deployFiles(t testing.TB) []string {
+	t.Helper()
+	dir := repoPath(t, "deploy")
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && (strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
+			rel, _ := filepath.Rel(dir, p)
+			out = append(out, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	sort.Strings(out)
+	require.NotEmpty(t, out)
+	return out
+}
+
+// loadFile decodes every document of a manifest file under deploy/.
+func loadFile(t testing.TB, rel string) []*object {
+	t.Helper()
+	var out []*object
+	for i, doc := range splitYAML(readFile(t, "deploy", rel)) {
+		o, err := decodeObject(fmt.Sprintf("%s#%d", rel, i), []byte(doc))
+		require.NoError(t, err)
+		out = append(out, o)
+	}
+	return out
+}
+
+// --- a small kustomize: enough of it to check what an overlay produces ---
+
+// built is the output of one kustomization, and what went into it.
+type built struct {
+	Dir     string // relative to deploy/
+	K       *Kustomization
+	Objects []*object
+	// Files are the manifest files it used, as resources or patches
+	// (its bases' included), relative to deploy/.
+	Files map[string]bool
+}
+
+// build renders the kustomization in deploy/<dir> the way kustomize would
+// for the features used here: resources (files and folders), patches
+// (strategic merge for built-in kinds, JSON merge for custom resources),
+// replicas, images, namespace and labels.
+func build(t testing.TB, dir string) *built {
+	t.Helper()
+	kpath := filepath.ToSlash(filepath.Join(dir, "kustomization.yaml"))
+	ko := loadFile(t, kpath)
+	require.Len(t, ko, 1, kpath)
+	k, ok := ko[0].Obj.(*Kustomization)
+	require.True(t, ok, "%s is not a Kustomization", kpath)
+	b := &built{Dir: dir, K: k, Files: map[string]bool{kpath: true}}
+	require.Empty(t, k.Components, "%s: components are not supported by this check", kpath)
+
+	for _, r := range k.Resources {
+		rel := filepath.ToSlash(filepath.Clean(filepath.Join(dir, r)))
+		st, err := os.Stat(repoPath(t, "deploy", rel))
+		require.NoError(t, err, "%s: resource %s does not exist", kpath, r)
+		if st.IsDir() {
+			require.FileExists(t, repoPath(t, "deploy", rel, "kustomization.yaml"), "%s: resource folder %s has no kustomization.yaml", kpath, r)
+			sub := build(t, rel)
+			for _, o := range sub.Objects {
+				b.Objects = append(b.Objects, cloneObject(t, o))
+			}
+			for f := range sub.Files {
+				b.Files[f] = true
+			}
+			continue
+		}
+		b.Files[rel] = true
+		for _, o := range loadFile(t, rel) {
+			require.NotEqual(t, "kustomize.config.k8s.io/v1beta1/Kustomization", o.GVK, "%s: resource %s is a Kustomization", kpath, r)
+			b.Objects = append(b.Objects, o)
+		}
+	}
+	for _, p := range k.Patches {
+		require.NotEmpty(t, p.Path, "%s: only patches with a path are supported by this check", kpath)
+		rel := filepath.ToSlash(filepath.Clean(filepath.Join(dir, p.Path)))
+		require.FileExists(t, repoPath(t, "deploy", rel), "%s: patch %s does not exist", kpath, p.Path)
+		b.Files[rel] = true
+		for _, po := range loadFile(t, rel) {
+			target := b.find(po.GVK, po.Name)
+			require.NotNil(t, target, "%s: patch %s targets %s %s, which the kustomization does not have", kpath, p.Path, po.GVK, po.Name)
+			merged := mergePatch(target.Raw, po.Raw, builtin(po.GVK))
+			*target = *mustObject(t, target.File+" patched by "+rel, merged)
+		}
+	}
+	for _, r := range k.Replicas {
+		d := b.find("apps/v1/Deployment", r.Name)
+		require.NotNil(t, d, "%s: replicas for unknown Deployment %s", kpath, r.Name)
+		d.Raw["spec"].(map[string]any)["replicas"] = float64(r.Count)
+		*d = *mustObject(t, d.File, d.Raw)
+	}
+	for _, o := range b.Objects {
+		changed := false
+		if k.Namespace != "" && o.GVK != "v1/Namespace" {
+			o.Raw["metadata"].(map[string]any)["namespace"] = k.Namespace
+			changed = true
+		}
+		for _, l := range k.Labels {
+			md := o.Raw["metadata"].(map[string]any)
+			labels, _ := md["labels"].(map[string]any)
+			if labels == nil {
+				labels = map[string]any{}
+				md["labels"] = labels
+			}
+			for lk, lv := range l.Pairs {
+				labels[lk] = lv
+			}
+			changed = true
+		}
+		if len(k.Images) > 0 && o.GVK == "apps/v1/Deployment" {
+			for _, c := range containersRaw(o.Raw) {
+				img, _ := c["image"].(string)
+				ref := parseImage(img)
+				for _, im := range k.Images {
+					if im.Name != ref.Repo {
+						continue
+					}
+					if im.NewName != "" {
+						ref.Repo = im.NewName
+					}
+					if im.NewTag != "" {
+						ref.Tag = im.NewTag
+					}
+					c["image"] = ref.Repo + ":" + ref.Tag
+					changed = true
+				}
+			}
+		}
+		if changed {
+			*o = *mustObject(t, o.File, o.Raw)
+		}
+	}
+	return b
+}
+
+func (b *built) find(gvk, name string) *object {
+	for _, o := range b.Objects {
+		if o.GVK == gvk && o.Name == name {
+			return o
+		}
+	}
+	return nil
+}
+
+func (b *built) all(gvk string) []*object {
+	var out []*object
+	for _, o := range b.Objects {
+		if o.GVK == gvk {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func (b *built) deployments() []*appsv1.Deployment {
+	var out []*appsv1.Deployment
+	for _, o := range b.all("apps/v1/Deployment") {
+		out = append(out, o.Obj.(*appsv1.Deployment))
+	}
+	return out
+}
+
+func (b *built) deployment(name string) *appsv1.Deployment {
+	if o := b.find("apps/v1/Deployment", name); o != nil {
+		return o.Obj.(*appsv1.Deployment)
+	}
+	return nil
+}
+
+func (b *built) configMap(name string) *corev1.ConfigMap {
+	if o := b.find("v1/ConfigMap", name); o != nil {
+		return o.Obj.(*corev1.ConfigMap)
+	}
+	return nil
+}
+
+func (b *built) scaledObjects() []*ScaledObject {
+	var out []*ScaledObject
+	for _, o := range b.all("keda.sh/v1alpha1/ScaledObject") {
+		out = append(out, o.Obj.(*ScaledObject))
+	}
+	return out
+}
+
+func containersRaw(raw map[string]any) []map[string]any {
+	spec, _ := raw["spec"].(map[string]any)
+	tmpl, _ := spec["template"].(map[string]any)
+	pod, _ := tmpl["spec"].(map[string]any)
+	var out []map[string]any
+	for _, key := range []string{"initContainers", "containers"} {
+		cs, _ := pod[key].([]any)
+		for _, c := range cs {
+			if m, ok := c.(map[string]any); ok {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+func mustObject(t testing.TB, file string, raw map[string]any) *object {
+	t.Helper()
+	j, err := json.Marshal(raw)
+	require.NoError(t, err)
+	o, err := objectFromJSON(file, j)
+	require.NoError(t, err)
+	return o
+}
+
+func cloneObject(t testing.TB, o *object) *object {
+	t.Helper()
+	j, err := json.Marshal(o.Raw)
+	require.NoError(t, err)
+	c, err := objectFromJSON(o.File, j)
+	require.NoError(t, err)
+	return c
+}
+
+// mergePatch merges patch into a copy of dst. With strategic, lists whose
+// items all have a "name" merge item by item (containers, env, ports,
+// volumes), as kustomize's strategic merge does; other lists, and every
+// list of a custom resource, are replaced.
+func mergePatch(dst, patch map[string]any, strategic bool) map[string]any {
+	out := map[string]any{}
+	for k, v := range dst {
+		out[k] = v
+	}
+	for k, pv := range patch {
+		dv, exists := out[k]
+		switch p := pv.(type) {
+		case nil:
+			delete(out, k)
+		case map[string]any:
+			if dm, ok := dv.(map[string]any); ok {
+				out[k] = mergePatch(dm, p, strategic)
+			} else {
+				out[k] = p
+			}
+		case []any:
+			dl, ok := dv.([]any)
+			if strategic && exists && ok && named(dl) && named(p) {
+				out[k] = mergeNamed(dl, p)
+			} else {
+				out[k] = p
+			}
+		default:
+			out[k] = p
+		}
+	}
+	return out
+}
+
+func named(l []any) bool {
+	for _, x := range l {
+		m, ok := x.(map[string]any)
+		if !ok {
+			return false
+		}
+		if _, ok := m["name"].(string); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func mergeNamed(dst, patch []any) []any {
+	out := append([]any(nil), dst...)
+	for _, p := range patch {
+		pm := p.(map[string]any)
+		found := false
+		for i, d := range out {
+			dm := d.(map[string]any)
+			if dm["name"] == pm["name"] {
+				out[i] = mergePatch(dm, pm, true)
+				found = true
+				break
+			}
+		}
+		if !found {
+			out = append(out, pm)
+		}
+	}
+	return out
+}
