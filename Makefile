@@ -6,7 +6,7 @@ export ONNXRUNTIME_LIB ?= $(TOOLS)/lib/libonnxruntime.so
 export GOFLAGS ?= -buildvcs=false
 
 WORKFLOWCHECK_VERSION := v0.6.0
-STATICCHECK_VERSION   := 2025.1.1
+STATICCHECK_VERSION   := v0.8.2
 
 .PHONY: all dev tools build test test-unit lint bench model gpu-check up down histories clean
 
@@ -37,6 +37,7 @@ test-unit:
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 	$(GO) run go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION) ./workflows/...
 
 ## bench: run the benchmarks and print their figures

@@ -2,7 +2,6 @@ package api
 
 import (
 	"errors"
-	"log/slog"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -58,9 +57,4 @@ func (s *Server) writeError(c *gin.Context, err error) {
 		de = &omtx.Error{Code: omtx.EInternal, Message: "internal error"}
 	}
 	c.AbortWithStatusJSON(errorStatus(de.Code), errorBody{Error: errorDetail{Code: de.Code, Message: de.Message, Field: de.Field}})
-}
-
-// logError is for handlers that degrade rather than fail.
-func (s *Server) logError(c *gin.Context, msg string, err error) {
-	s.log.LogAttrs(c.Request.Context(), slog.LevelWarn, msg, slog.String("error", err.Error()))
 }

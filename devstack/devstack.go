@@ -35,8 +35,8 @@ type Options struct {
 	TemporalPort, TemporalUIPort, FirestorePort, GCSPort int
 	// Headless disables the Temporal Web UI (tests).
 	Headless bool
-	// PersistFirestore exports the emulator's data on exit and imports it
-	// on the next start.
+	// PersistFirestore snapshots the emulator's data into Dir/firestore
+	// (every minute and on Stop) and imports the snapshot at the next start.
 	PersistFirestore bool
 	// Log receives the services' output; nil discards it.
 	Log io.Writer
@@ -191,12 +191,9 @@ func (s *Stack) StartFirestore(ctx context.Context) error {
 	}
 	args := []string{"--host=127.0.0.1", "--port=" + strconv.Itoa(s.opts.FirestorePort), "--project_id=" + s.opts.Project}
 	if s.opts.PersistFirestore {
-		dir := filepath.Join(s.opts.Dir, "firestore")
-		meta := filepath.Join(dir, "firestore_export.overall_export_metadata")
-		if _, err := os.Stat(meta); err == nil {
+		if meta := firestoreSnapshot(filepath.Join(s.opts.Dir, "firestore")); meta != "" {
 			args = append(args, "--import-data="+meta)
 		}
-		args = append(args, "--export-on-exit="+dir)
 	}
 	if err := s.spawn(Firestore, bin, args...); err != nil {
 		return err
@@ -277,10 +274,86 @@ func (s *Stack) KillService(name string) {
 	}
 }
 
-// Stop stops every service, Temporal first.
+// Stop stops every service, Temporal first, snapshotting Firestore first
+// when it persists.
 func (s *Stack) Stop() {
-	for _, name := range []string{Temporal, GCS, Firestore} {
-		s.StopService(name)
+	s.StopService(Temporal)
+	s.StopService(GCS)
+	if s.opts.PersistFirestore {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if err := s.ExportFirestore(ctx); err != nil {
+			fmt.Fprintln(s.opts.Log, "devstack: firestore snapshot:", err)
+		}
+		cancel()
+	}
+	s.StopService(Firestore)
+}
+
+// firestoreSnapshot finds the export metadata file under dir, or "".
+func firestoreSnapshot(dir string) string {
+	m, _ := filepath.Glob(filepath.Join(dir, "*", "*.overall_export_metadata"))
+	if len(m) == 0 {
+		return ""
+	}
+	return m[0]
+}
+
+// ExportFirestore snapshots the emulator's data into Dir/firestore through
+// its export endpoint, replacing the previous snapshot only once the new
+// one is complete. (The emulator's --export-on-exit is not honoured when
+// it is stopped by a signal, so the stack exports itself.)
+func (s *Stack) ExportFirestore(ctx context.Context) error {
+	final := filepath.Join(s.opts.Dir, "firestore")
+	tmp := final + ".new"
+	if err := os.RemoveAll(tmp); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return err
+	}
+	abs, err := filepath.Abs(tmp)
+	if err != nil {
+		return err
+	}
+	body := fmt.Sprintf(`{"database":"projects/%s/databases/(default)","export_directory":%q}`, s.opts.Project, abs)
+	url := "http://" + s.FirestoreHost() + "/emulator/v1/projects/" + s.opts.Project + ":export"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("export firestore: %w", err)
+	}
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || firestoreSnapshot(tmp) == "" {
+		return fmt.Errorf("export firestore: %s %s", resp.Status, msg)
+	}
+	if err := os.RemoveAll(final); err != nil {
+		return err
+	}
+	return os.Rename(tmp, final)
+}
+
+// PersistLoop snapshots Firestore every interval until ctx ends, so a hard
+// kill loses at most one interval of Firestore changes.
+func (s *Stack) PersistLoop(ctx context.Context, every time.Duration) {
+	if !s.opts.PersistFirestore {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.ExportFirestore(ctx); err != nil && ctx.Err() == nil {
+				fmt.Fprintln(s.opts.Log, "devstack: firestore snapshot:", err)
+			}
+		}
 	}
 }
 

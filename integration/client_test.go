@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -78,13 +77,6 @@ const seedBody = `{
     "ligand_name": "Aspirin",
     "user_id": "test_user_001"
   }`
-
-func jsonBody(t *testing.T, v any) string {
-	t.Helper()
-	var b bytes.Buffer
-	require.NoError(t, json.NewEncoder(&b).Encode(v))
-	return b.String()
-}
 
 func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

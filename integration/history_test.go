@@ -21,9 +21,9 @@ func captureHistory(t *testing.T, workflowID, runID string) {
 		return
 	}
 	if runID == "" {
-		desc, err := env.deps.Temporal.DescribeWorkflowExecution(ctxT(t), workflowID, "")
+		desc, err := env.deps.Temporal.DescribeWorkflow(ctxT(t), workflowID, "")
 		require.NoError(t, err)
-		runID = desc.WorkflowExecutionInfo.Execution.RunId
+		runID = desc.RawResponse.WorkflowExecutionInfo.Execution.RunId
 	}
 	it := env.deps.Temporal.GetWorkflowHistory(ctxT(t), workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	var hist historypb.History

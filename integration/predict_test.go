@@ -119,9 +119,9 @@ func TestSeedPredictionEndToEnd(t *testing.T) {
 
 	t.Run("Temporal ran the model on the GPU task queue", func(t *testing.T) {
 		ctx := ctxT(t)
-		desc, err := env.deps.Temporal.DescribeWorkflowExecution(ctx, job.Temporal.WorkflowID, "")
+		desc, err := env.deps.Temporal.DescribeWorkflow(ctx, job.Temporal.WorkflowID, "")
 		require.NoError(t, err)
-		assert.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, desc.WorkflowExecutionInfo.Status)
+		assert.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, desc.RawResponse.WorkflowExecutionInfo.Status)
 		it := env.deps.Temporal.GetWorkflowHistory(ctx, job.Temporal.WorkflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 		queues := map[string]string{}
 		for it.HasNext() {

@@ -190,9 +190,6 @@ func (s *Jobs) Ping(ctx context.Context) error {
 	return nil
 }
 
-// writeChunk bounds the documents of one batched write.
-const writeChunk = 400
-
 // CreateMany creates job documents, leaving any that already exist as they
 // are, so a retried call creates each document once.
 func (s *Jobs) CreateMany(ctx context.Context, jobs []*omtx.Job) error {
@@ -239,18 +236,29 @@ func (s *Jobs) GetMany(ctx context.Context, ids []string) ([]*omtx.Job, error) {
 	return out, nil
 }
 
-// SetMany writes whole job documents in batched commits.
+// SetMany writes whole job documents through the bulk writer. Each
+// document is written on its own (not atomically with the others); callers
+// write documents whose updates are independent and idempotent.
 func (s *Jobs) SetMany(ctx context.Context, jobs []*omtx.Job) error {
-	for start := 0; start < len(jobs); start += writeChunk {
-		end := min(start+writeChunk, len(jobs))
-		b := s.client.Batch()
-		for _, j := range jobs[start:end] {
-			b.Set(s.coll.Doc(j.JobID), j)
-		}
-		if _, err := b.Commit(ctx); err != nil {
+	if len(jobs) == 0 {
+		return nil
+	}
+	bw := s.client.BulkWriter(ctx)
+	ops := make([]*firestore.BulkWriterJob, 0, len(jobs))
+	for _, j := range jobs {
+		op, err := bw.Set(s.coll.Doc(j.JobID), j)
+		if err != nil {
+			bw.End()
 			return fmt.Errorf("write jobs: %w", err)
 		}
-		s.writes.Add(int64(end - start))
+		ops = append(ops, op)
+	}
+	bw.End()
+	s.writes.Add(int64(len(jobs)))
+	for i, op := range ops {
+		if _, err := op.Results(); err != nil {
+			return fmt.Errorf("write job %s: %w", jobs[i].JobID, err)
+		}
 	}
 	return nil
 }

@@ -263,18 +263,15 @@ type cifParser struct {
 // and the errors.
 func ParseCIF(r io.Reader) (*Structure, error) {
 	lx := newLexer(r)
-	// Only comments may precede the first data block.
-	for {
-		t, err := lx.next()
-		if errors.Is(err, io.EOF) {
-			return nil, errors.New("structure: no mmCIF data block (data_...) found; input is empty or not mmCIF")
-		}
-		if err != nil {
-			return nil, err
-		}
-		if t.kind == tokData {
-			break
-		}
+	// Only comments may precede the first data block (the lexer skips them).
+	t, err := lx.next()
+	if errors.Is(err, io.EOF) {
+		return nil, errors.New("structure: no mmCIF data block (data_...) found; input is empty or not mmCIF")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if t.kind != tokData {
 		return nil, fmt.Errorf("structure: line %d: expected a data_ block header, found %s; input is not mmCIF", t.line, abbrev(t.text))
 	}
 

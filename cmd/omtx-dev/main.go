@@ -4,8 +4,8 @@
 // GPU worker on the CPU. make dev runs it; Ctrl-C stops all of it.
 //
 // State lives under .omtx/: Temporal's SQLite file and the GCS objects
-// persist across restarts; Firestore is exported on a clean exit and
-// imported at the next start.
+// persist across restarts; Firestore is snapshotted every minute and on a
+// clean exit, and imported at the next start.
 package main
 
 import (
@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/omtx-hub/omtx-hub/activities"
 	"github.com/omtx-hub/omtx-hub/app"
@@ -68,6 +69,7 @@ func run() error {
 		return err
 	}
 	defer stack.Stop()
+	go stack.PersistLoop(ctx, time.Minute)
 	stack.SetEnv()
 	os.Setenv("OMTX_API_ADDR", *apiAddr)
 	os.Setenv("OMTX_API_KEYS", key+"="+user+joinKeys(os.Getenv("OMTX_API_KEYS")))
