@@ -50,6 +50,7 @@ type Config struct {
 	RequireGPU   bool   // OMTX_REQUIRE_GPU: refuse to start without CUDA
 	CUDADevice   int    // OMTX_CUDA_DEVICE
 	CUDAMemLimit int64  // OMTX_CUDA_MEM_LIMIT (bytes; 0 = no limit)
+	TensorRT     bool   // OMTX_ORT_TENSORRT: try the TensorRT provider before CUDA
 	MaxBatch     int    // OMTX_MAX_BATCH: ligands per model run
 	// FaultPredictDelay makes the GPU worker sleep before each prediction.
 	// It exists for crash tests only (OMTX_FAULT_PREDICT_DELAY).
@@ -161,6 +162,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.RequireGPU, err = strconv.ParseBool(get("OMTX_REQUIRE_GPU", "false")); err != nil {
 		return c, fmt.Errorf("OMTX_REQUIRE_GPU: %w", err)
+	}
+	if c.TensorRT, err = strconv.ParseBool(get("OMTX_ORT_TENSORRT", "false")); err != nil {
+		return c, fmt.Errorf("OMTX_ORT_TENSORRT: %w", err)
 	}
 	if v := getenv("OMTX_FAULT_PREDICT_DELAY"); v != "" {
 		if c.FaultPredictDelay, err = time.ParseDuration(v); err != nil {

@@ -23,6 +23,7 @@ func Predictor(cfg config.Config, log *slog.Logger) (*gpu.ONNXPredictor, error) 
 		RequireGPU:        cfg.RequireGPU,
 		CUDADeviceID:      cfg.CUDADevice,
 		CUDAMemLimitBytes: cfg.CUDAMemLimit,
+		TensorRT:          cfg.TensorRT,
 		MaxBatch:          cfg.MaxBatch,
 		Logger:            log,
 	})

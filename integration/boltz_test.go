@@ -154,6 +154,11 @@ func TestMSAComputedOncePerProtein(t *testing.T) {
 
 	first := batch()
 	assert.Equal(t, 1, server.Submissions(), "the MSA server is asked once for a 50-ligand batch")
+	names, err := env.deps.Blobs.List(ctxT(t), omtx.BatchPrefix(first.JobID)+"analysis/")
+	require.NoError(t, err)
+	assert.Contains(t, names, omtx.BatchPrefix(first.JobID)+omtx.FileTopStructures, "Boltz-2 structures fill the top-10 zip")
+	require.NotNil(t, first.BatchResults)
+	assert.NotEmpty(t, first.BatchResults.StructuresZipFile)
 	cache := "gs://hub-job-files/" + msa.CacheObject(protein)
 	for _, k := range children(t, first.JobID) {
 		require.NotNil(t, k.Results)
