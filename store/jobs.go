@@ -193,21 +193,33 @@ func (s *Jobs) Ping(ctx context.Context) error {
 // CreateMany creates job documents, leaving any that already exist as they
 // are, so a retried call creates each document once.
 func (s *Jobs) CreateMany(ctx context.Context, jobs []*omtx.Job) error {
+	return s.bulk(ctx, jobs, (*firestore.BulkWriter).Create, codes.AlreadyExists)
+}
+
+// bulk writes jobs through one bulk writer (which paces writes as
+// Firestore advises), each on its own; errors with code ignore count as
+// success.
+func (s *Jobs) bulk(ctx context.Context, jobs []*omtx.Job,
+	write func(*firestore.BulkWriter, *firestore.DocumentRef, interface{}) (*firestore.BulkWriterJob, error),
+	ignore codes.Code) error {
+	if len(jobs) == 0 {
+		return nil
+	}
 	bw := s.client.BulkWriter(ctx)
-	jobsOps := make([]*firestore.BulkWriterJob, 0, len(jobs))
+	ops := make([]*firestore.BulkWriterJob, 0, len(jobs))
 	for _, j := range jobs {
-		op, err := bw.Create(s.coll.Doc(j.JobID), j)
+		op, err := write(bw, s.coll.Doc(j.JobID), j)
 		if err != nil {
 			bw.End()
-			return fmt.Errorf("create jobs: %w", err)
+			return fmt.Errorf("write jobs: %w", err)
 		}
-		jobsOps = append(jobsOps, op)
+		ops = append(ops, op)
 	}
 	bw.End()
 	s.writes.Add(int64(len(jobs)))
-	for i, op := range jobsOps {
-		if _, err := op.Results(); err != nil && status.Code(err) != codes.AlreadyExists {
-			return fmt.Errorf("create job %s: %w", jobs[i].JobID, err)
+	for i, op := range ops {
+		if _, err := op.Results(); err != nil && status.Code(err) != ignore {
+			return fmt.Errorf("write job %s: %w", jobs[i].JobID, err)
 		}
 	}
 	return nil
@@ -240,27 +252,10 @@ func (s *Jobs) GetMany(ctx context.Context, ids []string) ([]*omtx.Job, error) {
 // document is written on its own (not atomically with the others); callers
 // write documents whose updates are independent and idempotent.
 func (s *Jobs) SetMany(ctx context.Context, jobs []*omtx.Job) error {
-	if len(jobs) == 0 {
-		return nil
+	set := func(bw *firestore.BulkWriter, ref *firestore.DocumentRef, v interface{}) (*firestore.BulkWriterJob, error) {
+		return bw.Set(ref, v)
 	}
-	bw := s.client.BulkWriter(ctx)
-	ops := make([]*firestore.BulkWriterJob, 0, len(jobs))
-	for _, j := range jobs {
-		op, err := bw.Set(s.coll.Doc(j.JobID), j)
-		if err != nil {
-			bw.End()
-			return fmt.Errorf("write jobs: %w", err)
-		}
-		ops = append(ops, op)
-	}
-	bw.End()
-	s.writes.Add(int64(len(jobs)))
-	for i, op := range ops {
-		if _, err := op.Results(); err != nil {
-			return fmt.Errorf("write job %s: %w", jobs[i].JobID, err)
-		}
-	}
-	return nil
+	return s.bulk(ctx, jobs, set, codes.OK)
 }
 
 // Patch merges fields into a document without reading it.

@@ -9,14 +9,17 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/omtx-hub/omtx-hub/activities"
@@ -57,7 +60,7 @@ func run() error {
 		return err
 	}
 
-	ctx, stop := gpuboot.SignalContext()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	fmt.Println("omtx-dev: starting Firestore emulator, fake-gcs-server and Temporal dev server ...")
 	stack, err := devstack.Start(ctx, devstack.Options{
