@@ -149,6 +149,10 @@ func (o *Orchestration) AggregateBatch(ctx context.Context, in AggregateBatchInp
 		if cur == nil {
 			return nil, fmt.Errorf("batch %s has no document", in.BatchID)
 		}
+		if cur.Status.Terminal() {
+			// Aggregated already (this is a retry): keep the first verdict.
+			return nil, nil
+		}
 		cur.Status, cur.Progress, cur.BatchResults = status, &prog, &res
 		cur.UpdatedAt, cur.CompletedAt = now, &now
 		if status == omtx.StatusFailed {

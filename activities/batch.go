@@ -55,6 +55,10 @@ func (o *Orchestration) PrepareBatch(ctx context.Context, in PrepareBatchInput) 
 			j := p
 			cur = &j
 		}
+		if cur.Status == omtx.StatusPending && sameKeyOtherRequest(cur, &p) {
+			cur.Status, cur.Error, cur.UpdatedAt, cur.CompletedAt = omtx.StatusFailed, errKeyReused, now, &now
+			return cur, nil
+		}
 		if cur.Status != omtx.StatusPending {
 			return nil, nil
 		}
@@ -102,14 +106,19 @@ func (o *Orchestration) PrepareBatch(ctx context.Context, in PrepareBatchInput) 
 	if err := flush(); err != nil {
 		return out, fmt.Errorf("create children: %w", err)
 	}
-	fields := map[string]any{
-		"updated_at": now,
-		"progress":   omtx.Progress{Total: total, Failed: out.Invalid, Pending: total - out.Invalid},
-	}
-	if total <= MaxChildIDsInParent {
-		fields["child_job_ids"] = ChildJobIDs(p.JobID, total)
-	}
-	if err := o.Jobs.Patch(ctx, p.JobID, fields); err != nil {
+	// Record the children on the parent, unless it was cancelled while
+	// they were being created (its final record must not be overwritten).
+	if _, err := o.Jobs.Update(ctx, p.JobID, func(cur *omtx.Job) (*omtx.Job, error) {
+		if cur == nil || cur.Status.Terminal() {
+			return nil, nil
+		}
+		cur.UpdatedAt = now
+		cur.Progress = &omtx.Progress{Total: total, Failed: out.Invalid, Pending: total - out.Invalid}
+		if total <= MaxChildIDsInParent {
+			cur.ChildJobIDs = ChildJobIDs(p.JobID, total)
+		}
+		return cur, nil
+	}); err != nil {
 		return out, fmt.Errorf("prepare batch: %w", err)
 	}
 	logFor(ctx, o.Logger, "batch_id", p.JobID).Info("batch prepared", "ligands", total, "invalid", out.Invalid)
@@ -209,11 +218,19 @@ func (o *Orchestration) FinishChildren(ctx context.Context, in FinishChildrenInp
 // CancelBatchRemainderInput is CancelBatchRemainder's input.
 type CancelBatchRemainderInput struct {
 	BatchID string
+	// Status is cancelled (the default) or failed; Error says why.
+	Status omtx.JobStatus
+	Error  string
 }
 
-// CancelBatchRemainder marks every child of a cancelled batch that never
-// finished as cancelled, and returns how many it marked.
+// CancelBatchRemainder gives every child of a batch that never finished
+// the status (cancelled by default: the batch was cancelled; failed: it
+// cannot run, e.g. without its MSA), page by page, and returns how many it
+// marked.
 func (o *Orchestration) CancelBatchRemainder(ctx context.Context, in CancelBatchRemainderInput) (int, error) {
+	if in.Status == "" {
+		in.Status, in.Error = omtx.StatusCancelled, "batch cancelled"
+	}
 	n := 0
 	for {
 		docs, err := o.Jobs.ListChildren(ctx, store.ChildFilter{
@@ -228,12 +245,12 @@ func (o *Orchestration) CancelBatchRemainder(ctx context.Context, in CancelBatch
 		}
 		now := o.now()
 		for _, d := range docs {
-			d.Status, d.Error, d.UpdatedAt, d.CompletedAt = omtx.StatusCancelled, "batch cancelled", now, &now
+			d.Status, d.Error, d.UpdatedAt, d.CompletedAt = in.Status, in.Error, now, &now
 		}
 		if err := o.Jobs.SetMany(ctx, docs); err != nil {
 			return n, fmt.Errorf("cancel remainder: %w", err)
 		}
-		metrics.Jobs.WithLabelValues(string(omtx.JobTypeBatchChild), string(omtx.StatusCancelled)).Add(float64(len(docs)))
+		metrics.Jobs.WithLabelValues(string(omtx.JobTypeBatchChild), string(in.Status)).Add(float64(len(docs)))
 		n += len(docs)
 		activity.RecordHeartbeat(ctx, n)
 	}
@@ -368,8 +385,19 @@ func (g *GPU) predictGroup(ctx context.Context, in PredictChunkInput, pred Predi
 	if len(preds) != len(part) {
 		return fmt.Errorf("predict: model returned %d predictions for %d ligands", len(preds), len(part))
 	}
+	// Store only ligands no one else finished meanwhile (a cancel, or a
+	// retried attempt): a terminal status is never overwritten.
+	fresh, err := g.Jobs.GetMany(ctx, jobIDs(part))
+	if err != nil {
+		return fmt.Errorf("re-read chunk: %w", err)
+	}
 	info := activity.GetInfo(ctx)
+	keep := part[:0:0]
 	for i, d := range part {
+		if fresh[i] != nil && fresh[i].Status.Terminal() {
+			continue
+		}
+		keep = append(keep, d)
 		p := preds[i]
 		folder := omtx.BatchChildPrefix(in.BatchID, d.JobID)
 		logs := newJobLog(g.now)
@@ -392,13 +420,21 @@ func (g *GPU) predictGroup(ctx context.Context, in PredictChunkInput, pred Predi
 		}
 		d.UpdatedAt, d.CompletedAt = now, &now
 	}
-	if err := g.Jobs.SetMany(ctx, part); err != nil {
+	if err := g.Jobs.SetMany(ctx, keep); err != nil {
 		return fmt.Errorf("record chunk results: %w", err)
 	}
-	for _, d := range part {
+	for _, d := range keep {
 		metrics.Jobs.WithLabelValues(string(omtx.JobTypeBatchChild), string(d.Status)).Inc()
 	}
 	return nil
+}
+
+func jobIDs(docs []*omtx.Job) []string {
+	ids := make([]string, len(docs))
+	for i, d := range docs {
+		ids[i] = d.JobID
+	}
+	return ids
 }
 
 func derefIndex(p *int) int {

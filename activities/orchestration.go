@@ -61,6 +61,10 @@ func (o *Orchestration) AcceptJob(ctx context.Context, in AcceptInput) (AcceptOu
 			cur = &j
 			cur.Status = omtx.StatusPending
 		}
+		if cur.Status == omtx.StatusPending && sameKeyOtherRequest(cur, &in.Job) {
+			cur.Status, cur.Error, cur.UpdatedAt, cur.CompletedAt = omtx.StatusFailed, errKeyReused, now, &now
+			return cur, nil
+		}
 		if cur.Status != omtx.StatusPending {
 			return nil, nil
 		}
@@ -97,6 +101,15 @@ type inputFile struct {
 	InputData      omtx.InputData `json:"input_data"`
 	BatchParentID  string         `json:"batch_parent_id,omitempty"`
 	BatchIndex     *int           `json:"batch_index,omitempty"`
+}
+
+const errKeyReused = "Idempotency-Key was reused with a different request; resubmit with a new key"
+
+// sameKeyOtherRequest reports whether the stored document was written for
+// a different request than the workflow's (two requests raced with one
+// idempotency key).
+func sameKeyOtherRequest(stored, run *omtx.Job) bool {
+	return stored.RequestHash != "" && run.RequestHash != "" && stored.RequestHash != run.RequestHash
 }
 
 // JobFolder is the GCS folder of a job's files (seed 1.3).

@@ -81,6 +81,13 @@ func (f fakeBlobs) Put(_ context.Context, name, _ string, data []byte) error {
 
 func (fakeBlobs) URI(name string) string { return "gs://test/" + name }
 
+func (f fakeBlobs) PutIfAbsent(ctx context.Context, name, ct string, data []byte) (bool, error) {
+	if _, ok := f.objects[name]; ok {
+		return false, nil
+	}
+	return true, f.Put(ctx, name, ct, data)
+}
+
 func (f fakeBlobs) Get(_ context.Context, name string) (*store.Object, error) {
 	d, ok := f.objects[name]
 	if !ok {
@@ -312,6 +319,7 @@ func TestAuthAndScoping(t *testing.T) {
 		{"owner reads", "GET", "/api/v1/jobs/" + sub.JobID, key1, 200},
 		{"other user gets 404", "GET", "/api/v1/jobs/" + sub.JobID, key2, 404},
 		{"unknown job", "GET", "/api/v1/jobs/job_nope", key1, 404},
+		{"not an id", "GET", "/api/v1/jobs/__x__", key1, 404},
 		{"owner reads file", "GET", "/api/v1/jobs/" + sub.JobID + "/files/results.json", key1, 200},
 		{"other user file 404", "GET", "/api/v1/jobs/" + sub.JobID + "/files/results.json", key2, 404},
 		{"missing file", "GET", "/api/v1/jobs/" + sub.JobID + "/files/structure.cif", key1, 404},

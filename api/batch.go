@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -315,6 +316,7 @@ func (s *Server) buildBatch(user string, req *BatchRequest, entries []library.En
 		Progress:       &omtx.Progress{Total: len(entries), Pending: len(entries) - invalid, Failed: invalid},
 		Tokens:         tok,
 		GPURouting:     []omtx.RoutingStep{step},
+		RequestHash:    requestHash(user, res.Model, res.Requested, protein, params, maxConc, chunk, prio, req.SkipInvalid, stored),
 		IdempotencyKey: idemKey,
 	}
 	return parent, stored, res, nil
@@ -336,9 +338,7 @@ func (s *Server) submitBatch(ctx context.Context, parent *omtx.Job, entries []om
 		prev, err := s.jobs.Get(ctx, parent.JobID)
 		switch {
 		case err == nil:
-			if prev.UserID != parent.UserID || prev.Model != parent.Model ||
-				prev.InputData.ProteinSequence != parent.InputData.ProteinSequence ||
-				prev.BatchConfig == nil || prev.BatchConfig.TotalLigands != cfg.TotalLigands {
+			if prev.RequestHash != parent.RequestHash {
 				return resp, 0, omtx.Errorf(omtx.EConflict, IdempotencyHeader, "was already used for a different request")
 			}
 			in.Parent = *prev
@@ -356,8 +356,20 @@ func (s *Server) submitBatch(ctx context.Context, parent *omtx.Job, entries []om
 		return resp, 0, fmt.Errorf("encode library: %w", err)
 	}
 	prefix := omtx.BatchPrefix(parent.JobID)
-	if err := s.blobs.Put(ctx, prefix+omtx.FileLigands, "application/json", lib); err != nil {
+	created, err := s.blobs.PutIfAbsent(ctx, prefix+omtx.FileLigands, "application/json", lib)
+	if err != nil {
 		return resp, 0, unavailable("storage", err)
+	}
+	if !created {
+		// A request with this key got here first; the library it stored
+		// must be this one.
+		prev, err := s.blobs.Get(ctx, prefix+omtx.FileLigands)
+		if err != nil {
+			return resp, 0, unavailable("storage", err)
+		}
+		if !bytes.Equal(prev.Data, lib) {
+			return resp, 0, omtx.Errorf(omtx.EConflict, IdempotencyHeader, "was already used for a different request")
+		}
 	}
 	parent.BatchConfig.LibraryFile = s.blobs.URI(prefix + omtx.FileLigands)
 	in.Parent = *parent

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/omtx-hub/omtx-hub/chem"
+	"github.com/omtx-hub/omtx-hub/library"
 	"github.com/omtx-hub/omtx-hub/omtx"
 	"github.com/omtx-hub/omtx-hub/validate"
 )
@@ -147,6 +148,9 @@ func (s *Server) buildEstimate(req *EstimateRequest) (*EstimateResponse, error) 
 	case req.NumLigands > 0:
 	default:
 		return nil, omtx.Errorf(omtx.EInvalid, "ligand_smiles", "send ligand_smiles, ligands or num_ligands")
+	}
+	if req.NumLigands < 0 || req.NumLigands > library.MaxLigands {
+		return nil, omtx.Errorf(omtx.EInvalid, "num_ligands", "must be between 1 and %d", library.MaxLigands)
 	}
 	n := max(len(smiles), req.NumLigands)
 	conc := req.MaxConcurrent

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"time"
@@ -24,6 +25,12 @@ const (
 // ownJob loads a job and checks that the caller owns it. Another user's job
 // is reported as not found, so ids cannot be probed.
 func (s *Server) ownJob(c *gin.Context, jobID string) (*omtx.Job, bool) {
+	if !validID.MatchString(jobID) {
+		// Not an id this API makes; Firestore would reject some as
+		// invalid document names.
+		s.writeError(c, omtx.Errorf(omtx.ENotFound, "job_id", "job %s not found", jobID))
+		return nil, false
+	}
 	job, err := s.jobs.Get(c.Request.Context(), jobID)
 	if err == nil && job.UserID != userOf(c) {
 		err = omtx.Errorf(omtx.ENotFound, "job_id", "job %s not found", jobID)
@@ -42,6 +49,9 @@ func (s *Server) getJob(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, job)
 }
+
+// validID matches the job and batch ids this API makes.
+var validID = regexp.MustCompile(`^(job|batch)_[0-9a-z_]{1,80}$`)
 
 // jobFiles are the files a job folder may hold (seed 1.3).
 var jobFiles = []string{omtx.FileInput, omtx.FileResults, omtx.FileStructureCIF, omtx.FileStructurePDB, omtx.FileLogs}

@@ -5,9 +5,9 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"net/http"
-	"reflect"
 	"strings"
 	"time"
 
@@ -131,6 +131,7 @@ func (s *Server) buildJob(user string, req *PredictRequest, idemKey string) (*om
 		UpdatedAt:         now,
 		InputData:         in,
 		IdempotencyKey:    idemKey,
+		RequestHash:       requestHash(user, res.Model, res.Requested, in),
 	}
 	return job, res, nil
 }
@@ -163,7 +164,7 @@ func (s *Server) submit(ctx context.Context, job *omtx.Job, gpuClass string) (Su
 		prev, err := s.jobs.Get(ctx, job.JobID)
 		switch {
 		case err == nil:
-			if !sameRequest(prev, job) {
+			if prev.RequestHash != job.RequestHash {
 				return resp, 0, omtx.Errorf(omtx.EConflict, IdempotencyHeader, "was already used for a different request")
 			}
 			// Make sure its workflow exists (the first submit may have
@@ -190,10 +191,14 @@ func (s *Server) submit(ctx context.Context, job *omtx.Job, gpuClass string) (Su
 	return resp, http.StatusAccepted, nil
 }
 
-// sameRequest reports whether a resubmission asks for the same thing.
-func sameRequest(prev, next *omtx.Job) bool {
-	return prev.UserID == next.UserID && prev.Model == next.Model &&
-		reflect.DeepEqual(prev.InputData, next.InputData)
+// requestHash fingerprints what a request asks for.
+func requestHash(parts ...any) string {
+	h := sha256.New()
+	enc := json.NewEncoder(h)
+	for _, p := range parts {
+		_ = enc.Encode(p) // plain data: cannot fail
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
 }
 
 // unavailable wraps a dependency failure as a 503.

@@ -28,6 +28,9 @@ type JobStore interface {
 type BlobStore interface {
 	Get(ctx context.Context, name string) (*store.Object, error)
 	Put(ctx context.Context, name, contentType string, data []byte) error
+	// PutIfAbsent writes an object only if none exists; created says
+	// whether it did.
+	PutIfAbsent(ctx context.Context, name, contentType string, data []byte) (created bool, err error)
 	URI(name string) string
 	Ping(ctx context.Context) error
 }

@@ -295,3 +295,26 @@ func TestBatchSurvivesCrashes(t *testing.T) {
 	}
 	assert.Equal(t, 60, results, "one results.json per ligand")
 }
+
+func TestBatchIdempotencyKey(t *testing.T) {
+	startGPUWorker(t)
+	key := fmt.Sprintf("batch-key-%d", time.Now().UnixNano())
+	code, resp := call(t, "POST", "/api/v1/predict/batch", testKey, seedBatchBody, api.IdempotencyHeader, key)
+	require.Equal(t, http.StatusAccepted, code, string(resp))
+	first := decode[api.BatchSubmitResponse](t, resp)
+
+	code, resp = call(t, "POST", "/api/v1/predict/batch", testKey, seedBatchBody, api.IdempotencyHeader, key)
+	require.Equal(t, http.StatusOK, code, string(resp))
+	again := decode[api.BatchSubmitResponse](t, resp)
+	assert.Equal(t, first.BatchID, again.BatchID)
+	assert.True(t, again.Duplicate)
+
+	// Same size, one ligand changed: a different request.
+	other := strings.Replace(seedBatchBody, `"c1ccccc1"`, `"c1ccncc1"`, 1)
+	code, resp = call(t, "POST", "/api/v1/predict/batch", testKey, other, api.IdempotencyHeader, key)
+	assert.Equal(t, http.StatusConflict, code, string(resp))
+
+	b := waitBatch(t, first.BatchID, 2*time.Minute)
+	assert.Equal(t, omtx.StatusCompleted, b.Status)
+	assert.Len(t, children(t, first.BatchID), 10, "one batch, ten children")
+}

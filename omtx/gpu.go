@@ -42,6 +42,9 @@ func ParseFleet(spec string) (Fleet, error) {
 		if fs[0] == "" || err1 != nil || err2 != nil || tok <= 0 || price < 0 {
 			return nil, fmt.Errorf("gpu class %q is not name:max_tokens:usd_per_hour", part)
 		}
+		if _, dup := f.Class(fs[0]); dup {
+			return nil, fmt.Errorf("gpu class %q is listed twice", fs[0])
+		}
 		if len(f) > 0 && tok < f[len(f)-1].MaxTokens {
 			return nil, fmt.Errorf("gpu classes must be listed smallest first (%s after %s)", fs[0], f[len(f)-1].Name)
 		}

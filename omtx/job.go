@@ -95,6 +95,9 @@ type Job struct {
 
 	// IdempotencyKey is the client's Idempotency-Key header, if any.
 	IdempotencyKey string `json:"idempotency_key,omitempty" firestore:"idempotency_key,omitempty"`
+	// RequestHash fingerprints the request, so a key reused with a
+	// different request is refused rather than mixed up.
+	RequestHash string `json:"request_hash,omitempty" firestore:"request_hash,omitempty"`
 
 	// Batch parents only (seed 1.2 "Batch Parent Document"). A parent's
 	// input_data holds the protein and parameters; its ligands are in

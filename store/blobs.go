@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 
 	"cloud.google.com/go/storage"
+	"google.golang.org/api/googleapi"
 	"google.golang.org/api/iterator"
 
 	"github.com/omtx-hub/omtx-hub/omtx"
@@ -138,6 +140,27 @@ func (b *Blobs) Exists(ctx context.Context, name string) (bool, error) {
 	}
 	if err != nil {
 		return false, fmt.Errorf("stat %s: %w", name, err)
+	}
+	return true, nil
+}
+
+// PutIfAbsent writes an object only if it does not exist yet, atomically
+// (a GCS generation precondition); created reports whether it wrote.
+func (b *Blobs) PutIfAbsent(ctx context.Context, name, contentType string, data []byte) (bool, error) {
+	w := b.h.Object(name).If(storage.Conditions{DoesNotExist: true}).NewWriter(ctx)
+	w.ContentType = contentType
+	w.ChunkSize = 0
+	if _, err := w.Write(data); err != nil {
+		_ = w.Close()
+		return false, fmt.Errorf("write %s: %w", name, err)
+	}
+	err := w.Close()
+	var gerr *googleapi.Error
+	if errors.As(err, &gerr) && gerr.Code == http.StatusPreconditionFailed {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("write %s: %w", name, err)
 	}
 	return true, nil
 }

@@ -83,8 +83,20 @@ type ChunkInput struct {
 // ones and marks the rest cancelled. The final activity aggregates.
 func BatchWorkflow(ctx workflow.Context, in BatchInput) (BatchResult, error) {
 	p := in.Parent
+	var orch *activities.Orchestration
+	// failBatch records a batch that cannot run at all, so that its
+	// document does not stay pending or running.
+	failBatch := func(reason string) (BatchResult, error) {
+		dctx, _ := workflow.NewDisconnectedContext(orchestrationCtx(ctx))
+		if err := workflow.ExecuteActivity(dctx, orch.FailJob, activities.FailInput{
+			JobID: p.JobID, Status: omtx.StatusFailed, Error: reason,
+		}).Get(dctx, nil); err != nil {
+			return BatchResult{}, fmt.Errorf("record failed batch: %w", err)
+		}
+		return BatchResult{BatchID: p.JobID, Status: omtx.StatusFailed}, temporal.NewNonRetryableApplicationError(reason, ErrTypeJobFailed, nil)
+	}
 	if p.BatchConfig == nil || p.BatchConfig.ChunkSize <= 0 || p.BatchConfig.MaxConcurrent <= 0 {
-		return BatchResult{}, temporal.NewNonRetryableApplicationError("batch_config with chunk_size and max_concurrent is required", ErrTypeJobFailed, nil)
+		return failBatch("batch_config with chunk_size and max_concurrent is required")
 	}
 	cfg := *p.BatchConfig
 	class := in.GPUClass
@@ -120,9 +132,12 @@ func BatchWorkflow(ctx workflow.Context, in BatchInput) (BatchResult, error) {
 		TaskQueue:           omtx.TaskQueueOrchestration,
 		StartToCloseTimeout: 30 * time.Minute,
 		HeartbeatTimeout:    time.Minute,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+		WaitForCancellation: true,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+			NonRetryableErrorTypes: []string{activities.ErrTypeInvalidInput},
+		},
 	})
-	var orch *activities.Orchestration
 
 	// finishCancelled records a cancelled batch, even though ctx is done.
 	finishCancelled := func() (BatchResult, error) {
@@ -143,7 +158,7 @@ func BatchWorkflow(ctx workflow.Context, in BatchInput) (BatchResult, error) {
 			if temporal.IsCanceledError(err) {
 				return finishCancelled()
 			}
-			return BatchResult{}, fmt.Errorf("prepare batch: %w", err)
+			return failBatch("prepare batch: " + failureReason(err))
 		}
 		if prep.Status.Terminal() {
 			return BatchResult{BatchID: p.JobID, Status: prep.Status}, nil
@@ -157,9 +172,17 @@ func BatchWorkflow(ctx workflow.Context, in BatchInput) (BatchResult, error) {
 			if temporal.IsCanceledError(err) {
 				return finishCancelled()
 			}
-			// Without the MSA no ligand can run: fail them all, keep going
-			// to aggregation so the batch ends with a clear record.
-			failChunk(ctx, orch, ids(p.JobID, st.Total), fmt.Errorf("msa: %w", err))
+			// Without the MSA no ligand can run: fail them all (a paged
+			// activity, however large the batch), then aggregate so the
+			// batch ends with a clear record.
+			if ferr := workflow.ExecuteActivity(longCtx, orch.CancelBatchRemainder, activities.CancelBatchRemainderInput{
+				BatchID: p.JobID, Status: omtx.StatusFailed, Error: "msa: " + failureReason(err),
+			}).Get(ctx, nil); ferr != nil {
+				if temporal.IsCanceledError(ferr) {
+					return finishCancelled()
+				}
+				return BatchResult{}, fmt.Errorf("fail children without msa: %w", ferr)
+			}
 			st.Failed, st.NextChunk = st.Total, (st.Total+cfg.ChunkSize-1)/cfg.ChunkSize
 			ref = activities.MSARef{}
 		}
@@ -258,11 +281,11 @@ func BatchWorkflow(ctx workflow.Context, in BatchInput) (BatchResult, error) {
 		next.State = &st
 		return BatchResult{}, workflow.NewContinueAsNewError(ctx, BatchWorkflow, next)
 	}
+	// Every ligand is done: a cancel arriving now changes nothing, so the
+	// final aggregate runs to the end regardless.
 	var out activities.AggregateBatchOutput
-	if err := workflow.ExecuteActivity(longCtx, orch.AggregateBatch, activities.AggregateBatchInput{BatchID: p.JobID}).Get(ctx, &out); err != nil {
-		if temporal.IsCanceledError(err) {
-			return finishCancelled()
-		}
+	dctx, _ := workflow.NewDisconnectedContext(longCtx)
+	if err := workflow.ExecuteActivity(dctx, orch.AggregateBatch, activities.AggregateBatchInput{BatchID: p.JobID}).Get(dctx, &out); err != nil {
 		return BatchResult{}, fmt.Errorf("aggregate batch: %w", err)
 	}
 	return BatchResult{BatchID: p.JobID, Status: out.Status, Progress: out.Progress}, nil

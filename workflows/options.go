@@ -43,6 +43,9 @@ func gpuCtx(ctx workflow.Context, class string) workflow.Context {
 		TaskQueue:           omtx.GPUTaskQueue(class),
 		StartToCloseTimeout: PredictStartToClose,
 		HeartbeatTimeout:    PredictHeartbeatTimeout,
+		// On cancel, wait until the running attempt has stopped, so that the
+		// cancelled statuses written next are not overwritten by it.
+		WaitForCancellation: true,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:    2 * time.Second,
 			BackoffCoefficient: 2,

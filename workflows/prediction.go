@@ -129,7 +129,10 @@ func PredictionWorkflow(ctx workflow.Context, in PredictionInput) (PredictionRes
 		}
 		next, ok, rerr := rerouteOnOOM(ctx, in.Fleet, class, []string{job.JobID})
 		if rerr != nil {
-			return PredictionResult{}, rerr
+			if temporal.IsCanceledError(rerr) {
+				return finish(omtx.StatusCancelled, "cancelled by user")
+			}
+			return finish(omtx.StatusFailed, "reroute after out of memory: "+rerr.Error())
 		}
 		if !ok {
 			return finish(omtx.StatusFailed, failureReason(err)+" (no larger GPU class to reroute to)")
