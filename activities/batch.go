@@ -277,7 +277,7 @@ type PredictChunkInput struct {
 	Model      string
 	Protein    string
 	Parameters omtx.Parameters
-	MSA        MSARef
+	MSA        omtx.MSARef
 }
 
 // PredictChunk runs the model on a chunk of a batch in one activity, so the

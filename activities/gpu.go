@@ -59,14 +59,7 @@ type PredictInput struct {
 	Protein    string
 	Ligand     omtx.Ligand
 	Parameters omtx.Parameters
-	MSA        MSARef
-}
-
-// MSARef says which MSA a prediction uses: none (single-sequence mode) or
-// a stored A3M.
-type MSARef struct {
-	Mode   string // omtx.MSASingleSequence, omtx.MSAUploaded or omtx.MSAServer
-	Object string // GCS object name of the A3M
+	MSA        omtx.MSARef
 }
 
 // PredictOutput is Predict's result: the results block for the job document.
@@ -226,7 +219,7 @@ func BuildResults(model omtx.ModelInfo, p omtx.Prediction) omtx.Results {
 
 // storeResult writes one ligand's files under folder: structure.cif when
 // there are coordinates, results.json and logs.txt.
-func (g *GPU) storeResult(ctx context.Context, folder, jobID string, params omtx.Parameters, msa MSARef, model omtx.ModelInfo, p omtx.Prediction, logs *jobLog) (omtx.Results, error) {
+func (g *GPU) storeResult(ctx context.Context, folder, jobID string, params omtx.Parameters, msa omtx.MSARef, model omtx.ModelInfo, p omtx.Prediction, logs *jobLog) (omtx.Results, error) {
 	start := time.Now()
 	defer func() { metrics.Stage.WithLabelValues("write").Observe(time.Since(start).Seconds()) }()
 	res := BuildResults(model, p)
@@ -391,7 +384,7 @@ func (g *GPU) predictor(model string) (Predictor, error) {
 
 // request prepares a predictor call: a scratch folder, the MSA fetched
 // from GCS into it, the attempt's retry flag and the log.
-func (g *GPU) request(ctx context.Context, protein string, ligands []omtx.Ligand, params omtx.Parameters, msa MSARef, logs *jobLog) (omtx.PredictRequest, func(), error) {
+func (g *GPU) request(ctx context.Context, protein string, ligands []omtx.Ligand, params omtx.Parameters, msa omtx.MSARef, logs *jobLog) (omtx.PredictRequest, func(), error) {
 	dir, err := os.MkdirTemp(g.ScratchDir, "omtx-predict-")
 	if err != nil {
 		return omtx.PredictRequest{}, nil, fmt.Errorf("scratch dir: %w", err)

@@ -38,20 +38,20 @@ type EnsureMSAInput struct {
 // sequence: an uploaded MSA first, else the cache object
 // msa/{sha256(sequence)}.a3m, else the MSA server (then cached). Rate
 // limits and server errors are retried by Temporal with backoff.
-func (m *MSA) EnsureMSA(ctx context.Context, in EnsureMSAInput) (MSARef, error) {
+func (m *MSA) EnsureMSA(ctx context.Context, in EnsureMSAInput) (omtx.MSARef, error) {
 	if in.Uploaded != "" {
-		return MSARef{Mode: omtx.MSAUploaded, Object: in.Uploaded}, nil
+		return omtx.MSARef{Mode: omtx.MSAUploaded, Object: in.Uploaded}, nil
 	}
 	obj := msa.CacheObject(in.Protein)
 	ok, err := m.Blobs.Exists(ctx, obj)
 	if err != nil {
-		return MSARef{}, fmt.Errorf("msa cache: %w", err)
+		return omtx.MSARef{}, fmt.Errorf("msa cache: %w", err)
 	}
 	if ok {
-		return MSARef{Mode: omtx.MSAServer, Object: obj}, nil
+		return omtx.MSARef{Mode: omtx.MSAServer, Object: obj}, nil
 	}
 	if m.Server == nil {
-		return MSARef{}, temporal.NewNonRetryableApplicationError(
+		return omtx.MSARef{}, temporal.NewNonRetryableApplicationError(
 			"use_msa is true but no MSA server is configured (OMTX_MSA_URL); upload an MSA or set use_msa to false", ErrTypeInvalidInput, nil)
 	}
 	stop := heartbeat(ctx, 0)
@@ -59,18 +59,18 @@ func (m *MSA) EnsureMSA(ctx context.Context, in EnsureMSAInput) (MSARef, error) 
 	stop()
 	if err != nil {
 		if msa.IsRetryable(err) {
-			return MSARef{}, fmt.Errorf("msa server: %w", err)
+			return omtx.MSARef{}, fmt.Errorf("msa server: %w", err)
 		}
-		return MSARef{}, temporal.NewNonRetryableApplicationError("msa server: "+err.Error(), ErrTypeInvalidInput, err)
+		return omtx.MSARef{}, temporal.NewNonRetryableApplicationError("msa server: "+err.Error(), ErrTypeInvalidInput, err)
 	}
 	if _, err := msa.ValidateA3M(a3m, in.Protein); err != nil {
-		return MSARef{}, fmt.Errorf("msa server returned an unusable alignment: %w", err)
+		return omtx.MSARef{}, fmt.Errorf("msa server returned an unusable alignment: %w", err)
 	}
 	if err := m.Blobs.Put(ctx, obj, "text/plain; charset=utf-8", a3m); err != nil {
-		return MSARef{}, fmt.Errorf("msa cache: %w", err)
+		return omtx.MSARef{}, fmt.Errorf("msa cache: %w", err)
 	}
 	if m.Logger != nil {
 		m.Logger.InfoContext(ctx, "msa computed and cached", "object", obj, "bytes", len(a3m))
 	}
-	return MSARef{Mode: omtx.MSAServer, Object: obj}, nil
+	return omtx.MSARef{Mode: omtx.MSAServer, Object: obj}, nil
 }

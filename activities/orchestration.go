@@ -84,7 +84,7 @@ func (o *Orchestration) AcceptJob(ctx context.Context, in AcceptInput) (AcceptOu
 	if err != nil {
 		return AcceptOutput{}, fmt.Errorf("encode input: %w", err)
 	}
-	if err := o.Blobs.Put(ctx, JobFolder(job)+omtx.FileInput, "application/json", input); err != nil {
+	if err := o.Blobs.Put(ctx, omtx.JobFolder(job)+omtx.FileInput, "application/json", input); err != nil {
 		return AcceptOutput{}, fmt.Errorf("store input: %w", err)
 	}
 	logFor(ctx, o.Logger, "job_id", job.JobID, "batch_id", job.BatchParentID).Info("job accepted", "status", job.Status)
@@ -110,14 +110,6 @@ const errKeyReused = "Idempotency-Key was reused with a different request; resub
 // idempotency key).
 func sameKeyOtherRequest(stored, run *omtx.Job) bool {
 	return stored.RequestHash != "" && run.RequestHash != "" && stored.RequestHash != run.RequestHash
-}
-
-// JobFolder is the GCS folder of a job's files (seed 1.3).
-func JobFolder(j *omtx.Job) string {
-	if j.JobType == omtx.JobTypeBatchChild && j.BatchParentID != "" {
-		return omtx.BatchChildPrefix(j.BatchParentID, j.JobID)
-	}
-	return omtx.JobPrefix(j.JobID)
 }
 
 // FinalizeInput is FinalizeJob's input.

@@ -15,7 +15,7 @@ import (
 
 	"github.com/omtx-hub/omtx-hub/omtx"
 	"github.com/omtx-hub/omtx-hub/store"
-	"github.com/omtx-hub/omtx-hub/workflows"
+	"github.com/omtx-hub/omtx-hub/workflows/wfinput"
 )
 
 // fakeJobs is an in-memory JobStore.
@@ -101,13 +101,13 @@ func (fakeBlobs) Ping(context.Context) error { return nil }
 // fakeSched records started workflows; err makes starts fail.
 type fakeSched struct {
 	mu        sync.Mutex
-	started   []workflows.PredictionInput
-	batches   []workflows.BatchInput
+	started   []wfinput.Prediction
+	batches   []wfinput.Batch
 	cancelled []string
 	err       error
 }
 
-func (f *fakeSched) StartBatch(_ context.Context, in workflows.BatchInput, _ int) (string, error) {
+func (f *fakeSched) StartBatch(_ context.Context, in wfinput.Batch, _ int) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.err != nil {
@@ -128,7 +128,7 @@ func (f *fakeSched) BatchProgress(context.Context, string) (omtx.Progress, error
 	return omtx.Progress{Total: 3, Running: 3}, nil
 }
 
-func (f *fakeSched) StartPrediction(_ context.Context, in workflows.PredictionInput) (string, error) {
+func (f *fakeSched) StartPrediction(_ context.Context, in wfinput.Prediction) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.err != nil {

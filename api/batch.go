@@ -19,7 +19,7 @@ import (
 	"github.com/omtx-hub/omtx-hub/omtx"
 	"github.com/omtx-hub/omtx-hub/store"
 	"github.com/omtx-hub/omtx-hub/validate"
-	"github.com/omtx-hub/omtx-hub/workflows"
+	"github.com/omtx-hub/omtx-hub/workflows/wfinput"
 )
 
 // Batch limits, documented in the README.
@@ -333,7 +333,7 @@ func (s *Server) submitBatch(ctx context.Context, parent *omtx.Job, entries []om
 		RequestedModel: parent.RequestedModel, TotalLigands: cfg.TotalLigands, InvalidLigands: cfg.InvalidLigands,
 		MaxConcurrent: cfg.MaxConcurrent, ChunkSize: cfg.ChunkSize, URL: "/api/v1/batches/" + parent.JobID,
 	}
-	in := workflows.BatchInput{Parent: *parent, GPUClass: gpuClass, Fleet: s.fleet}
+	in := wfinput.Batch{Parent: *parent, GPUClass: gpuClass, Fleet: s.fleet}
 	if parent.IdempotencyKey != "" {
 		prev, err := s.jobs.Get(ctx, parent.JobID)
 		switch {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/omtx-hub/omtx-hub/activities"
 	"github.com/omtx-hub/omtx-hub/omtx"
 	"github.com/omtx-hub/omtx-hub/store"
 )
@@ -66,7 +65,7 @@ func (s *Server) getJobFile(c *gin.Context) {
 	if !ok {
 		return
 	}
-	s.serveObject(c, activities.JobFolder(job)+name)
+	s.serveObject(c, omtx.JobFolder(job)+name)
 }
 
 func (s *Server) serveObject(c *gin.Context, object string) {

@@ -16,7 +16,7 @@ import (
 	"github.com/omtx-hub/omtx-hub/msa"
 	"github.com/omtx-hub/omtx-hub/omtx"
 	"github.com/omtx-hub/omtx-hub/validate"
-	"github.com/omtx-hub/omtx-hub/workflows"
+	"github.com/omtx-hub/omtx-hub/workflows/wfinput"
 )
 
 // PredictRequest is the body of POST /api/v1/predict (seed 3.1). Required
@@ -169,7 +169,7 @@ func (s *Server) submit(ctx context.Context, job *omtx.Job, gpuClass string) (Su
 			}
 			// Make sure its workflow exists (the first submit may have
 			// crashed after writing the record); starting again is a no-op.
-			if _, err := s.sched.StartPrediction(ctx, workflows.PredictionInput{Job: *prev, GPUClass: gpuClass, Fleet: s.fleet}); err != nil {
+			if _, err := s.sched.StartPrediction(ctx, wfinput.Prediction{Job: *prev, GPUClass: gpuClass, Fleet: s.fleet}); err != nil {
 				return resp, 0, err
 			}
 			resp.Status, resp.Duplicate = prev.Status, true
@@ -178,7 +178,7 @@ func (s *Server) submit(ctx context.Context, job *omtx.Job, gpuClass string) (Su
 			return resp, 0, unavailable("firestore", err)
 		}
 	}
-	runID, err := s.sched.StartPrediction(ctx, workflows.PredictionInput{Job: *job, GPUClass: gpuClass, Fleet: s.fleet})
+	runID, err := s.sched.StartPrediction(ctx, wfinput.Prediction{Job: *job, GPUClass: gpuClass, Fleet: s.fleet})
 	if err != nil {
 		return resp, 0, err
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/omtx-hub/omtx-hub/metrics"
 	"github.com/omtx-hub/omtx-hub/omtx"
 	"github.com/omtx-hub/omtx-hub/store"
-	"github.com/omtx-hub/omtx-hub/workflows"
+	"github.com/omtx-hub/omtx-hub/workflows/wfinput"
 )
 
 // JobStore is the job-document storage the API needs.
@@ -37,10 +37,10 @@ type BlobStore interface {
 
 // Scheduler starts workflows. TemporalScheduler implements it.
 type Scheduler interface {
-	StartPrediction(ctx context.Context, in workflows.PredictionInput) (runID string, err error)
+	StartPrediction(ctx context.Context, in wfinput.Prediction) (runID string, err error)
 	// StartBatch starts a batch; priority is a Temporal priority key
 	// (1 is served first).
-	StartBatch(ctx context.Context, in workflows.BatchInput, priority int) (runID string, err error)
+	StartBatch(ctx context.Context, in wfinput.Batch, priority int) (runID string, err error)
 	// Cancel asks a workflow to cancel.
 	Cancel(ctx context.Context, workflowID string) error
 	// BatchProgress asks a running batch for its live progress.

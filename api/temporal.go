@@ -11,7 +11,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/omtx-hub/omtx-hub/omtx"
-	"github.com/omtx-hub/omtx-hub/workflows"
+	"github.com/omtx-hub/omtx-hub/workflows/wfinput"
 )
 
 // TemporalScheduler starts workflows on a Temporal cluster.
@@ -22,7 +22,7 @@ type TemporalScheduler struct {
 // StartPrediction starts the job's PredictionWorkflow. The workflow id is
 // derived from the job id, and starting an id that already ran or is
 // running returns the existing run, so a retried submission runs once.
-func (t TemporalScheduler) StartPrediction(ctx context.Context, in workflows.PredictionInput) (string, error) {
+func (t TemporalScheduler) StartPrediction(ctx context.Context, in wfinput.Prediction) (string, error) {
 	opts := client.StartWorkflowOptions{
 		ID:                       omtx.PredictionWorkflowID(in.Job.JobID),
 		TaskQueue:                omtx.TaskQueueOrchestration,
@@ -30,7 +30,7 @@ func (t TemporalScheduler) StartPrediction(ctx context.Context, in workflows.Pre
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		TypedSearchAttributes:    jobSearchAttributes(&in.Job, in.GPUClass),
 	}
-	run, err := t.Client.ExecuteWorkflow(ctx, opts, workflows.PredictionWorkflow, in)
+	run, err := t.Client.ExecuteWorkflow(ctx, opts, omtx.PredictionWorkflowName, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
 		return started.RunId, nil
@@ -43,7 +43,7 @@ func (t TemporalScheduler) StartPrediction(ctx context.Context, in workflows.Pre
 
 // StartBatch starts a batch's BatchWorkflow, idempotently like
 // StartPrediction.
-func (t TemporalScheduler) StartBatch(ctx context.Context, in workflows.BatchInput, priority int) (string, error) {
+func (t TemporalScheduler) StartBatch(ctx context.Context, in wfinput.Batch, priority int) (string, error) {
 	p := &in.Parent
 	opts := client.StartWorkflowOptions{
 		ID:                       omtx.BatchWorkflowID(p.JobID),
@@ -59,7 +59,7 @@ func (t TemporalScheduler) StartBatch(ctx context.Context, in workflows.BatchInp
 			temporal.NewSearchAttributeKeyKeyword(omtx.SearchAttrBatchID).ValueSet(p.JobID),
 		),
 	}
-	run, err := t.Client.ExecuteWorkflow(ctx, opts, workflows.BatchWorkflow, in)
+	run, err := t.Client.ExecuteWorkflow(ctx, opts, omtx.BatchWorkflowName, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
 		return started.RunId, nil

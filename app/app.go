@@ -1,7 +1,7 @@
 // Package app runs OMTX-Hub's processes from a config.Config: it opens the
-// real clients once and runs the API, the orchestration worker or a GPU
-// worker until the context ends. It links no cgo: the GPU worker's
-// predictor is built by the entrypoint and passed in.
+// real clients once, serves /metrics, and runs roles (the API here; the
+// workers in app/workers) until the context ends. It links no cgo and none
+// of the workers' code, so the API binary stays small.
 package app
 
 import (
@@ -12,22 +12,16 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"cloud.google.com/go/firestore"
 	"cloud.google.com/go/storage"
 	"go.temporal.io/sdk/client"
-	tworker "go.temporal.io/sdk/worker"
 
-	"github.com/omtx-hub/omtx-hub/activities"
 	"github.com/omtx-hub/omtx-hub/api"
 	"github.com/omtx-hub/omtx-hub/config"
 	"github.com/omtx-hub/omtx-hub/metrics"
-	"github.com/omtx-hub/omtx-hub/msa"
-	"github.com/omtx-hub/omtx-hub/omtx"
 	"github.com/omtx-hub/omtx-hub/store"
-	"github.com/omtx-hub/omtx-hub/worker"
 )
 
 // Logger builds the JSON logger every process uses.
@@ -67,7 +61,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, erro
 			return nil, err
 		}
 	}
-	d.Temporal, err = worker.Dial(worker.TemporalConfig{
+	d.Temporal, err = Dial(TemporalConfig{
 		Address: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Identity: cfg.WorkerID,
 		TLSCert: cfg.TemporalTLSCert, TLSKey: cfg.TemporalTLSKey, APIKey: cfg.TemporalAPIKey,
 	}, log)
@@ -137,98 +131,6 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logge
 		return fmt.Errorf("api shutdown: %w", err)
 	}
 	return nil
-}
-
-// RunOrchestration runs the orchestration worker, and the MSA worker
-// beside it, until ctx ends.
-func RunOrchestration(ctx context.Context, cfg config.Config, d *Deps, log *slog.Logger) error {
-	w := worker.NewOrchestration(d.Temporal, &activities.Orchestration{Jobs: d.Jobs, Blobs: d.Blobs, Logger: log})
-	m := &activities.MSA{Blobs: d.Blobs, Logger: log}
-	if cfg.MSAURL != "" {
-		m.Server = &msa.Client{BaseURL: cfg.MSAURL, AuthHeader: cfg.MSAAuthHeader, UseEnv: true, Logger: log}
-	}
-	go metrics.PollBacklog(ctx, d.Temporal, cfg.TemporalNamespace, backlogQueues(cfg), 15*time.Second, log)
-	mw := worker.NewMSA(d.Temporal, m, cfg.MSARate)
-	if err := mw.Start(); err != nil {
-		return fmt.Errorf("msa worker: %w", err)
-	}
-	defer mw.Stop()
-	return runWorker(ctx, w, "orchestration", log)
-}
-
-// RunGPU runs the GPU worker of cfg.GPUClass with its models until ctx
-// ends.
-func RunGPU(ctx context.Context, cfg config.Config, d *Deps, models map[string]activities.Predictor, log *slog.Logger) error {
-	if cfg.FaultPredictDelay > 0 {
-		log.Warn("fault injection: every prediction sleeps first", "delay", cfg.FaultPredictDelay)
-		for name, p := range models {
-			models[name] = delayed{p, cfg.FaultPredictDelay}
-		}
-	}
-	class, _ := cfg.Fleet.Class(cfg.GPUClass)
-	acts := &activities.GPU{
-		Models: models, Jobs: d.Jobs, Blobs: d.Blobs,
-		GPUClass: cfg.GPUClass, PricePerHour: class.PricePerHour, WorkerID: cfg.WorkerID, Logger: log,
-	}
-	w := worker.NewGPU(d.Temporal, acts, worker.GPUOptions{Slots: cfg.GPUSlots})
-	return runWorker(ctx, w, "gpu-"+cfg.GPUClass, log)
-}
-
-func runWorker(ctx context.Context, w tworker.Worker, name string, log *slog.Logger) error {
-	if err := w.Start(); err != nil {
-		return fmt.Errorf("%s worker: %w", name, err)
-	}
-	log.Info("worker started", "worker", name)
-	<-ctx.Done()
-	w.Stop()
-	log.Info("worker stopped", "worker", name)
-	return nil
-}
-
-// RunRoles runs the named roles ("api", "worker", "gpu-worker") at once,
-// until ctx ends or one fails.
-func RunRoles(ctx context.Context, cfg config.Config, d *Deps, models map[string]activities.Predictor, log *slog.Logger, roles ...string) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errc := make(chan error, len(roles))
-	for _, r := range roles {
-		go func() {
-			var err error
-			switch r {
-			case "api":
-				err = RunAPI(ctx, cfg, d, log)
-			case "worker":
-				err = RunOrchestration(ctx, cfg, d, log)
-			case "gpu-worker":
-				err = RunGPU(ctx, cfg, d, models, log)
-			default:
-				err = fmt.Errorf("unknown role %q (roles: api, worker, gpu-worker)", r)
-			}
-			if err != nil {
-				cancel()
-			}
-			errc <- err
-		}()
-	}
-	var errs []string
-	for range roles {
-		if err := <-errc; err != nil {
-			errs = append(errs, err.Error())
-		}
-	}
-	if len(errs) > 0 {
-		return errors.New(strings.Join(errs, "; "))
-	}
-	return nil
-}
-
-// backlogQueues are the task queues whose backlog /metrics reports.
-func backlogQueues(cfg config.Config) []string {
-	qs := []string{omtx.TaskQueueOrchestration, omtx.TaskQueueMSA}
-	for _, c := range cfg.Fleet {
-		qs = append(qs, omtx.GPUTaskQueue(c.Name))
-	}
-	return qs
 }
 
 // ServeMetrics serves /metrics on cfg.MetricsAddr until ctx ends; one call

@@ -2,49 +2,42 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
-	"github.com/omtx-hub/omtx-hub/activities"
 	"github.com/omtx-hub/omtx-hub/config"
 )
 
-// ModelsFunc builds a GPU worker's predictors and a function that releases
-// them.
-type ModelsFunc func(config.Config, *slog.Logger) (map[string]activities.Predictor, func(), error)
+// Role is one thing a process runs until ctx ends: the API, the
+// orchestration worker, a GPU worker.
+type Role func(ctx context.Context, cfg config.Config, d *Deps, log *slog.Logger) error
+
+// APIRole serves the REST API.
+func APIRole(ctx context.Context, cfg config.Config, d *Deps, log *slog.Logger) error {
+	return RunAPI(ctx, cfg, d, log)
+}
 
 // Main runs one production process until SIGINT or SIGTERM: it loads the
 // configuration from the environment, serves /metrics, opens the clients
-// and runs roles ("api", "worker", "gpu-worker"). models is nil for
-// processes without a GPU worker. It exits the process on error.
-func Main(service string, models ModelsFunc, roles ...string) {
-	if err := runMain(service, models, roles); err != nil {
+// and runs roles. It exits the process on error.
+func Main(service string, roles ...Role) {
+	if err := runMain(service, roles); err != nil {
 		fmt.Fprintf(os.Stderr, "omtx-%s: %v\n", service, err)
 		os.Exit(1)
 	}
 }
 
-func runMain(service string, models ModelsFunc, roles []string) error {
+func runMain(service string, roles []Role) error {
 	cfg, err := config.FromEnv()
 	if err != nil {
 		return err
 	}
 	log := Logger(cfg.LogLevel).With("service", service)
-	var m map[string]activities.Predictor
-	if models != nil {
-		var release func()
-		if m, release, err = models(cfg, log); err != nil {
-			return err
-		}
-		defer release()
-		for name, p := range m {
-			info := p.Info()
-			log.Info("model loaded", "model", name, "version", info.Version, "kind", info.Kind)
-		}
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ServeMetrics(ctx, cfg, log)
@@ -53,5 +46,32 @@ func runMain(service string, models ModelsFunc, roles []string) error {
 		return err
 	}
 	defer d.Close()
-	return RunRoles(ctx, cfg, d, m, log, roles...)
+	return RunRoles(ctx, cfg, d, log, roles...)
+}
+
+// RunRoles runs roles at once, until ctx ends or one fails (which stops the
+// others).
+func RunRoles(ctx context.Context, cfg config.Config, d *Deps, log *slog.Logger, roles ...Role) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, len(roles))
+	for _, r := range roles {
+		go func() {
+			err := r(ctx, cfg, d, log)
+			if err != nil {
+				cancel()
+			}
+			errc <- err
+		}()
+	}
+	var errs []string
+	for range roles {
+		if err := <-errc; err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "; "))
+	}
+	return nil
 }

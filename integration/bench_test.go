@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/omtx-hub/omtx-hub/api"
 	"github.com/omtx-hub/omtx-hub/app"
+	"github.com/omtx-hub/omtx-hub/app/workers"
+	"github.com/omtx-hub/omtx-hub/config"
 	"github.com/omtx-hub/omtx-hub/gpuboot"
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
@@ -67,7 +70,12 @@ func BenchmarkBatch(b *testing.B) {
 	defer closeModels()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- app.RunRoles(ctx, cfg, env.deps, models, env.log, "worker", "gpu-worker") }()
+	go func() {
+		done <- app.RunRoles(ctx, cfg, env.deps, env.log, workers.Orchestration,
+			func(ctx context.Context, cfg config.Config, d *app.Deps, log *slog.Logger) error {
+				return workers.RunGPU(ctx, cfg, d, models, log)
+			})
+	}()
 	defer func() { cancel(); <-done }()
 
 	for i := 0; i < b.N; i++ {

@@ -125,3 +125,11 @@ func ObjectOf(uri string) string {
 	_, obj, _ := strings.Cut(rest, "/")
 	return obj
 }
+
+// JobFolder is the GCS folder of a job's files (seed 1.3).
+func JobFolder(j *Job) string {
+	if j.JobType == JobTypeBatchChild && j.BatchParentID != "" {
+		return BatchChildPrefix(j.BatchParentID, j.JobID)
+	}
+	return JobPrefix(j.JobID)
+}

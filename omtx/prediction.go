@@ -99,3 +99,10 @@ const (
 // ModelUsesMSA reports whether a model reads the protein's MSA. The
 // descriptor baseline ignores the protein, so no MSA is computed for it.
 func ModelUsesMSA(model string) bool { return model == ModelBoltz2 }
+
+// MSARef says which MSA a prediction uses: none (single-sequence mode) or
+// a stored A3M.
+type MSARef struct {
+	Mode   string // MSASingleSequence, MSAUploaded or MSAServer
+	Object string // GCS object name of the A3M
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/omtx-hub/omtx-hub/activities"
 	"github.com/omtx-hub/omtx-hub/omtx"
+	"github.com/omtx-hub/omtx-hub/workflows/wfinput"
 )
 
 // Batch defaults.
@@ -22,35 +23,12 @@ const (
 	DefaultProgressEvery = 5 * time.Second
 )
 
-// BatchInput is BatchWorkflow's input.
-type BatchInput struct {
-	// Parent is the parent document as the API wrote it; its batch_config
-	// holds the chunk size and max_concurrent.
-	Parent   omtx.Job
-	GPUClass string
-	// Fleet lists the GPU classes for out-of-memory reroutes.
-	Fleet omtx.Fleet
-	// ChunksPerRun and ProgressEvery override the defaults (tests use
-	// small values).
-	ChunksPerRun  int
-	ProgressEvery time.Duration
-	// State carries progress across continue-as-new.
-	State *BatchState
-}
-
-// BatchState is what a run hands to the next one.
-type BatchState struct {
-	Prepared     bool
-	Total        int
-	NextChunk    int
-	Completed    int
-	Failed       int
-	Cancelled    int
-	ModelSeconds float64
-	Runs         int
-	// MSA is the protein's MSA, computed once for the whole batch.
-	MSA *activities.MSARef
-}
+// BatchInput is BatchWorkflow's input and BatchState what a run hands to
+// the next one (see package wfinput).
+type (
+	BatchInput = wfinput.Batch
+	BatchState = wfinput.BatchState
+)
 
 // BatchResult is BatchWorkflow's result.
 type BatchResult struct {
@@ -68,7 +46,7 @@ type ChunkInput struct {
 	Protein    string
 	Parameters omtx.Parameters
 	GPUClass   string
-	MSA        activities.MSARef
+	MSA        omtx.MSARef
 	Fleet      omtx.Fleet
 }
 
@@ -184,7 +162,7 @@ func BatchWorkflow(ctx workflow.Context, in BatchInput) (BatchResult, error) {
 				return BatchResult{}, fmt.Errorf("fail children without msa: %w", ferr)
 			}
 			st.Failed, st.NextChunk = st.Total, (st.Total+cfg.ChunkSize-1)/cfg.ChunkSize
-			ref = activities.MSARef{}
+			ref = omtx.MSARef{}
 		}
 		st.MSA = &ref
 	}

@@ -81,8 +81,8 @@ func msaCtx(ctx workflow.Context) workflow.Context {
 
 // ensureMSA gets the protein's MSA when the model reads one and the request
 // asks for it; otherwise single-sequence mode.
-func ensureMSA(ctx workflow.Context, model, protein string, in omtx.InputData) (activities.MSARef, error) {
-	ref := activities.MSARef{Mode: omtx.MSASingleSequence}
+func ensureMSA(ctx workflow.Context, model, protein string, in omtx.InputData) (omtx.MSARef, error) {
+	ref := omtx.MSARef{Mode: omtx.MSASingleSequence}
 	if !in.Parameters.UseMSA || !omtx.ModelUsesMSA(model) {
 		return ref, nil
 	}

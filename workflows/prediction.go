@@ -11,17 +11,11 @@ import (
 	"github.com/omtx-hub/omtx-hub/activities"
 	"github.com/omtx-hub/omtx-hub/omtx"
 	"github.com/omtx-hub/omtx-hub/validate"
+	"github.com/omtx-hub/omtx-hub/workflows/wfinput"
 )
 
-// PredictionInput is PredictionWorkflow's input: the job document as the API
-// wrote it (status pending), and the GPU class to run on.
-type PredictionInput struct {
-	Job      omtx.Job
-	GPUClass string
-	// Fleet lists the GPU classes, smallest first, for out-of-memory
-	// reroutes; empty means no reroute.
-	Fleet omtx.Fleet
-}
+// PredictionInput is PredictionWorkflow's input (see package wfinput).
+type PredictionInput = wfinput.Prediction
 
 // PredictionResult is PredictionWorkflow's result.
 type PredictionResult struct {
@@ -117,7 +111,7 @@ func PredictionWorkflow(ctx workflow.Context, in PredictionInput) (PredictionRes
 	for {
 		err = workflow.ExecuteActivity(gpuCtx(ctx, class), gpu.Predict, activities.PredictInput{
 			JobID:      job.JobID,
-			Folder:     activities.JobFolder(&job),
+			Folder:     omtx.JobFolder(&job),
 			Model:      job.Model,
 			Protein:    job.InputData.ProteinSequence,
 			Ligand:     omtx.Ligand{Name: job.InputData.LigandName, SMILES: job.InputData.LigandSMILES},

@@ -1,8 +1,8 @@
 // Command omtx-api serves OMTX-Hub's REST API. It starts workflows on
-// Temporal and reads job documents and files; it runs no model and links no
-// cgo (a test checks that).
+// Temporal and reads job documents and files; it runs no model and links
+// neither cgo nor the workers' code (a test checks that).
 package main
 
 import "github.com/omtx-hub/omtx-hub/app"
 
-func main() { app.Main("api", nil, "api") }
+func main() { app.Main("api", app.APIRole) }

@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/omtx-hub/omtx-hub/activities"
 	"github.com/omtx-hub/omtx-hub/app"
+	"github.com/omtx-hub/omtx-hub/app/workers"
 	"github.com/omtx-hub/omtx-hub/config"
 	"github.com/omtx-hub/omtx-hub/devstack"
 	"github.com/omtx-hub/omtx-hub/gpuboot"
@@ -119,7 +121,10 @@ Press Ctrl-C to stop.
 `, cfg.APIAddr, user, key, filepath.Join(*state, "dev-api-key"), stack.TemporalUI(), stack.TemporalAddress(),
 		stack.FirestoreHost(), stack.GCSHost(), cfg.Bucket, cfg.MetricsAddr, modelNames(models), omtx.ModelBoltz2)
 
-	err = app.RunRoles(ctx, cfg, d, models, log, "api", "worker", "gpu-worker")
+	err = app.RunRoles(ctx, cfg, d, log, app.APIRole, workers.Orchestration,
+		func(ctx context.Context, cfg config.Config, d *app.Deps, log *slog.Logger) error {
+			return workers.RunGPU(ctx, cfg, d, models, log)
+		})
 	fmt.Println("omtx-dev: stopping ...")
 	return err
 }

@@ -6,7 +6,8 @@ package main
 
 import (
 	"github.com/omtx-hub/omtx-hub/app"
+	"github.com/omtx-hub/omtx-hub/app/workers"
 	"github.com/omtx-hub/omtx-hub/gpuboot"
 )
 
-func main() { app.Main("gpu-worker", gpuboot.Models, "gpu-worker") }
+func main() { app.Main("gpu-worker", workers.GPU(gpuboot.Models)) }

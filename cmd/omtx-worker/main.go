@@ -3,6 +3,9 @@
 // rate-limited MSA queue.
 package main
 
-import "github.com/omtx-hub/omtx-hub/app"
+import (
+	"github.com/omtx-hub/omtx-hub/app"
+	"github.com/omtx-hub/omtx-hub/app/workers"
+)
 
-func main() { app.Main("worker", nil, "worker") }
+func main() { app.Main("worker", workers.Orchestration) }
