@@ -162,6 +162,15 @@ func (s *Jobs) List(ctx context.Context, f ListFilter) ([]*omtx.Job, error) {
 	if f.Limit > 0 {
 		q = q.Limit(f.Limit)
 	}
+	out, err := collect(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("list jobs: %w", err)
+	}
+	return out, nil
+}
+
+// collect runs a query and decodes every document.
+func collect(ctx context.Context, q firestore.Query) ([]*omtx.Job, error) {
 	it := q.Documents(ctx)
 	defer it.Stop()
 	var out []*omtx.Job
@@ -171,13 +180,13 @@ func (s *Jobs) List(ctx context.Context, f ListFilter) ([]*omtx.Job, error) {
 			return out, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("list jobs: %w", err)
+			return nil, err
 		}
-		var j omtx.Job
-		if err := snap.DataTo(&j); err != nil {
+		j := new(omtx.Job)
+		if err := snap.DataTo(j); err != nil {
 			return nil, fmt.Errorf("decode job %s: %w", snap.Ref.ID, err)
 		}
-		out = append(out, &j)
+		out = append(out, j)
 	}
 }
 
@@ -301,21 +310,9 @@ func (s *Jobs) ListChildren(ctx context.Context, f ChildFilter) ([]*omtx.Job, er
 	if f.Limit > 0 {
 		q = q.Limit(f.Limit)
 	}
-	it := q.Documents(ctx)
-	defer it.Stop()
-	var out []*omtx.Job
-	for {
-		snap, err := it.Next()
-		if errors.Is(err, iterator.Done) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("list children of %s: %w", f.BatchID, err)
-		}
-		j := new(omtx.Job)
-		if err := snap.DataTo(j); err != nil {
-			return nil, fmt.Errorf("decode job %s: %w", snap.Ref.ID, err)
-		}
-		out = append(out, j)
+	out, err := collect(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("list children of %s: %w", f.BatchID, err)
 	}
+	return out, nil
 }
