@@ -157,10 +157,9 @@ func newChild(parent *omtx.Job, e omtx.LibraryEntry, total int, now time.Time) *
 
 // ChunkCounts counts a chunk's ligands by final status.
 type ChunkCounts struct {
-	Completed    int
-	Failed       int
-	Cancelled    int
-	ModelSeconds float64
+	Completed int
+	Failed    int
+	Cancelled int
 }
 
 func countFinal(docs []*omtx.Job) ChunkCounts {
@@ -172,9 +171,6 @@ func countFinal(docs []*omtx.Job) ChunkCounts {
 		switch d.Status {
 		case omtx.StatusCompleted:
 			c.Completed++
-			if d.Results != nil {
-				c.ModelSeconds += d.Results.ModelSeconds
-			}
 		case omtx.StatusFailed:
 			c.Failed++
 		case omtx.StatusCancelled:
@@ -337,7 +333,7 @@ func (g *GPU) PredictChunk(ctx context.Context, in PredictChunkInput) (ChunkCoun
 			return ChunkCounts{}, err
 		}
 		part := todo[start:min(start+group, len(todo))]
-		if err := g.predictGroup(ctx, in, pred, part); err != nil {
+		if err := g.predictGroup(ctx, in, pred, part, indexAfter(in.JobIDs, part[0].JobID)-1); err != nil {
 			return ChunkCounts{}, err
 		}
 		activity.RecordHeartbeat(ctx, indexAfter(in.JobIDs, part[len(part)-1].JobID))
@@ -360,7 +356,9 @@ func indexAfter(ids []string, last string) int {
 
 // predictGroup runs one group of a chunk through the model and stores each
 // ligand's outcome.
-func (g *GPU) predictGroup(ctx context.Context, in PredictChunkInput, pred Predictor, part []*omtx.Job) error {
+// done is the chunk's progress before this group, which the keepalive
+// heartbeats carry while the model runs.
+func (g *GPU) predictGroup(ctx context.Context, in PredictChunkInput, pred Predictor, part []*omtx.Job, done int) error {
 	model := pred.Info()
 	ligands := make([]omtx.Ligand, len(part))
 	for i, d := range part {
@@ -373,7 +371,7 @@ func (g *GPU) predictGroup(ctx context.Context, in PredictChunkInput, pred Predi
 		return err
 	}
 	defer cleanup()
-	stop := heartbeat(ctx, g.HeartbeatEvery)
+	stop := heartbeat(ctx, g.HeartbeatEvery, done)
 	preds, err := pred.Predict(ctx, req)
 	stop()
 	if err != nil {

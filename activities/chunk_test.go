@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/omtx-hub/omtx-hub/omtx"
@@ -169,8 +171,17 @@ func TestPredictChunkResumesAfterLastFinishedLigand(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	first := s.NewTestActivityEnvironment()
 	first.RegisterActivity(acts)
+	var progress []int
+	first.SetOnActivityHeartbeatListener(func(_ *activity.Info, details converter.EncodedValues) {
+		var done int
+		if details.HasValues() && details.Get(&done) == nil {
+			progress = append(progress, done)
+		}
+	})
 	_, err := first.ExecuteActivity(acts.PredictChunk, in)
 	require.ErrorContains(t, err, "device lost")
+	require.NotEmpty(t, progress)
+	assert.Equal(t, 6, progress[len(progress)-1], "the heartbeat carried the progress: 6 ligands behind")
 	done := 0
 	for _, id := range ids {
 		if jobs.docs[id].Status == omtx.StatusCompleted {

@@ -292,10 +292,11 @@ func (g *GPU) storeLogs(ctx context.Context, folder string, logs *jobLog) {
 	}
 }
 
-// heartbeat records heartbeats every interval until the returned stop is
-// called. Heartbeats let Temporal notice a dead worker, and deliver
-// cancellation to the running attempt.
-func heartbeat(ctx context.Context, every time.Duration) (stop func()) {
+// heartbeat records heartbeats with details every interval until the
+// returned stop is called. Heartbeats let Temporal notice a dead worker and
+// deliver cancellation to the running attempt; the details (a chunk's
+// progress) are what a retried attempt, and the Web UI, see.
+func heartbeat(ctx context.Context, every time.Duration, details ...any) (stop func()) {
 	if every <= 0 {
 		every = 5 * time.Second
 	}
@@ -310,7 +311,7 @@ func heartbeat(ctx context.Context, every time.Duration) (stop func()) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				activity.RecordHeartbeat(ctx)
+				activity.RecordHeartbeat(ctx, details...)
 			}
 		}
 	}()

@@ -436,13 +436,11 @@ func TestPredict(t *testing.T) {
 		}, 30*time.Second, 10*time.Millisecond, "the stand-in did not start")
 		require.Len(t, pids, 2)
 
-		start := time.Now()
 		cancel()
 		select {
 		case err := <-done:
 			require.Error(t, err)
 			assert.ErrorIs(t, err, context.Canceled)
-			assert.Less(t, time.Since(start), 5*time.Second)
 		case <-time.After(waitDelay + 5*time.Second):
 			t.Fatal("Predict did not return after cancel")
 		}

@@ -134,11 +134,7 @@ func TestSeedPredictionEndToEnd(t *testing.T) {
 		assert.Equal(t, "omtx-gpu-l4", queues["Predict"])
 		assert.Equal(t, omtx.TaskQueueOrchestration, queues["FinalizeJob"])
 
-		resp, err := env.deps.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-			Query: fmt.Sprintf(`JobType = "INDIVIDUAL" AND UserId = %q AND WorkflowId = %q`, testUser, job.Temporal.WorkflowID),
-		})
-		require.NoError(t, err)
-		assert.Len(t, resp.Executions, 1)
+		assert.Equal(t, 1, workflowsMatching(t, `JobType = "INDIVIDUAL" AND UserId = %q AND WorkflowId = %q`, testUser, job.Temporal.WorkflowID))
 	})
 }
 
@@ -164,11 +160,7 @@ func TestIdempotentSubmission(t *testing.T) {
 	code, body = call(t, "POST", "/api/v1/predict", testKey, other, api.IdempotencyHeader, key)
 	assert.Equal(t, http.StatusConflict, code, string(body))
 
-	resp, err := env.deps.Temporal.ListWorkflow(ctxT(t), &workflowservice.ListWorkflowExecutionsRequest{
-		Query: fmt.Sprintf(`WorkflowId = %q`, omtx.PredictionWorkflowID(first.JobID)),
-	})
-	require.NoError(t, err)
-	assert.Len(t, resp.Executions, 1, "one submission key, one run")
+	assert.Equal(t, 1, workflowsMatching(t, `WorkflowId = %q`, omtx.PredictionWorkflowID(first.JobID)), "one submission key, one run")
 }
 
 func TestBadInputIsRefused(t *testing.T) {
@@ -219,7 +211,14 @@ func countAll(t *testing.T) [2]int {
 	t.Helper()
 	jobs, err := env.deps.Jobs.List(ctxT(t), storeFilter(testUser))
 	require.NoError(t, err)
-	resp, err := env.deps.Temporal.CountWorkflow(ctxT(t), &workflowservice.CountWorkflowExecutionsRequest{Query: fmt.Sprintf(`UserId = %q`, testUser)})
+	return [2]int{len(jobs), workflowsMatching(t, `UserId = %q`, testUser)}
+}
+
+// workflowsMatching counts the workflow runs a visibility query (as typed
+// in the Web UI) finds.
+func workflowsMatching(t *testing.T, query string, args ...any) int {
+	t.Helper()
+	resp, err := env.deps.Temporal.CountWorkflow(ctxT(t), &workflowservice.CountWorkflowExecutionsRequest{Query: fmt.Sprintf(query, args...)})
 	require.NoError(t, err)
-	return [2]int{len(jobs), int(resp.Count)}
+	return int(resp.Count)
 }

@@ -269,13 +269,11 @@ func TestCompute(t *testing.T) {
 				cancel()
 			}
 		}
-		start := time.Now()
 		_, err := c.Compute(ctx, protein)
 		require.Error(t, err)
 		assert.ErrorIs(t, err, context.Canceled)
 		assert.False(t, msa.IsRetryable(err))
 		assert.Equal(t, int32(3), n.Load())
-		assert.Less(t, time.Since(start), 5*time.Second)
 		assert.Equal(t, 0, srv.Downloads())
 	})
 

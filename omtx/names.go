@@ -31,7 +31,6 @@ const (
 const (
 	QueryStatus   = "status"
 	QueryProgress = "progress"
-	SignalCancel  = "cancel"
 )
 
 // PredictionWorkflowID is the workflow ID of an individual or child job.
@@ -39,11 +38,6 @@ func PredictionWorkflowID(jobID string) string { return "prediction-" + jobID }
 
 // BatchWorkflowID is the workflow ID of a batch.
 func BatchWorkflowID(batchID string) string { return "batch-" + batchID }
-
-// JobIDFromWorkflowID inverts PredictionWorkflowID.
-func JobIDFromWorkflowID(wid string) (string, bool) {
-	return strings.CutPrefix(wid, "prediction-")
-}
 
 // Firestore collection and GCS layout (seed 1.3).
 const (

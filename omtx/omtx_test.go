@@ -69,9 +69,7 @@ func TestNames(t *testing.T) {
 	assert.Equal(t, "batch-b-chunk-00003", BatchChunkWorkflowID("b", 3))
 	assert.Equal(t, "msa/uploads/a.a3m", ObjectOf("gs://bucket/msa/uploads/a.a3m"))
 	assert.Equal(t, "", ObjectOf(""))
-	id, ok := JobIDFromWorkflowID(PredictionWorkflowID("job_1"))
-	assert.True(t, ok)
-	assert.Equal(t, "job_1", id)
+	assert.Equal(t, "prediction-job_1", PredictionWorkflowID("job_1"))
 }
 
 func TestModelCatalog(t *testing.T) {

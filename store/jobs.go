@@ -121,15 +121,6 @@ func (s *Jobs) Update(ctx context.Context, jobID string, fn func(j *omtx.Job) (*
 	return out, nil
 }
 
-// Delete removes a job document (used to undo a submission that could not
-// be scheduled).
-func (s *Jobs) Delete(ctx context.Context, jobID string) error {
-	if _, err := s.coll.Doc(jobID).Delete(ctx); err != nil {
-		return fmt.Errorf("delete job %s: %w", jobID, err)
-	}
-	return nil
-}
-
 // ListFilter selects a page of a user's jobs.
 type ListFilter struct {
 	UserID   string

@@ -225,7 +225,6 @@ func BatchWorkflow(ctx workflow.Context, in BatchInput) (BatchResult, error) {
 				st.Completed += c.Completed
 				st.Failed += c.Failed
 				st.Cancelled += c.Cancelled
-				st.ModelSeconds += c.ModelSeconds
 				running -= size
 				inflight--
 				dirty = true

@@ -37,6 +37,12 @@ func batchEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	return e
 }
 
+// prepared mocks PrepareBatch creating total children.
+func prepared(e *testsuite.TestWorkflowEnvironment, total int) {
+	e.OnActivity("PrepareBatch", mock.Anything, mock.Anything).
+		Return(activities.PrepareBatchOutput{Status: omtx.StatusRunning, Total: total}, nil).Once()
+}
+
 // chunkOK mocks PredictChunk as a GPU run of d that completes every ligand,
 // and records when each run ends (all runs last d, so overlaps are the same).
 func chunkOK(e *testsuite.TestWorkflowEnvironment, d time.Duration, starts *[]time.Time, seen *[]string) {
@@ -70,7 +76,7 @@ func TestBatchWorkflow(t *testing.T) {
 		t.Parallel()
 		for _, c := range []struct{ maxConc, chunk, wantChunksInFlight int }{{5, 2, 2}, {5, 5, 1}, {10, 1, 10}} {
 			e := batchEnv(t)
-			e.OnActivity("PrepareBatch", mock.Anything, mock.Anything).Return(activities.PrepareBatchOutput{Status: omtx.StatusRunning, Total: 10}, nil).Once()
+			prepared(e, 10)
 			var starts []time.Time
 			var seen []string
 			chunkOK(e, 10*time.Minute, &starts, &seen)
@@ -90,7 +96,7 @@ func TestBatchWorkflow(t *testing.T) {
 	t.Run("continues as new in pages and carries its counts", func(t *testing.T) {
 		t.Parallel()
 		e := batchEnv(t)
-		e.OnActivity("PrepareBatch", mock.Anything, mock.Anything).Return(activities.PrepareBatchOutput{Status: omtx.StatusRunning, Total: 10}, nil).Once()
+		prepared(e, 10)
 		var starts []time.Time
 		var seen []string
 		chunkOK(e, time.Minute, &starts, &seen)
@@ -135,7 +141,7 @@ func TestBatchWorkflow(t *testing.T) {
 	t.Run("a failing chunk fails its ligands and the batch completes", func(t *testing.T) {
 		t.Parallel()
 		e := batchEnv(t)
-		e.OnActivity("PrepareBatch", mock.Anything, mock.Anything).Return(activities.PrepareBatchOutput{Status: omtx.StatusRunning, Total: 6}, nil).Once()
+		prepared(e, 6)
 		e.OnActivity("PredictChunk", mock.Anything, mock.Anything).Return(
 			func(_ context.Context, in activities.PredictChunkInput) (activities.ChunkCounts, error) {
 				if in.Chunk == 1 {
@@ -166,7 +172,7 @@ func TestBatchWorkflow(t *testing.T) {
 	t.Run("cancel stops new work, cancels running chunks and marks the rest", func(t *testing.T) {
 		t.Parallel()
 		e := batchEnv(t)
-		e.OnActivity("PrepareBatch", mock.Anything, mock.Anything).Return(activities.PrepareBatchOutput{Status: omtx.StatusRunning, Total: 20}, nil).Once()
+		prepared(e, 20)
 		var starts []time.Time
 		var seen []string
 		chunkOK(e, 10*time.Minute, &starts, &seen)
@@ -200,7 +206,7 @@ func TestBatchWorkflow(t *testing.T) {
 	t.Run("progress query answers while chunks run", func(t *testing.T) {
 		t.Parallel()
 		e := batchEnv(t)
-		e.OnActivity("PrepareBatch", mock.Anything, mock.Anything).Return(activities.PrepareBatchOutput{Status: omtx.StatusRunning, Total: 10}, nil).Once()
+		prepared(e, 10)
 		var starts []time.Time
 		var seen []string
 		chunkOK(e, 10*time.Minute, &starts, &seen)

@@ -38,14 +38,13 @@ type Batch struct {
 
 // BatchState is what a batch run hands to the next one.
 type BatchState struct {
-	Prepared     bool
-	Total        int
-	NextChunk    int
-	Completed    int
-	Failed       int
-	Cancelled    int
-	ModelSeconds float64
-	Runs         int
+	Prepared  bool
+	Total     int
+	NextChunk int
+	Completed int
+	Failed    int
+	Cancelled int
+	Runs      int
 	// MSA is the protein's MSA, computed once for the whole batch.
 	MSA *omtx.MSARef
 }
