@@ -127,6 +127,7 @@ func (s *Server) routes() *gin.Engine {
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
 	r.GET("/openapi.yaml", s.openapi)
+	s.uiRoutes(r)
 
 	v1 := r.Group("/api/v1", s.authenticate)
 	v1.POST("/predict", s.predict)
