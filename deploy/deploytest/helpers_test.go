@@ -21,12 +21,12 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// root is the repository root (the test runs in deploytest/).
+// root is the repository root (the test runs in deploy/deploytest/).
 func root(t testing.TB) string {
 	t.Helper()
-	r, err := filepath.Abs("..")
+	r, err := filepath.Abs(filepath.Join("..", ".."))
 	require.NoError(t, err)
-	require.FileExists(t, filepath.Join(r, "go.mod"), "deploytest must sit at the repository root")
+	require.FileExists(t, filepath.Join(r, "go.mod"), "deploytest must sit in deploy/deploytest")
 	return r
 }
 
