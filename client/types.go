@@ -1,0 +1,175 @@
+package client
+
+import "github.com/omtx-hub/omtx-hub/omtx"
+
+// Parameters are a request's model parameters.
+type Parameters = omtx.Parameters
+
+// Ligand is one ligand of a batch.
+type Ligand = omtx.Ligand
+
+// Job is the job document the API returns (seed 1.2): an individual job, a
+// batch child or a batch parent.
+type Job = omtx.Job
+
+// Status is a job status.
+type Status = omtx.JobStatus
+
+// Progress counts a batch's children by status.
+type Progress = omtx.Progress
+
+// PredictRequest is the body of POST /api/v1/predict.
+type PredictRequest struct {
+	Model           string      `json:"model"`
+	ProteinSequence string      `json:"protein_sequence"`
+	LigandSMILES    string      `json:"ligand_smiles"`
+	LigandName      string      `json:"ligand_name,omitempty"`
+	Parameters      *Parameters `json:"parameters,omitempty"`
+	MSA             string      `json:"msa,omitempty"`
+	// NotifyURL receives a signed POST when the job ends.
+	NotifyURL string `json:"notify_url,omitempty"`
+}
+
+// SubmitResponse answers a single submission (202, or 200 for a repeated
+// idempotency key, with Duplicate set).
+type SubmitResponse struct {
+	JobID          string         `json:"job_id"`
+	Status         omtx.JobStatus `json:"status"`
+	Model          string         `json:"model"`
+	RequestedModel string         `json:"requested_model,omitempty"`
+	Warnings       []string       `json:"warnings,omitempty"`
+	Duplicate      bool           `json:"duplicate,omitempty"`
+	URL            string         `json:"url"`
+}
+
+// BatchRequest is the JSON body of POST /api/v1/predict/batch.
+type BatchRequest struct {
+	Model           string      `json:"model"`
+	BatchName       string      `json:"batch_name,omitempty"`
+	ProteinSequence string      `json:"protein_sequence"`
+	Ligands         []Ligand    `json:"ligands"`
+	MaxConcurrent   int         `json:"max_concurrent,omitempty"`
+	ChunkSize       int         `json:"chunk_size,omitempty"`
+	Priority        string      `json:"priority,omitempty"`
+	Parameters      *Parameters `json:"parameters,omitempty"`
+	SkipInvalid     bool        `json:"skip_invalid,omitempty"`
+	MSA             string      `json:"msa,omitempty"`
+	NotifyURL       string      `json:"notify_url,omitempty"`
+}
+
+// BatchUpload is a batch submitted as a library file (multipart).
+type BatchUpload struct {
+	// Filename decides the format: .csv or .smi.
+	Filename        string
+	Library         []byte
+	Model           string
+	BatchName       string
+	ProteinSequence string
+	MaxConcurrent   int
+	ChunkSize       int
+	Priority        string
+	Parameters      *Parameters
+	SkipInvalid     bool
+	MSA             string
+	NotifyURL       string
+}
+
+// BatchSubmitResponse answers a batch submission.
+type BatchSubmitResponse struct {
+	BatchID        string         `json:"batch_id"`
+	JobID          string         `json:"job_id"`
+	Status         omtx.JobStatus `json:"status"`
+	Model          string         `json:"model"`
+	RequestedModel string         `json:"requested_model,omitempty"`
+	TotalLigands   int            `json:"total_ligands"`
+	InvalidLigands int            `json:"invalid_ligands"`
+	RenamedLigands int            `json:"renamed_ligands"`
+	MaxConcurrent  int            `json:"max_concurrent"`
+	ChunkSize      int            `json:"chunk_size"`
+	Warnings       []string       `json:"warnings,omitempty"`
+	Duplicate      bool           `json:"duplicate,omitempty"`
+	URL            string         `json:"url"`
+}
+
+// EstimateRequest asks for a cost and time estimate: one ligand
+// (LigandSMILES), a library (Ligands) or just a count (NumLigands).
+type EstimateRequest struct {
+	Model           string      `json:"model"`
+	ProteinSequence string      `json:"protein_sequence"`
+	LigandSMILES    string      `json:"ligand_smiles,omitempty"`
+	Ligands         []Ligand    `json:"ligands,omitempty"`
+	NumLigands      int         `json:"num_ligands,omitempty"`
+	MaxConcurrent   int         `json:"max_concurrent,omitempty"`
+	ChunkSize       int         `json:"chunk_size,omitempty"`
+	Parameters      *Parameters `json:"parameters,omitempty"`
+}
+
+// EstimateResponse is a cost and time estimate from planning figures.
+type EstimateResponse struct {
+	Model            string  `json:"model"`
+	RequestedModel   string  `json:"requested_model,omitempty"`
+	GPUClass         string  `json:"gpu_class"`
+	RoutingReason    string  `json:"routing_reason"`
+	Tokens           int     `json:"tokens"`
+	Ligands          int     `json:"ligands"`
+	Chunks           int     `json:"chunks"`
+	SecondsPerLigand float64 `json:"seconds_per_ligand"`
+	LoadSeconds      float64 `json:"model_load_seconds_per_chunk"`
+	GPUSeconds       float64 `json:"gpu_seconds"`
+	PricePerGPUHour  float64 `json:"price_per_gpu_hour"`
+	CostUSD          float64 `json:"cost_usd"`
+	CostPerLigandUSD float64 `json:"cost_per_ligand_usd"`
+	WallSeconds      float64 `json:"wall_seconds"`
+	Basis            string  `json:"basis"`
+}
+
+// JobList is a page of jobs: the caller's jobs and batches, or a batch's
+// children. NextPageToken is empty on the last page.
+type JobList struct {
+	Jobs          []*Job `json:"jobs"`
+	NextPageToken string `json:"next_page_token,omitempty"`
+}
+
+// ListOptions selects a page of a list call.
+type ListOptions struct {
+	PageSize  int
+	PageToken string
+	Status    omtx.JobStatus
+}
+
+// Batch is a batch parent with, while it runs, the workflow's live
+// progress.
+type Batch struct {
+	Job
+	LiveProgress *Progress `json:"live_progress,omitempty"`
+}
+
+// CurrentProgress is the freshest progress known: the live one while the
+// batch runs, else the stored one.
+func (b *Batch) CurrentProgress() Progress {
+	if b.LiveProgress != nil {
+		return *b.LiveProgress
+	}
+	if b.Progress != nil {
+		return *b.Progress
+	}
+	return Progress{}
+}
+
+// CancelResponse answers a cancel request.
+type CancelResponse struct {
+	JobID  string `json:"job_id"`
+	Status string `json:"status"`
+}
+
+// Readiness is the answer of GET /readyz.
+type Readiness struct {
+	Ready  bool              `json:"ready"`
+	Checks map[string]string `json:"checks"`
+}
+
+// Job files (seed 1.3).
+var JobFiles = []string{omtx.FileInput, omtx.FileResults, omtx.FileLogs, omtx.FileStructureCIF, omtx.FileStructurePDB}
+
+// Batch files (seed 1.3).
+var BatchFiles = omtx.BatchFiles
