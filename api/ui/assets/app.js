@@ -1,0 +1,591 @@
+// OMTX-Hub results page. Plain script, no build step; it uses only the
+// public REST API (/api/v1), with the user's API key as a Bearer header.
+// Addresses: #/ (jobs and batches), #/jobs/{job_id}, #/batches/{batch_id};
+// "?key=…" after the route signs in and is then removed from the address.
+(function () {
+  'use strict';
+
+  var KEY = 'omtx.apiKey';
+  var PAGE = 50;
+  var POLL_MS = 3000;
+  // The API lives where the page does, less the /ui suffix.
+  var base = location.pathname.replace(/\/ui\/?$/, '');
+  var main = document.getElementById('main');
+  var announcer = document.getElementById('announce');
+  var view = 0; // bumped on every navigation; stale work checks it
+  var timers = [];
+  var blobs = [];
+
+  // ---------- small helpers ----------
+
+  function el(tag, attrs) {
+    var e = document.createElement(tag);
+    if (attrs) {
+      Object.keys(attrs).forEach(function (k) {
+        var v = attrs[k];
+        if (v === undefined || v === null || v === false) return;
+        if (k === 'text') e.textContent = v;
+        else if (k === 'on') Object.keys(v).forEach(function (ev) { e.addEventListener(ev, v[ev]); });
+        else if (k === 'class') e.className = v;
+        else e.setAttribute(k, v === true ? '' : v);
+      });
+    }
+    for (var i = 2; i < arguments.length; i++) append(e, arguments[i]);
+    return e;
+  }
+  function append(parent, child) {
+    if (child === undefined || child === null || child === false) return;
+    if (Array.isArray(child)) { child.forEach(function (c) { append(parent, c); }); return; }
+    parent.appendChild(typeof child === 'string' || typeof child === 'number' ? document.createTextNode(String(child)) : child);
+  }
+  function announce(msg) { announcer.textContent = ''; setTimeout(function () { announcer.textContent = msg; }, 30); }
+  function num(v, digits) {
+    if (v === undefined || v === null || v === '' || isNaN(Number(v))) return '—';
+    return Number(v).toFixed(digits);
+  }
+  function badge(status) { return el('span', { class: 'badge ' + status, 'data-status': status, text: status }); }
+  function terminal(s) { return s === 'completed' || s === 'failed' || s === 'cancelled'; }
+  function later(fn, ms) { timers.push(setTimeout(fn, ms)); }
+  function when(t) { return t ? new Date(t).toLocaleString() : '—'; }
+
+  // ---------- key and address ----------
+
+  function apiKey() { return sessionStorage.getItem(KEY) || ''; }
+
+  function route() {
+    var h = location.hash.replace(/^#/, '') || '/';
+    var q = h.indexOf('?');
+    return { path: q < 0 ? h : h.slice(0, q), params: new URLSearchParams(q < 0 ? '' : h.slice(q + 1)) };
+  }
+
+  // A ?key=… in the fragment signs in; it is then removed from the
+  // address bar (and from history) at once.
+  function takeKeyFromAddress() {
+    var r = route();
+    if (!r.params.has('key')) return;
+    var k = r.params.get('key').trim();
+    if (k) sessionStorage.setItem(KEY, k);
+    r.params.delete('key');
+    var rest = r.params.toString();
+    history.replaceState(null, '', location.pathname + location.search + '#' + r.path + (rest ? '?' + rest : ''));
+  }
+
+  // ---------- API ----------
+
+  function ApiError(status, body) {
+    var e = (body && body.error) || {};
+    this.status = status;
+    this.code = e.code || 'http_' + status;
+    this.message = e.message || ('HTTP ' + status);
+    this.field = e.field || '';
+    this.requestId = e.request_id || '';
+  }
+
+  function call(path, opts) {
+    opts = opts || {};
+    var headers = { Authorization: 'Bearer ' + apiKey() };
+    if (!opts.raw) headers.Accept = 'application/json';
+    return fetch(base + path, { method: opts.method || 'GET', headers: headers, cache: 'no-store' }).then(function (resp) {
+      if (!resp.ok) {
+        return resp.json().catch(function () { return null; }).then(function (b) {
+          var err = new ApiError(resp.status, b);
+          if (resp.status === 401) { sessionStorage.removeItem(KEY); }
+          throw err;
+        });
+      }
+      if (opts.raw === 'blob') return resp.blob();
+      if (opts.raw) return resp.text();
+      return resp.json();
+    });
+  }
+
+  function showError(container, err) {
+    if (err instanceof ApiError && err.status === 401) { signIn('The API refused the key: ' + err.message); return; }
+    var text = err instanceof ApiError
+      ? err.message + (err.field ? ' (field ' + err.field + ')' : '') + (err.requestId ? ' [request ' + err.requestId + ']' : '')
+      : 'Could not reach the API: ' + (err && err.message ? err.message : err);
+    append(container, el('p', { class: 'error', role: 'alert', text: text }));
+  }
+
+  function download(path, name) {
+    return call(path, { raw: 'blob' }).then(function (b) {
+      var url = URL.createObjectURL(b);
+      var a = el('a', { href: url, download: name });
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+    }).catch(function (err) { showError(main, err); });
+  }
+
+  function fileButtons(prefix, names) {
+    return el('div', { class: 'files' }, names.map(function (n) {
+      return el('button', { type: 'button', 'data-file': n, on: { click: function () { download(prefix + n, n.replace(/^.*\//, '')); } } }, 'Download ' + n);
+    }));
+  }
+
+  // ---------- views ----------
+
+  function reset(title) {
+    view++;
+    timers.forEach(clearTimeout);
+    timers = [];
+    blobs.forEach(function (u) { URL.revokeObjectURL(u); });
+    blobs = [];
+    main.textContent = '';
+    document.title = title + ' · OMTX-Hub';
+    document.getElementById('signout').hidden = !apiKey();
+    return view;
+  }
+
+  function signIn(message) {
+    sessionStorage.removeItem(KEY);
+    reset('Sign in');
+    var input = el('input', { type: 'password', id: 'api-key', name: 'api-key', autocomplete: 'off', required: true, 'aria-describedby': 'key-help' });
+    var form = el('form', { id: 'signin', on: { submit: function (e) {
+      e.preventDefault();
+      var k = input.value.trim();
+      if (!k) return;
+      sessionStorage.setItem(KEY, k);
+      call('/api/v1/jobs?page_size=1').then(function () { announce('Signed in'); render(); }).catch(function (err) {
+        signIn(err instanceof ApiError ? 'The API refused the key: ' + err.message : 'Could not reach the API.');
+      });
+    } } },
+      el('h1', { text: 'Sign in' }),
+      message ? el('p', { class: 'error', role: 'alert', text: message }) : null,
+      el('p', null, el('label', { for: 'api-key', text: 'API key' })),
+      el('p', null, input, ' ', el('button', { type: 'submit', class: 'primary', text: 'Sign in' })),
+      el('p', { id: 'key-help', class: 'muted', text: 'The key stays in this browser tab (session storage) and is sent only to this API. make dev writes one to .omtx/dev-api-key.' }));
+    append(main, form);
+    input.focus();
+  }
+
+  function jobsList() {
+    var me = reset('Jobs');
+    var status = route().params.get('status') || '';
+    var sel = el('select', { id: 'status-filter', on: { change: function () {
+      location.hash = '#/' + (sel.value ? '?status=' + sel.value : '');
+    } } }, ['', 'pending', 'queued', 'running', 'completed', 'failed', 'cancelled'].map(function (s) {
+      return el('option', { value: s, selected: s === status, text: s || 'any' });
+    }));
+    var body = el('tbody');
+    var more = el('button', { type: 'button', id: 'more', hidden: true, text: 'More' });
+    append(main, [
+      el('h1', { text: 'Jobs and batches' }),
+      el('p', null, el('label', { for: 'status-filter', text: 'Status ' }), sel),
+      el('table', { id: 'jobs' },
+        el('caption', { class: 'sr-only', text: 'Your jobs and batches, newest first' }),
+        el('thead', null, el('tr', null, ['Name', 'Kind', 'Status', 'Model', 'Ligands', 'Created'].map(function (c) { return el('th', { scope: 'col', text: c }); }))),
+        body),
+      more]);
+    var token = '';
+    function load() {
+      var q = '?page_size=25' + (status ? '&status=' + status : '') + (token ? '&page_token=' + encodeURIComponent(token) : '');
+      call('/api/v1/jobs' + q).then(function (page) {
+        if (me !== view) return;
+        page.jobs.forEach(function (j) {
+          var batch = j.job_type === 'BATCH_PARENT';
+          var href = batch ? '#/batches/' + j.job_id : '#/jobs/' + j.job_id;
+          var name = (batch ? j.batch_name : j.input_data && j.input_data.ligand_name) || j.job_id;
+          append(body, el('tr', null,
+            el('td', null, el('a', { href: href, text: name })),
+            el('td', { text: batch ? 'batch' : 'job' }),
+            el('td', null, badge(j.status)),
+            el('td', { text: j.model }),
+            el('td', { class: 'num', text: batch && j.batch_config ? j.batch_config.total_ligands : 1 }),
+            el('td', { text: when(j.created_at) })));
+        });
+        if (!body.children.length) append(body, el('tr', null, el('td', { colspan: 6, text: 'No jobs yet.' })));
+        token = page.next_page_token || '';
+        more.hidden = !token;
+      }).catch(function (err) { showError(main, err); });
+    }
+    more.addEventListener('click', load);
+    load();
+  }
+
+  // ---------- job view ----------
+
+  function jobView(id) {
+    var me = reset('Job ' + id);
+    call('/api/v1/jobs/' + encodeURIComponent(id)).then(function (j) {
+      if (me !== view) return;
+      if (j.job_type === 'BATCH_PARENT') { location.replace('#/batches/' + id); return; }
+      var r = j.results;
+      var name = (j.input_data && j.input_data.ligand_name) || j.job_id;
+      append(main, [
+        j.batch_parent_id ? el('p', null, el('a', { href: '#/batches/' + j.batch_parent_id, text: '← Batch ' + j.batch_parent_id })) : null,
+        el('h1', null, name, ' ', badge(j.status)),
+        el('p', { class: 'muted' }, j.job_id, ' · created ', when(j.created_at)),
+        modelBlock(j, r),
+        warningsBlock(j.warnings, r && r.warnings),
+        j.error ? el('p', { class: 'error', id: 'job-error', text: j.error }) : null,
+        el('h2', { text: 'Input' }),
+        el('dl', { class: 'facts' },
+          el('dt', { text: 'Ligand SMILES' }), el('dd', { class: 'smiles', text: j.input_data.ligand_smiles }),
+          el('dt', { text: 'Protein' }), el('dd', { text: j.input_data.protein_sequence.length + ' residues' }))
+      ]);
+      if (!terminal(j.status)) {
+        append(main, el('p', { class: 'muted', id: 'waiting', text: 'This job is ' + j.status + '; the page refreshes when it ends.' }));
+        later(function () { if (me === view) jobView(id); }, POLL_MS);
+        return;
+      }
+      if (r) {
+        var ic50 = Math.pow(10, r.affinity_pred_value);
+        append(main, [
+          el('h2', { text: 'Results' }),
+          el('dl', { class: 'facts', id: 'results' },
+            el('dt', { text: 'Affinity' }), el('dd', { 'data-k': 'affinity_pred_value' }, num(r.affinity_pred_value, 3) + ' log10(IC50 / µM)', el('span', { class: 'muted', text: ' (IC50 ≈ ' + (ic50 < 0.01 ? ic50.toExponential(2) : ic50.toPrecision(3)) + ' µM)' })),
+            el('dt', { text: 'pIC50' }), el('dd', { 'data-k': 'pic50', text: num(r.pic50, 2) }),
+            el('dt', { text: 'ΔG' }), el('dd', { 'data-k': 'delta_g_kcal_mol', text: num(r.delta_g_kcal_mol, 2) + ' kcal/mol' }),
+            el('dt', { text: 'Binder probability' }), el('dd', { 'data-k': 'affinity_probability_binary', text: num(r.affinity_probability_binary, 3) }),
+            el('dt', { text: 'Confidence' }), el('dd', { 'data-k': 'confidence', text: num(r.confidence, 3) + ' (0–1)' }),
+            el('dt', { text: 'GPU' }), el('dd', { text: (r.gpu_class || '—') + ', ' + num(r.gpu_seconds, 1) + ' GPU s, $' + num(r.cost_usd, 5) })),
+          el('h2', { text: 'Complex' })
+        ]);
+        structureBlock(me, j, r);
+      }
+      var files = ['input.json', 'results.json', 'logs.txt'];
+      if (r && r.structure_available) files.push('structure.cif', 'structure.pdb');
+      append(main, [el('h2', { text: 'Files' }), fileButtons('/api/v1/jobs/' + encodeURIComponent(id) + '/files/', files)]);
+    }).catch(function (err) { if (me === view) showError(main, err); });
+  }
+
+  function modelBlock(j, r) {
+    return el('div', { id: 'model' },
+      el('p', null, 'Model served: ', el('strong', { id: 'model-served', text: j.model }),
+        r ? el('span', { class: 'muted', text: ' (' + r.model_kind + ' ' + r.model_version + ')' }) : null,
+        j.requested_model ? [' · requested: ', el('strong', { id: 'model-requested', text: j.requested_model })] : null),
+      j.model_substitution ? el('p', { class: 'note', id: 'substitution', text: j.model_substitution }) : null);
+  }
+
+  function warningsBlock() {
+    var all = [];
+    Array.prototype.forEach.call(arguments, function (w) { (w || []).forEach(function (x) { if (all.indexOf(x) < 0) all.push(x); }); });
+    if (!all.length) return null;
+    return el('ul', { class: 'note', id: 'warnings', 'aria-label': 'Warnings' }, all.map(function (w) { return el('li', { text: w }); }));
+  }
+
+  var loading3Dmol = null;
+  function load3Dmol() {
+    if (window.$3Dmol) return Promise.resolve(window.$3Dmol);
+    if (!loading3Dmol) {
+      loading3Dmol = new Promise(function (resolve, reject) {
+        var s = el('script', { src: 'ui/assets/vendor/3Dmol-min.js' });
+        s.onload = function () { resolve(window.$3Dmol); };
+        s.onerror = function () { loading3Dmol = null; reject(new Error('could not load the 3D viewer')); };
+        document.head.appendChild(s);
+      });
+    }
+    return loading3Dmol;
+  }
+
+  function structureBlock(me, j, r) {
+    if (!r.structure_available) {
+      append(main, el('p', { id: 'no-structure' },
+        'The model ' + j.model + ' produced no 3D structure for this prediction.',
+        r.structure_unavailable_reason ? ' ' + r.structure_unavailable_reason : ''));
+      return;
+    }
+    var box = el('div', { class: 'viewer', id: 'viewer', role: 'img', 'data-state': 'loading',
+      'aria-label': '3D view of the predicted complex: protein as cartoon, ligand as sticks. Drag to rotate, scroll to zoom.' });
+    var status = el('p', { class: 'muted', id: 'viewer-status', text: 'Loading the structure…' });
+    var viewer = null;
+    var spinning = false;
+    var controls = el('p', null,
+      el('button', { type: 'button', id: 'viewer-reset', on: { click: function () { if (viewer) { viewer.zoomTo(); viewer.render(); } } } }, 'Reset view'), ' ',
+      el('button', { type: 'button', id: 'viewer-spin', 'aria-pressed': 'false', on: { click: function (e) {
+        if (!viewer) return;
+        spinning = !spinning;
+        viewer.spin(spinning ? 'y' : false);
+        e.currentTarget.setAttribute('aria-pressed', String(spinning));
+      } } }, 'Spin'));
+    append(main, [box, status, controls]);
+    var prefix = '/api/v1/jobs/' + encodeURIComponent(j.job_id) + '/files/';
+    // PDB first (3Dmol's most robust reader), the mmCIF if that fails.
+    var text = call(prefix + 'structure.pdb', { raw: true }).then(function (t) { return { t: t, f: 'pdb' }; }, function () {
+      return call(prefix + 'structure.cif', { raw: true }).then(function (t) { return { t: t, f: 'cif' }; });
+    });
+    Promise.all([load3Dmol(), text]).then(function (res) {
+      if (me !== view) return;
+      var lib = res[0], s = res[1];
+      viewer = lib.createViewer(box, { backgroundColor: 'white' });
+      viewer.addModel(s.t, s.f);
+      viewer.setStyle({}, { cartoon: { color: 'spectrum' } });
+      viewer.setStyle({ hetflag: true }, { stick: { colorscheme: 'greenCarbon', radius: 0.25 } });
+      viewer.zoomTo();
+      viewer.render();
+      box.setAttribute('data-state', 'ready');
+      status.textContent = 'From structure.' + s.f + ': protein as cartoon (coloured N to C terminus), ligand as sticks.';
+    }).catch(function (err) {
+      box.setAttribute('data-state', 'error');
+      status.textContent = '';
+      showError(status, err);
+    });
+  }
+
+  // ---------- batch view ----------
+
+  var columns = [
+    { k: 'rank', label: 'Rank', num: true },
+    { k: 'name', label: 'Ligand' },
+    { k: 'smiles', label: 'SMILES' },
+    { k: 'affinity', label: 'Affinity ΔG (kcal/mol)', num: true, d: 2 },
+    { k: 'pic50', label: 'pIC50', num: true, d: 2 },
+    { k: 'prob', label: 'Binder probability', num: true, d: 3 },
+    { k: 'conf', label: 'Confidence', num: true, d: 3 },
+    { k: 'status', label: 'Status' },
+    { k: 'warnings', label: 'Warnings' }
+  ];
+
+  function batchView(id) {
+    var me = reset('Batch ' + id);
+    var enc = encodeURIComponent(id);
+    call('/api/v1/batches/' + enc).then(function (b) {
+      if (me !== view) return;
+      var p = b.live_progress || b.progress || { total: 0, completed: 0, failed: 0, running: 0, pending: 0, cancelled: 0 };
+      var cfg = b.batch_config || {};
+      var br = b.batch_results;
+      append(main, [
+        el('h1', null, b.batch_name || b.job_id, ' ', badge(b.status)),
+        el('p', { class: 'muted' }, b.job_id, ' · ', String(cfg.total_ligands || p.total), ' ligands · created ', when(b.created_at)),
+        modelBlock(b, null),
+        warningsBlock(b.warnings),
+        b.error ? el('p', { class: 'error', text: b.error }) : null,
+        progressBlock(p, b.status)
+      ]);
+      if (!terminal(b.status)) {
+        var cancel = el('button', { type: 'button', class: 'danger', id: 'cancel', text: 'Cancel batch…' });
+        var dlg = el('dialog', { id: 'confirm-cancel', 'aria-labelledby': 'confirm-title' },
+          el('h2', { id: 'confirm-title', text: 'Cancel this batch?' }),
+          el('p', { text: 'Running chunks stop and the remaining ligands are marked cancelled. Finished results are kept.' }),
+          el('form', { method: 'dialog' },
+            el('button', { value: 'keep', class: 'primary', text: 'Keep running' }), ' ',
+            el('button', { value: 'cancel', class: 'danger', id: 'confirm-cancel-yes', text: 'Cancel the batch' })));
+        dlg.addEventListener('close', function () {
+          if (dlg.returnValue !== 'cancel') { cancel.focus(); return; }
+          call('/api/v1/batches/' + enc + '/cancel', { method: 'POST' }).then(function () {
+            announce('Cancelling batch ' + id);
+            batchView(id);
+          }).catch(function (err) { showError(main, err); });
+        });
+        cancel.addEventListener('click', function () { dlg.showModal(); });
+        append(main, [el('p', null, cancel), dlg]);
+        later(function () { if (me === view) batchView(id); }, POLL_MS);
+      }
+      if (br) {
+        append(main, [
+          el('h2', { text: 'Summary' }),
+          el('dl', { class: 'facts', id: 'summary' },
+            el('dt', { text: 'Best ligand' }), el('dd', null, el('a', { href: '#/jobs/' + br.best_job_id, text: br.best_ligand })),
+            el('dt', { text: 'Best affinity' }), el('dd', { text: num(br.best_affinity, 2) + ' ' + br.affinity_units }),
+            el('dt', { text: 'Average affinity' }), el('dd', { text: num(br.average_affinity, 2) + ' ' + br.affinity_units }),
+            el('dt', { text: 'Ranking' }), el('dd', { text: br.ranking_rule }),
+            el('dt', { text: 'GPU' }), el('dd', { text: num(br.gpu_seconds, 1) + ' GPU s, $' + num(br.cost_usd, 4) }))
+        ]);
+        if (br.histogram_file) histogramBlock(me, enc);
+      }
+      var tableBox = el('section', { id: 'ligands', 'aria-labelledby': 'ligands-title' }, el('h2', { id: 'ligands-title', text: 'Ligands' }));
+      append(main, tableBox);
+      if (terminal(b.status) && br) rankedTable(me, enc, tableBox);
+      else childPages(me, enc, tableBox);
+      var files = ['batch_config.json', 'ligands.json'];
+      if (br) files.push('batch_results.csv', 'batch_results.json', 'summary.json');
+      if (br && br.histogram_file) files.push('analysis/affinity_distribution.png');
+      if (br && br.structures_zip_file) files.push('analysis/top_10_structures.zip');
+      append(main, [el('h2', { text: 'Files' }), fileButtons('/api/v1/batches/' + enc + '/files/', files)]);
+    }).catch(function (err) { if (me === view) showError(main, err); });
+  }
+
+  function progressBlock(p, status) {
+    var total = Math.max(p.total, 1);
+    var done = p.completed + p.failed + p.cancelled;
+    var seg = function (k) { return el('span', { class: k, style: 'width:' + (100 * p[k] / total).toFixed(2) + '%' }); };
+    return el('div', { id: 'progress' },
+      el('div', { class: 'bar', role: 'progressbar', 'aria-label': 'Ligands finished', 'aria-valuemin': '0',
+        'aria-valuemax': String(p.total), 'aria-valuenow': String(done), 'aria-valuetext': done + ' of ' + p.total + ' finished (' + status + ')' },
+        seg('completed'), seg('failed'), seg('cancelled'), seg('running')),
+      el('p', { class: 'counts' },
+        el('span', { 'data-k': 'completed' }, 'Completed ' + p.completed),
+        el('span', { 'data-k': 'failed' }, 'Failed ' + p.failed),
+        el('span', { 'data-k': 'running' }, 'Running ' + p.running),
+        el('span', { 'data-k': 'pending' }, 'Pending ' + p.pending),
+        el('span', { 'data-k': 'cancelled' }, 'Cancelled ' + p.cancelled),
+        el('span', { class: 'muted' }, 'of ' + p.total)));
+  }
+
+  function histogramBlock(me, enc) {
+    var fig = el('figure', { id: 'histogram' }, el('figcaption', { text: 'Distribution of predicted affinity over the completed ligands' }));
+    append(main, [el('h2', { text: 'Affinity distribution' }), fig]);
+    call('/api/v1/batches/' + enc + '/files/analysis/affinity_distribution.png', { raw: 'blob' }).then(function (b) {
+      if (me !== view) return;
+      var url = URL.createObjectURL(b);
+      blobs.push(url);
+      fig.insertBefore(el('img', { class: 'histogram', src: url, alt: 'Histogram of the batch\'s predicted affinities' }), fig.firstChild);
+    }).catch(function (err) { showError(fig, err); });
+  }
+
+  // rowFromJob makes a table row from a child job document.
+  function rowFromJob(j) {
+    var r = j.results || {};
+    return { rank: null, index: j.batch_index, job_id: j.job_id, name: j.input_data.ligand_name, smiles: j.input_data.ligand_smiles,
+      affinity: r.delta_g_kcal_mol, pic50: r.pic50, prob: r.affinity_probability_binary, conf: r.confidence,
+      status: j.status, warnings: (j.warnings || []).concat(r.warnings || []).join('; ') || (j.error || '') };
+  }
+
+  // While a batch runs, its children come page by page from the cursor
+  // API, in batch_index order.
+  function childPages(me, enc, box) {
+    var tokens = [''];
+    var at = 0;
+    var holder = el('div');
+    append(box, [el('p', { class: 'muted', text: 'Ranking appears when the batch has finished; until then ligands are listed in library order.' }), holder]);
+    function load() {
+      var q = '?page_size=' + PAGE + (tokens[at] ? '&page_token=' + encodeURIComponent(tokens[at]) : '');
+      call('/api/v1/batches/' + enc + '/jobs' + q).then(function (page) {
+        if (me !== view) return;
+        tokens[at + 1] = page.next_page_token || '';
+        holder.textContent = '';
+        append(holder, [
+          table(page.jobs.map(rowFromJob), null, null),
+          pager('Page ' + (at + 1), at > 0, !!page.next_page_token,
+            function () { at--; load(); }, function () { at++; load(); })
+        ]);
+      }).catch(function (err) { showError(holder, err); });
+    }
+    load();
+  }
+
+  // A finished batch's table is its batch_results.csv: every ligand, with
+  // its rank, read once and sorted and paged here (10,000 rows are a
+  // couple of megabytes).
+  function rankedTable(me, enc, box) {
+    var holder = el('div', null, el('p', { class: 'muted', text: 'Loading ranked results…' }));
+    append(box, holder);
+    call('/api/v1/batches/' + enc + '/files/batch_results.csv', { raw: true }).then(function (text) {
+      if (me !== view) return;
+      var rows = csvRows(text);
+      var head = rows.shift() || [];
+      var col = function (n) { return head.indexOf(n); };
+      var ix = { rank: col('rank'), index: col('batch_index'), job: col('job_id'), name: col('ligand_name'), smiles: col('smiles'),
+        status: col('status'), dg: col('delta_g_kcal_mol'), pic50: col('pic50'), prob: col('affinity_probability_binary'),
+        conf: col('confidence'), warnings: col('warnings'), error: col('error') };
+      var get = function (r, i) { return i < 0 ? '' : unguard(r[i] || ''); };
+      var data = rows.filter(function (r) { return r.length > 1; }).map(function (r) {
+        return { rank: get(r, ix.rank) === '' ? null : Number(get(r, ix.rank)), index: Number(get(r, ix.index)), job_id: get(r, ix.job),
+          name: get(r, ix.name), smiles: get(r, ix.smiles), status: get(r, ix.status),
+          affinity: numOrNull(get(r, ix.dg)), pic50: numOrNull(get(r, ix.pic50)), prob: numOrNull(get(r, ix.prob)), conf: numOrNull(get(r, ix.conf)),
+          warnings: get(r, ix.warnings) || get(r, ix.error) };
+      });
+      var sort = { k: 'rank', dir: 1 };
+      var at = 0;
+      function draw(focusKey) {
+        data.sort(compare(sort));
+        holder.textContent = '';
+        var pages = Math.max(1, Math.ceil(data.length / PAGE));
+        at = Math.min(at, pages - 1);
+        var slice = data.slice(at * PAGE, at * PAGE + PAGE);
+        append(holder, [
+          table(slice, sort, function (k) {
+            sort = { k: k, dir: sort.k === k ? -sort.dir : 1 };
+            at = 0;
+            draw(k);
+            announce('Sorted by ' + k + (sort.dir > 0 ? ', ascending' : ', descending'));
+          }),
+          pager('Rows ' + (data.length ? at * PAGE + 1 : 0) + '–' + (at * PAGE + slice.length) + ' of ' + data.length,
+            at > 0, at < pages - 1, function () { at--; draw(); }, function () { at++; draw(); })
+        ]);
+        if (focusKey) { var b = holder.querySelector('th button[data-k="' + focusKey + '"]'); if (b) b.focus(); }
+      }
+      draw();
+    }).catch(function (err) { holder.textContent = ''; showError(holder, err); });
+  }
+
+  function numOrNull(v) { return v === '' || isNaN(Number(v)) ? null : Number(v); }
+
+  // Ranked rows first by rank; unranked (failed, cancelled) rows last
+  // whatever the direction, by batch_index.
+  function compare(sort) {
+    return function (a, b) {
+      var x = a[sort.k], y = b[sort.k];
+      var xn = x === null || x === undefined || x === '', yn = y === null || y === undefined || y === '';
+      if (xn || yn) return xn && yn ? a.index - b.index : (xn ? 1 : -1);
+      var c = typeof x === 'number' ? x - y : String(x).localeCompare(String(y));
+      return c !== 0 ? c * sort.dir : a.index - b.index;
+    };
+  }
+
+  function table(rows, sort, onSort) {
+    return el('table', { class: 'ligands', 'data-rows': String(rows.length) },
+      el('caption', { class: 'sr-only', text: 'Ligands of the batch' + (sort ? ', sortable by column' : '') }),
+      el('thead', null, el('tr', null, columns.map(function (c) {
+        var sorted = sort && sort.k === c.k;
+        return el('th', { scope: 'col', class: c.num ? 'num' : null, 'aria-sort': sort ? (sorted ? (sort.dir > 0 ? 'ascending' : 'descending') : 'none') : null },
+          onSort ? el('button', { type: 'button', 'data-k': c.k, on: { click: function () { onSort(c.k); } } }, c.label, sorted ? (sort.dir > 0 ? ' ▲' : ' ▼') : '') : c.label);
+      }))),
+      el('tbody', null, rows.map(function (r) {
+        return el('tr', { 'data-job': r.job_id },
+          el('td', { class: 'num', 'data-k': 'rank', text: r.rank === null ? '—' : r.rank }),
+          el('td', { 'data-k': 'name' }, el('a', { href: '#/jobs/' + r.job_id, text: r.name || r.job_id })),
+          el('td', { class: 'smiles', 'data-k': 'smiles', text: r.smiles }),
+          el('td', { class: 'num', 'data-k': 'affinity', text: num(r.affinity, 2) }),
+          el('td', { class: 'num', 'data-k': 'pic50', text: num(r.pic50, 2) }),
+          el('td', { class: 'num', 'data-k': 'prob', text: num(r.prob, 3) }),
+          el('td', { class: 'num', 'data-k': 'conf', text: num(r.conf, 3) }),
+          el('td', { 'data-k': 'status' }, badge(r.status)),
+          el('td', { 'data-k': 'warnings', text: r.warnings || '' }));
+      })));
+  }
+
+  function pager(label, hasPrev, hasNext, prev, next) {
+    return el('div', { class: 'pager' },
+      el('button', { type: 'button', class: 'prev', disabled: !hasPrev, on: { click: prev } }, '← Previous'),
+      el('span', { class: 'page-label', 'aria-live': 'polite', text: label }),
+      el('button', { type: 'button', class: 'next', disabled: !hasNext, on: { click: next } }, 'Next →'));
+  }
+
+  // csvRows parses RFC 4180 CSV.
+  function csvRows(text) {
+    var rows = [], row = [], field = '', i = 0, q = false;
+    while (i < text.length) {
+      var ch = text[i];
+      if (q) {
+        if (ch === '"' && text[i + 1] === '"') { field += '"'; i += 2; continue; }
+        if (ch === '"') { q = false; i++; continue; }
+        field += ch; i++; continue;
+      }
+      if (ch === '"') { q = true; i++; continue; }
+      if (ch === ',') { row.push(field); field = ''; i++; continue; }
+      if (ch === '\r') { i++; continue; }
+      if (ch === '\n') { row.push(field); rows.push(row); row = []; field = ''; i++; continue; }
+      field += ch; i++;
+    }
+    if (field !== '' || row.length) { row.push(field); rows.push(row); }
+    return rows;
+  }
+
+  // unguard undoes the CSV's spreadsheet-formula guard (a leading quote).
+  function unguard(v) { return /^'[=+\-@\t\r]/.test(v) ? v.slice(1) : v; }
+
+  // ---------- router ----------
+
+  function render() {
+    takeKeyFromAddress();
+    var r = route();
+    document.getElementById('who').textContent = apiKey() ? 'Signed in' : '';
+    if (!apiKey()) { signIn(''); return; }
+    var m;
+    if ((m = r.path.match(/^\/jobs\/([^/]+)$/))) jobView(decodeURIComponent(m[1]));
+    else if ((m = r.path.match(/^\/batches\/([^/]+)$/))) batchView(decodeURIComponent(m[1]));
+    else jobsList();
+    main.focus();
+  }
+
+  document.getElementById('signout').addEventListener('click', function () {
+    sessionStorage.removeItem(KEY);
+    announce('Signed out');
+    signIn('');
+  });
+  window.addEventListener('hashchange', render);
+  render();
+})();

@@ -1,0 +1,89 @@
+package api
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestVendoredFilesMatchTheLock checks every vendored file of the results
+// page against the sha256 recorded in api/ui/vendor.lock.json, and that
+// nothing is vendored without a record.
+func TestVendoredFilesMatchTheLock(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("ui/vendor.lock.json")
+	require.NoError(t, err)
+	var lock struct {
+		Packages []struct {
+			Name, Version, Integrity string
+			Files                    map[string]struct{ SHA256 string }
+		}
+	}
+	require.NoError(t, json.Unmarshal(raw, &lock))
+	recorded := map[string]bool{}
+	for _, p := range lock.Packages {
+		assert.NotEmpty(t, p.Version, p.Name)
+		assert.True(t, strings.HasPrefix(p.Integrity, "sha512-"), "%s records its npm tarball's integrity", p.Name)
+		for name, f := range p.Files {
+			recorded[name] = true
+			t.Run(name, func(t *testing.T) {
+				data, err := os.ReadFile(filepath.Join("ui", name))
+				require.NoError(t, err)
+				sum := sha256.Sum256(data)
+				assert.Equal(t, f.SHA256, hex.EncodeToString(sum[:]), "%s is not the %s@%s file recorded in vendor.lock.json", name, p.Name, p.Version)
+			})
+		}
+	}
+	require.NoError(t, filepath.WalkDir("ui/assets/vendor", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel("ui", p)
+			assert.True(t, recorded[filepath.ToSlash(rel)], "%s is vendored without a record in vendor.lock.json", rel)
+		}
+		return err
+	}))
+}
+
+// TestUIIsServedAndSelfContained checks the page and its files are served
+// without a key, and that the page loads nothing from another origin.
+func TestUIIsServedAndSelfContained(t *testing.T) {
+	t.Parallel()
+	h := newFixture(t).srv.Handler()
+	get := func(path string) *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
+		return w
+	}
+	page := get("/ui")
+	require.Equal(t, http.StatusOK, page.Code)
+	assert.Contains(t, page.Header().Get("Content-Type"), "text/html")
+	assert.Contains(t, page.Header().Get("Content-Security-Policy"), "default-src 'self'")
+	if w := get("/ui/"); assert.Equal(t, http.StatusMovedPermanently, w.Code) {
+		assert.Equal(t, "/ui", w.Header().Get("Location"))
+	}
+
+	external := regexp.MustCompile(`(?i)(src|href)\s*=\s*["']?(https?:)?//`)
+	assert.NotRegexp(t, external, page.Body.String(), "the page loads nothing from another origin")
+	refs := regexp.MustCompile(`(?:src|href)="ui/assets/([^"]+)"`).FindAllStringSubmatch(page.Body.String(), -1)
+	require.NotEmpty(t, refs)
+	for _, m := range append(refs, []string{"", "vendor/3Dmol-min.js"}) {
+		w := get("/ui/assets/" + m[1])
+		assert.Equal(t, http.StatusOK, w.Code, m[1])
+		assert.NotEmpty(t, w.Body.Len(), m[1])
+	}
+	for _, p := range []string{"/ui/assets/nope.js", "/ui/assets/../index.html", "/ui/assets/vendor", "/ui/assets/%2e%2e/ui.go"} {
+		assert.Equal(t, http.StatusNotFound, get(p).Code, p)
+	}
+	app := get("/ui/assets/app.js").Body.String()
+	assert.NotRegexp(t, regexp.MustCompile(`https?://`), app, "the script calls only this origin")
+}
