@@ -10,7 +10,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/omtx-hub/omtx-hub/devstack"
+	"github.com/omtx-hub/omtx-hub/contract"
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
 
@@ -190,17 +190,14 @@ type temporalValues struct {
 	ExtraObjects []string `json:"extraObjects"`
 }
 
-// searchAttributes are the attributes the workflows set: name -> type.
+// searchAttributes are the attributes the workflows set (contract, all
+// keyword keys): name -> type.
 func searchAttributes(t testing.TB) map[string]string {
 	out := map[string]string{}
-	for _, sa := range devstack.SearchAttributes {
-		n, typ, ok := strings.Cut(sa, "=")
-		require.True(t, ok, sa)
-		out[n] = typ
+	for _, k := range contract.SearchAttributeKeys {
+		out[k.GetName()] = "Keyword"
 	}
-	for _, n := range []string{omtx.SearchAttrUserID, omtx.SearchAttrBatchID, omtx.SearchAttrJobType, omtx.SearchAttrModel, omtx.SearchAttrGPUClass} {
-		require.Contains(t, out, n)
-	}
+	require.Len(t, out, 5)
 	return out
 }
 

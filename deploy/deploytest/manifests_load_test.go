@@ -14,7 +14,9 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 )
@@ -27,6 +29,7 @@ type ServiceMonitor struct {
 	Metadata        metav1.ObjectMeta `json:"metadata"`
 	Spec            struct {
 		JobLabel          string               `json:"jobLabel,omitempty"`
+		PodTargetLabels   []string             `json:"podTargetLabels,omitempty"`
 		Selector          metav1.LabelSelector `json:"selector"`
 		NamespaceSelector *struct {
 			Any        bool     `json:"any,omitempty"`
@@ -89,18 +92,21 @@ type ScaledObject struct {
 				Behavior *autoscalingv2.HorizontalPodAutoscalerBehavior `json:"behavior,omitempty"`
 			} `json:"horizontalPodAutoscalerConfig,omitempty"`
 		} `json:"advanced,omitempty"`
-		Triggers []struct {
-			Type              string            `json:"type"`
-			Name              string            `json:"name,omitempty"`
-			Metadata          map[string]string `json:"metadata"`
-			MetricType        string            `json:"metricType,omitempty"`
-			UseCachedMetrics  bool              `json:"useCachedMetrics,omitempty"`
-			AuthenticationRef *struct {
-				Name string `json:"name"`
-				Kind string `json:"kind,omitempty"`
-			} `json:"authenticationRef,omitempty"`
-		} `json:"triggers"`
+		Triggers []scaledTrigger `json:"triggers"`
 	} `json:"spec"`
+}
+
+// scaledTrigger is one entry of a ScaledObject's triggers.
+type scaledTrigger struct {
+	Type              string            `json:"type"`
+	Name              string            `json:"name,omitempty"`
+	Metadata          map[string]string `json:"metadata"`
+	MetricType        string            `json:"metricType,omitempty"`
+	UseCachedMetrics  bool              `json:"useCachedMetrics,omitempty"`
+	AuthenticationRef *struct {
+		Name string `json:"name"`
+		Kind string `json:"kind,omitempty"`
+	} `json:"authenticationRef,omitempty"`
 }
 
 // TriggerAuthentication is keda.sh/v1alpha1 TriggerAuthentication.
@@ -116,6 +122,43 @@ type TriggerAuthentication struct {
 	} `json:"spec"`
 }
 
+// ComputeClass is GKE's cloud.google.com/v1 ComputeClass, the fields used
+// here (names from the CRD's schema and GKE's reference page for it).
+type ComputeClass struct {
+	metav1.TypeMeta `json:",inline"`
+	Metadata        metav1.ObjectMeta `json:"metadata"`
+	Spec            struct {
+		Priorities []struct {
+			Nodepools     []string `json:"nodepools,omitempty"`
+			MachineFamily string   `json:"machineFamily,omitempty"`
+			MachineType   string   `json:"machineType,omitempty"`
+			Spot          *bool    `json:"spot,omitempty"`
+			GPU           *struct {
+				Type  string `json:"type,omitempty"`
+				Count int    `json:"count,omitempty"`
+			} `json:"gpu,omitempty"`
+		} `json:"priorities"`
+		ActiveMigration *struct {
+			OptimizeRulePriority bool `json:"optimizeRulePriority"`
+		} `json:"activeMigration,omitempty"`
+		NodePoolAutoCreation *struct {
+			Enabled bool `json:"enabled"`
+		} `json:"nodePoolAutoCreation,omitempty"`
+		WhenUnsatisfiable string `json:"whenUnsatisfiable"`
+	} `json:"spec"`
+}
+
+// generator is a configMapGenerator entry.
+type generator struct {
+	Name     string   `json:"name"`
+	Behavior string   `json:"behavior,omitempty"`
+	Envs     []string `json:"envs,omitempty"`
+	Literals []string `json:"literals,omitempty"`
+	Options  *struct {
+		Labels map[string]string `json:"labels,omitempty"`
+	} `json:"options,omitempty"`
+}
+
 // Kustomization is kustomize.config.k8s.io/v1beta1 Kustomization, the fields used here.
 type Kustomization struct {
 	metav1.TypeMeta `json:",inline"`
@@ -126,9 +169,10 @@ type Kustomization struct {
 		IncludeSelectors bool              `json:"includeSelectors,omitempty"`
 		IncludeTemplates bool              `json:"includeTemplates,omitempty"`
 	} `json:"labels,omitempty"`
-	Resources  []string `json:"resources,omitempty"`
-	Components []string `json:"components,omitempty"`
-	Patches    []struct {
+	Resources          []string    `json:"resources,omitempty"`
+	ConfigMapGenerator []generator `json:"configMapGenerator,omitempty"`
+	Components         []string    `json:"components,omitempty"`
+	Patches            []struct {
 		Path string `json:"path,omitempty"`
 	} `json:"patches,omitempty"`
 	Replicas []struct {
@@ -155,6 +199,10 @@ var kinds = map[string]func() any{
 	"autoscaling/v2/HorizontalPodAutoscaler":        func() any { return &autoscalingv2.HorizontalPodAutoscaler{} },
 	"policy/v1/PodDisruptionBudget":                 func() any { return &policyv1.PodDisruptionBudget{} },
 	"batch/v1/Job":                                  func() any { return &batchv1.Job{} },
+	"networking.k8s.io/v1/NetworkPolicy":            func() any { return &networkingv1.NetworkPolicy{} },
+	"rbac.authorization.k8s.io/v1/Role":             func() any { return &rbacv1.Role{} },
+	"rbac.authorization.k8s.io/v1/RoleBinding":      func() any { return &rbacv1.RoleBinding{} },
+	"cloud.google.com/v1/ComputeClass":              func() any { return &ComputeClass{} },
 	"monitoring.coreos.com/v1/ServiceMonitor":       func() any { return &ServiceMonitor{} },
 	"monitoring.coreos.com/v1/PrometheusRule":       func() any { return &PrometheusRule{} },
 	"keda.sh/v1alpha1/ScaledObject":                 func() any { return &ScaledObject{} },
@@ -165,7 +213,8 @@ var kinds = map[string]func() any{
 // builtin kinds are merged by kustomize with strategic merge patches; the
 // others (CRDs) with JSON merge patches.
 func builtin(gvk string) bool {
-	return !strings.Contains(gvk, ".coreos.com/") && !strings.HasPrefix(gvk, "keda.sh/") && !strings.HasPrefix(gvk, "kustomize.")
+	return !strings.Contains(gvk, ".coreos.com/") && !strings.HasPrefix(gvk, "keda.sh/") && !strings.HasPrefix(gvk, "kustomize.") &&
+		!strings.HasPrefix(gvk, "cloud.google.com/")
 }
 
 // helmValuesFiles are YAML files under deploy/ that are not manifests.
@@ -178,6 +227,9 @@ type object struct {
 	Name string
 	Raw  map[string]any // the document as JSON values
 	Obj  any            // strictly decoded typed value
+	// Generated is set on a ConfigMap made by a configMapGenerator: kustomize
+	// appends a hash of its content to its name (TestRealKustomize checks that).
+	Generated bool
 }
 
 func (o *object) String() string { return fmt.Sprintf("%s %s (%s)", o.GVK, o.Name, o.File) }
@@ -295,6 +347,51 @@ func build(t testing.TB, dir string) *built {
 			b.Objects = append(b.Objects, o)
 		}
 	}
+	for _, g := range k.ConfigMapGenerator {
+		data := map[string]any{}
+		for _, e := range g.Envs {
+			rel := filepath.ToSlash(filepath.Clean(filepath.Join(dir, e)))
+			b.Files[rel] = true
+			kv, err := parseEnvFile(readFile(t, "deploy", rel))
+			require.NoError(t, err, "%s: %s", kpath, e)
+			for k, v := range kv {
+				data[k] = v
+			}
+		}
+		for _, l := range g.Literals {
+			k, v, ok := strings.Cut(l, "=")
+			require.True(t, ok, "%s: literal %q", kpath, l)
+			data[k] = v
+		}
+		existing := b.find("v1/ConfigMap", g.Name)
+		switch g.Behavior {
+		case "", "create":
+			require.Nil(t, existing, "%s: configMapGenerator %s creates a ConfigMap that exists", kpath, g.Name)
+			md := map[string]any{"name": g.Name}
+			if g.Options != nil && len(g.Options.Labels) > 0 {
+				ls := map[string]any{}
+				for k, v := range g.Options.Labels {
+					ls[k] = v
+				}
+				md["labels"] = ls
+			}
+			raw := map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": md, "data": data}
+			o := mustObject(t, kpath+" configMapGenerator "+g.Name, raw)
+			o.Generated = true
+			b.Objects = append(b.Objects, o)
+		case "merge":
+			require.NotNil(t, existing, "%s: configMapGenerator %s merges into a ConfigMap the bases lack", kpath, g.Name)
+			d, _ := existing.Raw["data"].(map[string]any)
+			for k, v := range data {
+				d[k] = v
+			}
+			gen := existing.Generated
+			*existing = *mustObject(t, existing.File+" merged by "+kpath, existing.Raw)
+			existing.Generated = gen
+		default:
+			t.Fatalf("%s: configMapGenerator behavior %q is not supported by this check", kpath, g.Behavior)
+		}
+	}
 	for _, p := range k.Patches {
 		require.NotEmpty(t, p.Path, "%s: only patches with a path are supported by this check", kpath)
 		rel := filepath.ToSlash(filepath.Clean(filepath.Join(dir, p.Path)))
@@ -351,7 +448,9 @@ func build(t testing.TB, dir string) *built {
 			}
 		}
 		if changed {
+			gen := o.Generated
 			*o = *mustObject(t, o.File, o.Raw)
+			o.Generated = gen
 		}
 	}
 	return b
@@ -437,6 +536,7 @@ func cloneObject(t testing.TB, o *object) *object {
 	require.NoError(t, err)
 	c, err := objectFromJSON(o.File, j)
 	require.NoError(t, err)
+	c.Generated = o.Generated
 	return c
 }
 
@@ -505,4 +605,25 @@ func mergeNamed(dst, patch []any) []any {
 		}
 	}
 	return out
+}
+
+// parseEnvFile reads a kustomize env file: KEY=VALUE lines, blank lines and
+// lines starting with # skipped, the value taken literally.
+func parseEnvFile(s string) (map[string]string, error) {
+	out := map[string]string{}
+	for i, line := range strings.Split(s, "\n") {
+		l := strings.TrimSpace(line)
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(l, "=")
+		if !ok || k == "" || strings.ContainsAny(k, " \t") {
+			return nil, fmt.Errorf("line %d: %q is not KEY=VALUE", i+1, line)
+		}
+		if _, dup := out[k]; dup {
+			return nil, fmt.Errorf("line %d: %s is set twice", i+1, k)
+		}
+		out[k] = v
+	}
+	return out, nil
 }

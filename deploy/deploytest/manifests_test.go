@@ -15,10 +15,12 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/omtx-hub/omtx-hub/contract"
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
 
@@ -29,6 +31,11 @@ const (
 	acceleratorNS = "cloud.google.com/gke-accelerator"
 	spotLabel     = "cloud.google.com/gke-spot"
 	wiAnnotation  = "iam.gke.io/gcp-service-account"
+	// computeClassLabel selects a GKE ComputeClass; its node pools carry it
+	// as a label and as a NoSchedule taint.
+	computeClassLabel = "cloud.google.com/compute-class"
+	l4ComputeClass    = "omtx-l4"
+	gpuClassLabel     = "omtx-hub.io/gpu-class"
 )
 
 // kustomizations are the folders under deploy/ that are applied.
@@ -110,30 +117,27 @@ func TestKustomizations(t *testing.T) {
 			so := b.find("keda.sh/v1alpha1/ScaledObject", "gpu-worker").Obj.(*ScaledObject)
 			assert.EqualValues(t, 0, *so.Spec.MinReplicaCount)
 			assert.EqualValues(t, 8, *so.Spec.MaxReplicaCount)
-			assert.Equal(t, omtx.GPUTaskQueue(omtx.GPUClassL4), so.Spec.Triggers[0].Metadata["taskQueue"])
+			assert.Equal(t, contract.GPUTaskQueue(omtx.GPUClassL4), triggerOf(t, so, "temporal").Metadata["taskQueue"])
 		})
 	})
 	t.Run("overlays/production", func(t *testing.T) {
 		b := build(t, "overlays/production")
-		t.Run("spot L4, on-demand L4 and A100 80GB workers", func(t *testing.T) {
-			spot := b.deployment("gpu-worker-spot")
-			require.NotNil(t, spot)
-			assert.Equal(t, "true", spot.Spec.Template.Spec.NodeSelector[spotLabel])
-			assert.Equal(t, "nvidia-l4", spot.Spec.Template.Spec.NodeSelector[acceleratorNS])
-			a100 := b.deployment("gpu-worker-a100-80g")
-			require.NotNil(t, a100)
-			assert.Equal(t, omtx.GPUClassA100x80, envOf(b, a100, a100.Spec.Template.Spec.Containers[0])["OMTX_GPU_CLASS"])
-			assert.Equal(t, "nvidia-a100-80gb", a100.Spec.Template.Spec.NodeSelector[acceleratorNS])
-			require.NotNil(t, b.deployment("gpu-worker"))
-		})
-		t.Run("spot workers scale first, on-demand L4 is the fallback", func(t *testing.T) {
-			act := func(name string) int {
-				so := b.find("keda.sh/v1alpha1/ScaledObject", name).Obj.(*ScaledObject)
-				n, err := strconv.Atoi(so.Spec.Triggers[0].Metadata["activationTargetQueueSize"])
-				require.NoError(t, err)
-				return n
+		t.Run("one L4 Deployment on the ComputeClass, one A100 Deployment", func(t *testing.T) {
+			byClass := map[string][]string{}
+			for _, d := range b.deployments() {
+				if isGPU(d) {
+					class := envOf(b, d, d.Spec.Template.Spec.Containers[0])["OMTX_GPU_CLASS"]
+					byClass[class] = append(byClass[class], d.Name)
+				}
 			}
-			assert.Less(t, act("gpu-worker-spot"), act("gpu-worker"))
+			assert.Equal(t, map[string][]string{omtx.GPUClassL4: {"gpu-worker"}, omtx.GPUClassA100x80: {"gpu-worker-a100-80g"}}, byClass,
+				"one Deployment per GPU class: two scalers on one backlog race each other")
+			l4 := b.deployment("gpu-worker")
+			require.NotNil(t, l4)
+			assert.Equal(t, l4ComputeClass, l4.Spec.Template.Spec.NodeSelector[computeClassLabel])
+			so := b.find("keda.sh/v1alpha1/ScaledObject", "gpu-worker").Obj.(*ScaledObject)
+			assert.EqualValues(t, 12, *so.Spec.MaxReplicaCount)
+			assert.Len(t, so.Spec.Triggers, 2, "the production patch keeps the base's triggers")
 		})
 		t.Run("images are pinned in the registry", func(t *testing.T) {
 			for _, d := range b.deployments() {
@@ -142,7 +146,11 @@ func TestKustomizations(t *testing.T) {
 				}
 			}
 			for _, im := range b.K.Images {
-				assert.Empty(t, pinned(im.NewName+":"+im.NewTag), "image %s", im.Name)
+				ref := im.NewName + ":" + im.NewTag
+				if im.Digest != "" {
+					ref += "@" + im.Digest
+				}
+				assert.Empty(t, pinned(ref), "image %s", im.Name)
 			}
 		})
 	})
@@ -179,6 +187,38 @@ func checkBuilt(t *testing.T, b *built) {
 		assert.NotEmpty(t, cm.Data["TEMPORAL_ADDRESS"])
 		assert.NotEmpty(t, cm.Data["TEMPORAL_NAMESPACE"])
 		assert.Equal(t, "hub-job-files", cm.Data["OMTX_BUCKET"])
+	})
+	t.Run("the ConfigMap is generated, so its name carries a content hash", func(t *testing.T) {
+		o := b.find("v1/ConfigMap", configMapName)
+		require.NotNil(t, o)
+		assert.True(t, o.Generated, "omtx-config must come from a configMapGenerator: a plain ConfigMap does not roll the pods when it changes")
+	})
+	t.Run("only the GPU workers mount a Kubernetes API token, bound to get and patch pods", func(t *testing.T) {
+		for _, d := range b.deployments() {
+			auto := d.Spec.Template.Spec.AutomountServiceAccountToken
+			require.NotNil(t, auto, "%s must say whether it mounts a token", d.Name)
+			assert.Equal(t, isGPU(d), *auto, "%s", d.Name)
+		}
+		rb := b.find("rbac.authorization.k8s.io/v1/RoleBinding", "omtx-gpu-worker-pod-deletion-cost")
+		require.NotNil(t, rb, "the GPU workers need patch on their pods (pod-deletion-cost)")
+		binding := rb.Obj.(*rbacv1.RoleBinding)
+		require.Len(t, binding.Subjects, 1)
+		assert.Equal(t, "ServiceAccount", binding.Subjects[0].Kind)
+		assert.Equal(t, "omtx-gpu-worker", binding.Subjects[0].Name)
+		assert.Equal(t, "Role", binding.RoleRef.Kind, "a Role, not a ClusterRole: this namespace only")
+		ro := b.find("rbac.authorization.k8s.io/v1/Role", binding.RoleRef.Name)
+		require.NotNil(t, ro)
+		role := ro.Obj.(*rbacv1.Role)
+		require.Len(t, role.Rules, 1)
+		r := role.Rules[0]
+		assert.Equal(t, []string{""}, r.APIGroups)
+		assert.Equal(t, []string{"pods"}, r.Resources)
+		assert.ElementsMatch(t, []string{"get", "patch"}, r.Verbs, "no more than the worker needs")
+		for _, o := range b.all("rbac.authorization.k8s.io/v1/RoleBinding") {
+			for _, sub := range o.Obj.(*rbacv1.RoleBinding).Subjects {
+				assert.Equal(t, "omtx-gpu-worker", sub.Name, "only the GPU workers talk to the Kubernetes API")
+			}
+		}
 	})
 	t.Run("ServiceAccounts use Workload Identity", func(t *testing.T) {
 		gsa := regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z][a-z0-9-]{4,28}[a-z0-9]\.iam\.gserviceaccount\.com$`)
@@ -280,9 +320,13 @@ func checkBuilt(t *testing.T, b *built) {
 	})
 	t.Run("KEDA ScaledObjects scale each GPU worker on its own queue", func(t *testing.T) {
 		scaled := map[string]int{}
+		queues := map[string]string{}
 		for _, so := range b.scaledObjects() {
 			checkScaledObject(t, b, so)
 			scaled[so.Spec.ScaleTargetRef.Name]++
+			q := triggerOf(t, so, "temporal").Metadata["taskQueue"]
+			assert.Empty(t, queues[q], "ScaledObjects %s and %s both scale on %s", queues[q], so.Metadata.Name, q)
+			queues[q] = so.Metadata.Name
 		}
 		for _, d := range b.deployments() {
 			if isGPU(d) {
@@ -318,7 +362,8 @@ func checkBuilt(t *testing.T, b *built) {
 			jobs[job] = true
 		}
 		assert.Equal(t, map[string]bool{"omtx-api": true, "omtx-worker": true, "omtx-gpu-worker": true}, jobs,
-			"the jobs the alerts (WorkerAbsent: omtx-.*worker) expect")
+			"the jobs the alerts (APIAbsent, OrchestrationWorkerAbsent, GPUWorkerAbsent) expect")
+		assert.Contains(t, sm.Spec.PodTargetLabels, gpuClassLabel, "GPUWorkerAbsent reads the GPU class of each target")
 	})
 	t.Run("PrometheusRule alerts", func(t *testing.T) { checkAlerts(t, b) })
 }
@@ -367,6 +412,9 @@ func checkDeployment(t *testing.T, b *built, d *appsv1.Deployment) {
 	})
 	t.Run("every env var is one the code reads", func(t *testing.T) {
 		for _, k := range sortedKeys(envOf(b, d, c)) {
+			if contractEnv[k] {
+				continue // TestCodeContracts checks it, with the reason the manifests need it
+			}
 			assert.True(t, known[k], "%s sets %s, which config/config.go does not read", d.Name, k)
 		}
 		for _, e := range c.Env {
@@ -408,17 +456,28 @@ func checkDeployment(t *testing.T, b *built, d *appsv1.Deployment) {
 			port := p.HTTPGet.Port.String()
 			assert.True(t, hasPort(d, port), "%s probe port %s is not a container port", kind, port)
 			if port == "metrics" {
-				assert.Equal(t, "/metrics", p.HTTPGet.Path)
+				// Served beside /metrics by every process (code contracts).
+				assert.Contains(t, []string{"/readyz", "/livez"}, p.HTTPGet.Path, "%s probe on the metrics port", kind)
 			} else {
 				assert.True(t, routes[p.HTTPGet.Path], "%s probe path %s is not a route of api/server.go", kind, p.HTTPGet.Path)
 			}
 		}
-		assert.NotNil(t, c.LivenessProbe, "every process has a liveness probe")
+		require.NotNil(t, c.LivenessProbe, "every process has a liveness probe")
+		require.NotNil(t, c.ReadinessProbe, "every process has a readiness probe")
 		if _, api := envOf(b, d, c)["OMTX_API_ADDR"]; api {
-			require.NotNil(t, c.ReadinessProbe)
 			assert.Equal(t, "/readyz", c.ReadinessProbe.HTTPGet.Path)
+			assert.Equal(t, "http", c.ReadinessProbe.HTTPGet.Port.String())
 			assert.Equal(t, "/healthz", c.LivenessProbe.HTTPGet.Path)
+			return
 		}
+		// Workers: readiness is pollers started (and the model loaded, and
+		// Temporal reachable), liveness is no stalled poller or hung call.
+		assert.Equal(t, "/readyz", c.ReadinessProbe.HTTPGet.Path)
+		assert.Equal(t, "/livez", c.LivenessProbe.HTTPGet.Path)
+		assert.Equal(t, "metrics", c.ReadinessProbe.HTTPGet.Port.String())
+		assert.Equal(t, "metrics", c.LivenessProbe.HTTPGet.Port.String())
+		require.NotNil(t, c.StartupProbe, "a worker's start (model load) is guarded by a startup probe, not by liveness")
+		assert.Equal(t, "/readyz", c.StartupProbe.HTTPGet.Path)
 	})
 	if isGPU(d) {
 		t.Run("GPU worker", func(t *testing.T) { checkGPUWorker(t, b, d) })
@@ -440,32 +499,46 @@ func checkGPUWorker(t *testing.T, b *built, d *appsv1.Deployment) {
 			assert.Zero(t, req.Cmp(one))
 		}
 	})
+	t.Run("scratch: 20-50 GiB of ephemeral storage requested, the volumes fit the limit", func(t *testing.T) {
+		req, ok := c.Resources.Requests[corev1.ResourceEphemeralStorage]
+		require.True(t, ok, "GPU pods write 20-50 GiB of scratch: request ephemeral-storage so the scheduler places them on a node with room")
+		assert.GreaterOrEqual(t, req.Cmp(resource.MustParse("20Gi")), 0, "request %s", req.String())
+		assert.LessOrEqual(t, req.Cmp(resource.MustParse("50Gi")), 0, "request %s", req.String())
+		lim, ok := c.Resources.Limits[corev1.ResourceEphemeralStorage]
+		require.True(t, ok)
+		assert.GreaterOrEqual(t, lim.Cmp(req), 0)
+		sum := resource.MustParse("0")
+		for _, v := range pod.Volumes {
+			if v.EmptyDir != nil && v.EmptyDir.Medium == "" {
+				require.NotNil(t, v.EmptyDir.SizeLimit, "emptyDir %s needs a sizeLimit", v.Name)
+				sum.Add(*v.EmptyDir.SizeLimit)
+			}
+		}
+		assert.LessOrEqual(t, sum.Cmp(lim), 0, "emptyDirs (%s) exceed the ephemeral-storage limit (%s): the kubelet would evict the pod before a volume is full", sum.String(), lim.String())
+		assert.GreaterOrEqual(t, sum.Cmp(req), 0, "the request should cover the scratch the volumes allow")
+	})
 	t.Run("scheduled on its class' GPU nodes", func(t *testing.T) {
 		require.Contains(t, accelerators, class, "unknown GPU class %q", class)
 		assert.Equal(t, accelerators[class], pod.NodeSelector[acceleratorNS])
-		tolerated := false
-		for _, tol := range pod.Tolerations {
-			tolerated = tolerated || (tol.Key == string(gpuResource) && tol.Effect == corev1.TaintEffectNoSchedule)
+		assert.True(t, tolerates(pod.Tolerations, string(gpuResource), "", corev1.TaintEffectNoSchedule), "must tolerate the nvidia.com/gpu NoSchedule taint")
+		if cc := pod.NodeSelector[computeClassLabel]; cc != "" {
+			assert.True(t, tolerates(pod.Tolerations, computeClassLabel, cc, corev1.TaintEffectNoSchedule), "the ComputeClass' node pools are tainted %s=%s:NoSchedule", computeClassLabel, cc)
+			checkComputeClass(t, cc, class)
 		}
-		assert.True(t, tolerated, "must tolerate the nvidia.com/gpu NoSchedule taint")
-		if pod.NodeSelector[spotLabel] == "true" {
-			assert.Contains(t, d.Name, "spot", "a spot Deployment says so in its name")
+		if class == omtx.GPUClassL4 {
+			assert.Equal(t, l4ComputeClass, pod.NodeSelector[computeClassLabel], "the L4 worker falls back from spot to on-demand through its ComputeClass")
 		}
+		assert.NotEqual(t, "true", pod.NodeSelector[spotLabel], "a spot-only Deployment has no fallback: use the ComputeClass")
 	})
 	t.Run("CUDA required, class and fleet agree", func(t *testing.T) {
 		assert.Equal(t, "true", env["OMTX_REQUIRE_GPU"])
 		assert.Equal(t, "cuda", env["OMTX_ORT_PROVIDER"])
-		assert.Equal(t, class, d.Spec.Template.Labels["omtx-hub.io/gpu-class"])
+		assert.Equal(t, class, d.Spec.Template.Labels[gpuClassLabel])
 		_, ok := fleetOf(t, b).Class(class)
 		assert.True(t, ok, "OMTX_GPU_CLASS %s is not in OMTX_GPU_CLASSES (the worker would refuse to start)", class)
 	})
-	t.Run("graceful stop: long grace period and a preStop sleep", func(t *testing.T) {
-		require.NotNil(t, pod.TerminationGracePeriodSeconds)
-		assert.GreaterOrEqual(t, *pod.TerminationGracePeriodSeconds, int64(300))
-		require.NotNil(t, c.Lifecycle)
-		require.NotNil(t, c.Lifecycle.PreStop)
-		require.NotNil(t, c.Lifecycle.PreStop.Sleep)
-		assert.Less(t, c.Lifecycle.PreStop.Sleep.Seconds, *pod.TerminationGracePeriodSeconds/10)
+	t.Run("graceful stop: the worker's stop timeout fits the grace period", func(t *testing.T) {
+		checkStopTimeout(t, pod, c, env)
 	})
 	t.Run("library, model bundle and Boltz paths exist in the image", func(t *testing.T) {
 		df := parseDockerfile(t, "Dockerfile.gpu-worker", map[string]string{"INSTALL_BOLTZ": "true"})
@@ -490,6 +563,95 @@ func checkGPUWorker(t *testing.T, b *built, d *appsv1.Deployment) {
 	})
 }
 
+// stopMargin is what the GPU worker's stop timeout leaves of the grace
+// period after the preStop hook: time for the process to exit once its
+// running activity has finished or been given up.
+const stopMargin = 30 * time.Second
+
+// checkStopTimeout checks OMTX_WORKER_STOP_TIMEOUT = grace period - preStop
+// sleep - stopMargin, and that the grace period covers a planned chunk.
+func checkStopTimeout(t *testing.T, pod corev1.PodSpec, c corev1.Container, env map[string]string) {
+	require.NotNil(t, pod.TerminationGracePeriodSeconds)
+	grace := time.Duration(*pod.TerminationGracePeriodSeconds) * time.Second
+	assert.GreaterOrEqual(t, grace, chunkPlanned, "the grace period must cover one planned Boltz-2 chunk on an L4 (%s)", chunkPlanned)
+	require.NotNil(t, c.Lifecycle, "a GPU worker has a preStop hook")
+	require.NotNil(t, c.Lifecycle.PreStop)
+	require.NotNil(t, c.Lifecycle.PreStop.Sleep, "the preStop hook is a sleep (the images have no shell to rely on)")
+	preStop := time.Duration(c.Lifecycle.PreStop.Sleep.Seconds) * time.Second
+	assert.Positive(t, preStop)
+	raw, ok := env["OMTX_WORKER_STOP_TIMEOUT"]
+	require.True(t, ok, "OMTX_WORKER_STOP_TIMEOUT must be set: the worker's default stop timeout is far shorter than the grace period")
+	stop, err := time.ParseDuration(raw)
+	require.NoError(t, err, "OMTX_WORKER_STOP_TIMEOUT is a Go duration")
+	assert.Equal(t, grace-preStop-stopMargin, stop,
+		"OMTX_WORKER_STOP_TIMEOUT = terminationGracePeriodSeconds (%s) - preStop (%s) - margin (%s)", grace, preStop, stopMargin)
+}
+
+// chunkPlanned is a Boltz-2 chunk of 16 ligands on an L4: 16 x 60 s + 25 s
+// model load (the planning figure of issue 10).
+const chunkPlanned = 985 * time.Second
+
+func tolerates(ts []corev1.Toleration, key, value string, effect corev1.TaintEffect) bool {
+	for _, tol := range ts {
+		if tol.Key != key || (tol.Effect != "" && tol.Effect != effect) {
+			continue
+		}
+		if tol.Operator == corev1.TolerationOpExists || tol.Value == value {
+			return true
+		}
+	}
+	return false
+}
+
+// checkComputeClass checks the cluster's ComputeClass name for class: spot
+// node pools first, on-demand after, no migration of running pods, and no
+// other hardware when neither can grow.
+func checkComputeClass(t *testing.T, name, class string) {
+	objs := loadFile(t, "cluster/computeclass-"+name+".yaml")
+	require.Len(t, objs, 1)
+	cc, ok := objs[0].Obj.(*ComputeClass)
+	require.True(t, ok, "%s is not a ComputeClass", objs[0])
+	assert.Equal(t, name, cc.Metadata.Name)
+	assert.Empty(t, cc.Metadata.Namespace, "ComputeClass is cluster-scoped")
+	require.Len(t, cc.Spec.Priorities, 2, "spot, then on-demand")
+	assert.Equal(t, []string{class + "-spot"}, cc.Spec.Priorities[0].Nodepools, "spot first")
+	assert.Equal(t, []string{class}, cc.Spec.Priorities[1].Nodepools, "on-demand second")
+	require.NotNil(t, cc.Spec.ActiveMigration)
+	assert.False(t, cc.Spec.ActiveMigration.OptimizeRulePriority, "migrating back to spot would evict running chunks")
+	assert.Contains(t, []string{"ScaleUpAnyway", "DoNotScaleUp"}, cc.Spec.WhenUnsatisfiable)
+	assert.Equal(t, "DoNotScaleUp", cc.Spec.WhenUnsatisfiable, "no hardware outside the two L4 pools")
+	doc := readFile(t, "deploy", "README.md")
+	for _, pool := range []string{class + "-spot", class} {
+		assert.Contains(t, doc, "`"+pool+"`", "deploy/README.md's prerequisites create node pool %s", pool)
+	}
+	assert.Contains(t, readFile(t, "deploy", "cluster", "computeclass-"+name+".yaml"),
+		"--node-taints=cloud.google.com/compute-class="+name+":NoSchedule", "the ComputeClass file says how its pools are labelled and tainted")
+}
+
+// kedaParams are the trigger parameters of KEDA's scalers used here (the
+// temporal and prometheus scalers' metadata fields in KEDA 2.17+).
+var kedaParams = map[string]map[string]bool{
+	"temporal": {"endpoint": true, "endpointFromEnv": true, "namespace": true, "namespaceFromEnv": true,
+		"taskQueue": true, "targetQueueSize": true, "activationTargetQueueSize": true, "queueTypes": true,
+		"minConnectTimeout": true, "unsafeSsl": true, "tlsServerName": true},
+	"prometheus": {"serverAddress": true, "query": true, "queryParameters": true, "threshold": true,
+		"activationThreshold": true, "namespace": true, "customHeaders": true, "ignoreNullValues": true,
+		"unsafeSsl": true, "timeout": true},
+}
+
+func triggerOf(t testing.TB, so *ScaledObject, typ string) *scaledTrigger {
+	t.Helper()
+	var out *scaledTrigger
+	for i := range so.Spec.Triggers {
+		if so.Spec.Triggers[i].Type == typ {
+			require.Nil(t, out, "ScaledObject %s has two %s triggers", so.Metadata.Name, typ)
+			out = &so.Spec.Triggers[i]
+		}
+	}
+	require.NotNil(t, out, "ScaledObject %s has no %s trigger", so.Metadata.Name, typ)
+	return out
+}
+
 func checkScaledObject(t *testing.T, b *built, so *ScaledObject) {
 	ref := so.Spec.ScaleTargetRef
 	assert.Equal(t, "Deployment", ref.Kind, "ScaledObject %s", so.Metadata.Name)
@@ -498,91 +660,79 @@ func checkScaledObject(t *testing.T, b *built, so *ScaledObject) {
 	require.NotNil(t, d, "ScaledObject %s scales unknown Deployment %s", so.Metadata.Name, ref.Name)
 	require.True(t, isGPU(d), "ScaledObject %s scales %s, which is not a GPU worker", so.Metadata.Name, ref.Name)
 	env := envOf(b, d, d.Spec.Template.Spec.Containers[0])
+	class := env["OMTX_GPU_CLASS"]
+	queue := contract.GPUTaskQueue(class)
 
 	require.NotNil(t, so.Spec.MinReplicaCount)
 	require.NotNil(t, so.Spec.MaxReplicaCount)
 	assert.EqualValues(t, 0, *so.Spec.MinReplicaCount, "GPU workers scale to zero")
 	assert.GreaterOrEqual(t, *so.Spec.MaxReplicaCount, int32(1))
 
-	require.Len(t, so.Spec.Triggers, 1)
-	tr := so.Spec.Triggers[0]
-	assert.Equal(t, "temporal", tr.Type)
-	allowed := map[string]bool{"endpoint": true, "endpointFromEnv": true, "namespace": true, "namespaceFromEnv": true,
-		"taskQueue": true, "targetQueueSize": true, "activationTargetQueueSize": true, "queueTypes": true,
-		"minConnectTimeout": true, "unsafeSsl": true, "tlsServerName": true}
-	for k := range tr.Metadata {
-		assert.True(t, allowed[k], "ScaledObject %s: %q is not a temporal scaler parameter", so.Metadata.Name, k)
-	}
-	assert.Equal(t, omtx.GPUTaskQueue(env["OMTX_GPU_CLASS"]), tr.Metadata["taskQueue"],
-		"ScaledObject %s must watch the queue of %s's OMTX_GPU_CLASS", so.Metadata.Name, d.Name)
-	assert.Equal(t, "activity", tr.Metadata["queueTypes"], "GPU queues hold activities only")
-	for _, k := range []string{"endpointFromEnv", "namespaceFromEnv"} {
-		if name, ok := tr.Metadata[k]; ok {
-			assert.NotEmpty(t, env[name], "ScaledObject %s: %s names %s, which the target's container does not have", so.Metadata.Name, k, name)
+	require.Len(t, so.Spec.Triggers, 2, "ScaledObject %s: a temporal trigger (backlog) and a prometheus trigger (work in flight)", so.Metadata.Name)
+	for _, tr := range so.Spec.Triggers {
+		allowed, ok := kedaParams[tr.Type]
+		require.True(t, ok, "ScaledObject %s: trigger type %s", so.Metadata.Name, tr.Type)
+		for k := range tr.Metadata {
+			assert.True(t, allowed[k], "ScaledObject %s: %q is not a %s scaler parameter", so.Metadata.Name, k, tr.Type)
+		}
+		assert.NotEmpty(t, tr.Name, "name each trigger: KEDA's metrics and errors are reported per trigger")
+		if tr.AuthenticationRef != nil {
+			assert.NotNil(t, b.find("keda.sh/v1alpha1/TriggerAuthentication", tr.AuthenticationRef.Name))
 		}
 	}
-	assert.True(t, tr.Metadata["endpoint"] != "" || tr.Metadata["endpointFromEnv"] != "", "the scaler needs Temporal's address")
-	n, err := strconv.Atoi(tr.Metadata["targetQueueSize"])
-	require.NoError(t, err, "targetQueueSize")
-	assert.Positive(t, n)
-	a, err := strconv.Atoi(tr.Metadata["activationTargetQueueSize"])
-	require.NoError(t, err, "activationTargetQueueSize")
-	assert.GreaterOrEqual(t, a, 0)
-	if tr.AuthenticationRef != nil {
-		assert.NotNil(t, b.find("keda.sh/v1alpha1/TriggerAuthentication", tr.AuthenticationRef.Name))
-	}
-}
 
-// alert is what each alert must look like.
-type alertSpec struct {
-	For  time.Duration
-	Expr []*regexp.Regexp
-}
-
-var alertSpecs = map[string]alertSpec{
-	"HighJobFailureRate": {10 * time.Minute, []*regexp.Regexp{
-		regexp.MustCompile(`omtx_jobs_total\{status="failed"\}`),
-		regexp.MustCompile(`/\s*sum\(rate\(omtx_jobs_total\[`),
-		regexp.MustCompile(`>\s*0\.1\s*$`)}},
-	"QueueBacklog":      {5 * time.Minute, []*regexp.Regexp{regexp.MustCompile(`omtx_task_queue_backlog\)?\s*>\s*1000\s*$`)}},
-	"GPUUtilizationLow": {30 * time.Minute, []*regexp.Regexp{regexp.MustCompile(`DCGM_FI_DEV_GPU_UTIL.*<\s*50\s*$`)}},
-	"WorkerAbsent":      {5 * time.Minute, []*regexp.Regexp{regexp.MustCompile(`^absent\(up\{job=~"omtx-\.\*worker"\}`)}},
-}
-
-func checkAlerts(t *testing.T, b *built) {
-	prs := b.all("monitoring.coreos.com/v1/PrometheusRule")
-	require.Len(t, prs, 1)
-	pr := prs[0].Obj.(*PrometheusRule)
-	found := map[string]bool{}
-	for _, g := range pr.Spec.Groups {
-		for _, r := range g.Rules {
-			spec, ok := alertSpecs[r.Alert]
-			if !assert.True(t, ok, "unexpected alert %q", r.Alert) {
-				continue
+	t.Run("temporal trigger: the backlog of the class' queue", func(t *testing.T) {
+		tr := triggerOf(t, so, "temporal")
+		assert.Equal(t, queue, tr.Metadata["taskQueue"], "ScaledObject %s must watch the queue of %s's OMTX_GPU_CLASS", so.Metadata.Name, d.Name)
+		assert.Equal(t, "activity", tr.Metadata["queueTypes"], "GPU queues hold activities only")
+		for _, k := range []string{"endpointFromEnv", "namespaceFromEnv"} {
+			if name, ok := tr.Metadata[k]; ok {
+				assert.NotEmpty(t, env[name], "ScaledObject %s: %s names %s, which the target's container does not have", so.Metadata.Name, k, name)
 			}
-			found[r.Alert] = true
-			expr := strings.TrimSpace(r.Expr)
-			for _, re := range spec.Expr {
-				assert.Regexp(t, re, expr, "alert %s", r.Alert)
-			}
-			d, err := time.ParseDuration(r.For)
-			require.NoError(t, err, "alert %s: for", r.Alert)
-			assert.Equal(t, spec.For, d, "alert %s: for", r.Alert)
-			assert.NotEmpty(t, r.Annotations["summary"], "alert %s", r.Alert)
-			assert.NotEmpty(t, r.Labels["severity"], "alert %s", r.Alert)
-			assert.Equal(t, strings.Count(expr, "("), strings.Count(expr, ")"), "alert %s: unbalanced parentheses", r.Alert)
 		}
-	}
-	assert.Len(t, found, len(alertSpecs))
-	t.Run("the metrics the alerts use are the ones the code exports", func(t *testing.T) {
-		src := readFile(t, "metrics", "metrics.go")
-		for _, m := range []string{"omtx_jobs_total", "omtx_task_queue_backlog"} {
-			assert.Contains(t, src, `Name: "`+m+`"`, "metrics/metrics.go does not export %s", m)
-		}
-		assert.Contains(t, src, `"status"`, "omtx_jobs_total needs its status label")
-		assert.Contains(t, src, `"task_queue"`, "omtx_task_queue_backlog needs its task_queue label")
+		assert.True(t, tr.Metadata["endpoint"] != "" || tr.Metadata["endpointFromEnv"] != "", "the scaler needs Temporal's address")
+		n, err := strconv.Atoi(tr.Metadata["targetQueueSize"])
+		require.NoError(t, err, "targetQueueSize")
+		assert.Positive(t, n)
+		assert.Equal(t, "0", tr.Metadata["activationTargetQueueSize"], "any waiting task wakes the pool from zero")
+	})
+	t.Run("prometheus trigger: in-flight plus waiting work, one per slot", func(t *testing.T) {
+		tr := triggerOf(t, so, "prometheus")
+		slots := env["OMTX_GPU_SLOTS"]
+		require.NotEmpty(t, slots)
+		assert.Equal(t, slots, tr.Metadata["threshold"], "one replica per OMTX_GPU_SLOTS units of work: the desired count never falls below the busy pods")
+		assert.Equal(t, "0", tr.Metadata["activationThreshold"], "the last pod stays while anything runs")
+		assert.True(t, strings.HasPrefix(tr.Metadata["serverAddress"], "http"), "serverAddress")
+		expr, err := promParser().ParseExpr(tr.Metadata["query"])
+		require.NoError(t, err, "the query must be PromQL")
+		sel := selectorsOf(expr)
+		inflight := sel[inflightMetric]
+		require.Len(t, inflight, 1, "the query reads %s", inflightMetric)
+		assert.Equal(t, map[string]string{"namespace": namespace, "gpu_class": class}, equalMatchers(inflight[0]))
+		backlog := sel["omtx_task_queue_backlog"]
+		require.Len(t, backlog, 1, "the query adds the waiting tasks (omtx_task_queue_backlog)")
+		assert.Equal(t, map[string]string{"namespace": namespace, "task_queue": queue, "type": "activity"}, equalMatchers(backlog[0]))
+		assert.Contains(t, tr.Metadata["query"], "or vector(0)", "a pool at zero exports no in-flight series; the query must still answer")
+	})
+	t.Run("scale-down is slow and the last pod waits for idle", func(t *testing.T) {
+		require.NotNil(t, so.Spec.CooldownPeriod)
+		assert.GreaterOrEqual(t, *so.Spec.CooldownPeriod, int32(300), "cooldownPeriod: a GPU node takes minutes to come back")
+		require.NotNil(t, so.Spec.Advanced)
+		require.NotNil(t, so.Spec.Advanced.HorizontalPodAutoscalerConfig)
+		beh := so.Spec.Advanced.HorizontalPodAutoscalerConfig.Behavior
+		require.NotNil(t, beh)
+		require.NotNil(t, beh.ScaleDown)
+		require.NotNil(t, beh.ScaleDown.StabilizationWindowSeconds)
+		assert.GreaterOrEqual(t, *beh.ScaleDown.StabilizationWindowSeconds, int32(300))
+		require.Len(t, beh.ScaleDown.Policies, 1)
+		p := beh.ScaleDown.Policies[0]
+		assert.Equal(t, autoscalingv2.PodsScalingPolicy, p.Type)
+		assert.EqualValues(t, 1, p.Value, "one pod per period")
+		assert.GreaterOrEqual(t, p.PeriodSeconds, int32(120))
 	})
 }
+
+const inflightMetric = "omtx_gpu_activities_inflight"
 
 // --- helpers ---
 
