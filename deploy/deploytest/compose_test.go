@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/omtx-hub/omtx-hub/config"
+	"github.com/omtx-hub/omtx-hub/omtx"
 )
 
 const composeFile = "docker-compose.temporal.yml"
@@ -33,7 +34,8 @@ type composeService struct {
 		Retries     int      `json:"retries,omitempty"`
 		StartPeriod string   `json:"start_period,omitempty"`
 	} `json:"healthcheck,omitempty"`
-	Restart string `json:"restart,omitempty"`
+	Restart  string `json:"restart,omitempty"`
+	Platform string `json:"platform,omitempty"`
 }
 
 type composeBuild struct {
@@ -299,8 +301,22 @@ func TestCompose(t *testing.T) {
 				assert.Contains(t, line, "OMTX_API_ADDR")
 			} else {
 				assert.Contains(t, line, "OMTX_METRICS_ADDR")
-				assert.Contains(t, line, "/metrics")
+				assert.Contains(t, line, "/readyz", "a worker is healthy when it polls, not when /metrics answers")
 			}
+		}
+	})
+	t.Run("the fleet is what the stack serves", func(t *testing.T) {
+		for svc := range appServices {
+			assert.Equal(t, "linux/amd64", c.Services[svc].Platform, "%s: the images are x86-64", svc)
+		}
+		fleet, err := omtx.ParseFleet(env("api", "OMTX_GPU_CLASSES"))
+		require.NoError(t, err, "OMTX_GPU_CLASSES must be set (the default fleet names a100-80g)")
+		served := map[string]bool{env("gpu-worker", "OMTX_GPU_CLASS"): true}
+		for _, cl := range fleet {
+			assert.True(t, served[cl.Name], "OMTX_GPU_CLASSES names %s, which no service of the stack serves: reroutes to it would wait forever", cl.Name)
+		}
+		for svc := range appServices {
+			assert.Equal(t, env("api", "OMTX_GPU_CLASSES"), env(svc, "OMTX_GPU_CLASSES"), svc)
 		}
 	})
 	t.Run("interpolation helper", func(t *testing.T) {

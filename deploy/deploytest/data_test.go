@@ -1,12 +1,15 @@
 package deploytest
 
 import (
+	"fmt"
+	"net"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 
@@ -139,11 +142,28 @@ func TestGCSLifecycle(t *testing.T) {
 
 // --- Temporal ---
 
-// temporalValues are the values of the temporalio/temporal chart used here.
+// temporalValues are the values of the temporalio/temporal chart used here
+// (key names from the chart's own values.yaml, chart 1.6.0); anything else
+// is refused.
 type temporalValues struct {
 	Server struct {
 		ReplicaCount int `json:"replicaCount,omitempty"`
-		Config       struct {
+		TLS          struct {
+			Internode temporalTLS `json:"internode"`
+			Frontend  temporalTLS `json:"frontend"`
+		} `json:"tls"`
+		AdditionalVolumes      []corev1.Volume      `json:"additionalVolumes,omitempty"`
+		AdditionalVolumeMounts []corev1.VolumeMount `json:"additionalVolumeMounts,omitempty"`
+		Config                 struct {
+			Authorization *struct {
+				JWTKeyProvider struct {
+					KeySourceURIs   []string `json:"keySourceURIs"`
+					RefreshInterval string   `json:"refreshInterval,omitempty"`
+				} `json:"jwtKeyProvider"`
+				PermissionsClaimName string `json:"permissionsClaimName,omitempty"`
+				Authorizer           string `json:"authorizer"`
+				ClaimMapper          string `json:"claimMapper"`
+			} `json:"authorization,omitempty"`
 			Persistence struct {
 				DefaultStore     string `json:"defaultStore"`
 				VisibilityStore  string `json:"visibilityStore"`
@@ -163,6 +183,11 @@ type temporalValues struct {
 						MaxConns        int    `json:"maxConns,omitempty"`
 						MaxIdleConns    int    `json:"maxIdleConns,omitempty"`
 						MaxConnLifetime string `json:"maxConnLifetime,omitempty"`
+						TLS             *struct {
+							Enabled                bool   `json:"enabled"`
+							CaFile                 string `json:"caFile,omitempty"`
+							EnableHostVerification bool   `json:"enableHostVerification,omitempty"`
+						} `json:"tls,omitempty"`
 					} `json:"sql"`
 				} `json:"datastores"`
 			} `json:"persistence"`
@@ -180,14 +205,41 @@ type temporalValues struct {
 				AdditionalLabels map[string]string `json:"additionalLabels,omitempty"`
 			} `json:"serviceMonitor"`
 		} `json:"metrics"`
+		InternalFrontend struct {
+			Enabled bool `json:"enabled"`
+		} `json:"internal-frontend"`
 	} `json:"server"`
 	Admintools struct {
-		Enabled bool `json:"enabled"`
+		Enabled                bool                 `json:"enabled"`
+		AdditionalVolumes      []corev1.Volume      `json:"additionalVolumes,omitempty"`
+		AdditionalVolumeMounts []corev1.VolumeMount `json:"additionalVolumeMounts,omitempty"`
 	} `json:"admintools"`
 	Web struct {
-		Enabled bool `json:"enabled"`
+		Enabled         bool   `json:"enabled"`
+		TemporalAddress string `json:"temporalAddress,omitempty"`
+		TLS             struct {
+			Enabled                bool   `json:"enabled"`
+			SecretName             string `json:"secretName"`
+			ServerName             string `json:"serverName"`
+			EnableHostVerification bool   `json:"enableHostVerification"`
+		} `json:"tls"`
+		Service struct {
+			Annotations map[string]string `json:"annotations,omitempty"`
+		} `json:"service"`
+		Ingress struct {
+			Enabled     bool              `json:"enabled"`
+			Annotations map[string]string `json:"annotations,omitempty"`
+			Hosts       []string          `json:"hosts"`
+		} `json:"ingress"`
 	} `json:"web"`
 	ExtraObjects []string `json:"extraObjects"`
+}
+
+type temporalTLS struct {
+	Enabled           bool   `json:"enabled"`
+	SecretName        string `json:"secretName"`
+	RequireClientAuth bool   `json:"requireClientAuth"`
+	ServerName        string `json:"serverName"`
 }
 
 // searchAttributes are the attributes the workflows set (contract, all
@@ -218,10 +270,20 @@ func checkRegistersSearchAttributes(t *testing.T, script string) {
 func TestTemporal(t *testing.T) {
 	var v temporalValues
 	require.NoError(t, strictYAML([]byte(readFile(t, "deploy", "temporal", "values.yaml")), &v))
-	cm := build(t, "base").configMap(configMapName)
+	b := build(t, "base")
+	cm := b.configMap(configMapName)
 	require.NotNil(t, cm)
+	frontendHost, _, ok := strings.Cut(cm.Data["TEMPORAL_ADDRESS"], ":")
+	require.True(t, ok)
+	extra := map[string]*object{}
+	for i, x := range v.ExtraObjects {
+		assert.NotContains(t, x, "{{", "keep extraObjects free of templates")
+		o, err := decodeObject(fmt.Sprintf("temporal/values.yaml extraObjects[%d]", i), []byte(x))
+		require.NoError(t, err)
+		extra[o.GVK+"/"+o.Name] = o
+	}
 
-	t.Run("values.yaml: PostgreSQL persistence and visibility", func(t *testing.T) {
+	t.Run("values.yaml: PostgreSQL over TLS with host verification", func(t *testing.T) {
 		p := v.Server.Config.Persistence
 		for _, store := range []string{p.DefaultStore, p.VisibilityStore} {
 			ds, ok := p.Datastores[store]
@@ -231,9 +293,59 @@ func TestTemporal(t *testing.T) {
 			assert.True(t, strings.HasSuffix(ds.SQL.ConnectAddr, ":5432"))
 			assert.Empty(t, ds.SQL.Password, "no password in values: use existingSecret")
 			assert.NotEmpty(t, ds.SQL.ExistingSecret)
+			require.NotNil(t, ds.SQL.TLS, "datastore %s: Cloud SQL over TLS", store)
+			assert.True(t, ds.SQL.TLS.Enabled)
+			assert.True(t, ds.SQL.TLS.EnableHostVerification, "sslmode=verify-full, not require")
+			host, _, _ := strings.Cut(ds.SQL.ConnectAddr, ":")
+			assert.Nil(t, net.ParseIP(host), "verify-full checks a host name: connect by the instance's DNS name, not an IP")
+			for name, mounts := range map[string][]corev1.VolumeMount{"server": v.Server.AdditionalVolumeMounts, "admintools (schema job)": v.Admintools.AdditionalVolumeMounts} {
+				mounted := false
+				for _, m := range mounts {
+					mounted = mounted || strings.HasPrefix(ds.SQL.TLS.CaFile, m.MountPath+"/")
+				}
+				assert.True(t, mounted, "%s does not mount %s", name, ds.SQL.TLS.CaFile)
+			}
 		}
 		assert.NotEqual(t, p.Datastores[p.DefaultStore].SQL.DatabaseName, p.Datastores[p.VisibilityStore].SQL.DatabaseName)
 		assert.Positive(t, p.NumHistoryShards)
+	})
+	t.Run("values.yaml: mTLS on the frontend and between services", func(t *testing.T) {
+		for name, tls := range map[string]temporalTLS{"internode": v.Server.TLS.Internode, "frontend": v.Server.TLS.Frontend} {
+			assert.True(t, tls.Enabled, name)
+			assert.True(t, tls.RequireClientAuth, "%s: client certificates required", name)
+			c := extra["cert-manager.io/v1/Certificate/"+tls.SecretName]
+			if assert.NotNil(t, c, "%s: no Certificate issues %s", name, tls.SecretName) {
+				cert := c.Obj.(*Certificate)
+				assert.Equal(t, tls.SecretName, cert.Spec.SecretName)
+				assert.Contains(t, cert.Spec.DNSNames, tls.ServerName, "%s: serverName must be a SAN of the certificate", name)
+				assert.Equal(t, "temporal-ca", cert.Spec.IssuerRef.Name)
+			}
+		}
+		assert.Equal(t, frontendHost, v.Server.TLS.Frontend.ServerName, "the name OMTX-Hub dials (TEMPORAL_ADDRESS) is the frontend certificate's")
+		assert.NotNil(t, extra["cert-manager.io/v1/ClusterIssuer/temporal-ca"], "the CA issuer")
+	})
+	t.Run("values.yaml: the default authorizer with JWTs", func(t *testing.T) {
+		a := v.Server.Config.Authorization
+		require.NotNil(t, a, "server.config.authorization: without it any client with a certificate may do anything")
+		assert.Equal(t, "default", a.Authorizer)
+		assert.Equal(t, "default", a.ClaimMapper)
+		require.NotEmpty(t, a.JWTKeyProvider.KeySourceURIs)
+		for _, u := range a.JWTKeyProvider.KeySourceURIs {
+			assert.True(t, strings.HasPrefix(u, "https://"), "keys over HTTPS: %s", u)
+		}
+		assert.True(t, v.Server.InternalFrontend.Enabled, "with an authorizer, the system components need the internal frontend")
+	})
+	t.Run("values.yaml: the Web UI only behind IAP", func(t *testing.T) {
+		assert.True(t, v.Web.Ingress.Enabled)
+		assert.Equal(t, "gce", v.Web.Ingress.Annotations["kubernetes.io/ingress.class"], "GKE's Ingress: IAP is a BackendConfig of it")
+		assert.Equal(t, "false", v.Web.Ingress.Annotations["kubernetes.io/ingress.allow-http"])
+		bc := extra["cloud.google.com/v1/BackendConfig/temporal-web-iap"]
+		require.NotNil(t, bc)
+		assert.True(t, bc.Obj.(*BackendConfig).Spec.IAP.Enabled)
+		assert.Contains(t, v.Web.Service.Annotations["cloud.google.com/backend-config"], `"temporal-web-iap"`)
+		assert.NotNil(t, extra["networking.gke.io/v1/ManagedCertificate/"+v.Web.Ingress.Annotations["networking.gke.io/managed-certificates"]])
+		assert.True(t, v.Web.TLS.Enabled && v.Web.TLS.EnableHostVerification, "the Web UI reaches Temporal over verified TLS")
+		assert.Contains(t, v.Web.TemporalAddress, "internal-frontend")
 	})
 	t.Run("values.yaml: creates the namespace the ConfigMap names", func(t *testing.T) {
 		assert.True(t, v.Server.Config.Namespaces.Create)
@@ -244,12 +356,9 @@ func TestTemporal(t *testing.T) {
 		assert.Contains(t, names, cm.Data["TEMPORAL_NAMESPACE"])
 	})
 	t.Run("values.yaml: a Job registers the five search attributes", func(t *testing.T) {
-		require.Len(t, v.ExtraObjects, 1)
-		assert.NotContains(t, v.ExtraObjects[0], "{{", "keep the Job free of templates")
-		o, err := decodeObject("temporal/values.yaml extraObjects[0]", []byte(v.ExtraObjects[0]))
-		require.NoError(t, err)
-		job, ok := o.Obj.(*batchv1.Job)
-		require.True(t, ok, "extraObjects[0] is %s, not a Job", o.GVK)
+		o := extra["batch/v1/Job/temporal-omtx-search-attributes"]
+		require.NotNil(t, o)
+		job := o.Obj.(*batchv1.Job)
 		assert.Equal(t, "post-install,post-upgrade", job.Annotations["helm.sh/hook"])
 		require.Len(t, job.Spec.Template.Spec.Containers, 1)
 		c := job.Spec.Template.Spec.Containers[0]
@@ -259,29 +368,82 @@ func TestTemporal(t *testing.T) {
 			env[e.Name] = e.Value
 		}
 		assert.Equal(t, cm.Data["TEMPORAL_NAMESPACE"], env["TEMPORAL_NAMESPACE"])
-		// The chart's frontend Service (release "temporal" in namespace "temporal").
-		assert.Equal(t, strings.TrimSuffix(cm.Data["TEMPORAL_ADDRESS"], ".cluster.local:7233")+":7233", env["TEMPORAL_ADDRESS"])
+		assert.Equal(t, "temporal-internal-frontend.temporal.svc:7236", env["TEMPORAL_ADDRESS"], "the internal frontend: the Job holds no JWT")
+		assert.Equal(t, v.Server.TLS.Internode.ServerName, env["TEMPORAL_TLS_SERVER_NAME"])
+		assert.Equal(t, "temporal", job.Spec.Template.Labels["app.kubernetes.io/instance"], "the namespace's NetworkPolicies admit the release's pods")
 		assert.Equal(t, corev1.RestartPolicyOnFailure, job.Spec.Template.Spec.RestartPolicy)
 		checkRegistersSearchAttributes(t, strings.Join(append(c.Command, c.Args...), "\n"))
 	})
-	t.Run("Temporal Cloud settings are documented", func(t *testing.T) {
-		doc := readFile(t, "deploy", "temporal", "README.md")
-		for _, k := range []string{"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_TLS_CERT", "TEMPORAL_TLS_KEY", "TEMPORAL_API_KEY"} {
-			assert.Contains(t, doc, k)
+	t.Run("OMTX-Hub's processes present the client certificate and the JWT", func(t *testing.T) {
+		co := b.find("cert-manager.io/v1/Certificate", "temporal-client")
+		require.NotNil(t, co)
+		cert := co.Obj.(*Certificate)
+		assert.Equal(t, "ClusterIssuer", cert.Spec.IssuerRef.Kind)
+		assert.NotNil(t, extra["cert-manager.io/v1/ClusterIssuer/"+cert.Spec.IssuerRef.Name], "issued by the release's CA")
+		assert.Contains(t, cert.Spec.Usages, "client auth")
+		for _, d := range build(t, "overlays/production").deployments() {
+			c := d.Spec.Template.Spec.Containers[0]
+			env := map[string]corev1.EnvVar{}
+			for _, e := range c.Env {
+				env[e.Name] = e
+			}
+			for _, k := range []string{"TEMPORAL_TLS_CERT", "TEMPORAL_TLS_KEY", "SSL_CERT_DIR", "TEMPORAL_API_KEY"} {
+				require.Contains(t, env, k, "%s", d.Name)
+			}
+			for _, k := range []string{"TEMPORAL_TLS_CERT", "TEMPORAL_TLS_KEY", "SSL_CERT_DIR"} {
+				assert.True(t, mountsSecret(d, env[k].Value, cert.Spec.SecretName), "%s: %s=%s is not on a volume of Secret %s", d.Name, k, env[k].Value, cert.Spec.SecretName)
+			}
+			ref := env["TEMPORAL_API_KEY"].ValueFrom
+			require.NotNil(t, ref, "%s: the JWT comes from a Secret", d.Name)
+			assert.Equal(t, "temporal-jwt", ref.SecretKeyRef.Name)
 		}
-		known := configEnv(t)
-		for _, line := range strings.Split(readFile(t, "deploy", "temporal", "cloud.env.example"), "\n") {
-			k, _, ok := strings.Cut(strings.TrimSpace(line), "=")
-			if !ok || strings.HasPrefix(k, "#") {
-				continue
-			}
-			if !known[k] {
-				// Documented ahead of the code; the README says so.
-				assert.Contains(t, doc, "not yet", "cloud.env.example names %s, which config/config.go does not read, and the README does not say so", k)
-				t.Logf("%s is documented for Temporal Cloud but config/config.go does not read it yet", k)
-			}
+		ta := b.find("keda.sh/v1alpha1/TriggerAuthentication", "temporal")
+		require.NotNil(t, ta)
+		params := map[string]bool{}
+		for _, r := range ta.Obj.(*TriggerAuthentication).Spec.SecretTargetRef {
+			assert.Contains(t, []string{"cert", "key", "ca", "keyPassword", "apiKey"}, r.Parameter, "not a temporal scaler auth parameter")
+			params[r.Parameter] = true
+		}
+		assert.Equal(t, map[string]bool{"cert": true, "key": true, "ca": true, "apiKey": true}, params)
+		for _, so := range b.scaledObjects() {
+			tr := triggerOf(t, so, "temporal")
+			require.NotNil(t, tr.AuthenticationRef, "ScaledObject %s: the temporal scaler needs the client certificate", so.Metadata.Name)
+			assert.Equal(t, "temporal", tr.AuthenticationRef.Name)
 		}
 	})
+	t.Run("the README agrees with the code on TLS and API keys", func(t *testing.T) {
+		doc := readFile(t, "deploy", "temporal", "README.md")
+		known := configEnv(t)
+		for _, k := range []string{"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_TLS_CERT", "TEMPORAL_TLS_KEY", "TEMPORAL_API_KEY"} {
+			assert.Contains(t, doc, k)
+			assert.True(t, known[k], "config/config.go does not read %s, which README.md documents", k)
+		}
+		assert.NotContains(t, doc, "not yet", "config/config.go reads the TLS and API-key settings")
+		for _, line := range strings.Split(readFile(t, "deploy", "temporal", "cloud.env.example"), "\n") {
+			k, _, ok := strings.Cut(strings.TrimSpace(line), "=")
+			if ok && !strings.HasPrefix(k, "#") {
+				assert.True(t, known[k], "cloud.env.example names %s, which config/config.go does not read", k)
+			}
+		}
+		assert.Contains(t, readFile(t, "app", "dial.go"), "NewAPIKeyStaticCredentials", "TEMPORAL_API_KEY is sent as the SDK's API key")
+	})
+}
+
+// mountsSecret says whether path is a file or folder on a volume of d that
+// holds the Secret secret.
+func mountsSecret(d *appsv1.Deployment, path, secret string) bool {
+	vols := map[string]string{}
+	for _, v := range d.Spec.Template.Spec.Volumes {
+		if v.Secret != nil {
+			vols[v.Name] = v.Secret.SecretName
+		}
+	}
+	for _, m := range d.Spec.Template.Spec.Containers[0].VolumeMounts {
+		if (path == m.MountPath || strings.HasPrefix(path, m.MountPath+"/")) && vols[m.Name] == secret {
+			return true
+		}
+	}
+	return false
 }
 
 // --- documentation ---

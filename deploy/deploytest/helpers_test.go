@@ -89,8 +89,10 @@ func strictYAML(doc []byte, v any) error {
 // --- the environment the code reads ---
 
 // extraEnv are read by libraries, not config.go: the Google clients read the
-// emulator hosts, ONNX Runtime's loader its library, Boltz its cache.
-var extraEnv = []string{"FIRESTORE_EMULATOR_HOST", "STORAGE_EMULATOR_HOST", "ONNXRUNTIME_LIB", "BOLTZ_CACHE"}
+// emulator hosts, ONNX Runtime's loader its library, Boltz its cache, and
+// Go's crypto/x509 (on Linux) SSL_CERT_DIR, folders of extra root
+// certificates.
+var extraEnv = []string{"FIRESTORE_EMULATOR_HOST", "STORAGE_EMULATOR_HOST", "ONNXRUNTIME_LIB", "BOLTZ_CACHE", "SSL_CERT_DIR"}
 
 var (
 	configEnvOnce sync.Once

@@ -148,6 +148,65 @@ type ComputeClass struct {
 	} `json:"spec"`
 }
 
+// Certificate is cert-manager.io/v1 Certificate, the fields used here.
+type Certificate struct {
+	metav1.TypeMeta `json:",inline"`
+	Metadata        metav1.ObjectMeta `json:"metadata"`
+	Spec            struct {
+		SecretName  string   `json:"secretName"`
+		CommonName  string   `json:"commonName,omitempty"`
+		DNSNames    []string `json:"dnsNames,omitempty"`
+		IsCA        bool     `json:"isCA,omitempty"`
+		Usages      []string `json:"usages,omitempty"`
+		Duration    string   `json:"duration,omitempty"`
+		RenewBefore string   `json:"renewBefore,omitempty"`
+		PrivateKey  *struct {
+			Algorithm string `json:"algorithm,omitempty"`
+			Size      int    `json:"size,omitempty"`
+		} `json:"privateKey,omitempty"`
+		IssuerRef struct {
+			Name  string `json:"name"`
+			Kind  string `json:"kind,omitempty"`
+			Group string `json:"group,omitempty"`
+		} `json:"issuerRef"`
+	} `json:"spec"`
+}
+
+// ClusterIssuer is cert-manager.io/v1 ClusterIssuer: self-signed or a CA.
+type ClusterIssuer struct {
+	metav1.TypeMeta `json:",inline"`
+	Metadata        metav1.ObjectMeta `json:"metadata"`
+	Spec            struct {
+		SelfSigned *struct{} `json:"selfSigned,omitempty"`
+		CA         *struct {
+			SecretName string `json:"secretName"`
+		} `json:"ca,omitempty"`
+	} `json:"spec"`
+}
+
+// ManagedCertificate is GKE's networking.gke.io/v1 ManagedCertificate.
+type ManagedCertificate struct {
+	metav1.TypeMeta `json:",inline"`
+	Metadata        metav1.ObjectMeta `json:"metadata"`
+	Spec            struct {
+		Domains []string `json:"domains"`
+	} `json:"spec"`
+}
+
+// BackendConfig is GKE's cloud.google.com/v1 BackendConfig, IAP only.
+type BackendConfig struct {
+	metav1.TypeMeta `json:",inline"`
+	Metadata        metav1.ObjectMeta `json:"metadata"`
+	Spec            struct {
+		IAP struct {
+			Enabled                bool `json:"enabled"`
+			OAuthClientCredentials *struct {
+				SecretName string `json:"secretName"`
+			} `json:"oauthclientCredentials,omitempty"`
+		} `json:"iap"`
+	} `json:"spec"`
+}
+
 // generator is a configMapGenerator entry.
 type generator struct {
 	Name     string   `json:"name"`
@@ -203,6 +262,10 @@ var kinds = map[string]func() any{
 	"rbac.authorization.k8s.io/v1/Role":             func() any { return &rbacv1.Role{} },
 	"rbac.authorization.k8s.io/v1/RoleBinding":      func() any { return &rbacv1.RoleBinding{} },
 	"cloud.google.com/v1/ComputeClass":              func() any { return &ComputeClass{} },
+	"cloud.google.com/v1/BackendConfig":             func() any { return &BackendConfig{} },
+	"networking.gke.io/v1/ManagedCertificate":       func() any { return &ManagedCertificate{} },
+	"cert-manager.io/v1/Certificate":                func() any { return &Certificate{} },
+	"cert-manager.io/v1/ClusterIssuer":              func() any { return &ClusterIssuer{} },
 	"monitoring.coreos.com/v1/ServiceMonitor":       func() any { return &ServiceMonitor{} },
 	"monitoring.coreos.com/v1/PrometheusRule":       func() any { return &PrometheusRule{} },
 	"keda.sh/v1alpha1/ScaledObject":                 func() any { return &ScaledObject{} },
@@ -214,7 +277,7 @@ var kinds = map[string]func() any{
 // others (CRDs) with JSON merge patches.
 func builtin(gvk string) bool {
 	return !strings.Contains(gvk, ".coreos.com/") && !strings.HasPrefix(gvk, "keda.sh/") && !strings.HasPrefix(gvk, "kustomize.") &&
-		!strings.HasPrefix(gvk, "cloud.google.com/")
+		!strings.HasPrefix(gvk, "cloud.google.com/") && !strings.HasPrefix(gvk, "cert-manager.io/") && !strings.HasPrefix(gvk, "networking.gke.io/")
 }
 
 // helmValuesFiles are YAML files under deploy/ that are not manifests.
@@ -542,8 +605,8 @@ func cloneObject(t testing.TB, o *object) *object {
 
 // mergePatch merges patch into a copy of dst. With strategic, lists whose
 // items all have a "name" merge item by item (containers, env, ports,
-// volumes), as kustomize's strategic merge does; other lists, and every
-// list of a custom resource, are replaced.
+// volumes), as kustomize's strategic merge does, new items first; other
+// lists, and every list of a custom resource, are replaced.
 func mergePatch(dst, patch map[string]any, strategic bool) map[string]any {
 	out := map[string]any{}
 	for k, v := range dst {
@@ -589,6 +652,7 @@ func named(l []any) bool {
 
 func mergeNamed(dst, patch []any) []any {
 	out := append([]any(nil), dst...)
+	var added []any
 	for _, p := range patch {
 		pm := p.(map[string]any)
 		found := false
@@ -601,10 +665,12 @@ func mergeNamed(dst, patch []any) []any {
 			}
 		}
 		if !found {
-			out = append(out, pm)
+			added = append(added, pm)
 		}
 	}
-	return out
+	// kustomize puts items that only the patch has before the others
+	// (TestRealKustomize compares).
+	return append(added, out...)
 }
 
 // parseEnvFile reads a kustomize env file: KEY=VALUE lines, blank lines and
