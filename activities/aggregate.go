@@ -4,26 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 
 	"go.temporal.io/sdk/activity"
 
 	"github.com/omtx-hub/omtx-hub/aggregate"
+	"github.com/omtx-hub/omtx-hub/contract"
 	"github.com/omtx-hub/omtx-hub/metrics"
 	"github.com/omtx-hub/omtx-hub/omtx"
-	"github.com/omtx-hub/omtx-hub/store"
 )
 
-// AggregateBatchInput is AggregateBatch's input.
-type AggregateBatchInput struct {
-	BatchID   string
-	Cancelled bool
-}
-
-// AggregateBatchOutput is the batch's final state.
-type AggregateBatchOutput struct {
-	Status   omtx.JobStatus
-	Progress omtx.Progress
-}
+// aggregatePage is how many children one query of AggregateBatch reads.
+const aggregatePage = 500
 
 // batchConfigFile is the layout of batch_config.json.
 type batchConfigFile struct {
@@ -53,48 +45,71 @@ func BatchConfigJSON(p *omtx.Job) ([]byte, error) {
 	return json.MarshalIndent(f, "", "  ")
 }
 
-// AggregateBatch is a batch's final activity. It reads every child
-// document (the source of truth, so each ligand counts exactly once), writes
-// batch_config.json, batch_results.csv, batch_results.json, summary.json,
+// AggregateBatch is a batch's final activity. It reads the child documents
+// (the source of truth, so each ligand counts exactly once) in two streamed
+// passes of aggregatePage documents, and writes batch_config.json,
+// batch_results.csv (streamed), batch_results.json, summary.json,
 // analysis/affinity_distribution.png and, when structures exist,
-// analysis/top_10_structures.zip under batches/{batch_id}/, and fills the
-// parent's batch_results, progress and final status.
-func (o *Orchestration) AggregateBatch(ctx context.Context, in AggregateBatchInput) (AggregateBatchOutput, error) {
+// analysis/top_10_structures.zip under batches/{batch_id}/. Then it fills
+// the parent's batch_results, progress and final status. Its memory does
+// not hold the children (see aggregate.Aggregator).
+func (o *Orchestration) AggregateBatch(ctx context.Context, in contract.AggregateBatchInput) (contract.AggregateBatchResult, error) {
 	parent, err := o.Jobs.Get(ctx, in.BatchID)
 	if err != nil {
-		return AggregateBatchOutput{}, fmt.Errorf("aggregate: %w", err)
+		return contract.AggregateBatchResult{}, storeErr("aggregate", err)
 	}
-	var children []*omtx.Job
-	after := -1
-	for {
-		page, err := o.Jobs.ListChildren(ctx, store.ChildFilter{BatchID: in.BatchID, AfterIndex: after, Limit: 1000})
-		if err != nil {
-			return AggregateBatchOutput{}, fmt.Errorf("aggregate: %w", err)
-		}
-		if len(page) == 0 {
-			break
-		}
-		children = append(children, page...)
-		after = derefIndex(page[len(page)-1].BatchIndex)
-		activity.RecordHeartbeat(ctx, len(children))
+	agg := aggregate.NewAggregator(in.BatchID, parent.BatchName)
+	var prog omtx.Progress
+	if err := o.eachChild(ctx, in.BatchID, "counted", func(c *omtx.Job) error {
+		prog.Count(c.Status)
+		return agg.Add(c)
+	}); err != nil {
+		return contract.AggregateBatchResult{}, err
 	}
+	agg.Finish()
+
 	prefix := omtx.BatchPrefix(in.BatchID)
-	out, err := aggregate.Build(aggregate.Input{
-		BatchID: in.BatchID, BatchName: parent.BatchName, Children: children,
-		LoadStructure: func(c *omtx.Job) ([]byte, error) {
-			b, err := o.Blobs.Read(ctx, omtx.BatchChildPrefix(in.BatchID, c.JobID)+omtx.FileStructureCIF)
-			if omtx.ErrorCode(err) == omtx.ENotFound {
-				return nil, nil // listed as missing in the zip's README
-			}
-			return b, err
-		},
-	})
-	if err != nil {
-		return AggregateBatchOutput{}, fmt.Errorf("aggregate: %w", err)
+	res := agg.Results()
+	w := o.Blobs.Create(ctx, prefix+omtx.FileBatchResultsCSV, "text/csv; charset=utf-8")
+	cw := agg.NewCSV(w)
+	err = o.eachChild(ctx, in.BatchID, "written", cw.Write)
+	if err == nil {
+		err = cw.Close()
 	}
+	if err != nil {
+		abort(w)
+		return contract.AggregateBatchResult{}, fmt.Errorf("aggregate: %s: %w", omtx.FileBatchResultsCSV, err)
+	}
+	if err := w.Close(); err != nil {
+		return contract.AggregateBatchResult{}, storeErr("aggregate: "+omtx.FileBatchResultsCSV, err)
+	}
+	res.ResultsFile = o.Blobs.URI(prefix + omtx.FileBatchResultsCSV)
+
 	cfg, err := BatchConfigJSON(parent)
 	if err != nil {
-		return AggregateBatchOutput{}, fmt.Errorf("aggregate: %w", err)
+		return contract.AggregateBatchResult{}, fmt.Errorf("aggregate: %w", err)
+	}
+	resultsJSON, err := agg.ResultsJSON()
+	if err != nil {
+		return contract.AggregateBatchResult{}, err
+	}
+	summaryJSON, err := agg.SummaryJSON()
+	if err != nil {
+		return contract.AggregateBatchResult{}, err
+	}
+	histogram, err := agg.HistogramPNG()
+	if err != nil {
+		return contract.AggregateBatchResult{}, err
+	}
+	structures, err := agg.StructuresZIP(func(c *omtx.Job) ([]byte, error) {
+		b, err := o.Blobs.Read(ctx, omtx.BatchChildPrefix(in.BatchID, c.JobID)+omtx.FileStructureCIF)
+		if omtx.ErrorCode(err) == omtx.ENotFound {
+			return nil, nil // listed as missing in the zip's README
+		}
+		return b, err
+	})
+	if err != nil {
+		return contract.AggregateBatchResult{}, storeErr("aggregate", err)
 	}
 	files := []struct {
 		name, ct string
@@ -102,39 +117,23 @@ func (o *Orchestration) AggregateBatch(ctx context.Context, in AggregateBatchInp
 		uri      *string
 	}{
 		{omtx.FileBatchConfig, "application/json", cfg, nil},
-		{omtx.FileBatchResultsCSV, "text/csv; charset=utf-8", out.CSV, &out.Results.ResultsFile},
-		{omtx.FileBatchResultsJSON, "application/json", out.ResultsJSON, &out.Results.ResultsJSONFile},
-		{omtx.FileSummary, "application/json", out.SummaryJSON, &out.Results.SummaryFile},
-		{omtx.FileHistogram, "image/png", out.HistogramPNG, &out.Results.HistogramFile},
-		{omtx.FileTopStructures, "application/zip", out.StructuresZIP, &out.Results.StructuresZipFile},
+		{omtx.FileBatchResultsJSON, "application/json", resultsJSON, &res.ResultsJSONFile},
+		{omtx.FileSummary, "application/json", summaryJSON, &res.SummaryFile},
+		{omtx.FileHistogram, "image/png", histogram, &res.HistogramFile},
+		{omtx.FileTopStructures, "application/zip", structures, &res.StructuresZipFile},
 	}
 	for _, f := range files {
 		if f.data == nil {
 			continue
 		}
 		if err := o.Blobs.Put(ctx, prefix+f.name, f.ct, f.data); err != nil {
-			return AggregateBatchOutput{}, fmt.Errorf("aggregate: %w", err)
+			return contract.AggregateBatchResult{}, storeErr("aggregate: "+f.name, err)
 		}
 		if f.uri != nil {
 			*f.uri = o.Blobs.URI(prefix + f.name)
 		}
 	}
 
-	prog := omtx.Progress{Total: len(children)}
-	for _, c := range children {
-		switch c.Status {
-		case omtx.StatusCompleted:
-			prog.Completed++
-		case omtx.StatusFailed:
-			prog.Failed++
-		case omtx.StatusCancelled:
-			prog.Cancelled++
-		case omtx.StatusRunning:
-			prog.Running++
-		default:
-			prog.Pending++
-		}
-	}
 	status := omtx.StatusCompleted
 	switch {
 	case in.Cancelled:
@@ -143,8 +142,6 @@ func (o *Orchestration) AggregateBatch(ctx context.Context, in AggregateBatchInp
 		status = omtx.StatusFailed
 	}
 	now := o.now()
-	res := out.Results
-	res.GPUSeconds, res.CostUSD = out.Summary.GPUSeconds, out.Summary.CostUSD
 	_, err = o.Jobs.Update(ctx, in.BatchID, func(cur *omtx.Job) (*omtx.Job, error) {
 		if cur == nil {
 			return nil, fmt.Errorf("batch %s has no document", in.BatchID)
@@ -161,10 +158,47 @@ func (o *Orchestration) AggregateBatch(ctx context.Context, in AggregateBatchInp
 		return cur, nil
 	})
 	if err != nil {
-		return AggregateBatchOutput{}, fmt.Errorf("aggregate: %w", err)
+		return contract.AggregateBatchResult{}, storeErr("aggregate", err)
 	}
 	metrics.Batches.WithLabelValues(string(status)).Inc()
 	logFor(ctx, o.Logger, "batch_id", in.BatchID).Info("batch aggregated", "status", status,
 		"completed", prog.Completed, "failed", prog.Failed, "cancelled", prog.Cancelled)
-	return AggregateBatchOutput{Status: status, Progress: prog}, nil
+	out := contract.AggregateBatchResult{Status: status, Progress: prog}
+	if len(res.Top10) > 0 {
+		best := res.Top10[0]
+		out.Best = &best
+	}
+	return out, nil
+}
+
+// eachChild streams a batch's children in batch_index order, one page at a
+// time, heartbeating after each page.
+func (o *Orchestration) eachChild(ctx context.Context, batchID, what string, fn func(*omtx.Job) error) error {
+	after, n := -1, 0
+	for {
+		page, err := o.Jobs.ListChildren(ctx, omtx.ChildFilter{BatchID: batchID, AfterIndex: after, Limit: aggregatePage})
+		if err != nil {
+			return storeErr("aggregate", err)
+		}
+		for _, c := range page {
+			if err := fn(c); err != nil {
+				return err
+			}
+		}
+		n += len(page)
+		activity.RecordHeartbeat(ctx, fmt.Sprintf("%d children %s", n, what))
+		if len(page) < aggregatePage {
+			return nil
+		}
+		after = derefIndex(page[len(page)-1].BatchIndex)
+	}
+}
+
+// abort drops a streamed object that must not be published (store.Blobs'
+// writers cancel their upload); a writer without Abort is simply never
+// closed.
+func abort(w io.WriteCloser) {
+	if a, ok := w.(interface{ Abort() }); ok {
+		a.Abort()
+	}
 }

@@ -1,22 +1,29 @@
 // Package activities holds OMTX-Hub's Temporal activities. They are methods
 // on structs that hold their dependencies (job store, blob store,
-// predictor), built once in the worker's entrypoint; tests swap the
-// dependencies, not the code.
+// predictors), built once in the worker's entrypoint; tests swap the
+// dependencies, not the code. Their inputs, results, names and error types
+// are in package contract; each struct's Activities method maps the names
+// to its methods, and the worker registers exactly those.
 //
-//   - Orchestration activities run on omtx.TaskQueueOrchestration and move
-//     job documents through their statuses.
-//   - GPU activities run on a GPU class's queue (omtx.GPUTaskQueue) and run
-//     the model, writing each result's files to GCS.
+//   - Orchestration activities run on contract.TaskQueueOrchestration and
+//     move job documents through their statuses.
+//   - The MSA activity runs on contract.TaskQueueMSA.
+//   - GPU activities run on a GPU class's queue (contract.GPUTaskQueue)
+//     and run the model, writing each result's files to GCS.
 package activities
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"time"
 
+	"github.com/omtx-hub/omtx-hub/contract"
 	"github.com/omtx-hub/omtx-hub/omtx"
-	"github.com/omtx-hub/omtx-hub/store"
 )
 
-// JobStore is the job-document storage the activities need.
+// JobStore is the job-document storage the activities need. store.Jobs
+// implements it (and storetest.Jobs, in tests).
 type JobStore interface {
 	Get(ctx context.Context, jobID string) (*omtx.Job, error)
 	// Update applies fn in a transaction; fn gets nil for a missing
@@ -27,19 +34,21 @@ type JobStore interface {
 	// GetMany reads documents in order; a missing one is nil.
 	GetMany(ctx context.Context, ids []string) ([]*omtx.Job, error)
 	SetMany(ctx context.Context, jobs []*omtx.Job) error
-	Patch(ctx context.Context, jobID string, fields map[string]any) error
-	ListChildren(ctx context.Context, f store.ChildFilter) ([]*omtx.Job, error)
+	SetProgress(ctx context.Context, batchID string, p omtx.Progress, now time.Time) error
+	ListChildren(ctx context.Context, f omtx.ChildFilter) ([]*omtx.Job, error)
 }
 
 // BlobStore is the file storage the activities need.
 type BlobStore interface {
 	Put(ctx context.Context, name, contentType string, data []byte) error
+	// Create streams an object; it exists once Close returns nil.
+	Create(ctx context.Context, name, contentType string) io.WriteCloser
 	Read(ctx context.Context, name string) ([]byte, error)
 	Exists(ctx context.Context, name string) (bool, error)
 	URI(name string) string
 }
 
-// Predictor runs a model. gpu.ONNXPredictor implements it.
+// Predictor runs a model. gpu.ONNXPredictor and boltz.Runner implement it.
 type Predictor interface {
 	Info() omtx.ModelInfo
 	// Predict returns exactly one prediction per ligand, in order. A
@@ -49,10 +58,14 @@ type Predictor interface {
 	Predict(ctx context.Context, req omtx.PredictRequest) ([]omtx.Prediction, error)
 }
 
-// Error types of non-retryable application errors.
-const (
-	ErrTypeInvalidInput = "InvalidInput"
-	ErrTypeCancelled    = "JobCancelled"
-	ErrTypeNoModel      = "ModelUnavailable"
-	ErrTypeOutOfMemory  = "OutOfMemory"
-)
+// storeErr wraps a store error for an activity's return: a document or
+// file that no retry can store or read (omtx EInvalid or ETooLarge from
+// the store) fails the job at once, non-retryable; anything else is
+// retried under the activity's retry policy.
+func storeErr(op string, err error) error {
+	switch omtx.ErrorCode(err) {
+	case omtx.EInvalid, omtx.ETooLarge:
+		return contract.NonRetryable(contract.ErrTypePermanent, op+": "+err.Error(), err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}

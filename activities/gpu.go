@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/temporal"
 
+	"github.com/omtx-hub/omtx-hub/contract"
 	"github.com/omtx-hub/omtx-hub/metrics"
 	"github.com/omtx-hub/omtx-hub/omtx"
 	"github.com/omtx-hub/omtx-hub/structure"
@@ -38,10 +38,34 @@ type GPU struct {
 	// HeartbeatEvery is how often a running prediction heartbeats.
 	HeartbeatEvery time.Duration
 	// ChunkGroup is how many ligands of a batch chunk go through the model
-	// at once; each group's results are stored before the next starts.
+	// at once; each group's results are stored before the next starts, and
+	// a stopping worker stops between groups.
 	ChunkGroup int
-	Now        func() time.Time
-	Logger     *slog.Logger
+	// OnLoad, when set, hears the number of GPU activities running on this
+	// worker each time it changes (the worker's metrics and scale-in cost).
+	OnLoad func(running int)
+	// Calls, when set, follows model calls for the worker's liveness check.
+	Calls  CallTracker
+	Now    func() time.Time
+	Logger *slog.Logger
+
+	mu      sync.Mutex
+	running int
+}
+
+// CallTracker follows model calls: Begin is called as one starts, and the
+// function it returns as it ends.
+type CallTracker interface {
+	Begin() (end func())
+}
+
+// Activities maps a GPU queue's activity types to their functions; the
+// worker registers exactly these.
+func (g *GPU) Activities() map[string]any {
+	return map[string]any{
+		contract.ActivityPredict:      g.Predict,
+		contract.ActivityPredictChunk: g.PredictChunk,
+	}
 }
 
 func (g *GPU) now() time.Time {
@@ -51,20 +75,53 @@ func (g *GPU) now() time.Time {
 	return time.Now().UTC()
 }
 
-// PredictInput is Predict's input: one ligand against one protein.
-type PredictInput struct {
-	JobID      string
-	Folder     string // GCS folder for the job's files
-	Model      string
-	Protein    string
-	Ligand     omtx.Ligand
-	Parameters omtx.Parameters
-	MSA        omtx.MSARef
+// busy counts a running GPU activity until the returned function is called.
+func (g *GPU) busy(n int) (done func()) {
+	change := func(d int) {
+		g.mu.Lock()
+		g.running += d
+		r := g.running
+		g.mu.Unlock()
+		metrics.GPUInflight.WithLabelValues(g.GPUClass).Set(float64(r))
+		if g.OnLoad != nil {
+			g.OnLoad(r)
+		}
+	}
+	change(n)
+	return func() { change(-n) }
 }
 
-// PredictOutput is Predict's result: the results block for the job document.
-type PredictOutput struct {
-	Results omtx.Results
+// stopping reports whether this worker has been asked to stop.
+func (g *GPU) stopping(ctx context.Context) bool {
+	select {
+	case <-activity.GetWorkerStopChannel(ctx):
+		return true
+	default:
+		return false
+	}
+}
+
+// interrupted is the error of work stopped because its worker stopped.
+func interrupted(msg string) error {
+	return contract.NonRetryable(contract.ErrTypeInterrupted, msg, nil)
+}
+
+// run calls the model, heartbeating (with the chunk progress done) while
+// it runs, and classifies its error.
+func (g *GPU) run(ctx context.Context, pred Predictor, req omtx.PredictRequest, done int) ([]omtx.Prediction, error) {
+	stop := heartbeat(ctx, g.HeartbeatEvery, done)
+	defer stop()
+	if g.Calls != nil {
+		defer g.Calls.Begin()()
+	}
+	preds, err := pred.Predict(ctx, req)
+	if err != nil {
+		if errors.Is(err, context.Canceled) || ctx.Err() != nil {
+			return nil, fmt.Errorf("predict: %w", context.Canceled)
+		}
+		return nil, modelError(err)
+	}
+	return preds, nil
 }
 
 // Predict runs the model for one job: it marks the job running, runs the
@@ -72,53 +129,62 @@ type PredictOutput struct {
 // the job's folder. Object names are fixed, so a retried attempt overwrites
 // rather than duplicates. It heartbeats while the model runs, so a worker
 // that dies is noticed within the heartbeat timeout and the attempt retried.
-func (g *GPU) Predict(ctx context.Context, in PredictInput) (PredictOutput, error) {
+// A worker that is stopping does not start the model (and a model run cut
+// short by the stop) ends with contract.ErrTypeInterrupted.
+func (g *GPU) Predict(ctx context.Context, in contract.PredictInput) (contract.PredictResult, error) {
 	info := activity.GetInfo(ctx)
 	logs := newJobLog(g.now)
 	logs.Printf("job %s attempt %d on worker %s (gpu class %s, queue %s)", in.JobID, info.Attempt, g.WorkerID, g.GPUClass, info.TaskQueue)
 
 	pred, err := g.predictor(in.Model)
 	if err != nil {
-		return PredictOutput{}, err
+		return contract.PredictResult{}, err
 	}
+	if g.stopping(ctx) {
+		return contract.PredictResult{}, interrupted(fmt.Sprintf("worker %s is stopping; the job runs elsewhere", g.WorkerID))
+	}
+	defer g.busy(1)()
 	model := pred.Info()
 	if err := g.markRunning(ctx, in.JobID, info.Attempt); err != nil {
-		return PredictOutput{}, err
+		return contract.PredictResult{}, err
 	}
 	req, cleanup, err := g.request(ctx, in.Protein, []omtx.Ligand{in.Ligand}, in.Parameters, in.MSA, logs)
 	if err != nil {
-		return PredictOutput{}, err
+		return contract.PredictResult{}, err
 	}
 	defer cleanup()
+	for _, w := range in.Warnings {
+		logs.Printf("warning: %s", w)
+	}
 
-	stop := heartbeat(ctx, g.HeartbeatEvery)
 	start := time.Now()
-	preds, err := pred.Predict(ctx, req)
-	stop()
-	elapsed := time.Since(start)
+	preds, err := g.run(ctx, pred, req, 0)
 	if err != nil {
-		logs.Printf("model %s failed after %s: %v", model.Name, elapsed, err)
-		g.storeLogs(ctx, in.Folder, logs)
-		return PredictOutput{}, modelError(err)
+		logs.Printf("model %s failed after %s: %v", model.Name, time.Since(start), err)
+		g.storeLogs(context.WithoutCancel(ctx), in.Folder, logs)
+		if g.stopping(ctx) && errors.Is(err, context.Canceled) {
+			return contract.PredictResult{}, interrupted(fmt.Sprintf("worker %s stopped during the model run; the job runs elsewhere", g.WorkerID))
+		}
+		return contract.PredictResult{}, err
 	}
 	if len(preds) != 1 {
-		return PredictOutput{}, fmt.Errorf("predict: model returned %d predictions for 1 ligand", len(preds))
+		return contract.PredictResult{}, fmt.Errorf("predict: model returned %d predictions for 1 ligand", len(preds))
 	}
 	p := preds[0]
 	if p.Error != "" {
 		logs.Printf("ligand %q rejected by the model: %s", in.Ligand.Name, p.Error)
 		g.storeLogs(ctx, in.Folder, logs)
-		return PredictOutput{}, temporal.NewNonRetryableApplicationError("ligand_smiles: "+p.Error, ErrTypeInvalidInput, nil)
+		return contract.PredictResult{}, contract.NonRetryable(contract.ErrTypeInvalidInput, "ligand_smiles: "+p.Error, nil)
 	}
 	logFor(ctx, g.Logger, "job_id", in.JobID).Info("prediction done", "model", model.Name, "model_seconds", p.ModelSeconds)
 	logs.Printf("model %s %s ran in %.3fs: affinity_pred_value=%.4f %s, affinity_probability_binary=%.4f, confidence=%.4f",
 		model.Name, model.Version, p.ModelSeconds, p.AffinityPredValue, omtx.UnitsLog10IC50uM, p.AffinityProbabilityBinary, p.ConfidenceScore)
 
-	res, err := g.storeResult(ctx, in.Folder, in.JobID, in.Parameters, in.MSA, model, p, logs)
+	res, err := g.storeResult(ctx, in.Folder, in.JobID, in.Parameters, in.MSA, in.Warnings, model, p, logs)
 	if err != nil {
-		return PredictOutput{}, err
+		return contract.PredictResult{}, err
 	}
-	return PredictOutput{Results: res}, nil
+	return contract.PredictResult{Results: res}, nil
 }
 
 // markRunning moves the job to running; a job that was cancelled meanwhile
@@ -143,16 +209,16 @@ func (g *GPU) markRunning(ctx context.Context, jobID string, attempt int32) erro
 		return cur, nil
 	})
 	if err != nil {
-		return fmt.Errorf("mark running: %w", err)
-	}
-	if job != nil && job.Status == omtx.StatusRunning && attempt == 1 {
-		metrics.Stage.WithLabelValues("queue_delay").Observe(now.Sub(job.CreatedAt).Seconds())
+		return storeErr("mark running", err)
 	}
 	if job == nil {
 		return fmt.Errorf("mark running: job %s has no document", jobID)
 	}
+	if job.Status == omtx.StatusRunning && attempt == 1 {
+		metrics.Stage.WithLabelValues("queue_delay").Observe(now.Sub(job.CreatedAt).Seconds())
+	}
 	if job.Status == omtx.StatusCancelled {
-		return temporal.NewNonRetryableApplicationError("job was cancelled", ErrTypeCancelled, nil)
+		return contract.NonRetryable(contract.ErrTypeCancelled, "job was cancelled", nil)
 	}
 	return nil
 }
@@ -163,6 +229,7 @@ type resultFile struct {
 	Model      omtx.ModelInfo  `json:"model"`
 	Ligand     omtx.Ligand     `json:"ligand"`
 	Parameters omtx.Parameters `json:"parameters"`
+	Warnings   []string        `json:"warnings,omitempty"`
 	Prediction struct {
 		AffinityPredValue         float64            `json:"affinity_pred_value"`
 		AffinityPredValueUnits    string             `json:"affinity_pred_value_units"`
@@ -194,6 +261,7 @@ func BuildResults(model omtx.ModelInfo, p omtx.Prediction) omtx.Results {
 	r := omtx.Results{
 		Model:                     model.Name,
 		ModelVersion:              model.Version,
+		ModelCheckpoint:           model.Checkpoint,
 		ModelKind:                 model.Kind,
 		AffinityPredValue:         p.AffinityPredValue,
 		AffinityPredValueUnits:    omtx.UnitsLog10IC50uM,
@@ -219,7 +287,7 @@ func BuildResults(model omtx.ModelInfo, p omtx.Prediction) omtx.Results {
 
 // storeResult writes one ligand's files under folder: structure.cif when
 // there are coordinates, results.json and logs.txt.
-func (g *GPU) storeResult(ctx context.Context, folder, jobID string, params omtx.Parameters, msa omtx.MSARef, model omtx.ModelInfo, p omtx.Prediction, logs *jobLog) (omtx.Results, error) {
+func (g *GPU) storeResult(ctx context.Context, folder, jobID string, params omtx.Parameters, msa omtx.MSARef, warnings []string, model omtx.ModelInfo, p omtx.Prediction, logs *jobLog) (omtx.Results, error) {
 	start := time.Now()
 	defer func() { metrics.Stage.WithLabelValues("write").Observe(time.Since(start).Seconds()) }()
 	res := BuildResults(model, p)
@@ -237,7 +305,7 @@ func (g *GPU) storeResult(ctx context.Context, folder, jobID string, params omtx
 		res.MSAFile = g.Blobs.URI(msa.Object)
 	}
 	var rf resultFile
-	rf.JobID, rf.Model, rf.Parameters = jobID, model, params
+	rf.JobID, rf.Model, rf.Parameters, rf.Warnings = jobID, model, params, warnings
 	rf.Ligand = omtx.Ligand{Name: p.LigandName, SMILES: p.LigandSMILES}
 	rf.Prediction.AffinityPredValue = p.AffinityPredValue
 	rf.Prediction.AffinityPredValueUnits = omtx.UnitsLog10IC50uM
@@ -355,18 +423,11 @@ func (l *jobLog) Write(p []byte) (int, error) {
 func modelError(err error) error {
 	switch {
 	case omtx.ErrorCode(err) == omtx.EInvalid:
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, err)
+		return contract.NonRetryable(contract.ErrTypeInvalidInput, err.Error(), err)
 	case errors.Is(err, omtx.ErrOutOfMemory):
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeOutOfMemory, err)
+		return contract.NonRetryable(contract.ErrTypeOutOfMemory, err.Error(), err)
 	}
 	return fmt.Errorf("predict: %w", err)
-}
-
-// IsOutOfMemory reports whether err is an out-of-memory failure of a GPU
-// activity.
-func IsOutOfMemory(err error) bool {
-	var ae *temporal.ApplicationError
-	return errors.As(err, &ae) && ae.Type() == ErrTypeOutOfMemory
 }
 
 // predictor returns the worker's predictor for a model.
@@ -379,8 +440,8 @@ func (g *GPU) predictor(model string) (Predictor, error) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	return nil, temporal.NewNonRetryableApplicationError(
-		fmt.Sprintf("this worker (gpu class %s) serves models %v, not %q", g.GPUClass, names, model), ErrTypeNoModel, nil)
+	return nil, contract.NonRetryable(contract.ErrTypeNoModel,
+		fmt.Sprintf("this worker (gpu class %s) serves models %v, not %q", g.GPUClass, names, model), nil)
 }
 
 // request prepares a predictor call: a scratch folder, the MSA fetched
@@ -411,11 +472,4 @@ func (g *GPU) request(ctx context.Context, protein string, ligands []omtx.Ligand
 		logs.Printf("msa: none (single-sequence mode)")
 	}
 	return req, cleanup, nil
-}
-
-// IsCancelled reports whether err is the non-retryable error of a job that
-// was cancelled while queued.
-func IsCancelled(err error) bool {
-	var ae *temporal.ApplicationError
-	return errors.As(err, &ae) && ae.Type() == ErrTypeCancelled
 }

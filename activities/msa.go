@@ -5,8 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
-	"go.temporal.io/sdk/temporal"
-
+	"github.com/omtx-hub/omtx-hub/contract"
 	"github.com/omtx-hub/omtx-hub/msa"
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
@@ -26,19 +25,16 @@ type MSA struct {
 	Logger *slog.Logger
 }
 
-// EnsureMSAInput is EnsureMSA's input.
-type EnsureMSAInput struct {
-	Protein string
-	// Uploaded is the object name of an A3M the user sent with the
-	// request; it is used as it is.
-	Uploaded string
+// Activities maps the MSA queue's activity types to their functions.
+func (m *MSA) Activities() map[string]any {
+	return map[string]any{contract.ActivityEnsureMSA: m.EnsureMSA}
 }
 
 // EnsureMSA returns the protein's MSA, computing it at most once per
 // sequence: an uploaded MSA first, else the cache object
 // msa/{sha256(sequence)}.a3m, else the MSA server (then cached). Rate
 // limits and server errors are retried by Temporal with backoff.
-func (m *MSA) EnsureMSA(ctx context.Context, in EnsureMSAInput) (omtx.MSARef, error) {
+func (m *MSA) EnsureMSA(ctx context.Context, in contract.EnsureMSAInput) (contract.EnsureMSAResult, error) {
 	if in.Uploaded != "" {
 		return omtx.MSARef{Mode: omtx.MSAUploaded, Object: in.Uploaded}, nil
 	}
@@ -51,8 +47,8 @@ func (m *MSA) EnsureMSA(ctx context.Context, in EnsureMSAInput) (omtx.MSARef, er
 		return omtx.MSARef{Mode: omtx.MSAServer, Object: obj}, nil
 	}
 	if m.Server == nil {
-		return omtx.MSARef{}, temporal.NewNonRetryableApplicationError(
-			"use_msa is true but no MSA server is configured (OMTX_MSA_URL); upload an MSA or set use_msa to false", ErrTypeInvalidInput, nil)
+		return omtx.MSARef{}, contract.NonRetryable(contract.ErrTypeInvalidInput,
+			"use_msa is true but no MSA server is configured (OMTX_MSA_URL); upload an MSA or set use_msa to false", nil)
 	}
 	stop := heartbeat(ctx, 0)
 	a3m, err := m.Server.Compute(ctx, in.Protein)
@@ -61,7 +57,7 @@ func (m *MSA) EnsureMSA(ctx context.Context, in EnsureMSAInput) (omtx.MSARef, er
 		if msa.IsRetryable(err) {
 			return omtx.MSARef{}, fmt.Errorf("msa server: %w", err)
 		}
-		return omtx.MSARef{}, temporal.NewNonRetryableApplicationError("msa server: "+err.Error(), ErrTypeInvalidInput, err)
+		return omtx.MSARef{}, contract.NonRetryable(contract.ErrTypeInvalidInput, "msa server: "+err.Error(), err)
 	}
 	if _, err := msa.ValidateA3M(a3m, in.Protein); err != nil {
 		return omtx.MSARef{}, fmt.Errorf("msa server returned an unusable alignment: %w", err)

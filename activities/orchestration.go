@@ -10,16 +10,37 @@ import (
 
 	"go.temporal.io/sdk/activity"
 
+	"github.com/omtx-hub/omtx-hub/contract"
 	"github.com/omtx-hub/omtx-hub/metrics"
 	"github.com/omtx-hub/omtx-hub/omtx"
+	"github.com/omtx-hub/omtx-hub/validate"
 )
 
 // Orchestration holds the activities that run on the orchestration queue.
 type Orchestration struct {
-	Jobs   JobStore
-	Blobs  BlobStore
-	Now    func() time.Time
-	Logger *slog.Logger
+	Jobs  JobStore
+	Blobs BlobStore
+	// Notifier sends completion webhooks; nil means none are sent.
+	Notifier *Notifier
+	Now      func() time.Time
+	Logger   *slog.Logger
+}
+
+// Activities maps the orchestration queue's activity types to their
+// functions; the worker registers exactly these.
+func (o *Orchestration) Activities() map[string]any {
+	return map[string]any{
+		contract.ActivityAcceptJob:            o.AcceptJob,
+		contract.ActivityFinalizeJob:          o.FinalizeJob,
+		contract.ActivityFailJob:              o.FailJob,
+		contract.ActivityRecordRouting:        o.RecordRouting,
+		contract.ActivityPrepareBatch:         o.PrepareBatch,
+		contract.ActivityFinishChildren:       o.FinishChildren,
+		contract.ActivityCancelBatchRemainder: o.CancelBatchRemainder,
+		contract.ActivityUpdateBatchProgress:  o.UpdateBatchProgress,
+		contract.ActivityAggregateBatch:       o.AggregateBatch,
+		contract.ActivityNotify:               o.Notify,
+	}
 }
 
 func (o *Orchestration) now() time.Time {
@@ -29,68 +50,74 @@ func (o *Orchestration) now() time.Time {
 	return time.Now().UTC()
 }
 
-// AcceptInput is AcceptJob's input: the job document as submitted.
-type AcceptInput struct {
-	Job       omtx.Job
-	TaskQueue string // the GPU queue it will run on
-	GPUClass  string
-}
-
-// AcceptOutput tells the workflow the job's status after acceptance.
-type AcceptOutput struct {
-	Status omtx.JobStatus
-}
-
-// AcceptJob moves a job from pending to queued, creating the document from
-// the workflow input if the API crashed before writing it, and stores
-// input.json. A job already past queued is left as it is, so a retried
-// AcceptJob changes nothing; a terminal status is returned for the workflow
-// to stop on.
-func (o *Orchestration) AcceptJob(ctx context.Context, in AcceptInput) (AcceptOutput, error) {
+// AcceptJob validates the job's input under this worker's rules, then
+// moves its document from pending to queued (creating the document from
+// the spec if it is missing: the workflow was started some other way than
+// through the API, or the record was lost) and stores input.json.
+//
+// Validation runs here, not in the workflow, so that changing the rules is
+// a change of worker code only: no history depends on them. Input the
+// rules refuse fails the job with the reason, and AcceptJob returns a
+// non-retryable contract.ErrTypeInvalidInput error.
+//
+// A job already past pending is left as it is, so a retried AcceptJob
+// changes nothing; its status is returned for the workflow to go on or
+// stop on.
+func (o *Orchestration) AcceptJob(ctx context.Context, in contract.AcceptJobInput) (contract.AcceptJobResult, error) {
+	spec := in.Job
 	info := activity.GetInfo(ctx)
-	ref := &omtx.TemporalRef{
-		WorkflowID: info.WorkflowExecution.ID,
-		RunID:      info.WorkflowExecution.RunID,
-		TaskQueue:  in.TaskQueue,
-		GPUClass:   in.GPUClass,
-	}
 	now := o.now()
-	job, err := o.Jobs.Update(ctx, in.Job.JobID, func(cur *omtx.Job) (*omtx.Job, error) {
+	input := spec.InputData
+	_, verr := validate.Input(spec.Model, &input)
+	refused := false
+	job, err := o.Jobs.Update(ctx, spec.JobID, func(cur *omtx.Job) (*omtx.Job, error) {
+		refused = false
 		if cur == nil {
-			j := in.Job
-			cur = &j
-			cur.Status = omtx.StatusPending
-		}
-		if cur.Status == omtx.StatusPending && sameKeyOtherRequest(cur, &in.Job) {
-			cur.Status, cur.Error, cur.UpdatedAt, cur.CompletedAt = omtx.StatusFailed, errKeyReused, now, &now
-			return cur, nil
+			cur = spec.Document()
 		}
 		if cur.Status != omtx.StatusPending {
 			return nil, nil
 		}
-		cur.Status = omtx.StatusQueued
 		cur.UpdatedAt = now
-		cur.Temporal = ref
+		if verr != nil {
+			cur.Status, cur.Error, cur.CompletedAt = omtx.StatusFailed, "invalid input: "+verr.Error(), &now
+			refused = true
+			return cur, nil
+		}
+		cur.Status = omtx.StatusQueued
+		cur.Temporal = &omtx.TemporalRef{
+			WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
+			TaskQueue: in.TaskQueue, GPUClass: in.GPUClass,
+		}
 		return cur, nil
 	})
 	if err != nil {
-		return AcceptOutput{}, fmt.Errorf("accept job: %w", err)
+		return contract.AcceptJobResult{}, storeErr("accept job", err)
 	}
-	input, err := json.MarshalIndent(inputFile{
+	data, err := json.MarshalIndent(inputFile{
 		JobID: job.JobID, JobType: job.JobType, Model: job.Model, RequestedModel: job.RequestedModel,
-		UserID: job.UserID, CreatedAt: job.CreatedAt, InputData: job.InputData,
-		BatchParentID: job.BatchParentID, BatchIndex: job.BatchIndex,
+		UserID: job.UserID, CreatedAt: job.CreatedAt, InputData: job.InputData, Warnings: job.Warnings,
 	}, "", "  ")
 	if err != nil {
-		return AcceptOutput{}, fmt.Errorf("encode input: %w", err)
+		return contract.AcceptJobResult{}, fmt.Errorf("encode input: %w", err)
 	}
-	if err := o.Blobs.Put(ctx, omtx.JobFolder(job)+omtx.FileInput, "application/json", input); err != nil {
-		return AcceptOutput{}, fmt.Errorf("store input: %w", err)
+	if err := o.Blobs.Put(ctx, omtx.JobFolder(job)+omtx.FileInput, "application/json", data); err != nil {
+		return contract.AcceptJobResult{}, storeErr("store input", err)
 	}
-	logFor(ctx, o.Logger, "job_id", job.JobID, "batch_id", job.BatchParentID).Info("job accepted", "status", job.Status)
-	return AcceptOutput{Status: job.Status}, nil
+	log := logFor(ctx, o.Logger, "job_id", job.JobID)
+	if verr != nil && job.Status == omtx.StatusFailed {
+		// Refused now, or by an earlier attempt of this activity.
+		if refused {
+			log.Warn("job refused", "error", job.Error)
+			metrics.JobEnded(job.JobType, omtx.StatusFailed, omtx.CauseUserInput, 1)
+		}
+		return contract.AcceptJobResult{Status: job.Status}, contract.NonRetryable(contract.ErrTypeInvalidInput, job.Error, nil)
+	}
+	log.Info("job accepted", "status", job.Status)
+	return contract.AcceptJobResult{Status: job.Status}, nil
 }
 
+// inputFile is the layout of input.json.
 type inputFile struct {
 	JobID          string         `json:"job_id"`
 	JobType        omtx.JobType   `json:"job_type"`
@@ -99,28 +126,12 @@ type inputFile struct {
 	UserID         string         `json:"user_id"`
 	CreatedAt      time.Time      `json:"created_at"`
 	InputData      omtx.InputData `json:"input_data"`
-	BatchParentID  string         `json:"batch_parent_id,omitempty"`
-	BatchIndex     *int           `json:"batch_index,omitempty"`
-}
-
-const errKeyReused = "Idempotency-Key was reused with a different request; resubmit with a new key"
-
-// sameKeyOtherRequest reports whether the stored document was written for
-// a different request than the workflow's (two requests raced with one
-// idempotency key).
-func sameKeyOtherRequest(stored, run *omtx.Job) bool {
-	return stored.RequestHash != "" && run.RequestHash != "" && stored.RequestHash != run.RequestHash
-}
-
-// FinalizeInput is FinalizeJob's input.
-type FinalizeInput struct {
-	JobID   string
-	Results omtx.Results
+	Warnings       []string       `json:"warnings,omitempty"`
 }
 
 // FinalizeJob marks a job completed with its results. A job already in a
 // terminal status is left alone.
-func (o *Orchestration) FinalizeJob(ctx context.Context, in FinalizeInput) error {
+func (o *Orchestration) FinalizeJob(ctx context.Context, in contract.FinalizeJobInput) (contract.FinalizeJobResult, error) {
 	now := o.now()
 	var changed *omtx.Job
 	_, err := o.Jobs.Update(ctx, in.JobID, func(cur *omtx.Job) (*omtx.Job, error) {
@@ -133,39 +144,30 @@ func (o *Orchestration) FinalizeJob(ctx context.Context, in FinalizeInput) error
 		}
 		changed = cur
 		res := in.Results
-		cur.Status = omtx.StatusCompleted
-		cur.Results = &res
-		cur.Error = ""
-		cur.UpdatedAt = now
-		cur.CompletedAt = &now
+		cur.Status, cur.Results, cur.Error = omtx.StatusCompleted, &res, ""
+		cur.UpdatedAt, cur.CompletedAt = now, &now
 		if cur.StartedAt == nil {
 			cur.StartedAt = &now
 		}
 		return cur, nil
 	})
 	if err != nil {
-		return fmt.Errorf("finalize job: %w", err)
+		return contract.FinalizeJobResult{}, storeErr("finalize job", err)
 	}
 	if changed != nil {
 		logFor(ctx, o.Logger, "job_id", in.JobID).Info("job completed", "affinity_pred_value", in.Results.AffinityPredValue, "model", in.Results.Model)
-		metrics.Jobs.WithLabelValues(string(changed.JobType), string(omtx.StatusCompleted)).Inc()
+		metrics.JobEnded(changed.JobType, omtx.StatusCompleted, "", 1)
 		metrics.Stage.WithLabelValues("end_to_end").Observe(now.Sub(changed.CreatedAt).Seconds())
 	}
-	return nil
-}
-
-// FailInput is FailJob's input.
-type FailInput struct {
-	JobID  string
-	Status omtx.JobStatus // failed or cancelled
-	Error  string
+	return contract.FinalizeJobResult{}, nil
 }
 
 // FailJob marks a job failed (or cancelled) with a reason. A job already in
 // a terminal status is left alone.
-func (o *Orchestration) FailJob(ctx context.Context, in FailInput) error {
+func (o *Orchestration) FailJob(ctx context.Context, in contract.FailJobInput) (contract.FailJobResult, error) {
 	if in.Status != omtx.StatusFailed && in.Status != omtx.StatusCancelled {
-		return fmt.Errorf("fail job: status %q is not failed or cancelled", in.Status)
+		return contract.FailJobResult{}, contract.NonRetryable(contract.ErrTypePermanent,
+			fmt.Sprintf("fail job: status %q is not failed or cancelled", in.Status), nil)
 	}
 	now := o.now()
 	var changed *omtx.Job
@@ -175,33 +177,38 @@ func (o *Orchestration) FailJob(ctx context.Context, in FailInput) error {
 			return nil, nil
 		}
 		changed = cur
-		cur.Status = in.Status
-		cur.Error = in.Error
-		cur.UpdatedAt = now
-		cur.CompletedAt = &now
+		cur.Status, cur.Error = in.Status, in.Error
+		cur.UpdatedAt, cur.CompletedAt = now, &now
 		return cur, nil
 	})
 	if err != nil {
-		return fmt.Errorf("fail job: %w", err)
+		return contract.FailJobResult{}, storeErr("fail job", err)
 	}
 	if changed != nil {
-		logFor(ctx, o.Logger, "job_id", in.JobID).Warn("job ended", "status", in.Status, "error", in.Error)
-		metrics.Jobs.WithLabelValues(string(changed.JobType), string(in.Status)).Inc()
+		logFor(ctx, o.Logger, "job_id", in.JobID).Warn("job ended", "status", in.Status, "error", in.Error, "cause", causeOf(in.Status, in.Cause))
+		metrics.JobEnded(changed.JobType, in.Status, causeOf(in.Status, in.Cause), 1)
 	}
-	return nil
+	return contract.FailJobResult{}, nil
 }
 
-// RoutingInput is RecordRouting's input.
-type RoutingInput struct {
-	JobIDs []string
-	Step   omtx.RoutingStep
+// causeOf names whose failure a final status is, for metrics.
+func causeOf(status omtx.JobStatus, cause string) string {
+	switch {
+	case status == omtx.StatusCancelled:
+		return omtx.CauseCancelled
+	case status == omtx.StatusCompleted:
+		return ""
+	case cause == "":
+		return omtx.CauseSystem
+	}
+	return cause
 }
 
 // RecordRouting appends a GPU-class decision to the jobs' gpu_routing.
-func (o *Orchestration) RecordRouting(ctx context.Context, in RoutingInput) error {
+func (o *Orchestration) RecordRouting(ctx context.Context, in contract.RecordRoutingInput) (contract.RecordRoutingResult, error) {
 	docs, err := o.Jobs.GetMany(ctx, in.JobIDs)
 	if err != nil {
-		return fmt.Errorf("record routing: %w", err)
+		return contract.RecordRoutingResult{}, storeErr("record routing", err)
 	}
 	var change []*omtx.Job
 	for _, d := range docs {
@@ -213,7 +220,7 @@ func (o *Orchestration) RecordRouting(ctx context.Context, in RoutingInput) erro
 		change = append(change, d)
 	}
 	if err := o.Jobs.SetMany(ctx, change); err != nil {
-		return fmt.Errorf("record routing: %w", err)
+		return contract.RecordRoutingResult{}, storeErr("record routing", err)
 	}
-	return nil
+	return contract.RecordRoutingResult{}, nil
 }

@@ -4,20 +4,16 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"slices"
 
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
 
-// Input is everything Build needs to know about a batch.
+// Input is a whole batch, for Build.
 type Input struct {
 	BatchID   string
 	BatchName string
-	// Children are all children of the batch, in any order and any status.
-	// Nil entries are ignored. A job ID that appears more than once is kept
-	// once (see Summary.DuplicatesDropped): a terminal status wins over a
-	// non-terminal one, then the later UpdatedAt, then a usable result, then
-	// the first seen. Children with an empty job ID are never merged.
+	// Children are the batch's children, in any order and any status, each
+	// once. Nil entries are ignored.
 	Children []*omtx.Job
 	// LoadStructure returns the mmCIF bytes of a child's structure. It is
 	// called only for top-10 children whose Results.StructureAvailable is
@@ -45,6 +41,45 @@ type Output struct {
 	Summary Summary
 }
 
+// Build computes a batch's files from all its children in memory: the
+// Aggregator's two passes over a slice. AggregateBatch streams the same
+// passes from Firestore instead.
+func Build(in Input) (*Output, error) {
+	children := inIndexOrder(in.Children)
+	a := NewAggregator(in.BatchID, in.BatchName)
+	for _, c := range children {
+		if err := a.Add(c); err != nil {
+			return nil, err
+		}
+	}
+	a.Finish()
+	var csv bytes.Buffer
+	cw := a.NewCSV(&csv)
+	for _, c := range children {
+		if err := cw.Write(c); err != nil {
+			return nil, fmt.Errorf("aggregate: batch_results.csv: %w", err)
+		}
+	}
+	if err := cw.Close(); err != nil {
+		return nil, fmt.Errorf("aggregate: batch_results.csv: %w", err)
+	}
+	out := &Output{CSV: csv.Bytes(), Results: a.Results(), Summary: a.Summary()}
+	var err error
+	if out.ResultsJSON, err = a.ResultsJSON(); err != nil {
+		return nil, err
+	}
+	if out.SummaryJSON, err = a.SummaryJSON(); err != nil {
+		return nil, err
+	}
+	if out.HistogramPNG, err = a.HistogramPNG(); err != nil {
+		return nil, err
+	}
+	if out.StructuresZIP, err = a.StructuresZIP(in.LoadStructure); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // Summary is the content of summary.json.
 type Summary struct {
 	BatchID   string `json:"batch_id"`
@@ -63,7 +98,6 @@ type Summary struct {
 	// whose results block is missing or holds a non-finite value; they are
 	// not ranked and are counted in Other.
 	CompletedWithoutResults int `json:"completed_without_results"`
-	DuplicatesDropped       int `json:"duplicates_dropped"`
 	// Binders counts completed children with affinity_probability_binary >=
 	// BinderThreshold.
 	Binders int `json:"binders"`
@@ -127,63 +161,6 @@ type counts struct {
 
 const noCompletedNote = "no ligand of this batch completed, so nothing is ranked: best_* fields are empty and top_10 is empty"
 
-// Build computes a finished batch's files and parent-document blocks. It
-// calls in.LoadStructure for the top-10 structures and does no other I/O.
-// Its only errors come from LoadStructure and from encoding.
-func Build(in Input) (*Output, error) {
-	children, dropped := dedupe(in.Children)
-	ranked := Rank(children)
-
-	sum := summarize(in, children, ranked)
-	sum.DuplicatesDropped = dropped
-
-	top := ranked[:min(10, len(ranked))]
-	br := batchResults(ranked, top, sum)
-
-	out := &Output{Results: br, Summary: sum}
-	var err error
-
-	if out.CSV, err = buildCSV(children, ranked); err != nil {
-		return nil, fmt.Errorf("aggregate: batch_results.csv: %w", err)
-	}
-
-	rf := resultsFile{
-		BatchID:                in.BatchID,
-		BatchName:              in.BatchName,
-		BestLigand:             br.BestLigand,
-		BestJobID:              br.BestJobID,
-		BestAffinity:           br.BestAffinity,
-		BestAffinityPredValue:  br.BestAffinityPredValue,
-		AverageAffinity:        br.AverageAffinity,
-		AffinityUnits:          omtx.UnitsKcalPerMol,
-		AffinityPredValueUnits: omtx.UnitsLog10IC50uM,
-		RankingRule:            RankingRule,
-		Models:                 sum.Models,
-		Top10:                  br.Top10,
-		Counts:                 counts{Completed: sum.Completed, Failed: sum.Failed, Cancelled: sum.Cancelled, Total: sum.Total},
-	}
-	if len(ranked) == 0 {
-		rf.Note = noCompletedNote
-	}
-	if out.ResultsJSON, err = marshalJSON(rf); err != nil {
-		return nil, fmt.Errorf("aggregate: batch_results.json: %w", err)
-	}
-	if out.SummaryJSON, err = marshalJSON(sum); err != nil {
-		return nil, fmt.Errorf("aggregate: summary.json: %w", err)
-	}
-
-	if len(ranked) > 0 {
-		if out.HistogramPNG, err = histogramPNG(in, ranked, sum); err != nil {
-			return nil, fmt.Errorf("aggregate: affinity_distribution.png: %w", err)
-		}
-	}
-
-	if out.StructuresZIP, err = structuresZIP(in, top); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
 // marshalJSON encodes v indented by 2 spaces, without escaping <, > and &
 // (the files are read by people), and ends it with a newline.
 func marshalJSON(v any) ([]byte, error) {
@@ -197,105 +174,6 @@ func marshalJSON(v any) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// dedupe keeps one child per job ID (see Input.Children) and drops nil
-// entries, keeping first-seen order. It returns how many duplicates it
-// dropped.
-func dedupe(children []*omtx.Job) ([]*omtx.Job, int) {
-	out := make([]*omtx.Job, 0, len(children))
-	at := make(map[string]int, len(children))
-	dropped := 0
-	for _, c := range children {
-		if c == nil {
-			continue
-		}
-		if c.JobID == "" {
-			out = append(out, c)
-			continue
-		}
-		i, seen := at[c.JobID]
-		if !seen {
-			at[c.JobID] = len(out)
-			out = append(out, c)
-			continue
-		}
-		dropped++
-		if preferred(c, out[i]) {
-			out[i] = c
-		}
-	}
-	return out, dropped
-}
-
-// preferred reports whether candidate should replace kept, two records of
-// the same job.
-func preferred(candidate, kept *omtx.Job) bool {
-	if ct, kt := candidate.Status.Terminal(), kept.Status.Terminal(); ct != kt {
-		return ct
-	}
-	if !candidate.UpdatedAt.Equal(kept.UpdatedAt) {
-		return candidate.UpdatedAt.After(kept.UpdatedAt)
-	}
-	return rankable(candidate) && !rankable(kept)
-}
-
-func summarize(in Input, children, ranked []*omtx.Job) Summary {
-	s := Summary{
-		BatchID:     in.BatchID,
-		BatchName:   in.BatchName,
-		Total:       len(children),
-		Completed:   len(ranked),
-		Models:      []string{},
-		Units:       units(),
-		RankingRule: RankingRule,
-	}
-	for _, c := range children {
-		switch c.Status {
-		case omtx.StatusCompleted:
-			if !rankable(c) {
-				s.CompletedWithoutResults++
-				s.Other++
-			}
-		case omtx.StatusFailed:
-			s.Failed++
-		case omtx.StatusCancelled:
-			s.Cancelled++
-		default:
-			s.Other++
-		}
-	}
-
-	n := len(ranked)
-	pred, dg, pic, prob, conf := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
-	models := map[string]bool{}
-	for i, c := range ranked {
-		r := c.Results
-		pred[i], dg[i], pic[i], prob[i], conf[i] = r.AffinityPredValue, r.DeltaGKcalMol, r.PIC50, r.AffinityProbabilityBinary, r.Confidence
-		if isBinder(r) {
-			s.Binders++
-		}
-		if !isNaNOrInf(r.GPUSeconds) && !isNaNOrInf(r.CostUSD) {
-			s.GPUSeconds += r.GPUSeconds
-			s.CostUSD += r.CostUSD
-		}
-		if !isNaNOrInf(r.ModelSeconds) {
-			s.ModelSeconds += r.ModelSeconds
-		}
-		models[modelName(c)] = true
-	}
-	delete(models, "")
-	for m := range models {
-		s.Models = append(s.Models, m)
-	}
-	slices.Sort(s.Models)
-
-	s.AffinityPredValue = computeStats(pred)
-	s.DeltaGKcalMol = computeStats(dg)
-	s.PIC50 = computeStats(pic)
-	s.AffinityProbabilityBinary = computeStats(prob)
-	s.Confidence = computeStats(conf)
-	return s
-}
-
 // modelName is the model that produced c's results, or the job's model
 // when the results do not say.
 func modelName(c *omtx.Job) string {
@@ -303,29 +181,6 @@ func modelName(c *omtx.Job) string {
 		return c.Results.Model
 	}
 	return c.Model
-}
-
-func batchResults(ranked, top []*omtx.Job, sum Summary) omtx.BatchResults {
-	br := omtx.BatchResults{
-		AffinityUnits: omtx.UnitsKcalPerMol,
-		RankingRule:   RankingRule,
-		Top10:         make([]omtx.RankedLigand, 0, len(top)),
-		Completed:     sum.Completed,
-		Failed:        sum.Failed,
-		Cancelled:     sum.Cancelled,
-	}
-	for i, c := range top {
-		br.Top10 = append(br.Top10, rankedLigand(i+1, c))
-	}
-	if len(ranked) > 0 {
-		best := ranked[0]
-		br.BestLigand = ligandLabel(best)
-		br.BestJobID = best.JobID
-		br.BestAffinity = best.Results.DeltaGKcalMol
-		br.BestAffinityPredValue = best.Results.AffinityPredValue
-		br.AverageAffinity = sum.DeltaGKcalMol.Mean
-	}
-	return br
 }
 
 func rankedLigand(rank int, c *omtx.Job) omtx.RankedLigand {

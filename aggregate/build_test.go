@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -134,7 +133,7 @@ func TestBuildResults(t *testing.T) {
 		t.Parallel()
 		var got map[string]any
 		require.NoError(t, json.Unmarshal(out.SummaryJSON, &got))
-		for _, k := range []string{"batch_id", "batch_name", "total", "completed", "failed", "cancelled", "other", "duplicates_dropped",
+		for _, k := range []string{"batch_id", "batch_name", "total", "completed", "failed", "cancelled", "other",
 			"binders", "affinity_pred_value", "delta_g_kcal_mol", "pic50", "affinity_probability_binary", "confidence",
 			"model_seconds", "models", "units", "ranking_rule"} {
 			assert.Contains(t, got, k)
@@ -166,52 +165,50 @@ func mapKeys(m map[string]any) func(func(string) bool) {
 	}
 }
 
-func TestBuildDuplicates(t *testing.T) {
+func TestAggregatorPasses(t *testing.T) {
 	t.Parallel()
 
-	t.Run("dropped and counted", func(t *testing.T) {
+	t.Run("a child seen twice is refused", func(t *testing.T) {
 		t.Parallel()
-		children := []*omtx.Job{
-			child(0, omtx.StatusRunning, withUpdated(time.Hour)), // later but not terminal
-			completed(1, -1, 0.9),
-			completed(0, -2, 0.9, withUpdated(time.Minute)),
-			child(0, omtx.StatusFailed), // terminal but older
-			child(2, omtx.StatusFailed),
-			completed(1, -1, 0.9), // exact copy
-			nil,
+		_, err := Build(Input{BatchID: "b", Children: []*omtx.Job{completed(0, -1, 0.9), completed(0, -1, 0.9)}})
+		require.ErrorContains(t, err, "out of batch_index order")
+	})
+
+	t.Run("out of order is refused", func(t *testing.T) {
+		t.Parallel()
+		a := NewAggregator("b", "")
+		require.NoError(t, a.Add(completed(2, -1, 0.9)))
+		require.ErrorContains(t, a.Add(completed(1, -1, 0.9)), "out of batch_index order")
+	})
+
+	t.Run("the second pass must see every child once", func(t *testing.T) {
+		t.Parallel()
+		a := NewAggregator("b", "")
+		children := []*omtx.Job{completed(0, -1, 0.9), child(1, omtx.StatusFailed), completed(2, -3, 0.9)}
+		for _, c := range children {
+			require.NoError(t, a.Add(c))
 		}
-		out, err := Build(Input{BatchID: "b", Children: children})
+		a.Finish()
+		short := a.NewCSV(io.Discard)
+		require.NoError(t, short.Write(children[0]))
+		require.ErrorContains(t, short.Close(), "3 in the first")
+		long := a.NewCSV(io.Discard)
+		for _, c := range children {
+			require.NoError(t, long.Write(c))
+		}
+		require.ErrorContains(t, long.Write(children[0]), "more children in the second pass")
+	})
+
+	t.Run("ranks follow the rule across the passes", func(t *testing.T) {
+		t.Parallel()
+		out, err := Build(Input{BatchID: "b", Children: []*omtx.Job{
+			completed(0, -1, 0.9), child(1, omtx.StatusFailed), completed(2, -3, 0.9), completed(3, -5, 0.2),
+		}})
 		require.NoError(t, err)
-		got := out.Summary
-		assert.Equal(t, 3, got.DuplicatesDropped)
-		assert.Equal(t, 3, got.Total)
-		assert.Equal(t, 2, got.Completed)
-		assert.Equal(t, 1, got.Failed)
 		_, rows := readCSV(t, out.CSV)
-		require.Len(t, rows, 3)
-		assert.Equal(t, "completed", rows[0]["status"])
-		assert.Equal(t, "-2.0000", rows[0]["affinity_pred_value_log10_ic50_um"])
-		assert.Equal(t, "job-00000", out.Results.BestJobID)
-	})
-
-	t.Run("same time prefers a usable result", func(t *testing.T) {
-		t.Parallel()
-		noRes := child(0, omtx.StatusCompleted)
-		noRes.Results = nil
-		children := []*omtx.Job{noRes, completed(0, -1, 0.9)}
-		out, err := Build(Input{Children: children})
-		require.NoError(t, err)
-		assert.Equal(t, 1, out.Summary.DuplicatesDropped)
-		assert.Equal(t, 1, out.Summary.Completed)
-	})
-
-	t.Run("empty job IDs are not merged", func(t *testing.T) {
-		t.Parallel()
-		children := []*omtx.Job{completed(0, -1, 0.9, withID("")), completed(1, -1, 0.9, withID(""))}
-		out, err := Build(Input{Children: children})
-		require.NoError(t, err)
-		assert.Equal(t, 0, out.Summary.DuplicatesDropped)
-		assert.Equal(t, 2, out.Summary.Total)
+		require.Len(t, rows, 4)
+		assert.Equal(t, []string{"2", "", "1", "3"}, []string{rows[0]["rank"], rows[1]["rank"], rows[2]["rank"], rows[3]["rank"]})
+		assert.Equal(t, "job-00002", out.Results.BestJobID)
 	})
 }
 
@@ -291,9 +288,9 @@ func TestBuildHistogram(t *testing.T) {
 
 	t.Run("title", func(t *testing.T) {
 		t.Parallel()
-		assert.Equal(t, "b", batchTitle(Input{BatchID: "b"}))
+		assert.Equal(t, "b", batchTitle("b", ""))
 		long := strings.Repeat("é", 100)
-		got := batchTitle(Input{BatchName: long})
+		got := batchTitle("", long)
 		assert.Len(t, []rune(got), maxTitleLen)
 		assert.True(t, strings.HasSuffix(got, "…"))
 	})

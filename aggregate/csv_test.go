@@ -14,7 +14,7 @@ import (
 
 const wantHeader = "rank,batch_index,job_id,ligand_name,smiles,status," +
 	"affinity_pred_value_log10_ic50_um,pic50,delta_g_kcal_mol,affinity_probability_binary," +
-	"confidence,model,model_version,structure_available,results_file,error"
+	"confidence,model,model_version,structure_available,results_file,error,warnings"
 
 // readCSV parses a CSV file into rows keyed by column name.
 func readCSV(t *testing.T, data []byte) (header []string, rows []map[string]string) {
@@ -113,6 +113,16 @@ func TestCSV(t *testing.T) {
 		assert.Equal(t, "'@SUM(A1)", rows[0]["meta_vendor"])
 		assert.Equal(t, "-1.5", rows[3]["meta_logp"], "a plain number is not a formula")
 		assert.Equal(t, "CC(=O)Oc1ccccc1C(=O)O", rows[4]["smiles"], "a valid SMILES is unchanged")
+	})
+
+	t.Run("warnings joined in their own column", func(t *testing.T) {
+		t.Parallel()
+		w := completed(0, -1, 0.9)
+		w.Warnings = []string{"first", "second"}
+		out, err := Build(Input{Children: []*omtx.Job{w}})
+		require.NoError(t, err)
+		_, rows := readCSV(t, out.CSV)
+		assert.Equal(t, "first; second", rows[0]["warnings"])
 	})
 
 	t.Run("metadata union with empty cells", func(t *testing.T) {

@@ -2,8 +2,9 @@
 // (virtual screen): one protein against many ligands, each ligand a batch
 // child job.
 //
-// Build takes every child of a batch, in any order and any status, and
-// returns the contents of
+// An Aggregator sees every child of a batch twice, in batch_index order,
+// without holding them (AggregateBatch streams both passes from
+// Firestore, page by page), and writes the contents of
 //
 //   - batch_results.csv: one row per child, in batch_index order;
 //   - batch_results.json: the best ligand, the average ΔG and the top 10;
@@ -13,8 +14,9 @@
 //     produced coordinates;
 //
 // together with the omtx.BatchResults block of the parent document. The
-// package does no I/O of its own: structures are read through
-// Input.LoadStructure, and writing the files is the caller's job.
+// package does no I/O of its own: structures are read through a loader,
+// and writing the files is the caller's job. Build runs both passes over
+// an in-memory slice.
 //
 // Ranking follows Boltz-2's own advice: affinity_probability_binary tells
 // binders from decoys (hit discovery), and affinity_pred_value, log10(IC50

@@ -68,13 +68,12 @@ func withPred(value, prob float64) opt {
 	}
 }
 
-func withName(name string) opt        { return func(j *omtx.Job) { j.InputData.LigandName = name } }
-func withSMILES(s string) opt         { return func(j *omtx.Job) { j.InputData.LigandSMILES = s } }
-func withError(e string) opt          { return func(j *omtx.Job) { j.Error = e } }
-func withID(id string) opt            { return func(j *omtx.Job) { j.JobID = id } }
-func withUpdated(d time.Duration) opt { return func(j *omtx.Job) { j.UpdatedAt = baseTime.Add(d) } }
-func withStructure() opt              { return func(j *omtx.Job) { j.Results.StructureAvailable = true } }
-func withoutIndex() opt               { return func(j *omtx.Job) { j.BatchIndex = nil } }
+func withName(name string) opt { return func(j *omtx.Job) { j.InputData.LigandName = name } }
+func withSMILES(s string) opt  { return func(j *omtx.Job) { j.InputData.LigandSMILES = s } }
+func withError(e string) opt   { return func(j *omtx.Job) { j.Error = e } }
+func withID(id string) opt     { return func(j *omtx.Job) { j.JobID = id } }
+func withStructure() opt       { return func(j *omtx.Job) { j.Results.StructureAvailable = true } }
+func withoutIndex() opt        { return func(j *omtx.Job) { j.BatchIndex = nil } }
 func withMeta(kv ...string) opt {
 	return func(j *omtx.Job) {
 		if j.LigandMetadata == nil {

@@ -11,8 +11,6 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
-
-	"github.com/omtx-hub/omtx-hub/omtx"
 )
 
 const (
@@ -27,12 +25,9 @@ const (
 )
 
 // histogramPNG draws the distribution of affinity_pred_value over the
-// ranked (completed) children, with the median marked, as a 6in × 4in PNG.
-func histogramPNG(in Input, ranked []*omtx.Job, sum Summary) ([]byte, error) {
-	vs := make(plotter.Values, len(ranked))
-	for i, c := range ranked {
-		vs[i] = c.Results.AffinityPredValue
-	}
+// completed children, with the median marked, as a 6in × 4in PNG.
+func histogramPNG(batchID, batchName string, values []float64, sum Summary) ([]byte, error) {
+	vs := plotter.Values(values)
 
 	var hist *plotter.Histogram
 	if lo, hi := plotter.Range(vs); hi > lo {
@@ -52,7 +47,7 @@ func histogramPNG(in Input, ranked []*omtx.Job, sum Summary) ([]byte, error) {
 	hist.FillColor = color.RGBA{R: 70, G: 130, B: 180, A: 255}
 
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("Predicted affinity distribution — %s (n=%d)", batchTitle(in), len(ranked))
+	p.Title.Text = fmt.Sprintf("Predicted affinity distribution — %s (n=%d)", batchTitle(batchID, batchName), len(vs))
 	p.X.Label.Text = histXLabel
 	p.Y.Label.Text = histYLabel
 	p.Y.Min = 0
@@ -108,10 +103,10 @@ func binCount(vs []float64) int {
 
 // batchTitle names the batch in the plot title: its name, else its ID,
 // shortened to maxTitleLen runes.
-func batchTitle(in Input) string {
-	name := strings.TrimSpace(in.BatchName)
+func batchTitle(batchID, batchName string) string {
+	name := strings.TrimSpace(batchName)
 	if name == "" {
-		name = in.BatchID
+		name = batchID
 	}
 	if r := []rune(name); len(r) > maxTitleLen {
 		name = string(r[:maxTitleLen-1]) + "…"

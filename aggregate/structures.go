@@ -27,8 +27,8 @@ type structureEntry struct {
 
 // structuresZIP builds analysis/top_10_structures.zip from the top-ranked
 // children, or returns nil when none of them has a structure.
-func structuresZIP(in Input, top []*omtx.Job) ([]byte, error) {
-	if in.LoadStructure == nil {
+func structuresZIP(batchID, batchName string, top []*omtx.Job, load func(*omtx.Job) ([]byte, error)) ([]byte, error) {
+	if load == nil {
 		return nil, nil
 	}
 	entries := make([]structureEntry, 0, len(top))
@@ -42,7 +42,7 @@ func structuresZIP(in Input, top []*omtx.Job) ([]byte, error) {
 				e.reason = "the model produced no coordinates"
 			}
 		default:
-			cif, err := in.LoadStructure(c)
+			cif, err := load(c)
 			if err != nil {
 				return nil, fmt.Errorf("aggregate: load structure of job %s (rank %d): %w", c.JobID, e.rank, err)
 			}
@@ -70,7 +70,7 @@ func structuresZIP(in Input, top []*omtx.Job) ([]byte, error) {
 		_, err = w.Write(data)
 		return err
 	}
-	if err := add("README.txt", structuresReadme(in, entries)); err != nil {
+	if err := add("README.txt", structuresReadme(batchID, batchName, entries)); err != nil {
 		return nil, fmt.Errorf("aggregate: top_10_structures.zip: %w", err)
 	}
 	for _, e := range entries {
@@ -87,9 +87,9 @@ func structuresZIP(in Input, top []*omtx.Job) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func structuresReadme(in Input, entries []structureEntry) []byte {
+func structuresReadme(batchID, batchName string, entries []structureEntry) []byte {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Top-10 predicted structures of batch %q (%s)\n\n", oneLine(in.BatchName), oneLine(in.BatchID))
+	fmt.Fprintf(&b, "Top-10 predicted structures of batch %q (%s)\n\n", oneLine(batchName), oneLine(batchID))
 	fmt.Fprintf(&b, "Ranking rule: %s\n\n", RankingRule)
 	fmt.Fprintf(&b, "Units: affinity_pred_value is %s (lower = stronger); pIC50 is -log10(IC50 / M); "+
 		"delta_g is in %s; affinity_probability_binary is a %s that the ligand binds; confidence is a score in [0,1].\n",

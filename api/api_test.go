@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,108 +14,28 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/omtx-hub/omtx-hub/contract"
+	"github.com/omtx-hub/omtx-hub/keys"
 	"github.com/omtx-hub/omtx-hub/omtx"
-	"github.com/omtx-hub/omtx-hub/store"
-	"github.com/omtx-hub/omtx-hub/workflows/wfinput"
+	"github.com/omtx-hub/omtx-hub/store/storetest"
 )
-
-// fakeJobs is an in-memory JobStore.
-type fakeJobs struct {
-	mu   sync.Mutex
-	jobs map[string]*omtx.Job
-}
-
-func (f *fakeJobs) Create(_ context.Context, j *omtx.Job) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if _, ok := f.jobs[j.JobID]; ok {
-		return omtx.Errorf(omtx.EConflict, "job_id", "exists")
-	}
-	c := *j
-	f.jobs[j.JobID] = &c
-	return nil
-}
-
-func (f *fakeJobs) Get(_ context.Context, id string) (*omtx.Job, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	j, ok := f.jobs[id]
-	if !ok {
-		return nil, omtx.Errorf(omtx.ENotFound, "job_id", "job %s not found", id)
-	}
-	c := *j
-	return &c, nil
-}
-
-func (f *fakeJobs) List(_ context.Context, lf store.ListFilter) ([]*omtx.Job, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []*omtx.Job
-	for _, j := range f.jobs {
-		if j.UserID == lf.UserID {
-			out = append(out, j)
-		}
-	}
-	return out, nil
-}
-
-func (f *fakeJobs) ListChildren(_ context.Context, cf store.ChildFilter) ([]*omtx.Job, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []*omtx.Job
-	for _, j := range f.jobs {
-		if j.BatchParentID == cf.BatchID {
-			out = append(out, j)
-		}
-	}
-	return out, nil
-}
-
-func (f *fakeJobs) Ping(context.Context) error { return nil }
-
-type fakeBlobs struct{ objects map[string]string }
-
-func (f fakeBlobs) Put(_ context.Context, name, _ string, data []byte) error {
-	f.objects[name] = string(data)
-	return nil
-}
-
-func (fakeBlobs) URI(name string) string { return "gs://test/" + name }
-
-func (f fakeBlobs) PutIfAbsent(ctx context.Context, name, ct string, data []byte) (bool, error) {
-	if _, ok := f.objects[name]; ok {
-		return false, nil
-	}
-	return true, f.Put(ctx, name, ct, data)
-}
-
-func (f fakeBlobs) Get(_ context.Context, name string) (*store.Object, error) {
-	d, ok := f.objects[name]
-	if !ok {
-		return nil, omtx.Errorf(omtx.ENotFound, "name", "file %s not found", name)
-	}
-	return &store.Object{Name: name, ContentType: "application/json", Data: []byte(d)}, nil
-}
-
-func (fakeBlobs) Ping(context.Context) error { return nil }
 
 // fakeSched records started workflows; err makes starts fail.
 type fakeSched struct {
 	mu        sync.Mutex
-	started   []wfinput.Prediction
-	batches   []wfinput.Batch
+	started   []StartRequest
 	cancelled []string
 	err       error
 }
 
-func (f *fakeSched) StartBatch(_ context.Context, in wfinput.Batch, _ int) (string, error) {
+func (f *fakeSched) Start(_ context.Context, req StartRequest) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.err != nil {
 		return "", f.err
 	}
-	f.batches = append(f.batches, in)
-	return "run-b", nil
+	f.started = append(f.started, req)
+	return "run-1", nil
 }
 
 func (f *fakeSched) Cancel(_ context.Context, wid string) error {
@@ -128,17 +49,33 @@ func (f *fakeSched) BatchProgress(context.Context, string) (omtx.Progress, error
 	return omtx.Progress{Total: 3, Running: 3}, nil
 }
 
-func (f *fakeSched) StartPrediction(_ context.Context, in wfinput.Prediction) (string, error) {
+func (f *fakeSched) Ping(context.Context) error { return f.err }
+
+// predictions returns the PredictionWorkflow inputs started so far.
+func (f *fakeSched) predictions() []contract.PredictionInput {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.err != nil {
-		return "", f.err
+	var out []contract.PredictionInput
+	for _, r := range f.started {
+		if in, ok := r.Input.(contract.PredictionInput); ok {
+			out = append(out, in)
+		}
 	}
-	f.started = append(f.started, in)
-	return "run-1", nil
+	return out
 }
 
-func (f *fakeSched) Ping(context.Context) error { return f.err }
+// batches returns the BatchWorkflow inputs started so far.
+func (f *fakeSched) batches() []contract.BatchInput {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []contract.BatchInput
+	for _, r := range f.started {
+		if in, ok := r.Input.(contract.BatchInput); ok {
+			out = append(out, in)
+		}
+	}
+	return out
+}
 
 const (
 	key1 = "key-for-user-one-000"
@@ -147,18 +84,18 @@ const (
 
 type fixture struct {
 	srv   *Server
-	jobs  *fakeJobs
+	jobs  *storetest.Jobs
 	sched *fakeSched
-	blobs fakeBlobs
+	blobs *storetest.Blobs
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	keys, err := ParseKeys(key1 + "=u1," + key2 + "=u2")
+	set, err := keys.Parse(key1+"=u1,"+key2+"=u2", []byte("test-deployment-secret"))
 	require.NoError(t, err)
-	f := &fixture{jobs: &fakeJobs{jobs: map[string]*omtx.Job{}}, sched: &fakeSched{}, blobs: fakeBlobs{objects: map[string]string{}}}
+	f := &fixture{jobs: storetest.NewJobs(), sched: &fakeSched{}, blobs: storetest.NewBlobs()}
 	f.srv = New(Config{
-		Keys: keys,
+		Keys: set,
 		Models: omtx.ModelCatalog{
 			Available:   map[string]string{omtx.BaselineModel: omtx.GPUClassL4},
 			Substitutes: map[string]string{omtx.ModelBoltz2: omtx.BaselineModel},
@@ -187,6 +124,7 @@ func (f *fixture) do(method, path, key, body string, hdr ...string) *httptest.Re
 type errResp struct {
 	Error struct {
 		Code, Message, Field string
+		RequestID            string `json:"request_id"`
 	}
 }
 
@@ -204,10 +142,12 @@ func TestPredict(t *testing.T) {
 		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &got))
 		assert.Equal(t, omtx.StatusPending, got.Status)
 		assert.True(t, strings.HasPrefix(got.JobID, "job_"))
-		require.Len(t, f.sched.started, 1)
-		in := f.sched.started[0]
+		require.Len(t, f.sched.predictions(), 1)
+		in := f.sched.predictions()[0]
 		assert.Equal(t, got.JobID, in.Job.JobID)
 		assert.Equal(t, omtx.GPUClassL4, in.GPUClass)
+		assert.Equal(t, 1, f.sched.started[0].Priority, "single predictions come first")
+		assert.Equal(t, "u1", f.sched.started[0].FairnessKey)
 		assert.Equal(t, 5, in.Job.InputData.Parameters.NumSamples)
 		job, err := f.jobs.Get(context.Background(), got.JobID)
 		require.NoError(t, err)
@@ -253,10 +193,15 @@ func TestPredict(t *testing.T) {
 	t.Run("temporal down: 503 and no record", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		f.sched.err = &omtx.Error{Code: omtx.EUnavailable, Message: "could not schedule the job"}
+		f.sched.err = errors.New("dial tcp 10.4.2.7:7233: connection refused")
 		w := f.do("POST", "/api/v1/predict", key1, good)
 		assert.Equal(t, http.StatusServiceUnavailable, w.Code)
-		assert.Empty(t, f.jobs.jobs)
+		assert.Zero(t, f.jobs.Len(), "the record of a job that did not start is removed")
+		assert.NotContains(t, w.Body.String(), "10.4.2.7", "no internal detail reaches the client")
+		var e errResp
+		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &e))
+		assert.Equal(t, w.Header().Get(RequestIDHeader), e.Error.RequestID)
+		assert.NotEmpty(t, e.Error.RequestID)
 	})
 
 	bad := []struct {
@@ -285,7 +230,7 @@ func TestPredict(t *testing.T) {
 			assert.Equal(t, c.field, e.Error.Field)
 			assert.NotEmpty(t, e.Error.Message)
 			assert.Empty(t, f.sched.started)
-			assert.Empty(t, f.jobs.jobs)
+			assert.Zero(t, f.jobs.Len())
 		})
 	}
 
@@ -308,7 +253,7 @@ func TestAuthAndScoping(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, w.Code)
 	var sub SubmitResponse
 	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &sub))
-	f.blobs.objects["jobs/"+sub.JobID+"/results.json"] = `{"ok":true}`
+	require.NoError(t, f.blobs.Put(context.Background(), "jobs/"+sub.JobID+"/results.json", "application/json", []byte(`{"ok":true}`)))
 
 	cases := []struct {
 		name, method, path, key string
@@ -337,20 +282,4 @@ func TestAuthAndScoping(t *testing.T) {
 			assert.Equal(t, c.want, w.Code, w.Body.String())
 		})
 	}
-}
-
-func TestParseKeys(t *testing.T) {
-	t.Parallel()
-	for _, spec := range []string{"", "short=u", "novalue", "=u", "abcdefghijklmnopq="} {
-		t.Run(spec, func(t *testing.T) {
-			t.Parallel()
-			_, err := ParseKeys(spec)
-			assert.Error(t, err)
-		})
-	}
-	k, err := ParseKeys("# comment\nabcdefghijklmnopq=u1\nrstuvwxyzabcdefgh=u2")
-	require.NoError(t, err)
-	got, ok := k.User("rstuvwxyzabcdefgh")
-	assert.True(t, ok)
-	assert.Equal(t, "u2", got)
 }

@@ -2,10 +2,10 @@ package api
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"slices"
@@ -15,11 +15,11 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/omtx-hub/omtx-hub/contract"
+	"github.com/omtx-hub/omtx-hub/keys"
 	"github.com/omtx-hub/omtx-hub/library"
 	"github.com/omtx-hub/omtx-hub/omtx"
-	"github.com/omtx-hub/omtx-hub/store"
 	"github.com/omtx-hub/omtx-hub/validate"
-	"github.com/omtx-hub/omtx-hub/workflows/wfinput"
 )
 
 // Batch limits, documented in the README.
@@ -30,13 +30,15 @@ const (
 	MinChunkSize         = 1
 	MaxChunkSize         = 64
 	DefaultChunkSize     = 16
-	// MaxBatchBodyBytes bounds a JSON batch body: 50,000 ligands fit.
-	MaxBatchBodyBytes = 16 << 20
+	// MaxBatchBodyBytes bounds a JSON batch body: 100,000 ligands with
+	// names fit.
+	MaxBatchBodyBytes = 24 << 20
 	MaxBatchNameBytes = 200
+	// maxFormField bounds a multipart form field other than the library
+	// and the MSA; maxFormParts bounds their number.
+	maxFormField = 64 << 10
+	maxFormParts = 16
 )
-
-// Priorities map to Temporal task priority keys (1 is served first).
-var priorities = map[string]int{"high": 1, "normal": 3, "low": 5}
 
 // BatchRequest is the body of POST /api/v1/predict/batch (seed 3.2).
 type BatchRequest struct {
@@ -55,6 +57,8 @@ type BatchRequest struct {
 	ChunkSize *int `json:"chunk_size"`
 	// MSA is an A3M alignment for the protein (with parameters.use_msa).
 	MSA string `json:"msa"`
+	// NotifyURL receives a signed POST when the batch ends.
+	NotifyURL string `json:"notify_url"`
 }
 
 // BatchSubmitResponse answers a batch submission.
@@ -75,53 +79,76 @@ type BatchSubmitResponse struct {
 }
 
 // predictBatch takes the seed's JSON body, or a multipart upload whose
-// "library" file is a .csv or .smi ligand library and whose other form
-// fields are the JSON body's fields (parameters as a JSON string).
+// "library" file is a .csv, .tsv or .smi ligand library and whose other
+// form fields are the JSON body's fields (parameters as a JSON string).
+// At most MaxConcurrentUploads of these large requests are read at once.
 func (s *Server) predictBatch(c *gin.Context) {
+	select {
+	case s.uploads <- struct{}{}:
+		defer func() { <-s.uploads }()
+	default:
+		s.tooMany(c, 5*time.Second, "", "the API is reading as many large submissions as it takes at once; retry shortly")
+		return
+	}
 	var req BatchRequest
-	var entries []library.Entry
+	var lib *upload
 	var err error
 	mt, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	if mt == "multipart/form-data" {
-		entries, err = s.readUpload(c, &req)
-	} else if err = decodeJSON(c, MaxBatchBodyBytes, &req); err == nil {
-		if req.Ligands == nil {
-			err = omtx.Errorf(omtx.EInvalid, "ligands", "is required (or upload a library file as multipart field \"library\")")
-		} else {
-			entries, err = library.FromLigands(req.Ligands, library.Options{SkipInvalid: req.SkipInvalid})
-		}
+		lib, err = s.readForm(c, &req)
+	} else if err = decodeJSON(c, MaxBatchBodyBytes, &req); err == nil && req.Ligands == nil {
+		err = omtx.Errorf(omtx.EInvalid, "ligands", "is required (or upload a library file as multipart field \"library\")")
 	}
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	k := keyOf(c)
+	spec, stored, renamed, res, err := s.buildBatch(c, k, &req, lib)
 	if err != nil {
 		s.writeLibraryError(c, err)
 		return
 	}
-	parent, entriesOut, res, err := s.buildBatch(userOf(c), &req, entries, c.GetHeader(IdempotencyHeader))
-	if err == nil {
-		err = s.storeMSA(c.Request.Context(), req.MSA, &parent.InputData)
+	if !s.checkQuota(c, k, ligandsOf(spec), true) {
+		return
 	}
+	if err := s.storeMSA(c, req.MSA, &spec.InputData); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if err := s.storeLibrary(c, spec, stored); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	status, dup, err := s.submit(c, submission{
+		spec: spec, workflow: contract.WorkflowBatch, priority: priorityKeys[spec.Priority],
+		input: func(sp contract.JobSpec) any {
+			return contract.BatchInput{Parent: sp, GPUClass: sp.GPUClass(), Fleet: s.fleet}
+		},
+	})
 	if err != nil {
 		s.writeError(c, err)
 		return
 	}
-	renamed := 0
-	for _, e := range entries {
-		if e.Renamed {
-			renamed++
-		}
+	cfg := spec.BatchConfig
+	resp := BatchSubmitResponse{
+		BatchID: spec.JobID, JobID: spec.JobID, Status: status, Model: spec.Model,
+		RequestedModel: spec.RequestedModel, TotalLigands: cfg.TotalLigands, InvalidLigands: cfg.InvalidLigands,
+		RenamedLigands: renamed, MaxConcurrent: cfg.MaxConcurrent, ChunkSize: cfg.ChunkSize,
+		Duplicate: dup, URL: "/api/v1/batches/" + spec.JobID,
 	}
-	resp, status, err := s.submitBatch(c.Request.Context(), parent, entriesOut, parent.GPURouting[0].GPUClass, priorities[parent.BatchConfig.Priority])
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	resp.RenamedLigands = renamed
 	if res.Note != "" {
 		resp.Warnings = append(resp.Warnings, res.Note)
 	}
 	if renamed > 0 {
 		resp.Warnings = append(resp.Warnings, fmt.Sprintf("%d duplicate ligand names were made unique by appending \" (2)\", \" (3)\", ...", renamed))
 	}
-	c.JSON(status, resp)
+	resp.Warnings = append(resp.Warnings, spec.Warnings...)
+	code := http.StatusAccepted
+	if dup {
+		code = http.StatusOK
+	}
+	c.JSON(code, resp)
 }
 
 // writeLibraryError answers a library with invalid rows with every row's
@@ -129,55 +156,91 @@ func (s *Server) predictBatch(c *gin.Context) {
 func (s *Server) writeLibraryError(c *gin.Context, err error) {
 	var ie *library.InvalidError
 	if errors.As(err, &ie) {
-		c.AbortWithStatusJSON(http.StatusUnprocessableEntity, errorBody{Error: errorDetail{
-			Code: omtx.EInvalid, Field: "ligands", Message: ie.Error(), Rows: ie.Problems,
+		c.AbortWithStatusJSON(http.StatusUnprocessableEntity, ErrorBody{Error: ErrorDetail{
+			Code: omtx.EInvalid, Field: "ligands", Message: ie.Error(), Rows: ie.Problems, RequestID: requestIDOf(c),
 		}})
 		return
 	}
 	s.writeError(c, err)
 }
 
-// readUpload reads a multipart batch submission.
-func (s *Server) readUpload(c *gin.Context, req *BatchRequest) ([]library.Entry, error) {
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, library.MaxFileBytes+1<<20)
-	if err := c.Request.ParseMultipartForm(8 << 20); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, omtx.Errorf(omtx.ETooLarge, "library", "upload is over %d bytes", library.MaxFileBytes)
-		}
+// upload is a library file read from a multipart form.
+type upload struct {
+	name string
+	data []byte
+}
+
+// formFields are the multipart fields of a batch, and their size limits.
+var formFields = map[string]int64{
+	"model": maxFormField, "batch_name": maxFormField, "protein_sequence": maxFormField, "max_concurrent": maxFormField,
+	"priority": maxFormField, "parameters": maxFormField, "user_id": maxFormField, "skip_invalid": maxFormField,
+	"chunk_size": maxFormField, "notify_url": maxFormField, "msa": MaxMSABytes,
+}
+
+// readForm reads a multipart batch submission part by part, in memory and
+// within bounds (no part spills to disk): the library file at most
+// library.MaxFileBytes, each field its own limit, at most maxFormParts
+// parts.
+func (s *Server) readForm(c *gin.Context, req *BatchRequest) (*upload, error) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, library.MaxFileBytes+MaxMSABytes+1<<20)
+	mr, err := c.Request.MultipartReader()
+	if err != nil {
 		return nil, omtx.Errorf(eMalformed, "", "malformed multipart form: %v", err)
 	}
-	form := c.Request.MultipartForm
-	defer form.RemoveAll()
-	known := map[string]bool{"model": true, "batch_name": true, "protein_sequence": true, "max_concurrent": true,
-		"priority": true, "parameters": true, "user_id": true, "skip_invalid": true, "chunk_size": true, "msa": true}
-	for k := range form.Value {
-		if !known[k] {
-			return nil, omtx.Errorf(omtx.EInvalid, k, "unknown field")
+	values := map[string]string{}
+	var lib *upload
+	for n := 0; ; n++ {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
 		}
-	}
-	get := func(k string) (string, bool) {
-		v, ok := form.Value[k]
-		if !ok || len(v) == 0 {
-			return "", false
+		if err != nil {
+			return nil, formError(err)
 		}
-		return v[0], true
+		if n == maxFormParts {
+			return nil, omtx.Errorf(omtx.EInvalid, "", "the form has more than %d parts", maxFormParts)
+		}
+		name := part.FormName()
+		if name == "library" {
+			if lib != nil {
+				return nil, omtx.Errorf(omtx.EInvalid, "library", "upload exactly one ligand library file")
+			}
+			data, err := readLimited(part, library.MaxFileBytes)
+			if err != nil {
+				return nil, fieldError("library", err, fmt.Sprintf("is larger than %d MiB, the limit for a library", library.MaxFileBytes>>20))
+			}
+			lib = &upload{name: part.FileName(), data: data}
+			continue
+		}
+		limit, ok := formFields[name]
+		if !ok {
+			return nil, omtx.Errorf(omtx.EInvalid, name, "unknown field")
+		}
+		if _, dup := values[name]; dup {
+			return nil, omtx.Errorf(omtx.EInvalid, name, "is given more than once")
+		}
+		data, err := readLimited(part, limit)
+		if err != nil {
+			return nil, fieldError(name, err, fmt.Sprintf("is over %d bytes", limit))
+		}
+		values[name] = string(data)
 	}
-	if v, ok := get("model"); ok {
+	if lib == nil {
+		return nil, omtx.Errorf(omtx.EInvalid, "library", "upload exactly one ligand library file (.csv or .tsv with a smiles header, or .smi)")
+	}
+	if v, ok := values["model"]; ok {
 		req.Model = &v
 	}
-	if v, ok := get("protein_sequence"); ok {
+	if v, ok := values["protein_sequence"]; ok {
 		req.ProteinSequence = &v
 	}
-	req.BatchName, _ = get("batch_name")
-	req.Priority, _ = get("priority")
-	req.UserID, _ = get("user_id")
-	req.MSA, _ = get("msa")
+	req.BatchName, req.Priority, req.UserID = values["batch_name"], values["priority"], values["user_id"]
+	req.MSA, req.NotifyURL = values["msa"], values["notify_url"]
 	for _, f := range []struct {
 		key string
 		dst **int
 	}{{"max_concurrent", &req.MaxConcurrent}, {"chunk_size", &req.ChunkSize}} {
-		if v, ok := get(f.key); ok {
+		if v, ok := values[f.key]; ok {
 			n, err := strconv.Atoi(strings.TrimSpace(v))
 			if err != nil {
 				return nil, omtx.Errorf(omtx.EInvalid, f.key, "must be an integer")
@@ -185,14 +248,14 @@ func (s *Server) readUpload(c *gin.Context, req *BatchRequest) ([]library.Entry,
 			*f.dst = &n
 		}
 	}
-	if v, ok := get("skip_invalid"); ok {
+	if v, ok := values["skip_invalid"]; ok {
 		b, err := strconv.ParseBool(strings.TrimSpace(v))
 		if err != nil {
 			return nil, omtx.Errorf(omtx.EInvalid, "skip_invalid", "must be true or false")
 		}
 		req.SkipInvalid = b
 	}
-	if v, ok := get("parameters"); ok && strings.TrimSpace(v) != "" {
+	if v, ok := values["parameters"]; ok && strings.TrimSpace(v) != "" {
 		var p omtx.Parameters
 		dec := json.NewDecoder(strings.NewReader(v))
 		dec.DisallowUnknownFields()
@@ -207,59 +270,83 @@ func (s *Server) readUpload(c *gin.Context, req *BatchRequest) ([]library.Entry,
 		}
 		req.Parameters = &p
 	}
-	files := form.File["library"]
-	if len(files) != 1 {
-		return nil, omtx.Errorf(omtx.EInvalid, "library", "upload exactly one ligand library file (.csv with a name,smiles header, or .smi)")
-	}
-	fh := files[0]
-	f, err := fh.Open()
-	if err != nil {
-		return nil, omtx.Errorf(eMalformed, "library", "read upload: %v", err)
-	}
-	defer f.Close()
-	return library.Parse(fh.Filename, f, library.Options{SkipInvalid: req.SkipInvalid})
+	return lib, nil
 }
 
-// buildBatch validates a batch request and builds the parent document and
-// the stored library.
-func (s *Server) buildBatch(user string, req *BatchRequest, entries []library.Entry, idemKey string) (*omtx.Job, []omtx.LibraryEntry, omtx.Resolution, error) {
+var errOverLimit = errors.New("over the limit")
+
+// readLimited reads r whole, or fails with errOverLimit past limit bytes.
+func readLimited(r io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, errOverLimit
+	}
+	return data, nil
+}
+
+// fieldError names the field of a failed form read.
+func fieldError(field string, err error, tooLarge string) error {
+	if errors.Is(err, errOverLimit) {
+		return omtx.Errorf(omtx.ETooLarge, field, "%s", tooLarge)
+	}
+	return formError(err)
+}
+
+func formError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return omtx.Errorf(omtx.ETooLarge, "", "the form is over %d bytes", mbe.Limit)
+	}
+	return omtx.Errorf(eMalformed, "", "malformed multipart form")
+}
+
+// buildBatch validates a batch request and builds its spec and the
+// library to store.
+func (s *Server) buildBatch(c *gin.Context, k *keys.Key, req *BatchRequest, lib *upload) (*contract.JobSpec, []omtx.LibraryEntry, int, omtx.Resolution, error) {
+	user := k.User
 	var res omtx.Resolution
+	fail := func(err error) (*contract.JobSpec, []omtx.LibraryEntry, int, omtx.Resolution, error) {
+		return nil, nil, 0, res, err
+	}
 	if req.UserID != "" && req.UserID != user {
-		return nil, nil, res, omtx.Errorf(omtx.EInvalid, "user_id", "does not match the API key's user; omit it or send %q", user)
+		return fail(omtx.Errorf(omtx.EInvalid, "user_id", "does not match the API key's user; omit it or send %q", user))
 	}
 	if req.Model == nil {
-		return nil, nil, res, omtx.Errorf(omtx.EInvalid, "model", "is required")
+		return fail(omtx.Errorf(omtx.EInvalid, "model", "is required"))
 	}
 	res, err := s.models.Resolve(*req.Model)
 	if err != nil {
-		return nil, nil, res, err
+		return fail(err)
 	}
 	if req.ProteinSequence == nil {
-		return nil, nil, res, omtx.Errorf(omtx.EInvalid, "protein_sequence", "is required")
+		return fail(omtx.Errorf(omtx.EInvalid, "protein_sequence", "is required"))
 	}
 	protein, err := validate.ProteinSequence("protein_sequence", *req.ProteinSequence)
 	if err != nil {
-		return nil, nil, res, err
+		return fail(err)
 	}
 	var params omtx.Parameters
 	if req.Parameters != nil {
 		params = *req.Parameters
 	}
 	if err := validate.Parameters("parameters", &params); err != nil {
-		return nil, nil, res, err
+		return fail(err)
 	}
 	maxConc := DefaultMaxConcurrent
 	if req.MaxConcurrent != nil {
 		maxConc = *req.MaxConcurrent
 	}
 	if maxConc < MinMaxConcurrent || maxConc > MaxMaxConcurrent {
-		return nil, nil, res, omtx.Errorf(omtx.EInvalid, "max_concurrent", "must be between %d and %d", MinMaxConcurrent, MaxMaxConcurrent)
+		return fail(omtx.Errorf(omtx.EInvalid, "max_concurrent", "must be between %d and %d", MinMaxConcurrent, MaxMaxConcurrent))
 	}
-	chunk := s.chunkSize
+	chunk := s.chunk
 	if req.ChunkSize != nil {
 		chunk = *req.ChunkSize
 		if chunk < MinChunkSize || chunk > MaxChunkSize {
-			return nil, nil, res, omtx.Errorf(omtx.EInvalid, "chunk_size", "must be between %d and %d", MinChunkSize, MaxChunkSize)
+			return fail(omtx.Errorf(omtx.EInvalid, "chunk_size", "must be between %d and %d", MinChunkSize, MaxChunkSize))
 		}
 	}
 	// A chunk is in flight as a whole, so it may not exceed max_concurrent.
@@ -268,120 +355,115 @@ func (s *Server) buildBatch(user string, req *BatchRequest, entries []library.En
 	if prio == "" {
 		prio = "normal"
 	}
-	if _, ok := priorities[prio]; !ok {
-		return nil, nil, res, omtx.Errorf(omtx.EInvalid, "priority", "must be low, normal or high")
+	if !slices.Contains(keys.Priorities, prio) {
+		return fail(omtx.Errorf(omtx.EInvalid, "priority", "must be low, normal or high"))
+	}
+	if err := allowPriority(k, prio); err != nil {
+		return fail(err)
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	name := strings.TrimSpace(req.BatchName)
 	if name == "" {
 		name = "Batch " + now.Format("2006-01-02 15:04 UTC")
 	}
-	if name, err = validate.LigandName("batch_name", name, name); err != nil {
-		return nil, nil, res, err
-	}
 	if len(name) > MaxBatchNameBytes {
-		return nil, nil, res, omtx.Errorf(omtx.EInvalid, "batch_name", "is longer than %d bytes", MaxBatchNameBytes)
+		return fail(omtx.Errorf(omtx.EInvalid, "batch_name", "is longer than %d bytes", MaxBatchNameBytes))
 	}
-	idemKey = strings.TrimSpace(idemKey)
-	if len(idemKey) > maxIdempotencyKey {
-		return nil, nil, res, omtx.Errorf(omtx.EInvalid, IdempotencyHeader, "is longer than %d characters", maxIdempotencyKey)
+	if name, err = validate.LigandName("batch_name", name, name); err != nil {
+		return fail(err)
+	}
+	in := omtx.InputData{ProteinSequence: protein, Parameters: params}
+	msaDigest, err := checkMSA(req.MSA, &in)
+	if err != nil {
+		return fail(err)
+	}
+	notify, err := s.checkNotify(k, req.NotifyURL)
+	if err != nil {
+		return fail(err)
+	}
+	idem, err := idempotencyKey(c)
+	if err != nil {
+		return fail(err)
+	}
+	// The library, last: the costly part, each SMILES parsed once.
+	opts := library.Options{SkipInvalid: req.SkipInvalid, Model: res.Model}
+	var entries []library.Entry
+	if lib != nil {
+		entries, err = library.Parse(lib.name, bytes.NewReader(lib.data), opts)
+	} else {
+		entries, err = library.FromLigands(req.Ligands, opts)
+	}
+	if err != nil {
+		return fail(err)
 	}
 	stored := make([]omtx.LibraryEntry, len(entries))
-	invalid := 0
-	var valid []string
+	invalid, renamed, most := 0, 0, 0
+	var warnings []string
 	for i, e := range entries {
-		stored[i] = omtx.LibraryEntry{Index: e.Index, Row: e.Row, Name: e.Name, SMILES: e.SMILES, Metadata: e.Metadata, Error: e.Error}
+		stored[i] = omtx.LibraryEntry{Index: e.Index, Row: e.Row, Name: e.Name, SMILES: e.SMILES, Metadata: e.Metadata, Error: e.Error, Warnings: e.Warnings}
 		if e.Error != "" {
 			invalid++
-		} else {
-			valid = append(valid, e.SMILES)
+		}
+		if e.Renamed {
+			renamed++
+		}
+		most = max(most, e.HeavyAtoms)
+		if len(e.Warnings) > 0 {
+			warnings = append(warnings, e.Warnings...)
 		}
 	}
+	if n := len(warnings); n > 20 {
+		warnings = append(warnings[:20:20], fmt.Sprintf("and %d more warnings about ligands: see the warnings column of batch_results.csv", n-20))
+	}
+	if res.Model == omtx.ModelBoltz2 && !params.UseMSA {
+		warnings = append(warnings, noMSAWarning)
+	}
 	// The batch runs on the class that holds its largest input.
-	tok := tokens(protein, valid...)
+	tok := len(protein) + most
 	_, step, err := s.route(res, tok)
 	if err != nil {
-		return nil, nil, res, err
+		return fail(err)
 	}
-	batchID := "batch_" + strings.TrimPrefix(newJobID(user, idemKey), "job_")
-	parent := &omtx.Job{
-		JobID: batchID, JobType: omtx.JobTypeBatchParent, BatchName: name,
+	spec := &contract.JobSpec{
+		JobID: newID("batch_", user, idem), JobType: omtx.JobTypeBatchParent, UserID: user, BatchName: name,
 		Model: res.Model, RequestedModel: res.Requested, ModelSubstitution: res.Note,
-		Status: omtx.StatusPending, UserID: user, CreatedAt: now, UpdatedAt: now,
-		InputData: omtx.InputData{ProteinSequence: protein, Parameters: params},
+		CreatedAt: now, InputData: in, IdempotencyKey: idem, Priority: prio,
+		Tokens: tok, GPURouting: []omtx.RoutingStep{step}, Warnings: warnings,
+		NotifyURL: notify, KeyID: keyIDIf(notify, k),
 		BatchConfig: &omtx.BatchConfig{
 			TotalLigands: len(entries), MaxConcurrent: maxConc, Priority: prio, ChunkSize: chunk,
 			InvalidLigands: invalid, SkipInvalid: req.SkipInvalid,
 		},
-		Progress:       &omtx.Progress{Total: len(entries), Pending: len(entries) - invalid, Failed: invalid},
-		Tokens:         tok,
-		GPURouting:     []omtx.RoutingStep{step},
-		RequestHash:    requestHash(user, res.Model, res.Requested, protein, params, maxConc, chunk, prio, req.SkipInvalid, stored),
-		IdempotencyKey: idemKey,
+		RequestHash: requestHash(user, res.Model, res.Requested, protein, params, maxConc, chunk, prio, req.SkipInvalid, msaDigest, notify, stored),
 	}
-	return parent, stored, res, nil
+	return spec, stored, renamed, res, nil
 }
 
-// submitBatch stores the library, starts the workflow, then writes the
-// parent record; as for single jobs, a crash between steps loses nothing
-// (the workflow creates a missing record), and a repeated idempotency key
-// returns the existing batch.
-func (s *Server) submitBatch(ctx context.Context, parent *omtx.Job, entries []omtx.LibraryEntry, gpuClass string, priority int) (BatchSubmitResponse, int, error) {
-	cfg := parent.BatchConfig
-	resp := BatchSubmitResponse{
-		BatchID: parent.JobID, JobID: parent.JobID, Status: parent.Status, Model: parent.Model,
-		RequestedModel: parent.RequestedModel, TotalLigands: cfg.TotalLigands, InvalidLigands: cfg.InvalidLigands,
-		MaxConcurrent: cfg.MaxConcurrent, ChunkSize: cfg.ChunkSize, URL: "/api/v1/batches/" + parent.JobID,
-	}
-	in := wfinput.Batch{Parent: *parent, GPUClass: gpuClass, Fleet: s.fleet}
-	if parent.IdempotencyKey != "" {
-		prev, err := s.jobs.Get(ctx, parent.JobID)
-		switch {
-		case err == nil:
-			if prev.RequestHash != parent.RequestHash {
-				return resp, 0, omtx.Errorf(omtx.EConflict, IdempotencyHeader, "was already used for a different request")
-			}
-			in.Parent = *prev
-			if _, err := s.sched.StartBatch(ctx, in, priority); err != nil {
-				return resp, 0, err
-			}
-			resp.Status, resp.Duplicate = prev.Status, true
-			return resp, http.StatusOK, nil
-		case omtx.ErrorCode(err) != omtx.ENotFound:
-			return resp, 0, unavailable("firestore", err)
-		}
-	}
+// storeLibrary writes batches/{id}/ligands.json once, before the record:
+// a request that reuses the key with another library finds a different
+// file there, and is refused.
+func (s *Server) storeLibrary(c *gin.Context, spec *contract.JobSpec, entries []omtx.LibraryEntry) error {
 	lib, err := json.Marshal(entries)
 	if err != nil {
-		return resp, 0, fmt.Errorf("encode library: %w", err)
+		return fmt.Errorf("encode library: %w", err)
 	}
-	prefix := omtx.BatchPrefix(parent.JobID)
-	created, err := s.blobs.PutIfAbsent(ctx, prefix+omtx.FileLigands, "application/json", lib)
+	name := omtx.BatchPrefix(spec.JobID) + omtx.FileLigands
+	ctx := c.Request.Context()
+	created, err := s.blobs.PutIfAbsent(ctx, name, "application/json", lib)
 	if err != nil {
-		return resp, 0, unavailable("storage", err)
+		return s.unavailable(c, "file storage", err)
 	}
 	if !created {
-		// A request with this key got here first; the library it stored
-		// must be this one.
-		prev, err := s.blobs.Get(ctx, prefix+omtx.FileLigands)
+		prev, err := s.blobs.Get(ctx, name)
 		if err != nil {
-			return resp, 0, unavailable("storage", err)
+			return s.unavailable(c, "file storage", err)
 		}
 		if !bytes.Equal(prev.Data, lib) {
-			return resp, 0, omtx.Errorf(omtx.EConflict, IdempotencyHeader, "was already used for a different request")
+			return omtx.Errorf(omtx.EConflict, IdempotencyHeader, "was already used for a different request")
 		}
 	}
-	parent.BatchConfig.LibraryFile = s.blobs.URI(prefix + omtx.FileLigands)
-	in.Parent = *parent
-	runID, err := s.sched.StartBatch(ctx, in, priority)
-	if err != nil {
-		return resp, 0, err
-	}
-	parent.Temporal = &omtx.TemporalRef{WorkflowID: omtx.BatchWorkflowID(parent.JobID), RunID: runID, TaskQueue: omtx.TaskQueueOrchestration, GPUClass: gpuClass}
-	if err := s.jobs.Create(ctx, parent); err != nil && omtx.ErrorCode(err) != omtx.EConflict {
-		s.log.WarnContext(ctx, "write pending batch record; the workflow will create it", "batch_id", parent.JobID, "error", err)
-	}
-	return resp, http.StatusAccepted, nil
+	spec.BatchConfig.LibraryFile = s.blobs.URI(name)
+	return nil
 }
 
 // ownBatch loads a batch parent the caller owns.
@@ -412,7 +494,7 @@ func (s *Server) getBatch(c *gin.Context) {
 	}
 	view := BatchView{Job: b}
 	if !b.Status.Terminal() {
-		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+		ctx, cancel := contextTimeout(c, 2*time.Second)
 		defer cancel()
 		if p, err := s.sched.BatchProgress(ctx, b.JobID); err == nil {
 			view.LiveProgress = &p
@@ -421,53 +503,44 @@ func (s *Server) getBatch(c *gin.Context) {
 	c.JSON(http.StatusOK, view)
 }
 
-// ChildPage is a page of a batch's children.
-type ChildPage struct {
-	Jobs     []*omtx.Job `json:"jobs"`
-	Page     int         `json:"page"`
-	PageSize int         `json:"page_size"`
-	HasMore  bool        `json:"has_more"`
-}
-
 func (s *Server) listBatchJobs(c *gin.Context) {
 	b, ok := s.ownBatch(c)
 	if !ok {
 		return
 	}
-	page, size := 1, DefaultPageSize
-	for _, q := range []struct {
-		key      string
-		dst      *int
-		min, max int
-	}{{"page", &page, 1, 1 << 20}, {"page_size", &size, 1, MaxPageSize}} {
-		if v := c.Query(q.key); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < q.min || n > q.max {
-				s.writeError(c, omtx.Errorf(omtx.EInvalid, q.key, "must be an integer from %d to %d", q.min, q.max))
-				return
-			}
-			*q.dst = n
-		}
+	size, err := pageSize(c)
+	if err != nil {
+		s.writeError(c, err)
+		return
 	}
-	f := store.ChildFilter{BatchID: b.JobID, AfterIndex: -1, Offset: (page - 1) * size, Limit: size + 1}
+	f := omtx.ChildFilter{BatchID: b.JobID, AfterIndex: -1, Limit: size + 1}
 	if v := c.Query("status"); v != "" {
 		if !omtx.JobStatus(v).Valid() {
 			s.writeError(c, omtx.Errorf(omtx.EInvalid, "status", "unknown status %q", v))
 			return
 		}
 		f.Statuses = []omtx.JobStatus{omtx.JobStatus(v)}
-	} else {
-		// Without a status filter, pages are ranges of batch_index.
-		f.AfterIndex, f.Offset = (page-1)*size-1, 0
+	}
+	if v := c.Query("page_token"); v != "" {
+		var t childToken
+		if err := decodeToken(v, &t); err != nil || t.After < 0 || t.Batch != b.JobID {
+			s.writeError(c, omtx.Errorf(omtx.EInvalid, "page_token", "is not a token from a previous page of this batch"))
+			return
+		}
+		f.AfterIndex = t.After
 	}
 	jobs, err := s.jobs.ListChildren(c.Request.Context(), f)
 	if err != nil {
-		s.writeError(c, unavailable("firestore", err))
+		s.writeError(c, s.unavailable(c, "the job store", err))
 		return
 	}
-	out := ChildPage{Jobs: jobs, Page: page, PageSize: size}
+	out := JobList{Jobs: jobs}
 	if len(jobs) > size {
-		out.Jobs, out.HasMore = jobs[:size], true
+		out.Jobs = jobs[:size]
+		last := jobs[size-1]
+		if last.BatchIndex != nil {
+			out.NextPageToken = encodeToken(childToken{Batch: b.JobID, After: *last.BatchIndex})
+		}
 	}
 	if out.Jobs == nil {
 		out.Jobs = []*omtx.Job{}
@@ -475,10 +548,16 @@ func (s *Server) listBatchJobs(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
+// childToken continues a batch's child listing after a batch_index.
+type childToken struct {
+	Batch string `json:"b"`
+	After int    `json:"a"`
+}
+
 func (s *Server) getBatchFile(c *gin.Context) {
 	name := strings.TrimPrefix(c.Param("name"), "/")
 	if !slices.Contains(omtx.BatchFiles, name) {
-		s.writeError(c, omtx.Errorf(omtx.ENotFound, "name", "unknown file %q (files: %v)", name, omtx.BatchFiles))
+		s.writeError(c, omtx.Errorf(omtx.ENotFound, "name", "unknown file %q (files: %s)", name, strings.Join(omtx.BatchFiles, ", ")))
 		return
 	}
 	b, ok := s.ownBatch(c)
@@ -521,12 +600,8 @@ func (s *Server) cancel(c *gin.Context, job *omtx.Job) {
 		s.writeError(c, omtx.Errorf(omtx.EConflict, "job_id", "job %s is already %s", job.JobID, job.Status))
 		return
 	}
-	wid := omtx.PredictionWorkflowID(job.JobID)
-	if job.JobType == omtx.JobTypeBatchParent {
-		wid = omtx.BatchWorkflowID(job.JobID)
-	}
-	if err := s.sched.Cancel(c.Request.Context(), wid); err != nil {
-		s.writeError(c, err)
+	if err := s.sched.Cancel(c.Request.Context(), contract.WorkflowIDOf(job.JobType, job.JobID)); err != nil {
+		s.writeError(c, s.unavailable(c, "the scheduler", err))
 		return
 	}
 	c.JSON(http.StatusAccepted, CancelResponse{JobID: job.JobID, Status: "cancelling"})

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/omtx-hub/omtx-hub/omtx"
+	"github.com/omtx-hub/omtx-hub/store/storetest"
 )
 
 const seedBatch = `{
@@ -45,14 +46,14 @@ func TestPredictBatch(t *testing.T) {
 		assert.Equal(t, 5, got.MaxConcurrent)
 		assert.Equal(t, 5, got.ChunkSize, "a chunk never exceeds max_concurrent")
 
-		require.Len(t, f.sched.batches, 1)
-		p := f.sched.batches[0].Parent
+		require.Len(t, f.sched.batches(), 1)
+		p := f.sched.batches()[0].Parent
 		assert.Equal(t, omtx.JobTypeBatchParent, p.JobType)
 		assert.Equal(t, "Aspirin derivatives screening", p.BatchName)
 		assert.Equal(t, "normal", p.BatchConfig.Priority)
 
 		var lib []omtx.LibraryEntry
-		require.NoError(t, json.Unmarshal([]byte(f.blobs.objects["batches/"+got.BatchID+"/ligands.json"]), &lib))
+		require.NoError(t, json.Unmarshal(mustRead(t, f.blobs, "batches/"+got.BatchID+"/ligands.json"), &lib))
 		require.Len(t, lib, 4)
 		assert.Equal(t, "Ligand_3", lib[2].Name, "missing names become Ligand_{i+1}")
 		assert.Equal(t, "Aspirin (2)", lib[3].Name, "duplicates are made unique")
@@ -85,8 +86,9 @@ func TestPredictBatch(t *testing.T) {
 		assert.Equal(t, 2, e.Error.Rows[0].Row)
 		assert.Equal(t, 3, e.Error.Rows[1].Row)
 		assert.Equal(t, "smiles", e.Error.Rows[0].Field)
-		assert.Empty(t, f.sched.batches)
-		assert.Empty(t, f.blobs.objects)
+		assert.Empty(t, f.sched.batches())
+		names, _ := f.blobs.List(t.Context(), "")
+		assert.Empty(t, names)
 	})
 
 	t.Run("skip_invalid keeps bad rows as failed children", func(t *testing.T) {
@@ -123,7 +125,7 @@ func TestPredictBatch(t *testing.T) {
 			var e errResp
 			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &e))
 			assert.Equal(t, c.field, e.Error.Field, w.Body.String())
-			assert.Empty(t, f.sched.batches)
+			assert.Empty(t, f.sched.batches())
 		})
 	}
 
@@ -148,12 +150,12 @@ func TestPredictBatch(t *testing.T) {
 		w := httptest.NewRecorder()
 		f.srv.Handler().ServeHTTP(w, req)
 		require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
-		require.Len(t, f.sched.batches, 1)
-		assert.Equal(t, 2, f.sched.batches[0].Parent.InputData.Parameters.NumSamples)
+		require.Len(t, f.sched.batches(), 1)
+		assert.Equal(t, 2, f.sched.batches()[0].Parent.InputData.Parameters.NumSamples)
 		var got BatchSubmitResponse
 		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &got))
 		var lib []omtx.LibraryEntry
-		require.NoError(t, json.Unmarshal([]byte(f.blobs.objects["batches/"+got.BatchID+"/ligands.json"]), &lib))
+		require.NoError(t, json.Unmarshal(mustRead(t, f.blobs, "batches/"+got.BatchID+"/ligands.json"), &lib))
 		assert.Equal(t, "enamine", lib[0].Metadata["vendor"])
 	})
 }
@@ -173,11 +175,18 @@ func TestBatchReadAndCancel(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, f.do("GET", "/api/v1/batches/"+sub.BatchID+"/files/secret.txt", key1, "").Code)
 	assert.Equal(t, http.StatusNotFound, f.do("GET", "/api/v1/batches/"+sub.BatchID+"/files/summary.json", key2, "").Code)
 	assert.Equal(t, http.StatusOK, f.do("GET", "/api/v1/batches/"+sub.BatchID+"/files/ligands.json", key1, "").Code)
-	assert.Equal(t, http.StatusOK, f.do("GET", "/api/v1/batches/"+sub.BatchID+"/jobs?page=1&page_size=2", key1, "").Code)
-	assert.Equal(t, http.StatusUnprocessableEntity, f.do("GET", "/api/v1/batches/"+sub.BatchID+"/jobs?page=0", key1, "").Code)
+	assert.Equal(t, http.StatusOK, f.do("GET", "/api/v1/batches/"+sub.BatchID+"/jobs?page_size=2", key1, "").Code)
+	assert.Equal(t, http.StatusUnprocessableEntity, f.do("GET", "/api/v1/batches/"+sub.BatchID+"/jobs?page_token=bad", key1, "").Code)
 
 	assert.Equal(t, http.StatusNotFound, f.do("POST", "/api/v1/batches/"+sub.BatchID+"/cancel", key2, "").Code)
 	w = f.do("POST", "/api/v1/batches/"+sub.BatchID+"/cancel", key1, "")
 	require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
 	assert.Equal(t, []string{"batch-" + sub.BatchID}, f.sched.cancelled)
+}
+
+func mustRead(t *testing.T, b *storetest.Blobs, name string) []byte {
+	t.Helper()
+	data, err := b.Read(t.Context(), name)
+	require.NoError(t, err)
+	return data
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/omtx-hub/omtx-hub/chem"
 	"github.com/omtx-hub/omtx-hub/library"
 	"github.com/omtx-hub/omtx-hub/omtx"
 	"github.com/omtx-hub/omtx-hub/validate"
@@ -43,17 +42,6 @@ func ParseRuntimes(spec string) (map[string]Runtime, error) {
 		out[strings.TrimSpace(key)] = Runtime{SecondsPerLigand: p, LoadSeconds: l}
 	}
 	return out, nil
-}
-
-// tokens is an input's routing size: residues plus ligand heavy atoms.
-func tokens(protein string, smiles ...string) int {
-	most := 0
-	for _, s := range smiles {
-		if m, err := chem.ParseSMILES(s); err == nil {
-			most = max(most, m.HeavyAtomCount())
-		}
-	}
-	return len(protein) + most
 }
 
 // route picks the GPU class for an input and says why.
@@ -129,30 +117,34 @@ func (s *Server) buildEstimate(req *EstimateRequest) (*EstimateResponse, error) 
 	if err != nil {
 		return nil, err
 	}
-	var smiles []string
-	switch {
-	case req.LigandSMILES != "":
-		s, err := validate.SMILES("ligand_smiles", req.LigandSMILES)
-		if err != nil {
-			return nil, err
-		}
-		smiles = []string{s}
-	case len(req.Ligands) > 0:
-		for i, l := range req.Ligands {
-			s, err := validate.SMILES(fmt.Sprintf("ligands[%d].smiles", i), l.SMILES)
-			if err != nil {
-				return nil, err
-			}
-			smiles = append(smiles, s)
-		}
-	case req.NumLigands > 0:
-	default:
-		return nil, omtx.Errorf(omtx.EInvalid, "ligand_smiles", "send ligand_smiles, ligands or num_ligands")
+	if len(req.Ligands) > library.MaxLigands {
+		return nil, omtx.Errorf(omtx.ETooLarge, "ligands", "lists %d ligands; a batch holds at most %d", len(req.Ligands), library.MaxLigands)
 	}
 	if req.NumLigands < 0 || req.NumLigands > library.MaxLigands {
 		return nil, omtx.Errorf(omtx.EInvalid, "num_ligands", "must be between 1 and %d", library.MaxLigands)
 	}
-	n := max(len(smiles), req.NumLigands)
+	most, listed := 0, 0
+	switch {
+	case req.LigandSMILES != "":
+		l, err := validate.LigandFor(res.Model, "ligand_smiles", req.LigandSMILES)
+		if err != nil {
+			return nil, err
+		}
+		most, listed = l.HeavyAtoms, 1
+	case len(req.Ligands) > 0:
+		for i, lig := range req.Ligands {
+			l, err := validate.LigandFor(res.Model, fmt.Sprintf("ligands[%d].smiles", i), lig.SMILES)
+			if err != nil {
+				return nil, err
+			}
+			most = max(most, l.HeavyAtoms)
+		}
+		listed = len(req.Ligands)
+	case req.NumLigands > 0:
+	default:
+		return nil, omtx.Errorf(omtx.EInvalid, "ligand_smiles", "send ligand_smiles, ligands or num_ligands")
+	}
+	n := max(listed, req.NumLigands)
 	conc := req.MaxConcurrent
 	if conc == 0 {
 		conc = 1
@@ -165,13 +157,13 @@ func (s *Server) buildEstimate(req *EstimateRequest) (*EstimateResponse, error) 
 	}
 	chunk := req.ChunkSize
 	if chunk == 0 {
-		chunk = s.chunkSize
+		chunk = s.chunk
 	}
 	if chunk < MinChunkSize || chunk > MaxChunkSize {
 		return nil, omtx.Errorf(omtx.EInvalid, "chunk_size", "must be between %d and %d", MinChunkSize, MaxChunkSize)
 	}
 	chunk = min(chunk, conc, n)
-	tok := tokens(protein, smiles...)
+	tok := len(protein) + most
 	class, step, err := s.route(res, tok)
 	if err != nil {
 		return nil, err

@@ -1,41 +1,50 @@
 package api
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"mime"
 	"net/http"
+	"path"
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/omtx-hub/omtx-hub/omtx"
-	"github.com/omtx-hub/omtx-hub/store"
 )
 
 // Page sizes of list calls.
 const (
 	DefaultPageSize = 20
 	MaxPageSize     = 100
+	// maxPageToken bounds a page token's length.
+	maxPageToken = 512
 )
+
+// validID matches the job and batch ids this API makes.
+var validID = regexp.MustCompile(`^(job|batch)_[0-9a-z_]{1,80}$`)
 
 // ownJob loads a job and checks that the caller owns it. Another user's job
 // is reported as not found, so ids cannot be probed.
 func (s *Server) ownJob(c *gin.Context, jobID string) (*omtx.Job, bool) {
+	notFound := omtx.Errorf(omtx.ENotFound, "job_id", "job %s not found", jobID)
 	if !validID.MatchString(jobID) {
 		// Not an id this API makes; Firestore would reject some as
 		// invalid document names.
-		s.writeError(c, omtx.Errorf(omtx.ENotFound, "job_id", "job %s not found", jobID))
+		s.writeError(c, omtx.Errorf(omtx.ENotFound, "job_id", "no job has this id"))
 		return nil, false
 	}
 	job, err := s.jobs.Get(c.Request.Context(), jobID)
 	if err == nil && job.UserID != userOf(c) {
-		err = omtx.Errorf(omtx.ENotFound, "job_id", "job %s not found", jobID)
+		err = notFound
 	}
 	if err != nil {
-		s.writeError(c, err)
+		s.writeError(c, s.unavailable(c, "the job store", err))
 		return nil, false
 	}
 	return job, true
@@ -49,16 +58,13 @@ func (s *Server) getJob(c *gin.Context) {
 	c.JSON(http.StatusOK, job)
 }
 
-// validID matches the job and batch ids this API makes.
-var validID = regexp.MustCompile(`^(job|batch)_[0-9a-z_]{1,80}$`)
-
 // jobFiles are the files a job folder may hold (seed 1.3).
 var jobFiles = []string{omtx.FileInput, omtx.FileResults, omtx.FileStructureCIF, omtx.FileStructurePDB, omtx.FileLogs}
 
 func (s *Server) getJobFile(c *gin.Context) {
 	name := c.Param("name")
 	if !slices.Contains(jobFiles, name) {
-		s.writeError(c, omtx.Errorf(omtx.ENotFound, "name", "unknown file %q (files: %v)", name, jobFiles))
+		s.writeError(c, omtx.Errorf(omtx.ENotFound, "name", "unknown file %q (files: %s)", name, strings.Join(jobFiles, ", ")))
 		return
 	}
 	job, ok := s.ownJob(c, c.Param("job_id"))
@@ -68,41 +74,72 @@ func (s *Server) getJobFile(c *gin.Context) {
 	s.serveObject(c, omtx.JobFolder(job)+name)
 }
 
+// serveObject sends a stored file as a download: its type, nosniff, and a
+// Content-Disposition naming it, so no browser renders it as a page.
 func (s *Server) serveObject(c *gin.Context, object string) {
 	obj, err := s.blobs.Get(c.Request.Context(), object)
 	if err != nil {
-		s.writeError(c, err)
+		s.writeError(c, s.unavailable(c, "file storage", err))
 		return
 	}
 	ct := obj.ContentType
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
+	c.Header("X-Content-Type-Options", "nosniff")
+	c.Header("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": path.Base(object)}))
+	c.Header("Cache-Control", "private, no-store")
 	c.Data(http.StatusOK, ct, obj.Data)
 }
 
-// JobList is a page of jobs.
+// JobList is a page of jobs, or of a batch's children.
 type JobList struct {
 	Jobs          []*omtx.Job `json:"jobs"`
 	NextPageToken string      `json:"next_page_token,omitempty"`
 }
 
-type pageToken struct {
+// jobToken continues a user's job listing after a job.
+type jobToken struct {
 	CreatedAt time.Time `json:"c"`
 	JobID     string    `json:"j"`
 }
 
-func (s *Server) listJobs(c *gin.Context) {
-	size := DefaultPageSize
-	if v := c.Query("page_size"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxPageSize {
-			s.writeError(c, omtx.Errorf(omtx.EInvalid, "page_size", "must be an integer from 1 to %d", MaxPageSize))
-			return
-		}
-		size = n
+// pageSize reads page_size.
+func pageSize(c *gin.Context) (int, error) {
+	v := c.Query("page_size")
+	if v == "" {
+		return DefaultPageSize, nil
 	}
-	f := store.ListFilter{
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > MaxPageSize {
+		return 0, omtx.Errorf(omtx.EInvalid, "page_size", "must be an integer from 1 to %d", MaxPageSize)
+	}
+	return n, nil
+}
+
+func encodeToken(v any) string {
+	raw, _ := json.Marshal(v) // plain data: cannot fail
+	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
+func decodeToken(s string, v any) error {
+	if len(s) > maxPageToken {
+		return omtx.Errorf(omtx.EInvalid, "page_token", "is too long")
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, v)
+}
+
+func (s *Server) listJobs(c *gin.Context) {
+	size, err := pageSize(c)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	f := omtx.ListFilter{
 		UserID:   userOf(c),
 		JobTypes: []omtx.JobType{omtx.JobTypeIndividual, omtx.JobTypeBatchParent},
 		Limit:    size + 1,
@@ -115,12 +152,8 @@ func (s *Server) listJobs(c *gin.Context) {
 		f.Status = omtx.JobStatus(v)
 	}
 	if v := c.Query("page_token"); v != "" {
-		var t pageToken
-		raw, err := base64.RawURLEncoding.DecodeString(v)
-		if err == nil {
-			err = json.Unmarshal(raw, &t)
-		}
-		if err != nil || t.JobID == "" {
+		var t jobToken
+		if err := decodeToken(v, &t); err != nil || !validID.MatchString(t.JobID) {
 			s.writeError(c, omtx.Errorf(omtx.EInvalid, "page_token", "is not a token from a previous page"))
 			return
 		}
@@ -128,7 +161,7 @@ func (s *Server) listJobs(c *gin.Context) {
 	}
 	jobs, err := s.jobs.List(c.Request.Context(), f)
 	if err != nil {
-		s.writeError(c, unavailable("firestore", err))
+		s.writeError(c, s.unavailable(c, "the job store", err))
 		return
 	}
 	out := JobList{Jobs: jobs}
@@ -138,8 +171,12 @@ func (s *Server) listJobs(c *gin.Context) {
 	if len(jobs) > size {
 		out.Jobs = jobs[:size]
 		last := jobs[size-1]
-		raw, _ := json.Marshal(pageToken{CreatedAt: last.CreatedAt, JobID: last.JobID})
-		out.NextPageToken = base64.RawURLEncoding.EncodeToString(raw)
+		out.NextPageToken = encodeToken(jobToken{CreatedAt: last.CreatedAt, JobID: last.JobID})
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+// contextTimeout bounds a call a handler makes.
+func contextTimeout(c *gin.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(c.Request.Context(), d)
 }

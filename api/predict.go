@@ -1,22 +1,19 @@
 package api
 
 import (
-	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/omtx-hub/omtx-hub/contract"
+	"github.com/omtx-hub/omtx-hub/keys"
 	"github.com/omtx-hub/omtx-hub/msa"
 	"github.com/omtx-hub/omtx-hub/omtx"
 	"github.com/omtx-hub/omtx-hub/validate"
-	"github.com/omtx-hub/omtx-hub/workflows/wfinput"
 )
 
 // PredictRequest is the body of POST /api/v1/predict (seed 3.1). Required
@@ -31,6 +28,8 @@ type PredictRequest struct {
 	// MSA is an A3M alignment for the protein, used instead of computing
 	// one (with parameters.use_msa).
 	MSA string `json:"msa"`
+	// NotifyURL receives a signed POST when the job ends.
+	NotifyURL string `json:"notify_url"`
 }
 
 // SubmitResponse answers a submission.
@@ -45,11 +44,11 @@ type SubmitResponse struct {
 	URL       string `json:"url"`
 }
 
-// IdempotencyHeader carries the client's idempotency key.
-const IdempotencyHeader = "Idempotency-Key"
+// MaxMSABytes bounds an uploaded MSA.
+const MaxMSABytes = 6 << 20
 
-// maxIdempotencyKey bounds the header's length.
-const maxIdempotencyKey = 200
+// noMSAWarning is said when Boltz-2 will run without an MSA.
+const noMSAWarning = "Boltz-2 will run in single-sequence mode (no MSA), which Boltz's documentation calls not recommended because it reduces accuracy; set parameters.use_msa to true or send an msa"
 
 func (s *Server) predict(c *gin.Context) {
 	var req PredictRequest
@@ -57,34 +56,53 @@ func (s *Server) predict(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	user := userOf(c)
-	job, res, err := s.buildJob(user, &req, c.GetHeader(IdempotencyHeader))
+	k := keyOf(c)
+	spec, res, err := s.buildPredict(c, k, &req)
 	if err != nil {
 		s.writeError(c, err)
 		return
 	}
-	if err := s.storeMSA(c.Request.Context(), req.MSA, &job.InputData); err != nil {
+	if !s.checkQuota(c, k, 1, false) {
+		return
+	}
+	if err := s.storeMSA(c, req.MSA, &spec.InputData); err != nil {
 		s.writeError(c, err)
 		return
 	}
-	resp, status, err := s.submit(c.Request.Context(), job, job.GPURouting[0].GPUClass)
+	status, dup, err := s.submit(c, submission{
+		spec: spec, workflow: contract.WorkflowPrediction, priority: priorityKeys["interactive"],
+		input: func(sp contract.JobSpec) any {
+			return contract.PredictionInput{Job: sp, GPUClass: sp.GPUClass(), Fleet: s.fleet}
+		},
+	})
 	if err != nil {
 		s.writeError(c, err)
 		return
+	}
+	resp := SubmitResponse{
+		JobID: spec.JobID, Status: status, Model: spec.Model, RequestedModel: spec.RequestedModel,
+		Duplicate: dup, URL: "/api/v1/jobs/" + spec.JobID,
 	}
 	if res.Note != "" {
 		resp.Warnings = append(resp.Warnings, res.Note)
 	}
-	c.JSON(status, resp)
+	resp.Warnings = append(resp.Warnings, spec.Warnings...)
+	code := http.StatusAccepted
+	if dup {
+		code = http.StatusOK
+	}
+	c.JSON(code, resp)
 }
 
-// buildJob validates a request and builds the pending job document.
-func (s *Server) buildJob(user string, req *PredictRequest, idemKey string) (*omtx.Job, omtx.Resolution, error) {
+// buildPredict validates a request and builds its spec.
+func (s *Server) buildPredict(c *gin.Context, k *keys.Key, req *PredictRequest) (*contract.JobSpec, omtx.Resolution, error) {
+	user := k.User
+	var res omtx.Resolution
 	if req.UserID != "" && req.UserID != user {
-		return nil, omtx.Resolution{}, omtx.Errorf(omtx.EInvalid, "user_id", "does not match the API key's user; omit it or send %q", user)
+		return nil, res, omtx.Errorf(omtx.EInvalid, "user_id", "does not match the API key's user; omit it or send %q", user)
 	}
 	if req.Model == nil {
-		return nil, omtx.Resolution{}, omtx.Errorf(omtx.EInvalid, "model", "is required")
+		return nil, res, omtx.Errorf(omtx.EInvalid, "model", "is required")
 	}
 	res, err := s.models.Resolve(*req.Model)
 	if err != nil {
@@ -104,128 +122,96 @@ func (s *Server) buildJob(user string, req *PredictRequest, idemKey string) (*om
 	if req.Parameters != nil {
 		in.Parameters = *req.Parameters
 	}
-	if err := validate.InputData(&in); err != nil {
+	lig, err := validate.Input(res.Model, &in)
+	if err != nil {
 		return nil, res, err
 	}
-	idemKey = strings.TrimSpace(idemKey)
-	if len(idemKey) > maxIdempotencyKey {
-		return nil, res, omtx.Errorf(omtx.EInvalid, IdempotencyHeader, "is longer than %d characters", maxIdempotencyKey)
+	msaDigest, err := checkMSA(req.MSA, &in)
+	if err != nil {
+		return nil, res, err
 	}
-	tok := tokens(in.ProteinSequence, in.LigandSMILES)
+	notify, err := s.checkNotify(k, req.NotifyURL)
+	if err != nil {
+		return nil, res, err
+	}
+	idem, err := idempotencyKey(c)
+	if err != nil {
+		return nil, res, err
+	}
+	tok := len(in.ProteinSequence) + lig.HeavyAtoms
 	_, step, err := s.route(res, tok)
 	if err != nil {
 		return nil, res, err
 	}
-	now := s.now().UTC().Truncate(time.Microsecond)
-	job := &omtx.Job{
-		Tokens:            tok,
-		GPURouting:        []omtx.RoutingStep{step},
-		JobID:             newJobID(user, idemKey),
-		JobType:           omtx.JobTypeIndividual,
-		Model:             res.Model,
-		RequestedModel:    res.Requested,
-		ModelSubstitution: res.Note,
-		Status:            omtx.StatusPending,
-		UserID:            user,
-		CreatedAt:         now,
-		UpdatedAt:         now,
-		InputData:         in,
-		IdempotencyKey:    idemKey,
-		RequestHash:       requestHash(user, res.Model, res.Requested, in),
+	warnings := lig.Warnings
+	if res.Model == omtx.ModelBoltz2 && !in.Parameters.UseMSA {
+		warnings = append(warnings, noMSAWarning)
 	}
-	return job, res, nil
+	spec := &contract.JobSpec{
+		JobID: newID("job_", user, idem), JobType: omtx.JobTypeIndividual, UserID: user,
+		Model: res.Model, RequestedModel: res.Requested, ModelSubstitution: res.Note,
+		CreatedAt: s.now().UTC().Truncate(time.Microsecond), InputData: in,
+		IdempotencyKey: idem, Priority: "interactive", Tokens: tok, GPURouting: []omtx.RoutingStep{step},
+		Warnings: warnings, NotifyURL: notify, KeyID: keyIDIf(notify, k),
+		RequestHash: requestHash(user, res.Model, res.Requested, in, msaDigest, notify),
+	}
+	return spec, res, nil
 }
 
-// newJobID derives the id from the idempotency key when there is one, so
-// that resubmitting maps to the same job and workflow id; otherwise it is
-// random.
-func newJobID(user, idemKey string) string {
-	if idemKey != "" {
-		sum := sha256.Sum256([]byte(user + "\x00" + idemKey))
-		return "job_" + hex.EncodeToString(sum[:8])
+// keyIDIf is the key's id when a webhook will be signed with its secret.
+func keyIDIf(notify string, k *keys.Key) string {
+	if notify == "" {
+		return ""
 	}
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("crypto/rand failed: " + err.Error())
-	}
-	return "job_" + hex.EncodeToString(b[:])
+	return k.ID
 }
 
-// submit starts the workflow, then writes the pending record. In that
-// order a crash in between loses nothing: the workflow's first activity
-// creates the record if it is missing. A resubmission with the same
-// idempotency key returns the existing job.
-func (s *Server) submit(ctx context.Context, job *omtx.Job, gpuClass string) (SubmitResponse, int, error) {
-	resp := SubmitResponse{
-		JobID: job.JobID, Status: job.Status, Model: job.Model, RequestedModel: job.RequestedModel,
-		URL: "/api/v1/jobs/" + job.JobID,
+// checkNotify checks a notify_url against the webhook policy.
+func (s *Server) checkNotify(k *keys.Key, raw string) (string, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", nil
 	}
-	if job.IdempotencyKey != "" {
-		prev, err := s.jobs.Get(ctx, job.JobID)
-		switch {
-		case err == nil:
-			if prev.RequestHash != job.RequestHash {
-				return resp, 0, omtx.Errorf(omtx.EConflict, IdempotencyHeader, "was already used for a different request")
-			}
-			// Make sure its workflow exists (the first submit may have
-			// crashed after writing the record); starting again is a no-op.
-			if _, err := s.sched.StartPrediction(ctx, wfinput.Prediction{Job: *prev, GPUClass: gpuClass, Fleet: s.fleet}); err != nil {
-				return resp, 0, err
-			}
-			resp.Status, resp.Duplicate = prev.Status, true
-			return resp, http.StatusOK, nil
-		case omtx.ErrorCode(err) != omtx.ENotFound:
-			return resp, 0, unavailable("firestore", err)
-		}
+	if len(k.WebhookSecret()) == 0 {
+		return "", omtx.Errorf(omtx.EInvalid, "notify_url", "this deployment signs no webhooks for this API key")
 	}
-	runID, err := s.sched.StartPrediction(ctx, wfinput.Prediction{Job: *job, GPUClass: gpuClass, Fleet: s.fleet})
+	u, err := s.webhooks.CheckURL(raw)
 	if err != nil {
-		return resp, 0, err
+		return "", omtx.Errorf(omtx.EInvalid, "notify_url", "%s", strings.TrimPrefix(err.Error(), "webhook destination refused: "))
 	}
-	job.Temporal = &omtx.TemporalRef{WorkflowID: omtx.PredictionWorkflowID(job.JobID), RunID: runID, TaskQueue: omtx.GPUTaskQueue(gpuClass), GPUClass: gpuClass}
-	if err := s.jobs.Create(ctx, job); err != nil && omtx.ErrorCode(err) != omtx.EConflict {
-		// The workflow creates the record itself; report success, since
-		// the job will run.
-		s.log.WarnContext(ctx, "write pending job record; the workflow will create it", "job_id", job.JobID, "error", err)
-	}
-	return resp, http.StatusAccepted, nil
+	return u.String(), nil
 }
 
-// requestHash fingerprints what a request asks for.
-func requestHash(parts ...any) string {
-	h := sha256.New()
-	enc := json.NewEncoder(h)
-	for _, p := range parts {
-		_ = enc.Encode(p) // plain data: cannot fail
+// checkMSA validates an uploaded A3M against the protein and returns its
+// digest (part of the request hash), or "" when none was sent.
+func checkMSA(a3m string, in *omtx.InputData) (string, error) {
+	if strings.TrimSpace(a3m) == "" {
+		return "", nil
 	}
-	return hex.EncodeToString(h.Sum(nil)[:12])
+	if len(a3m) > MaxMSABytes {
+		return "", omtx.Errorf(omtx.ETooLarge, "msa", "is over %d bytes", MaxMSABytes)
+	}
+	if !in.Parameters.UseMSA {
+		return "", omtx.Errorf(omtx.EInvalid, "msa", "an MSA was sent but parameters.use_msa is false")
+	}
+	if _, err := msa.ValidateA3M([]byte(a3m), in.ProteinSequence); err != nil {
+		return "", omtx.Errorf(omtx.EInvalid, "msa", "%v", err)
+	}
+	sum := sha256.Sum256([]byte(a3m))
+	return hex.EncodeToString(sum[:]), nil
 }
 
-// unavailable wraps a dependency failure as a 503.
-func unavailable(dep string, err error) error {
-	var de *omtx.Error
-	if errors.As(err, &de) {
-		return err
-	}
-	return &omtx.Error{Code: omtx.EUnavailable, Message: dep + " is unavailable; try again"}
-}
-
-// storeMSA validates an uploaded A3M against the protein and stores it
-// under msa/uploads/{sha256}.a3m, recording its address in the input.
-func (s *Server) storeMSA(ctx context.Context, a3m string, in *omtx.InputData) error {
+// storeMSA stores a checked A3M under msa/uploads/{sha256}.a3m (its
+// content's address, so storing it again changes nothing), recording its
+// address in the input.
+func (s *Server) storeMSA(c *gin.Context, a3m string, in *omtx.InputData) error {
 	if strings.TrimSpace(a3m) == "" {
 		return nil
 	}
-	if !in.Parameters.UseMSA {
-		return omtx.Errorf(omtx.EInvalid, "msa", "an MSA was sent but parameters.use_msa is false")
-	}
-	if _, err := msa.ValidateA3M([]byte(a3m), in.ProteinSequence); err != nil {
-		return omtx.Errorf(omtx.EInvalid, "msa", "%v", err)
-	}
 	sum := sha256.Sum256([]byte(a3m))
 	obj := "msa/uploads/" + hex.EncodeToString(sum[:]) + ".a3m"
-	if err := s.blobs.Put(ctx, obj, "text/plain; charset=utf-8", []byte(a3m)); err != nil {
-		return unavailable("storage", err)
+	if _, err := s.blobs.PutIfAbsent(c.Request.Context(), obj, "text/plain; charset=utf-8", []byte(a3m)); err != nil {
+		return s.unavailable(c, "file storage", err)
 	}
 	in.MSAFile = s.blobs.URI(obj)
 	return nil

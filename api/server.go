@@ -2,31 +2,43 @@ package api
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.temporal.io/sdk/temporal"
 
+	"github.com/omtx-hub/omtx-hub/keys"
 	"github.com/omtx-hub/omtx-hub/metrics"
 	"github.com/omtx-hub/omtx-hub/omtx"
-	"github.com/omtx-hub/omtx-hub/store"
-	"github.com/omtx-hub/omtx-hub/workflows/wfinput"
+	"github.com/omtx-hub/omtx-hub/webhook"
 )
 
-// JobStore is the job-document storage the API needs.
+// JobStore is the job-document storage the API needs. store.Jobs
+// implements it (and storetest.Jobs, in tests).
 type JobStore interface {
+	// Create writes a new document, or fails with omtx.EConflict when one
+	// exists: the API's lock for an idempotency key.
 	Create(ctx context.Context, job *omtx.Job) error
 	Get(ctx context.Context, jobID string) (*omtx.Job, error)
-	List(ctx context.Context, f store.ListFilter) ([]*omtx.Job, error)
-	ListChildren(ctx context.Context, f store.ChildFilter) ([]*omtx.Job, error)
+	Delete(ctx context.Context, jobID string) error
+	List(ctx context.Context, f omtx.ListFilter) ([]*omtx.Job, error)
+	ListChildren(ctx context.Context, f omtx.ChildFilter) ([]*omtx.Job, error)
+	// ActiveOf counts a user's individual jobs that are not final, and
+	// returns the user's batches that are not, for quotas.
+	ActiveOf(ctx context.Context, userID string) (jobs int, batches []*omtx.Job, err error)
 	Ping(ctx context.Context) error
 }
 
 // BlobStore is the file storage the API needs.
 type BlobStore interface {
-	Get(ctx context.Context, name string) (*store.Object, error)
+	Get(ctx context.Context, name string) (*omtx.Object, error)
 	Put(ctx context.Context, name, contentType string, data []byte) error
 	// PutIfAbsent writes an object only if none exists; created says
 	// whether it did.
@@ -35,12 +47,24 @@ type BlobStore interface {
 	Ping(ctx context.Context) error
 }
 
-// Scheduler starts workflows. TemporalScheduler implements it.
+// StartRequest starts one workflow.
+type StartRequest struct {
+	WorkflowID string
+	Workflow   string // a contract.Workflow* name
+	Input      any
+	// SearchAttributes come from contract.SearchAttributes.
+	SearchAttributes temporal.SearchAttributes
+	// Priority is the Temporal priority key (1 is served first), and
+	// FairnessKey shares a priority level fairly between users.
+	Priority    int
+	FairnessKey string
+}
+
+// Scheduler starts and stops workflows. TemporalScheduler implements it.
 type Scheduler interface {
-	StartPrediction(ctx context.Context, in wfinput.Prediction) (runID string, err error)
-	// StartBatch starts a batch; priority is a Temporal priority key
-	// (1 is served first).
-	StartBatch(ctx context.Context, in wfinput.Batch, priority int) (runID string, err error)
+	// Start starts a workflow; starting an id that already ran or runs
+	// returns that run, so a retried submission runs once.
+	Start(ctx context.Context, req StartRequest) (runID string, err error)
 	// Cancel asks a workflow to cancel.
 	Cancel(ctx context.Context, workflowID string) error
 	// BatchProgress asks a running batch for its live progress.
@@ -50,9 +74,9 @@ type Scheduler interface {
 
 // Config holds the API's settings.
 type Config struct {
-	Keys   *Keys
+	Keys   *keys.Set
 	Models omtx.ModelCatalog
-	// MaxBodyBytes bounds a JSON request body.
+	// MaxBodyBytes bounds a single-prediction JSON body.
 	MaxBodyBytes int64
 	// ChunkSize is the default number of ligands per GPU activity.
 	ChunkSize int
@@ -61,29 +85,52 @@ type Config struct {
 	Fleet omtx.Fleet
 	// Runtimes feed the estimate endpoint, by "model@class".
 	Runtimes map[string]Runtime
-	Logger   *slog.Logger
+	// Webhooks is the policy for notify_url.
+	Webhooks webhook.Policy
+	// MaxConcurrentUploads bounds the large submissions (batch bodies and
+	// library uploads) that one API process reads at once.
+	MaxConcurrentUploads int
+	Logger               *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
 
-// DefaultMaxBodyBytes bounds a single-prediction body: a 2,500-residue
-// protein and a SMILES string fit many times over.
-const DefaultMaxBodyBytes = 256 << 10
+// Limits of the API's own.
+const (
+	// DefaultMaxBodyBytes bounds a single-prediction body: a 2,500-residue
+	// protein, a SMILES string and an uploaded MSA of a few thousand
+	// sequences.
+	DefaultMaxBodyBytes = 8 << 20
+	// DefaultMaxConcurrentUploads: each large submission may hold a few
+	// tens of MiB while it is checked.
+	DefaultMaxConcurrentUploads = 2
+	// TemporalGrace is how long /readyz keeps saying ready while Temporal
+	// does not answer: a blip of the cluster must not take every API
+	// replica out of service at once.
+	TemporalGrace = 60 * time.Second
+)
 
 // Server is the REST API.
 type Server struct {
-	jobs      JobStore
-	blobs     BlobStore
-	sched     Scheduler
-	keys      *Keys
-	models    omtx.ModelCatalog
-	maxBody   int64
-	chunkSize int
-	fleet     omtx.Fleet
-	runtimes  map[string]Runtime
-	log       *slog.Logger
-	now       func() time.Time
-	engine    *gin.Engine
+	jobs     JobStore
+	blobs    BlobStore
+	sched    Scheduler
+	keys     *keys.Set
+	models   omtx.ModelCatalog
+	maxBody  int64
+	chunk    int
+	fleet    omtx.Fleet
+	runtimes map[string]Runtime
+	webhooks webhook.Policy
+	uploads  chan struct{}
+	limiter  *limiter
+	usage    *usageCache
+	log      *slog.Logger
+	now      func() time.Time
+	engine   *gin.Engine
+
+	mu             sync.Mutex
+	temporalLastOK time.Time
 }
 
 // New builds the API server.
@@ -91,15 +138,15 @@ func New(cfg Config, jobs JobStore, blobs BlobStore, sched Scheduler) *Server {
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{
 		jobs: jobs, blobs: blobs, sched: sched,
-		keys: cfg.Keys, models: cfg.Models, maxBody: cfg.MaxBodyBytes, chunkSize: cfg.ChunkSize,
-		fleet: cfg.Fleet, runtimes: cfg.Runtimes,
+		keys: cfg.Keys, models: cfg.Models, maxBody: cfg.MaxBodyBytes, chunk: cfg.ChunkSize,
+		fleet: cfg.Fleet, runtimes: cfg.Runtimes, webhooks: cfg.Webhooks,
 		log: cfg.Logger, now: cfg.Now,
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
 	}
-	if s.chunkSize <= 0 {
-		s.chunkSize = DefaultChunkSize
+	if s.chunk <= 0 {
+		s.chunk = DefaultChunkSize
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -107,6 +154,13 @@ func New(cfg Config, jobs JobStore, blobs BlobStore, sched Scheduler) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	uploads := cfg.MaxConcurrentUploads
+	if uploads <= 0 {
+		uploads = DefaultMaxConcurrentUploads
+	}
+	s.uploads = make(chan struct{}, uploads)
+	s.limiter = newLimiter(s.now)
+	s.usage = newUsageCache(s.now)
 	s.engine = s.routes()
 	return s
 }
@@ -116,13 +170,13 @@ func (s *Server) Handler() http.Handler { return s.engine }
 
 func (s *Server) routes() *gin.Engine {
 	r := gin.New()
-	r.Use(s.recoverJSON, s.accessLog)
+	r.Use(s.requestID, s.recoverJSON, s.accessLog)
 	r.HandleMethodNotAllowed = true
 	r.NoRoute(func(c *gin.Context) {
-		s.writeError(c, omtx.Errorf(omtx.ENotFound, "", "no route %s %s", c.Request.Method, c.Request.URL.Path))
+		s.writeError(c, omtx.Errorf(omtx.ENotFound, "", "no such route"))
 	})
 	r.NoMethod(func(c *gin.Context) {
-		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, errorBody{Error: errorDetail{Code: "method_not_allowed", Message: c.Request.Method + " is not allowed here"}})
+		s.writeError(c, omtx.Errorf(eMethodNotAllowed, "", "this method is not allowed on this route"))
 	})
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
@@ -130,45 +184,82 @@ func (s *Server) routes() *gin.Engine {
 	s.uiRoutes(r)
 
 	v1 := r.Group("/api/v1", s.authenticate)
-	v1.POST("/predict", s.predict)
+	v1.POST("/predict", s.rateLimited, s.predict)
 	v1.POST("/estimate", s.estimate)
 	v1.GET("/jobs", s.listJobs)
 	v1.GET("/jobs/:job_id", s.getJob)
 	v1.GET("/jobs/:job_id/files/:name", s.getJobFile)
 	v1.POST("/jobs/:job_id/cancel", s.cancelJob)
-	v1.POST("/predict/batch", s.predictBatch)
+	v1.POST("/predict/batch", s.rateLimited, s.predictBatch)
 	v1.GET("/batches/:batch_id", s.getBatch)
 	v1.GET("/batches/:batch_id/jobs", s.listBatchJobs)
 	v1.GET("/batches/:batch_id/files/*name", s.getBatchFile)
 	v1.POST("/batches/:batch_id/cancel", s.cancelBatch)
+	v1.GET("/webhook-secret", s.webhookSecret)
 	return r
 }
+
+// RequestIDHeader carries the request id, in both directions.
+const RequestIDHeader = "X-Request-Id"
+
+const requestIDKey = "omtx.request_id"
+
+var goodRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
+
+// requestID names every request: the caller's X-Request-Id when it is a
+// plain token, else a random one. Errors and logs carry it.
+func (s *Server) requestID(c *gin.Context) {
+	id := c.GetHeader(RequestIDHeader)
+	if !goodRequestID.MatchString(id) {
+		var b [12]byte
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	c.Set(requestIDKey, id)
+	c.Header(RequestIDHeader, id)
+	c.Next()
+}
+
+func requestIDOf(c *gin.Context) string { return c.GetString(requestIDKey) }
 
 func (s *Server) recoverJSON(c *gin.Context) {
 	defer func() {
 		if r := recover(); r != nil {
-			s.log.ErrorContext(c.Request.Context(), "panic in handler", "path", c.FullPath(), "panic", r)
-			c.AbortWithStatusJSON(http.StatusInternalServerError, errorBody{Error: errorDetail{Code: omtx.EInternal, Message: "internal error"}})
+			s.log.ErrorContext(c.Request.Context(), "panic in handler", "path", c.FullPath(), "panic", r, "request_id", requestIDOf(c))
+			s.writeError(c, &omtx.Error{Code: omtx.EInternal, Message: "internal error"})
 		}
 	}()
 	c.Next()
 }
 
+// knownMethods are the methods that label metrics as themselves; any other
+// is "OTHER", so no request can add series.
+var knownMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,
+}
+
 func (s *Server) accessLog(c *gin.Context) {
 	start := time.Now()
 	c.Next()
-	route := c.FullPath()
+	method := c.Request.Method
+	if !knownMethods[method] {
+		method = "OTHER"
+	}
+	route := c.FullPath() // the route's template, never the raw path
 	if route == "" {
 		route = "unmatched"
 	}
-	metrics.APIRequests.WithLabelValues(c.Request.Method, route, strconv.Itoa(c.Writer.Status())).Inc()
-	metrics.APIDuration.WithLabelValues(c.Request.Method, route).Observe(time.Since(start).Seconds())
+	status := c.Writer.Status()
+	metrics.APIRequests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	metrics.APIDuration.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
 	s.log.LogAttrs(c.Request.Context(), slog.LevelInfo, "http",
-		slog.String("method", c.Request.Method),
-		slog.String("route", c.FullPath()),
-		slog.Int("status", c.Writer.Status()),
+		slog.String("method", method),
+		slog.String("route", route),
+		slog.Int("status", status),
 		slog.Duration("duration", time.Since(start)),
 		slog.String("user_id", userOf(c)),
+		slog.String("request_id", requestIDOf(c)),
 	)
 }
 
@@ -176,24 +267,58 @@ func (s *Server) healthz(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
 }
 
-// readyz checks every dependency the API needs to accept work.
+// Readiness is /readyz's body.
+type Readiness struct {
+	Ready bool `json:"ready"`
+	// Checks says "ok", "degraded" (Temporal has not answered for less
+	// than TemporalGrace) or "unavailable" per dependency; details go to
+	// the log, never to the response.
+	Checks map[string]string `json:"checks"`
+}
+
+// readyz checks the dependencies the API needs to accept work.
 func (s *Server) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
 	defer cancel()
-	checks := map[string]string{}
-	ok := true
-	for name, ping := range map[string]func(context.Context) error{
-		"firestore": s.jobs.Ping, "storage": s.blobs.Ping, "temporal": s.sched.Ping,
-	} {
-		if err := ping(ctx); err != nil {
-			checks[name], ok = err.Error(), false
-		} else {
-			checks[name] = "ok"
+	out := Readiness{Ready: true, Checks: map[string]string{}}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	check := func(name string, ping func(context.Context) error) {
+		defer wg.Done()
+		err := ping(ctx)
+		state := "ok"
+		if err != nil {
+			state = "unavailable"
+			if name == "temporal" && s.temporalRecentlyOK() {
+				state = "degraded"
+			}
+			s.log.WarnContext(ctx, "readiness check failed", "dependency", name, "error", err, "request_id", requestIDOf(c))
+		} else if name == "temporal" {
+			s.mu.Lock()
+			s.temporalLastOK = s.now()
+			s.mu.Unlock()
 		}
+		mu.Lock()
+		out.Checks[name] = state
+		if state == "unavailable" {
+			out.Ready = false
+		}
+		mu.Unlock()
 	}
+	wg.Add(3)
+	go check("firestore", s.jobs.Ping)
+	go check("storage", s.blobs.Ping)
+	go check("temporal", s.sched.Ping)
+	wg.Wait()
 	status := http.StatusOK
-	if !ok {
+	if !out.Ready {
 		status = http.StatusServiceUnavailable
 	}
-	c.JSON(status, gin.H{"ready": ok, "checks": checks})
+	c.JSON(status, out)
+}
+
+func (s *Server) temporalRecentlyOK() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.temporalLastOK.IsZero() && s.now().Sub(s.temporalLastOK) < TemporalGrace
 }

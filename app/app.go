@@ -1,7 +1,8 @@
-// Package app runs OMTX-Hub's processes from a config.Config: it opens the
-// real clients once, serves /metrics, and runs roles (the API here; the
-// workers in app/workers) until the context ends. It links no cgo and none
-// of the workers' code, so the API binary stays small.
+// Package app is OMTX-Hub's one place of wiring: from a config.Config it
+// opens the real clients once, serves /metrics, and runs roles (the API
+// here; the workers' roles are in package worker) until the context ends.
+// It links no cgo and none of the workers' code, so the API binary stays
+// small.
 package app
 
 import (
@@ -20,8 +21,10 @@ import (
 
 	"github.com/omtx-hub/omtx-hub/api"
 	"github.com/omtx-hub/omtx-hub/config"
+	"github.com/omtx-hub/omtx-hub/keys"
 	"github.com/omtx-hub/omtx-hub/metrics"
 	"github.com/omtx-hub/omtx-hub/store"
+	"github.com/omtx-hub/omtx-hub/webhook"
 )
 
 // Logger builds the JSON logger every process uses.
@@ -87,7 +90,7 @@ func (d *Deps) Close() {
 
 // NewAPI builds the API server from the config.
 func NewAPI(cfg config.Config, d *Deps, log *slog.Logger) (*api.Server, error) {
-	keys, err := api.ParseKeys(cfg.APIKeys)
+	keySet, err := keys.Parse(cfg.APIKeys, []byte(cfg.WebhookSecret))
 	if err != nil {
 		return nil, fmt.Errorf("%w (set OMTX_API_KEYS=key=user_id or OMTX_API_KEYS_FILE)", err)
 	}
@@ -96,8 +99,8 @@ func NewAPI(cfg config.Config, d *Deps, log *slog.Logger) (*api.Server, error) {
 		return nil, fmt.Errorf("OMTX_RUNTIME_ESTIMATES: %w", err)
 	}
 	return api.New(api.Config{
-		Keys: keys, Models: cfg.Models, MaxBodyBytes: cfg.MaxBodyBytes, ChunkSize: cfg.ChunkSize, Logger: log,
-		Fleet: cfg.Fleet, Runtimes: runtimes,
+		Keys: keySet, Models: cfg.Models, MaxBodyBytes: cfg.MaxBodyBytes, ChunkSize: cfg.ChunkSize, Logger: log,
+		Fleet: cfg.Fleet, Runtimes: runtimes, Webhooks: webhook.Policy{AllowLoopback: cfg.WebhookAllowLoopback},
 	}, d.Jobs, d.Blobs, api.TemporalScheduler{Client: d.Temporal}), nil
 }
 
@@ -114,9 +117,26 @@ func RunAPI(ctx context.Context, cfg config.Config, d *Deps, log *slog.Logger) e
 	return Serve(ctx, ln, srv.Handler(), log)
 }
 
+// Server limits: a slow or idle client cannot hold a connection, or trickle
+// a body, for longer than these.
+const (
+	ReadHeaderTimeout = 10 * time.Second
+	// ReadTimeout covers the body: a 32 MiB library at 1 MiB/s.
+	ReadTimeout = 60 * time.Second
+	// WriteTimeout covers the response; file downloads are bounded by the
+	// API's read limit (64 MiB).
+	WriteTimeout   = 120 * time.Second
+	IdleTimeout    = 120 * time.Second
+	MaxHeaderBytes = 64 << 10
+)
+
 // Serve serves h on ln until ctx ends, then shuts down gracefully.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{
+		Handler: h, ReadHeaderTimeout: ReadHeaderTimeout, ReadTimeout: ReadTimeout,
+		WriteTimeout: WriteTimeout, IdleTimeout: IdleTimeout, MaxHeaderBytes: MaxHeaderBytes,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info("api listening", "addr", ln.Addr().String())

@@ -497,3 +497,20 @@ func (c *Client) OpenAPI(ctx context.Context) ([]byte, error) {
 	defer resp.Body.Close()
 	return io.ReadAll(resp.Body)
 }
+
+// WebhookSecret is the secret that signs this key's webhooks.
+type WebhookSecret struct {
+	KeyID  string `json:"key_id"`
+	Secret string `json:"secret"`
+	Scheme string `json:"scheme"`
+}
+
+// WebhookSecret calls GET /api/v1/webhook-secret: the secret that signs
+// the completion webhooks of work submitted with this client's key.
+func (c *Client) WebhookSecret(ctx context.Context) (*WebhookSecret, error) {
+	var out WebhookSecret
+	if _, err := c.doJSON(ctx, request{method: http.MethodGet, path: "/api/v1/webhook-secret", auth: true}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

@@ -41,9 +41,32 @@ type Config struct {
 	// substitutions OMTX_MODEL_SUBSTITUTES "requested=served,...".
 	Models omtx.ModelCatalog
 
+	// Webhooks: OMTX_WEBHOOK_SECRET derives each API key's signing secret
+	// (unless its key-file entry sets one); OMTX_WEBHOOK_ALLOW_LOOPBACK
+	// allows http:// loopback receivers (local development only).
+	WebhookSecret        string
+	WebhookAllowLoopback bool
+	// PublicURL is the API's address as users reach it, for links in
+	// webhooks (OMTX_PUBLIC_URL).
+	PublicURL string
+
+	// Orchestration worker limits: concurrent activities and workflow
+	// tasks, and the workflow cache (OMTX_ORCH_ACTIVITY_SLOTS,
+	// OMTX_WORKFLOW_TASK_SLOTS, OMTX_WORKFLOW_CACHE_SIZE).
+	OrchActivitySlots int
+	WorkflowTaskSlots int
+	WorkflowCacheSize int
+
 	// GPU worker.
-	GPUClass     string // OMTX_GPU_CLASS
-	GPUSlots     int    // OMTX_GPU_SLOTS: concurrent model activities
+	GPUClass string // OMTX_GPU_CLASS
+	GPUSlots int    // OMTX_GPU_SLOTS: concurrent model activities
+	// WorkerStopTimeout is how long a stopping GPU worker lets running
+	// model activities go on (OMTX_WORKER_STOP_TIMEOUT): the pod's
+	// termination grace period minus its preStop hook, minus a margin.
+	WorkerStopTimeout time.Duration
+	// ChunkGroup is how many ligands of a chunk go through the model at
+	// once (OMTX_CHUNK_GROUP); a stopping worker stops between groups.
+	ChunkGroup   int
 	ModelBundle  string // OMTX_MODEL_BUNDLE: folder with model.onnx and manifest.json
 	ORTLibrary   string // ONNXRUNTIME_LIB: path to libonnxruntime.so
 	ORTProvider  string // OMTX_ORT_PROVIDER: cpu, cuda or auto
@@ -130,6 +153,8 @@ func Load(getenv func(string) string) (Config, error) {
 		MSAURL:            getenv("OMTX_MSA_URL"),
 		MSAAuthHeader:     getenv("OMTX_MSA_AUTH_HEADER"),
 		MetricsAddr:       getenv("OMTX_METRICS_ADDR"),
+		WebhookSecret:     getenv("OMTX_WEBHOOK_SECRET"),
+		PublicURL:         get("OMTX_PUBLIC_URL", "http://"+get("OMTX_API_ADDR", DefaultAPIAddr)),
 	}
 	if f := getenv("OMTX_API_KEYS_FILE"); f != "" {
 		b, err := os.ReadFile(f)
@@ -148,6 +173,10 @@ func Load(getenv func(string) string) (Config, error) {
 		{"OMTX_CUDA_DEVICE", 0, &c.CUDADevice},
 		{"OMTX_MAX_BATCH", 0, &c.MaxBatch},
 		{"OMTX_BATCH_CHUNK_SIZE", 16, &c.ChunkSize},
+		{"OMTX_ORCH_ACTIVITY_SLOTS", 64, &c.OrchActivitySlots},
+		{"OMTX_WORKFLOW_TASK_SLOTS", 16, &c.WorkflowTaskSlots},
+		{"OMTX_WORKFLOW_CACHE_SIZE", 1000, &c.WorkflowCacheSize},
+		{"OMTX_CHUNK_GROUP", 8, &c.ChunkGroup},
 	}
 	for _, i := range ints {
 		if *i.dst, err = atoi(i.key, get(i.key, strconv.Itoa(i.def))); err != nil {
@@ -162,6 +191,12 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.RequireGPU, err = strconv.ParseBool(get("OMTX_REQUIRE_GPU", "false")); err != nil {
 		return c, fmt.Errorf("OMTX_REQUIRE_GPU: %w", err)
+	}
+	if c.WebhookAllowLoopback, err = strconv.ParseBool(get("OMTX_WEBHOOK_ALLOW_LOOPBACK", "false")); err != nil {
+		return c, fmt.Errorf("OMTX_WEBHOOK_ALLOW_LOOPBACK: %w", err)
+	}
+	if c.WorkerStopTimeout, err = time.ParseDuration(get("OMTX_WORKER_STOP_TIMEOUT", "30s")); err != nil || c.WorkerStopTimeout < 0 {
+		return c, fmt.Errorf("OMTX_WORKER_STOP_TIMEOUT: %q is not a duration", getenv("OMTX_WORKER_STOP_TIMEOUT"))
 	}
 	if c.TensorRT, err = strconv.ParseBool(get("OMTX_ORT_TENSORRT", "false")); err != nil {
 		return c, fmt.Errorf("OMTX_ORT_TENSORRT: %w", err)

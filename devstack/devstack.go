@@ -20,7 +20,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/omtx-hub/omtx-hub/omtx"
+	"github.com/omtx-hub/omtx-hub/contract"
 )
 
 // Options configure the stack. Zero ports pick free ones.
@@ -122,12 +122,22 @@ func (s *Stack) SetEnv() {
 func hostPort(p int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(p)) }
 
 // SearchAttributes are registered on the dev server at start.
-var SearchAttributes = []string{
-	omtx.SearchAttrUserID + "=Keyword",
-	omtx.SearchAttrBatchID + "=Keyword",
-	omtx.SearchAttrJobType + "=Keyword",
-	omtx.SearchAttrModel + "=Keyword",
-	omtx.SearchAttrGPUClass + "=Keyword",
+func SearchAttributes() []string {
+	var out []string
+	for _, k := range contract.SearchAttributeKeys {
+		out = append(out, k.GetName()+"=Keyword")
+	}
+	return out
+}
+
+// DynamicConfig is the dev server's dynamic configuration: the version
+// check off (no network here), and the priority-aware task matcher, which
+// serves a single prediction before the tasks of a large batch (see
+// api.priorityKeys), with fairness between users at one priority.
+var DynamicConfig = []string{
+	"frontend.enableServerVersionCheck=false",
+	"matching.useNewMatcher=true",
+	"matching.enableFairness=true",
 }
 
 // StartTemporal starts the temporal CLI's dev server with a persistent
@@ -141,7 +151,6 @@ func (s *Stack) StartTemporal(ctx context.Context) error {
 		"--ip", "127.0.0.1",
 		"--port", strconv.Itoa(s.opts.TemporalPort),
 		"--db-filename", filepath.Join(s.opts.Dir, "temporal.db"),
-		"--dynamic-config-value", "frontend.enableServerVersionCheck=false",
 		"--sqlite-pragma", "journal_mode=wal",
 		"--sqlite-pragma", "synchronous=off",
 		"--log-level", "warn",
@@ -151,8 +160,11 @@ func (s *Stack) StartTemporal(ctx context.Context) error {
 	} else {
 		args = append(args, "--ui-port", strconv.Itoa(s.opts.TemporalUIPort), "--ui-ip", "127.0.0.1")
 	}
-	for _, sa := range SearchAttributes {
+	for _, sa := range SearchAttributes() {
 		args = append(args, "--search-attribute", sa)
+	}
+	for _, dc := range DynamicConfig {
+		args = append(args, "--dynamic-config-value", dc)
 	}
 	if err := s.spawn(Temporal, bin, args...); err != nil {
 		return err

@@ -16,9 +16,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/omtx-hub/omtx-hub/api"
+	"github.com/omtx-hub/omtx-hub/contract"
 	"github.com/omtx-hub/omtx-hub/devstack"
 	"github.com/omtx-hub/omtx-hub/omtx"
-	"github.com/omtx-hub/omtx-hub/store"
 )
 
 // seedBatchBody is the seed plan's 3.2 request, with its ten ligands.
@@ -63,7 +63,7 @@ func waitBatch(t *testing.T, batchID string, limit time.Duration) omtx.Job {
 
 func children(t *testing.T, batchID string) []*omtx.Job {
 	t.Helper()
-	kids, err := env.deps.Jobs.ListChildren(ctxT(t), store.ChildFilter{BatchID: batchID, AfterIndex: -1})
+	kids, err := env.deps.Jobs.ListChildren(ctxT(t), omtx.ChildFilter{BatchID: batchID, AfterIndex: -1})
 	require.NoError(t, err)
 	return kids
 }
@@ -88,8 +88,8 @@ func TestSeedBatchEndToEnd(t *testing.T) {
 	b := waitBatch(t, sub.BatchID, 2*time.Minute)
 	require.Equal(t, omtx.StatusCompleted, b.Status, b.Error)
 	kids := children(t, sub.BatchID)
-	captureHistory(t, omtx.BatchWorkflowID(sub.BatchID), "")
-	captureHistory(t, omtx.BatchChunkWorkflowID(sub.BatchID, 0), "")
+	captureHistory(t, contract.BatchWorkflowID(sub.BatchID), "")
+	captureHistory(t, contract.BatchChunkWorkflowID(sub.BatchID, 0), "")
 
 	t.Run("seed 3.3: parent and children are linked", func(t *testing.T) {
 		assert.Equal(t, omtx.JobTypeBatchParent, b.JobType)
@@ -165,15 +165,19 @@ func TestSeedBatchEndToEnd(t *testing.T) {
 	})
 
 	t.Run("children are listed by page and status", func(t *testing.T) {
-		code, body := call(t, "GET", "/api/v1/batches/"+sub.BatchID+"/jobs?page=2&page_size=4", testKey, "")
+		code, body := call(t, "GET", "/api/v1/batches/"+sub.BatchID+"/jobs?page_size=4", testKey, "")
 		require.Equal(t, http.StatusOK, code)
-		page := decode[api.ChildPage](t, body)
+		first := decode[api.JobList](t, body)
+		require.Len(t, first.Jobs, 4)
+		require.NotEmpty(t, first.NextPageToken)
+		code, body = call(t, "GET", "/api/v1/batches/"+sub.BatchID+"/jobs?page_size=4&page_token="+first.NextPageToken, testKey, "")
+		require.Equal(t, http.StatusOK, code)
+		page := decode[api.JobList](t, body)
 		require.Len(t, page.Jobs, 4)
-		assert.Equal(t, 4, *page.Jobs[0].BatchIndex)
-		assert.True(t, page.HasMore)
+		assert.Equal(t, 4, *page.Jobs[0].BatchIndex, "the cursor continues after the last index of the page before")
 		code, body = call(t, "GET", "/api/v1/batches/"+sub.BatchID+"/jobs?status=failed", testKey, "")
 		require.Equal(t, http.StatusOK, code)
-		assert.Empty(t, decode[api.ChildPage](t, body).Jobs)
+		assert.Empty(t, decode[api.JobList](t, body).Jobs)
 		code, _ = call(t, "GET", "/api/v1/batches/"+sub.BatchID, otherKey, "")
 		assert.Equal(t, http.StatusNotFound, code)
 		code, _ = call(t, "GET", "/api/v1/jobs/"+kids[0].JobID+"/files/results.json", testKey, "")

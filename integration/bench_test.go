@@ -16,10 +16,11 @@ import (
 
 	"github.com/omtx-hub/omtx-hub/api"
 	"github.com/omtx-hub/omtx-hub/app"
-	"github.com/omtx-hub/omtx-hub/app/workers"
 	"github.com/omtx-hub/omtx-hub/config"
-	"github.com/omtx-hub/omtx-hub/gpuboot"
+	"github.com/omtx-hub/omtx-hub/contract"
 	"github.com/omtx-hub/omtx-hub/omtx"
+	"github.com/omtx-hub/omtx-hub/worker"
+	"github.com/omtx-hub/omtx-hub/worker/gpuworker"
 )
 
 // benchLigands builds a library of n drug-like ligands (alkyl chains,
@@ -63,7 +64,7 @@ func BenchmarkBatch(b *testing.B) {
 	cfg := env.cfg
 	cfg.GPUSlots = 4
 	cfg.ModelBundle = filepath.Join(env.root, cfg.ModelBundle)
-	models, closeModels, err := gpuboot.Models(cfg, env.log)
+	models, closeModels, err := gpuworker.Models(cfg, env.log)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -71,9 +72,9 @@ func BenchmarkBatch(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- app.RunRoles(ctx, cfg, env.deps, env.log, workers.Orchestration,
+		done <- app.RunRoles(ctx, cfg, env.deps, env.log, worker.Orchestration,
 			func(ctx context.Context, cfg config.Config, d *app.Deps, log *slog.Logger) error {
-				return workers.RunGPU(ctx, cfg, d, models, log)
+				return worker.RunGPU(ctx, cfg, d, models, log)
 			})
 	}()
 	defer func() { cancel(); <-done }()
@@ -153,7 +154,7 @@ func historyEvents(b *testing.B, batchID string) (h history) {
 		}
 		for _, e := range resp.Executions {
 			h.events += e.HistoryLength
-			if e.Type.Name == omtx.BatchWorkflowName {
+			if e.Type.Name == contract.WorkflowBatch {
 				h.runs++
 				h.maxRun = max(h.maxRun, e.HistoryLength)
 			} else {

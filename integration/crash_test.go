@@ -10,10 +10,9 @@ import (
 
 	"github.com/omtx-hub/omtx-hub/api"
 	"github.com/omtx-hub/omtx-hub/omtx"
-	"github.com/omtx-hub/omtx-hub/store"
 )
 
-func storeFilter(user string) store.ListFilter { return store.ListFilter{UserID: user} }
+func storeFilter(user string) omtx.ListFilter { return omtx.ListFilter{UserID: user} }
 
 // TestGPUWorkerCrash kills the GPU worker while it holds a prediction, then
 // starts a new one: Temporal notices the missing heartbeats and retries the
@@ -41,6 +40,6 @@ func TestGPUWorkerCrash(t *testing.T) {
 	}, names, "one copy of each file")
 }
 
-func childrenOf(batchID string) store.ChildFilter {
-	return store.ChildFilter{BatchID: batchID, AfterIndex: -1}
+func childrenOf(batchID string) omtx.ChildFilter {
+	return omtx.ChildFilter{BatchID: batchID, AfterIndex: -1}
 }

@@ -104,6 +104,10 @@ func setup(m *testing.M) (int, error) {
 		"OMTX_API_KEYS":          testKey + "=" + testUser + "," + otherKey + "=someone_else",
 		"OMTX_MODEL_SUBSTITUTES": omtx.ModelBoltz2 + "=" + omtx.BaselineModel,
 		"OMTX_BUCKET":            "hub-job-files",
+		// Webhooks: every key signs with a secret derived from this one;
+		// the tests' receivers listen on loopback.
+		"OMTX_WEBHOOK_SECRET":         "integration-deployment-secret-0123456789",
+		"OMTX_WEBHOOK_ALLOW_LOOPBACK": "true",
 	}
 	for k, v := range vars {
 		os.Setenv(k, v)

@@ -58,7 +58,7 @@ func TestMetricsAfterOnePrediction(t *testing.T) {
 			`omtx_api_request_duration_seconds_bucket{method="POST",route="/api/v1/predict"`,
 		}},
 		{"orchestration worker", "http://" + env.orchMetrics + "/metrics", []string{
-			`omtx_jobs_total{job_type="INDIVIDUAL",status="completed"}`,
+			`omtx_jobs_total{cause="",job_type="INDIVIDUAL",status="completed"}`,
 			`omtx_job_stage_seconds_count{stage="end_to_end"}`,
 			`omtx_task_queue_backlog{task_queue="omtx-gpu-l4"`,
 			`temporal_workflow_completed`,

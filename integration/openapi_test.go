@@ -210,6 +210,9 @@ func TestOpenAPIResponsesMatchTheSpec(t *testing.T) {
 	assert.Equal(t, 404, chk.raw(t, "GET", base+"/ui/assets/missing.js", "", "", ""))
 	assert.Equal(t, 404, chk.raw(t, "GET", base+"/no/such/route", "", "", ""))
 	assert.Equal(t, 405, chk.raw(t, "DELETE", base+"/api/v1/predict", testKey, "", ""))
+	_, err = cl.WebhookSecret(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 401, status(func() error { _, err := anon.WebhookSecret(ctx); return err }()))
 
 	// Work cancelled while no GPU worker runs, so it cannot end first.
 	sub, err := cl.Predict(ctx, client.PredictRequest{Model: "boltz2", ProteinSequence: protein, LigandSMILES: "CCO", LigandName: "ethanol"})
@@ -245,7 +248,7 @@ func TestOpenAPIResponsesMatchTheSpec(t *testing.T) {
 	assert.Equal(t, 401, status(func() error { _, err := anon.Predict(ctx, req); return err }()))
 	assert.Equal(t, 400, chk.raw(t, "POST", base+"/api/v1/predict", testKey, "application/json", `{"model":`))
 	assert.Equal(t, 415, chk.raw(t, "POST", base+"/api/v1/predict", testKey, "text/plain", `model=boltz2`))
-	assert.Equal(t, 413, chk.raw(t, "POST", base+"/api/v1/predict", testKey, "application/json", `{"ligand_name":"`+strings.Repeat("x", 300<<10)+`"}`))
+	assert.Equal(t, 413, chk.raw(t, "POST", base+"/api/v1/predict", testKey, "application/json", `{"ligand_name":"`+strings.Repeat("x", 9<<20)+`"}`))
 
 	// Estimates.
 	_, err = cl.Estimate(ctx, client.EstimateRequest{Model: "boltz2", ProteinSequence: protein, NumLigands: 100})

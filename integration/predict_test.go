@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/omtx-hub/omtx-hub/api"
+	"github.com/omtx-hub/omtx-hub/contract"
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
 
@@ -48,7 +49,7 @@ func TestSeedPredictionEndToEnd(t *testing.T) {
 		assert.False(t, job.CompletedAt.Before(*job.StartedAt))
 		assert.False(t, job.UpdatedAt.Before(*job.CompletedAt))
 		require.NotNil(t, job.Temporal)
-		assert.Equal(t, omtx.PredictionWorkflowID(job.JobID), job.Temporal.WorkflowID)
+		assert.Equal(t, contract.PredictionWorkflowID(job.JobID), job.Temporal.WorkflowID)
 		assert.Equal(t, "omtx-gpu-l4", job.Temporal.TaskQueue)
 	})
 
@@ -131,8 +132,8 @@ func TestSeedPredictionEndToEnd(t *testing.T) {
 				queues[a.ActivityType.Name] = a.TaskQueue.Name
 			}
 		}
-		assert.Equal(t, "omtx-gpu-l4", queues["Predict"])
-		assert.Equal(t, omtx.TaskQueueOrchestration, queues["FinalizeJob"])
+		assert.Equal(t, "omtx-gpu-l4", queues[contract.ActivityPredict])
+		assert.Equal(t, contract.TaskQueueOrchestration, queues[contract.ActivityFinalizeJob])
 
 		assert.Equal(t, 1, workflowsMatching(t, `JobType = "INDIVIDUAL" AND UserId = %q AND WorkflowId = %q`, testUser, job.Temporal.WorkflowID))
 	})
@@ -160,7 +161,7 @@ func TestIdempotentSubmission(t *testing.T) {
 	code, body = call(t, "POST", "/api/v1/predict", testKey, other, api.IdempotencyHeader, key)
 	assert.Equal(t, http.StatusConflict, code, string(body))
 
-	assert.Equal(t, 1, workflowsMatching(t, `WorkflowId = %q`, omtx.PredictionWorkflowID(first.JobID)), "one submission key, one run")
+	assert.Equal(t, 1, workflowsMatching(t, `WorkflowId = %q`, contract.PredictionWorkflowID(first.JobID)), "one submission key, one run")
 }
 
 func TestBadInputIsRefused(t *testing.T) {

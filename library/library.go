@@ -5,15 +5,18 @@
 // row, or a .smi file with one "SMILES name" per line.
 //
 // Every row is checked with the same functions that check a single
-// prediction (validate.SMILES and validate.LigandName), so a ligand that
-// would be refused on its own is refused in a library too.
+// prediction (validate.LigandFor and validate.LigandName), so a ligand that
+// would be refused on its own is refused in a library too; each SMILES is
+// parsed once.
 //
 // # Limits
 //
 // A library holds at most MaxLigands rows and an uploaded file at most
 // MaxFileBytes bytes; beyond either the library is refused with code
 // omtx.ETooLarge (field "ligands" or "file"). An empty library is refused
-// with omtx.EInvalid, field "ligands".
+// with omtx.EInvalid, field "ligands". Metadata columns are bounded in
+// number, name length and cell size, and names Firestore reserves
+// (__name__) are refused; a row over MaxRowBytes is an invalid row.
 //
 // # Invalid rows
 //
@@ -51,10 +54,21 @@ import (
 	"github.com/omtx-hub/omtx-hub/validate"
 )
 
-// Limits on a library.
+// Limits on a library. Each is checked while the file is read, before any
+// work starts, and a library beyond one is refused with the field (and the
+// row) that broke it.
 const (
-	MaxLigands   = 50000    // rows per batch
+	MaxLigands   = 100_000  // rows per batch
 	MaxFileBytes = 32 << 20 // bytes of an uploaded library file
+	// MaxMetadataColumns bounds the extra (metadata) columns of a CSV or
+	// TSV library, MaxColumnNameBytes the length of each column name, and
+	// MaxCellBytes the length of each metadata cell: together they bound
+	// what a row adds to its child document and to batch_results.csv.
+	MaxMetadataColumns = 32
+	MaxColumnNameBytes = 64
+	MaxCellBytes       = 512
+	// MaxRowBytes bounds a whole data row (SMILES, name and metadata).
+	MaxRowBytes = 8 << 10
 
 	// MaxProblems is how many problems an InvalidError lists; the rest are
 	// counted in InvalidError.More.
@@ -82,6 +96,10 @@ type Entry struct {
 	Error string
 	// Renamed is true when Dedupe changed Name to make it unique.
 	Renamed bool
+	// HeavyAtoms counts the ligand's heavy atoms (0 for invalid rows), and
+	// Warnings are what validate.LigandFor said about it.
+	HeavyAtoms int
+	Warnings   []string
 }
 
 // Problem is one problem of an invalid row. Field is "smiles" or "name",
@@ -145,6 +163,9 @@ type Options struct {
 	// SkipInvalid keeps invalid rows as entries with Error set instead of
 	// refusing the library.
 	SkipInvalid bool
+	// Model is the model that will run the ligands: its own limits apply
+	// (validate.LigandFor).
+	Model string
 }
 
 // FromLigands validates ligands given as JSON objects {name, smiles}.
@@ -158,6 +179,9 @@ func FromLigands(ls []omtx.Ligand, opt Options) ([]Entry, error) {
 	rows := make([]rawRow, len(ls))
 	for i, l := range ls {
 		rows[i] = rawRow{line: i + 1, name: l.Name, smiles: l.SMILES}
+		if n := len(l.Name) + len(l.SMILES); n > MaxRowBytes {
+			rows[i].problem = fmt.Sprintf("is %d bytes, more than %d", n, MaxRowBytes)
+		}
 	}
 	return finish(rows, opt)
 }
@@ -259,10 +283,15 @@ func finish(rows []rawRow, opt Options) ([]Entry, error) {
 			addProblem(Problem{Row: r.line, Field: "row", Reason: r.problem})
 			errs = append(errs, "row: "+r.problem)
 		} else {
-			smiles, err := validate.SMILES("smiles", r.smiles)
+			lig, err := validate.LigandFor(opt.Model, "smiles", r.smiles)
 			if err != nil {
 				addProblem(problemOf(r.line, "smiles", err))
 				errs = append(errs, err.Error())
+			}
+			smiles := lig.SMILES
+			e.HeavyAtoms = lig.HeavyAtoms
+			for _, w := range lig.Warnings {
+				e.Warnings = append(e.Warnings, strings.Replace(w, "smiles", fmt.Sprintf("row %d smiles", r.line), 1))
 			}
 			name, err := validate.LigandName("name", r.name, def)
 			if err != nil {
@@ -273,6 +302,7 @@ func finish(rows []rawRow, opt Options) ([]Entry, error) {
 		}
 		if len(errs) > 0 {
 			invalid++
+			e.HeavyAtoms, e.Warnings = 0, nil
 			e.Error = strings.Join(errs, "; ")
 			e.SMILES = strings.TrimSpace(r.smiles)
 			if e.Name = strings.TrimSpace(r.name); e.Name == "" {

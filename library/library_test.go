@@ -69,7 +69,7 @@ func TestParseCSV(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, es, 3)
 
-		assert.Equal(t, Entry{Index: 0, Row: 2, Name: "ethanol", SMILES: "CCO",
+		assert.Equal(t, Entry{Index: 0, Row: 2, Name: "ethanol", SMILES: "CCO", HeavyAtoms: 3,
 			Metadata: map[string]string{"MW": "46.07", "Note": "a, b"}}, es[0])
 		assert.Equal(t, 1, es[1].Index)
 		assert.Equal(t, 3, es[1].Row)
@@ -289,10 +289,10 @@ func TestValidation(t *testing.T) {
 		assert.Equal(t, 4, ie.Problems[1].Row)
 		assert.Equal(t, "smiles", ie.Problems[1].Field)
 		assert.Equal(t, "invalid SMILES: at position 1: unclosed ring bond 1", ie.Problems[1].Reason)
-		assert.Equal(t, Problem{Row: 5, Field: "name", Reason: "contains a control character"}, ie.Problems[2])
+		assert.Equal(t, Problem{Row: 5, Field: "name", Reason: "contains a control character (U+0001)"}, ie.Problems[2])
 		assert.Equal(t, 6, ie.Problems[3].Row)
 		assert.Equal(t, "smiles", ie.Problems[3].Field)
-		assert.Equal(t, Problem{Row: 6, Field: "name", Reason: "contains a control character"}, ie.Problems[4])
+		assert.Equal(t, Problem{Row: 6, Field: "name", Reason: "contains a control character (U+0002)"}, ie.Problems[4])
 
 		// It reads as an omtx input error.
 		assert.Equal(t, omtx.EInvalid, omtx.ErrorCode(err))
@@ -315,7 +315,7 @@ func TestValidation(t *testing.T) {
 		assert.Contains(t, es[2].Error, "smiles: invalid SMILES")
 		assert.Equal(t, "bad\x01name", es[3].Name, "the name is kept as given")
 		assert.Equal(t, "CCC", es[3].SMILES)
-		assert.Equal(t, "name: contains a control character", es[3].Error)
+		assert.Equal(t, "name: contains a control character (U+0001)", es[3].Error)
 		assert.Contains(t, es[4].Error, "smiles: ")
 		assert.Contains(t, es[4].Error, "; name: contains a control character")
 
@@ -373,8 +373,8 @@ func TestFromLigands(t *testing.T) {
 		}, Options{})
 		require.NoError(t, err)
 		assert.Equal(t, []Entry{
-			{Index: 0, Row: 1, Name: "aspirin", SMILES: "CC(=O)Oc1ccccc1C(=O)O"},
-			{Index: 1, Row: 2, Name: "Ligand_2", SMILES: "CCO"},
+			{Index: 0, Row: 1, Name: "aspirin", SMILES: "CC(=O)Oc1ccccc1C(=O)O", HeavyAtoms: 13},
+			{Index: 1, Row: 2, Name: "Ligand_2", SMILES: "CCO", HeavyAtoms: 3},
 		}, es)
 	})
 
@@ -396,7 +396,7 @@ func TestFromLigands(t *testing.T) {
 		ls := make([]omtx.Ligand, MaxLigands+1)
 		_, err := FromLigands(ls, Options{})
 		de := requireOmtx(t, err, omtx.ETooLarge, "ligands")
-		assert.Contains(t, de.Message, "50000")
+		assert.Contains(t, de.Message, fmt.Sprint(MaxLigands))
 	})
 }
 
@@ -473,7 +473,7 @@ func TestLimits(t *testing.T) {
 		}
 		_, err := ParseCSV(strings.NewReader(b.String()), Options{SkipInvalid: true})
 		de := requireOmtx(t, err, omtx.ETooLarge, "ligands")
-		assert.Contains(t, de.Message, "50000")
+		assert.Contains(t, de.Message, fmt.Sprint(MaxLigands))
 
 		_, err = Parse("lib.smi", strings.NewReader(strings.Repeat("C\n", MaxLigands+1)), Options{})
 		requireOmtx(t, err, omtx.ETooLarge, "ligands")

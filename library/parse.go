@@ -9,6 +9,7 @@ import (
 	"path"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
@@ -90,7 +91,11 @@ func ParseSMI(r io.Reader, opt Options) ([]Entry, error) {
 		if len(rows) == MaxLigands {
 			return nil, errTooMany()
 		}
-		rows = append(rows, rawRow{line: i + 1, smiles: smiles, name: name})
+		r := rawRow{line: i + 1, smiles: smiles, name: name}
+		if len(line) > MaxRowBytes {
+			r.problem = fmt.Sprintf("is %d bytes, more than %d", len(line), MaxRowBytes)
+		}
+		rows = append(rows, r)
 	}
 	if len(rows) == 0 {
 		return nil, errEmpty("the file has no SMILES lines")
@@ -157,9 +162,12 @@ func readHeader(header []string) (*columns, error) {
 	lower := make([]string, len(header))
 	seen := make(map[string]bool, len(header))
 	for i, h := range header {
-		key := strings.ToValidUTF8(strings.TrimSpace(h), "\uFFFD")
+		key := strings.TrimSpace(h)
 		if key == "" {
 			key = fmt.Sprintf("column_%d", i+1)
+		}
+		if err := columnName(i, key); err != nil {
+			return nil, err
 		}
 		l := strings.ToLower(key)
 		if seen[l] {
@@ -178,7 +186,33 @@ func readHeader(header []string) (*columns, error) {
 	if c.name >= 0 {
 		c.keys[c.name] = ""
 	}
+	extra := c.n - 1 // besides the SMILES column
+	if c.name >= 0 {
+		extra--
+	}
+	if extra > MaxMetadataColumns {
+		return nil, omtx.Errorf(omtx.EInvalid, "file", "header has %d metadata columns besides SMILES and name; at most %d are kept, so drop the others", extra, MaxMetadataColumns)
+	}
 	return c, nil
+}
+
+// columnName checks a header field: it becomes a key of the child
+// documents' ligand_metadata and a column of batch_results.csv.
+func columnName(i int, key string) error {
+	switch {
+	case !utf8.ValidString(key):
+		return omtx.Errorf(omtx.EInvalid, "file", "header column %d is not valid UTF-8", i+1)
+	case len(key) > MaxColumnNameBytes:
+		return omtx.Errorf(omtx.EInvalid, "file", "header column %d is %d bytes long; column names may be at most %d", i+1, len(key), MaxColumnNameBytes)
+	case strings.HasPrefix(key, "__") && strings.HasSuffix(key, "__"):
+		return omtx.Errorf(omtx.EInvalid, "file", "header column %d, %q, is a name reserved by the database (__name__); rename it", i+1, key)
+	}
+	for _, r := range key {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return omtx.Errorf(omtx.EInvalid, "file", "header column %d contains a control or invisible character (U+%04X)", i+1, r)
+		}
+	}
+	return nil
 }
 
 // findColumn returns the index of the first of names among header, or -1.
@@ -202,6 +236,13 @@ func (c *columns) row(line int, rec []string) rawRow {
 	if len(rec) != c.n {
 		r.problem = fmt.Sprintf("has %d fields but the header has %d", len(rec), c.n)
 	}
+	size := 0
+	for _, v := range rec {
+		size += len(v)
+	}
+	if size > MaxRowBytes && r.problem == "" {
+		r.problem = fmt.Sprintf("is %d bytes, more than %d", size, MaxRowBytes)
+	}
 	for i, v := range rec {
 		if i >= c.n {
 			break
@@ -212,10 +253,14 @@ func (c *columns) row(line int, rec []string) rawRow {
 		case i == c.name:
 			r.name = v
 		default:
+			v = strings.ToValidUTF8(strings.TrimSpace(v), "\uFFFD")
+			if len(v) > MaxCellBytes && r.problem == "" {
+				r.problem = fmt.Sprintf("column %q is %d bytes, more than %d", c.keys[i], len(v), MaxCellBytes)
+			}
 			if r.metadata == nil {
 				r.metadata = make(map[string]string, c.n)
 			}
-			r.metadata[c.keys[i]] = strings.ToValidUTF8(strings.TrimSpace(v), "\uFFFD")
+			r.metadata[c.keys[i]] = v
 		}
 	}
 	return r

@@ -23,6 +23,8 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdktally "go.temporal.io/sdk/contrib/tally"
+
+	"github.com/omtx-hub/omtx-hub/omtx"
 )
 
 // Series. Names are what deploy/'s alerts and dashboards use.
@@ -35,8 +37,9 @@ var (
 		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 	}, []string{"method", "route"})
 	Jobs = promauto.NewCounterVec(prometheus.CounterOpts{
-		Name: "omtx_jobs_total", Help: "Jobs (individual and batch children) that reached a final status.",
-	}, []string{"job_type", "status"})
+		Name: "omtx_jobs_total",
+		Help: "Jobs (individual and batch children) that reached a final status; cause says whose failure it was: user_input (the input was refused), system, or cancelled; empty for completed.",
+	}, []string{"job_type", "status", "cause"})
 	Batches = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "omtx_batches_total", Help: "Batches that reached a final status.",
 	}, []string{"status"})
@@ -50,10 +53,21 @@ var (
 	CostUSD = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "omtx_cost_usd_total", Help: "GPU cost in USD at the configured price per GPU hour.",
 	}, []string{"gpu_class", "model"})
+	GPUInflight = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "omtx_gpu_activities_inflight", Help: "GPU activities running on this worker now (KEDA scales on it beside the queue backlog).",
+	}, []string{"gpu_class"})
 	Backlog = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "omtx_task_queue_backlog", Help: "Approximate backlog of a Temporal task queue (tasks waiting for a worker).",
 	}, []string{"task_queue", "type"})
 )
+
+// JobEnded counts n jobs of jobType that reached status, for cause (see
+// omtx.CauseUserInput and friends; "" for completed).
+func JobEnded(jobType omtx.JobType, status omtx.JobStatus, cause string, n int) {
+	if n > 0 {
+		Jobs.WithLabelValues(string(jobType), string(status), cause).Add(float64(n))
+	}
+}
 
 // TemporalHandler reports the Temporal SDK's metrics (temporal_*) into the
 // default Prometheus registry through the SDK's tally reporter.

@@ -15,6 +15,12 @@ const (
 	StatusCancelled JobStatus = "cancelled" // stopped by the user
 )
 
+// Counts reports whether a job of type t in status s counts against its
+// user's quotas: jobs and batches (not children) not yet final.
+func Counts(t JobType, s JobStatus) bool {
+	return t != JobTypeBatchChild && !s.Terminal()
+}
+
 // Terminal reports whether no further transition can happen.
 func (s JobStatus) Terminal() bool {
 	return s == StatusCompleted || s == StatusFailed || s == StatusCancelled
@@ -93,6 +99,16 @@ type Job struct {
 	BatchParentID string `json:"batch_parent_id,omitempty" firestore:"batch_parent_id,omitempty"`
 	BatchIndex    *int   `json:"batch_index,omitempty" firestore:"batch_index,omitempty"`
 
+	// Priority is the job's scheduling priority: low, normal or high.
+	Priority string `json:"priority,omitempty" firestore:"priority,omitempty"`
+	// Warnings are said about the input at submission, for example a
+	// ligand larger than the model was trained on.
+	Warnings []string `json:"warnings,omitempty" firestore:"warnings,omitempty"`
+	// NotifyURL receives a signed POST when the job or batch ends; KeyID
+	// names (by digest, never the key) the API key whose secret signs it.
+	NotifyURL string `json:"notify_url,omitempty" firestore:"notify_url,omitempty"`
+	KeyID     string `json:"key_id,omitempty" firestore:"key_id,omitempty"`
+
 	// IdempotencyKey is the client's Idempotency-Key header, if any.
 	IdempotencyKey string `json:"idempotency_key,omitempty" firestore:"idempotency_key,omitempty"`
 	// RequestHash fingerprints the request, so a key reused with a
@@ -107,6 +123,11 @@ type Job struct {
 	Progress     *Progress     `json:"progress,omitempty" firestore:"progress,omitempty"`
 	ChildJobIDs  []string      `json:"child_job_ids,omitempty" firestore:"child_job_ids,omitempty"`
 	BatchResults *BatchResults `json:"batch_results,omitempty" firestore:"batch_results,omitempty"`
+
+	// Active is derived by the store on every write: the document is a job
+	// or a batch (not a child) that has not reached a final status. Quotas
+	// count a user's active work with it.
+	Active bool `json:"-" firestore:"active"`
 
 	// Batch children only: the library row's extra columns.
 	LigandMetadata map[string]string `json:"ligand_metadata,omitempty" firestore:"ligand_metadata,omitempty"`
@@ -135,6 +156,43 @@ type Progress struct {
 	Pending   int `json:"pending" firestore:"pending"`
 	Cancelled int `json:"cancelled" firestore:"cancelled"`
 }
+
+// Count adds one child of status s: the one place that counts children by
+// status. Queued children count as pending.
+func (p *Progress) Count(s JobStatus) {
+	p.Total++
+	switch s {
+	case StatusCompleted:
+		p.Completed++
+	case StatusFailed:
+		p.Failed++
+	case StatusCancelled:
+		p.Cancelled++
+	case StatusRunning:
+		p.Running++
+	default:
+		p.Pending++
+	}
+}
+
+// CountJobs counts docs by status, skipping nil entries.
+func CountJobs(docs []*Job) Progress {
+	var p Progress
+	for _, d := range docs {
+		if d != nil {
+			p.Count(d.Status)
+		}
+	}
+	return p
+}
+
+// Failure causes, for metrics and alerts: a failure caused by the user's
+// input never pages anyone.
+const (
+	CauseUserInput = "user_input"
+	CauseSystem    = "system"
+	CauseCancelled = "cancelled"
+)
 
 // BatchResults is a finished batch's aggregate (seed 1.2 batch_results,
 // with units and the ranking rule named).
@@ -195,6 +253,8 @@ type Results struct {
 	Model        string `json:"model" firestore:"model"`
 	ModelVersion string `json:"model_version" firestore:"model_version"`
 	ModelKind    string `json:"model_kind" firestore:"model_kind"`
+	// ModelCheckpoint names the weights that ran, when the model says.
+	ModelCheckpoint string `json:"model_checkpoint,omitempty" firestore:"model_checkpoint,omitempty"`
 
 	Affinity                  float64 `json:"affinity" firestore:"affinity"`
 	AffinityUnits             string  `json:"affinity_units" firestore:"affinity_units"`
@@ -246,4 +306,8 @@ type LibraryEntry struct {
 	// Error is set for a row that failed validation and was kept, at the
 	// caller's request, as a failed child.
 	Error string `json:"error,omitempty"`
+	// Warnings are said about a valid row (for example a ligand larger
+	// than the model was trained on); they follow it to its child
+	// document, results.json and batch_results.csv.
+	Warnings []string `json:"warnings,omitempty"`
 }

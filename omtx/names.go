@@ -5,39 +5,12 @@ import (
 	"strings"
 )
 
-// Task queues. Orchestration activities and workflows run on
-// TaskQueueOrchestration; GPU activities run on one queue per GPU class.
+// GPU classes of the default fleet (see Fleet).
 const (
-	TaskQueueOrchestration = "omtx-orchestration"
-	// TaskQueueMSA serves MSA computations, rate limited fleet-wide.
-	TaskQueueMSA   = "omtx-msa"
-	GPUQueuePrefix = "omtx-gpu-"
-
 	GPUClassL4      = "l4"
 	GPUClassA100x80 = "a100-80g"
 	DefaultGPUClass = GPUClassL4
 )
-
-// GPUTaskQueue names the task queue served by workers of one GPU class.
-func GPUTaskQueue(class string) string { return GPUQueuePrefix + class }
-
-// Workflow type names, registered by the worker and started by the API.
-const (
-	PredictionWorkflowName = "PredictionWorkflow"
-	BatchWorkflowName      = "BatchWorkflow"
-)
-
-// Query, signal and update names.
-const (
-	QueryStatus   = "status"
-	QueryProgress = "progress"
-)
-
-// PredictionWorkflowID is the workflow ID of an individual or child job.
-func PredictionWorkflowID(jobID string) string { return "prediction-" + jobID }
-
-// BatchWorkflowID is the workflow ID of a batch.
-func BatchWorkflowID(batchID string) string { return "batch-" + batchID }
 
 // Firestore collection and GCS layout (seed 1.3).
 const (
@@ -64,28 +37,6 @@ const (
 	FileLogs         = "logs.txt"
 )
 
-// Search attributes registered on the Temporal server (make dev) and set by
-// the workflows, for filtering lists in the Web UI.
-const (
-	SearchAttrUserID   = "UserId"
-	SearchAttrBatchID  = "BatchId"
-	SearchAttrJobType  = "JobType"
-	SearchAttrModel    = "Model"
-	SearchAttrGPUClass = "GpuClass"
-)
-
-// Batch names.
-const (
-	BatchChunkWorkflowName = "BatchChunkWorkflow"
-)
-
-// BatchChunkWorkflowID is the workflow ID of one chunk of a batch. It
-// derives from the batch's workflow ID, so replaying a batch history needs
-// the original execution (see the README).
-func BatchChunkWorkflowID(batchID string, chunk int) string {
-	return fmt.Sprintf("%s-chunk-%05d", BatchWorkflowID(batchID), chunk)
-}
-
 // BatchChildJobID is the job id of a batch's ligand at index (seed 1.2:
 // job_{batch_id}_{idx:04d}; wider for batches of 10,000 or more).
 func BatchChildJobID(batchID string, index, total int) string {
@@ -94,6 +45,15 @@ func BatchChildJobID(batchID string, index, total int) string {
 		width++
 	}
 	return fmt.Sprintf("job_%s_%0*d", batchID, width, index)
+}
+
+// BatchChildJobIDs lists the job ids of a batch's ligands [lo, hi).
+func BatchChildJobIDs(batchID string, lo, hi, total int) []string {
+	ids := make([]string, 0, max(hi-lo, 0))
+	for i := lo; i < hi; i++ {
+		ids = append(ids, BatchChildJobID(batchID, i, total))
+	}
+	return ids
 }
 
 // Files in a batch folder (seed 1.3).

@@ -66,10 +66,16 @@ func TestNames(t *testing.T) {
 	assert.Equal(t, "job_batch_x_0007", BatchChildJobID("batch_x", 7, 10))
 	assert.Equal(t, "job_batch_x_0007", BatchChildJobID("batch_x", 7, 10000))
 	assert.Equal(t, "job_batch_x_00007", BatchChildJobID("batch_x", 7, 10001))
-	assert.Equal(t, "batch-b-chunk-00003", BatchChunkWorkflowID("b", 3))
+	assert.Equal(t, []string{"job_b_0002", "job_b_0003"}, BatchChildJobIDs("b", 2, 4, 10))
 	assert.Equal(t, "msa/uploads/a.a3m", ObjectOf("gs://bucket/msa/uploads/a.a3m"))
 	assert.Equal(t, "", ObjectOf(""))
-	assert.Equal(t, "prediction-job_1", PredictionWorkflowID("job_1"))
+}
+
+func TestProgressCount(t *testing.T) {
+	t.Parallel()
+	p := CountJobs([]*Job{{Status: StatusCompleted}, nil, {Status: StatusFailed}, {Status: StatusQueued},
+		{Status: StatusRunning}, {Status: StatusCancelled}, {Status: StatusCompleted}})
+	assert.Equal(t, Progress{Total: 6, Completed: 2, Failed: 1, Running: 1, Pending: 1, Cancelled: 1}, p)
 }
 
 func TestModelCatalog(t *testing.T) {

@@ -36,8 +36,11 @@ type Ligand struct {
 // ModelInfo describes the model that produced a prediction. Every result
 // carries it, so no result can be mistaken for another model's.
 type ModelInfo struct {
-	Name        string `json:"name"`
-	Version     string `json:"version"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	// Checkpoint names the weights that ran (for Boltz-2: the checkpoint
+	// files under BOLTZ_CACHE and their digests), when known.
+	Checkpoint  string `json:"checkpoint,omitempty"`
 	Kind        string `json:"kind"` // "onnx" or "boltz"
 	Description string `json:"description,omitempty"`
 	// Structures says whether the model produces 3D coordinates.

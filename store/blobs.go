@@ -69,18 +69,11 @@ func (b *Blobs) Put(ctx context.Context, name, contentType string, data []byte) 
 	return nil
 }
 
-// Object is a stored file.
-type Object struct {
-	Name        string
-	ContentType string
-	Data        []byte
-}
-
 // MaxReadBytes bounds what Get reads into memory.
 const MaxReadBytes = 64 << 20
 
 // Get reads an object; a missing one is an omtx ENotFound error.
-func (b *Blobs) Get(ctx context.Context, name string) (*Object, error) {
+func (b *Blobs) Get(ctx context.Context, name string) (*omtx.Object, error) {
 	r, err := b.h.Object(name).NewReader(ctx)
 	if errors.Is(err, storage.ErrObjectNotExist) {
 		return nil, omtx.Errorf(omtx.ENotFound, "name", "file %s not found", name)
@@ -96,7 +89,7 @@ func (b *Blobs) Get(ctx context.Context, name string) (*Object, error) {
 	if len(data) > MaxReadBytes {
 		return nil, omtx.Errorf(omtx.ETooLarge, "name", "file %s is over %d bytes", name, MaxReadBytes)
 	}
-	return &Object{Name: name, ContentType: r.Attrs.ContentType, Data: data}, nil
+	return &omtx.Object{Name: name, ContentType: r.Attrs.ContentType, Data: data}, nil
 }
 
 // List returns the names of the objects under prefix, sorted.
@@ -163,4 +156,59 @@ func (b *Blobs) PutIfAbsent(ctx context.Context, name, contentType string, data 
 		return false, fmt.Errorf("write %s: %w", name, err)
 	}
 	return true, nil
+}
+
+// Create returns a writer that streams an object up in chunks; the object
+// exists, replacing any previous version, once Close returns nil. Large
+// files (a batch's CSV) are written this way without being held in memory.
+//
+// Abort (on the returned writer) cancels the upload instead: no object is
+// published.
+func (b *Blobs) Create(ctx context.Context, name, contentType string) io.WriteCloser {
+	ctx, cancel := context.WithCancel(ctx)
+	w := b.h.Object(name).NewWriter(ctx)
+	w.ContentType = contentType
+	w.ChunkSize = 8 << 20
+	return &objectWriter{Writer: w, cancel: cancel}
+}
+
+type objectWriter struct {
+	*storage.Writer
+	cancel context.CancelFunc
+}
+
+func (w *objectWriter) Close() error {
+	defer w.cancel()
+	if err := w.Writer.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", w.Name, err)
+	}
+	return nil
+}
+
+// Abort cancels the upload.
+func (w *objectWriter) Abort() {
+	w.cancel()
+	_ = w.Writer.Close()
+}
+
+// Delete removes an object; a missing one is not an error.
+func (b *Blobs) Delete(ctx context.Context, name string) error {
+	err := b.h.Object(name).Delete(ctx)
+	if err != nil && !errors.Is(err, storage.ErrObjectNotExist) {
+		return fmt.Errorf("delete %s: %w", name, err)
+	}
+	return nil
+}
+
+// Open streams an object's bytes; a missing one is an omtx ENotFound error.
+// The caller closes the reader and bounds what it reads.
+func (b *Blobs) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	r, err := b.h.Object(name).NewReader(ctx)
+	if errors.Is(err, storage.ErrObjectNotExist) {
+		return nil, omtx.Errorf(omtx.ENotFound, "name", "file %s not found", name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	return r, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"cloud.google.com/go/firestore"
+	firestorepb "cloud.google.com/go/firestore/apiv1/firestorepb"
 	"google.golang.org/api/iterator"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -47,13 +48,13 @@ func OpenFirestore(ctx context.Context, project, database string) (*firestore.Cl
 // Create writes a new job document. It fails with an omtx EConflict error if
 // the document exists.
 func (s *Jobs) Create(ctx context.Context, job *omtx.Job) error {
-	_, err := s.coll.Doc(job.JobID).Create(ctx, job)
+	_, err := s.coll.Doc(job.JobID).Create(ctx, derive(job))
 	s.writes.Add(1)
 	if status.Code(err) == codes.AlreadyExists {
 		return omtx.Errorf(omtx.EConflict, "job_id", "job %s already exists", job.JobID)
 	}
 	if err != nil {
-		return fmt.Errorf("create job %s: %w", job.JobID, err)
+		return storeError("create job "+job.JobID, err)
 	}
 	return nil
 }
@@ -106,7 +107,7 @@ func (s *Jobs) Update(ctx context.Context, jobID string, fn func(j *omtx.Job) (*
 			return nil
 		}
 		out, wrote = next, true
-		return tx.Set(ref, next)
+		return tx.Set(ref, derive(next))
 	})
 	if err == nil && wrote {
 		s.writes.Add(1)
@@ -116,25 +117,13 @@ func (s *Jobs) Update(ctx context.Context, jobID string, fn func(j *omtx.Job) (*
 		if errors.As(err, &de) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("update job %s: %w", jobID, err)
+		return nil, storeError("update job "+jobID, err)
 	}
 	return out, nil
 }
 
-// ListFilter selects a page of a user's jobs.
-type ListFilter struct {
-	UserID   string
-	JobTypes []omtx.JobType // empty: all
-	Status   omtx.JobStatus // empty: all
-	Limit    int
-	// After continues from a previous page: the created_at and job_id of its
-	// last item.
-	AfterCreatedAt time.Time
-	AfterJobID     string
-}
-
 // List returns the user's jobs, newest first.
-func (s *Jobs) List(ctx context.Context, f ListFilter) ([]*omtx.Job, error) {
+func (s *Jobs) List(ctx context.Context, f omtx.ListFilter) ([]*omtx.Job, error) {
 	q := s.coll.Where("user_id", "==", f.UserID)
 	if len(f.JobTypes) > 0 {
 		types := make([]string, len(f.JobTypes))
@@ -208,7 +197,7 @@ func (s *Jobs) bulk(ctx context.Context, jobs []*omtx.Job,
 	bw := s.client.BulkWriter(ctx)
 	ops := make([]*firestore.BulkWriterJob, 0, len(jobs))
 	for _, j := range jobs {
-		op, err := write(bw, s.coll.Doc(j.JobID), j)
+		op, err := write(bw, s.coll.Doc(j.JobID), derive(j))
 		if err != nil {
 			bw.End()
 			return fmt.Errorf("write jobs: %w", err)
@@ -219,7 +208,7 @@ func (s *Jobs) bulk(ctx context.Context, jobs []*omtx.Job,
 	s.writes.Add(int64(len(jobs)))
 	for i, op := range ops {
 		if _, err := op.Results(); err != nil && status.Code(err) != ignore {
-			return fmt.Errorf("write job %s: %w", jobs[i].JobID, err)
+			return storeError("write job "+jobs[i].JobID, err)
 		}
 	}
 	return nil
@@ -258,27 +247,29 @@ func (s *Jobs) SetMany(ctx context.Context, jobs []*omtx.Job) error {
 	return s.bulk(ctx, jobs, set, codes.OK)
 }
 
-// Patch merges fields into a document without reading it.
-func (s *Jobs) Patch(ctx context.Context, jobID string, fields map[string]any) error {
-	if _, err := s.coll.Doc(jobID).Set(ctx, fields, firestore.MergeAll); err != nil {
-		return fmt.Errorf("patch job %s: %w", jobID, err)
-	}
+// SetProgress writes a batch parent's progress and updated_at without
+// reading it.
+func (s *Jobs) SetProgress(ctx context.Context, batchID string, p omtx.Progress, now time.Time) error {
+	_, err := s.coll.Doc(batchID).Update(ctx, []firestore.Update{
+		{Path: "progress", Value: p}, {Path: "updated_at", Value: now},
+	})
 	s.writes.Add(1)
+	if err != nil {
+		return storeError("set progress of "+batchID, err)
+	}
 	return nil
 }
 
-// ChildFilter selects a page of a batch's children.
-type ChildFilter struct {
-	BatchID  string
-	Statuses []omtx.JobStatus // empty: all
-	// AfterIndex continues after this batch_index (-1: from the start).
-	AfterIndex int
-	Offset     int
-	Limit      int
+// Delete removes a document; a missing one is not an error.
+func (s *Jobs) Delete(ctx context.Context, jobID string) error {
+	if _, err := s.coll.Doc(jobID).Delete(ctx); err != nil {
+		return storeError("delete job "+jobID, err)
+	}
+	return nil
 }
 
 // ListChildren returns a batch's children ordered by batch_index.
-func (s *Jobs) ListChildren(ctx context.Context, f ChildFilter) ([]*omtx.Job, error) {
+func (s *Jobs) ListChildren(ctx context.Context, f omtx.ChildFilter) ([]*omtx.Job, error) {
 	q := s.coll.Where("batch_parent_id", "==", f.BatchID)
 	switch len(f.Statuses) {
 	case 0:
@@ -295,9 +286,6 @@ func (s *Jobs) ListChildren(ctx context.Context, f ChildFilter) ([]*omtx.Job, er
 	if f.AfterIndex >= 0 {
 		q = q.StartAfter(f.AfterIndex)
 	}
-	if f.Offset > 0 {
-		q = q.Offset(f.Offset)
-	}
 	if f.Limit > 0 {
 		q = q.Limit(f.Limit)
 	}
@@ -306,4 +294,44 @@ func (s *Jobs) ListChildren(ctx context.Context, f ChildFilter) ([]*omtx.Job, er
 		return nil, fmt.Errorf("list children of %s: %w", f.BatchID, err)
 	}
 	return out, nil
+}
+
+// derive sets the fields the store derives from a document before it
+// writes it whole (Job.Active).
+func derive(j *omtx.Job) *omtx.Job {
+	j.Active = omtx.Counts(j.JobType, j.Status)
+	return j
+}
+
+// ActiveOf counts a user's active individual jobs and returns the user's
+// active batches (omtx.Job.Active): one aggregation and one small query.
+func (s *Jobs) ActiveOf(ctx context.Context, userID string) (int, []*omtx.Job, error) {
+	base := s.coll.Where("user_id", "==", userID).Where("active", "==", true)
+	singles := base.Where("job_type", "==", string(omtx.JobTypeIndividual))
+	res, err := singles.NewAggregationQuery().WithCount("n").Get(ctx)
+	if err != nil {
+		return 0, nil, storeError("count active jobs of "+userID, err)
+	}
+	n := 0
+	if v, ok := res["n"].(*firestorepb.Value); ok {
+		n = int(v.GetIntegerValue())
+	}
+	batches, err := collect(ctx, base.Where("job_type", "==", string(omtx.JobTypeBatchParent)))
+	if err != nil {
+		return 0, nil, storeError("list active batches of "+userID, err)
+	}
+	return n, batches, nil
+}
+
+// storeError wraps a Firestore error. Errors that no retry can fix (the
+// document is refused: too large, a reserved field name, an invalid value)
+// become omtx EInvalid errors carrying Firestore's own short message, so
+// activities can fail the job at once instead of retrying; the rest stay
+// plain errors, to be retried.
+func storeError(op string, err error) error {
+	switch status.Code(err) {
+	case codes.InvalidArgument, codes.OutOfRange:
+		return omtx.Errorf(omtx.EInvalid, "", "%s: refused by Firestore: %s", op, status.Convert(err).Message())
+	}
+	return fmt.Errorf("%s: %w", op, err)
 }

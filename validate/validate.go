@@ -1,13 +1,15 @@
 // Package validate checks prediction requests field by field, so that bad
 // input is refused with the field's name and the reason before any job
-// record or workflow exists. The workflows run the same checks again, since
-// a workflow can also be started from the temporal CLI.
-//
-// Everything here is deterministic and safe to call from workflow code.
+// record or workflow exists. The API runs these checks at submission, and
+// the first activity of every job (AcceptJob) runs them again under the
+// worker's rules; no workflow code calls them, so changing a rule changes
+// no workflow history.
 package validate
 
 import (
+	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/omtx-hub/omtx-hub/chem"
@@ -20,6 +22,19 @@ const (
 	MinNumSamples       = 1
 	MaxNumSamples       = 25
 	DefaultNumSamples   = 1
+	// MaxSeed is the largest seed: PyTorch Lightning's seed_everything,
+	// which Boltz-2 calls, silently replaces a seed outside [0, 2³²−1]
+	// with 0, so the recorded seed would not be the one used.
+	MaxSeed = 1<<32 - 1
+)
+
+// Boltz-2's own limits on an affinity ligand (boltz/main.py and
+// data/parse/schema.py of Boltz 2.x): the affinity head refuses a ligand of
+// more than 128 heavy atoms, and warns above 56 ("the affinity model was
+// trained on ligands of at most 56 heavy atoms").
+const (
+	Boltz2MaxAffinityHeavyAtoms  = 128
+	Boltz2WarnAffinityHeavyAtoms = 56
 )
 
 // ProteinSequence normalises and checks a protein sequence.
@@ -34,20 +49,47 @@ func ProteinSequence(field, seq string) (string, error) {
 	return norm, nil
 }
 
-// SMILES checks a ligand SMILES string and returns it trimmed.
-func SMILES(field, smiles string) (string, error) {
+// Ligand is a checked ligand SMILES.
+type Ligand struct {
+	SMILES     string // trimmed
+	HeavyAtoms int
+	// Warnings are said about a ligand the model runs but may not
+	// predict well.
+	Warnings []string
+}
+
+// LigandFor parses and checks a ligand SMILES (once) for model: any model
+// needs a valid SMILES; Boltz-2 refuses ligands of more heavy atoms than its
+// affinity head takes, and warns about ligands larger than it was trained
+// on. field names the ligand in errors and warnings (e.g. "ligand_smiles",
+// or "ligands[3].smiles").
+func LigandFor(model, field, smiles string) (Ligand, error) {
 	s := strings.TrimSpace(smiles)
 	if s == "" {
-		return "", omtx.Errorf(omtx.EInvalid, field, "is required")
+		return Ligand{}, omtx.Errorf(omtx.EInvalid, field, "is required")
 	}
-	if _, err := chem.ParseSMILES(s); err != nil {
-		return "", omtx.Errorf(omtx.EInvalid, field, "invalid SMILES: %v", err)
+	m, err := chem.ParseSMILES(s)
+	if err != nil {
+		return Ligand{}, omtx.Errorf(omtx.EInvalid, field, "invalid SMILES: %v", err)
 	}
-	return s, nil
+	l := Ligand{SMILES: s, HeavyAtoms: m.HeavyAtomCount()}
+	if model == omtx.ModelBoltz2 {
+		switch n := l.HeavyAtoms; {
+		case n > Boltz2MaxAffinityHeavyAtoms:
+			return Ligand{}, omtx.Errorf(omtx.EInvalid, field,
+				"has %d heavy atoms; Boltz-2's affinity prediction takes at most %d", n, Boltz2MaxAffinityHeavyAtoms)
+		case n > Boltz2WarnAffinityHeavyAtoms:
+			l.Warnings = append(l.Warnings, fmt.Sprintf(
+				"%s has %d heavy atoms, more than the %d of the largest ligands Boltz-2's affinity model was trained on; its affinity is less reliable",
+				field, n, Boltz2WarnAffinityHeavyAtoms))
+		}
+	}
+	return l, nil
 }
 
 // LigandName checks a ligand's display name and returns it trimmed; empty
-// names get def.
+// names get def. Control, format (bidirectional overrides, zero-width) and
+// private-use characters are refused: a name must read as what it is.
 func LigandName(field, name, def string) (string, error) {
 	n := strings.TrimSpace(name)
 	if n == "" {
@@ -60,8 +102,11 @@ func LigandName(field, name, def string) (string, error) {
 		return "", omtx.Errorf(omtx.EInvalid, field, "is longer than %d bytes", MaxLigandNameLength)
 	}
 	for _, r := range n {
-		if r < 0x20 || r == 0x7f {
-			return "", omtx.Errorf(omtx.EInvalid, field, "contains a control character")
+		switch {
+		case unicode.IsControl(r):
+			return "", omtx.Errorf(omtx.EInvalid, field, "contains a control character (U+%04X)", r)
+		case unicode.Is(unicode.Cf, r), unicode.Is(unicode.Co, r), r == utf8.RuneError:
+			return "", omtx.Errorf(omtx.EInvalid, field, "contains an invisible or direction-changing character (U+%04X)", r)
 		}
 	}
 	return n, nil
@@ -75,23 +120,26 @@ func Parameters(field string, p *omtx.Parameters) error {
 	if p.NumSamples < MinNumSamples || p.NumSamples > MaxNumSamples {
 		return omtx.Errorf(omtx.EInvalid, field+".num_samples", "must be between %d and %d", MinNumSamples, MaxNumSamples)
 	}
-	if p.Seed != nil && *p.Seed < 0 {
-		return omtx.Errorf(omtx.EInvalid, field+".seed", "must not be negative")
+	if p.Seed != nil && (*p.Seed < 0 || *p.Seed > MaxSeed) {
+		return omtx.Errorf(omtx.EInvalid, field+".seed", "must be between 0 and %d", int64(MaxSeed))
 	}
 	return nil
 }
 
-// InputData checks and normalises a whole individual input in place.
-func InputData(in *omtx.InputData) error {
+// Input checks and normalises a whole individual input in place for model,
+// and returns the checked ligand.
+func Input(model string, in *omtx.InputData) (Ligand, error) {
 	var err error
 	if in.ProteinSequence, err = ProteinSequence("protein_sequence", in.ProteinSequence); err != nil {
-		return err
+		return Ligand{}, err
 	}
-	if in.LigandSMILES, err = SMILES("ligand_smiles", in.LigandSMILES); err != nil {
-		return err
+	lig, err := LigandFor(model, "ligand_smiles", in.LigandSMILES)
+	if err != nil {
+		return Ligand{}, err
 	}
+	in.LigandSMILES = lig.SMILES
 	if in.LigandName, err = LigandName("ligand_name", in.LigandName, "Ligand_1"); err != nil {
-		return err
+		return Ligand{}, err
 	}
-	return Parameters("parameters", &in.Parameters)
+	return lig, Parameters("parameters", &in.Parameters)
 }

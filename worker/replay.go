@@ -12,10 +12,17 @@ import (
 )
 
 // ReplayFile replays a history file (the JSON of `temporal workflow show
-// -o json`) against the current workflow code. exec names the original
-// execution; batch histories need it, since their chunk workflow ids
-// derive from the batch's id.
+// -o json`) against the workflows this worker registers. exec names the
+// original execution; batch histories need it, since their chunk workflow
+// ids derive from the batch's id.
 func ReplayFile(path string, exec workflow.Execution) error {
+	return Replay(path, exec, Workflows())
+}
+
+// Replay replays a history file against the given workflow functions, by
+// type name. A history that the functions would not have produced fails
+// with a non-determinism error ([TMPRL1100]).
+func Replay(path string, exec workflow.Execution, workflows map[string]any) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -26,8 +33,10 @@ func ReplayFile(path string, exec workflow.Execution) error {
 		return fmt.Errorf("read history %s: %w", path, err)
 	}
 	r := worker.NewWorkflowReplayer()
-	RegisterWorkflows(r)
-	logger := tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	for name, fn := range workflows {
+		r.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: name})
+	}
+	logger := tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
 	if err := r.ReplayWorkflowHistoryWithOptions(logger, hist, worker.ReplayWorkflowHistoryOptions{OriginalExecution: exec}); err != nil {
 		return fmt.Errorf("replay %s: %w", path, err)
 	}

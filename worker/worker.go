@@ -1,36 +1,81 @@
-// Package worker builds OMTX-Hub's Temporal workers: the orchestration
-// worker (workflows and the activities that write job documents), the MSA
-// worker and the GPU worker of one GPU class (the model activities). It
-// links no cgo; the GPU worker's predictors are built by its entrypoint.
+// Package worker builds and runs OMTX-Hub's Temporal workers from a
+// config.Config: the orchestration worker (every workflow, the activities
+// that write job documents, and the rate-limited MSA queue) and the GPU
+// worker of one GPU class (the model activities). It registers exactly the
+// names in package contract. It links no cgo; the GPU worker's predictors,
+// which link ONNX Runtime, are built by its subpackage gpuworker, which only
+// GPU entrypoints import.
 package worker
 
 import (
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/omtx-hub/omtx-hub/activities"
-	"github.com/omtx-hub/omtx-hub/omtx"
+	"github.com/omtx-hub/omtx-hub/contract"
 	"github.com/omtx-hub/omtx-hub/workflows"
 )
 
-// RegisterWorkflows registers every workflow type with w. The replay tests
-// use it too, so they replay exactly what the worker runs.
-func RegisterWorkflows(w interface {
+// WorkflowRegistry is what registers workflows: a worker, or a replayer.
+type WorkflowRegistry interface {
 	RegisterWorkflowWithOptions(any, workflow.RegisterOptions)
-}) {
-	w.RegisterWorkflowWithOptions(workflows.PredictionWorkflow, workflow.RegisterOptions{Name: omtx.PredictionWorkflowName})
-	w.RegisterWorkflowWithOptions(workflows.BatchWorkflow, workflow.RegisterOptions{Name: omtx.BatchWorkflowName})
-	w.RegisterWorkflowWithOptions(workflows.BatchChunkWorkflow, workflow.RegisterOptions{Name: omtx.BatchChunkWorkflowName})
+}
+
+// ActivityRegistry is what registers activities: a worker, or a test
+// environment.
+type ActivityRegistry interface {
+	RegisterActivityWithOptions(any, activity.RegisterOptions)
+}
+
+// Workflows maps every workflow type to its function.
+func Workflows() map[string]any {
+	return map[string]any{
+		contract.WorkflowPrediction: workflows.PredictionWorkflow,
+		contract.WorkflowBatch:      workflows.BatchWorkflow,
+		contract.WorkflowBatchChunk: workflows.BatchChunkWorkflow,
+		contract.WorkflowNotify:     workflows.NotifyWorkflow,
+	}
+}
+
+// RegisterWorkflows registers every workflow type with r under its
+// contract name. The replay tests use it too, so they replay exactly what
+// the worker runs.
+func RegisterWorkflows(r WorkflowRegistry) {
+	for name, fn := range Workflows() {
+		r.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: name})
+	}
+}
+
+// RegisterActivities registers each activity function of acts under its
+// contract name.
+func RegisterActivities(r ActivityRegistry, acts map[string]any) {
+	for name, fn := range acts {
+		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
+	}
+}
+
+// Limits bound what one worker process runs at once: the memory of the
+// orchestration worker, and the GPU of a GPU worker.
+type Limits struct {
+	// ActivitySlots bounds concurrent activities (orchestration worker),
+	// or concurrent model activities (GPU worker).
+	ActivitySlots int
+	// WorkflowTaskSlots bounds concurrent workflow tasks.
+	WorkflowTaskSlots int
 }
 
 // NewOrchestration builds the worker of the orchestration task queue.
-func NewOrchestration(c client.Client, acts *activities.Orchestration) worker.Worker {
-	w := worker.New(c, omtx.TaskQueueOrchestration, worker.Options{})
+func NewOrchestration(c client.Client, acts *activities.Orchestration, lim Limits) worker.Worker {
+	w := worker.New(c, contract.TaskQueueOrchestration, worker.Options{
+		MaxConcurrentActivityExecutionSize:     max(lim.ActivitySlots, 1),
+		MaxConcurrentWorkflowTaskExecutionSize: max(lim.WorkflowTaskSlots, 2),
+	})
 	RegisterWorkflows(w)
-	w.RegisterActivity(acts)
+	RegisterActivities(w, acts.Activities())
 	return w
 }
 
@@ -38,29 +83,29 @@ func NewOrchestration(c client.Client, acts *activities.Orchestration) worker.Wo
 type GPUOptions struct {
 	// Slots is how many model activities run at once on this worker.
 	Slots int
+	// StopTimeout is how long a stopping worker lets running model
+	// activities go on (they stop at the next ligand boundary when they
+	// can): the pod's grace period minus its preStop hook.
+	StopTimeout time.Duration
 }
 
 // NewGPU builds the worker of one GPU class's task queue.
 func NewGPU(c client.Client, acts *activities.GPU, opts GPUOptions) worker.Worker {
-	if opts.Slots <= 0 {
-		opts.Slots = 1
-	}
-	w := worker.New(c, omtx.GPUTaskQueue(acts.GPUClass), worker.Options{
-		MaxConcurrentActivityExecutionSize: opts.Slots,
-		// Give a running model time to finish or heartbeat on shutdown.
-		WorkerStopTimeout: 30 * time.Second,
+	w := worker.New(c, contract.GPUTaskQueue(acts.GPUClass), worker.Options{
+		MaxConcurrentActivityExecutionSize: max(opts.Slots, 1),
+		WorkerStopTimeout:                  opts.StopTimeout,
 	})
-	w.RegisterActivity(acts)
+	RegisterActivities(w, acts.Activities())
 	return w
 }
 
 // NewMSA builds the worker of the MSA queue. ratePerSecond caps MSA
 // activities across every worker of the queue (the server's rate limit).
 func NewMSA(c client.Client, acts *activities.MSA, ratePerSecond float64) worker.Worker {
-	w := worker.New(c, omtx.TaskQueueMSA, worker.Options{
+	w := worker.New(c, contract.TaskQueueMSA, worker.Options{
 		TaskQueueActivitiesPerSecond:       ratePerSecond,
 		MaxConcurrentActivityExecutionSize: 4,
 	})
-	w.RegisterActivity(acts)
+	RegisterActivities(w, acts.Activities())
 	return w
 }

@@ -15,13 +15,13 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/omtx-hub/omtx-hub/activities"
+	"github.com/omtx-hub/omtx-hub/contract"
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
 
-func batchInput(total, maxConc, chunk int) BatchInput {
-	return BatchInput{
-		Parent: omtx.Job{
+func batchInput(total, maxConc, chunk int) contract.BatchInput {
+	return contract.BatchInput{
+		Parent: contract.JobSpec{
 			JobID: "batch_t", JobType: omtx.JobTypeBatchParent, UserID: "u1", Model: omtx.BaselineModel,
 			InputData:   omtx.InputData{ProteinSequence: testProtein},
 			BatchConfig: &omtx.BatchConfig{TotalLigands: total, MaxConcurrent: maxConc, ChunkSize: chunk, Priority: "normal"},
@@ -32,25 +32,24 @@ func batchInput(total, maxConc, chunk int) BatchInput {
 
 func batchEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	e := env(t)
-	e.RegisterWorkflow(BatchChunkWorkflow)
-	e.OnActivity("UpdateBatchProgress", mock.Anything, mock.Anything).Return(nil).Maybe()
+	e.OnActivity(contract.ActivityUpdateBatchProgress, mock.Anything, mock.Anything).Return(contract.BatchProgressResult{}, nil).Maybe()
 	return e
 }
 
 // prepared mocks PrepareBatch creating total children.
 func prepared(e *testsuite.TestWorkflowEnvironment, total int) {
-	e.OnActivity("PrepareBatch", mock.Anything, mock.Anything).
-		Return(activities.PrepareBatchOutput{Status: omtx.StatusRunning, Total: total}, nil).Once()
+	e.OnActivity(contract.ActivityPrepareBatch, mock.Anything, mock.Anything).
+		Return(contract.PrepareBatchResult{Status: omtx.StatusRunning, Total: total}, nil).Once()
 }
 
 // chunkOK mocks PredictChunk as a GPU run of d that completes every ligand,
 // and records when each run ends (all runs last d, so overlaps are the same).
 func chunkOK(e *testsuite.TestWorkflowEnvironment, d time.Duration, starts *[]time.Time, seen *[]string) {
-	e.OnActivity("PredictChunk", mock.Anything, mock.Anything).After(d).Return(
-		func(_ context.Context, in activities.PredictChunkInput) (activities.ChunkCounts, error) {
+	e.OnActivity(contract.ActivityPredictChunk, mock.Anything, mock.Anything).After(d).Return(
+		func(_ context.Context, in contract.PredictChunkInput) (contract.ChunkCounts, error) {
 			*starts = append(*starts, e.Now())
 			*seen = append(*seen, in.JobIDs...)
-			return activities.ChunkCounts{Completed: len(in.JobIDs)}, nil
+			return contract.ChunkCounts{Completed: len(in.JobIDs)}, nil
 		})
 }
 
@@ -80,8 +79,8 @@ func TestBatchWorkflow(t *testing.T) {
 			var starts []time.Time
 			var seen []string
 			chunkOK(e, 10*time.Minute, &starts, &seen)
-			e.OnActivity("AggregateBatch", mock.Anything, activities.AggregateBatchInput{BatchID: "batch_t"}).
-				Return(activities.AggregateBatchOutput{Status: omtx.StatusCompleted, Progress: omtx.Progress{Total: 10, Completed: 10}}, nil).Once()
+			e.OnActivity(contract.ActivityAggregateBatch, mock.Anything, contract.AggregateBatchInput{BatchID: "batch_t"}).
+				Return(contract.AggregateBatchResult{Status: omtx.StatusCompleted, Progress: omtx.Progress{Total: 10, Completed: 10}}, nil).Once()
 
 			e.ExecuteWorkflow(BatchWorkflow, batchInput(10, c.maxConc, c.chunk))
 			require.NoError(t, e.GetWorkflowError())
@@ -89,7 +88,7 @@ func TestBatchWorkflow(t *testing.T) {
 			assert.Equal(t, c.wantChunksInFlight, got)
 			assert.LessOrEqual(t, got*c.chunk, c.maxConc)
 			sort.Strings(seen)
-			assert.Equal(t, activities.ChildJobIDs("batch_t", 10), seen, "every ligand ran exactly once")
+			assert.Equal(t, omtx.BatchChildJobIDs("batch_t", 0, 10, 10), seen, "every ligand ran exactly once")
 		}
 	})
 
@@ -106,7 +105,7 @@ func TestBatchWorkflow(t *testing.T) {
 
 		var can *workflow.ContinueAsNewError
 		require.True(t, errors.As(e.GetWorkflowError(), &can), "%v", e.GetWorkflowError())
-		var next BatchInput
+		var next contract.BatchInput
 		require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
 		require.NotNil(t, next.State)
 		assert.Equal(t, 2, next.State.NextChunk)
@@ -118,16 +117,16 @@ func TestBatchWorkflow(t *testing.T) {
 			require.Less(t, runs, 10)
 			e2 := batchEnv(t)
 			chunkOK(e2, time.Minute, &starts, &seen)
-			e2.OnActivity("AggregateBatch", mock.Anything, mock.Anything).Return(activities.AggregateBatchOutput{Status: omtx.StatusCompleted}, nil).Maybe()
+			e2.OnActivity(contract.ActivityAggregateBatch, mock.Anything, mock.Anything).Return(contract.AggregateBatchResult{Status: omtx.StatusCompleted}, nil).Maybe()
 			e2.ExecuteWorkflow(BatchWorkflow, next)
 			err := e2.GetWorkflowError()
 			if errors.As(err, &can) {
-				next = BatchInput{}
+				next = contract.BatchInput{}
 				require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
 				continue
 			}
 			require.NoError(t, err)
-			v, qerr := e2.QueryWorkflow(omtx.QueryProgress)
+			v, qerr := e2.QueryWorkflow(contract.QueryProgress)
 			require.NoError(t, qerr)
 			var p omtx.Progress
 			require.NoError(t, v.Get(&p))
@@ -135,34 +134,34 @@ func TestBatchWorkflow(t *testing.T) {
 			break
 		}
 		sort.Strings(seen)
-		assert.Equal(t, activities.ChildJobIDs("batch_t", 10), seen)
+		assert.Equal(t, omtx.BatchChildJobIDs("batch_t", 0, 10, 10), seen)
 	})
 
 	t.Run("a failing chunk fails its ligands and the batch completes", func(t *testing.T) {
 		t.Parallel()
 		e := batchEnv(t)
 		prepared(e, 6)
-		e.OnActivity("PredictChunk", mock.Anything, mock.Anything).Return(
-			func(_ context.Context, in activities.PredictChunkInput) (activities.ChunkCounts, error) {
+		e.OnActivity(contract.ActivityPredictChunk, mock.Anything, mock.Anything).Return(
+			func(_ context.Context, in contract.PredictChunkInput) (contract.ChunkCounts, error) {
 				if in.Chunk == 1 {
-					return activities.ChunkCounts{}, errors.New("cuda: device lost")
+					return contract.ChunkCounts{}, errors.New("cuda: device lost")
 				}
-				return activities.ChunkCounts{Completed: len(in.JobIDs)}, nil
+				return contract.ChunkCounts{Completed: len(in.JobIDs)}, nil
 			})
-		var finished activities.FinishChildrenInput
-		e.OnActivity("FinishChildren", mock.Anything, mock.Anything).Return(
-			func(_ context.Context, in activities.FinishChildrenInput) (activities.ChunkCounts, error) {
+		var finished contract.FinishChildrenInput
+		e.OnActivity(contract.ActivityFinishChildren, mock.Anything, mock.Anything).Return(
+			func(_ context.Context, in contract.FinishChildrenInput) (contract.ChunkCounts, error) {
 				finished = in
-				return activities.ChunkCounts{Failed: len(in.JobIDs)}, nil
+				return contract.ChunkCounts{Failed: len(in.JobIDs)}, nil
 			}).Once()
-		e.OnActivity("AggregateBatch", mock.Anything, mock.Anything).Return(activities.AggregateBatchOutput{Status: omtx.StatusCompleted}, nil).Once()
+		e.OnActivity(contract.ActivityAggregateBatch, mock.Anything, mock.Anything).Return(contract.AggregateBatchResult{Status: omtx.StatusCompleted}, nil).Once()
 
 		e.ExecuteWorkflow(BatchWorkflow, batchInput(6, 2, 2))
 		require.NoError(t, e.GetWorkflowError())
 		assert.Equal(t, omtx.StatusFailed, finished.Status)
-		assert.Equal(t, activities.ChildJobIDs("batch_t", 6)[2:4], finished.JobIDs)
+		assert.Equal(t, omtx.BatchChildJobIDs("batch_t", 2, 4, 6), finished.JobIDs)
 		assert.Contains(t, finished.Error, "device lost")
-		v, err := e.QueryWorkflow(omtx.QueryProgress)
+		v, err := e.QueryWorkflow(contract.QueryProgress)
 		require.NoError(t, err)
 		var p omtx.Progress
 		require.NoError(t, v.Get(&p))
@@ -176,14 +175,14 @@ func TestBatchWorkflow(t *testing.T) {
 		var starts []time.Time
 		var seen []string
 		chunkOK(e, 10*time.Minute, &starts, &seen)
-		e.OnActivity("FinishChildren", mock.Anything, mock.MatchedBy(func(in activities.FinishChildrenInput) bool {
+		e.OnActivity(contract.ActivityFinishChildren, mock.Anything, mock.MatchedBy(func(in contract.FinishChildrenInput) bool {
 			return in.Status == omtx.StatusCancelled
-		})).Return(func(_ context.Context, in activities.FinishChildrenInput) (activities.ChunkCounts, error) {
-			return activities.ChunkCounts{Cancelled: len(in.JobIDs)}, nil
+		})).Return(func(_ context.Context, in contract.FinishChildrenInput) (contract.ChunkCounts, error) {
+			return contract.ChunkCounts{Cancelled: len(in.JobIDs)}, nil
 		}).Times(2)
-		e.OnActivity("CancelBatchRemainder", mock.Anything, activities.CancelBatchRemainderInput{BatchID: "batch_t"}).Return(16, nil).Once()
-		e.OnActivity("AggregateBatch", mock.Anything, activities.AggregateBatchInput{BatchID: "batch_t", Cancelled: true}).
-			Return(activities.AggregateBatchOutput{Status: omtx.StatusCancelled}, nil).Once()
+		e.OnActivity(contract.ActivityCancelBatchRemainder, mock.Anything, contract.CancelBatchRemainderInput{BatchID: "batch_t"}).Return(contract.CancelBatchRemainderResult{Marked: 16}, nil).Once()
+		e.OnActivity(contract.ActivityAggregateBatch, mock.Anything, contract.AggregateBatchInput{BatchID: "batch_t", Cancelled: true}).
+			Return(contract.AggregateBatchResult{Status: omtx.StatusCancelled}, nil).Once()
 		e.RegisterDelayedCallback(e.CancelWorkflow, 5*time.Minute)
 
 		e.ExecuteWorkflow(BatchWorkflow, batchInput(20, 4, 2))
@@ -198,7 +197,7 @@ func TestBatchWorkflow(t *testing.T) {
 	t.Run("a batch cancelled before it started does nothing", func(t *testing.T) {
 		t.Parallel()
 		e := batchEnv(t)
-		e.OnActivity("PrepareBatch", mock.Anything, mock.Anything).Return(activities.PrepareBatchOutput{Status: omtx.StatusCancelled}, nil).Once()
+		e.OnActivity(contract.ActivityPrepareBatch, mock.Anything, mock.Anything).Return(contract.PrepareBatchResult{Status: omtx.StatusCancelled}, nil).Once()
 		e.ExecuteWorkflow(BatchWorkflow, batchInput(20, 4, 2))
 		require.NoError(t, e.GetWorkflowError())
 	})
@@ -210,10 +209,10 @@ func TestBatchWorkflow(t *testing.T) {
 		var starts []time.Time
 		var seen []string
 		chunkOK(e, 10*time.Minute, &starts, &seen)
-		e.OnActivity("AggregateBatch", mock.Anything, mock.Anything).Return(activities.AggregateBatchOutput{}, nil).Once()
+		e.OnActivity(contract.ActivityAggregateBatch, mock.Anything, mock.Anything).Return(contract.AggregateBatchResult{}, nil).Once()
 		var mid omtx.Progress
 		e.RegisterDelayedCallback(func() {
-			v, err := e.QueryWorkflow(omtx.QueryProgress)
+			v, err := e.QueryWorkflow(contract.QueryProgress)
 			require.NoError(t, err)
 			require.NoError(t, v.Get(&mid))
 		}, 15*time.Minute)

@@ -1,168 +1,138 @@
 package workflows
 
 import (
-	"errors"
 	"fmt"
-	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/omtx-hub/omtx-hub/activities"
+	"github.com/omtx-hub/omtx-hub/contract"
 	"github.com/omtx-hub/omtx-hub/omtx"
-	"github.com/omtx-hub/omtx-hub/validate"
-	"github.com/omtx-hub/omtx-hub/workflows/wfinput"
 )
 
-// PredictionInput is PredictionWorkflow's input (see package wfinput).
-type PredictionInput = wfinput.Prediction
-
-// PredictionResult is PredictionWorkflow's result.
-type PredictionResult struct {
-	JobID   string
-	Status  omtx.JobStatus
-	Results *omtx.Results
-	Error   string
-}
-
-// PredictionState answers the status query.
-type PredictionState struct {
-	JobID    string         `json:"job_id"`
-	Status   omtx.JobStatus `json:"status"`
-	GPUClass string         `json:"gpu_class"`
-	Error    string         `json:"error,omitempty"`
-	Updated  time.Time      `json:"updated_at"`
-}
-
-// ErrTypeJobFailed is the type of the error a failed job's workflow ends with.
-const ErrTypeJobFailed = "JobFailed"
-
-// PredictionWorkflow runs one prediction: it validates the input, marks the
-// job queued, runs the model on the GPU class's task queue, and marks the
-// job completed with its results, or failed or cancelled with the reason.
-func PredictionWorkflow(ctx workflow.Context, in PredictionInput) (PredictionResult, error) {
-	job := in.Job
+// PredictionWorkflow runs one prediction: AcceptJob validates the input and
+// marks the job queued, the model runs on the GPU class's task queue
+// (rerouted to a larger class when it runs out of memory), and FinalizeJob
+// marks the job completed with its results; or the job ends failed or
+// cancelled with the reason. A notify_url gets a webhook at the end.
+func PredictionWorkflow(ctx workflow.Context, in contract.PredictionInput) (contract.PredictionResult, error) {
+	spec := in.Job
 	class := in.GPUClass
 	if class == "" {
-		class = omtx.DefaultGPUClass
+		class = spec.GPUClass()
 	}
-	state := PredictionState{JobID: job.JobID, Status: omtx.StatusPending, GPUClass: class, Updated: workflow.Now(ctx)}
-	if err := workflow.SetQueryHandler(ctx, omtx.QueryStatus, func() (PredictionState, error) {
+	state := contract.PredictionState{JobID: spec.JobID, Status: omtx.StatusPending, GPUClass: class, Updated: workflow.Now(ctx)}
+	if err := workflow.SetQueryHandler(ctx, contract.QueryStatus, func() (contract.PredictionState, error) {
 		return state, nil
 	}); err != nil {
-		return PredictionResult{}, fmt.Errorf("set query handler: %w", err)
+		return contract.PredictionResult{}, fmt.Errorf("set query handler: %w", err)
 	}
 	setStatus := func(s omtx.JobStatus, msg string) {
 		state.Status, state.Error, state.Updated = s, msg, workflow.Now(ctx)
 	}
 	octx := orchestrationCtx(ctx)
-	var orch *activities.Orchestration
 
-	// finish records a failed or cancelled job. It runs in a disconnected
-	// context, so a cancelled workflow still writes its final status.
-	finish := func(status omtx.JobStatus, reason string) (PredictionResult, error) {
+	// ended notifies and returns the workflow's outcome for a failed or
+	// cancelled job whose document says so already.
+	ended := func(dctx workflow.Context, status omtx.JobStatus, reason string) (contract.PredictionResult, error) {
 		setStatus(status, reason)
-		dctx, _ := workflow.NewDisconnectedContext(octx)
-		if err := workflow.ExecuteActivity(dctx, orch.FailJob, activities.FailInput{
-			JobID: job.JobID, Status: status, Error: reason,
-		}).Get(dctx, nil); err != nil {
-			return PredictionResult{}, fmt.Errorf("record %s job: %w", status, err)
-		}
-		res := PredictionResult{JobID: job.JobID, Status: status, Error: reason}
+		notify(dctx, &spec, contract.NotifyInput{Status: status, Error: reason})
+		res := contract.PredictionResult{JobID: spec.JobID, Status: status, Error: reason}
 		if status == omtx.StatusCancelled {
 			return res, temporal.NewCanceledError(reason)
 		}
-		return res, temporal.NewNonRetryableApplicationError(reason, ErrTypeJobFailed, nil)
+		return res, temporal.NewNonRetryableApplicationError(reason, contract.ErrTypeJobFailed, nil)
 	}
-
-	if err := validate.InputData(&job.InputData); err != nil {
-		return finish(omtx.StatusFailed, "invalid input: "+err.Error())
-	}
-
-	var acc activities.AcceptOutput
-	if err := workflow.ExecuteActivity(octx, orch.AcceptJob, activities.AcceptInput{
-		Job: job, TaskQueue: omtx.GPUTaskQueue(class), GPUClass: class,
-	}).Get(ctx, &acc); err != nil {
-		if temporal.IsCanceledError(err) {
-			return finish(omtx.StatusCancelled, "cancelled by user")
+	// finish records a failed or cancelled job. It runs in a disconnected
+	// context, so a cancelled workflow still writes its final status.
+	finish := func(status omtx.JobStatus, reason, cause string) (contract.PredictionResult, error) {
+		dctx, _ := workflow.NewDisconnectedContext(octx)
+		if err := workflow.ExecuteActivity(dctx, contract.ActivityFailJob, contract.FailJobInput{
+			JobID: spec.JobID, Status: status, Error: reason, Cause: cause,
+		}).Get(dctx, nil); err != nil {
+			return contract.PredictionResult{}, fmt.Errorf("record %s job: %w", status, err)
 		}
-		return PredictionResult{}, fmt.Errorf("accept job: %w", err)
+		return ended(dctx, status, reason)
+	}
+	cancelled := func() (contract.PredictionResult, error) {
+		return finish(omtx.StatusCancelled, "cancelled by user", omtx.CauseCancelled)
+	}
+
+	var acc contract.AcceptJobResult
+	if err := workflow.ExecuteActivity(octx, contract.ActivityAcceptJob, contract.AcceptJobInput{
+		Job: spec, TaskQueue: contract.GPUTaskQueue(class), GPUClass: class,
+	}).Get(ctx, &acc); err != nil {
+		switch {
+		case contract.IsType(err, contract.ErrTypeInvalidInput):
+			// AcceptJob refused the input and recorded why.
+			return ended(ctx, omtx.StatusFailed, failureReason(err))
+		case temporal.IsCanceledError(err):
+			return cancelled()
+		}
+		return contract.PredictionResult{}, fmt.Errorf("accept job: %w", err)
 	}
 	if acc.Status.Terminal() {
 		// Cancelled (or finished) before it started: nothing to run.
 		setStatus(acc.Status, "")
-		return PredictionResult{JobID: job.JobID, Status: acc.Status}, nil
+		return contract.PredictionResult{JobID: spec.JobID, Status: acc.Status}, nil
 	}
 	// Queued until a GPU worker picks it up; the job document says when it
 	// starts running.
 	setStatus(omtx.StatusQueued, "")
 
-	msa, err := ensureMSA(ctx, job.Model, job.InputData.ProteinSequence, job.InputData)
+	msa, err := ensureMSA(ctx, spec.Model, spec.InputData)
 	switch {
 	case err == nil:
 	case temporal.IsCanceledError(err):
-		return finish(omtx.StatusCancelled, "cancelled by user")
+		return cancelled()
 	default:
-		return finish(omtx.StatusFailed, "msa: "+failureReason(err))
+		return finish(omtx.StatusFailed, "msa: "+failureReason(err), causeOf(err))
 	}
 
-	var gpu *activities.GPU
-	var out activities.PredictOutput
+	var out contract.PredictResult
 	for {
-		err = workflow.ExecuteActivity(gpuCtx(ctx, class), gpu.Predict, activities.PredictInput{
-			JobID:      job.JobID,
-			Folder:     omtx.JobFolder(&job),
-			Model:      job.Model,
-			Protein:    job.InputData.ProteinSequence,
-			Ligand:     omtx.Ligand{Name: job.InputData.LigandName, SMILES: job.InputData.LigandSMILES},
-			Parameters: job.InputData.Parameters,
+		err = runGPU(ctx, class, contract.ActivityPredict, contract.PredictInput{
+			JobID:      spec.JobID,
+			Folder:     omtx.JobPrefix(spec.JobID),
+			Model:      spec.Model,
+			Protein:    spec.InputData.ProteinSequence,
+			Ligand:     omtx.Ligand{Name: spec.InputData.LigandName, SMILES: spec.InputData.LigandSMILES},
+			Parameters: spec.InputData.Parameters,
 			MSA:        msa,
-		}).Get(ctx, &out)
-		if err == nil || !activities.IsOutOfMemory(err) {
+			Warnings:   spec.Warnings,
+		}, &out)
+		if err == nil || !contract.IsType(err, contract.ErrTypeOutOfMemory) {
 			break
 		}
-		next, ok, rerr := rerouteOnOOM(ctx, in.Fleet, class, []string{job.JobID})
+		next, ok, rerr := rerouteOnOOM(ctx, in.Fleet, class, []string{spec.JobID})
 		if rerr != nil {
 			if temporal.IsCanceledError(rerr) {
-				return finish(omtx.StatusCancelled, "cancelled by user")
+				return cancelled()
 			}
-			return finish(omtx.StatusFailed, "reroute after out of memory: "+rerr.Error())
+			return finish(omtx.StatusFailed, "reroute after out of memory: "+rerr.Error(), omtx.CauseSystem)
 		}
 		if !ok {
-			return finish(omtx.StatusFailed, failureReason(err)+" (no larger GPU class to reroute to)")
+			return finish(omtx.StatusFailed, failureReason(err)+" (no larger GPU class to reroute to)", omtx.CauseSystem)
 		}
 		class, state.GPUClass = next, next
 	}
 	switch {
 	case err == nil:
-	case temporal.IsCanceledError(err) || activities.IsCancelled(err):
-		return finish(omtx.StatusCancelled, "cancelled by user")
+	case temporal.IsCanceledError(err) || contract.IsType(err, contract.ErrTypeCancelled):
+		return cancelled()
 	default:
-		return finish(omtx.StatusFailed, failureReason(err))
+		return finish(omtx.StatusFailed, failureReason(err), causeOf(err))
 	}
 
-	if err := workflow.ExecuteActivity(octx, orch.FinalizeJob, activities.FinalizeInput{
-		JobID: job.JobID, Results: out.Results,
+	if err := workflow.ExecuteActivity(octx, contract.ActivityFinalizeJob, contract.FinalizeJobInput{
+		JobID: spec.JobID, Results: out.Results,
 	}).Get(ctx, nil); err != nil {
 		if temporal.IsCanceledError(err) {
-			return finish(omtx.StatusCancelled, "cancelled by user")
+			return cancelled()
 		}
-		return PredictionResult{}, fmt.Errorf("finalize job: %w", err)
+		return contract.PredictionResult{}, fmt.Errorf("finalize job: %w", err)
 	}
 	setStatus(omtx.StatusCompleted, "")
-	return PredictionResult{JobID: job.JobID, Status: omtx.StatusCompleted, Results: &out.Results}, nil
-}
-
-// failureReason turns an activity error into the message stored on the job:
-// the innermost application error's message, without Temporal's wrapping.
-func failureReason(err error) string {
-	var ae *temporal.ApplicationError
-	if errors.As(err, &ae) {
-		return ae.Error()
-	}
-	var te *temporal.TimeoutError
-	if errors.As(err, &te) {
-		return "prediction timed out: " + te.Error()
-	}
-	return err.Error()
+	notify(ctx, &spec, contract.NotifyInput{Status: omtx.StatusCompleted, Results: &out.Results})
+	return contract.PredictionResult{JobID: spec.JobID, Status: omtx.StatusCompleted, Results: &out.Results}, nil
 }

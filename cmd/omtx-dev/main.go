@@ -25,11 +25,11 @@ import (
 
 	"github.com/omtx-hub/omtx-hub/activities"
 	"github.com/omtx-hub/omtx-hub/app"
-	"github.com/omtx-hub/omtx-hub/app/workers"
 	"github.com/omtx-hub/omtx-hub/config"
 	"github.com/omtx-hub/omtx-hub/devstack"
-	"github.com/omtx-hub/omtx-hub/gpuboot"
 	"github.com/omtx-hub/omtx-hub/omtx"
+	"github.com/omtx-hub/omtx-hub/worker"
+	"github.com/omtx-hub/omtx-hub/worker/gpuworker"
 )
 
 func main() {
@@ -57,7 +57,7 @@ func run() error {
 		// The seed plan's example requests name this user.
 		user = "test_user_001"
 	}
-	key, err := devKey(filepath.Join(*state, "dev-api-key"))
+	key, err := secretFile(filepath.Join(*state, "dev-api-key"), "omtx_dev_")
 	if err != nil {
 		return err
 	}
@@ -75,26 +75,36 @@ func run() error {
 	}
 	defer stack.Stop()
 	go stack.PersistLoop(ctx, time.Minute)
+	// The Google and Temporal clients read the emulators' addresses from
+	// the environment; OMTX-Hub's own settings come from config.Load, with
+	// the local stack's values under whatever the environment sets.
 	stack.SetEnv()
-	os.Setenv("OMTX_API_ADDR", *apiAddr)
-	os.Setenv("OMTX_API_KEYS", key+"="+user+joinKeys(os.Getenv("OMTX_API_KEYS")))
-	if os.Getenv("OMTX_MODEL_SUBSTITUTES") == "" {
+	secret, err := secretFile(filepath.Join(*state, "dev-webhook-secret"), "")
+	if err != nil {
+		return err
+	}
+	local := map[string]string{
+		"OMTX_API_ADDR": *apiAddr,
+		"OMTX_API_KEYS": devKeys(key, user, os.Getenv("OMTX_API_KEYS")),
 		// Boltz-2 is not installed by make dev: requests for it are served
 		// by the descriptor baseline, and every such job and result says so.
-		os.Setenv("OMTX_MODEL_SUBSTITUTES", omtx.ModelBoltz2+"="+omtx.BaselineModel)
+		"OMTX_MODEL_SUBSTITUTES":      omtx.ModelBoltz2 + "=" + omtx.BaselineModel,
+		"OMTX_METRICS_ADDR":           "127.0.0.1:9090",
+		"ONNXRUNTIME_LIB":             filepath.Join(*tools, "lib", "libonnxruntime.so"),
+		"OMTX_WEBHOOK_SECRET":         secret,
+		"OMTX_WEBHOOK_ALLOW_LOOPBACK": "true",
 	}
-	if os.Getenv("OMTX_METRICS_ADDR") == "" {
-		os.Setenv("OMTX_METRICS_ADDR", "127.0.0.1:9090")
-	}
-	if os.Getenv("ONNXRUNTIME_LIB") == "" {
-		os.Setenv("ONNXRUNTIME_LIB", filepath.Join(*tools, "lib", "libonnxruntime.so"))
-	}
-	cfg, err := config.FromEnv()
+	cfg, err := config.Load(func(k string) string {
+		if v := os.Getenv(k); v != "" && k != "OMTX_API_KEYS" && k != "OMTX_API_ADDR" {
+			return v
+		}
+		return local[k]
+	})
 	if err != nil {
 		return err
 	}
 	log := app.Logger(cfg.LogLevel)
-	models, closeModels, err := gpuboot.Models(cfg, log.With("service", "gpu-worker"))
+	models, closeModels, err := gpuworker.Models(cfg, log.With("service", "gpu-worker"))
 	if err != nil {
 		return err
 	}
@@ -121,35 +131,41 @@ Press Ctrl-C to stop.
 `, cfg.APIAddr, user, key, filepath.Join(*state, "dev-api-key"), stack.TemporalUI(), stack.TemporalAddress(),
 		stack.FirestoreHost(), stack.GCSHost(), cfg.Bucket, cfg.MetricsAddr, modelNames(models), omtx.ModelBoltz2)
 
-	err = app.RunRoles(ctx, cfg, d, log, app.APIRole, workers.Orchestration,
+	err = app.RunRoles(ctx, cfg, d, log, app.APIRole, worker.Orchestration,
 		func(ctx context.Context, cfg config.Config, d *app.Deps, log *slog.Logger) error {
-			return workers.RunGPU(ctx, cfg, d, models, log)
+			return worker.RunGPU(ctx, cfg, d, models, log)
 		})
 	fmt.Println("omtx-dev: stopping ...")
 	return err
 }
 
-// devKey reads the local API key, creating it on first use.
-func devKey(path string) (string, error) {
-	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 16 {
+// secretFile reads a local secret from path, creating it (prefix and 48
+// random hex digits) on first use.
+func secretFile(path, prefix string) (string, error) {
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
 		return strings.TrimSpace(string(b)), nil
 	}
 	var r [24]byte
 	if _, err := rand.Read(r[:]); err != nil {
 		return "", err
 	}
-	key := "omtx_dev_" + hex.EncodeToString(r[:])
-	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
-		return "", fmt.Errorf("write dev key: %w", err)
+	s := prefix + hex.EncodeToString(r[:])
+	if err := os.WriteFile(path, []byte(s+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
 	}
-	return key, nil
+	return s, nil
 }
 
-func joinKeys(extra string) string {
-	if strings.TrimSpace(extra) == "" {
-		return ""
+// devKeys lists the local key, with a generous quota and every priority,
+// and any keys the environment adds (short form).
+func devKeys(key, user, extra string) string {
+	spec := fmt.Sprintf("keys:\n  - key: %q\n    user: %q\n    priorities: [low, normal, high]\n    submit_rate: 200\n    max_concurrent_batches: 20\n    max_inflight_ligands: 1000000\n", key, user)
+	for _, e := range strings.FieldsFunc(extra, func(r rune) bool { return r == ',' || r == '\n' }) {
+		if i := strings.LastIndexByte(e, '='); i > 0 {
+			spec += fmt.Sprintf("  - key: %q\n    user: %q\n", strings.TrimSpace(e[:i]), strings.TrimSpace(e[i+1:]))
+		}
 	}
-	return "," + extra
+	return spec
 }
 
 func envOr(k, def string) string {

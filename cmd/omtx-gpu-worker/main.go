@@ -6,8 +6,8 @@ package main
 
 import (
 	"github.com/omtx-hub/omtx-hub/app"
-	"github.com/omtx-hub/omtx-hub/app/workers"
-	"github.com/omtx-hub/omtx-hub/gpuboot"
+	"github.com/omtx-hub/omtx-hub/worker"
+	"github.com/omtx-hub/omtx-hub/worker/gpuworker"
 )
 
-func main() { app.Main("gpu-worker", workers.GPU(gpuboot.Models)) }
+func main() { app.Main("gpu-worker", worker.GPU(gpuworker.Models)) }

@@ -5,7 +5,7 @@ package main
 
 import (
 	"github.com/omtx-hub/omtx-hub/app"
-	"github.com/omtx-hub/omtx-hub/app/workers"
+	"github.com/omtx-hub/omtx-hub/worker"
 )
 
-func main() { app.Main("worker", workers.Orchestration) }
+func main() { app.Main("worker", worker.Orchestration) }

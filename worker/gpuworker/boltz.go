@@ -1,4 +1,4 @@
-package gpuboot
+package gpuworker
 
 import (
 	"log/slog"

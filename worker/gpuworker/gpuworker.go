@@ -1,7 +1,7 @@
-// Package gpuboot builds the GPU worker's predictors from the
+// Package gpuworker builds the GPU worker's predictors from the
 // configuration. Only GPU entrypoints import it, since it links ONNX
 // Runtime through cgo.
-package gpuboot
+package gpuworker
 
 import (
 	"errors"

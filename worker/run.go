@@ -1,8 +1,4 @@
-// Package workers runs OMTX-Hub's Temporal workers from a config.Config:
-// the orchestration worker (with the rate-limited MSA queue) and the GPU
-// worker of one class. The API binary does not import it, so it links
-// neither the workflows nor the activities and what they need.
-package workers
+package worker
 
 import (
 	"context"
@@ -15,22 +11,30 @@ import (
 	"github.com/omtx-hub/omtx-hub/activities"
 	"github.com/omtx-hub/omtx-hub/app"
 	"github.com/omtx-hub/omtx-hub/config"
+	"github.com/omtx-hub/omtx-hub/contract"
+	"github.com/omtx-hub/omtx-hub/keys"
 	"github.com/omtx-hub/omtx-hub/metrics"
 	"github.com/omtx-hub/omtx-hub/msa"
-	"github.com/omtx-hub/omtx-hub/omtx"
-	"github.com/omtx-hub/omtx-hub/worker"
+	"github.com/omtx-hub/omtx-hub/webhook"
 )
 
-// RunOrchestration runs the orchestration worker, and the MSA worker
-// beside it, until ctx ends.
-func RunOrchestration(ctx context.Context, cfg config.Config, d *app.Deps, log *slog.Logger) error {
-	w := worker.NewOrchestration(d.Temporal, &activities.Orchestration{Jobs: d.Jobs, Blobs: d.Blobs, Logger: log})
+// Orchestration runs the orchestration worker, and the MSA worker beside
+// it, until ctx ends: the orchestration worker's role for app.Main.
+func Orchestration(ctx context.Context, cfg config.Config, d *app.Deps, log *slog.Logger) error {
+	acts := &activities.Orchestration{Jobs: d.Jobs, Blobs: d.Blobs, Logger: log}
+	if n, err := notifier(cfg); err != nil {
+		return err
+	} else if n != nil {
+		acts.Notifier = n
+	}
+	tworker.SetStickyWorkflowCacheSize(max(cfg.WorkflowCacheSize, 1))
+	w := NewOrchestration(d.Temporal, acts, Limits{ActivitySlots: cfg.OrchActivitySlots, WorkflowTaskSlots: cfg.WorkflowTaskSlots})
 	m := &activities.MSA{Blobs: d.Blobs, Logger: log}
 	if cfg.MSAURL != "" {
 		m.Server = &msa.Client{BaseURL: cfg.MSAURL, AuthHeader: cfg.MSAAuthHeader, UseEnv: true, Logger: log}
 	}
 	go metrics.PollBacklog(ctx, d.Temporal, cfg.TemporalNamespace, backlogQueues(cfg), 15*time.Second, log)
-	mw := worker.NewMSA(d.Temporal, m, cfg.MSARate)
+	mw := NewMSA(d.Temporal, m, cfg.MSARate)
 	if err := mw.Start(); err != nil {
 		return fmt.Errorf("msa worker: %w", err)
 	}
@@ -38,8 +42,32 @@ func RunOrchestration(ctx context.Context, cfg config.Config, d *app.Deps, log *
 	return runWorker(ctx, w, "orchestration", log)
 }
 
+// notifier builds the webhook sender from the API keys, or nil when no key
+// can sign.
+func notifier(cfg config.Config) (*activities.Notifier, error) {
+	if cfg.APIKeys == "" {
+		return nil, nil
+	}
+	set, err := keys.Parse(cfg.APIKeys, []byte(cfg.WebhookSecret))
+	if err != nil {
+		return nil, err
+	}
+	return &activities.Notifier{
+		Sender: &webhook.Sender{Policy: webhook.Policy{AllowLoopback: cfg.WebhookAllowLoopback}},
+		Secret: func(id string) ([]byte, bool) {
+			k, ok := set.ByID(id)
+			if !ok || len(k.WebhookSecret()) == 0 {
+				return nil, false
+			}
+			return k.WebhookSecret(), true
+		},
+		BaseURL: cfg.PublicURL,
+	}, nil
+}
+
 // RunGPU runs the GPU worker of cfg.GPUClass with its models until ctx
-// ends.
+// ends. On a stop it stops taking tasks and gives running model activities
+// cfg.WorkerStopTimeout to finish or to stop at a ligand boundary.
 func RunGPU(ctx context.Context, cfg config.Config, d *app.Deps, models map[string]activities.Predictor, log *slog.Logger) error {
 	if cfg.FaultPredictDelay > 0 {
 		log.Warn("fault injection: every prediction sleeps first", "delay", cfg.FaultPredictDelay)
@@ -49,10 +77,10 @@ func RunGPU(ctx context.Context, cfg config.Config, d *app.Deps, models map[stri
 	}
 	class, _ := cfg.Fleet.Class(cfg.GPUClass)
 	acts := &activities.GPU{
-		Models: models, Jobs: d.Jobs, Blobs: d.Blobs,
+		Models: models, Jobs: d.Jobs, Blobs: d.Blobs, ChunkGroup: cfg.ChunkGroup,
 		GPUClass: cfg.GPUClass, PricePerHour: class.PricePerHour, WorkerID: cfg.WorkerID, Logger: log,
 	}
-	w := worker.NewGPU(d.Temporal, acts, worker.GPUOptions{Slots: cfg.GPUSlots})
+	w := NewGPU(d.Temporal, acts, GPUOptions{Slots: cfg.GPUSlots, StopTimeout: cfg.WorkerStopTimeout})
 	return runWorker(ctx, w, "gpu-"+cfg.GPUClass, log)
 }
 
@@ -62,6 +90,7 @@ func runWorker(ctx context.Context, w tworker.Worker, name string, log *slog.Log
 	}
 	log.Info("worker started", "worker", name)
 	<-ctx.Done()
+	log.Info("worker stopping", "worker", name)
 	w.Stop()
 	log.Info("worker stopped", "worker", name)
 	return nil
@@ -69,16 +98,11 @@ func runWorker(ctx context.Context, w tworker.Worker, name string, log *slog.Log
 
 // backlogQueues are the task queues whose backlog /metrics reports.
 func backlogQueues(cfg config.Config) []string {
-	qs := []string{omtx.TaskQueueOrchestration, omtx.TaskQueueMSA}
+	qs := []string{contract.TaskQueueOrchestration, contract.TaskQueueMSA}
 	for _, c := range cfg.Fleet {
-		qs = append(qs, omtx.GPUTaskQueue(c.Name))
+		qs = append(qs, contract.GPUTaskQueue(c.Name))
 	}
 	return qs
-}
-
-// Orchestration is the orchestration worker's role for app.Main.
-func Orchestration(ctx context.Context, cfg config.Config, d *app.Deps, log *slog.Logger) error {
-	return RunOrchestration(ctx, cfg, d, log)
 }
 
 // GPU returns the GPU worker's role for app.Main: it builds the models

@@ -1,0 +1,22 @@
+package workflows
+
+// Change ids of workflow.GetVersion, one per change of workflow behaviour
+// since the first release. A change id is never reused or removed while a
+// history that predates it may still be running (or be replayed from
+// testdata/histories).
+const (
+	// versionInterruptionBudget: a GPU activity that ends with
+	// contract.ErrTypeInterrupted (its worker stopped) runs again, within
+	// its own budget, instead of failing its ligands.
+	versionInterruptionBudget = "interruption-budget"
+	// versionFailBatchChildren: a batch that cannot run fails the children
+	// already created, rather than leaving them pending.
+	versionFailBatchChildren = "fail-batch-children"
+	// versionChunkFailureFatal: a chunk whose ligands could not be recorded
+	// (FinishChildren failed for good) fails the batch workflow visibly,
+	// rather than counting its ligands as neither done nor failed.
+	versionChunkFailureFatal = "chunk-failure-fatal"
+	// versionNotify: a job or batch with a notify_url starts a
+	// NotifyWorkflow when it ends.
+	versionNotify = "notify-webhook"
+)
