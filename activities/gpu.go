@@ -252,6 +252,15 @@ type resultFile struct {
 	Worker       string    `json:"worker"`
 	GPUClass     string    `json:"gpu_class"`
 	WrittenAt    time.Time `json:"written_at"`
+	// Record is the job document's results block as it was written, so
+	// that the record can be rebuilt from this file (reconcile).
+	Record omtx.Results `json:"record"`
+}
+
+// ResultFile is what results.json holds that reconcile reads back.
+type ResultFile struct {
+	JobID  string       `json:"job_id"`
+	Record omtx.Results `json:"record"`
 }
 
 const derivedNote = "affinity_pred_value is log10(IC50 in µM); pIC50 = 6 − affinity_pred_value; ΔG ≈ −1.364 × pIC50 kcal/mol at 298 K"
@@ -336,15 +345,16 @@ func (g *GPU) storeResult(ctx context.Context, folder, jobID string, params omtx
 			res.StructurePDBFile = g.Blobs.URI(name)
 		}
 	}
+	name := folder + omtx.FileResults
+	res.ResultsFile = g.Blobs.URI(name)
+	rf.Record = res
 	data, err := json.MarshalIndent(rf, "", "  ")
 	if err != nil {
 		return res, fmt.Errorf("encode results: %w", err)
 	}
-	name := folder + omtx.FileResults
 	if err := g.Blobs.Put(ctx, name, "application/json", data); err != nil {
 		return res, fmt.Errorf("store results: %w", err)
 	}
-	res.ResultsFile = g.Blobs.URI(name)
 	logs.Printf("stored %s", res.ResultsFile)
 	if err := g.Blobs.Put(ctx, folder+omtx.FileLogs, "text/plain; charset=utf-8", logs.Bytes()); err != nil {
 		return res, fmt.Errorf("store logs: %w", err)
