@@ -36,11 +36,13 @@ func Logger(level string) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
 }
 
-// Deps are the clients a process shares.
+// Deps are the clients a process shares, and its health checks.
 type Deps struct {
 	Jobs     *store.Jobs
 	Blobs    *store.Blobs
 	Temporal client.Client
+	// Health is served as /readyz and /livez on OMTX_METRICS_ADDR.
+	Health *Health
 
 	fs  *firestore.Client
 	gcs *storage.Client
@@ -57,7 +59,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, erro
 		fs.Close()
 		return nil, err
 	}
-	d := &Deps{Jobs: store.NewJobs(fs), Blobs: store.NewBlobs(gcs, cfg.Bucket), fs: fs, gcs: gcs}
+	d := &Deps{Jobs: store.NewJobs(fs), Blobs: store.NewBlobs(gcs, cfg.Bucket), Health: NewHealth(), fs: fs, gcs: gcs}
 	if cfg.StorageEmulator {
 		if err := d.Blobs.EnsureBucket(ctx, cfg.Project); err != nil {
 			d.Close()
@@ -153,11 +155,11 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logge
 	return nil
 }
 
-// ServeMetrics serves /metrics on cfg.MetricsAddr until ctx ends; one call
-// per process.
-func ServeMetrics(ctx context.Context, cfg config.Config, log *slog.Logger) {
+// ServeMetrics serves /metrics, and h's /readyz and /livez, on
+// cfg.MetricsAddr until ctx ends; one call per process.
+func ServeMetrics(ctx context.Context, cfg config.Config, h *Health, log *slog.Logger) {
 	go func() {
-		if err := metrics.Serve(ctx, cfg.MetricsAddr, log); err != nil {
+		if err := metrics.Serve(ctx, cfg.MetricsAddr, h.Handlers(), log); err != nil {
 			log.Error("metrics server", "error", err)
 		}
 	}()

@@ -40,11 +40,11 @@ func runMain(service string, roles []Role) error {
 	log := Logger(cfg.LogLevel).With("service", service)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ServeMetrics(ctx, cfg, log)
 	d, err := Open(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
+	ServeMetrics(ctx, cfg, d.Health, log)
 	defer d.Close()
 	return RunRoles(ctx, cfg, d, log, roles...)
 }

@@ -86,8 +86,9 @@ func TemporalHandler() client.MetricsHandler {
 // Handler serves the default registry.
 func Handler() http.Handler { return promhttp.Handler() }
 
-// Serve serves /metrics on addr until ctx ends. An empty addr serves nothing.
-func Serve(ctx context.Context, addr string, log *slog.Logger) error {
+// Serve serves /metrics, and the extra handlers by path, on addr until ctx
+// ends. An empty addr serves nothing.
+func Serve(ctx context.Context, addr string, extra map[string]http.Handler, log *slog.Logger) error {
 	if addr == "" {
 		return nil
 	}
@@ -97,6 +98,9 @@ func Serve(ctx context.Context, addr string, log *slog.Logger) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", Handler())
+	for path, h := range extra {
+		mux.Handle(path, h)
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		<-ctx.Done()

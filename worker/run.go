@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	tworker "go.temporal.io/sdk/worker"
 
 	"github.com/omtx-hub/omtx-hub/activities"
@@ -39,7 +41,12 @@ func Orchestration(ctx context.Context, cfg config.Config, d *app.Deps, log *slo
 		return fmt.Errorf("msa worker: %w", err)
 	}
 	defer mw.Stop()
-	return runWorker(ctx, w, "orchestration", log)
+	lc := &lifecycle{}
+	d.Health.Ready("pollers", lc.ready)
+	d.Health.Ready("temporal", temporalReachable(d.Temporal))
+	d.Health.Live("poller", pollerAlive(d.Temporal, cfg.TemporalNamespace, contract.TaskQueueOrchestration,
+		enumspb.TASK_QUEUE_TYPE_WORKFLOW, cfg.WorkerID, func() bool { return true }, lc))
+	return runWorker(ctx, w, "orchestration", lc, log)
 }
 
 // notifier builds the webhook sender from the API keys, or nil when no key
@@ -76,20 +83,47 @@ func RunGPU(ctx context.Context, cfg config.Config, d *app.Deps, models map[stri
 		}
 	}
 	class, _ := cfg.Fleet.Class(cfg.GPUClass)
+	calls := newCalls()
+	var running atomic.Int64
+	pod := newPodCost(log)
 	acts := &activities.GPU{
 		Models: models, Jobs: d.Jobs, Blobs: d.Blobs, ChunkGroup: cfg.ChunkGroup,
 		GPUClass: cfg.GPUClass, PricePerHour: class.PricePerHour, WorkerID: cfg.WorkerID, Logger: log,
+		Calls: calls,
+		OnLoad: func(n int) {
+			running.Store(int64(n))
+			if pod != nil {
+				pod.load(n)
+			}
+		},
 	}
-	w := NewGPU(d.Temporal, acts, GPUOptions{Slots: cfg.GPUSlots, StopTimeout: cfg.WorkerStopTimeout})
-	return runWorker(ctx, w, "gpu-"+cfg.GPUClass, log)
+	if pod != nil {
+		go pod.run(ctx)
+	}
+	slots := max(cfg.GPUSlots, 1)
+	w := NewGPU(d.Temporal, acts, GPUOptions{Slots: slots, StopTimeout: cfg.WorkerStopTimeout})
+	lc := &lifecycle{}
+	// Models are loaded before this role runs; ready means the pollers run
+	// and Temporal answers.
+	d.Health.Ready("pollers", lc.ready)
+	d.Health.Ready("temporal", temporalReachable(d.Temporal))
+	d.Health.Live("model-calls", calls.check(HungModelCall))
+	d.Health.Live("poller", pollerAlive(d.Temporal, cfg.TemporalNamespace, contract.GPUTaskQueue(cfg.GPUClass),
+		enumspb.TASK_QUEUE_TYPE_ACTIVITY, cfg.WorkerID, func() bool { return running.Load() < int64(slots) }, lc))
+	return runWorker(ctx, w, "gpu-"+cfg.GPUClass, lc, log)
 }
 
-func runWorker(ctx context.Context, w tworker.Worker, name string, log *slog.Logger) error {
+// runWorker runs w until ctx ends. Stopping, it first stops taking tasks
+// and reports not ready, then gives running activities the worker's stop
+// timeout (GPU activities stop at the next ligand boundary).
+func runWorker(ctx context.Context, w tworker.Worker, name string, lc *lifecycle, log *slog.Logger) error {
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("%s worker: %w", name, err)
 	}
+	lc.started.Store(true)
 	log.Info("worker started", "worker", name)
 	<-ctx.Done()
+	lc.stopping.Store(true)
 	log.Info("worker stopping", "worker", name)
 	w.Stop()
 	log.Info("worker stopped", "worker", name)

@@ -109,11 +109,11 @@ func run() error {
 		return err
 	}
 	defer closeModels()
-	app.ServeMetrics(ctx, cfg, log)
 	d, err := app.Open(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
+	app.ServeMetrics(ctx, cfg, d.Health, log)
 	defer d.Close()
 
 	fmt.Printf(`

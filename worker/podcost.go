@@ -1,0 +1,173 @@
+package worker
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+)
+
+// PodDeletionCostAnnotation tells a Deployment's scale-in which pods to
+// remove first: the lowest cost. A GPU worker sets it high while it runs a
+// model activity and to 0 when idle, so scale-in removes idle workers and
+// leaves busy ones (KEDA and the HPA only choose how many).
+const PodDeletionCostAnnotation = "controller.kubernetes.io/pod-deletion-cost"
+
+// Pod deletion costs.
+const (
+	idleCost = "0"
+	busyCost = "1000000"
+)
+
+// podCost patches this pod's deletion cost through the Kubernetes API,
+// with the pod's own service account (it needs patch on pods in its
+// namespace; deploy/ grants it). Outside a cluster it does nothing.
+type podCost struct {
+	base, namespace, pod string
+	token                func() (string, error)
+	client               *http.Client
+	log                  *slog.Logger
+
+	mu      sync.Mutex
+	want    string // the cost to set
+	set     string // the cost last set
+	kick    chan struct{}
+	timeout time.Duration // of one patch (10 s when zero)
+	retry   time.Duration // after a failed patch (5 s when zero)
+}
+
+// serviceAccountDir is where Kubernetes mounts the pod's credentials.
+const serviceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+// newPodCost sets up the patcher from the in-cluster environment, or
+// returns nil outside a cluster. The pod's name is POD_NAME (the downward
+// API) or, failing that, the hostname, which is the pod's name.
+func newPodCost(log *slog.Logger) *podCost {
+	host, port := os.Getenv("KUBERNETES_SERVICE_HOST"), os.Getenv("KUBERNETES_SERVICE_PORT")
+	if host == "" || port == "" {
+		return nil
+	}
+	ns, err := os.ReadFile(serviceAccountDir + "/namespace")
+	if err != nil {
+		log.Warn("pod deletion cost: no namespace file; scale-in may pick busy workers", "error", err)
+		return nil
+	}
+	ca, err := os.ReadFile(serviceAccountDir + "/ca.crt")
+	if err != nil {
+		log.Warn("pod deletion cost: no CA file; scale-in may pick busy workers", "error", err)
+		return nil
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca)
+	pod := os.Getenv("POD_NAME")
+	if pod == "" {
+		pod, _ = os.Hostname()
+	}
+	return &podCost{
+		base: "https://" + net.JoinHostPort(host, port), namespace: strings.TrimSpace(string(ns)), pod: pod,
+		token: func() (string, error) {
+			b, err := os.ReadFile(serviceAccountDir + "/token") // rotated by the kubelet: read each time
+			return strings.TrimSpace(string(b)), err
+		},
+		client: &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}},
+		log:    log,
+	}
+}
+
+// run applies the wanted cost until ctx ends; patches happen here, off
+// the activities' path, and a failed patch is retried.
+func (p *podCost) run(ctx context.Context) {
+	p.mu.Lock()
+	if p.kick == nil {
+		p.kick = make(chan struct{}, 1)
+	}
+	if p.want == "" {
+		p.want = idleCost
+	}
+	kick := p.kick
+	p.mu.Unlock()
+	retry := time.NewTimer(0)
+	defer retry.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-kick:
+		case <-retry.C:
+		}
+		p.mu.Lock()
+		want, set := p.want, p.set
+		p.mu.Unlock()
+		if want == set {
+			continue
+		}
+		if err := p.patch(ctx, want); err != nil {
+			p.log.Warn("pod deletion cost not set; retrying", "cost", want, "error", err)
+			retry.Reset(cmp.Or(p.retry, 5*time.Second))
+			continue
+		}
+		p.mu.Lock()
+		p.set = want
+		p.mu.Unlock()
+	}
+}
+
+// load is activities.GPU.OnLoad: busy while any model activity runs.
+func (p *podCost) load(running int) {
+	want := idleCost
+	if running > 0 {
+		want = busyCost
+	}
+	p.mu.Lock()
+	p.want = want
+	if p.kick == nil {
+		p.kick = make(chan struct{}, 1)
+	}
+	kick := p.kick
+	p.mu.Unlock()
+	select {
+	case kick <- struct{}{}:
+	default:
+	}
+}
+
+func (p *podCost) patch(ctx context.Context, cost string) error {
+	tok, err := p.token()
+	if err != nil {
+		return fmt.Errorf("service account token: %w", err)
+	}
+	timeout := p.timeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	body := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, PodDeletionCostAnnotation, cost)
+	url := fmt.Sprintf("%s/api/v1/namespaces/%s/pods/%s", p.base, p.namespace, p.pod)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, url, bytes.NewReader([]byte(body)))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/merge-patch+json")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("patch pod %s/%s: %s %s", p.namespace, p.pod, resp.Status, bytes.TrimSpace(msg))
+	}
+	return nil
+}

@@ -1,0 +1,86 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestPodCostFollowsLoad: the worker marks its pod busy while a model
+// activity runs and idle after, with merge patches of the annotation that
+// scale-in reads, retrying a refused patch.
+func TestPodCostFollowsLoad(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var costs []string
+	fail := 1
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		assert.Equal(t, http.MethodPatch, r.Method)
+		assert.Equal(t, "/api/v1/namespaces/omtx-hub/pods/gpu-worker-abc", r.URL.Path)
+		assert.Equal(t, "application/merge-patch+json", r.Header.Get("Content-Type"))
+		assert.Equal(t, "Bearer tok", r.Header.Get("Authorization"))
+		var body struct {
+			Metadata struct {
+				Annotations map[string]string `json:"annotations"`
+			} `json:"metadata"`
+		}
+		data, _ := io.ReadAll(r.Body)
+		require.NoError(t, json.Unmarshal(data, &body))
+		mu.Lock()
+		defer mu.Unlock()
+		if fail > 0 {
+			fail--
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		costs = append(costs, body.Metadata.Annotations[PodDeletionCostAnnotation])
+	}))
+	defer srv.Close()
+	p := &podCost{
+		base: srv.URL, namespace: "omtx-hub", pod: "gpu-worker-abc",
+		token: func() (string, error) { return "tok", nil }, client: srv.Client(), log: slog.New(slog.DiscardHandler),
+		retry: 10 * time.Millisecond,
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go p.run(ctx)
+	waitFor := func(want []string) {
+		t.Helper()
+		require.Eventually(t, func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return assert.ObjectsAreEqual(want, costs)
+		}, 30*time.Second, 20*time.Millisecond, "costs set: %v", costs)
+	}
+	waitFor([]string{idleCost}) // the first patch was refused and retried
+	p.load(1)
+	waitFor([]string{idleCost, busyCost})
+	p.load(2) // still busy: nothing to patch
+	p.load(0)
+	waitFor([]string{idleCost, busyCost, idleCost})
+}
+
+// TestCallsCheckFindsHungCalls: a model call past its limit fails the
+// liveness check; ended calls do not count.
+func TestCallsCheckFindsHungCalls(t *testing.T) {
+	t.Parallel()
+	c := newCalls()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c.now = func() time.Time { return now }
+	end := c.Begin()
+	check := c.check(time.Hour)
+	require.NoError(t, check(t.Context()))
+	now = now.Add(2 * time.Hour)
+	require.ErrorContains(t, check(t.Context()), "has run for 2h0m0s")
+	end()
+	require.NoError(t, check(t.Context()))
+}
