@@ -45,102 +45,21 @@ func BatchConfigJSON(p *omtx.Job) ([]byte, error) {
 	return json.MarshalIndent(f, "", "  ")
 }
 
-// AggregateBatch is a batch's final activity. It reads the child documents
-// (the source of truth, so each ligand counts exactly once) in two streamed
-// passes of aggregatePage documents, and writes batch_config.json,
-// batch_results.csv (streamed), batch_results.json, summary.json,
-// analysis/affinity_distribution.png and, when structures exist,
-// analysis/top_10_structures.zip under batches/{batch_id}/. Then it fills
-// the parent's batch_results, progress and final status. Its memory does
-// not hold the children (see aggregate.Aggregator).
+// AggregateBatch is a batch's final activity: it aggregates the children
+// (AggregateChildren) and fills the parent's batch_results, progress and
+// final status.
 func (o *Orchestration) AggregateBatch(ctx context.Context, in contract.AggregateBatchInput) (contract.AggregateBatchResult, error) {
 	parent, err := o.Jobs.Get(ctx, in.BatchID)
 	if err != nil {
 		return contract.AggregateBatchResult{}, storeErr("aggregate", err)
 	}
-	agg := aggregate.NewAggregator(in.BatchID, parent.BatchName)
-	var prog omtx.Progress
-	if err := o.eachChild(ctx, in.BatchID, "counted", func(c *omtx.Job) error {
-		prog.Count(c.Status)
-		return agg.Add(c)
-	}); err != nil {
-		return contract.AggregateBatchResult{}, err
-	}
-	agg.Finish()
-
-	prefix := omtx.BatchPrefix(in.BatchID)
-	res := agg.Results()
-	w := o.Blobs.Create(ctx, prefix+omtx.FileBatchResultsCSV, "text/csv; charset=utf-8")
-	cw := agg.NewCSV(w)
-	err = o.eachChild(ctx, in.BatchID, "written", cw.Write)
-	if err == nil {
-		err = cw.Close()
-	}
-	if err != nil {
-		abort(w)
-		return contract.AggregateBatchResult{}, fmt.Errorf("aggregate: %s: %w", omtx.FileBatchResultsCSV, err)
-	}
-	if err := w.Close(); err != nil {
-		return contract.AggregateBatchResult{}, storeErr("aggregate: "+omtx.FileBatchResultsCSV, err)
-	}
-	res.ResultsFile = o.Blobs.URI(prefix + omtx.FileBatchResultsCSV)
-
-	cfg, err := BatchConfigJSON(parent)
-	if err != nil {
-		return contract.AggregateBatchResult{}, fmt.Errorf("aggregate: %w", err)
-	}
-	resultsJSON, err := agg.ResultsJSON()
-	if err != nil {
-		return contract.AggregateBatchResult{}, err
-	}
-	summaryJSON, err := agg.SummaryJSON()
-	if err != nil {
-		return contract.AggregateBatchResult{}, err
-	}
-	histogram, err := agg.HistogramPNG()
-	if err != nil {
-		return contract.AggregateBatchResult{}, err
-	}
-	structures, err := agg.StructuresZIP(func(c *omtx.Job) ([]byte, error) {
-		b, err := o.Blobs.Read(ctx, omtx.BatchChildPrefix(in.BatchID, c.JobID)+omtx.FileStructureCIF)
-		if omtx.ErrorCode(err) == omtx.ENotFound {
-			return nil, nil // listed as missing in the zip's README
-		}
-		return b, err
+	agg, err := AggregateChildren(ctx, o.Jobs, o.Blobs, parent, in.Cancelled, func(n int, what string) {
+		activity.RecordHeartbeat(ctx, fmt.Sprintf("%d children %s", n, what))
 	})
 	if err != nil {
-		return contract.AggregateBatchResult{}, storeErr("aggregate", err)
+		return contract.AggregateBatchResult{}, err
 	}
-	files := []struct {
-		name, ct string
-		data     []byte
-		uri      *string
-	}{
-		{omtx.FileBatchConfig, "application/json", cfg, nil},
-		{omtx.FileBatchResultsJSON, "application/json", resultsJSON, &res.ResultsJSONFile},
-		{omtx.FileSummary, "application/json", summaryJSON, &res.SummaryFile},
-		{omtx.FileHistogram, "image/png", histogram, &res.HistogramFile},
-		{omtx.FileTopStructures, "application/zip", structures, &res.StructuresZipFile},
-	}
-	for _, f := range files {
-		if f.data == nil {
-			continue
-		}
-		if err := o.Blobs.Put(ctx, prefix+f.name, f.ct, f.data); err != nil {
-			return contract.AggregateBatchResult{}, storeErr("aggregate: "+f.name, err)
-		}
-		if f.uri != nil {
-			*f.uri = o.Blobs.URI(prefix + f.name)
-		}
-	}
-
-	status := omtx.StatusCompleted
-	switch {
-	case in.Cancelled:
-		status = omtx.StatusCancelled
-	case prog.Completed == 0 && prog.Total > 0:
-		status = omtx.StatusFailed
-	}
+	status, prog, res := agg.Status, agg.Progress, agg.Results
 	now := o.now()
 	_, err = o.Jobs.Update(ctx, in.BatchID, func(cur *omtx.Job) (*omtx.Job, error) {
 		if cur == nil {
@@ -171,26 +90,144 @@ func (o *Orchestration) AggregateBatch(ctx context.Context, in contract.Aggregat
 	return out, nil
 }
 
-// eachChild streams a batch's children in batch_index order, one page at a
-// time, heartbeating after each page.
-func (o *Orchestration) eachChild(ctx context.Context, batchID, what string, fn func(*omtx.Job) error) error {
+// BatchAggregate is what aggregating a batch's children gives.
+type BatchAggregate struct {
+	// Status is the batch's final status: cancelled when it was, failed
+	// when no ligand completed, completed otherwise.
+	Status   omtx.JobStatus
+	Progress omtx.Progress
+	Results  omtx.BatchResults
+}
+
+// AggregateChildren aggregates a batch: the work of AggregateBatch short of
+// writing the parent's record, shared with reconcile, which rebuilds a lost
+// parent with it. It reads the child documents (the source of truth, so
+// each ligand counts exactly once) in two streamed passes of aggregatePage
+// documents, and writes batch_config.json, batch_results.csv (streamed),
+// batch_results.json, summary.json, analysis/affinity_distribution.png
+// and, when structures exist, analysis/top_10_structures.zip under
+// batches/{batch_id}/. Its memory does not hold the children (see
+// aggregate.Aggregator). pageRead, when set, hears after each page how many
+// children a pass has read.
+func AggregateChildren(ctx context.Context, jobs JobStore, blobs BlobStore, parent *omtx.Job, cancelled bool, pageRead func(n int, what string)) (BatchAggregate, error) {
+	batchID := parent.JobID
+	agg := aggregate.NewAggregator(batchID, parent.BatchName)
+	var prog omtx.Progress
+	if err := EachChild(ctx, jobs, batchID, func(c *omtx.Job) error {
+		prog.Count(c.Status)
+		return agg.Add(c)
+	}, pageCounter(pageRead, "counted")); err != nil {
+		return BatchAggregate{}, err
+	}
+	agg.Finish()
+
+	prefix := omtx.BatchPrefix(batchID)
+	res := agg.Results()
+	w := blobs.Create(ctx, prefix+omtx.FileBatchResultsCSV, "text/csv; charset=utf-8")
+	cw := agg.NewCSV(w)
+	err := EachChild(ctx, jobs, batchID, cw.Write, pageCounter(pageRead, "written"))
+	if err == nil {
+		err = cw.Close()
+	}
+	if err != nil {
+		abort(w)
+		return BatchAggregate{}, fmt.Errorf("aggregate: %s: %w", omtx.FileBatchResultsCSV, err)
+	}
+	if err := w.Close(); err != nil {
+		return BatchAggregate{}, storeErr("aggregate: "+omtx.FileBatchResultsCSV, err)
+	}
+	res.ResultsFile = blobs.URI(prefix + omtx.FileBatchResultsCSV)
+
+	cfg, err := BatchConfigJSON(parent)
+	if err != nil {
+		return BatchAggregate{}, fmt.Errorf("aggregate: %w", err)
+	}
+	resultsJSON, err := agg.ResultsJSON()
+	if err != nil {
+		return BatchAggregate{}, err
+	}
+	summaryJSON, err := agg.SummaryJSON()
+	if err != nil {
+		return BatchAggregate{}, err
+	}
+	histogram, err := agg.HistogramPNG()
+	if err != nil {
+		return BatchAggregate{}, err
+	}
+	structures, err := agg.StructuresZIP(func(c *omtx.Job) ([]byte, error) {
+		b, err := blobs.Read(ctx, omtx.BatchChildPrefix(batchID, c.JobID)+omtx.FileStructureCIF)
+		if omtx.ErrorCode(err) == omtx.ENotFound {
+			return nil, nil // listed as missing in the zip's README
+		}
+		return b, err
+	})
+	if err != nil {
+		return BatchAggregate{}, storeErr("aggregate", err)
+	}
+	files := []struct {
+		name, ct string
+		data     []byte
+		uri      *string
+	}{
+		{omtx.FileBatchConfig, "application/json", cfg, nil},
+		{omtx.FileBatchResultsJSON, "application/json", resultsJSON, &res.ResultsJSONFile},
+		{omtx.FileSummary, "application/json", summaryJSON, &res.SummaryFile},
+		{omtx.FileHistogram, "image/png", histogram, &res.HistogramFile},
+		{omtx.FileTopStructures, "application/zip", structures, &res.StructuresZipFile},
+	}
+	for _, f := range files {
+		if f.data == nil {
+			continue
+		}
+		if err := blobs.Put(ctx, prefix+f.name, f.ct, f.data); err != nil {
+			return BatchAggregate{}, storeErr("aggregate: "+f.name, err)
+		}
+		if f.uri != nil {
+			*f.uri = blobs.URI(prefix + f.name)
+		}
+	}
+
+	status := omtx.StatusCompleted
+	switch {
+	case cancelled:
+		status = omtx.StatusCancelled
+	case prog.Completed == 0 && prog.Total > 0:
+		status = omtx.StatusFailed
+	}
+	return BatchAggregate{Status: status, Progress: prog, Results: res}, nil
+}
+
+// pageCounter adapts pageRead to EachChild's page callback.
+func pageCounter(pageRead func(int, string), what string) func(int) {
+	if pageRead == nil {
+		return nil
+	}
+	return func(n int) { pageRead(n, what) }
+}
+
+// EachChild streams a batch's children in batch_index order, one page of
+// aggregatePage documents at a time; after each page, page (when set)
+// hears how many children have been read.
+func EachChild(ctx context.Context, jobs JobStore, batchID string, fn func(*omtx.Job) error, page func(n int)) error {
 	after, n := -1, 0
 	for {
-		page, err := o.Jobs.ListChildren(ctx, omtx.ChildFilter{BatchID: batchID, AfterIndex: after, Limit: aggregatePage})
+		docs, err := jobs.ListChildren(ctx, omtx.ChildFilter{BatchID: batchID, AfterIndex: after, Limit: aggregatePage})
 		if err != nil {
 			return storeErr("aggregate", err)
 		}
-		for _, c := range page {
+		for _, c := range docs {
 			if err := fn(c); err != nil {
 				return err
 			}
 		}
-		n += len(page)
-		activity.RecordHeartbeat(ctx, fmt.Sprintf("%d children %s", n, what))
-		if len(page) < aggregatePage {
+		n += len(docs)
+		if page != nil {
+			page(n)
+		}
+		if len(docs) < aggregatePage {
 			return nil
 		}
-		after = derefIndex(page[len(page)-1].BatchIndex)
+		after = derefIndex(docs[len(docs)-1].BatchIndex)
 	}
 }
 

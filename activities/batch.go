@@ -66,7 +66,7 @@ func (o *Orchestration) PrepareBatch(ctx context.Context, in contract.PrepareBat
 		activity.RecordHeartbeat(ctx, out.Total)
 		return nil
 	}
-	err = readLibrary(ctx, o.Blobs, omtx.BatchPrefix(spec.JobID)+omtx.FileLigands, func(e omtx.LibraryEntry) error {
+	err = ReadLibrary(ctx, o.Blobs, omtx.BatchPrefix(spec.JobID)+omtx.FileLigands, func(e omtx.LibraryEntry) error {
 		if e.Index != out.Total {
 			return contract.NonRetryable(contract.ErrTypeInvalidInput,
 				fmt.Sprintf("ligands.json: entry %d has index %d", out.Total, e.Index), nil)
@@ -79,7 +79,7 @@ func (o *Orchestration) PrepareBatch(ctx context.Context, in contract.PrepareBat
 		if e.Error != "" {
 			out.Invalid++
 		}
-		children = append(children, newChild(&spec, e, max(total, 1), now))
+		children = append(children, NewChild(&spec, e, max(total, 1), now))
 		if len(children) == writeGroup {
 			return flush()
 		}
@@ -120,9 +120,10 @@ func (o *Orchestration) PrepareBatch(ctx context.Context, in contract.PrepareBat
 // below it.
 const MaxLibraryFileBytes = 256 << 20
 
-// readLibrary streams a stored ligands.json (a JSON array of
-// omtx.LibraryEntry) entry by entry into fn.
-func readLibrary(ctx context.Context, blobs BlobStore, name string, fn func(omtx.LibraryEntry) error) error {
+// ReadLibrary streams a stored ligands.json (a JSON array of
+// omtx.LibraryEntry) entry by entry into fn. PrepareBatch and reconcile
+// read a batch's ligands with it.
+func ReadLibrary(ctx context.Context, blobs BlobStore, name string, fn func(omtx.LibraryEntry) error) error {
 	r, err := openBlob(ctx, blobs, name)
 	if err != nil {
 		return storeErr("read ligands", err)
@@ -180,7 +181,10 @@ func openBlob(ctx context.Context, blobs BlobStore, name string) (io.ReadCloser,
 	return io.NopCloser(bytes.NewReader(data)), nil
 }
 
-func newChild(parent *contract.JobSpec, e omtx.LibraryEntry, total int, now time.Time) *omtx.Job {
+// NewChild is the document PrepareBatch creates for ligand e of the batch
+// parent (of total ligands): pending, or failed with the reason for a row
+// that failed validation. Reconcile rebuilds lost children with it.
+func NewChild(parent *contract.JobSpec, e omtx.LibraryEntry, total int, now time.Time) *omtx.Job {
 	idx := e.Index
 	c := &omtx.Job{
 		JobID:          omtx.BatchChildJobID(parent.JobID, e.Index, total),
