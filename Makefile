@@ -8,7 +8,7 @@ export GOFLAGS ?= -buildvcs=false
 WORKFLOWCHECK_VERSION := v0.6.0
 STATICCHECK_VERSION   := v0.8.2
 
-.PHONY: all dev tools build test test-unit lint bench model gpu-check up down histories clean
+.PHONY: all dev tools build test test-unit lint fuzz bench model gpu-check up down histories boltz-lock clean
 
 all: build
 
@@ -33,16 +33,23 @@ test: tools
 test-unit:
 	$(GO) test -count=1 ./...
 
-## lint: gofmt, go vet, staticcheck and workflowcheck
+## lint: gofmt, go mod tidy, go vet, staticcheck, workflowcheck and Redocly on the OpenAPI contract
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 	$(GO) run go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION) ./workflows/...
+	scripts/install-redocly.sh
+	$(TOOLS)/bin/redocly lint --extends=recommended api/openapi.yaml
 
 ## bench: run the benchmarks and print their figures
 bench: tools
 	OMTX_INTEGRATION=1 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
+
+## boltz-lock: fill deploy/gpu/boltz/requirements.lock's hashes (needs PyPI; see deploy/gpu/boltz/README.md)
+boltz-lock:
+	deploy/gpu/boltz/lock.sh
 
 ## model: regenerate the shipped baseline model bundle (reproducible)
 model:

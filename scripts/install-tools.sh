@@ -4,6 +4,7 @@
 #   temporal CLI dev server  v1.5.1   (go install; @latest fails through the proxy)
 #   fake-gcs-server          v1.56.1  (go install)
 #   libonnxruntime           1.24.1   (from the onnxruntime-node npm tarball; no install scripts)
+#   @redocly/cli             2.77.0   (npm, --ignore-scripts; scripts/install-redocly.sh)
 # The Firestore emulator cannot be installed here; scripts/check-firestore.sh reports it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,4 +38,7 @@ if [ ! -f "$tools/lib/libonnxruntime.so.$ORT_VERSION" ]; then
   rm -rf "$tmp"
 fi
 ln -sf "libonnxruntime.so.$ORT_VERSION" "$tools/lib/libonnxruntime.so"
+
+# Redocly CLI (make lint checks the OpenAPI contract with it).
+"$root/scripts/install-redocly.sh"
 echo "install-tools: ok ($tools)" >&2

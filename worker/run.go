@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync/atomic"
 	"time"
 
@@ -23,10 +24,25 @@ import (
 // Orchestration runs the orchestration worker, and the MSA worker beside
 // it, until ctx ends: the orchestration worker's role for app.Main.
 func Orchestration(ctx context.Context, cfg config.Config, d *app.Deps, log *slog.Logger) error {
+	return RunOrchestration(ctx, cfg, d, log, OrchestrationOptions{})
+}
+
+// OrchestrationOptions change how the orchestration worker reaches out.
+type OrchestrationOptions struct {
+	// Dial, when set, replaces the webhook sender's network dial (the
+	// tests use one that fails on any address off this machine).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// RunOrchestration is Orchestration with options.
+func RunOrchestration(ctx context.Context, cfg config.Config, d *app.Deps, log *slog.Logger, opts OrchestrationOptions) error {
 	acts := &activities.Orchestration{Jobs: d.Jobs, Blobs: d.Blobs, Logger: log}
-	if n, err := notifier(cfg); err != nil {
+	n, err := notifier(cfg)
+	if err != nil {
 		return err
-	} else if n != nil {
+	}
+	if n != nil {
+		n.Sender.Dial = opts.Dial
 		acts.Notifier = n
 	}
 	tworker.SetStickyWorkflowCacheSize(max(cfg.WorkflowCacheSize, 1))
