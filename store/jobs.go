@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -321,6 +323,22 @@ func (s *Jobs) ActiveOf(ctx context.Context, userID string) (int, []*omtx.Job, e
 		return 0, nil, storeError("list active batches of "+userID, err)
 	}
 	return n, batches, nil
+}
+
+// ListUnfinished returns every job and batch (not batch children) that
+// has not reached a final status (omtx.Job.Active), oldest first: the
+// records reconcile checks for a workflow. One equality query on active,
+// which the automatic single-field index serves; it reads the work in
+// flight, which the quotas bound.
+func (s *Jobs) ListUnfinished(ctx context.Context) ([]*omtx.Job, error) {
+	out, err := collect(ctx, s.coll.Where("active", "==", true))
+	if err != nil {
+		return nil, storeError("list unfinished jobs", err)
+	}
+	slices.SortFunc(out, func(a, b *omtx.Job) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.JobID, b.JobID))
+	})
+	return out, nil
 }
 
 // storeError wraps a Firestore error. Errors that no retry can fix (the

@@ -252,6 +252,23 @@ func (s *Jobs) ActiveOf(_ context.Context, userID string) (int, []*omtx.Job, err
 	return n, batches, nil
 }
 
+// ListUnfinished returns the jobs and batches that are not final, oldest
+// first, as store.Jobs.ListUnfinished does.
+func (s *Jobs) ListUnfinished(context.Context) ([]*omtx.Job, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*omtx.Job
+	for _, j := range s.docs {
+		if omtx.Counts(j.JobType, j.Status) {
+			out = append(out, clone(j))
+		}
+	}
+	slices.SortFunc(out, func(a, b *omtx.Job) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.JobID, b.JobID))
+	})
+	return out, nil
+}
+
 // Ping answers.
 func (s *Jobs) Ping(context.Context) error { return nil }
 
