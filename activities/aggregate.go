@@ -71,8 +71,8 @@ func (o *Orchestration) AggregateBatch(ctx context.Context, in contract.Aggregat
 		}
 		cur.Status, cur.Progress, cur.BatchResults = status, &prog, &res
 		cur.UpdatedAt, cur.CompletedAt = now, &now
-		if status == omtx.StatusFailed {
-			cur.Error = "no ligand completed"
+		if agg.Error != "" {
+			cur.Error = agg.Error
 		}
 		return cur, nil
 	})
@@ -94,7 +94,9 @@ func (o *Orchestration) AggregateBatch(ctx context.Context, in contract.Aggregat
 type BatchAggregate struct {
 	// Status is the batch's final status: cancelled when it was, failed
 	// when no ligand completed, completed otherwise.
-	Status   omtx.JobStatus
+	Status omtx.JobStatus
+	// Error says why a failed batch failed.
+	Error    string
 	Progress omtx.Progress
 	Results  omtx.BatchResults
 }
@@ -187,14 +189,14 @@ func AggregateChildren(ctx context.Context, jobs JobStore, blobs BlobStore, pare
 		}
 	}
 
-	status := omtx.StatusCompleted
+	out := BatchAggregate{Status: omtx.StatusCompleted, Progress: prog, Results: res}
 	switch {
 	case cancelled:
-		status = omtx.StatusCancelled
+		out.Status = omtx.StatusCancelled
 	case prog.Completed == 0 && prog.Total > 0:
-		status = omtx.StatusFailed
+		out.Status, out.Error = omtx.StatusFailed, "no ligand completed"
 	}
-	return BatchAggregate{Status: status, Progress: prog, Results: res}, nil
+	return out, nil
 }
 
 // pageCounter adapts pageRead to EachChild's page callback.
