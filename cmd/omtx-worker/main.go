@@ -1,11 +1,22 @@
 // Command omtx-worker runs OMTX-Hub's orchestration worker: the workflows,
 // the activities that write job documents and aggregate batches, and the
 // rate-limited MSA queue.
+//
+// `omtx-worker reconcile [--since DURATION] [--dry-run] [--start-missing]`
+// instead repairs job records that disagree with Temporal, once, and exits
+// (worker.ReconcileCommand; deploy/RUNBOOK.md says when to run it).
 package main
 
 import (
+	"os"
+
 	"github.com/omtx-hub/omtx-hub/app"
 	"github.com/omtx-hub/omtx-hub/worker"
 )
 
-func main() { app.Main("worker", worker.Orchestration) }
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "reconcile" {
+		os.Exit(worker.ReconcileCommand(os.Args[2:], os.Stdout, os.Stderr))
+	}
+	app.Main("worker", worker.Orchestration)
+}
