@@ -63,6 +63,12 @@ func isElement(sym string) bool {
 	return ok
 }
 
+// atomicNumber returns the atomic number of the element with the given
+// capitalised symbol, or 0 if the symbol is unknown.
+func atomicNumber(sym string) int {
+	return elementsBySymbol[sym].Number
+}
+
 // atomicWeight returns the standard atomic weight of the element with the
 // given capitalised symbol, or 0 if the symbol is unknown.
 func atomicWeight(sym string) float64 {
@@ -72,9 +78,11 @@ func atomicWeight(sym string) float64 {
 // elementNames gives readable names for the elements that appear in
 // valence error messages; other elements are shown by symbol.
 var elementNames = map[string]string{
-	"B": "boron", "C": "carbon", "N": "nitrogen", "O": "oxygen",
+	"H": "hydrogen", "B": "boron", "C": "carbon", "N": "nitrogen", "O": "oxygen",
 	"P": "phosphorus", "S": "sulfur", "F": "fluorine", "Cl": "chlorine",
-	"Br": "bromine", "I": "iodine",
+	"Br": "bromine", "I": "iodine", "Si": "silicon", "Se": "selenium",
+	"As": "arsenic", "Te": "tellurium", "Ge": "germanium", "Sb": "antimony",
+	"Xe": "xenon",
 }
 
 func elementName(sym string) string {
@@ -84,19 +92,63 @@ func elementName(sym string) string {
 	return sym
 }
 
-// organicValences lists the allowed ("normal") valences of the OpenSMILES
-// organic-subset elements, smallest first.
-var organicValences = map[string][]int{
-	"B":  {3},
-	"C":  {4},
-	"N":  {3, 5},
-	"O":  {2},
-	"P":  {3, 5},
-	"S":  {2, 4, 6},
-	"F":  {1},
-	"Cl": {1},
-	"Br": {1},
-	"I":  {1},
+// organicSubset lists the OpenSMILES organic-subset elements, which may be
+// written without brackets and then get implicit hydrogens.
+var organicSubset = map[string]bool{
+	"B": true, "C": true, "N": true, "O": true, "P": true, "S": true,
+	"F": true, "Cl": true, "Br": true, "I": true,
+}
+
+// allowedValences gives, by atomic number, the allowed valences RDKit's
+// periodic table lists (Code/GraphMol/atomic_data.cpp, last column),
+// smallest first; the first is the default valence. A trailing -1 means
+// "any valence above these" and a list of only -1 means "any valence" (no
+// check): the transition metals, lanthanides and actinides. Atomic number
+// 0 stands for RDKit's dummy atom, which a charge can reduce an atom to
+// (see effectiveAtomicNumber). Elements not listed here have {-1}.
+var allowedValences = func() [119][]int {
+	var t [119][]int
+	for n := range t {
+		t[n] = []int{-1}
+	}
+	for n, v := range map[int][]int{
+		1: {1}, 2: {0}, 3: {1, -1}, 4: {2}, 5: {3}, 6: {4}, 7: {3}, 8: {2}, 9: {1}, 10: {0},
+		11: {1, -1}, 12: {2, -1}, 13: {3}, 14: {4}, 15: {3, 5}, 16: {2, 4, 6}, 17: {1}, 18: {0},
+		19: {1, -1}, 20: {2, -1}, 31: {3}, 32: {4}, 33: {3, 5}, 34: {2, 4, 6}, 35: {1}, 36: {0},
+		37: {1, -1}, 38: {2, -1}, 49: {3}, 50: {2, 4}, 51: {3, 5}, 52: {2, 4, 6}, 53: {1, 3, 5},
+		54: {0, 2, 4, 6}, 55: {1}, 56: {2, -1}, 82: {2, 4}, 83: {3, 5}, 84: {2, 4, 6},
+		85: {1, 3, 5}, 86: {0}, 87: {1}, 88: {2, -1},
+	} {
+		t[n] = v
+	}
+	return t
+}()
+
+// maxAtomicNumber is the largest atomic number in the periodic table.
+const maxAtomicNumber = 118
+
+// earlyElements are the elements RDKit treats as lying to the left of
+// carbon (isEarlyAtom in Code/GraphMol/Atom.cpp): for them a positive charge
+// lowers the number of bonds an aromatic atom wants instead of raising it.
+var earlyElements = func() [119]bool {
+	var t [119]bool
+	for _, n := range []int{
+		3, 4, 5, 11, 12, 13, 19, 20, 21, 22, 30, 31, 32, 37, 38, 39, 40, 41, 48, 49, 50, 51,
+		55, 56, 57, 58, 59, 60, 61, 72, 73, 80, 81, 82, 83, 87, 88, 89, 90, 91, 92, 93,
+		104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 117, 118,
+	} {
+		t[n] = true
+	}
+	return t
+}()
+
+// nonMetals are the elements RDKit does not count as metals (its "M" atom
+// query, after Marvin Sketch): H, He, B, C, N, O, F, Ne, Si, P, S, Cl, Ar,
+// As, Se, Br, Kr, Te, I, Xe, At, Rn.
+var nonMetals = map[int]bool{
+	1: true, 2: true, 5: true, 6: true, 7: true, 8: true, 9: true, 10: true, 14: true,
+	15: true, 16: true, 17: true, 18: true, 33: true, 34: true, 35: true, 36: true,
+	52: true, 53: true, 54: true, 85: true, 86: true,
 }
 
 // aromaticBracketSymbols are the lower-case symbols accepted for aromatic

@@ -324,6 +324,9 @@ func (p *parser) ringBond() *SMILESError {
 		if p.i+2 >= len(p.s) || !isDigit(p.s[p.i+1]) || !isDigit(p.s[p.i+2]) {
 			return errAt(start, "'%%' must be followed by two digits")
 		}
+		if p.s[p.i+1] == '0' {
+			return errAt(start, "ring bond %s: after '%%' the number must be 10 to 99 (write 0-9 without '%%')", p.s[start:start+3])
+		}
 		num = int(p.s[p.i+1]-'0')*10 + int(p.s[p.i+2]-'0')
 		p.i += 3
 	} else {
@@ -499,6 +502,9 @@ func (p *parser) bracketAtom() *SMILESError {
 	a := Atom{Bracket: true}
 
 	// Isotope.
+	if len(body) > 1 && body[0] == '0' && isDigit(body[1]) {
+		return errAt(off, "isotope number with a leading zero")
+	}
 	for i < len(body) && isDigit(body[i]) {
 		if i >= 3 {
 			return errAt(off, "isotope number too large")
@@ -554,8 +560,17 @@ func (p *parser) bracketAtom() *SMILESError {
 			j++
 		case j+2 < len(body) && isChiralClass(body[j:j+2]) && isDigit(body[j+2]):
 			j += 2
+			n := 0
 			for j < len(body) && isDigit(body[j]) && j-i < 6 {
+				n = n*10 + int(body[j]-'0')
 				j++
+			}
+			class := body[i+1 : i+3]
+			switch hi := chiralClassMax[class]; {
+			case body[i+3] == '0':
+				return errAt(off+i, "chirality %s: the number cannot be zero or start with 0", body[i:j])
+			case n > hi:
+				return errAt(off+i, "chirality %s out of range (@%s1 to @%s%d)", body[i:j], class, class, hi)
 			}
 		}
 		a.Chiral = body[i:j]
@@ -582,6 +597,8 @@ func (p *parser) bracketAtom() *SMILESError {
 		chargePos := off + i
 		i++
 		switch {
+		case i+1 < len(body) && body[i] == '0' && isDigit(body[i+1]):
+			return errAt(chargePos, "charge with a leading zero")
 		case i < len(body) && isDigit(body[i]):
 			n := 0
 			for i < len(body) && isDigit(body[i]) {
@@ -597,9 +614,10 @@ func (p *parser) bracketAtom() *SMILESError {
 			for i < len(body) && body[i] == sign {
 				n++
 				i++
-				if n > maxCharge {
-					return errAt(chargePos, "charge out of range (max %d)", maxCharge)
-				}
+			}
+			if n > 2 {
+				return errAt(chargePos, "charge %q: write more than two charges as a number, e.g. %c%d",
+					body[chargePos-off:i], sign, n)
 			}
 			a.Charge = unit * n
 		}
@@ -623,10 +641,11 @@ func (p *parser) bracketAtom() *SMILESError {
 	return p.addAtom(a, start)
 }
 
+// chiralClassMax gives the highest number of each extended chirality class
+// (OpenSMILES: @TH1-2, @AL1-2, @SP1-3, @TB1-20, @OH1-30).
+var chiralClassMax = map[string]int{"TH": 2, "AL": 2, "SP": 3, "TB": 20, "OH": 30}
+
 func isChiralClass(s string) bool {
-	switch s {
-	case "TH", "AL", "SP", "TB", "OH":
-		return true
-	}
-	return false
+	_, ok := chiralClassMax[s]
+	return ok
 }
