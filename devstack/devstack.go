@@ -134,10 +134,16 @@ func SearchAttributes() []string {
 // check off (no network here), and the priority-aware task matcher, which
 // serves a single prediction before the tasks of a large batch (see
 // api.priorityKeys), with fairness between users at one priority.
+// Priority orders tasks within a task-queue partition, so queues get one
+// partition: with the default four, a poller that lands on another
+// partition takes a batch task first. (Production sets one partition on
+// the GPU queues only; deploy/temporal/values.yaml.)
 var DynamicConfig = []string{
 	"frontend.enableServerVersionCheck=false",
 	"matching.useNewMatcher=true",
 	"matching.enableFairness=true",
+	"matching.numTaskqueueReadPartitions=1",
+	"matching.numTaskqueueWritePartitions=1",
 }
 
 // StartTemporal starts the temporal CLI's dev server with a persistent
