@@ -148,6 +148,11 @@ func TestGCSLifecycle(t *testing.T) {
 type temporalValues struct {
 	Server struct {
 		ReplicaCount int `json:"replicaCount,omitempty"`
+		// DynamicConfig is written as the server's dynamic_config.yaml.
+		DynamicConfig map[string][]struct {
+			Value       any               `json:"value"`
+			Constraints map[string]string `json:"constraints,omitempty"`
+		} `json:"dynamicConfig,omitempty"`
 		TLS          struct {
 			Internode temporalTLS `json:"internode"`
 			Frontend  temporalTLS `json:"frontend"`
@@ -282,6 +287,25 @@ func TestTemporal(t *testing.T) {
 		require.NoError(t, err)
 		extra[o.GVK+"/"+o.Name] = o
 	}
+
+	t.Run("values.yaml: the priority matcher, and one partition on every GPU queue", func(t *testing.T) {
+		dc := v.Server.DynamicConfig
+		require.Len(t, dc["matching.useNewMatcher"], 1)
+		assert.Equal(t, true, dc["matching.useNewMatcher"][0].Value)
+		fleet, err := omtx.ParseFleet(omtx.DefaultFleetSpec)
+		require.NoError(t, err)
+		for _, key := range []string{"matching.numTaskqueueReadPartitions", "matching.numTaskqueueWritePartitions"} {
+			one := map[string]bool{}
+			for _, e := range dc[key] {
+				if e.Value == float64(1) {
+					one[e.Constraints["taskQueueName"]] = true
+				}
+			}
+			for _, c := range fleet {
+				assert.True(t, one[contract.GPUTaskQueue(c.Name)], "%s: %s needs 1 partition, or a single prediction waits behind batch tasks on other partitions", key, contract.GPUTaskQueue(c.Name))
+			}
+		}
+	})
 
 	t.Run("values.yaml: PostgreSQL over TLS with host verification", func(t *testing.T) {
 		p := v.Server.Config.Persistence
