@@ -2,6 +2,16 @@
 // CLI's dev server (with its Web UI), the Cloud Firestore emulator and
 // fake-gcs-server. make dev and the integration tests use it, so both run
 // the same stack.
+//
+// The services die with the process that started them, however it dies:
+// each is started with a parent-death signal (SIGKILL), from one OS thread
+// that lives as long as the stack (the signal follows the thread that
+// forked, not the process). The Firestore emulator's launcher script forks
+// java rather than exec'ing it, so the stack runs java itself. As a second
+// line, every service carries the state folder in its environment
+// (StateEnv), and a stack starting on a folder first kills whatever a dead
+// stack left running there; a lock file keeps two live stacks off one
+// folder.
 package devstack
 
 import (
@@ -14,6 +24,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,17 +48,30 @@ type Options struct {
 	// Headless disables the Temporal Web UI (tests).
 	Headless bool
 	// PersistFirestore snapshots the emulator's data into Dir/firestore
-	// (every minute and on Stop) and imports the snapshot at the next start.
+	// (every SnapshotEvery with PersistLoop, and on Stop) and imports the
+	// snapshot at the next start.
 	PersistFirestore bool
 	// Log receives the services' output; nil discards it.
 	Log io.Writer
 }
+
+// SnapshotEvery is how often PersistLoop snapshots Firestore: a hard kill
+// loses at most this much of its data (plus the export in progress).
+const SnapshotEvery = 5 * time.Second
 
 // Stack is a running set of local services.
 type Stack struct {
 	opts  Options
 	mu    sync.Mutex
 	procs map[string]*exec.Cmd
+	// starts runs cmd.Start on the spawner's locked OS thread; nil once
+	// the stack has stopped.
+	spawnMu sync.Mutex
+	starts  chan spawnReq
+	// lock is the state folder's lock file, held while the stack runs.
+	lock *os.File
+	// exporting is held by a Firestore export.
+	exporting sync.Mutex
 }
 
 // Service names.
@@ -76,7 +101,23 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if err := os.MkdirAll(filepath.Join(o.Dir, "gcs"), 0o755); err != nil {
 		return nil, fmt.Errorf("state dir: %w", err)
 	}
-	s := &Stack{opts: o, procs: map[string]*exec.Cmd{}}
+	dir, err := filepath.Abs(o.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("state dir: %w", err)
+	}
+	o.Dir = dir
+	lock, err := lockState(dir)
+	if err != nil {
+		return nil, err
+	}
+	if n, err := KillLeftovers(dir); err != nil {
+		unlockState(lock)
+		return nil, err
+	} else if n > 0 {
+		fmt.Fprintf(o.Log, "devstack: killed %d service processes left running on %s by a stack that died\n", n, dir)
+	}
+	s := &Stack{opts: o, procs: map[string]*exec.Cmd{}, lock: lock, starts: make(chan spawnReq)}
+	go s.spawner()
 	for _, start := range []func(context.Context) error{s.StartFirestore, s.StartGCS, s.StartTemporal} {
 		if err := start(ctx); err != nil {
 			s.Stop()
@@ -209,9 +250,14 @@ func (s *Stack) StartFirestore(ctx context.Context) error {
 	}
 	args := []string{"--host=127.0.0.1", "--port=" + strconv.Itoa(s.opts.FirestorePort), "--project_id=" + s.opts.Project}
 	if s.opts.PersistFirestore {
-		if meta := firestoreSnapshot(filepath.Join(s.opts.Dir, "firestore")); meta != "" {
+		if meta := restoreSnapshot(filepath.Join(s.opts.Dir, "firestore")); meta != "" {
 			args = append(args, "--import-data="+meta)
 		}
+	}
+	if java, jargs, ok := javaCommand(bin); ok {
+		bin, args = java, append(jargs, args...)
+	} else {
+		fmt.Fprintf(s.opts.Log, "devstack: cannot read the JVM command from %s; running the launcher (its java outlives a hard kill until the next start)\n", bin)
 	}
 	if err := s.spawn(Firestore, bin, args...); err != nil {
 		return err
@@ -242,13 +288,90 @@ func (s *Stack) StartGCS(ctx context.Context) error {
 	return s.waitHTTP(ctx, GCS, url+"/storage/v1/b", 30*time.Second)
 }
 
+// javaCommand reads the JVM command line out of the Cloud Firestore
+// emulator's launcher script (which runs java as its child, not by exec):
+// java, its flags, the classpath and the main class, for the stack to run
+// java itself. ok is false when the script does not read as expected.
+func javaCommand(launcher string) (java string, args []string, ok bool) {
+	if p, err := filepath.EvalSymlinks(launcher); err == nil {
+		launcher = p
+	}
+	script, err := os.ReadFile(launcher)
+	if err != nil {
+		return "", nil, false
+	}
+	jar := launcherJar.FindSubmatch(script)
+	class := launcherClass.FindSubmatch(script)
+	flags := launcherFlags.FindSubmatch(script)
+	if jar == nil || class == nil {
+		return "", nil, false
+	}
+	jarPath := filepath.Join(filepath.Dir(launcher), string(jar[1]))
+	if _, err := os.Stat(jarPath); err != nil {
+		return "", nil, false
+	}
+	java = os.Getenv("JAVA") // as the launcher honours it
+	if java == "" {
+		if java, err = exec.LookPath("java"); err != nil {
+			return "", nil, false
+		}
+	}
+	if flags != nil {
+		args = strings.Fields(string(flags[1]))
+	}
+	return java, append(args, "-cp", jarPath, string(class[1])), true
+}
+
+// What javaCommand reads in the launcher (google-cloud-cli-firestore-emulator):
+//
+//	declare -r FIRESTORE_JAR="${FIRESTORE_DIR}/cloud-firestore-emulator.jar"
+//	declare -r JVM_ENGLISH="-Duser.language=en"
+//	${JAVA:="java"} ${JVM_FLAGS} -cp "${FIRESTORE_JAR}" com.google.cloud.datastore.emulator.firestore.CloudFirestore $*
+var (
+	launcherJar   = regexp.MustCompile(`FIRESTORE_JAR="\$\{FIRESTORE_DIR\}/([^"/]+\.jar)"`)
+	launcherFlags = regexp.MustCompile(`JVM_ENGLISH="([^"]*)"`)
+	launcherClass = regexp.MustCompile(`-cp "\$\{FIRESTORE_JAR\}" ([A-Za-z0-9_.$]+)`)
+)
+
+// StateEnv names the environment variable that every service of a stack
+// carries: the stack's state folder. KillLeftovers finds a dead stack's
+// services by it.
+const StateEnv = "OMTX_DEVSTACK_STATE"
+
+// spawnReq asks the spawner to start a command.
+type spawnReq struct {
+	cmd  *exec.Cmd
+	done chan error
+}
+
+// spawner starts the stack's commands from one OS thread, locked for the
+// stack's life: a parent-death signal fires when the thread that forked
+// exits, and Go may retire the thread of any unlocked goroutine. It
+// returns when Stop closes starts, after every service has stopped.
+func (s *Stack) spawner() {
+	runtime.LockOSThread() // never unlocked: the thread ends with the stack
+	for r := range s.starts {
+		r.done <- r.cmd.Start()
+	}
+}
+
 func (s *Stack) spawn(name, bin string, args ...string) error {
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout = prefixWriter(s.opts.Log, name)
 	cmd.Stderr = cmd.Stdout
-	// Own process group, so stopping kills the emulator's JVM child too.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	cmd.Env = append(os.Environ(), StateEnv+"="+s.opts.Dir)
+	// Own process group, so stopping kills a child it forks too; killed
+	// with the stack's process (see spawner).
+	cmd.SysProcAttr = procAttr()
+	s.spawnMu.Lock()
+	err := errors.New("the stack has stopped")
+	if s.starts != nil {
+		done := make(chan error, 1)
+		s.starts <- spawnReq{cmd: cmd, done: done}
+		err = <-done
+	}
+	s.spawnMu.Unlock()
+	if err != nil {
 		return fmt.Errorf("start %s: %w", name, err)
 	}
 	s.mu.Lock()
@@ -293,7 +416,7 @@ func (s *Stack) KillService(name string) {
 }
 
 // Stop stops every service, Temporal first, snapshotting Firestore first
-// when it persists.
+// when it persists, and releases the state folder.
 func (s *Stack) Stop() {
 	s.StopService(Temporal)
 	s.StopService(GCS)
@@ -305,6 +428,13 @@ func (s *Stack) Stop() {
 		cancel()
 	}
 	s.StopService(Firestore)
+	s.spawnMu.Lock()
+	defer s.spawnMu.Unlock()
+	if s.starts != nil {
+		close(s.starts)
+		s.starts = nil
+		unlockState(s.lock)
+	}
 }
 
 // firestoreSnapshot finds the export metadata file under dir, or "".
@@ -316,11 +446,37 @@ func firestoreSnapshot(dir string) string {
 	return m[0]
 }
 
+// restoreSnapshot returns the metadata file of the snapshot in dir. When
+// dir has none because a hard kill came between ExportFirestore's two
+// renames, it puts the complete snapshot back first.
+func restoreSnapshot(dir string) string {
+	if meta := firestoreSnapshot(dir); meta != "" {
+		return meta
+	}
+	for _, prev := range []string{dir + ".new", dir + ".old"} {
+		if firestoreSnapshot(prev) == "" {
+			continue
+		}
+		_ = os.RemoveAll(dir)
+		if os.Rename(prev, dir) == nil {
+			return firestoreSnapshot(dir)
+		}
+	}
+	return ""
+}
+
 // ExportFirestore snapshots the emulator's data into Dir/firestore through
 // its export endpoint, replacing the previous snapshot only once the new
 // one is complete. (The emulator's --export-on-exit is not honoured when
-// it is stopped by a signal, so the stack exports itself.)
+// it is stopped by a signal, so the stack exports itself.) One export runs
+// at a time.
 func (s *Stack) ExportFirestore(ctx context.Context) error {
+	s.exporting.Lock()
+	defer s.exporting.Unlock()
+	return s.export(ctx)
+}
+
+func (s *Stack) export(ctx context.Context) error {
 	final := filepath.Join(s.opts.Dir, "firestore")
 	tmp := final + ".new"
 	if err := os.RemoveAll(tmp); err != nil {
@@ -349,14 +505,26 @@ func (s *Stack) ExportFirestore(ctx context.Context) error {
 	if resp.StatusCode != http.StatusOK || firestoreSnapshot(tmp) == "" {
 		return fmt.Errorf("export firestore: %s %s", resp.Status, msg)
 	}
-	if err := os.RemoveAll(final); err != nil {
+	// Swap by renames, keeping the previous snapshot until the new one is
+	// in place: restoreSnapshot finds a complete one whenever a hard kill
+	// comes.
+	old := final + ".old"
+	if err := os.RemoveAll(old); err != nil {
 		return err
 	}
-	return os.Rename(tmp, final)
+	if err := os.Rename(final, old); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return err
+	}
+	return os.RemoveAll(old)
 }
 
-// PersistLoop snapshots Firestore every interval until ctx ends, so a hard
-// kill loses at most one interval of Firestore changes.
+// PersistLoop snapshots Firestore every interval (SnapshotEvery for make
+// dev) until ctx ends, so a hard kill loses at most about one interval of
+// Firestore changes. A tick that comes while an export still runs is
+// skipped.
 func (s *Stack) PersistLoop(ctx context.Context, every time.Duration) {
 	if !s.opts.PersistFirestore {
 		return
@@ -368,7 +536,12 @@ func (s *Stack) PersistLoop(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := s.ExportFirestore(ctx); err != nil && ctx.Err() == nil {
+			if !s.exporting.TryLock() {
+				continue
+			}
+			err := s.export(ctx)
+			s.exporting.Unlock()
+			if err != nil && ctx.Err() == nil {
 				fmt.Fprintln(s.opts.Log, "devstack: firestore snapshot:", err)
 			}
 		}

@@ -4,8 +4,11 @@
 // GPU worker on the CPU. make dev runs it; Ctrl-C stops all of it.
 //
 // State lives under .omtx/: Temporal's SQLite file and the GCS objects
-// persist across restarts; Firestore is snapshotted every minute and on a
-// clean exit, and imported at the next start.
+// persist across restarts; Firestore is snapshotted every 5 seconds
+// (devstack.SnapshotEvery) and on a clean exit, and imported at the next
+// start. The services die with this process even when it is killed hard
+// (devstack), and this process stops them cleanly, as on Ctrl-C, when the
+// process that started it (go run, a shell) dies.
 package main
 
 import (
@@ -21,7 +24,6 @@ import (
 	"sort"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/omtx-hub/omtx-hub/activities"
 	"github.com/omtx-hub/omtx-hub/app"
@@ -49,6 +51,9 @@ func run() error {
 	gcsPort := flag.Int("gcs-port", 4443, "fake-gcs-server port")
 	flag.Parse()
 
+	if err := devstack.DieWithParent(syscall.SIGTERM); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(*state, 0o700); err != nil {
 		return err
 	}
@@ -74,7 +79,7 @@ func run() error {
 		return err
 	}
 	defer stack.Stop()
-	go stack.PersistLoop(ctx, time.Minute)
+	go stack.PersistLoop(ctx, devstack.SnapshotEvery)
 	// The Google and Temporal clients read the emulators' addresses from
 	// the environment; OMTX-Hub's own settings come from config.Load, with
 	// the local stack's values under whatever the environment sets.
