@@ -119,24 +119,35 @@ func RunAPI(ctx context.Context, cfg config.Config, d *Deps, log *slog.Logger) e
 	return Serve(ctx, ln, srv.Handler(), log)
 }
 
-// Server limits: a slow or idle client cannot hold a connection, or trickle
-// a body, for longer than these.
-const (
-	ReadHeaderTimeout = 10 * time.Second
-	// ReadTimeout covers the body: a 32 MiB library at 1 MiB/s.
-	ReadTimeout = 60 * time.Second
+// ServerLimits bound what a slow or idle client can hold: a connection, or
+// a body trickled in, for no longer than these.
+type ServerLimits struct {
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout covers the body: a 32 MiB library at 1 MiB/s fits.
+	ReadTimeout time.Duration
 	// WriteTimeout covers the response; file downloads are bounded by the
 	// API's read limit (64 MiB).
-	WriteTimeout   = 120 * time.Second
-	IdleTimeout    = 120 * time.Second
-	MaxHeaderBytes = 64 << 10
-)
+	WriteTimeout   time.Duration
+	IdleTimeout    time.Duration
+	MaxHeaderBytes int
+}
+
+// DefaultServerLimits are the API's.
+var DefaultServerLimits = ServerLimits{
+	ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
+	WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
+}
 
 // Serve serves h on ln until ctx ends, then shuts down gracefully.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
+	return ServeWith(ctx, ln, h, DefaultServerLimits, log)
+}
+
+// ServeWith is Serve with other limits.
+func ServeWith(ctx context.Context, ln net.Listener, h http.Handler, lim ServerLimits, log *slog.Logger) error {
 	hs := &http.Server{
-		Handler: h, ReadHeaderTimeout: ReadHeaderTimeout, ReadTimeout: ReadTimeout,
-		WriteTimeout: WriteTimeout, IdleTimeout: IdleTimeout, MaxHeaderBytes: MaxHeaderBytes,
+		Handler: h, ReadHeaderTimeout: lim.ReadHeaderTimeout, ReadTimeout: lim.ReadTimeout,
+		WriteTimeout: lim.WriteTimeout, IdleTimeout: lim.IdleTimeout, MaxHeaderBytes: lim.MaxHeaderBytes,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)

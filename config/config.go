@@ -157,11 +157,14 @@ func Load(getenv func(string) string) (Config, error) {
 		PublicURL:         get("OMTX_PUBLIC_URL", "http://"+get("OMTX_API_ADDR", DefaultAPIAddr)),
 	}
 	if f := getenv("OMTX_API_KEYS_FILE"); f != "" {
+		if c.APIKeys != "" {
+			return c, fmt.Errorf("set OMTX_API_KEYS or OMTX_API_KEYS_FILE, not both")
+		}
 		b, err := os.ReadFile(f)
 		if err != nil {
 			return c, fmt.Errorf("OMTX_API_KEYS_FILE: %w", err)
 		}
-		c.APIKeys = strings.TrimSpace(c.APIKeys + "\n" + string(b))
+		c.APIKeys = string(b)
 	}
 	var err error
 	ints := []struct {

@@ -40,6 +40,7 @@ var env struct {
 	api      *httptest.Server
 	gpuBin   string
 	orchBin  string
+	apiBin   string
 	boltzBin string
 	log      *slog.Logger
 	stateDir string
@@ -84,7 +85,8 @@ func setup(m *testing.M) (int, error) {
 	env.gpuBin = filepath.Join(dir, "omtx-gpu-worker")
 	env.orchBin = filepath.Join(dir, "omtx-worker")
 	env.boltzBin = filepath.Join(dir, "fakeboltz")
-	build := exec.Command("go", "build", "-o", dir+"/", "./cmd/omtx-gpu-worker", "./cmd/omtx-worker", "./boltz/internal/fakeboltz")
+	env.apiBin = filepath.Join(dir, "omtx-api")
+	build := exec.Command("go", "build", "-o", dir+"/", "./cmd/omtx-gpu-worker", "./cmd/omtx-worker", "./cmd/omtx-api", "./boltz/internal/fakeboltz")
 	build.Dir, build.Stdout, build.Stderr = root, os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		return 0, fmt.Errorf("build workers: %w", err)
