@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -282,4 +283,105 @@ func TestAuthAndScoping(t *testing.T) {
 			assert.Equal(t, c.want, w.Code, w.Body.String())
 		})
 	}
+}
+
+// boltzFixture serves boltz2 itself (not a substitute), so Boltz-2's own
+// limits apply.
+func boltzFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := newFixture(t)
+	f.srv.models = omtx.ModelCatalog{Available: map[string]string{omtx.ModelBoltz2: omtx.GPUClassL4}}
+	return f
+}
+
+func TestBoltzLimitsBeforeTheGPU(t *testing.T) {
+	t.Parallel()
+	big := func(n int) string { return strings.Repeat("C", n) }
+	body := func(smiles string, msa bool) string {
+		return fmt.Sprintf(`{"model":"boltz2","protein_sequence":"MKTAYIAKQRQISFVKSHFSRQ","ligand_smiles":%q,"parameters":{"use_msa":%t}}`, smiles, msa)
+	}
+
+	t.Run("over 128 heavy atoms is refused, naming the ligand", func(t *testing.T) {
+		t.Parallel()
+		f := boltzFixture(t)
+		w := f.do("POST", "/api/v1/predict", key1, body(big(129), false))
+		require.Equal(t, http.StatusUnprocessableEntity, w.Code, w.Body.String())
+		var e errResp
+		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &e))
+		assert.Equal(t, "ligand_smiles", e.Error.Field)
+		assert.Contains(t, e.Error.Message, "129 heavy atoms")
+		assert.Zero(t, f.jobs.Len())
+		assert.Empty(t, f.sched.started)
+
+		bw := f.do("POST", "/api/v1/predict/batch", key1, fmt.Sprintf(
+			`{"model":"boltz2","protein_sequence":"MKTAYIAKQRQISFVKSHFSRQ","ligands":[{"name":"ok","smiles":"CCO"},{"name":"huge","smiles":%q}]}`, big(200)))
+		require.Equal(t, http.StatusUnprocessableEntity, bw.Code, bw.Body.String())
+		assert.Contains(t, bw.Body.String(), `"row":2`)
+		assert.Contains(t, bw.Body.String(), "200 heavy atoms")
+	})
+
+	t.Run("57 to 128 heavy atoms runs with a warning on the ligand", func(t *testing.T) {
+		t.Parallel()
+		f := boltzFixture(t)
+		w := f.do("POST", "/api/v1/predict", key1, body(big(60), true))
+		require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
+		var got SubmitResponse
+		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &got))
+		require.Len(t, got.Warnings, 1)
+		assert.Contains(t, got.Warnings[0], "ligand_smiles has 60 heavy atoms")
+		doc, err := f.jobs.Get(t.Context(), got.JobID)
+		require.NoError(t, err)
+		assert.Equal(t, got.Warnings, doc.Warnings, "the warning is on the job document")
+		assert.Equal(t, got.Warnings, f.sched.predictions()[0].Job.Warnings, "and in the spec, for results.json")
+
+		bw := f.do("POST", "/api/v1/predict/batch", key1, fmt.Sprintf(
+			`{"model":"boltz2","protein_sequence":"MKTAYIAKQRQISFVKSHFSRQ","parameters":{"use_msa":true},"ligands":[{"name":"ok","smiles":"CCO"},{"name":"large","smiles":%q}]}`, big(100)))
+		require.Equal(t, http.StatusAccepted, bw.Code, bw.Body.String())
+		var lib []omtx.LibraryEntry
+		require.NoError(t, json.Unmarshal(mustRead(t, f.blobs, "batches/"+f.sched.batches()[0].Parent.JobID+"/ligands.json"), &lib))
+		assert.Empty(t, lib[0].Warnings)
+		require.Len(t, lib[1].Warnings, 1, "the warning follows the ligand to its child and the CSV")
+		assert.Contains(t, lib[1].Warnings[0], "row 2 smiles has 100 heavy atoms")
+	})
+
+	t.Run("single-sequence mode is announced", func(t *testing.T) {
+		t.Parallel()
+		f := boltzFixture(t)
+		w := f.do("POST", "/api/v1/predict", key1, body("CCO", false))
+		require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
+		var got SubmitResponse
+		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &got))
+		require.Len(t, got.Warnings, 1)
+		assert.Contains(t, got.Warnings[0], "single-sequence mode")
+	})
+
+	t.Run("the baseline has none of Boltz-2's limits", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		w := f.do("POST", "/api/v1/predict", key1, strings.Replace(body(big(200), false), "boltz2", omtx.BaselineModel, 1))
+		require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
+	})
+}
+
+// TestReadinessDegradesOnATemporalBlip: a Temporal that answered a moment
+// ago is "degraded", not unready, so a blip does not take every replica
+// out at once; one that has not answered since the grace is unready.
+// Neither answer carries the dependency's error text.
+func TestReadinessDegradesOnATemporalBlip(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	f.srv.now = func() time.Time { return now }
+	w := f.do("GET", "/readyz", "", "")
+	require.Equal(t, http.StatusOK, w.Code)
+	f.sched.err = errors.New("dial tcp 10.4.2.7:7233: connect: connection refused")
+	now = now.Add(TemporalGrace / 2)
+	w = f.do("GET", "/readyz", "", "")
+	assert.Equal(t, http.StatusOK, w.Code)
+	assert.Contains(t, w.Body.String(), `"temporal":"degraded"`)
+	now = now.Add(TemporalGrace)
+	w = f.do("GET", "/readyz", "", "")
+	assert.Equal(t, http.StatusServiceUnavailable, w.Code)
+	assert.Contains(t, w.Body.String(), `"temporal":"unavailable"`)
+	assert.NotContains(t, w.Body.String(), "10.4.2.7")
 }
