@@ -96,6 +96,7 @@ type Runner struct {
 	cfg    Config
 	binary string
 	log    *slog.Logger
+	prov   *provenance
 }
 
 // New validates cfg, fills its defaults and checks that the binary exists
@@ -152,7 +153,7 @@ func New(cfg Config) (*Runner, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Runner{cfg: cfg, binary: bin, log: log}, nil
+	return &Runner{cfg: cfg, binary: bin, log: log, prov: &provenance{binary: bin, cache: cacheDir(cfg.CacheDir)}}, nil
 }
 
 func findBinary(bin string) (string, error) {
@@ -186,12 +187,19 @@ func findBinary(bin string) (string, error) {
 }
 
 // Info describes the model. Boltz-2 predicts the complex's structure, so
-// Structures is true.
+// Structures is true. Version is the installed boltz package's when its
+// Python says ("boltz-2 (boltz 2.2.1)"), and Checkpoint names the weight
+// files and their digests once they are in the cache.
 func (r *Runner) Info() omtx.ModelInfo {
+	version := r.cfg.ModelVersion
+	if v := r.prov.installedVersion(); v != "" {
+		version += " (" + v + ")"
+	}
 	return omtx.ModelInfo{
-		Name:    omtx.ModelBoltz2,
-		Version: r.cfg.ModelVersion,
-		Kind:    "boltz",
+		Name:       omtx.ModelBoltz2,
+		Version:    version,
+		Checkpoint: r.prov.checkpointDigests(),
+		Kind:       "boltz",
 		Description: "Boltz-2 (github.com/jwohlwend/boltz) run through its boltz predict CLI: " +
 			"complex structure (mmCIF), confidence scores and affinity " +
 			"(affinity_pred_value = log10(IC50 / µM), affinity_probability_binary).",

@@ -3,6 +3,8 @@ package boltz
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -562,4 +564,31 @@ func readJSON(t *testing.T, name string, v any) {
 	b, err := os.ReadFile(filepath.Join("testdata", "fixture", name))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, v))
+}
+
+// TestInfoNamesWhatRan: the installed version comes from the executable's
+// own Python, and the checkpoint from the digests of the cache's weights.
+func TestInfoNamesWhatRan(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	python := filepath.Join(dir, "python3")
+	require.NoError(t, os.WriteFile(python, []byte("#!/bin/sh\necho 2.2.1\n"), 0o755))
+	bin := filepath.Join(dir, "boltz")
+	require.NoError(t, os.WriteFile(bin, []byte("#!"+python+"\n# a console script\n"), 0o755))
+	cache := filepath.Join(dir, "cache")
+	require.NoError(t, os.MkdirAll(cache, 0o755))
+	r, err := New(Config{Binary: bin, CacheDir: cache})
+	require.NoError(t, err)
+	info := r.Info()
+	assert.Equal(t, "boltz-2 (boltz 2.2.1)", info.Version)
+	assert.Empty(t, info.Checkpoint, "no weights yet: nothing claimed")
+	require.NoError(t, os.WriteFile(filepath.Join(cache, "boltz2_conf.ckpt"), []byte("conf"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(cache, "boltz2_aff.ckpt"), []byte("aff"), 0o644))
+	info = r.Info()
+	assert.Equal(t, "boltz2_conf.ckpt sha256:"+sha("conf")+" (4 bytes); boltz2_aff.ckpt sha256:"+sha("aff")+" (3 bytes)", info.Checkpoint)
+}
+
+func sha(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
