@@ -68,7 +68,9 @@ down:
 clean:
 	rm -rf bin
 
-## histories: capture fresh PredictionWorkflow and BatchWorkflow histories from real runs into workflows/testdata/histories
+## histories: capture the current workflow shapes from real runs into workflows/testdata/histories/$(RELEASE); released shapes are never deleted
 histories: tools
-	rm -rf workflows/testdata/histories
-	OMTX_INTEGRATION=1 OMTX_CAPTURE_HISTORIES=workflows/testdata/histories $(GO) test -count=1 -run 'TestSeedPredictionEndToEnd|TestSeedBatchEndToEnd' ./integration/
+	@test -n "$(RELEASE)" || { echo "usage: make histories RELEASE=vN (a new folder; earlier releases stay)"; exit 2; }
+	rm -rf workflows/testdata/histories/$(RELEASE)
+	OMTX_INTEGRATION=1 OMTX_REQUIRE_ORT=1 OMTX_CAPTURE_HISTORIES=workflows/testdata/histories/$(RELEASE) $(GO) test -count=1 -timeout 20m \
+		-run 'TestSeedPredictionEndToEnd|TestSeedBatchEndToEnd|TestBatchContinuesAsNewMidRun|TestWebhooks|TestSIGTERMMidChunkLosesNothing' ./integration/

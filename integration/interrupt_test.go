@@ -95,6 +95,7 @@ func TestSIGTERMMidChunkLosesNothing(t *testing.T) {
 	assert.Equal(t, 2, scheduled, "the chunk ran twice: on A, then on B")
 	assert.Equal(t, 1, interrupted)
 	assert.Zero(t, timedOut, "a SIGTERM is not a crash: no heartbeat timeout")
+	captureHistory(t, contract.BatchChunkWorkflowID(batchID, 0), "")
 
 	// One row per ligand in the results.
 	csv, err := env.deps.Blobs.Read(ctxT(t), omtx.BatchPrefix(batchID)+omtx.FileBatchResultsCSV)

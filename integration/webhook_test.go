@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/omtx-hub/omtx-hub/api"
+	"github.com/omtx-hub/omtx-hub/contract"
 	"github.com/omtx-hub/omtx-hub/webhook"
 	"github.com/omtx-hub/omtx-hub/worker"
 )
@@ -131,6 +132,8 @@ func TestWebhooks(t *testing.T) {
 	assert.NotNil(t, seen[batchID]["best"], "the batch's best ligand")
 	assert.Equal(t, "job.completed", seen[jobID]["event"])
 	assert.NotNil(t, seen[jobID]["results"])
+	captureHistory(t, contract.NotifyWorkflowID(batchID), "")
+	captureHistory(t, contract.BatchWorkflowID(batchID), "")
 	time.Sleep(2 * time.Second)
 	assert.Len(t, rcv.got(), 2, "one webhook per job or batch")
 }

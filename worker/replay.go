@@ -36,7 +36,7 @@ func Replay(path string, exec workflow.Execution, workflows map[string]any) erro
 	for name, fn := range workflows {
 		r.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: name})
 	}
-	logger := tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
+	logger := tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))
 	if err := r.ReplayWorkflowHistoryWithOptions(logger, hist, worker.ReplayWorkflowHistoryOptions{OriginalExecution: exec}); err != nil {
 		return fmt.Errorf("replay %s: %w", path, err)
 	}
