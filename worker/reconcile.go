@@ -45,16 +45,19 @@ import (
 //     a closed batch a child without results ends failed (or cancelled,
 //     when the batch was). The parent's progress and batch_results are
 //     then rebuilt by activities.AggregateChildren, as AggregateBatch
-//     built them;
+//     built them (a batch whose workflow failed was never aggregated: its
+//     progress is counted from the children);
 //   - a record that is not final, older than MinAge, whose workflow does
 //     not exist, is reported, or started from the record with
 //     StartMissing, as the API starts it.
 //
-// A final record is left as it is (the activities never overwrite one
-// either), except that a closed batch's progress is made to count its
-// children. Writes go through the job store's own methods and re-check
-// the record in a transaction, so a run racing a workflow never moves a
-// record backwards. A second run finds nothing to change.
+// A final record keeps its status (the activities never overwrite one
+// either); only a closed batch's progress and batch_results are brought
+// in line with its children. Jobs and parents are written in a
+// transaction that re-checks them, and missing children are created only
+// if still missing, so a run racing a workflow never moves a record
+// backwards; existing children are rewritten only once their batch's
+// workflow has closed. A second run finds nothing to change.
 type Reconciler struct {
 	Jobs     ReconcileJobs
 	Blobs    ReconcileBlobs
@@ -231,12 +234,17 @@ func (r *Reconciler) Run(ctx context.Context) (Summary, error) {
 		}
 	}
 	switch n := x.sum.Changed(); {
-	case n == 0 && x.sum.Errors == 0:
+	case n == 0 && x.sum.Errors == 0 && x.sum.Unresolved == 0:
 		x.sum.Message = "nothing to change: every record agrees with Temporal"
+	case n == 0:
+		x.sum.Message = "nothing changed"
 	case r.DryRun:
 		x.sum.Message = fmt.Sprintf("dry run: %d records would change; nothing was written", n)
 	default:
 		x.sum.Message = fmt.Sprintf("%d records changed", n)
+	}
+	if x.sum.Unresolved > 0 {
+		x.sum.Message += fmt.Sprintf("; %d left as they are (see the unresolved lines)", x.sum.Unresolved)
 	}
 	if x.sum.Errors > 0 {
 		x.sum.Message += fmt.Sprintf("; %d could not be checked or repaired (see the error lines)", x.sum.Errors)
@@ -309,9 +317,9 @@ func (x *run) get(jobID string) (*omtx.Job, error) {
 }
 
 // final is how a closed run ended, as a job's status and error. A
-// completed run's result is decoded into result, whose status (when it
-// has one) is the job's: a completed workflow may end a job that was
-// cancelled before it ran.
+// completed run's result is decoded into result, and the callers take
+// its status, when it has one, over "completed": a completed workflow
+// may end a job that was cancelled before it ran.
 func (x *run) final(ex Execution, result any) (omtx.JobStatus, string, error) {
 	msg, err := x.Temporal.Outcome(x.ctx, ex, result)
 	if err != nil {
@@ -908,6 +916,9 @@ func ReconcileCommand(args []string, stdout, stderr io.Writer) int {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	if fs.NArg() > 0 || *since <= 0 {

@@ -411,6 +411,7 @@ func TestReconcileRecordWithoutWorkflow(t *testing.T) {
 		assert.Equal(t, ActionUnresolved, changes[0].Action)
 		assert.Equal(t, "NotFound", changes[0].Workflow)
 		assert.Equal(t, 0, sum.Changed())
+		assert.Equal(t, "nothing changed; 1 left as they are (see the unresolved lines)", sum.Message)
 		assert.Empty(t, f.tmp.started)
 	})
 
