@@ -92,13 +92,6 @@ func elementName(sym string) string {
 	return sym
 }
 
-// organicSubset lists the OpenSMILES organic-subset elements, which may be
-// written without brackets and then get implicit hydrogens.
-var organicSubset = map[string]bool{
-	"B": true, "C": true, "N": true, "O": true, "P": true, "S": true,
-	"F": true, "Cl": true, "Br": true, "I": true,
-}
-
 // allowedValences gives, by atomic number, the allowed valences RDKit's
 // periodic table lists (Code/GraphMol/atomic_data.cpp, last column),
 // smallest first; the first is the default valence. A trailing -1 means
