@@ -92,7 +92,9 @@ type Entry struct {
 	Metadata map[string]string
 	// Error is set when the row is invalid and skipping was requested,
 	// e.g. "smiles: invalid SMILES: at position 3: unclosed ring bond 1".
-	// Name and SMILES then keep what was given.
+	// Name and SMILES then keep what was given, as far as it can be stored
+	// and shown: the SMILES made valid UTF-8 and cut to MaxRowBytes, the
+	// name only if validate.LigandName accepts it (else "Ligand_N").
 	Error string
 	// Renamed is true when Dedupe changed Name to make it unique.
 	Renamed bool
@@ -304,10 +306,12 @@ func finish(rows []rawRow, opt Options) ([]Entry, error) {
 			invalid++
 			e.HeavyAtoms, e.Warnings = 0, nil
 			e.Error = strings.Join(errs, "; ")
-			e.SMILES = strings.TrimSpace(r.smiles)
-			if e.Name = strings.TrimSpace(r.name); e.Name == "" {
-				e.Name = def
+			e.SMILES = clip(strings.ToValidUTF8(strings.TrimSpace(r.smiles), "\uFFFD"), MaxRowBytes)
+			name, err := validate.LigandName("name", r.name, def)
+			if err != nil {
+				name = def
 			}
+			e.Name = name
 		}
 		entries[i] = e
 	}
@@ -316,6 +320,17 @@ func finish(rows []rawRow, opt Options) ([]Entry, error) {
 	}
 	Dedupe(entries)
 	return entries, nil
+}
+
+// clip cuts s to at most n bytes, at a rune boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // problemOf turns a validate error into a Problem.

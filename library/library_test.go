@@ -313,7 +313,7 @@ func TestValidation(t *testing.T) {
 		assert.Equal(t, "", es[1].SMILES)
 		assert.Equal(t, "C1CC", es[2].SMILES)
 		assert.Contains(t, es[2].Error, "smiles: invalid SMILES")
-		assert.Equal(t, "bad\x01name", es[3].Name, "the name is kept as given")
+		assert.Equal(t, "Ligand_4", es[3].Name, "a name that is itself invalid is not kept: it would be stored and shown")
 		assert.Equal(t, "CCC", es[3].SMILES)
 		assert.Equal(t, "name: contains a control character (U+0001)", es[3].Error)
 		assert.Contains(t, es[4].Error, "smiles: ")

@@ -260,7 +260,9 @@ func (c *columns) row(line int, rec []string) rawRow {
 			if r.metadata == nil {
 				r.metadata = make(map[string]string, c.n)
 			}
-			r.metadata[c.keys[i]] = v
+			// An invalid row is kept (Options.SkipInvalid) and stored too:
+			// keep no more of a cell than a valid row may have.
+			r.metadata[c.keys[i]] = clip(v, MaxCellBytes)
 		}
 	}
 	return r
