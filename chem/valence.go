@@ -82,6 +82,17 @@ func newSanitizer(m *Molecule, pos []int) *sanitizer {
 		s.charge[i] = a.Charge
 		s.aromatic[i] = a.Aromatic
 	}
+	// One backing array for every atom's bond list.
+	degree := make([]int, n)
+	for _, b := range m.Bonds {
+		degree[b.A]++
+		degree[b.B]++
+	}
+	flat := make([]int, 2*len(m.Bonds))
+	for i, off := 0, 0; i < n; i++ {
+		s.bondsOf[i] = flat[off : off : off+degree[i]]
+		off += degree[i]
+	}
 	for i, b := range m.Bonds {
 		s.order[i] = b.Order
 		s.donor[i] = -1
