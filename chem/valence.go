@@ -307,10 +307,10 @@ func (s *sanitizer) checkValences() *SMILESError {
 // converts to charge-separated ones before checking valences
 // (MolOps::cleanUp):
 //
-//   - N with valence 5 and a double bond to a neutral O: N=O becomes
-//     [N+]-[O-] (CN(=O)=O, the neutral form of a nitro group, or an N-oxide
-//     O=n1ccccc1); failing that, a triple bond to a neutral N becomes
-//     [N+]=[N-] (the azide CN=N#N);
+//   - N with valence 5: a double bond to a neutral O becomes [N+]-[O-]
+//     (CN(=O)=O, the neutral form of a nitro group, or an N-oxide
+//     O=n1ccccc1), and then a triple bond to a neutral N becomes [N+]=[N-]
+//     (the azide CN=N#N);
 //   - P with valence 5 and three neighbours, a double bond to a neutral O
 //     and one to a C or N with two or more neighbours: P=O becomes
 //     [P+]-[O-];
@@ -329,9 +329,7 @@ func (s *sanitizer) cleanUp() {
 		s.separate(i, 8, 2)
 	}
 	for _, i := range fivefold {
-		if s.charge[i] == 0 {
-			s.separate(i, 7, 3)
-		}
+		s.separate(i, 7, 3)
 	}
 	for i := range s.m.Atoms {
 		switch s.z[i] {
@@ -343,20 +341,20 @@ func (s *sanitizer) cleanUp() {
 	}
 }
 
-// separate finds the first neutral neighbour of element z joined to atom i
-// by a bond of the given order, lowers that bond by one and moves one
-// charge from the neighbour to i. It reports whether it found one.
-func (s *sanitizer) separate(i, z int, order float64) bool {
+// separate finds the first neutral neighbour of element z joined to the N
+// atom i by a bond of the given order, lowers that bond by one, and sets
+// the charges to [N+] and -1 on the neighbour (set, not added, as RDKit
+// does: an N that had both an N=O and an N#N ends up +1).
+func (s *sanitizer) separate(i, z int, order float64) {
 	for _, b := range s.bondsOf[i] {
 		j := s.other(b, i)
 		if s.z[j] == z && s.charge[j] == 0 && s.order[b] == order {
 			s.order[b]--
-			s.charge[i]++
-			s.charge[j]--
-			return true
+			s.charge[i] = 1
+			s.charge[j] = -1
+			return
 		}
 	}
-	return false
 }
 
 func (s *sanitizer) cleanUpPhosphorus(i int) {
