@@ -127,6 +127,20 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	return s, nil
 }
 
+// PIDs returns each running service's process id (the benchmark accounts
+// their CPU time).
+func (s *Stack) PIDs() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]int{}
+	for name, cmd := range s.procs {
+		if cmd.Process != nil {
+			out[name] = cmd.Process.Pid
+		}
+	}
+	return out
+}
+
 // Options returns the stack's settings, with the ports it chose.
 func (s *Stack) Options() Options { return s.opts }
 

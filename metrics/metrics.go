@@ -56,6 +56,9 @@ var (
 	GPUInflight = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "omtx_gpu_activities_inflight", Help: "GPU activities running on this worker now (KEDA scales on it beside the queue backlog).",
 	}, []string{"gpu_class"})
+	FirestoreWrites = promauto.NewCounter(prometheus.CounterOpts{
+		Name: "omtx_firestore_document_writes_total", Help: "Firestore document writes made by this process (make bench reports them per ligand).",
+	})
 	Backlog = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "omtx_task_queue_backlog", Help: "Approximate backlog of a Temporal task queue (tasks waiting for a worker).",
 	}, []string{"task_queue", "type"})

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync/atomic"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -15,6 +14,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/omtx-hub/omtx-hub/metrics"
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
 
@@ -22,12 +22,8 @@ import (
 type Jobs struct {
 	client *firestore.Client
 	coll   *firestore.CollectionRef
-	writes atomic.Int64
 }
 
-// Writes counts the document writes this store has made (make bench
-// reports it per ligand).
-func (s *Jobs) Writes() int64 { return s.writes.Load() }
 
 // NewJobs wraps a Firestore client. The client is owned by the caller.
 func NewJobs(client *firestore.Client) *Jobs {
@@ -51,7 +47,7 @@ func OpenFirestore(ctx context.Context, project, database string) (*firestore.Cl
 // the document exists.
 func (s *Jobs) Create(ctx context.Context, job *omtx.Job) error {
 	_, err := s.coll.Doc(job.JobID).Create(ctx, derive(job))
-	s.writes.Add(1)
+	metrics.FirestoreWrites.Add(1)
 	if status.Code(err) == codes.AlreadyExists {
 		return omtx.Errorf(omtx.EConflict, "job_id", "job %s already exists", job.JobID)
 	}
@@ -112,7 +108,7 @@ func (s *Jobs) Update(ctx context.Context, jobID string, fn func(j *omtx.Job) (*
 		return tx.Set(ref, derive(next))
 	})
 	if err == nil && wrote {
-		s.writes.Add(1)
+		metrics.FirestoreWrites.Add(1)
 	}
 	if err != nil {
 		var de *omtx.Error
@@ -207,7 +203,7 @@ func (s *Jobs) bulk(ctx context.Context, jobs []*omtx.Job,
 		ops = append(ops, op)
 	}
 	bw.End()
-	s.writes.Add(int64(len(jobs)))
+	metrics.FirestoreWrites.Add(float64(len(jobs)))
 	for i, op := range ops {
 		if _, err := op.Results(); err != nil && status.Code(err) != ignore {
 			return storeError("write job "+jobs[i].JobID, err)
@@ -255,7 +251,7 @@ func (s *Jobs) SetProgress(ctx context.Context, batchID string, p omtx.Progress,
 	_, err := s.coll.Doc(batchID).Update(ctx, []firestore.Update{
 		{Path: "progress", Value: p}, {Path: "updated_at", Value: now},
 	})
-	s.writes.Add(1)
+	metrics.FirestoreWrites.Add(1)
 	if err != nil {
 		return storeError("set progress of "+batchID, err)
 	}
