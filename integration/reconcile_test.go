@@ -18,8 +18,10 @@ import (
 
 	"github.com/omtx-hub/omtx-hub/activities"
 	"github.com/omtx-hub/omtx-hub/client"
+	"github.com/omtx-hub/omtx-hub/config"
 	"github.com/omtx-hub/omtx-hub/contract"
 	"github.com/omtx-hub/omtx-hub/omtx"
+	"github.com/omtx-hub/omtx-hub/store"
 )
 
 // reconcileLigands is the batch's size: a few hundred, one invalid (kept
@@ -32,7 +34,8 @@ const reconcileLigands = 300
 // Firestore that lost every record (the snapshot deleted), is repaired by
 // `omtx-worker reconcile` from Temporal and GCS alone: the parent, every
 // child and a single prediction come back as they were, and a second run
-// changes nothing.
+// changes nothing. Last, a record whose workflow never started is
+// reported, and started with --start-missing.
 func TestReconcileAfterHardKill(t *testing.T) {
 	began := time.Now()
 	lap := func(what string) { t.Logf("%6.1fs  %s", time.Since(began).Seconds(), what) }
@@ -154,6 +157,41 @@ func TestReconcileAfterHardKill(t *testing.T) {
 	assert.Empty(t, changes, "a second run changes nothing")
 	assert.Equal(t, 0, changed(sum))
 	assert.Contains(t, sum["message"], "nothing to change")
+
+	t.Run("a record whose workflow never started is reported, or started with --start-missing", func(t *testing.T) {
+		// As the API leaves it when it dies between the two steps of a
+		// submission, ten minutes ago.
+		t.Setenv("FIRESTORE_EMULATOR_HOST", hostPort(dev.firestore))
+		fs, err := store.OpenFirestore(ctx, config.DefaultProject, "")
+		require.NoError(t, err)
+		defer fs.Close()
+		job, err := c.Job(ctx, single.JobID)
+		require.NoError(t, err)
+		spec := contract.SpecOf(job)
+		spec.JobID, spec.IdempotencyKey, spec.CreatedAt = "job_reconcile_orphan", "", time.Now().UTC().Add(-10*time.Minute)
+		require.NoError(t, store.NewJobs(fs).Create(ctx, spec.Document()))
+
+		changes, sum := dev.reconcile(t, "--since", "1h")
+		require.Len(t, changes, 1)
+		assert.Equal(t, "job_reconcile_orphan", changes[0]["job_id"])
+		assert.Equal(t, "unresolved", changes[0]["action"])
+		assert.Equal(t, "NotFound", changes[0]["workflow_status"])
+		assert.Equal(t, 0, changed(sum))
+
+		changes, sum = dev.reconcile(t, "--since", "1h", "--start-missing")
+		require.Len(t, changes, 1)
+		assert.Equal(t, "started", changes[0]["action"])
+		assert.Equal(t, float64(1), sum["started"])
+		waitFor(t, 2*time.Minute, "the started job to complete", func() bool {
+			j, err := c.Job(ctx, "job_reconcile_orphan")
+			return err == nil && j.Status == omtx.StatusCompleted
+		})
+		lap("a record without a workflow: reported, then started and completed")
+
+		changes, sum = dev.reconcile(t, "--since", "1h", "--start-missing")
+		assert.Empty(t, changes)
+		assert.Contains(t, sum["message"], "nothing to change")
+	})
 }
 
 // checkRecords asserts that the batch's parent, every child and the single
@@ -197,9 +235,9 @@ func checkRecords(t *testing.T, dev *devProcess, c *client.Client, batchID, sing
 	assert.Equal(t, kids.Completed, parent.BatchResults.Completed)
 	assert.Equal(t, 1, kids.Failed, "only the invalid row failed")
 
-	desc, err := tc.DescribeWorkflowExecution(ctx, contract.PredictionWorkflowID(singleID), "")
+	desc, err := tc.DescribeWorkflow(ctx, contract.PredictionWorkflowID(singleID), "")
 	require.NoError(t, err)
-	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, desc.GetWorkflowExecutionInfo().GetStatus())
+	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, desc.RawResponse.GetWorkflowExecutionInfo().GetStatus())
 	job, err := c.Job(ctx, singleID)
 	require.NoError(t, err)
 	assert.Equal(t, omtx.StatusCompleted, job.Status)

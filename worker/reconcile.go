@@ -16,6 +16,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
@@ -809,14 +810,7 @@ func (t temporalExecutions) List(ctx context.Context, wfType string, since time.
 			return nil, err
 		}
 		for _, info := range resp.GetExecutions() {
-			ex := Execution{
-				WorkflowID: info.GetExecution().GetWorkflowId(), RunID: info.GetExecution().GetRunId(),
-				Type: info.GetType().GetName(), Status: info.GetStatus(),
-				Start: info.GetStartTime().AsTime(),
-			}
-			if info.GetCloseTime() != nil {
-				ex.Close = info.GetCloseTime().AsTime()
-			}
+			ex := executionOf(info)
 			if prev, ok := latest[ex.WorkflowID]; !ok || ex.Start.After(prev.Start) {
 				latest[ex.WorkflowID] = ex
 			}
@@ -834,7 +828,7 @@ func (t temporalExecutions) List(ctx context.Context, wfType string, since time.
 }
 
 func (t temporalExecutions) Describe(ctx context.Context, workflowID string) (Execution, bool, error) {
-	resp, err := t.c.DescribeWorkflowExecution(ctx, workflowID, "")
+	desc, err := t.c.DescribeWorkflow(ctx, workflowID, "")
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		return Execution{}, false, nil
@@ -842,15 +836,19 @@ func (t temporalExecutions) Describe(ctx context.Context, workflowID string) (Ex
 	if err != nil {
 		return Execution{}, false, err
 	}
-	info := resp.GetWorkflowExecutionInfo()
+	return executionOf(desc.RawResponse.GetWorkflowExecutionInfo()), true, nil
+}
+
+// executionOf reads a run out of what visibility or a describe answers.
+func executionOf(info *workflowpb.WorkflowExecutionInfo) Execution {
 	ex := Execution{
-		WorkflowID: workflowID, RunID: info.GetExecution().GetRunId(), Type: info.GetType().GetName(),
-		Status: info.GetStatus(), Start: info.GetStartTime().AsTime(),
+		WorkflowID: info.GetExecution().GetWorkflowId(), RunID: info.GetExecution().GetRunId(),
+		Type: info.GetType().GetName(), Status: info.GetStatus(), Start: info.GetStartTime().AsTime(),
 	}
 	if info.GetCloseTime() != nil {
 		ex.Close = info.GetCloseTime().AsTime()
 	}
-	return ex, true, nil
+	return ex
 }
 
 func (t temporalExecutions) Input(ctx context.Context, ex Execution, v any) error {
