@@ -126,9 +126,10 @@ type parser struct {
 	i   int
 	mol *Molecule
 
-	atomPos  []int  // byte offset of each atom
-	implicit []bool // per bond: no bond symbol was written
-	heavy    int
+	atomPos     []int  // byte offset of each atom
+	implicit    []bool // per bond: no bond symbol, or only / or \, was written
+	directional []bool // per bond: written '/' or '\'
+	heavy       int
 
 	prev     int // atom the next atom bonds to, -1 after '.' or at start
 	last     tokenKind
@@ -359,43 +360,39 @@ func (p *parser) ringBond() *SMILESError {
 	if open.atom == cur {
 		return errAt(start, "ring closure to the same atom (ring bond %s)", ringLabel(num))
 	}
-	order, implicit := 0.0, true
-	switch {
-	case open.bond != 0 && sym != 0:
-		if bondOrder(open.bond) != bondOrder(sym) {
-			return errAt(start, "conflicting ring-bond orders %q and %q for ring bond %s",
-				open.bond, sym, ringLabel(num))
-		}
-		order, implicit = bondOrder(sym), false
-	case open.bond != 0:
-		order, implicit = bondOrder(open.bond), false
-	case sym != 0:
-		order, implicit = bondOrder(sym), false
+	if open.bond != 0 && sym != 0 && bondOrder(open.bond) != bondOrder(sym) {
+		return errAt(start, "conflicting ring-bond orders %q and %q for ring bond %s",
+			open.bond, sym, ringLabel(num))
 	}
-	if err := p.addBond(open.atom, cur, order, implicit, start); err != nil {
+	if sym == 0 {
+		sym = open.bond
+	}
+	if err := p.addBond(open.atom, cur, sym, start); err != nil {
 		return err
 	}
 	p.last = tokRing
 	return nil
 }
 
-// addBond records a bond; implicit bonds get order 1.5 between two aromatic
-// atoms and 1 otherwise.
-func (p *parser) addBond(a, b int, order float64, implicit bool, pos int) *SMILESError {
+// addBond records a bond written with the bond symbol sym (0 if none).
+func (p *parser) addBond(a, b int, sym byte, pos int) *SMILESError {
 	key := [2]int{min(a, b), max(a, b)}
 	if p.pairs[key] {
 		return errAt(pos, "duplicate bond between atoms at positions %d and %d",
 			p.atomPos[key[0]], p.atomPos[key[1]])
 	}
 	p.pairs[key] = true
-	if implicit {
-		order = 1
-		if p.mol.Atoms[a].Aromatic && p.mol.Atoms[b].Aromatic {
-			order = 1.5
-		}
+	// An unwritten bond, or a directional one (/ and \ say nothing of the
+	// order), between two aromatic atoms is aromatic, as in RDKit.
+	directional := sym == '/' || sym == '\\'
+	unspecified := sym == 0 || directional
+	order := bondOrder(sym)
+	if unspecified && p.mol.Atoms[a].Aromatic && p.mol.Atoms[b].Aromatic {
+		order = 1.5
 	}
 	p.mol.Bonds = append(p.mol.Bonds, Bond{A: a, B: b, Order: order})
-	p.implicit = append(p.implicit, implicit)
+	p.implicit = append(p.implicit, unspecified)
+	p.directional = append(p.directional, directional)
 	return nil
 }
 
@@ -412,12 +409,11 @@ func (p *parser) addAtom(a Atom, pos int) *SMILESError {
 	p.mol.Atoms = append(p.mol.Atoms, a)
 	p.atomPos = append(p.atomPos, pos)
 	if p.prev >= 0 {
-		implicit := p.last != tokBond
-		order := 0.0
-		if !implicit {
-			order = bondOrder(p.bond)
+		var sym byte
+		if p.last == tokBond {
+			sym = p.bond
 		}
-		if err := p.addBond(p.prev, idx, order, implicit, pos); err != nil {
+		if err := p.addBond(p.prev, idx, sym, pos); err != nil {
 			return err
 		}
 	}

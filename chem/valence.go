@@ -20,17 +20,20 @@ import (
 func (p *parser) finish() *SMILESError {
 	m := p.mol
 	ring := ringBondFlags(len(m.Atoms), m.Bonds)
+	s := newSanitizer(m, p.atomPos, p.directional)
 	for i := range m.Bonds {
 		b := &m.Bonds[i]
 		b.Ring = ring[i]
 		// An unwritten bond between two aromatic atoms is aromatic only
 		// inside a ring; between rings (c1ccccc1c1ccccc1) it is single.
+		// RDKit checks valences before it makes that bond single, so the
+		// sanitizer keeps it aromatic (newSanitizer copied the order).
 		if !b.Ring && p.implicit[i] && b.Order == 1.5 {
 			b.Order = 1
 		}
 	}
+	s.prepare()
 
-	s := newSanitizer(m, p.atomPos)
 	s.cleanUp()
 	s.cleanUpOrganometallics()
 	if err := s.checkValences(); err != nil {
@@ -48,6 +51,12 @@ func (p *parser) finish() *SMILESError {
 // clean-up step rewrites (CN(=O)=O is checked as C[N+](=O)[O-]). The
 // Molecule itself keeps what was written, except the implicit hydrogen
 // counts of organic-subset atoms, which checkValences fills in.
+//
+// Hydrogens written as atoms ([H]) are handled as RDKit's SMILES reader
+// does: one with a single bond to a heavy atom (not isotopic, not a
+// hydride, not defining a double bond's geometry, not on an atom with
+// square-planar, bipyramidal or octahedral chirality) is folded into that
+// atom as one more hydrogen, whatever its bond order; others stay atoms.
 type sanitizer struct {
 	m   *Molecule
 	pos []int // byte offset of each atom
@@ -56,14 +65,20 @@ type sanitizer struct {
 	charge   []int     // formal charge per atom, after clean-up
 	order    []float64 // per bond: 1, 2, 3, 4, or 1.5 (aromatic), after clean-up
 	donor    []int     // per bond: the atom a dative bond does not count for, or -1
-	bondsOf  [][]int   // bond indices per atom
+	bondsOf  [][]int   // bond indices per atom, without the bonds of folded hydrogens
+	folded   []int     // per atom: [H] atoms folded into it
+	removed  []bool    // per atom: a [H] folded into its neighbour
 	aromatic []bool    // per atom: written aromatic, or has an aromatic bond (RDKit's isAromaticAtom)
 	inRing   []bool    // per atom: lies on a cycle
 	implicit []int     // implicit hydrogens per atom (organic subset only)
 	valence  []int     // explicit valence per atom, set by checkValences
 }
 
-func newSanitizer(m *Molecule, pos []int) *sanitizer {
+// newSanitizer copies the atoms and bonds of m; bond orders are copied
+// before finish makes unwritten non-ring aromatic bonds single, as RDKit
+// keeps them aromatic while it checks valences. prepare completes it once
+// the ring flags are set.
+func newSanitizer(m *Molecule, pos []int, directional []bool) *sanitizer {
 	n := len(m.Atoms)
 	s := &sanitizer{
 		m: m, pos: pos,
@@ -72,6 +87,8 @@ func newSanitizer(m *Molecule, pos []int) *sanitizer {
 		order:    make([]float64, len(m.Bonds)),
 		donor:    make([]int, len(m.Bonds)),
 		bondsOf:  make([][]int, n),
+		folded:   make([]int, n),
+		removed:  make([]bool, n),
 		aromatic: make([]bool, n),
 		inRing:   make([]bool, n),
 		implicit: make([]int, n),
@@ -84,7 +101,9 @@ func newSanitizer(m *Molecule, pos []int) *sanitizer {
 	}
 	// One backing array for every atom's bond list.
 	degree := make([]int, n)
-	for _, b := range m.Bonds {
+	for i, b := range m.Bonds {
+		s.order[i] = b.Order
+		s.donor[i] = -1
 		degree[b.A]++
 		degree[b.B]++
 	}
@@ -94,18 +113,60 @@ func newSanitizer(m *Molecule, pos []int) *sanitizer {
 		off += degree[i]
 	}
 	for i, b := range m.Bonds {
-		s.order[i] = b.Order
-		s.donor[i] = -1
 		s.bondsOf[b.A] = append(s.bondsOf[b.A], i)
 		s.bondsOf[b.B] = append(s.bondsOf[b.B], i)
-		if b.Order == 1.5 {
-			s.aromatic[b.A], s.aromatic[b.B] = true, true
+	}
+	foldedBond := make([]bool, len(m.Bonds))
+	for i, a := range m.Atoms {
+		if a.Element != "H" || a.Isotope != 0 || a.Charge == -1 || degree[i] != 1 {
+			continue
 		}
+		bi := s.bondsOf[i][0]
+		j := s.other(bi, i)
+		nb := m.Atoms[j]
+		switch {
+		case nb.Element == "H":
+			continue
+		case strings.HasPrefix(nb.Chiral, "@SP"), strings.HasPrefix(nb.Chiral, "@TB"), strings.HasPrefix(nb.Chiral, "@OH"):
+			continue
+		case directional[bi] && degree[j] == 2 && s.hasDoubleBond(j):
+			continue
+		}
+		s.removed[i] = true
+		s.folded[j]++
+		foldedBond[bi] = true
+	}
+	for i := range s.bondsOf {
+		kept := s.bondsOf[i][:0]
+		for _, bi := range s.bondsOf[i] {
+			if !foldedBond[bi] {
+				kept = append(kept, bi)
+				if s.order[bi] == 1.5 {
+					s.aromatic[i] = true
+				}
+			}
+		}
+		s.bondsOf[i] = kept
+	}
+	return s
+}
+
+func (s *sanitizer) hasDoubleBond(i int) bool {
+	for _, bi := range s.bondsOf[i] {
+		if s.order[bi] == 2 {
+			return true
+		}
+	}
+	return false
+}
+
+// prepare records ring membership, once the bonds' ring flags are set.
+func (s *sanitizer) prepare() {
+	for _, b := range s.m.Bonds {
 		if b.Ring {
 			s.inRing[b.A], s.inRing[b.B] = true, true
 		}
 	}
-	return s
 }
 
 func (s *sanitizer) other(bond, atom int) int {
@@ -155,9 +216,9 @@ func last(v []int) int { return v[len(v)-1] }
 // above the largest one allowed for the atom's effective element.
 func (s *sanitizer) explicitValence(i int, strict bool) (int, *SMILESError) {
 	a := &s.m.Atoms[i]
-	accum := 0.0
+	accum := float64(s.folded[i])
 	if a.Bracket {
-		accum = float64(a.HCount)
+		accum += float64(a.HCount)
 	}
 	for _, b := range s.bondsOf[i] {
 		accum += s.contrib(b, i)
@@ -287,6 +348,9 @@ func formatValences(v []int) string {
 // the implicit hydrogen counts of organic-subset atoms.
 func (s *sanitizer) checkValences() *SMILESError {
 	for i := range s.m.Atoms {
+		if s.removed[i] {
+			continue
+		}
 		ev, err := s.explicitValence(i, true)
 		if err != nil {
 			return err
@@ -441,14 +505,20 @@ func (s *sanitizer) hypervalentNonMetal(i int) bool {
 		return true
 	}
 	if ev == maxV && s.m.Atoms[i].Aromatic {
-		h, _ := s.implicitHydrogens(i, ev, false)
-		hs := h
-		if s.m.Atoms[i].Bracket {
-			hs = s.m.Atoms[i].HCount
-		}
-		return len(s.bondsOf[i])+hs == 4
+		return len(s.bondsOf[i])+s.hydrogens(i, ev) == 4
 	}
 	return false
+}
+
+// hydrogens is RDKit's total hydrogen count of atom i with explicit
+// valence ev: written, folded [H] atoms, and implicit.
+func (s *sanitizer) hydrogens(i, ev int) int {
+	h := s.folded[i]
+	if s.m.Atoms[i].Bracket {
+		return h + s.m.Atoms[i].HCount
+	}
+	implicit, _ := s.implicitHydrogens(i, ev, false)
+	return h + implicit
 }
 
 // kekulize checks that the aromatic ring atoms can be given alternating
@@ -468,10 +538,8 @@ func (s *sanitizer) kekulize() *SMILESError {
 			cands = append(cands, i)
 		}
 	}
-	if len(cands) == 0 {
-		return nil
-	}
 	adj := make([][]int, len(cands))
+	bondTo := make(map[[2]int]int)
 	for bi, b := range m.Bonds {
 		if s.order[bi] != 1.5 || !b.Ring || local[b.A] < 0 || local[b.B] < 0 {
 			continue
@@ -479,11 +547,71 @@ func (s *sanitizer) kekulize() *SMILESError {
 		u, v := local[b.A], local[b.B]
 		adj[u] = append(adj[u], v)
 		adj[v] = append(adj[v], u)
+		bondTo[[2]int{min(u, v), max(u, v)}] = bi
 	}
 	match := maxMatching(adj)
 	for li, mate := range match {
 		if mate < 0 {
 			return s.kekuleError(cands[li], local)
+		}
+	}
+	return s.checkKekule(match, bondTo)
+}
+
+// checkKekule gives the aromatic bonds the single and double orders of the
+// pairing found, clears the aromatic flags and checks the valences again,
+// as RDKit does after kekulizing: an atom that passed only because
+// aromatic bonds count 1.5, or because an aromatic atom's valence is
+// rounded down to an allowed one, fails here (the Br of C1:BrC:C:C:C:C:1,
+// the n of C1#nCCCCC1). An aromatic bond outside any ring becomes single
+// too when one of its atoms is in a ring (RDKit's Kekulize makes every
+// aromatic bond of a ring atom single first); between two chain atoms it
+// stays aromatic (RDKit accepts C:BrC). As
+// RDKit does, a neutral aromatic N or P with one written hydrogen drops it
+// first (Github issue 141) and takes its hydrogens from its new valence.
+// ParseSMILES does not perceive aromaticity again afterwards, as RDKit
+// does; the few molecules that RDKit then accepts with an atom over its
+// valence (C=1ccccc1=C) are refused here.
+func (s *sanitizer) checkKekule(match []int, bondTo map[[2]int]int) *SMILESError {
+	m := s.m
+	for bi, b := range m.Bonds {
+		if s.order[bi] == 1.5 && (s.inRing[b.A] || s.inRing[b.B]) {
+			s.order[bi] = 1
+		}
+	}
+	for u, v := range match {
+		if u < v {
+			s.order[bondTo[[2]int{u, v}]] = 2
+		}
+	}
+	var check []int
+	for i, a := range m.Atoms {
+		if s.removed[i] || !s.aromatic[i] {
+			continue
+		}
+		s.aromatic[i] = false
+		for _, bi := range s.bondsOf[i] {
+			if s.order[bi] == 1.5 {
+				s.aromatic[i] = true
+			}
+		}
+		z := s.z[i]
+		if (z == 7 || z == 15) && s.charge[i] == 0 && s.hydrogens(i, s.valence[i]) == 1 && (a.Bracket || s.folded[i] == 1) {
+			s.folded[i] = 0
+			if a.Bracket {
+				continue // it then gets implicit hydrogens: it fits
+			}
+		}
+		check = append(check, i)
+	}
+	for _, i := range check {
+		ev, err := s.explicitValence(i, true)
+		if err == nil {
+			_, err = s.implicitHydrogens(i, ev, true)
+		}
+		if err != nil {
+			err.Reason += " once its aromatic bonds are made single and double"
+			return err
 		}
 	}
 	return nil
@@ -540,10 +668,7 @@ func (s *sanitizer) wantsDoubleBond(i int) bool {
 			ignored++
 		}
 	}
-	hs := s.implicit[i]
-	if a.Bracket {
-		hs = a.HCount
-	}
+	hs := s.hydrogens(i, s.valence[i])
 	sbo += hs
 	z := s.z[i]
 	valList := allowedValences[z]
