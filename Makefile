@@ -17,8 +17,10 @@ tools:
 	@scripts/install-tools.sh
 
 ## dev: start Temporal (UI :8233), the Firestore emulator, fake-gcs-server, the API (:8080) and both workers
+## (omtx-dev runs in make's place, so when make dies, it and every service die too)
 dev: tools
-	$(GO) run ./cmd/omtx-dev
+	$(GO) build -o bin/omtx-dev ./cmd/omtx-dev
+	exec bin/omtx-dev
 
 ## build: build every binary into bin/
 build:
@@ -27,7 +29,7 @@ build:
 
 ## test: unit tests, workflow tests and integration tests against the real local services
 test: tools
-	OMTX_REQUIRE_ORT=1 OMTX_INTEGRATION=1 $(GO) test -p 2 -timeout 30m -count=1 ./...
+	OMTX_REQUIRE_ORT=1 OMTX_INTEGRATION=1 $(GO) test -p 2 -timeout 45m -count=1 ./...
 
 ## test-unit: the tests that need no local services
 test-unit:
@@ -42,6 +44,17 @@ lint:
 	$(GO) run go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION) ./workflows/...
 	scripts/install-redocly.sh
 	$(TOOLS)/bin/redocly lint --extends=recommended api/openapi.yaml
+
+FUZZTIME ?= 10s
+
+## fuzz: run every fuzz target for FUZZTIME each, one after another (go test -fuzz takes one target per run)
+fuzz:
+	@set -e; for f in $$(git grep -l '^func Fuzz' -- '*_test.go'); do \
+	  for name in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+	    echo "fuzz: $$name in ./$$(dirname $$f) for $(FUZZTIME)"; \
+	    $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s -parallel 2 ./$$(dirname $$f)/; \
+	  done; \
+	done
 
 ## bench: run the benchmarks and print their figures
 bench: tools

@@ -105,7 +105,7 @@ type BatchAggregate struct {
 // writing the parent's record, shared with reconcile, which rebuilds a lost
 // parent with it. It reads the child documents (the source of truth, so
 // each ligand counts exactly once) in two streamed passes of aggregatePage
-// documents, and writes batch_config.json, batch_results.csv (streamed),
+// documents read by id, and writes batch_config.json, batch_results.csv (streamed),
 // batch_results.json, summary.json, analysis/affinity_distribution.png
 // and, when structures exist, analysis/top_10_structures.zip under
 // batches/{batch_id}/. Its memory does not hold the children (see
@@ -113,9 +113,16 @@ type BatchAggregate struct {
 // children a pass has read.
 func AggregateChildren(ctx context.Context, jobs JobStore, blobs BlobStore, parent *omtx.Job, cancelled bool, pageRead func(n int, what string)) (BatchAggregate, error) {
 	batchID := parent.JobID
+	total := 0
+	switch {
+	case parent.BatchConfig != nil:
+		total = parent.BatchConfig.TotalLigands
+	case parent.Progress != nil:
+		total = parent.Progress.Total
+	}
 	agg := aggregate.NewAggregator(batchID, parent.BatchName)
 	var prog omtx.Progress
-	if err := EachChild(ctx, jobs, batchID, func(c *omtx.Job) error {
+	if err := everyChild(ctx, jobs, batchID, total, func(c *omtx.Job) error {
 		prog.Count(c.Status)
 		return agg.Add(c)
 	}, pageCounter(pageRead, "counted")); err != nil {
@@ -127,7 +134,7 @@ func AggregateChildren(ctx context.Context, jobs JobStore, blobs BlobStore, pare
 	res := agg.Results()
 	w := blobs.Create(ctx, prefix+omtx.FileBatchResultsCSV, "text/csv; charset=utf-8")
 	cw := agg.NewCSV(w)
-	err := EachChild(ctx, jobs, batchID, cw.Write, pageCounter(pageRead, "written"))
+	err := everyChild(ctx, jobs, batchID, total, cw.Write, pageCounter(pageRead, "written"))
 	if err == nil {
 		err = cw.Close()
 	}
@@ -207,30 +214,40 @@ func pageCounter(pageRead func(int, string), what string) func(int) {
 	return func(n int) { pageRead(n, what) }
 }
 
-// EachChild streams a batch's children in batch_index order, one page of
-// aggregatePage documents at a time; after each page, page (when set)
-// hears how many children have been read.
-func EachChild(ctx context.Context, jobs JobStore, batchID string, fn func(*omtx.Job) error, page func(n int)) error {
-	after, n := -1, 0
-	for {
-		docs, err := jobs.ListChildren(ctx, omtx.ChildFilter{BatchID: batchID, AfterIndex: after, Limit: aggregatePage})
+// EachChild streams a batch's children in batch_index order, reading them
+// by their ids (omtx.BatchChildJobIDs), aggregatePage at a time: key
+// lookups cost the same for any size of collection, where a query on the
+// batch's children is a scan of every document on the emulator. fn gets
+// each id, and its document or nil when there is none; after each page,
+// page (when set) hears how many have been read.
+func EachChild(ctx context.Context, jobs JobStore, batchID string, total int, fn func(id string, c *omtx.Job) error, page func(n int)) error {
+	for lo := 0; lo < total; lo += aggregatePage {
+		ids := omtx.BatchChildJobIDs(batchID, lo, min(lo+aggregatePage, total), total)
+		docs, err := jobs.GetMany(ctx, ids)
 		if err != nil {
-			return storeErr("aggregate", err)
+			return storeErr("read children", err)
 		}
-		for _, c := range docs {
-			if err := fn(c); err != nil {
+		for i, c := range docs {
+			if err := fn(ids[i], c); err != nil {
 				return err
 			}
 		}
-		n += len(docs)
 		if page != nil {
-			page(n)
+			page(lo + len(ids))
 		}
-		if len(docs) < aggregatePage {
-			return nil
-		}
-		after = derefIndex(docs[len(docs)-1].BatchIndex)
 	}
+	return nil
+}
+
+// everyChild is EachChild for code that needs every child to exist: a
+// missing one is an error (retried; reconcile rebuilds missing children).
+func everyChild(ctx context.Context, jobs JobStore, batchID string, total int, fn func(*omtx.Job) error, page func(int)) error {
+	return EachChild(ctx, jobs, batchID, total, func(id string, c *omtx.Job) error {
+		if c == nil {
+			return fmt.Errorf("child %s has no document", id)
+		}
+		return fn(c)
+	}, page)
 }
 
 // abort drops a streamed object that must not be published (store.Blobs'

@@ -58,9 +58,6 @@ func (g *GPU) PredictChunk(ctx context.Context, in contract.PredictChunkInput) (
 		}
 		todo = append(todo, d)
 	}
-	if err := g.Jobs.SetMany(ctx, todo); err != nil {
-		return contract.ChunkCounts{}, storeErr("mark chunk running", err)
-	}
 	log := logFor(ctx, g.Logger, "batch_id", in.BatchID, "chunk", in.Chunk)
 	if len(todo) < len(docs) {
 		log.Info("chunk resumed", "already_finished", len(docs)-len(todo))
@@ -101,7 +98,7 @@ func (g *GPU) predictGroup(ctx context.Context, in contract.PredictChunkInput, p
 	for i, d := range part {
 		ligands[i] = omtx.Ligand{Name: d.InputData.LigandName, SMILES: d.InputData.LigandSMILES}
 	}
-	// The model's own output for the group goes to every ligand's logs.
+	// The model's own output for the group goes to the group's log.
 	groupLog := newJobLog(g.now)
 	req, cleanup, err := g.request(ctx, in.Protein, ligands, in.Parameters, in.MSA, groupLog)
 	if err != nil {
@@ -122,6 +119,13 @@ func (g *GPU) predictGroup(ctx context.Context, in contract.PredictChunkInput, p
 		return storeErr("re-read chunk", err)
 	}
 	info := activity.GetInfo(ctx)
+	// One log for the group, beside the children's folders: the model's
+	// output is shared by the group, so each ligand points at it
+	// (logs_file) rather than carrying a copy in a logs.txt of its own.
+	logsName := omtx.BatchGroupLog(in.BatchID, derefIndex(part[0].BatchIndex), derefIndex(part[len(part)-1].BatchIndex))
+	logsFile := g.Blobs.URI(logsName)
+	groupLog.Printf("batch %s chunk %d attempt %d on worker %s (gpu class %s): one model run for %d ligands",
+		in.BatchID, in.Chunk, info.Attempt, g.WorkerID, g.GPUClass, len(part))
 	keep := part[:0:0]
 	for i, d := range part {
 		if fresh[i] != nil && fresh[i].Status.Terminal() {
@@ -131,28 +135,30 @@ func (g *GPU) predictGroup(ctx context.Context, in contract.PredictChunkInput, p
 		keep = append(keep, d)
 		p := preds[i]
 		folder := omtx.BatchChildPrefix(in.BatchID, d.JobID)
-		logs := newJobLog(g.now)
-		logs.Printf("batch %s chunk %d ligand %d (%s) attempt %d on worker %s (gpu class %s), model run shared by %d ligands:",
-			in.BatchID, in.Chunk, derefIndex(d.BatchIndex), d.InputData.LigandName, info.Attempt, g.WorkerID, g.GPUClass, len(part))
-		_, _ = logs.Write(groupLog.Bytes())
+		groupLog.Printf("ligand %d %s (%s):", derefIndex(d.BatchIndex), d.JobID, d.InputData.LigandName)
 		for _, w := range d.Warnings {
-			logs.Printf("warning: %s", w)
+			groupLog.Printf("  warning: %s", w)
 		}
 		now := g.now()
 		if p.Error != "" {
-			logs.Printf("ligand rejected by the model: %s", p.Error)
-			g.storeLogs(ctx, folder, logs)
+			groupLog.Printf("  rejected by the model: %s", p.Error)
 			d.Status, d.Error = omtx.StatusFailed, "ligand_smiles: "+p.Error
 		} else {
-			logs.Printf("model %s %s: affinity_pred_value=%.4f %s, affinity_probability_binary=%.4f, confidence=%.4f",
+			groupLog.Printf("  model %s %s: affinity_pred_value=%.4f %s, affinity_probability_binary=%.4f, confidence=%.4f",
 				model.Name, model.Version, p.AffinityPredValue, omtx.UnitsLog10IC50uM, p.AffinityProbabilityBinary, p.ConfidenceScore)
-			res, err := g.storeResult(ctx, folder, d.JobID, in.Parameters, in.MSA, d.Warnings, model, p, logs)
+			res, err := g.storeResult(ctx, folder, d.JobID, in.Parameters, in.MSA, d.Warnings, model, p, groupLog, logsFile)
 			if err != nil {
 				return err
 			}
 			d.Status, d.Results, d.Error = omtx.StatusCompleted, &res, ""
 		}
+		d.LogsFile = logsFile
 		d.UpdatedAt, d.CompletedAt = now, &now
+	}
+	if len(keep) > 0 {
+		if err := g.Blobs.Put(ctx, logsName, "text/plain; charset=utf-8", groupLog.Bytes()); err != nil {
+			return storeErr("store logs", err)
+		}
 	}
 	if err := g.Jobs.SetMany(ctx, keep); err != nil {
 		return storeErr("record chunk results", err)

@@ -180,7 +180,7 @@ func (g *GPU) Predict(ctx context.Context, in contract.PredictInput) (contract.P
 	logs.Printf("model %s %s ran in %.3fs: affinity_pred_value=%.4f %s, affinity_probability_binary=%.4f, confidence=%.4f",
 		model.Name, model.Version, p.ModelSeconds, p.AffinityPredValue, omtx.UnitsLog10IC50uM, p.AffinityProbabilityBinary, p.ConfidenceScore)
 
-	res, err := g.storeResult(ctx, in.Folder, in.JobID, in.Parameters, in.MSA, in.Warnings, model, p, logs)
+	res, err := g.storeResult(ctx, in.Folder, in.JobID, in.Parameters, in.MSA, in.Warnings, model, p, logs, "")
 	if err != nil {
 		return contract.PredictResult{}, err
 	}
@@ -230,6 +230,8 @@ type resultFile struct {
 	Ligand     omtx.Ligand     `json:"ligand"`
 	Parameters omtx.Parameters `json:"parameters"`
 	Warnings   []string        `json:"warnings,omitempty"`
+	// LogsFile names the log a batch ligand shares with its group.
+	LogsFile string `json:"logs_file,omitempty"`
 	Prediction struct {
 		AffinityPredValue         float64            `json:"affinity_pred_value"`
 		AffinityPredValueUnits    string             `json:"affinity_pred_value_units"`
@@ -295,8 +297,9 @@ func BuildResults(model omtx.ModelInfo, p omtx.Prediction) omtx.Results {
 }
 
 // storeResult writes one ligand's files under folder: structure.cif when
-// there are coordinates, results.json and logs.txt.
-func (g *GPU) storeResult(ctx context.Context, folder, jobID string, params omtx.Parameters, msa omtx.MSARef, warnings []string, model omtx.ModelInfo, p omtx.Prediction, logs *jobLog) (omtx.Results, error) {
+// there are coordinates, results.json, and logs.txt unless logsFile names
+// the log the ligand shares (a batch group's), which the caller writes.
+func (g *GPU) storeResult(ctx context.Context, folder, jobID string, params omtx.Parameters, msa omtx.MSARef, warnings []string, model omtx.ModelInfo, p omtx.Prediction, logs *jobLog, logsFile string) (omtx.Results, error) {
 	start := time.Now()
 	defer func() { metrics.Stage.WithLabelValues("write").Observe(time.Since(start).Seconds()) }()
 	res := BuildResults(model, p)
@@ -314,7 +317,7 @@ func (g *GPU) storeResult(ctx context.Context, folder, jobID string, params omtx
 		res.MSAFile = g.Blobs.URI(msa.Object)
 	}
 	var rf resultFile
-	rf.JobID, rf.Model, rf.Parameters, rf.Warnings = jobID, model, params, warnings
+	rf.JobID, rf.Model, rf.Parameters, rf.Warnings, rf.LogsFile = jobID, model, params, warnings, logsFile
 	rf.Ligand = omtx.Ligand{Name: p.LigandName, SMILES: p.LigandSMILES}
 	rf.Prediction.AffinityPredValue = p.AffinityPredValue
 	rf.Prediction.AffinityPredValueUnits = omtx.UnitsLog10IC50uM
@@ -356,8 +359,11 @@ func (g *GPU) storeResult(ctx context.Context, folder, jobID string, params omtx
 		return res, fmt.Errorf("store results: %w", err)
 	}
 	logs.Printf("stored %s", res.ResultsFile)
+	if logsFile != "" {
+		return res, nil
+	}
 	if err := g.Blobs.Put(ctx, folder+omtx.FileLogs, "text/plain; charset=utf-8", logs.Bytes()); err != nil {
-		return res, fmt.Errorf("store logs: %w", err)
+		return res, storeErr("store logs", err)
 	}
 	return res, nil
 }

@@ -71,6 +71,10 @@ func (s *Server) getJobFile(c *gin.Context) {
 	if !ok {
 		return
 	}
+	if name == omtx.FileLogs && job.LogsFile != "" {
+		s.serveObject(c, omtx.ObjectOf(job.LogsFile)) // a batch child's group log
+		return
+	}
 	s.serveObject(c, omtx.JobFolder(job)+name)
 }
 

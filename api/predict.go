@@ -70,7 +70,7 @@ func (s *Server) predict(c *gin.Context) {
 		return
 	}
 	status, dup, err := s.submit(c, submission{
-		spec: spec, workflow: contract.WorkflowPrediction, priority: priorityKeys["interactive"],
+		spec: spec, workflow: contract.WorkflowPrediction, priority: contract.PriorityKeys["interactive"],
 		input: func(sp contract.JobSpec) any {
 			return contract.PredictionInput{Job: sp, GPUClass: sp.GPUClass(), Fleet: s.fleet}
 		},

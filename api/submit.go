@@ -23,12 +23,6 @@ const IdempotencyHeader = "Idempotency-Key"
 // maxIdempotencyKey bounds the header's length.
 const maxIdempotencyKey = 200
 
-// Temporal priority keys (1 is served first). Interactive single
-// predictions come before every batch, so a user's one prediction never
-// waits behind another user's screen; batches follow by their priority.
-// Within a level, the fairness key (the user) shares the GPUs between
-// users.
-var priorityKeys = map[string]int{"interactive": 1, "high": 2, "normal": 3, "low": 4}
 
 // submission is what one accepted request runs.
 type submission struct {

@@ -97,3 +97,10 @@ func WorkflowIDOf(jobType omtx.JobType, jobID string) string {
 	}
 	return PredictionWorkflowID(jobID)
 }
+
+// PriorityKeys are the Temporal priority keys (1 is served first) that
+// workflows start with, by their spec's priority: single predictions
+// ("interactive") before every batch, so a user's one prediction never
+// waits behind another user's screen; batches by their own priority.
+// Within a level the fairness key (the user) shares the GPUs between users.
+var PriorityKeys = map[string]int{"interactive": 1, "high": 2, "normal": 3, "low": 4}

@@ -188,7 +188,7 @@ func SearchAttributes() []string {
 // DynamicConfig is the dev server's dynamic configuration: the version
 // check off (no network here), and the priority-aware task matcher, which
 // serves a single prediction before the tasks of a large batch (see
-// api.priorityKeys), with fairness between users at one priority.
+// contract.PriorityKeys), with fairness between users at one priority.
 // Priority orders tasks within a task-queue partition, so queues get one
 // partition: with the default four, a poller that lands on another
 // partition takes a batch task first. (Production sets one partition on

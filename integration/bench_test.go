@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -113,6 +114,7 @@ func BenchmarkBatch(b *testing.B) {
 
 	for i := 0; i < b.N; i++ {
 		writes0 := scrapeWrites(b, procs)
+		ops0 := scrapeOps(b, procs)
 		cpu0 := cpuTimes(procs)
 		body := fmt.Sprintf(`{"model":"%s","batch_name":"bench %d","protein_sequence":"MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVGDGTQDNLSGAEK","ligands":[%s],"max_concurrent":%d}`,
 			omtx.BaselineModel, n, benchLigands(n), maxConc)
@@ -135,6 +137,7 @@ func BenchmarkBatch(b *testing.B) {
 		wall := time.Since(t0)
 		cpu := cpuTimes(procs)
 		writes := scrapeWrites(b, procs) - writes0
+		ops := scrapeOps(b, procs)
 
 		var modelSeconds float64
 		after := -1
@@ -169,6 +172,17 @@ func BenchmarkBatch(b *testing.B) {
 		fmt.Printf("  Firestore writes/ligand        %.2f  (%d documents, by the workers)\n", float64(writes)/float64(n), writes)
 		fmt.Printf("  Temporal history events/ligand %.2f  (%d events: %d batch runs, %d chunk workflows)\n", float64(h.events)/float64(n), h.events, h.runs, h.chunks)
 		fmt.Printf("  largest history                batch run %d events, chunk workflow %d events\n", h.maxRun, h.maxChunk)
+		fmt.Printf("  Firestore calls by operation   calls      time (as the client saw it)\n")
+		var names []string
+		for k := range ops {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			if d := ops[k].sub(ops0[k]); d.count > 0 {
+				fmt.Printf("    %-28s %7d  %7.2f s\n", k, d.count, d.seconds)
+			}
+		}
 		fmt.Printf("  per process                    peak RSS    CPU during the batch\n")
 		for _, p := range procs {
 			fmt.Printf("    %-28s %7.1f MiB  %7.1f s\n", p.name, float64(peakRSS(p.pid))/(1<<20), (cpu[p.pid]-cpu0[p.pid]).Seconds())
@@ -273,6 +287,44 @@ func scrapeWrites(b *testing.B, procs []benchProc) int64 {
 		}
 	}
 	return total
+}
+
+type opStat struct {
+	count   int64
+	seconds float64
+}
+
+func (a opStat) sub(b opStat) opStat { return opStat{a.count - b.count, a.seconds - b.seconds} }
+
+var opLine = regexp.MustCompile(`(?m)^omtx_firestore_op_seconds_(sum|count)\{op="([^"]+)"\} (\S+)$`)
+
+// scrapeOps sums the store's Firestore calls by operation over the
+// processes, each as "process/op".
+func scrapeOps(b *testing.B, procs []benchProc) map[string]opStat {
+	out := map[string]opStat{}
+	for _, p := range procs {
+		if p.metrics == "" {
+			continue
+		}
+		resp, err := http.Get(p.metrics)
+		if err != nil {
+			b.Fatal(err)
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, m := range opLine.FindAllSubmatch(data, -1) {
+			k := p.name + "/" + string(m[2])
+			v, _ := strconv.ParseFloat(string(m[3]), 64)
+			st := out[k]
+			if string(m[1]) == "sum" {
+				st.seconds = v
+			} else {
+				st.count = int64(v)
+			}
+			out[k] = st
+		}
+	}
+	return out
 }
 
 // peakRSS is a process's high-water resident memory, in bytes.

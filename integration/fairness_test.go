@@ -21,7 +21,7 @@ import (
 // TestSinglePredictionDoesNotQueueBehindAScreen: one user's screen fills
 // the L4 queue with chunks; another user's single prediction, submitted
 // after it, is served next. Interactive predictions carry a higher Temporal
-// task priority than any batch (api.priorityKeys), and the dev server runs
+// task priority than any batch (contract.PriorityKeys), and the dev server runs
 // the priority-aware matcher (devstack.DynamicConfig). The test looks at
 // order, not time: with one GPU slot, at most the chunk that was already
 // running starts before the single prediction.

@@ -59,10 +59,19 @@ var (
 	FirestoreWrites = promauto.NewCounter(prometheus.CounterOpts{
 		Name: "omtx_firestore_document_writes_total", Help: "Firestore document writes made by this process (make bench reports them per ligand).",
 	})
+	StoreOps = promauto.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "omtx_firestore_op_seconds", Help: "Firestore calls by the store's operation, as the client sees them.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 4, 10),
+	}, []string{"op"})
 	Backlog = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "omtx_task_queue_backlog", Help: "Approximate backlog of a Temporal task queue (tasks waiting for a worker).",
 	}, []string{"task_queue", "type"})
 )
+
+// ObserveStoreOp records one store operation that began at start.
+func ObserveStoreOp(op string, start time.Time) {
+	StoreOps.WithLabelValues(op).Observe(time.Since(start).Seconds())
+}
 
 // JobEnded counts n jobs of jobType that reached status, for cause (see
 // omtx.CauseUserInput and friends; "" for completed).

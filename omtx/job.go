@@ -129,6 +129,10 @@ type Job struct {
 	// count a user's active work with it.
 	Active bool `json:"-" firestore:"active"`
 
+	// LogsFile is the gs:// address of the job's log when it is not the
+	// job folder's logs.txt: a batch child shares its group's log.
+	LogsFile string `json:"logs_file,omitempty" firestore:"logs_file,omitempty"`
+
 	// Batch children only: the library row's extra columns.
 	LigandMetadata map[string]string `json:"ligand_metadata,omitempty" firestore:"ligand_metadata,omitempty"`
 }

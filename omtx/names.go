@@ -47,6 +47,13 @@ func BatchChildJobID(batchID string, index, total int) string {
 	return fmt.Sprintf("job_%s_%0*d", batchID, width, index)
 }
 
+// BatchGroupLog is the object of the log of one model run of a batch: the
+// ligands [lo, hi] by batch_index, which point at it from their
+// documents' logs_file.
+func BatchGroupLog(batchID string, lo, hi int) string {
+	return fmt.Sprintf("%slogs/ligands-%06d-%06d.txt", BatchPrefix(batchID), lo, hi)
+}
+
 // BatchChildJobIDs lists the job ids of a batch's ligands [lo, hi).
 func BatchChildJobIDs(batchID string, lo, hi, total int) []string {
 	ids := make([]string, 0, max(hi-lo, 0))

@@ -46,6 +46,7 @@ func OpenFirestore(ctx context.Context, project, database string) (*firestore.Cl
 // Create writes a new job document. It fails with an omtx EConflict error if
 // the document exists.
 func (s *Jobs) Create(ctx context.Context, job *omtx.Job) error {
+	defer metrics.ObserveStoreOp("create", time.Now())
 	_, err := s.coll.Doc(job.JobID).Create(ctx, derive(job))
 	metrics.FirestoreWrites.Add(1)
 	if status.Code(err) == codes.AlreadyExists {
@@ -59,6 +60,7 @@ func (s *Jobs) Create(ctx context.Context, job *omtx.Job) error {
 
 // Get reads a job document; a missing one is an omtx ENotFound error.
 func (s *Jobs) Get(ctx context.Context, jobID string) (*omtx.Job, error) {
+	defer metrics.ObserveStoreOp("get", time.Now())
 	snap, err := s.coll.Doc(jobID).Get(ctx)
 	if status.Code(err) == codes.NotFound {
 		return nil, omtx.Errorf(omtx.ENotFound, "job_id", "job %s not found", jobID)
@@ -79,6 +81,7 @@ func (s *Jobs) Get(ctx context.Context, jobID string) (*omtx.Job, error) {
 // more than once when transactions contend, so it must only change the job
 // it is given.
 func (s *Jobs) Update(ctx context.Context, jobID string, fn func(j *omtx.Job) (*omtx.Job, error)) (*omtx.Job, error) {
+	defer metrics.ObserveStoreOp("update", time.Now())
 	ref := s.coll.Doc(jobID)
 	var out *omtx.Job
 	wrote := false
@@ -122,6 +125,7 @@ func (s *Jobs) Update(ctx context.Context, jobID string, fn func(j *omtx.Job) (*
 
 // List returns the user's jobs, newest first.
 func (s *Jobs) List(ctx context.Context, f omtx.ListFilter) ([]*omtx.Job, error) {
+	defer metrics.ObserveStoreOp("list", time.Now())
 	q := s.coll.Where("user_id", "==", f.UserID)
 	if len(f.JobTypes) > 0 {
 		types := make([]string, len(f.JobTypes))
@@ -180,6 +184,7 @@ func (s *Jobs) Ping(ctx context.Context) error {
 // CreateMany creates job documents, leaving any that already exist as they
 // are, so a retried call creates each document once.
 func (s *Jobs) CreateMany(ctx context.Context, jobs []*omtx.Job) error {
+	defer metrics.ObserveStoreOp("create_many", time.Now())
 	return s.bulk(ctx, jobs, (*firestore.BulkWriter).Create, codes.AlreadyExists)
 }
 
@@ -214,6 +219,7 @@ func (s *Jobs) bulk(ctx context.Context, jobs []*omtx.Job,
 
 // GetMany reads job documents by id, in order; a missing one is nil.
 func (s *Jobs) GetMany(ctx context.Context, ids []string) ([]*omtx.Job, error) {
+	defer metrics.ObserveStoreOp("get_many", time.Now())
 	refs := make([]*firestore.DocumentRef, len(ids))
 	for i, id := range ids {
 		refs[i] = s.coll.Doc(id)
@@ -239,6 +245,7 @@ func (s *Jobs) GetMany(ctx context.Context, ids []string) ([]*omtx.Job, error) {
 // document is written on its own (not atomically with the others); callers
 // write documents whose updates are independent and idempotent.
 func (s *Jobs) SetMany(ctx context.Context, jobs []*omtx.Job) error {
+	defer metrics.ObserveStoreOp("set_many", time.Now())
 	set := func(bw *firestore.BulkWriter, ref *firestore.DocumentRef, v interface{}) (*firestore.BulkWriterJob, error) {
 		return bw.Set(ref, v)
 	}
@@ -248,6 +255,7 @@ func (s *Jobs) SetMany(ctx context.Context, jobs []*omtx.Job) error {
 // SetProgress writes a batch parent's progress and updated_at without
 // reading it.
 func (s *Jobs) SetProgress(ctx context.Context, batchID string, p omtx.Progress, now time.Time) error {
+	defer metrics.ObserveStoreOp("set_progress", time.Now())
 	_, err := s.coll.Doc(batchID).Update(ctx, []firestore.Update{
 		{Path: "progress", Value: p}, {Path: "updated_at", Value: now},
 	})
@@ -260,6 +268,7 @@ func (s *Jobs) SetProgress(ctx context.Context, batchID string, p omtx.Progress,
 
 // Delete removes a document; a missing one is not an error.
 func (s *Jobs) Delete(ctx context.Context, jobID string) error {
+	defer metrics.ObserveStoreOp("delete", time.Now())
 	if _, err := s.coll.Doc(jobID).Delete(ctx); err != nil {
 		return storeError("delete job "+jobID, err)
 	}
@@ -268,6 +277,7 @@ func (s *Jobs) Delete(ctx context.Context, jobID string) error {
 
 // ListChildren returns a batch's children ordered by batch_index.
 func (s *Jobs) ListChildren(ctx context.Context, f omtx.ChildFilter) ([]*omtx.Job, error) {
+	defer metrics.ObserveStoreOp("list_children", time.Now())
 	q := s.coll.Where("batch_parent_id", "==", f.BatchID)
 	switch len(f.Statuses) {
 	case 0:
@@ -304,6 +314,7 @@ func derive(j *omtx.Job) *omtx.Job {
 // ActiveOf counts a user's active individual jobs and returns the user's
 // active batches (omtx.Job.Active): one aggregation and one small query.
 func (s *Jobs) ActiveOf(ctx context.Context, userID string) (int, []*omtx.Job, error) {
+	defer metrics.ObserveStoreOp("active_of", time.Now())
 	base := s.coll.Where("user_id", "==", userID).Where("active", "==", true)
 	singles := base.Where("job_type", "==", string(omtx.JobTypeIndividual))
 	res, err := singles.NewAggregationQuery().WithCount("n").Get(ctx)
@@ -327,6 +338,7 @@ func (s *Jobs) ActiveOf(ctx context.Context, userID string) (int, []*omtx.Job, e
 // which the automatic single-field index serves; it reads the work in
 // flight, which the quotas bound.
 func (s *Jobs) ListUnfinished(ctx context.Context) ([]*omtx.Job, error) {
+	defer metrics.ObserveStoreOp("list_unfinished", time.Now())
 	out, err := collect(ctx, s.coll.Where("active", "==", true))
 	if err != nil {
 		return nil, storeError("list unfinished jobs", err)

@@ -589,9 +589,15 @@ func (k *childSet) ids() []string {
 // children are left to it.
 func (x *run) children(ex Execution, spec *contract.JobSpec, final omtx.JobStatus) (*childSet, error) {
 	batchID := spec.JobID
+	total := 0
+	if spec.BatchConfig != nil {
+		total = spec.BatchConfig.TotalLigands
+	}
 	have := map[string]omtx.JobStatus{}
-	if err := activities.EachChild(x.ctx, x.Jobs, batchID, func(j *omtx.Job) error {
-		have[j.JobID] = j.Status
+	if err := activities.EachChild(x.ctx, x.Jobs, batchID, total, func(_ string, j *omtx.Job) error {
+		if j != nil {
+			have[j.JobID] = j.Status
+		}
 		return nil
 	}, nil); err != nil {
 		return nil, err
@@ -599,10 +605,6 @@ func (x *run) children(ex Execution, spec *contract.JobSpec, final omtx.JobStatu
 	done, err := x.withResults(batchID)
 	if err != nil {
 		return nil, err
-	}
-	total := 0
-	if spec.BatchConfig != nil {
-		total = spec.BatchConfig.TotalLigands
 	}
 	k := &childSet{batchID: batchID}
 	var group []*omtx.Job // children to write, each new or not final
@@ -744,7 +746,7 @@ func (x *run) startMissing(rec *omtx.Job, wid string) {
 	spec := contract.SpecOf(rec)
 	req := api.StartRequest{
 		WorkflowID: wid, SearchAttributes: contract.SearchAttributes(&spec, spec.JobType, spec.GPUClass()),
-		Priority: priorityKeys[spec.Priority], FairnessKey: spec.UserID,
+		Priority: contract.PriorityKeys[spec.Priority], FairnessKey: spec.UserID,
 	}
 	switch rec.JobType {
 	case omtx.JobTypeIndividual:
@@ -771,7 +773,3 @@ func (x *run) startMissing(rec *omtx.Job, wid string) {
 	x.report(c)
 }
 
-// priorityKeys are the Temporal priority keys the API starts workflows
-// with, by the spec's priority (api's priorityKeys: single predictions,
-// "interactive", first).
-var priorityKeys = map[string]int{"interactive": 1, "high": 2, "normal": 3, "low": 4}
