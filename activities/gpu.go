@@ -231,7 +231,7 @@ type resultFile struct {
 	Parameters omtx.Parameters `json:"parameters"`
 	Warnings   []string        `json:"warnings,omitempty"`
 	// LogsFile names the log a batch ligand shares with its group.
-	LogsFile string `json:"logs_file,omitempty"`
+	LogsFile   string `json:"logs_file,omitempty"`
 	Prediction struct {
 		AffinityPredValue         float64            `json:"affinity_pred_value"`
 		AffinityPredValueUnits    string             `json:"affinity_pred_value_units"`

@@ -23,7 +23,6 @@ const IdempotencyHeader = "Idempotency-Key"
 // maxIdempotencyKey bounds the header's length.
 const maxIdempotencyKey = 200
 
-
 // submission is what one accepted request runs.
 type submission struct {
 	spec *contract.JobSpec

@@ -185,7 +185,7 @@ func BenchmarkBatch(b *testing.B) {
 		}
 		fmt.Printf("  per process                    peak RSS    CPU during the batch\n")
 		for _, p := range procs {
-			fmt.Printf("    %-28s %7.1f MiB  %7.1f s\n", p.name, float64(peakRSS(p.pid))/(1<<20), (cpu[p.pid]-cpu0[p.pid]).Seconds())
+			fmt.Printf("    %-28s %7.1f MiB  %7.1f s\n", p.name, float64(peakRSS(p.pid))/(1<<20), (cpu[p.pid] - cpu0[p.pid]).Seconds())
 		}
 	}
 }
@@ -432,4 +432,3 @@ func historyEvents(b *testing.B, batchID string) (h historyStats) {
 		}
 	}
 }
-

@@ -24,7 +24,6 @@ type Jobs struct {
 	coll   *firestore.CollectionRef
 }
 
-
 // NewJobs wraps a Firestore client. The client is owned by the caller.
 func NewJobs(client *firestore.Client) *Jobs {
 	return &Jobs{client: client, coll: client.Collection(omtx.JobsCollection)}

@@ -772,4 +772,3 @@ func (x *run) startMissing(rec *omtx.Job, wid string) {
 	}
 	x.report(c)
 }
-
