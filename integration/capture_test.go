@@ -27,8 +27,8 @@ func TestBatchContinuesAsNewMidRun(t *testing.T) {
 	id := fmt.Sprintf("batch_midrun%d", time.Now().UnixNano()%1e9)
 	spec := contract.JobSpec{
 		JobID: id, JobType: omtx.JobTypeBatchParent, UserID: testUser, Model: omtx.BaselineModel,
-		CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
-		InputData: omtx.InputData{ProteinSequence: "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVGDGTQDNLSGAEK", Parameters: omtx.Parameters{NumSamples: 1}},
+		CreatedAt:   time.Now().UTC().Truncate(time.Microsecond),
+		InputData:   omtx.InputData{ProteinSequence: "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVGDGTQDNLSGAEK", Parameters: omtx.Parameters{NumSamples: 1}},
 		BatchConfig: &omtx.BatchConfig{TotalLigands: n, MaxConcurrent: chunk, ChunkSize: chunk, Priority: "normal"},
 	}
 	var lib []string

@@ -153,7 +153,7 @@ type temporalValues struct {
 			Value       any               `json:"value"`
 			Constraints map[string]string `json:"constraints,omitempty"`
 		} `json:"dynamicConfig,omitempty"`
-		TLS          struct {
+		TLS struct {
 			Internode temporalTLS `json:"internode"`
 			Frontend  temporalTLS `json:"frontend"`
 		} `json:"tls"`
