@@ -140,47 +140,65 @@ type Usage struct {
 	Batches int
 }
 
-// usageCache remembers each user's usage for a few seconds, so that
-// single predictions do not query the store on every submit. Submits made
-// through this process are added at once; a batch submission always reads
-// afresh.
+// usageCache remembers each user's usage, so that single predictions do
+// not wait on a store query: a submit reads the remembered figure, and when
+// it is older than usageTTL a refresh runs in the background (one per user
+// at a time). Submits made through this process are added at once. So a
+// quota is enforced within a few seconds, and the key's submit rate bounds
+// what can slip past in that time. A user's first submit, and every batch
+// submission, read afresh.
 type usageCache struct {
 	now     func() time.Time
 	mu      sync.Mutex
-	entries map[string]usageEntry
+	entries map[string]*usageEntry
 }
 
 type usageEntry struct {
-	u  Usage
-	at time.Time
+	u          Usage
+	at         time.Time
+	refreshing bool
 }
 
 const usageTTL = 3 * time.Second
 
 func newUsageCache(now func() time.Time) *usageCache {
-	return &usageCache{now: now, entries: map[string]usageEntry{}}
+	return &usageCache{now: now, entries: map[string]*usageEntry{}}
 }
 
-func (u *usageCache) get(user string) (Usage, bool) {
+// get returns the remembered usage, and whether the caller should start a
+// refresh (it was stale and no refresh runs).
+func (u *usageCache) get(user string) (us Usage, ok, refresh bool) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	e, ok := u.entries[user]
-	if !ok || u.now().Sub(e.at) > usageTTL {
-		return Usage{}, false
+	if !ok {
+		return Usage{}, false, false
 	}
-	return e.u, true
+	if u.now().Sub(e.at) > usageTTL && !e.refreshing {
+		e.refreshing, refresh = true, true
+	}
+	return e.u, true, refresh
 }
 
 func (u *usageCache) put(user string, us Usage) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	u.entries[user] = usageEntry{u: us, at: u.now()}
+	u.entries[user] = &usageEntry{u: us, at: u.now()}
 	if len(u.entries) > 10000 {
 		for k, e := range u.entries {
-			if u.now().Sub(e.at) > usageTTL {
+			if u.now().Sub(e.at) > time.Minute {
 				delete(u.entries, k)
 			}
 		}
+	}
+}
+
+// done ends a refresh that failed, so a later submit tries again.
+func (u *usageCache) done(user string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if e, ok := u.entries[user]; ok {
+		e.refreshing = false
 	}
 }
 
@@ -195,20 +213,43 @@ func (u *usageCache) add(user string, ligands int, batch bool) {
 	if batch {
 		e.u.Batches++
 	}
-	u.entries[user] = e
 }
 
-// usageOf reads what a user has in flight: every job and batch that is
-// not final, a batch counting the ligands it has not finished.
+// usageOf returns what a user has in flight (see usageCache): fresh reads
+// the store now.
 func (s *Server) usageOf(c *gin.Context, user string, fresh bool) (Usage, error) {
 	if !fresh {
-		if u, ok := s.usage.get(user); ok {
+		u, ok, refresh := s.usage.get(user)
+		if refresh {
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				if u, err := s.readUsage(ctx, user); err == nil {
+					s.usage.put(user, u)
+				} else {
+					s.usage.done(user)
+					s.log.Warn("refresh a user's usage", "user_id", user, "error", err)
+				}
+			}()
+		}
+		if ok {
 			return u, nil
 		}
 	}
-	jobs, batches, err := s.jobs.ActiveOf(c.Request.Context(), user)
+	u, err := s.readUsage(c.Request.Context(), user)
 	if err != nil {
 		return Usage{}, s.unavailable(c, "the job store", err)
+	}
+	s.usage.put(user, u)
+	return u, nil
+}
+
+// readUsage counts a user's work not yet final: every job, and every
+// ligand of a batch not yet finished.
+func (s *Server) readUsage(ctx context.Context, user string) (Usage, error) {
+	jobs, batches, err := s.jobs.ActiveOf(ctx, user)
+	if err != nil {
+		return Usage{}, err
 	}
 	u := Usage{Ligands: jobs, Batches: len(batches)}
 	for _, b := range batches {
@@ -218,7 +259,6 @@ func (s *Server) usageOf(c *gin.Context, user string, fresh bool) (Usage, error)
 			u.Ligands += b.BatchConfig.TotalLigands
 		}
 	}
-	s.usage.put(user, u)
 	return u, nil
 }
 
