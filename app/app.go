@@ -68,7 +68,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, erro
 	}
 	d.Temporal, err = Dial(TemporalConfig{
 		Address: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Identity: cfg.WorkerID,
-		TLSCert: cfg.TemporalTLSCert, TLSKey: cfg.TemporalTLSKey, APIKey: cfg.TemporalAPIKey,
+		TLSCert: cfg.TemporalTLSCert, TLSKey: cfg.TemporalTLSKey, TLSCA: cfg.TemporalTLSCA,
+		APIKey: cfg.TemporalAPIKey, APIKeyFile: cfg.TemporalAPIKeyFile,
 	}, log)
 	if err != nil {
 		d.Close()

@@ -22,7 +22,12 @@ type Config struct {
 	// file paths) or an API key (TEMPORAL_API_KEY).
 	TemporalTLSCert string
 	TemporalTLSKey  string
-	TemporalAPIKey  string
+	// TemporalTLSCA (TEMPORAL_TLS_CA) is the CA of the frontend's
+	// certificate when it is private; TemporalAPIKeyFile
+	// (TEMPORAL_API_KEY_FILE) holds an API key or JWT that is rotated.
+	TemporalTLSCA      string
+	TemporalAPIKeyFile string
+	TemporalAPIKey     string
 
 	// Google Cloud. Locally FIRESTORE_EMULATOR_HOST and
 	// STORAGE_EMULATOR_HOST point the clients at the emulators.
@@ -130,31 +135,33 @@ func Load(getenv func(string) string) (Config, error) {
 		return def
 	}
 	c := Config{
-		TemporalAddress:   get("TEMPORAL_ADDRESS", DefaultTemporalAddress),
-		TemporalNamespace: get("TEMPORAL_NAMESPACE", "default"),
-		TemporalTLSCert:   getenv("TEMPORAL_TLS_CERT"),
-		TemporalTLSKey:    getenv("TEMPORAL_TLS_KEY"),
-		TemporalAPIKey:    getenv("TEMPORAL_API_KEY"),
-		Project:           get("OMTX_PROJECT", DefaultProject),
-		FirestoreDatabase: get("OMTX_FIRESTORE_DATABASE", ""),
-		Bucket:            get("OMTX_BUCKET", DefaultBucket),
-		StorageEmulator:   getenv("STORAGE_EMULATOR_HOST") != "",
-		APIAddr:           get("OMTX_API_ADDR", DefaultAPIAddr),
-		APIKeys:           getenv("OMTX_API_KEYS"),
-		GPUClass:          get("OMTX_GPU_CLASS", omtx.DefaultGPUClass),
-		ModelBundle:       get("OMTX_MODEL_BUNDLE", DefaultModelBundle),
-		ORTLibrary:        get("ONNXRUNTIME_LIB", ".tools/lib/libonnxruntime.so"),
-		ORTProvider:       get("OMTX_ORT_PROVIDER", "auto"),
-		WorkerID:          get("OMTX_WORKER_ID", defaultWorkerID()),
-		LogLevel:          get("OMTX_LOG_LEVEL", "info"),
-		RuntimeEstimates:  get("OMTX_RUNTIME_ESTIMATES", DefaultRuntimeEstimates),
-		BoltzBin:          getenv("OMTX_BOLTZ_BIN"),
-		BoltzCache:        getenv("BOLTZ_CACHE"),
-		MSAURL:            getenv("OMTX_MSA_URL"),
-		MSAAuthHeader:     getenv("OMTX_MSA_AUTH_HEADER"),
-		MetricsAddr:       getenv("OMTX_METRICS_ADDR"),
-		WebhookSecret:     getenv("OMTX_WEBHOOK_SECRET"),
-		PublicURL:         get("OMTX_PUBLIC_URL", "http://"+get("OMTX_API_ADDR", DefaultAPIAddr)),
+		TemporalAddress:    get("TEMPORAL_ADDRESS", DefaultTemporalAddress),
+		TemporalNamespace:  get("TEMPORAL_NAMESPACE", "default"),
+		TemporalTLSCert:    getenv("TEMPORAL_TLS_CERT"),
+		TemporalTLSKey:     getenv("TEMPORAL_TLS_KEY"),
+		TemporalTLSCA:      getenv("TEMPORAL_TLS_CA"),
+		TemporalAPIKeyFile: getenv("TEMPORAL_API_KEY_FILE"),
+		TemporalAPIKey:     getenv("TEMPORAL_API_KEY"),
+		Project:            get("OMTX_PROJECT", DefaultProject),
+		FirestoreDatabase:  get("OMTX_FIRESTORE_DATABASE", ""),
+		Bucket:             get("OMTX_BUCKET", DefaultBucket),
+		StorageEmulator:    getenv("STORAGE_EMULATOR_HOST") != "",
+		APIAddr:            get("OMTX_API_ADDR", DefaultAPIAddr),
+		APIKeys:            getenv("OMTX_API_KEYS"),
+		GPUClass:           get("OMTX_GPU_CLASS", omtx.DefaultGPUClass),
+		ModelBundle:        get("OMTX_MODEL_BUNDLE", DefaultModelBundle),
+		ORTLibrary:         get("ONNXRUNTIME_LIB", ".tools/lib/libonnxruntime.so"),
+		ORTProvider:        get("OMTX_ORT_PROVIDER", "auto"),
+		WorkerID:           get("OMTX_WORKER_ID", defaultWorkerID()),
+		LogLevel:           get("OMTX_LOG_LEVEL", "info"),
+		RuntimeEstimates:   get("OMTX_RUNTIME_ESTIMATES", DefaultRuntimeEstimates),
+		BoltzBin:           getenv("OMTX_BOLTZ_BIN"),
+		BoltzCache:         getenv("BOLTZ_CACHE"),
+		MSAURL:             getenv("OMTX_MSA_URL"),
+		MSAAuthHeader:      getenv("OMTX_MSA_AUTH_HEADER"),
+		MetricsAddr:        getenv("OMTX_METRICS_ADDR"),
+		WebhookSecret:      getenv("OMTX_WEBHOOK_SECRET"),
+		PublicURL:          get("OMTX_PUBLIC_URL", "http://"+get("OMTX_API_ADDR", DefaultAPIAddr)),
 	}
 	if f := getenv("OMTX_API_KEYS_FILE"); f != "" {
 		if c.APIKeys != "" {

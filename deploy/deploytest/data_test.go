@@ -411,10 +411,10 @@ func TestTemporal(t *testing.T) {
 			for _, e := range c.Env {
 				env[e.Name] = e
 			}
-			for _, k := range []string{"TEMPORAL_TLS_CERT", "TEMPORAL_TLS_KEY", "SSL_CERT_DIR", "TEMPORAL_API_KEY"} {
+			for _, k := range []string{"TEMPORAL_TLS_CERT", "TEMPORAL_TLS_KEY", "TEMPORAL_TLS_CA", "TEMPORAL_API_KEY"} {
 				require.Contains(t, env, k, "%s", d.Name)
 			}
-			for _, k := range []string{"TEMPORAL_TLS_CERT", "TEMPORAL_TLS_KEY", "SSL_CERT_DIR"} {
+			for _, k := range []string{"TEMPORAL_TLS_CERT", "TEMPORAL_TLS_KEY", "TEMPORAL_TLS_CA"} {
 				assert.True(t, mountsSecret(d, env[k].Value, cert.Spec.SecretName), "%s: %s=%s is not on a volume of Secret %s", d.Name, k, env[k].Value, cert.Spec.SecretName)
 			}
 			ref := env["TEMPORAL_API_KEY"].ValueFrom

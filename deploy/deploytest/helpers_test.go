@@ -92,7 +92,7 @@ func strictYAML(doc []byte, v any) error {
 // emulator hosts, ONNX Runtime's loader its library, Boltz its cache, and
 // Go's crypto/x509 (on Linux) SSL_CERT_DIR, folders of extra root
 // certificates.
-var extraEnv = []string{"FIRESTORE_EMULATOR_HOST", "STORAGE_EMULATOR_HOST", "ONNXRUNTIME_LIB", "BOLTZ_CACHE", "SSL_CERT_DIR"}
+var extraEnv = []string{"FIRESTORE_EMULATOR_HOST", "STORAGE_EMULATOR_HOST", "ONNXRUNTIME_LIB", "BOLTZ_CACHE"}
 
 var (
 	configEnvOnce sync.Once
