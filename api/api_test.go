@@ -106,6 +106,19 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
+// refused posts body to path and checks the refusal: its status, the
+// field it names, a message, and no decoder text.
+func (f *fixture) refused(t *testing.T, path, body string, code int, field string) {
+	t.Helper()
+	w := f.do("POST", path, key1, body)
+	require.Equal(t, code, w.Code, w.Body.String())
+	var e ErrorBody
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &e))
+	assert.Equal(t, field, e.Error.Field, w.Body.String())
+	assert.NotEmpty(t, e.Error.Message)
+	assert.NotContains(t, w.Body.String(), "json:", "decoder text leaked")
+}
+
 func (f *fixture) do(method, path, key, body string, hdr ...string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	if body != "" {
@@ -224,12 +237,7 @@ func TestPredict(t *testing.T) {
 		t.Run("refused: "+c.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t)
-			w := f.do("POST", "/api/v1/predict", key1, c.body)
-			require.Equal(t, c.code, w.Code, w.Body.String())
-			var e errResp
-			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &e))
-			assert.Equal(t, c.field, e.Error.Field)
-			assert.NotEmpty(t, e.Error.Message)
+			f.refused(t, "/api/v1/predict", c.body, c.code, c.field)
 			assert.Empty(t, f.sched.started)
 			assert.Zero(t, f.jobs.Len())
 		})

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -91,11 +92,11 @@ func (s *Server) predictBatch(c *gin.Context) {
 		return
 	}
 	var req BatchRequest
-	var lib *upload
+	var upl *upload
 	var err error
 	mt, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	if mt == "multipart/form-data" {
-		lib, err = s.readForm(c, &req)
+		upl, err = s.readForm(c, &req)
 	} else if err = decodeJSON(c, MaxBatchBodyBytes, &req); err == nil && req.Ligands == nil {
 		err = omtx.Errorf(omtx.EInvalid, "ligands", "is required (or upload a library file as multipart field \"library\")")
 	}
@@ -104,7 +105,7 @@ func (s *Server) predictBatch(c *gin.Context) {
 		return
 	}
 	k := keyOf(c)
-	spec, stored, renamed, res, err := s.buildBatch(c, k, &req, lib)
+	spec, lib, res, err := s.buildBatch(c, k, &req, upl)
 	if err != nil {
 		s.writeLibraryError(c, err)
 		return
@@ -116,7 +117,7 @@ func (s *Server) predictBatch(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	if err := s.storeLibrary(c, spec, stored); err != nil {
+	if err := s.storeLibrary(c, spec, lib); err != nil {
 		s.writeError(c, err)
 		return
 	}
@@ -134,14 +135,14 @@ func (s *Server) predictBatch(c *gin.Context) {
 	resp := BatchSubmitResponse{
 		BatchID: spec.JobID, JobID: spec.JobID, Status: status, Model: spec.Model,
 		RequestedModel: spec.RequestedModel, TotalLigands: cfg.TotalLigands, InvalidLigands: cfg.InvalidLigands,
-		RenamedLigands: renamed, MaxConcurrent: cfg.MaxConcurrent, ChunkSize: cfg.ChunkSize,
+		RenamedLigands: lib.Renamed(), MaxConcurrent: cfg.MaxConcurrent, ChunkSize: cfg.ChunkSize,
 		Duplicate: dup, URL: "/api/v1/batches/" + spec.JobID,
 	}
 	if res.Note != "" {
 		resp.Warnings = append(resp.Warnings, res.Note)
 	}
-	if renamed > 0 {
-		resp.Warnings = append(resp.Warnings, fmt.Sprintf("%d duplicate ligand names were made unique by appending \" (2)\", \" (3)\", ...", renamed))
+	if n := lib.Renamed(); n > 0 {
+		resp.Warnings = append(resp.Warnings, fmt.Sprintf("%d duplicate ligand names were made unique by appending \" (2)\", \" (3)\", ...", n))
 	}
 	resp.Warnings = append(resp.Warnings, spec.Warnings...)
 	code := http.StatusAccepted
@@ -305,11 +306,11 @@ func formError(err error) error {
 
 // buildBatch validates a batch request and builds its spec and the
 // library to store.
-func (s *Server) buildBatch(c *gin.Context, k *keys.Key, req *BatchRequest, lib *upload) (*contract.JobSpec, []omtx.LibraryEntry, int, omtx.Resolution, error) {
+func (s *Server) buildBatch(c *gin.Context, k *keys.Key, req *BatchRequest, upl *upload) (*contract.JobSpec, *library.Library, omtx.Resolution, error) {
 	user := k.User
 	var res omtx.Resolution
-	fail := func(err error) (*contract.JobSpec, []omtx.LibraryEntry, int, omtx.Resolution, error) {
-		return nil, nil, 0, res, err
+	fail := func(err error) (*contract.JobSpec, *library.Library, omtx.Resolution, error) {
+		return nil, nil, res, err
 	}
 	if req.UserID != "" && req.UserID != user {
 		return fail(omtx.Errorf(omtx.EInvalid, "user_id", "does not match the API key's user; omit it or send %q", user))
@@ -387,39 +388,24 @@ func (s *Server) buildBatch(c *gin.Context, k *keys.Key, req *BatchRequest, lib 
 	}
 	// The library, last: the costly part, each SMILES parsed once.
 	opts := library.Options{SkipInvalid: req.SkipInvalid, Model: res.Model}
-	var entries []library.Entry
-	if lib != nil {
-		entries, err = library.Parse(lib.name, bytes.NewReader(lib.data), opts)
+	var lib *library.Library
+	if upl != nil {
+		lib, err = library.Parse(upl.name, bytes.NewReader(upl.data), opts)
 	} else {
-		entries, err = library.FromLigands(req.Ligands, opts)
+		lib, err = library.FromLigands(req.Ligands, opts)
 	}
 	if err != nil {
 		return fail(err)
 	}
-	stored := make([]omtx.LibraryEntry, len(entries))
-	invalid, renamed, most := 0, 0, 0
-	var warnings []string
-	for i, e := range entries {
-		stored[i] = omtx.LibraryEntry{Index: e.Index, Row: e.Row, Name: e.Name, SMILES: e.SMILES, Metadata: e.Metadata, Error: e.Error, Warnings: e.Warnings}
-		if e.Error != "" {
-			invalid++
-		}
-		if e.Renamed {
-			renamed++
-		}
-		most = max(most, e.HeavyAtoms)
-		if len(e.Warnings) > 0 {
-			warnings = append(warnings, e.Warnings...)
-		}
-	}
-	if n := len(warnings); n > 20 {
-		warnings = append(warnings[:20:20], fmt.Sprintf("and %d more warnings about ligands: see the warnings column of batch_results.csv", n-20))
+	warnings, n := lib.Warnings(20)
+	if n > len(warnings) {
+		warnings = append(warnings, fmt.Sprintf("and %d more warnings about ligands: see the warnings column of batch_results.csv", n-len(warnings)))
 	}
 	if res.Model == omtx.ModelBoltz2 && !params.UseMSA {
 		warnings = append(warnings, noMSAWarning)
 	}
 	// The batch runs on the class that holds its largest input.
-	tok := len(protein) + most
+	tok := len(protein) + lib.MaxHeavyAtoms()
 	_, step, err := s.route(res, tok)
 	if err != nil {
 		return fail(err)
@@ -431,36 +417,48 @@ func (s *Server) buildBatch(c *gin.Context, k *keys.Key, req *BatchRequest, lib 
 		Tokens: tok, GPURouting: []omtx.RoutingStep{step}, Warnings: warnings,
 		NotifyURL: notify, KeyID: keyIDIf(notify, k),
 		BatchConfig: &omtx.BatchConfig{
-			TotalLigands: len(entries), MaxConcurrent: maxConc, Priority: prio, ChunkSize: chunk,
-			InvalidLigands: invalid, SkipInvalid: req.SkipInvalid,
+			TotalLigands: lib.Len(), MaxConcurrent: maxConc, Priority: prio, ChunkSize: chunk,
+			InvalidLigands: lib.Invalid(), SkipInvalid: req.SkipInvalid,
 		},
-		RequestHash: requestHash(user, res.Model, res.Requested, protein, params, maxConc, chunk, prio, req.SkipInvalid, msaDigest, notify, stored),
+		RequestHash: requestHash(user, res.Model, res.Requested, protein, params, maxConc, chunk, prio, req.SkipInvalid, msaDigest, notify, lib),
 	}
-	return spec, stored, renamed, res, nil
+	return spec, lib, res, nil
 }
 
-// storeLibrary writes batches/{id}/ligands.json once, before the record:
-// a request that reuses the key with another library finds a different
-// file there, and is refused.
-func (s *Server) storeLibrary(c *gin.Context, spec *contract.JobSpec, entries []omtx.LibraryEntry) error {
-	lib, err := json.Marshal(entries)
-	if err != nil {
-		return fmt.Errorf("encode library: %w", err)
-	}
+// storeLibrary writes batches/{id}/ligands.json once, before the record,
+// streaming it: a request that reuses the key with another library finds
+// a different file there (by digest), and is refused.
+func (s *Server) storeLibrary(c *gin.Context, spec *contract.JobSpec, lib *library.Library) error {
 	name := omtx.BatchPrefix(spec.JobID) + omtx.FileLigands
 	ctx := c.Request.Context()
-	created, err := s.blobs.PutIfAbsent(ctx, name, "application/json", lib)
-	if err != nil {
+	ours := sha256.New()
+	w := s.blobs.CreateIfAbsent(ctx, name, "application/json")
+	if err := lib.WriteJSON(io.MultiWriter(w, ours)); err != nil {
+		if a, ok := w.(interface{ Abort() }); ok {
+			a.Abort()
+		}
 		return s.unavailable(c, "file storage", err)
 	}
-	if !created {
-		prev, err := s.blobs.Get(ctx, name)
+	switch err := w.Close(); {
+	case err == nil:
+	case omtx.ErrorCode(err) == omtx.EConflict:
+		// A request with this key got here first; its library must be
+		// this one.
+		r, err := s.blobs.Open(ctx, name)
 		if err != nil {
 			return s.unavailable(c, "file storage", err)
 		}
-		if !bytes.Equal(prev.Data, lib) {
+		theirs := sha256.New()
+		_, err = io.Copy(theirs, io.LimitReader(r, MaxBatchBodyBytes*4))
+		r.Close()
+		if err != nil {
+			return s.unavailable(c, "file storage", err)
+		}
+		if !bytes.Equal(ours.Sum(nil), theirs.Sum(nil)) {
 			return omtx.Errorf(omtx.EConflict, IdempotencyHeader, "was already used for a different request")
 		}
+	default:
+		return s.unavailable(c, "file storage", err)
 	}
 	spec.BatchConfig.LibraryFile = s.blobs.URI(name)
 	return nil

@@ -190,3 +190,57 @@ func mustRead(t *testing.T, b *storetest.Blobs, name string) []byte {
 	require.NoError(t, err)
 	return data
 }
+
+// TestDecodeNamesTheField checks the streaming decoder: every refusal
+// names the field, and inside the ligands the entry, as the whole-body
+// decoder it replaced did; and a list past the ligand limit is refused
+// without reading the rest.
+func TestDecodeNamesTheField(t *testing.T) {
+	t.Parallel()
+	lig := func(s string) string {
+		return `{"model":"boltz2","protein_sequence":"MKTAYIAKQRQISFVKSHFSRQ","ligands":[{"name":"a","smiles":"CCO"},` + s + `]}`
+	}
+	for _, tc := range []struct {
+		name, body string
+		code       int
+		field      string
+	}{
+		{"entry field of the wrong type", lig(`{"name":7,"smiles":"CCO"}`), 422, "ligands[1].name"},
+		{"entry not an object", lig(`"CCO"`), 422, "ligands[1]"},
+		{"unknown entry field", lig(`{"smile":"CCO"}`), 422, "ligands[1].smile"},
+		{"ligands not an array", `{"ligands":{"a":1}}`, 422, "ligands"},
+		{"unknown top-level field", `{"ligand":[]}`, 422, "ligand"},
+		{"nested unknown field", `{"parameters":{"seeds":1}}`, 422, "parameters.seeds"},
+		{"top-level wrong type", `{"max_concurrent":"ten"}`, 422, "max_concurrent"},
+		{"keys match exactly", `{"Model":"boltz2"}`, 422, "Model"},
+		{"not an object", `[1,2]`, 422, ""},
+		{"a string", `"x"`, 422, ""},
+		{"malformed, not an object", `[`, 400, ""},
+		{"two values", `{"batch_name":"x"} {}`, 400, ""},
+		{"truncated", lig(`{"name":"b"`), 400, ""},
+		{"syntax", `{"model":"boltz2",}`, 400, ""},
+		{"empty", ``, 400, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			newFixture(t).refused(t, "/api/v1/predict/batch", tc.body, tc.code, tc.field)
+		})
+	}
+
+	t.Run("over the ligand limit, refused at the entry past it", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		var b strings.Builder
+		b.WriteString(`{"ligands":[`)
+		for i := 0; i <= 100_000; i++ {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(`{"smiles":"C"}`)
+		}
+		b.WriteString(`,{"smiles":`) // malformed past the limit: never read
+		w := f.do("POST", "/api/v1/predict/batch", key1, b.String())
+		require.Equal(t, http.StatusRequestEntityTooLarge, w.Code, w.Body.String())
+		assert.Contains(t, w.Body.String(), `"field":"ligands"`)
+	})
+}

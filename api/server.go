@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -43,6 +44,11 @@ type BlobStore interface {
 	// PutIfAbsent writes an object only if none exists; created says
 	// whether it did.
 	PutIfAbsent(ctx context.Context, name, contentType string, data []byte) (created bool, err error)
+	// CreateIfAbsent streams an object up; Close fails with omtx.EConflict
+	// when one exists.
+	CreateIfAbsent(ctx context.Context, name, contentType string) io.WriteCloser
+	// Open streams an object's bytes.
+	Open(ctx context.Context, name string) (io.ReadCloser, error)
 	URI(name string) string
 	Ping(ctx context.Context) error
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"strings"
 	"sync"
 	"time"
@@ -62,14 +63,26 @@ func newID(prefix, user, idemKey string) string {
 	return prefix + hex.EncodeToString(b[:])
 }
 
-// requestHash fingerprints what a request asks for.
+// requestHash fingerprints what a request asks for: each part's JSON and a
+// newline (a streamer writes its own JSON, so a whole library is never
+// encoded in memory at once).
 func requestHash(parts ...any) string {
 	h := sha256.New()
 	enc := json.NewEncoder(h)
 	for _, p := range parts {
+		if s, ok := p.(streamer); ok {
+			_ = s.WriteJSON(h) // into a hash: cannot fail
+			_, _ = h.Write([]byte{'\n'})
+			continue
+		}
 		_ = enc.Encode(p) // plain data: cannot fail
 	}
 	return hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+// streamer writes its own JSON, piece by piece.
+type streamer interface {
+	WriteJSON(w io.Writer) error
 }
 
 // submit runs the one submission flow of jobs and batches, exactly once

@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/omtx-hub/omtx-hub/api"
 	"github.com/omtx-hub/omtx-hub/contract"
@@ -198,18 +199,12 @@ func TestBatchSkipInvalidAndCancel(t *testing.T) {
 	sub := decode[api.BatchSubmitResponse](t, resp)
 	assert.Equal(t, 1, sub.InvalidLigands)
 
+	// Children go from pending straight to their result, so a started
+	// chunk shows in Temporal: its GPU activity is running (the worker has
+	// one GPU slot; the other chunks wait).
 	deadline := time.Now().Add(time.Minute)
-	for {
+	for !chunkStarted(t, sub.BatchID, 2) {
 		require.True(t, time.Now().Before(deadline), "no chunk started")
-		n := 0
-		for _, k := range children(t, sub.BatchID) {
-			if k.Status == omtx.StatusRunning {
-				n++
-			}
-		}
-		if n > 0 { // a chunk is running (the worker has one GPU slot; the other chunk waits)
-			break
-		}
 		time.Sleep(200 * time.Millisecond)
 	}
 	code, resp = call(t, "POST", "/api/v1/batches/"+sub.BatchID+"/cancel", testKey, "")
@@ -321,4 +316,22 @@ func TestBatchIdempotencyKey(t *testing.T) {
 	b := waitBatch(t, first.BatchID, 2*time.Minute)
 	assert.Equal(t, omtx.StatusCompleted, b.Status)
 	assert.Len(t, children(t, first.BatchID), 10, "one batch, ten children")
+}
+
+// chunkStarted says whether one of the first n chunk workflows of a batch
+// has a GPU activity that a worker has started.
+func chunkStarted(t *testing.T, batchID string, n int) bool {
+	t.Helper()
+	for i := range n {
+		d, err := env.deps.Temporal.DescribeWorkflowExecution(ctxT(t), contract.BatchChunkWorkflowID(batchID, i), "")
+		if err != nil {
+			continue // not started yet
+		}
+		for _, a := range d.PendingActivities {
+			if a.State == enumspb.PENDING_ACTIVITY_STATE_STARTED {
+				return true
+			}
+		}
+	}
+	return false
 }

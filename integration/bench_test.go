@@ -432,3 +432,56 @@ func historyEvents(b *testing.B, batchID string) (h historyStats) {
 		}
 	}
 }
+
+// BenchmarkSubmitMemory measures what accepting one large library costs
+// the API: the peak RSS of a fresh API process that answers one batch
+// submission of 10,000 and one of 100,000 ligands (BENCH_LIGANDS instead
+// of both, when set). The batch is cancelled once accepted; the figure is
+// the API's alone.
+func BenchmarkSubmitMemory(b *testing.B) {
+	sizes := []int{10_000, 100_000}
+	if v := os.Getenv("BENCH_LIGANDS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sizes = []int{n}
+	}
+	for i := 0; i < b.N; i++ {
+		for _, n := range sizes {
+			p, base := startBenchAPI(b, "omtx-api-submit-memory.log")
+			idle := peakRSS(p.cmd.Process.Pid)
+			body := fmt.Sprintf(`{"model":"%s","batch_name":"submit memory %d","protein_sequence":"MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVGDGTQDNLSGAEK","ligands":[%s]}`,
+				omtx.BaselineModel, n, benchLigands(n))
+			t0 := time.Now()
+			code, resp := benchCall(b, "POST", base+"/api/v1/predict/batch", body)
+			took := time.Since(t0)
+			if code != http.StatusAccepted {
+				p.stop()
+				b.Fatalf("submit: %d %s", code, resp)
+			}
+			peak := peakRSS(p.cmd.Process.Pid)
+			sub := decode[api.BatchSubmitResponse](&testing.T{}, resp)
+			benchCall(b, "POST", base+"/api/v1/batches/"+sub.BatchID+"/cancel", "")
+			p.stop()
+			fmt.Printf("\nsubmit of %d ligands (%.1f MiB of JSON): answered in %.2f s; API peak RSS %.1f MiB (%.1f MiB when idle)\n",
+				n, float64(len(body))/(1<<20), took.Seconds(), float64(peak)/(1<<20), float64(idle)/(1<<20))
+		}
+	}
+}
+
+// startBenchAPI starts an API process with the benchmark's key on a free
+// port, and waits until it answers.
+func startBenchAPI(b *testing.B, logName string) (p *process, base string) {
+	port, err := devstack.FreePort()
+	if err != nil {
+		b.Fatal(err)
+	}
+	base = fmt.Sprintf("http://127.0.0.1:%d", port)
+	p, err = startProcess(env.apiBin, logName, fmt.Sprintf("OMTX_API_ADDR=127.0.0.1:%d", port), "OMTX_API_KEYS="+benchKeys)
+	if err != nil {
+		b.Fatal(err)
+	}
+	waitUp(b, base+"/healthz")
+	return p, base
+}

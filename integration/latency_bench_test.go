@@ -14,7 +14,6 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/omtx-hub/omtx-hub/devstack"
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
 
@@ -84,22 +83,13 @@ func BenchmarkSubmitLatency(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	port, err := devstack.FreePort()
-	if err != nil {
-		b.Fatal(err)
-	}
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	p, err := startProcess(env.apiBin, "omtx-api-latency.log", fmt.Sprintf("OMTX_API_ADDR=127.0.0.1:%d", port), "OMTX_API_KEYS="+benchKeys)
-	if err != nil {
-		b.Fatal(err)
-	}
+	p, base := startBenchAPI(b, "omtx-api-latency.log")
 	defer p.stop()
 	gpu, err := startProcess(env.gpuBin, "gpu-worker-latency.log")
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer gpu.stop()
-	waitUp(b, base+"/healthz")
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512}, Timeout: 30 * time.Second}
 	run := fmt.Sprintf("%d", time.Now().UnixNano())
 	submit := func(i int) error {

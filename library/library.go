@@ -45,8 +45,12 @@
 package library
 
 import (
+	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -170,74 +174,173 @@ type Options struct {
 	Model string
 }
 
-// FromLigands validates ligands given as JSON objects {name, smiles}.
-func FromLigands(ls []omtx.Ligand, opt Options) ([]Entry, error) {
+// Library is a validated library. It keeps the rows as read and what
+// validation found (each row's final name, heavy-atom count, and the error
+// or warnings of the few rows that have them), and makes each Entry only
+// when asked (Each, WriteJSON): 100,000 entries are never held at once.
+type Library struct {
+	n     int
+	rowAt func(int) rawRow
+	names []string // final, unique names
+	// renamed marks the rows Dedupe renamed; heavy is each row's heavy
+	// atom count (0 for invalid rows).
+	renamed []bool
+	heavy   []int32
+	errs    map[int]string
+	warns   map[int][]string
+
+	invalid, renamedN, maxHeavy, warnings int
+}
+
+// Len is the number of entries, invalid ones kept (Options.SkipInvalid)
+// included.
+func (l *Library) Len() int { return l.n }
+
+// Invalid is the number of entries kept with an Error.
+func (l *Library) Invalid() int { return l.invalid }
+
+// Renamed is the number of entries Dedupe renamed.
+func (l *Library) Renamed() int { return l.renamedN }
+
+// MaxHeavyAtoms is the heavy-atom count of the largest valid ligand.
+func (l *Library) MaxHeavyAtoms() int { return l.maxHeavy }
+
+// Warnings returns up to max of the entries' warnings, in library order,
+// and how many there are in all.
+func (l *Library) Warnings(max int) (first []string, total int) {
+	for i := 0; i < l.n && len(first) < max; i++ {
+		for _, w := range l.warns[i] {
+			if len(first) < max {
+				first = append(first, w)
+			}
+		}
+	}
+	return first, l.warnings
+}
+
+// Entry makes entry i.
+func (l *Library) Entry(i int) Entry {
+	r := l.rowAt(i)
+	e := Entry{
+		Index: i, Row: r.line, Name: l.names[i], Metadata: r.metadata,
+		Renamed: l.renamed[i], HeavyAtoms: int(l.heavy[i]), Warnings: l.warns[i],
+	}
+	if msg, bad := l.errs[i]; bad {
+		e.Error = msg
+		e.SMILES = clip(strings.ToValidUTF8(strings.TrimSpace(r.smiles), "\uFFFD"), MaxRowBytes)
+	} else {
+		e.SMILES = strings.TrimSpace(r.smiles) // as validate.LigandFor accepted it
+	}
+	return e
+}
+
+// Each calls fn with every entry in library order, stopping at fn's first
+// error.
+func (l *Library) Each(fn func(Entry) error) error {
+	for i := range l.n {
+		if err := fn(l.Entry(i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Entries makes every entry at once: for small libraries and tests.
+func (l *Library) Entries() []Entry {
+	out := make([]Entry, 0, l.n)
+	_ = l.Each(func(e Entry) error { out = append(out, e); return nil })
+	return out
+}
+
+// WriteJSON writes the library as batches/{id}/ligands.json holds it: a
+// JSON array of omtx.LibraryEntry, one entry at a time, byte for byte what
+// json.Marshal makes of the whole slice.
+func (l *Library) WriteJSON(w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 32<<10)
+	if err := bw.WriteByte('['); err != nil {
+		return err
+	}
+	err := l.Each(func(e Entry) error {
+		if e.Index > 0 {
+			if err := bw.WriteByte(','); err != nil {
+				return err
+			}
+		}
+		b, err := json.Marshal(omtx.LibraryEntry{Index: e.Index, Row: e.Row, Name: e.Name, SMILES: e.SMILES, Metadata: e.Metadata, Error: e.Error, Warnings: e.Warnings})
+		if err != nil {
+			return err
+		}
+		_, err = bw.Write(b)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if err := bw.WriteByte(']'); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// FromLigands validates ligands given as JSON objects {name, smiles}. The
+// library reads its rows from ls, which must not change while it is used.
+func FromLigands(ls []omtx.Ligand, opt Options) (*Library, error) {
 	if len(ls) == 0 {
 		return nil, errEmpty("the request lists no ligands")
 	}
 	if len(ls) > MaxLigands {
-		return nil, errTooMany()
+		return nil, TooMany()
 	}
-	rows := make([]rawRow, len(ls))
-	for i, l := range ls {
-		rows[i] = rawRow{line: i + 1, name: l.Name, smiles: l.SMILES}
+	// Rows are made one at a time from the ligands, never all at once
+	// beside them.
+	return finish(len(ls), func(i int) rawRow {
+		l := ls[i]
+		r := rawRow{line: i + 1, name: l.Name, smiles: l.SMILES}
 		if n := len(l.Name) + len(l.SMILES); n > MaxRowBytes {
-			rows[i].problem = fmt.Sprintf("is %d bytes, more than %d", n, MaxRowBytes)
+			r.problem = fmt.Sprintf("is %d bytes, more than %d", n, MaxRowBytes)
 		}
-	}
-	return finish(rows, opt)
+		return r
+	}, opt)
 }
 
-// Ligands returns the ligands to run: the name and SMILES of every entry
-// without an Error, in library order. Entries kept only to be reported as
-// failed (Options.SkipInvalid) are left out.
-func Ligands(entries []Entry) []omtx.Ligand {
-	out := make([]omtx.Ligand, 0, len(entries))
-	for _, e := range entries {
-		if e.Error == "" {
-			out = append(out, omtx.Ligand{Name: e.Name, SMILES: e.SMILES})
-		}
+// Dedupe makes names unique in place, by the rule in the package
+// documentation: the first with a name keeps it, later ones get " (2)",
+// " (3)", ... appended, choosing the smallest number whose result is no
+// other name. It returns which names it changed, and how many.
+func Dedupe(names []string) (renamed []bool, n int) {
+	// One map of every name: taken by some row, or also kept (by the row
+	// that holds it now).
+	const taken, kept = 1, 2
+	state := make(map[string]uint8, len(names))
+	for _, name := range names {
+		state[name] = taken
 	}
-	return out
-}
-
-// Dedupe makes the entries' names unique in place, by the rule in the
-// package documentation: the first entry with a name keeps it, later ones
-// get " (2)", " (3)", ... appended, choosing the smallest number whose
-// result is no other entry's name. It returns how many entries it renamed.
-func Dedupe(entries []Entry) (renamed int) {
-	taken := make(map[string]bool, len(entries))
-	for _, e := range entries {
-		taken[e.Name] = true
-	}
-	kept := make(map[string]bool, len(entries))
+	renamed = make([]bool, len(names))
 	next := make(map[string]int)
-	for i := range entries {
-		name := entries[i].Name
-		if !kept[name] {
-			kept[name] = true
+	for i, name := range names {
+		if state[name] != kept {
+			state[name] = kept
 			continue
 		}
-		n := next[name]
-		if n < 2 {
-			n = 2
+		k := next[name]
+		if k < 2 {
+			k = 2
 		}
 		var cand string
 		for {
-			cand = suffixed(name, n)
-			n++
-			if !taken[cand] {
+			cand = suffixed(name, k)
+			k++
+			if state[cand] == 0 {
 				break
 			}
 		}
-		next[name] = n
-		taken[cand] = true
-		kept[cand] = true
-		entries[i].Name = cand
-		entries[i].Renamed = true
-		renamed++
+		next[name] = k
+		state[cand] = kept
+		names[i] = cand
+		renamed[i] = true
+		n++
 	}
-	return renamed
+	return renamed, n
 }
 
 // suffixed appends " (n)" to name, shortening a name that fits the name
@@ -263,12 +366,16 @@ type rawRow struct {
 	problem  string // set for a malformed row (Problem field "row")
 }
 
-// finish validates rows, names and dedupes them, and applies the
-// invalid-row policy. rows is non-empty and within MaxLigands.
-func finish(rows []rawRow, opt Options) ([]Entry, error) {
-	entries := make([]Entry, len(rows))
+// finish validates n rows, names and dedupes them, and applies the
+// invalid-row policy. n is positive and within MaxLigands; rowAt(i) is
+// row i, and must return the same row each time.
+func finish(n int, rowAt func(int) rawRow, opt Options) (*Library, error) {
+	l := &Library{
+		n: n, rowAt: rowAt, names: make([]string, n), heavy: make([]int32, n),
+		errs: map[int]string{}, warns: map[int][]string{},
+	}
 	var problems []Problem
-	more, invalid := 0, 0
+	more := 0
 	addProblem := func(p Problem) {
 		if len(problems) < MaxProblems {
 			problems = append(problems, p)
@@ -276,9 +383,9 @@ func finish(rows []rawRow, opt Options) ([]Entry, error) {
 			more++
 		}
 	}
-	for i, r := range rows {
-		e := Entry{Index: i, Row: r.line, Metadata: r.metadata}
-		def := fmt.Sprintf("Ligand_%d", i+1)
+	for i := range n {
+		r := rowAt(i)
+		def := "Ligand_" + strconv.Itoa(i+1)
 		var errs []string
 		if r.problem != "" {
 			// A malformed row's columns cannot be trusted; report only that.
@@ -290,36 +397,35 @@ func finish(rows []rawRow, opt Options) ([]Entry, error) {
 				addProblem(problemOf(r.line, "smiles", err))
 				errs = append(errs, err.Error())
 			}
-			smiles := lig.SMILES
-			e.HeavyAtoms = lig.HeavyAtoms
-			for _, w := range lig.Warnings {
-				e.Warnings = append(e.Warnings, strings.Replace(w, "smiles", fmt.Sprintf("row %d smiles", r.line), 1))
-			}
-			name, err := validate.LigandName("name", r.name, def)
-			if err != nil {
+			if _, err := validate.LigandName("name", r.name, def); err != nil {
 				addProblem(problemOf(r.line, "name", err))
 				errs = append(errs, err.Error())
 			}
-			e.SMILES, e.Name = smiles, name
-		}
-		if len(errs) > 0 {
-			invalid++
-			e.HeavyAtoms, e.Warnings = 0, nil
-			e.Error = strings.Join(errs, "; ")
-			e.SMILES = clip(strings.ToValidUTF8(strings.TrimSpace(r.smiles), "\uFFFD"), MaxRowBytes)
-			name, err := validate.LigandName("name", r.name, def)
-			if err != nil {
-				name = def
+			if len(errs) == 0 {
+				l.heavy[i] = int32(lig.HeavyAtoms)
+				l.maxHeavy = max(l.maxHeavy, lig.HeavyAtoms)
+				for _, w := range lig.Warnings {
+					l.warns[i] = append(l.warns[i], strings.Replace(w, "smiles", fmt.Sprintf("row %d smiles", r.line), 1))
+				}
+				l.warnings += len(lig.Warnings)
 			}
-			e.Name = name
 		}
-		entries[i] = e
+		// An invalid row keeps its name when the name is valid.
+		name, err := validate.LigandName("name", r.name, def)
+		if err != nil {
+			name = def
+		}
+		l.names[i] = name
+		if len(errs) > 0 {
+			l.invalid++
+			l.errs[i] = strings.Join(errs, "; ")
+		}
 	}
-	if invalid > 0 && (!opt.SkipInvalid || invalid == len(entries)) {
+	if l.invalid > 0 && (!opt.SkipInvalid || l.invalid == n) {
 		return nil, &InvalidError{Problems: problems, More: more}
 	}
-	Dedupe(entries)
-	return entries, nil
+	l.renamed, l.renamedN = Dedupe(l.names)
+	return l, nil
 }
 
 // clip cuts s to at most n bytes, at a rune boundary.
@@ -347,6 +453,7 @@ func errEmpty(why string) error {
 	return omtx.Errorf(omtx.EInvalid, "ligands", "is empty: %s", why)
 }
 
-func errTooMany() error {
+// TooMany is the error for a library of more than MaxLigands rows.
+func TooMany() error {
 	return omtx.Errorf(omtx.ETooLarge, "ligands", "has more than %d ligands, the limit per batch; split the library into several batches", MaxLigands)
 }

@@ -1,9 +1,12 @@
 package library
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -23,6 +26,14 @@ func names(es []Entry) []string {
 }
 
 // requireOmtx asserts err is an *omtx.Error with code and field.
+// entriesOf makes a library's entries, for assertions on them.
+func entriesOf(l *Library, err error) ([]Entry, error) {
+	if err != nil {
+		return nil, err
+	}
+	return l.Entries(), nil
+}
+
 func requireOmtx(t *testing.T, err error, code, field string) *omtx.Error {
 	t.Helper()
 	var de *omtx.Error
@@ -65,7 +76,7 @@ func TestParseCSV(t *testing.T) {
 			"CCO,ethanol,46.07,\"a, b\"\r\n" +
 			"\"c1ccccc1\",\"benzene \"\"pure\"\"\",78.11,\"two\r\nlines\"\r\n" +
 			"CC(=O)O, acetic acid ,60.05,x\r\n"
-		es, err := ParseCSV(strings.NewReader(in), Options{})
+		es, err := entriesOf(ParseCSV(strings.NewReader(in), Options{}))
 		require.NoError(t, err)
 		require.Len(t, es, 3)
 
@@ -88,7 +99,7 @@ func TestParseCSV(t *testing.T) {
 			{"Smi", "Title"}, {"smiles", "compound_id"},
 		} {
 			in := fmt.Sprintf("%s,%s\nCCO,eth\n", tc.smiles, tc.name)
-			es, err := ParseCSV(strings.NewReader(in), Options{})
+			es, err := entriesOf(ParseCSV(strings.NewReader(in), Options{}))
 			require.NoError(t, err, "%+v", tc)
 			require.Len(t, es, 1)
 			assert.Equal(t, "eth", es[0].Name, "%+v", tc)
@@ -100,7 +111,7 @@ func TestParseCSV(t *testing.T) {
 	t.Run("preferred column wins, the other is metadata", func(t *testing.T) {
 		t.Parallel()
 		in := "id,canonical_smiles,smiles,name\n7,OCC,CCO,eth\n"
-		es, err := ParseCSV(strings.NewReader(in), Options{})
+		es, err := entriesOf(ParseCSV(strings.NewReader(in), Options{}))
 		require.NoError(t, err)
 		require.Len(t, es, 1)
 		assert.Equal(t, "CCO", es[0].SMILES)
@@ -111,7 +122,7 @@ func TestParseCSV(t *testing.T) {
 	t.Run("column order does not matter and name is optional", func(t *testing.T) {
 		t.Parallel()
 		in := "mw,smiles\n46,CCO\n78,c1ccccc1\n"
-		es, err := ParseCSV(strings.NewReader(in), Options{})
+		es, err := entriesOf(ParseCSV(strings.NewReader(in), Options{}))
 		require.NoError(t, err)
 		assert.Equal(t, []string{"Ligand_1", "Ligand_2"}, names(es))
 		assert.Equal(t, "78", es[1].Metadata["mw"])
@@ -143,7 +154,7 @@ func TestParseCSV(t *testing.T) {
 			{Row: 4, Field: "row", Reason: "has 3 fields but the header has 2"},
 		}, ie.Problems, "trailing blank fields (row 5) are tolerated")
 
-		es, err := ParseCSV(strings.NewReader(in), Options{SkipInvalid: true})
+		es, err := entriesOf(ParseCSV(strings.NewReader(in), Options{SkipInvalid: true}))
 		require.NoError(t, err)
 		require.Len(t, es, 4)
 		assert.Equal(t, "CCC", es[1].SMILES)
@@ -157,7 +168,7 @@ func TestParseCSV(t *testing.T) {
 	t.Run("blank lines are skipped and rows keep line numbers", func(t *testing.T) {
 		t.Parallel()
 		in := "\nsmiles,name\n\nCCO,a\n,\n  ,  \nC1CC1,b\n\n"
-		es, err := ParseCSV(strings.NewReader(in), Options{})
+		es, err := entriesOf(ParseCSV(strings.NewReader(in), Options{}))
 		require.NoError(t, err)
 		require.Len(t, es, 2)
 		assert.Equal(t, []int{0, 1}, []int{es[0].Index, es[1].Index})
@@ -190,14 +201,14 @@ func TestParseCSV(t *testing.T) {
 
 	t.Run("metadata is valid UTF-8", func(t *testing.T) {
 		t.Parallel()
-		es, err := ParseCSV(strings.NewReader("smiles,note\nCCO,a\xffb\n"), Options{})
+		es, err := entriesOf(ParseCSV(strings.NewReader("smiles,note\nCCO,a\xffb\n"), Options{}))
 		require.NoError(t, err)
 		assert.Equal(t, "a\uFFFDb", es[0].Metadata["note"])
 	})
 
 	t.Run("unnamed column", func(t *testing.T) {
 		t.Parallel()
-		es, err := ParseCSV(strings.NewReader("smiles,,name\nCCO,x,eth\n"), Options{})
+		es, err := entriesOf(ParseCSV(strings.NewReader("smiles,,name\nCCO,x,eth\n"), Options{}))
 		require.NoError(t, err)
 		assert.Equal(t, map[string]string{"column_2": "x"}, es[0].Metadata)
 	})
@@ -215,7 +226,7 @@ func TestParseSMI(t *testing.T) {
 			"CC(=O)O\n" +
 			"  # indented comment\n" +
 			"C1CC1   cyclo propane\n"
-		es, err := ParseSMI(strings.NewReader(in), Options{})
+		es, err := entriesOf(ParseSMI(strings.NewReader(in), Options{}))
 		require.NoError(t, err)
 		require.Len(t, es, 4)
 		assert.Equal(t, []string{"ethanol", "benzene ring", "Ligand_3", "cyclo propane"}, names(es))
@@ -231,14 +242,14 @@ func TestParseSMI(t *testing.T) {
 
 	t.Run("without names", func(t *testing.T) {
 		t.Parallel()
-		es, err := ParseSMI(strings.NewReader("CCO\nCCC\nCCCC"), Options{})
+		es, err := entriesOf(ParseSMI(strings.NewReader("CCO\nCCC\nCCCC"), Options{}))
 		require.NoError(t, err)
 		assert.Equal(t, []string{"Ligand_1", "Ligand_2", "Ligand_3"}, names(es))
 	})
 
 	t.Run("header line is skipped", func(t *testing.T) {
 		t.Parallel()
-		es, err := ParseSMI(strings.NewReader("SMILES\tName\nCCO eth\n"), Options{})
+		es, err := entriesOf(ParseSMI(strings.NewReader("SMILES\tName\nCCO eth\n"), Options{}))
 		require.NoError(t, err)
 		require.Len(t, es, 1)
 		assert.Equal(t, 2, es[0].Row)
@@ -280,7 +291,7 @@ func TestValidation(t *testing.T) {
 
 	t.Run("invalid rows are listed with row, field and reason", func(t *testing.T) {
 		t.Parallel()
-		es, err := ParseCSV(strings.NewReader(bad), Options{})
+		es, err := entriesOf(ParseCSV(strings.NewReader(bad), Options{}))
 		require.Nil(t, es)
 		ie := requireInvalid(t, err)
 		require.Len(t, ie.Problems, 5)
@@ -304,7 +315,7 @@ func TestValidation(t *testing.T) {
 
 	t.Run("SkipInvalid keeps invalid rows with Error", func(t *testing.T) {
 		t.Parallel()
-		es, err := ParseCSV(strings.NewReader(bad), Options{SkipInvalid: true})
+		es, err := entriesOf(ParseCSV(strings.NewReader(bad), Options{SkipInvalid: true}))
 		require.NoError(t, err)
 		require.Len(t, es, 5)
 		assert.Empty(t, es[0].Error)
@@ -319,14 +330,13 @@ func TestValidation(t *testing.T) {
 		assert.Contains(t, es[4].Error, "smiles: ")
 		assert.Contains(t, es[4].Error, "; name: contains a control character")
 
-		assert.Equal(t, []omtx.Ligand{{Name: "ok", SMILES: "CCO"}}, Ligands(es))
 	})
 
 	t.Run("invalid rows still get unique names", func(t *testing.T) {
 		t.Parallel()
-		es, err := FromLigands([]omtx.Ligand{
+		es, err := entriesOf(FromLigands([]omtx.Ligand{
 			{Name: "x", SMILES: "CCO"}, {Name: "x", SMILES: "C1"}, {SMILES: "C("}, {SMILES: "CC"},
-		}, Options{SkipInvalid: true})
+		}, Options{SkipInvalid: true}))
 		require.NoError(t, err)
 		assert.Equal(t, []string{"x", "x (2)", "Ligand_3", "Ligand_4"}, names(es))
 		assert.NotEmpty(t, es[1].Error)
@@ -368,9 +378,9 @@ func TestFromLigands(t *testing.T) {
 
 	t.Run("validates, trims and names", func(t *testing.T) {
 		t.Parallel()
-		es, err := FromLigands([]omtx.Ligand{
+		es, err := entriesOf(FromLigands([]omtx.Ligand{
 			{Name: " aspirin ", SMILES: " CC(=O)Oc1ccccc1C(=O)O "}, {SMILES: "CCO"},
-		}, Options{})
+		}, Options{}))
 		require.NoError(t, err)
 		assert.Equal(t, []Entry{
 			{Index: 0, Row: 1, Name: "aspirin", SMILES: "CC(=O)Oc1ccccc1C(=O)O", HeavyAtoms: 13},
@@ -403,14 +413,6 @@ func TestFromLigands(t *testing.T) {
 func TestDedupe(t *testing.T) {
 	t.Parallel()
 
-	entries := func(ns ...string) []Entry {
-		es := make([]Entry, len(ns))
-		for i, n := range ns {
-			es[i] = Entry{Index: i, Name: n}
-		}
-		return es
-	}
-
 	for _, tc := range []struct {
 		name    string
 		in      []string
@@ -428,37 +430,54 @@ func TestDedupe(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			es := entries(tc.in...)
-			assert.Equal(t, tc.renamed, Dedupe(es))
-			assert.Equal(t, tc.want, names(es))
+			ns := slices.Clone(tc.in)
+			renamed, n := Dedupe(ns)
+			assert.Equal(t, tc.renamed, n)
+			assert.Equal(t, tc.want, ns)
+			for i := range ns {
+				assert.Equal(t, ns[i] != tc.in[i], renamed[i], "renamed[%d]", i)
+			}
 		})
 	}
 
 	t.Run("a long name stays within the name limit", func(t *testing.T) {
 		t.Parallel()
 		long := strings.Repeat("é", 100) // 200 bytes
-		es := entries(long, long)
-		assert.Equal(t, 1, Dedupe(es))
-		assert.Equal(t, long, es[0].Name)
-		assert.LessOrEqual(t, len(es[1].Name), 200)
-		assert.True(t, strings.HasSuffix(es[1].Name, "é (2)"), es[1].Name)
+		ns := []string{long, long}
+		_, n := Dedupe(ns)
+		assert.Equal(t, 1, n)
+		assert.Equal(t, long, ns[0])
+		assert.LessOrEqual(t, len(ns[1]), 200)
+		assert.True(t, strings.HasSuffix(ns[1], "é (2)"), ns[1])
 	})
 
 	t.Run("parsers dedupe defaulted names", func(t *testing.T) {
 		t.Parallel()
-		es, err := ParseSMI(strings.NewReader("CCO Ligand_2\nCCC\nCCCC dup\nC dup\n"), Options{})
+		es, err := entriesOf(ParseSMI(strings.NewReader("CCO Ligand_2\nCCC\nCCCC dup\nC dup\n"), Options{}))
 		require.NoError(t, err)
 		assert.Equal(t, []string{"Ligand_2", "Ligand_2 (2)", "dup", "dup (2)"}, names(es))
 	})
 }
 
-func TestLigands(t *testing.T) {
+func TestWriteJSON(t *testing.T) {
 	t.Parallel()
-	t.Run("keeps valid entries in order", func(t *testing.T) {
-		t.Parallel()
-		es := []Entry{{Name: "a", SMILES: "C"}, {Name: "b", SMILES: "C(", Error: "smiles: bad"}, {Name: "c", SMILES: "CC"}}
-		assert.Equal(t, []omtx.Ligand{{Name: "a", SMILES: "C"}, {Name: "c", SMILES: "CC"}}, Ligands(es))
-	})
+	// What activities.PrepareBatch reads, byte for byte what json.Marshal
+	// makes of the entries: metadata, errors and warnings included.
+	lib, err := ParseCSV(strings.NewReader("smiles,name,note\nCCO,eth,a<b\nC(,bad,\nCCO,eth,x\n"), Options{SkipInvalid: true})
+	require.NoError(t, err)
+	var want []omtx.LibraryEntry
+	for _, e := range lib.Entries() {
+		want = append(want, omtx.LibraryEntry{Index: e.Index, Row: e.Row, Name: e.Name, SMILES: e.SMILES, Metadata: e.Metadata, Error: e.Error, Warnings: e.Warnings})
+	}
+	wantJSON, err := json.Marshal(want)
+	require.NoError(t, err)
+	var got bytes.Buffer
+	require.NoError(t, lib.WriteJSON(&got))
+	assert.Equal(t, string(wantJSON), got.String())
+	assert.Equal(t, 3, lib.Len())
+	assert.Equal(t, 1, lib.Invalid())
+	assert.Equal(t, 1, lib.Renamed())
+	assert.Equal(t, 3, lib.MaxHeavyAtoms())
 }
 
 func TestLimits(t *testing.T) {
@@ -481,7 +500,7 @@ func TestLimits(t *testing.T) {
 
 	t.Run("exactly the ligand count", func(t *testing.T) {
 		t.Parallel()
-		es, err := ParseSMI(strings.NewReader(strings.Repeat("C\n", MaxLigands)), Options{})
+		es, err := entriesOf(ParseSMI(strings.NewReader(strings.Repeat("C\n", MaxLigands)), Options{}))
 		require.NoError(t, err)
 		assert.Len(t, es, MaxLigands)
 	})
@@ -512,14 +531,14 @@ func TestLimits(t *testing.T) {
 		for i := range 10000 {
 			fmt.Fprintf(&b, "CPD-%05d,CC(=O)Oc1ccccc1C(=O)O,%d\n", i%9000, i)
 		}
-		es, err := ParseCSV(strings.NewReader(b.String()), Options{})
+		es, err := entriesOf(ParseCSV(strings.NewReader(b.String()), Options{}))
 		require.NoError(t, err)
 		require.Len(t, es, 10000)
 		assert.Equal(t, "CPD-00000", es[0].Name)
 		assert.Equal(t, "CPD-00000 (2)", es[9000].Name)
 		assert.Equal(t, 10001, es[9999].Row)
 		assert.Equal(t, "9999", es[9999].Metadata["mw"])
-		assert.Len(t, Ligands(es), 10000)
+		assert.Len(t, es, 10000)
 	})
 }
 
@@ -544,7 +563,7 @@ func TestParse(t *testing.T) {
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
-			es, err := Parse(tc.file, strings.NewReader(tc.in), Options{})
+			es, err := entriesOf(Parse(tc.file, strings.NewReader(tc.in), Options{}))
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, names(es))
 		})
@@ -552,7 +571,7 @@ func TestParse(t *testing.T) {
 
 	t.Run("tsv metadata", func(t *testing.T) {
 		t.Parallel()
-		es, err := Parse("lib.tsv", strings.NewReader("smiles\tname\tnote\nCCO\ta\tx, y\n"), Options{})
+		es, err := entriesOf(Parse("lib.tsv", strings.NewReader("smiles\tname\tnote\nCCO\ta\tx, y\n"), Options{}))
 		require.NoError(t, err)
 		assert.Equal(t, map[string]string{"note": "x, y"}, es[0].Metadata)
 	})

@@ -26,7 +26,7 @@ var (
 // name's extension (case-insensitive): .csv is CSV, .tsv is tab-separated
 // CSV, and .smi, .smiles and .txt are SMILES files (see ParseSMI). Other
 // extensions are refused with omtx.EInvalid, field "file".
-func Parse(filename string, r io.Reader, opt Options) ([]Entry, error) {
+func Parse(filename string, r io.Reader, opt Options) (*Library, error) {
 	base := filename[strings.LastIndexByte(filename, '\\')+1:]
 	switch ext := strings.ToLower(path.Ext(base)); ext {
 	case ".csv":
@@ -56,7 +56,7 @@ func Parse(filename string, r io.Reader, opt Options) ([]Entry, error) {
 // (Problem field "row"), except that extra blank fields at its end are
 // ignored. A file that is not CSV at all (an unterminated quote, say) is
 // refused with omtx.EInvalid, field "file", naming the line.
-func ParseCSV(r io.Reader, opt Options) ([]Entry, error) {
+func ParseCSV(r io.Reader, opt Options) (*Library, error) {
 	return parseDelimited(r, ',', opt)
 }
 
@@ -66,7 +66,7 @@ func ParseCSV(r io.Reader, opt Options) ([]Entry, error) {
 // lines starting with '#' are skipped, and so is a first line that is a
 // header ("smiles name", "SMILES\tID", ...). A UTF-8 byte order mark and CRLF
 // line ends are accepted. Row numbers are line numbers.
-func ParseSMI(r io.Reader, opt Options) ([]Entry, error) {
+func ParseSMI(r io.Reader, opt Options) (*Library, error) {
 	data, err := readAll(r)
 	if err != nil {
 		return nil, err
@@ -89,7 +89,7 @@ func ParseSMI(r io.Reader, opt Options) ([]Entry, error) {
 			}
 		}
 		if len(rows) == MaxLigands {
-			return nil, errTooMany()
+			return nil, TooMany()
 		}
 		r := rawRow{line: i + 1, smiles: smiles, name: name}
 		if len(line) > MaxRowBytes {
@@ -100,11 +100,11 @@ func ParseSMI(r io.Reader, opt Options) ([]Entry, error) {
 	if len(rows) == 0 {
 		return nil, errEmpty("the file has no SMILES lines")
 	}
-	return finish(rows, opt)
+	return finish(len(rows), func(i int) rawRow { return rows[i] }, opt)
 }
 
 // parseDelimited is ParseCSV with the field separator comma.
-func parseDelimited(r io.Reader, comma rune, opt Options) ([]Entry, error) {
+func parseDelimited(r io.Reader, comma rune, opt Options) (*Library, error) {
 	data, err := readAll(r)
 	if err != nil {
 		return nil, err
@@ -138,7 +138,7 @@ func parseDelimited(r io.Reader, comma rune, opt Options) ([]Entry, error) {
 			continue
 		}
 		if len(rows) == MaxLigands {
-			return nil, errTooMany()
+			return nil, TooMany()
 		}
 		line, _ := cr.FieldPos(0)
 		rows = append(rows, cols.row(line, rec))
@@ -146,7 +146,7 @@ func parseDelimited(r io.Reader, comma rune, opt Options) ([]Entry, error) {
 	if len(rows) == 0 {
 		return nil, errEmpty("the file has a header but no rows")
 	}
-	return finish(rows, opt)
+	return finish(len(rows), func(i int) rawRow { return rows[i] }, opt)
 }
 
 // columns is a parsed CSV header.

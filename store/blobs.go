@@ -140,22 +140,40 @@ func (b *Blobs) Exists(ctx context.Context, name string) (bool, error) {
 // PutIfAbsent writes an object only if it does not exist yet, atomically
 // (a GCS generation precondition); created reports whether it wrote.
 func (b *Blobs) PutIfAbsent(ctx context.Context, name, contentType string, data []byte) (bool, error) {
-	w := b.h.Object(name).If(storage.Conditions{DoesNotExist: true}).NewWriter(ctx)
-	w.ContentType = contentType
-	w.ChunkSize = 0
+	w := b.CreateIfAbsent(ctx, name, contentType)
 	if _, err := w.Write(data); err != nil {
-		_ = w.Close()
-		return false, fmt.Errorf("write %s: %w", name, err)
+		abortWriter(w)
+		return false, err
 	}
 	err := w.Close()
-	var gerr *googleapi.Error
-	if errors.As(err, &gerr) && gerr.Code == http.StatusPreconditionFailed {
+	if omtx.ErrorCode(err) == omtx.EConflict {
 		return false, nil
 	}
-	if err != nil {
-		return false, fmt.Errorf("write %s: %w", name, err)
+	return err == nil, err
+}
+
+// CreateIfAbsent is Create with a precondition: Close publishes the
+// object only if none exists yet, and fails with an omtx EConflict error
+// otherwise.
+func (b *Blobs) CreateIfAbsent(ctx context.Context, name, contentType string) io.WriteCloser {
+	ctx, cancel := context.WithCancel(ctx)
+	w := b.h.Object(name).If(storage.Conditions{DoesNotExist: true}).NewWriter(ctx)
+	w.ContentType = contentType
+	w.ChunkSize = uploadChunk
+	return &objectWriter{Writer: w, cancel: cancel}
+}
+
+// uploadChunk is how much of a streamed upload a writer holds in memory:
+// each chunk is one request of a resumable upload. Small, so that a
+// process's memory does not grow with the files it writes (a 100,000-row
+// library or results CSV is 10-20 MiB); a multiple of 256 KiB, as GCS
+// requires.
+const uploadChunk = 1 << 20
+
+func abortWriter(w io.WriteCloser) {
+	if a, ok := w.(interface{ Abort() }); ok {
+		a.Abort()
 	}
-	return true, nil
 }
 
 // Create returns a writer that streams an object up in chunks; the object
@@ -168,7 +186,7 @@ func (b *Blobs) Create(ctx context.Context, name, contentType string) io.WriteCl
 	ctx, cancel := context.WithCancel(ctx)
 	w := b.h.Object(name).NewWriter(ctx)
 	w.ContentType = contentType
-	w.ChunkSize = 8 << 20
+	w.ChunkSize = uploadChunk
 	return &objectWriter{Writer: w, cancel: cancel}
 }
 
@@ -179,7 +197,12 @@ type objectWriter struct {
 
 func (w *objectWriter) Close() error {
 	defer w.cancel()
-	if err := w.Writer.Close(); err != nil {
+	err := w.Writer.Close()
+	var gerr *googleapi.Error
+	if errors.As(err, &gerr) && gerr.Code == http.StatusPreconditionFailed {
+		return omtx.Errorf(omtx.EConflict, "name", "file %s exists", w.Name)
+	}
+	if err != nil {
 		return fmt.Errorf("write %s: %w", w.Name, err)
 	}
 	return nil

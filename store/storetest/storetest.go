@@ -315,15 +315,40 @@ func (b *Blobs) Create(ctx context.Context, name, contentType string) io.WriteCl
 	return &writer{b: b, ctx: ctx, name: name, ct: contentType}
 }
 
+// CreateIfAbsent is Create whose Close fails with EConflict when the
+// object exists.
+func (b *Blobs) CreateIfAbsent(ctx context.Context, name, contentType string) io.WriteCloser {
+	return &writer{b: b, ctx: ctx, name: name, ct: contentType, ifAbsent: true}
+}
+
 type writer struct {
 	b        *Blobs
 	ctx      context.Context
 	name, ct string
+	ifAbsent bool
 	buf      bytes.Buffer
 }
 
 func (w *writer) Write(p []byte) (int, error) { return w.buf.Write(p) }
-func (w *writer) Close() error                { return w.b.Put(w.ctx, w.name, w.ct, w.buf.Bytes()) }
+func (w *writer) Close() error {
+	if w.ifAbsent {
+		created, err := w.b.PutIfAbsent(w.ctx, w.name, w.ct, w.buf.Bytes())
+		if err == nil && !created {
+			return omtx.Errorf(omtx.EConflict, "name", "file %s exists", w.name)
+		}
+		return err
+	}
+	return w.b.Put(w.ctx, w.name, w.ct, w.buf.Bytes())
+}
+
+// Open streams an object's bytes.
+func (b *Blobs) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	data, err := b.Read(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return io.NopCloser(bytes.NewReader(data)), nil
+}
 
 // Get reads an object, or fails with ENotFound.
 func (b *Blobs) Get(_ context.Context, name string) (*omtx.Object, error) {
