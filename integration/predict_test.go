@@ -125,15 +125,21 @@ func TestSeedPredictionEndToEnd(t *testing.T) {
 		assert.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, desc.RawResponse.WorkflowExecutionInfo.Status)
 		it := env.deps.Temporal.GetWorkflowHistory(ctx, job.Temporal.WorkflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 		queues := map[string]string{}
+		local := 0
 		for it.HasNext() {
 			ev, err := it.Next()
 			require.NoError(t, err)
 			if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil {
 				queues[a.ActivityType.Name] = a.TaskQueue.Name
 			}
+			if m := ev.GetMarkerRecordedEventAttributes(); m != nil && m.MarkerName == "LocalActivity" {
+				local++
+			}
 		}
-		assert.Equal(t, "omtx-gpu-l4", queues[contract.ActivityPredict])
-		assert.Equal(t, contract.TaskQueueOrchestration, queues[contract.ActivityFinalizeJob])
+		// The model is the one activity task; AcceptJob and FinalizeJob
+		// run as local activities in the orchestration worker.
+		assert.Equal(t, map[string]string{contract.ActivityPredict: "omtx-gpu-l4"}, queues)
+		assert.Equal(t, 2, local, "AcceptJob and FinalizeJob as local activities")
 
 		assert.Equal(t, 1, workflowsMatching(t, `JobType = "INDIVIDUAL" AND UserId = %q AND WorkflowId = %q`, testUser, job.Temporal.WorkflowID))
 	})

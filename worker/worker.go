@@ -61,8 +61,9 @@ func RegisterActivities(r ActivityRegistry, acts map[string]any) {
 // Limits bound what one worker process runs at once: the memory of the
 // orchestration worker, and the GPU of a GPU worker.
 type Limits struct {
-	// ActivitySlots bounds concurrent activities (orchestration worker),
-	// or concurrent model activities (GPU worker).
+	// ActivitySlots bounds concurrent activities, and apart from them
+	// concurrent local activities (orchestration worker); or concurrent
+	// model activities (GPU worker).
 	ActivitySlots int
 	// WorkflowTaskSlots bounds concurrent workflow tasks.
 	WorkflowTaskSlots int
@@ -71,8 +72,11 @@ type Limits struct {
 // NewOrchestration builds the worker of the orchestration task queue.
 func NewOrchestration(c client.Client, acts *activities.Orchestration, lim Limits) worker.Worker {
 	w := worker.New(c, contract.TaskQueueOrchestration, worker.Options{
-		MaxConcurrentActivityExecutionSize:     max(lim.ActivitySlots, 1),
-		MaxConcurrentWorkflowTaskExecutionSize: max(lim.WorkflowTaskSlots, 2),
+		MaxConcurrentActivityExecutionSize: max(lim.ActivitySlots, 1),
+		// A prediction's job-document writes run as local activities
+		// (workflows/versions.go): bounded like the others.
+		MaxConcurrentLocalActivityExecutionSize: max(lim.ActivitySlots, 1),
+		MaxConcurrentWorkflowTaskExecutionSize:  max(lim.WorkflowTaskSlots, 2),
 	})
 	RegisterWorkflows(w)
 	RegisterActivities(w, acts.Activities())

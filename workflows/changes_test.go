@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/omtx-hub/omtx-hub/contract"
@@ -106,4 +107,20 @@ func TestAWebhookThatFailsForADayEndsUndelivered(t *testing.T) {
 	require.NoError(t, e.GetWorkflowResult(&out))
 	assert.False(t, out.Delivered)
 	assert.NotEmpty(t, out.Error)
+}
+
+func TestAPredictionWritesItsJobDocumentInLocalActivities(t *testing.T) {
+	t.Parallel()
+	e := env(t)
+	var local []string
+	e.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, _ []any) {
+		local = append(local, info.ActivityType.Name)
+	})
+	e.OnActivity(contract.ActivityAcceptJob, mock.Anything, mock.Anything).Return(contract.AcceptJobResult{Status: omtx.StatusQueued}, nil).Once()
+	e.OnActivity(contract.ActivityPredict, mock.Anything, mock.Anything).Return(contract.PredictResult{Results: omtx.Results{Model: "m"}}, nil).Once()
+	e.OnActivity(contract.ActivityFinalizeJob, mock.Anything, mock.Anything).Return(contract.FinalizeJobResult{}, nil).Once()
+	e.ExecuteWorkflow(PredictionWorkflow, contract.PredictionInput{Job: testJob()})
+	require.NoError(t, e.GetWorkflowError())
+	assert.Equal(t, []string{contract.ActivityAcceptJob, contract.ActivityFinalizeJob}, local,
+		"the job-document writes run in the workflow's worker; the model alone is an activity task")
 }

@@ -57,6 +57,22 @@ func orchestrationCtx(ctx workflow.Context) workflow.Context {
 	})
 }
 
+// jobWrite runs a short activity that writes a job document and returns
+// its result into out: as a local activity (in this workflow's worker,
+// with the same timeouts and retries) when local, else as an activity task
+// on the orchestration queue.
+func jobWrite(ctx workflow.Context, local bool, name string, in, out any) error {
+	if !local {
+		return workflow.ExecuteActivity(orchestrationCtx(ctx), name, in).Get(ctx, out)
+	}
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: StoreBudget,
+		RetryPolicy:            storeRetry(),
+	})
+	return workflow.ExecuteLocalActivity(lctx, name, in).Get(ctx, out)
+}
+
 // longCtx sets the options of the activities that page through a whole
 // batch (prepare, aggregate, cancel the remainder): long attempts that
 // heartbeat.

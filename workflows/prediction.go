@@ -11,7 +11,7 @@ import (
 )
 
 // PredictionWorkflow runs one prediction: AcceptJob validates the input and
-// marks the job queued, the model runs on the GPU class's task queue
+// marks the job queued (a local activity, as FinalizeJob is), the model runs on the GPU class's task queue
 // (rerouted to a larger class when it runs out of memory), and FinalizeJob
 // marks the job completed with its results; or the job ends failed or
 // cancelled with the reason. A notify_url gets a webhook at the end.
@@ -58,10 +58,11 @@ func PredictionWorkflow(ctx workflow.Context, in contract.PredictionInput) (cont
 		return finish(omtx.StatusCancelled, "cancelled by user", omtx.CauseCancelled)
 	}
 
+	local := workflow.GetVersion(ctx, versionLocalJobWrites, workflow.DefaultVersion, 1) == 1
 	var acc contract.AcceptJobResult
-	if err := workflow.ExecuteActivity(octx, contract.ActivityAcceptJob, contract.AcceptJobInput{
+	if err := jobWrite(ctx, local, contract.ActivityAcceptJob, contract.AcceptJobInput{
 		Job: spec, TaskQueue: contract.GPUTaskQueue(class), GPUClass: class,
-	}).Get(ctx, &acc); err != nil {
+	}, &acc); err != nil {
 		switch {
 		case contract.IsType(err, contract.ErrTypeInvalidInput):
 			// AcceptJob refused the input and recorded why.
@@ -124,9 +125,9 @@ func PredictionWorkflow(ctx workflow.Context, in contract.PredictionInput) (cont
 		return finish(omtx.StatusFailed, failureReason(err), causeOf(err))
 	}
 
-	if err := workflow.ExecuteActivity(octx, contract.ActivityFinalizeJob, contract.FinalizeJobInput{
+	if err := jobWrite(ctx, local, contract.ActivityFinalizeJob, contract.FinalizeJobInput{
 		JobID: spec.JobID, Results: out.Results,
-	}).Get(ctx, nil); err != nil {
+	}, nil); err != nil {
 		if temporal.IsCanceledError(err) {
 			return cancelled()
 		}

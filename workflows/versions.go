@@ -19,4 +19,10 @@ const (
 	// versionNotify: a job or batch with a notify_url starts a
 	// NotifyWorkflow when it ends.
 	versionNotify = "notify-webhook"
+	// versionLocalJobWrites: a prediction's AcceptJob and FinalizeJob run
+	// as local activities in the workflow's own worker: no activity task
+	// through the server for a single document write. At 50 submissions
+	// a second the server's CPU per prediction was the largest cost on the
+	// machine, and it is shared with the submissions' own StartWorkflow.
+	versionLocalJobWrites = "local-job-writes"
 )
