@@ -323,11 +323,11 @@ func TestBatchIdempotencyKey(t *testing.T) {
 func chunkStarted(t *testing.T, batchID string, n int) bool {
 	t.Helper()
 	for i := range n {
-		d, err := env.deps.Temporal.DescribeWorkflowExecution(ctxT(t), contract.BatchChunkWorkflowID(batchID, i), "")
+		d, err := env.deps.Temporal.DescribeWorkflow(ctxT(t), contract.BatchChunkWorkflowID(batchID, i), "")
 		if err != nil {
 			continue // not started yet
 		}
-		for _, a := range d.PendingActivities {
+		for _, a := range d.RawResponse.GetPendingActivities() {
 			if a.State == enumspb.PENDING_ACTIVITY_STATE_STARTED {
 				return true
 			}

@@ -45,11 +45,11 @@ func TestBatchContinuesAsNewMidRun(t *testing.T) {
 	// The second run has started a chunk and not finished the batch.
 	var second string
 	require.Eventually(t, func() bool {
-		d, err := env.deps.Temporal.DescribeWorkflowExecution(ctxT(t), wid, "")
+		d, err := env.deps.Temporal.DescribeWorkflow(ctxT(t), wid, "")
 		if err != nil {
 			return false
 		}
-		info := d.GetWorkflowExecutionInfo()
+		info := d.RawResponse.GetWorkflowExecutionInfo()
 		second = info.GetExecution().GetRunId()
 		if second == first || info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 			return false

@@ -39,7 +39,3 @@ func TestGPUWorkerCrash(t *testing.T) {
 		omtx.JobPrefix(jobID) + "input.json", omtx.JobPrefix(jobID) + "logs.txt", omtx.JobPrefix(jobID) + "results.json",
 	}, names, "one copy of each file")
 }
-
-func childrenOf(batchID string) omtx.ChildFilter {
-	return omtx.ChildFilter{BatchID: batchID, AfterIndex: -1}
-}

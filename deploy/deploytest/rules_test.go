@@ -40,7 +40,7 @@ func selectorsOf(expr parser.Expr) map[string][]*parser.VectorSelector {
 func equalMatchers(vs *parser.VectorSelector) map[string]string {
 	out := map[string]string{}
 	for _, m := range vs.LabelMatchers {
-		if m.Type == labels.MatchEqual && m.Name != labels.MetricName {
+		if m.Type == labels.MatchEqual && m.Name != model.MetricNameLabel {
 			out[m.Name] = m.Value
 		}
 	}
@@ -339,7 +339,7 @@ func checkAlertSources(t *testing.T, rgs *rulefmt.RuleGroups) {
 					}
 					for _, vs := range sels {
 						for _, m := range vs.LabelMatchers {
-							if m.Name != labels.MetricName && m.Name != "namespace" {
+							if m.Name != model.MetricNameLabel && m.Name != "namespace" {
 								assert.Contains(t, lbls, m.Name, "alert %s matches %s on label %s, which metrics/ does not give it", r.Alert, name, m.Name)
 							}
 						}
