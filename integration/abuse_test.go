@@ -274,7 +274,7 @@ func TestAbuse(t *testing.T) {
 			job, err := env.deps.Jobs.Get(ctxT(t), decode[api.SubmitResponse](t, bodies[won]).JobID)
 			require.NoError(t, err)
 			assert.Equal(t, []string{"CCO", "CCN"}[won], job.InputData.LigandSMILES, "the record is the winner's")
-			assert.Equal(t, 1, workflowsMatching(t, `WorkflowId = %q`, contract.PredictionWorkflowID(job.JobID)))
+			wantWorkflows(t, 1, `WorkflowId = %q`, contract.PredictionWorkflowID(job.JobID))
 		}
 	})
 	t.Run("an uploaded MSA is part of the request", func(t *testing.T) {

@@ -141,7 +141,7 @@ func TestSeedPredictionEndToEnd(t *testing.T) {
 		assert.Equal(t, map[string]string{contract.ActivityPredict: "omtx-gpu-l4"}, queues)
 		assert.Equal(t, 2, local, "AcceptJob and FinalizeJob as local activities")
 
-		assert.Equal(t, 1, workflowsMatching(t, `JobType = "INDIVIDUAL" AND UserId = %q AND WorkflowId = %q`, testUser, job.Temporal.WorkflowID))
+		wantWorkflows(t, 1, `JobType = "INDIVIDUAL" AND UserId = %q AND WorkflowId = %q`, testUser, job.Temporal.WorkflowID)
 	})
 }
 
@@ -167,7 +167,7 @@ func TestIdempotentSubmission(t *testing.T) {
 	code, body = call(t, "POST", "/api/v1/predict", testKey, other, api.IdempotencyHeader, key)
 	assert.Equal(t, http.StatusConflict, code, string(body))
 
-	assert.Equal(t, 1, workflowsMatching(t, `WorkflowId = %q`, contract.PredictionWorkflowID(first.JobID)), "one submission key, one run")
+	wantWorkflows(t, 1, `WorkflowId = %q`, contract.PredictionWorkflowID(first.JobID)) // one submission key, one run
 }
 
 func TestBadInputIsRefused(t *testing.T) {
@@ -221,8 +221,22 @@ func countAll(t *testing.T) [2]int {
 	return [2]int{len(jobs), workflowsMatching(t, `UserId = %q`, testUser)}
 }
 
+// wantWorkflows asserts that a visibility query finds want workflow runs.
+// Visibility trails the start of a workflow by a moment, so it waits up to
+// 10 s for the count to reach want before it fails.
+func wantWorkflows(t *testing.T, want int, query string, args ...any) {
+	t.Helper()
+	got := 0
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if got = workflowsMatching(t, query, args...); got == want || time.Now().After(deadline) {
+			break
+		}
+	}
+	assert.Equal(t, want, got, "workflows matching %s", fmt.Sprintf(query, args...))
+}
+
 // workflowsMatching counts the workflow runs a visibility query (as typed
-// in the Web UI) finds.
+// in the Web UI) finds now.
 func workflowsMatching(t *testing.T, query string, args ...any) int {
 	t.Helper()
 	resp, err := env.deps.Temporal.CountWorkflow(ctxT(t), &workflowservice.CountWorkflowExecutionsRequest{Query: fmt.Sprintf(query, args...)})
