@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -77,7 +78,11 @@ func (s *Server) writeError(c *gin.Context, err error) {
 			"error", err, "request_id", requestIDOf(c))
 		de = &omtx.Error{Code: omtx.EInternal, Message: "internal error; quote the request_id when you report it"}
 	}
-	c.AbortWithStatusJSON(errorStatus(de.Code), ErrorBody{Error: ErrorDetail{
+	status := errorStatus(de.Code)
+	if status == http.StatusServiceUnavailable {
+		c.Header("Retry-After", strconv.Itoa(RetryAfterSeconds))
+	}
+	c.AbortWithStatusJSON(status, ErrorBody{Error: ErrorDetail{
 		Code: de.Code, Message: de.Message, Field: de.Field, RequestID: requestIDOf(c),
 	}})
 }

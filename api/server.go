@@ -96,7 +96,11 @@ type Config struct {
 	// MaxConcurrentUploads bounds the large submissions (batch bodies and
 	// library uploads) that one API process reads at once.
 	MaxConcurrentUploads int
-	Logger               *slog.Logger
+	// DependencyTimeout bounds each call to Firestore, Cloud Storage and
+	// Temporal (for a stream: each read or write); 0 means
+	// DefaultDependencyTimeout.
+	DependencyTimeout time.Duration
+	Logger            *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -110,10 +114,6 @@ const (
 	// DefaultMaxConcurrentUploads: each large submission may hold a few
 	// tens of MiB while it is checked.
 	DefaultMaxConcurrentUploads = 2
-	// TemporalGrace is how long /readyz keeps saying ready while Temporal
-	// does not answer: a blip of the cluster must not take every API
-	// replica out of service at once.
-	TemporalGrace = 60 * time.Second
 )
 
 // Server is the REST API.
@@ -134,16 +134,17 @@ type Server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	engine   *gin.Engine
-
-	mu             sync.Mutex
-	temporalLastOK time.Time
 }
 
 // New builds the API server.
 func New(cfg Config, jobs JobStore, blobs BlobStore, sched Scheduler) *Server {
 	gin.SetMode(gin.ReleaseMode)
+	d := cfg.DependencyTimeout
+	if d <= 0 {
+		d = DefaultDependencyTimeout
+	}
 	s := &Server{
-		jobs: jobs, blobs: blobs, sched: sched,
+		jobs: deadlineJobs{jobs, d}, blobs: deadlineBlobs{blobs, d}, sched: deadlineScheduler{sched, d},
 		keys: cfg.Keys, models: cfg.Models, maxBody: cfg.MaxBodyBytes, chunk: cfg.ChunkSize,
 		fleet: cfg.Fleet, runtimes: cfg.Runtimes, webhooks: cfg.Webhooks,
 		log: cfg.Logger, now: cfg.Now,
@@ -276,55 +277,44 @@ func (s *Server) healthz(c *gin.Context) {
 // Readiness is /readyz's body.
 type Readiness struct {
 	Ready bool `json:"ready"`
-	// Checks says "ok", "degraded" (Temporal has not answered for less
-	// than TemporalGrace) or "unavailable" per dependency; details go to
-	// the log, never to the response.
+	// Checks says "ok" or "unavailable" per dependency; details go to the
+	// log, never to the response.
 	Checks map[string]string `json:"checks"`
 }
 
-// readyz checks the dependencies the API needs to accept work.
+// readyz checks the dependencies the API needs to serve. Firestore and
+// Cloud Storage are hard dependencies: without them no request can be
+// answered. Temporal is a soft one: during its outage reads keep serving
+// and submits answer 503 with Retry-After, so an outage of the cluster
+// never takes every API replica out of service. Its state is reported.
 func (s *Server) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
 	defer cancel()
 	out := Readiness{Ready: true, Checks: map[string]string{}}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	check := func(name string, ping func(context.Context) error) {
+	check := func(name string, hard bool, ping func(context.Context) error) {
 		defer wg.Done()
-		err := ping(ctx)
 		state := "ok"
-		if err != nil {
+		if err := ping(ctx); err != nil {
 			state = "unavailable"
-			if name == "temporal" && s.temporalRecentlyOK() {
-				state = "degraded"
-			}
 			s.log.WarnContext(ctx, "readiness check failed", "dependency", name, "error", err, "request_id", requestIDOf(c))
-		} else if name == "temporal" {
-			s.mu.Lock()
-			s.temporalLastOK = s.now()
-			s.mu.Unlock()
 		}
 		mu.Lock()
+		defer mu.Unlock()
 		out.Checks[name] = state
-		if state == "unavailable" {
+		if hard && state != "ok" {
 			out.Ready = false
 		}
-		mu.Unlock()
 	}
 	wg.Add(3)
-	go check("firestore", s.jobs.Ping)
-	go check("storage", s.blobs.Ping)
-	go check("temporal", s.sched.Ping)
+	go check("firestore", true, s.jobs.Ping)
+	go check("storage", true, s.blobs.Ping)
+	go check("temporal", false, s.sched.Ping)
 	wg.Wait()
 	status := http.StatusOK
 	if !out.Ready {
 		status = http.StatusServiceUnavailable
 	}
 	c.JSON(status, out)
-}
-
-func (s *Server) temporalRecentlyOK() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return !s.temporalLastOK.IsZero() && s.now().Sub(s.temporalLastOK) < TemporalGrace
 }
