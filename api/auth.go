@@ -21,8 +21,14 @@ const (
 )
 
 // authenticate requires "Authorization: Bearer <api key>" (the scheme is
-// case-insensitive, RFC 7235).
+// case-insensitive, RFC 7235), exactly once: with two Authorization
+// headers this server would read the first while a proxy in front may
+// have checked the last, so such a request is refused.
 func (s *Server) authenticate(c *gin.Context) {
+	if len(c.Request.Header.Values("Authorization")) > 1 {
+		s.writeError(c, omtx.Errorf(eMalformed, "Authorization", "send one Authorization header, not several"))
+		return
+	}
 	scheme, token, _ := strings.Cut(strings.TrimSpace(c.GetHeader("Authorization")), " ")
 	token = strings.TrimSpace(token)
 	if !strings.EqualFold(scheme, "Bearer") || token == "" {

@@ -12,6 +12,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/omtx-hub/omtx-hub/chem"
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
@@ -87,22 +89,28 @@ func LigandFor(model, field, smiles string) (Ligand, error) {
 	return l, nil
 }
 
-// LigandName checks a ligand's display name and returns it trimmed; empty
-// names get def. Control, format (bidirectional overrides, zero-width) and
-// private-use characters are refused: a name must read as what it is.
+// LigandName checks a ligand's (or a batch's) display name and returns it
+// trimmed and in Unicode NFC, so that one name typed on two systems
+// (precomposed é, or e and a combining accent) is one name; empty names
+// get def. Control, format (bidirectional overrides, zero-width),
+// private-use characters and the line and paragraph separators U+2028 and
+// U+2029 (which end a line in JavaScript and in some CSV readers) are
+// refused: a name must read as what it is, on one line.
 func LigandName(field, name, def string) (string, error) {
-	n := strings.TrimSpace(name)
+	if !utf8.ValidString(name) {
+		return "", omtx.Errorf(omtx.EInvalid, field, "is not valid UTF-8")
+	}
+	n := norm.NFC.String(strings.TrimSpace(name))
 	if n == "" {
 		return def, nil
-	}
-	if !utf8.ValidString(n) {
-		return "", omtx.Errorf(omtx.EInvalid, field, "is not valid UTF-8")
 	}
 	if len(n) > MaxLigandNameLength {
 		return "", omtx.Errorf(omtx.EInvalid, field, "is longer than %d bytes", MaxLigandNameLength)
 	}
 	for _, r := range n {
 		switch {
+		case r == '\u2028' || r == '\u2029':
+			return "", omtx.Errorf(omtx.EInvalid, field, "contains a line or paragraph separator (U+%04X)", r)
 		case unicode.IsControl(r):
 			return "", omtx.Errorf(omtx.EInvalid, field, "contains a control character (U+%04X)", r)
 		case unicode.Is(unicode.Cf, r), unicode.Is(unicode.Co, r), r == utf8.RuneError:

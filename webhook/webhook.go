@@ -86,22 +86,87 @@ func (p Policy) CheckURL(raw string) (*url.URL, error) {
 			return nil, fmt.Errorf("%w: bad port", ErrRefused)
 		}
 	}
-	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+	ip, literal, err := hostAddr(host)
+	switch {
+	case err != nil:
+		return nil, err
+	case literal:
 		if err := p.CheckAddr(ip); err != nil {
 			return nil, err
 		}
-	} else if strings.EqualFold(host, "localhost") && !p.AllowLoopback {
+	case isLocalhostName(host) && !p.AllowLoopback:
 		return nil, fmt.Errorf("%w: loopback destinations are not allowed", ErrRefused)
 	}
 	return u, nil
 }
 
+// hostAddr reads a URL host as the address a resolver or browser would
+// dial when the host is an IP literal in any spelling: [IPv6], dotted
+// quad, and the forms that inet_aton and the WHATWG URL parser also take
+// (a trailing dot, hex 0x7f.1, octal 0177.0.0.1, a single 32-bit number
+// 2130706433, fewer than four parts 127.1). A host whose last label is
+// numeric but that is no address in any of those spellings is refused: it
+// is no name a DNS lookup would resolve.
+func hostAddr(host string) (ip netip.Addr, literal bool, err error) {
+	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+		return ip, true, nil
+	}
+	h := strings.TrimSuffix(host, ".")
+	labels := strings.Split(h, ".")
+	last := labels[len(labels)-1]
+	if last == "" || !(last[0] >= '0' && last[0] <= '9') {
+		return netip.Addr{}, false, nil // a name
+	}
+	ip, ok := parseInetAton(labels)
+	if !ok {
+		return netip.Addr{}, false, fmt.Errorf("%w: %q is neither a host name nor an IP address", ErrRefused, host)
+	}
+	return ip, true, nil
+}
+
+// parseInetAton parses an IPv4 address as inet_aton(3) does: one to four
+// parts, each decimal, octal (leading 0) or hex (0x), the last part
+// filling the remaining bytes.
+func parseInetAton(parts []string) (netip.Addr, bool) {
+	if len(parts) == 0 || len(parts) > 4 {
+		return netip.Addr{}, false
+	}
+	vals := make([]uint64, len(parts))
+	for i, p := range parts {
+		v, err := strconv.ParseUint(p, 0, 32)
+		if p == "" || err != nil || strings.HasPrefix(p, "0b") || strings.HasPrefix(p, "0o") || strings.Contains(p, "_") {
+			return netip.Addr{}, false
+		}
+		vals[i] = v
+	}
+	var n uint64
+	for i, v := range vals[:len(vals)-1] {
+		if v > 0xff {
+			return netip.Addr{}, false
+		}
+		n |= v << (24 - 8*uint(i))
+	}
+	lastBits := 32 - 8*uint(len(vals)-1)
+	if vals[len(vals)-1] >= 1<<lastBits {
+		return netip.Addr{}, false
+	}
+	n |= vals[len(vals)-1]
+	return netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}), true
+}
+
+// isLocalhostName: localhost, with or without the root's trailing dot,
+// and its subdomains, which resolvers answer with loopback (RFC 6761).
+func isLocalhostName(host string) bool {
+	h := strings.ToLower(strings.TrimSuffix(host, "."))
+	return h == "localhost" || strings.HasSuffix(h, ".localhost")
+}
+
 func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
+	if isLocalhostName(host) {
 		return true
 	}
-	ip, err := netip.ParseAddr(strings.Trim(host, "[]"))
-	return err == nil && ip.IsLoopback()
+	ip, literal, err := hostAddr(host)
+	return err == nil && literal && ip.IsLoopback()
 }
 
 // CheckAddr refuses private, loopback (unless allowed), link-local,
