@@ -245,7 +245,9 @@ type CSVWriter struct {
 // Spreadsheet applications run a cell that starts with =, +, -, @, tab or
 // carriage return as a formula, so text cells that start with one of these
 // get a leading single quote, unless the whole cell is a plain decimal
-// number (a number is never a formula). This includes smiles: no valid
+// number (a number is never a formula); a text cell that starts with a
+// single quote gets one more, so the guard can always be undone exactly.
+// This includes smiles: no valid
 // SMILES starts with one of these characters, so only the text of invalid
 // rows (kept as failed children) can ever be changed. Numeric columns are
 // written by this package and never need the guard.

@@ -62,6 +62,11 @@ func guard(s string) string {
 			return s
 		}
 		return "'" + s
+	case '\'':
+		// A cell that starts with the guard's own quote gets one too, so
+		// that a reader undoing the guard (omtx results) strips exactly
+		// the quote this package added: a name 'abc stays 'abc.
+		return "'" + s
 	}
 	return s
 }

@@ -115,6 +115,16 @@ func TestCSV(t *testing.T) {
 		assert.Equal(t, "CC(=O)Oc1ccccc1C(=O)O", rows[4]["smiles"], "a valid SMILES is unchanged")
 	})
 
+	t.Run("a name's own leading quote is kept apart from the guard's", func(t *testing.T) {
+		t.Parallel()
+		q := completed(0, -1, 0.9)
+		q.InputData.LigandName = "'quoted"
+		out, err := Build(Input{Children: []*omtx.Job{q}})
+		require.NoError(t, err)
+		_, rows := readCSV(t, out.CSV)
+		assert.Equal(t, "''quoted", rows[0]["ligand_name"], "one quote more, so unguarding gives the name back")
+	})
+
 	t.Run("warnings joined in their own column", func(t *testing.T) {
 		t.Parallel()
 		w := completed(0, -1, 0.9)

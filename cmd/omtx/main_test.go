@@ -225,3 +225,19 @@ func TestWatchRedrawsInPlaceOnATerminal(t *testing.T) {
 		assert.Contains(t, s, want)
 	}
 }
+
+// TestUnguard: the CSV guard's quote is undone exactly, and a name's own
+// leading quote (written by the aggregator with one more) survives.
+func TestUnguard(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"'=SUM(A1)": "=SUM(A1)",
+		"'-minus":   "-minus",
+		"''quoted":  "'quoted",
+		"'":         "'",
+		"plain":     "plain",
+		"-1.5":      "-1.5",
+	} {
+		assert.Equal(t, want, unguard(in), in)
+	}
+}

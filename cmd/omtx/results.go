@@ -182,9 +182,11 @@ func (a *app) batchHits(ctx context.Context, id string) ([]hit, error) {
 	return hits, nil
 }
 
-// unguard undoes the CSV's spreadsheet-formula guard (a leading quote).
+// unguard undoes the CSV's spreadsheet-formula guard: the leading quote
+// the aggregator adds before =, +, -, @, tab, carriage return, or a quote
+// of the cell's own.
 func unguard(v string) string {
-	if len(v) > 1 && v[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(v[1])) {
+	if len(v) > 1 && v[0] == '\'' && strings.ContainsRune("=+-@\t\r'", rune(v[1])) {
 		return v[1:]
 	}
 	return v
