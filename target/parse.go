@@ -20,8 +20,10 @@ type ParseOptions struct {
 	// path. Nil: paths are not matched and are kept as written (for
 	// checking a YAML the runner wrote, whose paths are on its disk).
 	Files []string
-	// LigandChain is the screened ligand's chain id; empty: the first
-	// letter A-Z the file does not use.
+	// LigandChain is the screened ligand's chain id, which the file's
+	// constraints may then name. Empty: the first letter A-Z the file
+	// does not use, and the file may name only its own chains, as Boltz
+	// requires.
 	LigandChain string
 	// Counter counts the affinity binder's atoms; nil: not counted.
 	Counter AtomCounter
@@ -34,6 +36,49 @@ type ParseOptions struct {
 // spells it, every input that Boltz's parse_boltz_schema (schema.py
 // L941-1834) refuses, and the few that it silently misreads.
 func ParseYAML(data []byte, opts ParseOptions) (*Target, error) {
+	p, err := parseDocument(data, opts)
+	if err != nil {
+		return nil, err
+	}
+	return p.finish()
+}
+
+// ParseJobYAML reads a job's Boltz YAML, as RenderJob writes it, back into
+// the target and the screened ligand's SMILES: the affinity binder, which
+// must be a single-copy ligand given by SMILES, is the screened ligand,
+// and its chain is the target's LigandChain. opts.LigandChain is unused.
+func ParseJobYAML(data []byte, opts ParseOptions) (*Target, string, error) {
+	opts.LigandChain = ""
+	p, err := parseDocument(data, opts)
+	if err != nil {
+		return nil, "", err
+	}
+	if p.t.Affinity == nil {
+		return nil, "", refuse("properties", RuleAffinity, "a job's YAML names the screened ligand as the affinity binder")
+	}
+	binder, field := p.t.Affinity.Binder, p.names.affinity+".binder"
+	for i, l := range p.t.Ligands {
+		if len(l.IDs) != 1 || l.IDs[0] != binder {
+			continue
+		}
+		if l.SMILES == "" {
+			return nil, "", refuse(field, RuleAffinity, "the screened ligand %q must be given by SMILES", binder)
+		}
+		p.t.Ligands = append(p.t.Ligands[:i:i], p.t.Ligands[i+1:]...)
+		p.names.ligand = append(p.names.ligand[:i:i], p.names.ligand[i+1:]...)
+		p.t.LigandChain, p.t.Affinity = binder, nil
+		p.names.screenedHidden = false
+		t, err := p.finish()
+		return t, l.SMILES, err
+	}
+	// Not found as a single-copy ligand: let the rules say why.
+	if _, err := p.finish(); err != nil {
+		return nil, "", err
+	}
+	return nil, "", refuse(field, RuleAffinity, "the screened ligand %q is not a single-copy ligand", binder)
+}
+
+func parseDocument(data []byte, opts ParseOptions) (*parser, error) {
 	if opts.Limits != nil && opts.Limits.MaxYAMLBytes > 0 && len(data) > opts.Limits.MaxYAMLBytes {
 		return nil, refuse("yaml", RuleBounds, "is %d bytes; at most %d are accepted", len(data), opts.Limits.MaxYAMLBytes)
 	}
@@ -50,7 +95,8 @@ func ParseYAML(data []byte, opts ParseOptions) (*Target, error) {
 		// yaml.safe_load reads exactly one document.
 		return nil, refuse("", RuleYAML, "more than one YAML document")
 	}
-	p := &parser{opts: opts, t: &Target{LigandChain: opts.LigandChain}, names: fieldNames{entities: "sequences", ligandChain: "ligand_chain"}}
+	p := &parser{opts: opts, t: &Target{LigandChain: opts.LigandChain},
+		names: fieldNames{entities: "sequences", ligandChain: "ligand_chain", screenedHidden: opts.LigandChain == ""}}
 	if opts.Files != nil {
 		p.files = map[string]bool{}
 		for _, f := range opts.Files {
@@ -65,15 +111,20 @@ func ParseYAML(data []byte, opts ParseOptions) (*Target, error) {
 	if err := p.document(root); err != nil {
 		return nil, err
 	}
+	return p, nil
+}
+
+// finish normalizes the target and checks it under the rules and bounds.
+func (p *parser) finish() (*Target, error) {
 	p.t.Normalize()
-	if err := check(p.t, p.names, opts.Counter); err != nil {
+	if err := check(p.t, p.names, p.opts.Counter); err != nil {
 		return nil, err
 	}
-	if opts.Limits != nil {
-		if err := opts.Limits.checkShape(p.t, p.names); err != nil {
+	if l := p.opts.Limits; l != nil {
+		if err := l.checkShape(p.t, p.names); err != nil {
 			return nil, err
 		}
-		if err := opts.Limits.checkTokens(p.t, "sequences", opts.Counter); err != nil {
+		if err := l.checkTokens(p.t, "sequences", p.opts.Counter); err != nil {
 			return nil, err
 		}
 	}

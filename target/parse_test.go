@@ -104,6 +104,7 @@ func TestParseRefuses(t *testing.T) {
 		{"affinity binder with copies", "sequences:\n" + prot + "  - ligand:\n      id: [C, D]\n      ccd: MG\nproperties:\n  - affinity:\n      binder: C\n", "properties[0].affinity.binder", RuleAffinity},
 		{"two affinity ligands", "sequences:\n" + prot + lig + "  - ligand:\n      id: D\n      ccd: ZN\nproperties:\n  - affinity:\n      binder: C\n  - affinity:\n      binder: D\n", "properties[1].affinity.binder", RuleAffinity},
 		{"affinity ligand too large", "sequences:\n" + prot + "  - ligand:\n      id: C\n      smiles: BIG\nproperties:\n  - affinity:\n      binder: C\n", "properties[0].affinity.binder", RuleAffinity},
+		{"pocket binder the file lacks", "sequences:\n" + prot + "constraints:\n  - pocket:\n      binder: B\n      contacts: [[A, 1]]\n", "constraints[0].pocket.binder", RuleConstraint},
 		{"duplicate key", "sequences:\n  - protein:\n      id: A\n      id: B\n      sequence: MK\n", "sequences[0].protein.id", RuleYAML},
 	}
 	for _, c := range cases {
@@ -134,7 +135,6 @@ func TestParseAccepts(t *testing.T) {
 		"anchors":                "sequences:\n  - protein: {id: A, sequence: &s MKT}\n  - protein: {id: B, sequence: *s}\n",
 		"unknown residues X B Z": "sequences:\n  - protein: {id: A, sequence: MXBZ}\n",
 		"ligand contact by atom": "sequences:\n  - protein: {id: A, sequence: MK}\n  - ligand: {id: C, ccd: ATP}\nconstraints:\n  - contact: {token1: [A, 2], token2: [C, PG]}\n",
-		"pocket on the screened": "sequences:\n  - protein: {id: A, sequence: MK}\nconstraints:\n  - pocket: {binder: B, contacts: [[A, 1]], max_distance: 4.5}\n",
 	}
 	for name, y := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -143,6 +143,25 @@ func TestParseAccepts(t *testing.T) {
 				t.Errorf("got %v, want it accepted", err)
 			}
 		})
+	}
+}
+
+// TestParseScreenedLigandChain: a file read with the screened ligand's
+// chain named may constrain it.
+func TestParseScreenedLigandChain(t *testing.T) {
+	t.Parallel()
+	y := "sequences:\n  - protein: {id: A, sequence: MK}\nconstraints:\n  - pocket: {binder: L, contacts: [[A, 1]], max_distance: 4.5}\n"
+	tg, err := ParseYAML([]byte(y), ParseOptions{LigandChain: "L"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tg.LigandChain != "L" {
+		t.Errorf("ligand chain: got %q", tg.LigandChain)
+	}
+	_, err = ParseYAML([]byte(y), ParseOptions{LigandChain: "A"})
+	var e *Error
+	if !errors.As(err, &e) || e.Rule != RuleUniqueID || e.Field != "ligand_chain" {
+		t.Errorf("screened ligand on a taken chain: got %v", err)
 	}
 }
 

@@ -44,6 +44,10 @@ type fieldNames struct {
 	template    []string
 	affinity    string
 	ligandChain string
+	// screenedHidden: constraints and affinity may not name the screened
+	// ligand's chain (a Boltz file read without a chain named for it:
+	// Boltz would not find the chain).
+	screenedHidden bool
 }
 
 // jsonNames names a Target's parts as its JSON spells them.
@@ -206,6 +210,9 @@ func check(t *Target, n fieldNames, counter AtomCounter) error {
 	}
 	if err := addID(n.ligandChain, t.LigandChain, chainInfo{smiles: true, copies: 1, screened: true}); err != nil {
 		return err
+	}
+	if n.screenedHidden {
+		delete(chains, t.LigandChain)
 	}
 	for k, c := range t.Constraints {
 		if err := checkConstraint(n.constraint[k], c, chains); err != nil {
