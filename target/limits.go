@@ -122,11 +122,6 @@ func (l Limits) checkTokens(t *Target, field string, counter AtomCounter) error 
 
 func (l Limits) checkShape(t *Target, n fieldNames) error {
 	chainsField := n.entities
-	if l.MaxChains > 0 {
-		if c := len(t.ChainIDList()) + 1; c > l.MaxChains {
-			return refuse(chainsField, RuleBounds, "the complex has %d chains with the screened ligand; at most %d are accepted", c, l.MaxChains)
-		}
-	}
 	mods := 0
 	for i, c := range t.Chains {
 		if l.MaxCopies > 0 && len(c.IDs) > l.MaxCopies {
@@ -140,6 +135,11 @@ func (l Limits) checkShape(t *Target, n fieldNames) error {
 	for i, lg := range t.Ligands {
 		if l.MaxCopies > 0 && len(lg.IDs) > l.MaxCopies {
 			return refuse(n.ligand[i]+".id", RuleBounds, "%d copies; at most %d are accepted", len(lg.IDs), l.MaxCopies)
+		}
+	}
+	if l.MaxChains > 0 {
+		if c := len(t.ChainIDList()) + 1; c > l.MaxChains {
+			return refuse(chainsField, RuleBounds, "the complex has %d chains with the screened ligand; at most %d are accepted", c, l.MaxChains)
 		}
 	}
 	if l.MaxConstraints > 0 && len(t.Constraints) > l.MaxConstraints {
