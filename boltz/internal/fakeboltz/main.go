@@ -324,7 +324,7 @@ func checkFiles(t *target.Target, opts map[string]string) error {
 		switch c.MSA.Mode {
 		case target.MSAServer:
 			if opts["--use_msa_server"] == "" {
-				return fmt.Errorf("Missing MSA's in input and --use_msa_server flag not set")
+				return fmt.Errorf("missing MSA's in input and --use_msa_server flag not set")
 			}
 		case target.MSAFile:
 			if err := exists(c.MSA.File); err != nil {
