@@ -23,9 +23,9 @@ const MaxAffinityAtoms = 128
 // (prot_letter_to_token L140-168, rna_letter_to_token L173-179,
 // dna_letter_to_token L182-188). Boltz reads any other character as the
 // unknown residue (schema.py L1163, token_map.get(c, unk_token)), and "-"
-// as the gap token, which is no residue (parse_polymer then looks it up as
-// a CCD component, L846-847); OMTX refuses both rather than model an
-// unknown residue the user did not ask for.
+// as the gap token, which is no residue (parse_polymer, L857-858, then
+// loads a CCD component named "-"); OMTX refuses both rather than model
+// an unknown residue the user did not ask for.
 var alphabets = map[string]string{
 	Protein: "ARNDCEQGHILKMFPSTWYVXJBZOU",
 	DNA:     "AGCTN",
