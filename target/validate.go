@@ -14,9 +14,9 @@ type AtomCounter interface {
 	HeavyAtoms(smiles, ccd string) (int, error)
 }
 
-// Boltz-2's limit on an affinity ligand: schema.py L1205-1208 and
-// L1267-1269 refuse more than 128 atoms (counted on the molecule without
-// hydrogens).
+// Boltz-2's limit on an affinity ligand: schema.py L1205-1208 (a CCD
+// component, as stored) and L1267-1269 (a SMILES ligand, after RemoveHs,
+// L1263) refuse more than 128 atoms.
 const MaxAffinityAtoms = 128
 
 // Sequence alphabets: the letters Boltz's const.py maps to a residue

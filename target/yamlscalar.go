@@ -10,7 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Boltz reads its input with PyYAML (yaml.safe_load in src/boltz/main.py),
+// Boltz reads its input with PyYAML (yaml.safe_load, src/boltz/data/parse/yaml.py L65),
 // which resolves plain scalars by YAML 1.1's implicit types: "ON" is a
 // boolean there and "0123" an octal integer, where YAML 1.2 parsers read
 // strings. The expressions below are PyYAML's (yaml/resolver.py), so a
