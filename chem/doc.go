@@ -18,7 +18,10 @@
 //     +, ++, -, -- or a sign and a number without leading zeros (at most
 //     ±15); the atom class :n is accepted and discarded.
 //   - Bonds - = # $ : / \ (/ and \ are single bonds, aromatic between two
-//     aromatic atoms as in RDKit; $ is quadruple, order 4),
+//     aromatic atoms as in RDKit; $ is quadruple, order 4), and the dative
+//     bonds -> and <- (order 1, pointing from donor to acceptor; as in
+//     RDKit they count toward the acceptor's valence only, and on a ring
+//     closure they read from the atom they are written on to its partner),
 //     branches ( ), ring closures 0-9 and %10-%99 (a ring number may be
 //     reused once closed, and a ring closure may span a '.'), and '.' to
 //     separate disconnected fragments.
