@@ -210,3 +210,42 @@ func TestStandardize_Result(t *testing.T) {
 		require.Contains(t, got.Warnings[0], "contains Zn")
 	})
 }
+
+// FuzzStandardize checks that whatever ParseSMILES accepts, Standardize
+// either refuses with one of its error types or returns a parent that
+// parses, has no more atoms than the input, and keeps no '.' unless its
+// fragment had none.
+func FuzzStandardize(f *testing.F) {
+	for _, s := range []string{
+		"CC(=O)[O-].[Na+]", "[NH3+]CC(=O)[O-]", "C[N+](C)(C)CC([O-])CC[O-]", "N->[Pt](<-N)(Cl)Cl",
+		"[2H]C([2H])([2H])O", "CN(=O)=O", "CS(C)=O", "CC(O)=N", "Cc1nn[n-]n1.[K+]", "[Na+].[Cl-]",
+		"NCCN->[Zn](Cl)Cl", "F/C=C/1.F1", "[C@@H]([NH3+])(C)C(=O)[O-]", "[O-][Cl+3]([O-])([O-])[O-]",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := ParseSMILES(s)
+		if err != nil {
+			return
+		}
+		res, err := StandardizeMolecule(m)
+		if err != nil {
+			var ee *ExcludedError
+			var ne *NoOrganicError
+			if !errors.As(err, &ee) && !errors.As(err, &ne) {
+				t.Fatalf("%q: unexpected error %T: %v", s, err, err)
+			}
+			return
+		}
+		p, err := ParseSMILES(res.SMILES)
+		if err != nil {
+			t.Fatalf("%q: modelled SMILES %q does not parse: %v", s, res.SMILES, err)
+		}
+		if p.HeavyAtomCount() != res.HeavyAtoms || res.HeavyAtoms > m.HeavyAtomCount() {
+			t.Fatalf("%q: %d heavy atoms reported, %d in %q, %d in the input", s, res.HeavyAtoms, p.HeavyAtomCount(), res.SMILES, m.HeavyAtomCount())
+		}
+		if len(p.Fragments()) != 1 {
+			t.Fatalf("%q: modelled SMILES %q has %d fragments", s, res.SMILES, len(p.Fragments()))
+		}
+	})
+}
