@@ -19,8 +19,8 @@
 // counting hydrogens, then the larger exact mass, then the smaller
 // canonical SMILES) to RDKit's own fragments (get_frags), atom and hydrogen
 // counts, exact masses (get_descriptors) and canonical SMILES. rdkit_atoms
-// counts the atoms of that fragment that RDKit's RemoveHs keeps: heavy atoms
-// and isotopic hydrogens. fragment_same is 1 when our fragment is RDKit's
+// counts the atoms of that fragment after RDKit's AddHs and RemoveHs (with
+// its default parameters), as Boltz counts them for its limits. fragment_same is 1 when our fragment is RDKit's
 // (same canonical SMILES). parent_same is 1 when our parent and expected are
 // the same molecule to RDKit (same canonical SMILES), or the same refusal.
 // "-" where a column does not apply.
@@ -78,7 +78,14 @@ function largest(mol) {
     const n = as.reduce((s, a) => s + 1 + a.h, 0);
     const w = JSON.parse(f.get_descriptors()).exactmw;
     const smi = f.get_smiles();
-    const kept = as.filter((a) => a.z > 1 || a.iso > 0).length;
+    // What Boltz does to the ligand before it applies its limits
+    // (schema.py: AddHs, then RemoveHs), by RDKit itself. With "{}"
+    // MinimalLib's remove_hs takes RemoveHsParameters' defaults, as
+    // Python's Chem.RemoveHs does (which keep isotopic hydrogens); with no
+    // argument it removes every hydrogen.
+    f.add_hs_in_place();
+    f.remove_hs_in_place("{}");
+    const kept = f.get_num_atoms();
     f.delete();
     if (best) {
       if (n < best.n) continue;
