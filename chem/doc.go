@@ -145,6 +145,17 @@
 // bonds, ring counts (cycle rank), average molecular weight and Fsp3; see
 // the Descriptors field comments for the exact definitions.
 //
+// # Writing SMILES and standardizing ligands
+//
+// Molecule.SMILES and SubsetSMILES write a parsed molecule, or some of its
+// fragments, back as SMILES (smiles_write.go says what is kept);
+// testdata/smiles_write.tsv is RDKit's check that each written SMILES is
+// the molecule it came from. Standardize gives the molecule Boltz-2 models
+// for an affinity ligand, after Boltz's own standardizer: metals of
+// ChEMBL's list refused, the largest fragment kept, charges neutralized;
+// standardize.go cites the rules and testdata/standardize.tsv holds RDKit's
+// verdicts.
+//
 // # Protein sequences
 //
 // ValidateProteinSequence removes whitespace, upper-cases, and accepts the

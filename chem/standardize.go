@@ -1,5 +1,7 @@
 package chem
 
+//go:generate sh -c "OMTX_RDKIT=1 OMTX_RDKIT_UPDATE=1 go test -count=1 -run 'TestSMILESWriteTable_IsCurrent|TestStandardizeTable_IsCurrent' ."
+
 import (
 	"fmt"
 	"maps"
