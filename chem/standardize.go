@@ -41,10 +41,11 @@ import (
 // SMILES (they differ only for isomeric fragments of one formula); where a
 // molecule keeps some of its negative charges (it has a positive charge no
 // hydrogen can neutralize), they are neutralized in atom order, not RDKit's
-// canonical atom order; and of the ChEMBL normalizations only those that
-// apply to a SMILES this package accepts are ported (nitro, sulfoxide, the
-// two amide tautomers). testdata/standardize.tsv compares the results with
-// RDKit.
+// canonical atom order; and of the ChEMBL normalizations only nitro,
+// sulfoxide and the two amide tautomers are ported, not the rarer ones
+// (diazonium, trivalent O and S, halogen with no neighbours, odd pyridine
+// oxide, odd azide, the split of an alkali alkoxide).
+// testdata/standardize.tsv compares the results with RDKit.
 
 // chemblMetals is the ChEMBL structure pipeline's METAL_LIST
 // (chembl_structure_pipeline/exclude_flag.py): a ligand with any of these
@@ -65,9 +66,8 @@ var chemblMetals = map[string]bool{
 	"Lr": true, "Ge": true, "Sb": true,
 }
 
-// isMetal reports the metals that ChEMBL's list leaves out: the alkali and
-// alkaline-earth metals, Al, Zn and Ag, and any other element left of the
-// metalloid line not on the list.
+// isMetal reports the metals of ChEMBL's list and the common ones it leaves
+// out: the alkali and alkaline-earth metals, Al, Zn and Ag.
 func isMetal(el string) bool {
 	switch el {
 	case "Li", "Be", "Na", "Mg", "Al", "K", "Ca", "Rb", "Sr", "Cs", "Ba", "Fr", "Ra", "Zn", "Ag":
