@@ -31,7 +31,9 @@ const (
 // Boltz-2's own limits on an affinity ligand (boltz/main.py and
 // data/parse/schema.py of Boltz 2.x): the affinity head refuses a ligand of
 // more than 128 heavy atoms, and warns above 56 ("the affinity model was
-// trained on ligands of at most 56 heavy atoms").
+// trained on ligands of at most 56 heavy atoms"). Boltz counts the atoms
+// its RemoveHs keeps (schema.py lines 1263-1272), so isotopic hydrogens
+// count too (chem.Standardized.BoltzAtoms).
 const (
 	Boltz2MaxAffinityHeavyAtoms  = 128
 	Boltz2WarnAffinityHeavyAtoms = 56
