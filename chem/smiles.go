@@ -59,6 +59,26 @@ type Bond struct {
 type Molecule struct {
 	Atoms []Atom
 	Bonds []Bond
+
+	// written is, per atom, its neighbours in the order the SMILES string
+	// named them, with hSlot where a bracket atom's hydrogens stand; the
+	// meaning of a chirality mark depends on that order (see smiles_write.go).
+	// It is nil for a molecule not made by ParseSMILES.
+	written [][]int
+	// dative marks, per bond, a dative bond (see IsDative); nil when there
+	// is none.
+	dative []bool
+	// dirs holds, per bond, the '/' or '\\' written on it, as read from
+	// Bond.A to Bond.B (0 for none), so the writer keeps double-bond
+	// geometry; nil when there is none.
+	dirs []byte
+}
+
+// IsDative reports whether bond i is a dative bond, written "->" or "<-"
+// (order 1). Its Bond.A is the donor and Bond.B the acceptor; as in RDKit,
+// it counts toward the valence of the acceptor only.
+func (m *Molecule) IsDative(i int) bool {
+	return i < len(m.dative) && m.dative[i]
 }
 
 // HeavyAtomCount returns the number of non-hydrogen atoms.
@@ -96,6 +116,7 @@ func ParseSMILES(s string) (*Molecule, error) {
 	if err := p.finish(); err != nil {
 		return nil, err
 	}
+	p.mol.written = p.written
 	return p.mol, nil
 }
 
@@ -118,6 +139,7 @@ type openRing struct {
 	bond    byte // bond symbol written before the digit, 0 if none
 	bondPos int
 	pos     int // position of the digit (or '%')
+	slot    int // index of the partner's place in parser.written[atom]
 }
 
 // parser holds the state of one ParseSMILES call.
@@ -139,6 +161,7 @@ type parser struct {
 	branches []branch
 	rings    map[int]openRing
 	pairs    map[[2]int]bool
+	written  [][]int // neighbours of each atom in written order (Molecule.written)
 }
 
 type branch struct {
@@ -178,6 +201,17 @@ func (p *parser) parse() *SMILESError {
 			if err := p.dot(); err != nil {
 				return err
 			}
+		case (c == '-' && p.next() == '>') || (c == '<' && p.next() == '-'):
+			// A dative bond, "->" or "<-", held as the pending symbol
+			// '>' or '<'.
+			sym := byte('>')
+			if c == '<' {
+				sym = '<'
+			}
+			if err := p.bondSymbol(sym); err != nil {
+				return err
+			}
+			p.i++
 		case c == '-' || c == '=' || c == '#' || c == '$' || c == ':' || c == '/' || c == '\\':
 			if err := p.bondSymbol(c); err != nil {
 				return err
@@ -224,6 +258,22 @@ func (p *parser) parse() *SMILESError {
 		return errAt(p.rings[first].pos, "unclosed ring bond %s", ringLabel(first))
 	}
 	return nil
+}
+
+// dirByte keeps a '/' or '\\' bond symbol and maps any other to 0.
+func dirByte(sym byte) byte {
+	if sym == '/' || sym == '\\' {
+		return sym
+	}
+	return 0
+}
+
+// next returns the byte after the current one, or 0 at the end.
+func (p *parser) next() byte {
+	if p.i+1 < len(p.s) {
+		return p.s[p.i+1]
+	}
+	return 0
 }
 
 func ringLabel(n int) string {
@@ -352,7 +402,8 @@ func (p *parser) ringBond() *SMILESError {
 
 	open, isOpen := p.rings[num]
 	if !isOpen {
-		p.rings[num] = openRing{atom: cur, bond: sym, bondPos: symPos, pos: start}
+		p.rings[num] = openRing{atom: cur, bond: sym, bondPos: symPos, pos: start, slot: len(p.written[cur])}
+		p.written[cur] = append(p.written[cur], -1) // the partner, once closed
 		p.last = tokRing
 		return nil
 	}
@@ -364,12 +415,27 @@ func (p *parser) ringBond() *SMILESError {
 		return errAt(start, "conflicting ring-bond orders %q and %q for ring bond %s",
 			open.bond, sym, ringLabel(num))
 	}
-	if sym == 0 {
+	// A dative or directional symbol reads from the atom it is written on
+	// to the ring partner, as in RDKit: "N->1...[Zn]1" and "N1...[Zn]<-1"
+	// both make N the donor. addBond reads from open.atom, so one written
+	// at the closure is turned round.
+	switch sym {
+	case '>':
+		sym = '<'
+	case '<':
+		sym = '>'
+	case '/':
+		sym = '\\'
+	case '\\':
+		sym = '/'
+	case 0:
 		sym = open.bond
 	}
 	if err := p.addBond(open.atom, cur, sym, start); err != nil {
 		return err
 	}
+	p.written[open.atom][open.slot] = cur
+	p.written[cur] = append(p.written[cur], open.atom)
 	p.last = tokRing
 	return nil
 }
@@ -382,6 +448,22 @@ func (p *parser) addBond(a, b int, sym byte, pos int) *SMILESError {
 			p.atomPos[key[0]], p.atomPos[key[1]])
 	}
 	p.pairs[key] = true
+	if sym == '>' || sym == '<' {
+		if sym == '<' {
+			a, b = b, a
+		}
+		if p.mol.dative == nil {
+			p.mol.dative = make([]bool, len(p.mol.Bonds), len(p.mol.Bonds)+1)
+		}
+		p.mol.Bonds = append(p.mol.Bonds, Bond{A: a, B: b, Order: 1})
+		p.mol.dative = append(p.mol.dative, true)
+		if p.mol.dirs != nil {
+			p.mol.dirs = append(p.mol.dirs, 0)
+		}
+		p.implicit = append(p.implicit, false)
+		p.directional = append(p.directional, false)
+		return nil
+	}
 	// An unwritten bond, or a directional one (/ and \ say nothing of the
 	// order), between two aromatic atoms is aromatic, as in RDKit.
 	directional := sym == '/' || sym == '\\'
@@ -391,6 +473,15 @@ func (p *parser) addBond(a, b int, sym byte, pos int) *SMILESError {
 		order = 1.5
 	}
 	p.mol.Bonds = append(p.mol.Bonds, Bond{A: a, B: b, Order: order})
+	if p.mol.dative != nil {
+		p.mol.dative = append(p.mol.dative, false)
+	}
+	if directional && p.mol.dirs == nil {
+		p.mol.dirs = make([]byte, len(p.mol.Bonds)-1, len(p.mol.Bonds))
+	}
+	if p.mol.dirs != nil {
+		p.mol.dirs = append(p.mol.dirs, dirByte(sym))
+	}
 	p.implicit = append(p.implicit, unspecified)
 	p.directional = append(p.directional, directional)
 	return nil
@@ -408,6 +499,15 @@ func (p *parser) addAtom(a Atom, pos int) *SMILESError {
 	idx := len(p.mol.Atoms)
 	p.mol.Atoms = append(p.mol.Atoms, a)
 	p.atomPos = append(p.atomPos, pos)
+	var nb []int
+	if p.prev >= 0 {
+		nb = append(nb, p.prev)
+		p.written[p.prev] = append(p.written[p.prev], idx)
+	}
+	if a.Bracket && a.HCount > 0 {
+		nb = append(nb, hSlot)
+	}
+	p.written = append(p.written, nb)
 	if p.prev >= 0 {
 		var sym byte
 		if p.last == tokBond {

@@ -8,6 +8,12 @@
 //	<out_dir>/boltz_results_<input stem>/predictions/<name>/confidence_<name>_model_<k>.json
 //	<out_dir>/boltz_results_<input stem>/predictions/<name>/affinity_<name>.json
 //
+// Every input YAML is first read under Boltz's input rules as package
+// target ports them (src/boltz/data/parse/schema.py): an input Boltz
+// would refuse fails the whole run loudly, exit status 3, with the file,
+// the field and the rule named, so that a test sees the bug in the YAML
+// the runner wrote rather than a skipped record.
+//
 // The package boltz tests build it; nothing else may use it.
 //
 // Environment:
@@ -38,10 +44,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/omtx-hub/omtx-hub/target"
 )
 
 // Boltz's out-of-memory line, src/boltz/model/models/boltz2.py.
 const oomLine = "| WARNING: ran out of memory, skipping batch"
+
+// schemaExit is the exit status for an input Boltz's schema refuses.
+const schemaExit = 3
 
 // placeholder in the fixture CIF that becomes the record name.
 const placeholder = "@RECORD@"
@@ -112,6 +123,15 @@ func run(argv []string) error {
 	if err := record(argv, inputs); err != nil {
 		return err
 	}
+	parsed := make([]*target.Target, len(inputs))
+	for i, in := range inputs {
+		t, err := target.ParseYAML([]byte(in.content), target.ParseOptions{})
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "fakeboltz: %s violates Boltz's input schema: %v\n", in.path, err)
+			os.Exit(schemaExit)
+		}
+		parsed[i] = t
+	}
 
 	fmt.Println("fakeboltz: TEST STAND-IN for boltz predict; writes fixture files, runs no model")
 	fmt.Fprintln(os.Stderr, "fakeboltz: stderr line from the stand-in")
@@ -147,7 +167,7 @@ func run(argv []string) error {
 	}
 	predictions := filepath.Join(outDir, "boltz_results_"+stem(data), "predictions")
 	fmt.Printf("Running structure prediction for %d inputs.\n", len(inputs))
-	for _, in := range inputs {
+	for i, in := range inputs {
 		name := stem(in.path)
 		switch {
 		case os.Getenv("FAKE_BOLTZ_OOM") == "1" || listed("FAKE_BOLTZ_OOM", name):
@@ -159,7 +179,7 @@ func run(argv []string) error {
 		case listed("FAKE_BOLTZ_SKIP", name):
 			continue
 		}
-		if err := checkMSA(in); err != nil {
+		if err := checkFiles(parsed[i], opts); err != nil {
 			fmt.Printf("Failed to process %s. Skipping. Error: %v.\n", in.path, err)
 			continue
 		}
@@ -284,32 +304,40 @@ func record(argv []string, inputs []input) error {
 	return f.Close()
 }
 
-// checkMSA fails, as Boltz would, when an input's msa is neither "empty"
-// nor an existing file. It reads only the simple form package boltz
-// writes: `msa: empty` or `msa: "<path>"` without escapes.
-func checkMSA(in input) error {
-	for _, line := range strings.Split(in.content, "\n") {
-		v, ok := strings.CutPrefix(strings.TrimSpace(line), "msa:")
-		if !ok {
+// checkFiles fails, as Boltz would, when a protein's MSA file or a
+// template file does not exist, or a protein has no MSA and
+// --use_msa_server is not set (src/boltz/main.py L582: "Missing MSA's in
+// input and --use_msa_server flag not set."). Paths must be absolute:
+// the runner writes them so.
+func checkFiles(t *target.Target, opts map[string]string) error {
+	exists := func(p string) error {
+		if !filepath.IsAbs(p) {
+			return fmt.Errorf("path %s is not absolute", p)
+		}
+		_, err := os.Stat(p)
+		return err
+	}
+	for _, c := range t.Chains {
+		if c.MSA == nil {
 			continue
 		}
-		v = strings.TrimSpace(v)
-		if v == "empty" {
-			return nil
+		switch c.MSA.Mode {
+		case target.MSAServer:
+			if opts["--use_msa_server"] == "" {
+				return fmt.Errorf("missing MSA's in input and --use_msa_server flag not set")
+			}
+		case target.MSAFile:
+			if err := exists(c.MSA.File); err != nil {
+				return fmt.Errorf("msa: %v", err)
+			}
 		}
-		p, err := strconv.Unquote(v)
-		if err != nil {
-			return fmt.Errorf("msa value %s is not a simple double-quoted path", v)
-		}
-		if !filepath.IsAbs(p) {
-			return fmt.Errorf("msa path %s is not absolute", p)
-		}
-		if _, err := os.Stat(p); err != nil {
-			return fmt.Errorf("msa: %v", err)
-		}
-		return nil
 	}
-	return fmt.Errorf("no msa for the protein")
+	for _, tp := range t.Templates {
+		if err := exists(tp.CIF + tp.PDB); err != nil {
+			return fmt.Errorf("template: %v", err)
+		}
+	}
+	return nil
 }
 
 // writeRecord writes one record's files in Boltz's layout.
