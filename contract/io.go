@@ -86,6 +86,9 @@ type ChunkInput struct {
 	GPUClass   string
 	MSA        omtx.MSARef
 	Fleet      omtx.Fleet
+	// TargetID names the batch's target (omtx.TargetObject); empty for a
+	// one-chain target given by Protein alone.
+	TargetID string `json:",omitempty"`
 }
 
 // ChunkCounts counts a chunk's ligands by final status: BatchChunkWorkflow's
@@ -253,6 +256,9 @@ type PredictInput struct {
 	MSA        omtx.MSARef
 	// Warnings about the input, written into results.json.
 	Warnings []string
+	// TargetID names the job's target (omtx.TargetObject); empty for a
+	// one-chain target given by Protein alone.
+	TargetID string `json:",omitempty"`
 }
 
 // PredictResult is Predict's result: the job document's results block.
@@ -270,4 +276,7 @@ type PredictChunkInput struct {
 	Protein    string
 	Parameters omtx.Parameters
 	MSA        omtx.MSARef
+	// TargetID names the batch's target (omtx.TargetObject); empty for a
+	// one-chain target given by Protein alone.
+	TargetID string `json:",omitempty"`
 }

@@ -61,6 +61,13 @@ type InputData struct {
 	// MSAFile is the gs:// address of an MSA the user uploaded for the
 	// protein (A3M); used instead of computing one.
 	MSAFile string `json:"msa_file,omitempty" firestore:"msa_file,omitempty"`
+	// TargetID names the target (package target) the job runs against:
+	// its chains, cofactors, constraints, templates and MSAs, stored
+	// immutably at TargetObject(TargetID). Empty for the seed's one-chain
+	// shape, which is ProteinSequence alone. TargetHash is the target's
+	// content hash (target.Hash), including each chain's MSA digest.
+	TargetID   string `json:"target_id,omitempty" firestore:"target_id,omitempty"`
+	TargetHash string `json:"target_hash,omitempty" firestore:"target_hash,omitempty"`
 }
 
 // Job is the Firestore document of collection "jobs" for an individual
@@ -297,6 +304,13 @@ type Results struct {
 	// per protein and cached); MSAFile is its gs:// address.
 	MSAMode string `json:"msa_mode" firestore:"msa_mode"`
 	MSAFile string `json:"msa_file,omitempty" firestore:"msa_file,omitempty"`
+	// TargetID names the target (package target) the job runs against:
+	// its chains, cofactors, constraints, templates and MSAs, stored
+	// immutably at TargetObject(TargetID). Empty for the seed's one-chain
+	// shape, which is ProteinSequence alone. TargetHash is the target's
+	// content hash (target.Hash), including each chain's MSA digest.
+	TargetID   string `json:"target_id,omitempty" firestore:"target_id,omitempty"`
+	TargetHash string `json:"target_hash,omitempty" firestore:"target_hash,omitempty"`
 }
 
 // LibraryEntry is one ligand of a batch as stored in

@@ -77,6 +77,14 @@ const (
 // BatchFiles are the files a batch folder may hold, for the API.
 var BatchFiles = []string{FileBatchConfig, FileLigands, FileBatchResultsCSV, FileBatchResultsJSON, FileSummary, FileHistogram, FileTopStructures}
 
+// TargetPrefix is the GCS folder of a target: target.json (the immutable
+// target, as package target encodes it) and the files it names (uploaded
+// A3M and template files, under files/).
+func TargetPrefix(targetID string) string { return "targets/" + targetID + "/" }
+
+// TargetObject is the object that holds a target.
+func TargetObject(targetID string) string { return TargetPrefix(targetID) + "target.json" }
+
 // ObjectOf returns the object name of a gs:// address ("" stays "").
 func ObjectOf(uri string) string {
 	rest, ok := strings.CutPrefix(uri, "gs://")
