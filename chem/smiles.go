@@ -139,6 +139,8 @@ type parser struct {
 	branches []branch
 	rings    map[int]openRing
 	pairs    map[[2]int]bool
+
+	san *sanitizer // set by finish; Perceive reads its Kekulé form
 }
 
 type branch struct {
