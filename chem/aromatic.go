@@ -371,7 +371,7 @@ func huckel(atoms []int, don []donorType) bool {
 		}
 		return false
 	}
-	return hi == 2 || hi == 4
+	return hi == 2
 }
 
 // maxFusedAromaticRingSize: rings larger than this are not fused with
@@ -406,7 +406,7 @@ func (st *Structure) perceiveAromaticity() {
 			d := st.donor(a)
 			if d == twoDonor && len(r) >= 9 {
 				at := st.Atoms[a]
-				if (at.Number == 8) && st.Degree(a) == 2 && at.Charge == 0 {
+				if (at.Number == 8 || at.Number == 16) && st.Degree(a) == 2 && at.Charge == 0 {
 					if _, m1 := st.multipleBond(a, true); !m1 {
 						if _, m2 := st.multipleBond(a, false); !m2 {
 							d = noDonor
