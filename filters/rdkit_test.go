@@ -124,8 +124,8 @@ func TestMatcher_AgreesWithRDKit(t *testing.T) {
 		}
 	}
 	t.Logf("%d molecules x %d patterns = %d verdicts; %d PAINS hits", len(rows), len(pats), cells, painsHits)
-	require.GreaterOrEqual(t, len(rows), 700)
-	require.Greater(t, painsHits, 10, "the table should exercise PAINS hits, not only misses")
+	require.GreaterOrEqual(t, len(rows), 900, "the table shrank")
+	require.Greater(t, painsHits, 200, "the table should exercise PAINS hits, not only misses")
 }
 
 // TestMatchesTable_MatchesCorpus checks, without RDKit, that the table
