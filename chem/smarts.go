@@ -208,6 +208,7 @@ type openClosure struct {
 
 func (p *smartsParser) parse() *SMARTSError {
 	prev := -1
+	dot := -1 // position of a '.' not yet followed by an atom
 	var pending *expr
 	pendingPos := -1
 	var stack []int
@@ -236,6 +237,7 @@ func (p *smartsParser) parse() *SMARTSError {
 				return p.errf(p.i, "'.' without an atom on both sides")
 			}
 			prev = -1
+			dot = p.i
 			p.i++
 		case isDigit(c) || c == '%':
 			if prev < 0 {
@@ -298,7 +300,11 @@ func (p *smartsParser) parse() *SMARTSError {
 			}
 			pending = nil
 			prev = idx
+			dot = -1
 		}
+	}
+	if dot >= 0 {
+		return p.errf(dot, "'.' with no following atom")
 	}
 	if pending != nil {
 		return p.errf(pendingPos, "bond with no following atom")
