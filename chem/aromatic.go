@@ -34,6 +34,9 @@ type StructAtom struct {
 	// ExplicitHs is the part of Hs written in brackets (or folded from a
 	// [H] atom); RDKit counts it in the explicit valence.
 	ExplicitHs int
+	// Radicals is RDKit's count of radical electrons, which only bracket
+	// atoms short of an allowed valence have ([CH3], [C]1[C][C]1).
+	Radicals int
 	// Source is the atom's index in the parsed Molecule.
 	Source int
 }
@@ -46,7 +49,11 @@ type StructBond struct {
 	// Aromatic is set for bonds perceived aromatic (RDKit's bond type
 	// AROMATIC, or its aromatic flag on a triple bond in an aromatic ring).
 	Aromatic bool
-	Ring     bool
+	// ChainAromatic marks an aromatic bond written between two chain
+	// atoms (C:C): RDKit keeps its aromatic bond type, which SMARTS bond
+	// primitives see, without perceiving it aromatic.
+	ChainAromatic bool
+	Ring          bool
 }
 
 // Perceive parses a SMILES string (with ParseSMILES's rules and errors)
@@ -93,11 +100,13 @@ func newStructure(m *Molecule, s *sanitizer) *Structure {
 		if idx[b.A] < 0 || idx[b.B] < 0 {
 			continue
 		}
-		order := int(s.order[bi])
+		sb := StructBond{A: idx[b.A], B: idx[b.B], Order: int(s.order[bi])}
 		if s.order[bi] == 1.5 {
-			order = 1 // an aromatic bond between two chain atoms
+			// An aromatic bond between two chain atoms (C:C) stays
+			// aromatic, as RDKit leaves it; its Kekulé order is taken as 1.
+			sb.Order, sb.ChainAromatic = 1, true
 		}
-		st.Bonds = append(st.Bonds, StructBond{A: idx[b.A], B: idx[b.B], Order: order})
+		st.Bonds = append(st.Bonds, sb)
 	}
 	st.adj = adjacency(len(st.Atoms), structBonds(st.Bonds))
 	// Hydrogens, from the Kekulé valence (RDKit recomputes them after
@@ -105,21 +114,29 @@ func newStructure(m *Molecule, s *sanitizer) *Structure {
 	for i := range st.Atoms {
 		src := st.Atoms[i].Source
 		a := m.Atoms[src]
-		ev := 0
-		for _, e := range st.adj[i] {
-			ev += st.Bonds[e.bond].Order
-		}
 		sa := &st.Atoms[i]
 		switch {
 		case a.Bracket && droppedH(m, s, src):
+			ev := 0
+			for _, e := range st.adj[i] {
+				ev += st.Bonds[e.bond].Order
+			}
 			sa.Hs = nextValence(sa.Number, ev) - ev
 		case a.Bracket:
 			sa.ExplicitHs = a.HCount + s.folded[src]
 			sa.Hs = sa.ExplicitHs
 		default:
-			h, _ := s.implicitHydrogens(src, ev+s.folded[src], false)
+			// The sanitizer's valence after kekulizing: Kekulé orders,
+			// aromatic chain bonds at 1.5, folded [H] atoms included.
+			ev, _ := s.explicitValence(src, false)
+			h, _ := s.implicitHydrogens(src, ev, false)
 			sa.ExplicitHs = s.folded[src]
 			sa.Hs = h + s.folded[src]
+		}
+	}
+	for i := range st.Atoms {
+		if a := m.Atoms[st.Atoms[i].Source]; a.Bracket && !droppedH(m, s, st.Atoms[i].Source) {
+			st.Atoms[i].Radicals = st.radicals(i)
 		}
 	}
 	inRing := ringBondFlags(len(st.Atoms), structBonds(st.Bonds))
@@ -151,6 +168,37 @@ func droppedH(m *Molecule, s *sanitizer, i int) bool {
 		}
 	}
 	return false
+}
+
+// radicals is RDKit's assignRadicals (Code/GraphMol/MolOps.cpp, lines
+// 436-506) for an atom with no implicit hydrogens (a bracket atom).
+func (st *Structure) radicals(i int) int {
+	a := st.Atoms[i]
+	outer, ok := outerElectrons[a.Number]
+	if !ok || a.Number == 0 {
+		return 0 // no valence rules (metals): bonded ones get none
+	}
+	valence := st.ExplicitValence(i)
+	base := 8
+	if a.Number <= 2 {
+		base = 2
+	}
+	n := base - outer - valence + a.Charge
+	if n < 0 {
+		n = 0
+		if vl := allowedValences[a.Number]; len(vl) > 1 {
+			for _, v := range vl {
+				if v-valence+a.Charge >= 0 {
+					n = v - valence + a.Charge
+					break
+				}
+			}
+		}
+	}
+	if n2 := outer - valence - a.Charge; n2 >= 0 {
+		n = min(n, n2)
+	}
+	return n
 }
 
 // nextValence is the smallest allowed valence of element z at or above v.
@@ -217,11 +265,14 @@ const (
 )
 
 // outerElectrons gives RDKit's number of outer-shell electrons
-// (Code/GraphMol/atomic_data.cpp, 8th column) for the elements that can be
-// aromatic here; others get 0, which makes them non-candidates.
+// (Code/GraphMol/atomic_data.cpp, 8th column) for the main-group
+// elements; the others (metals) have no valence rules here.
 var outerElectrons = map[int]int{
-	1: 1, 5: 3, 6: 4, 7: 5, 8: 6, 9: 7, 14: 4, 15: 5, 16: 6, 17: 7,
-	32: 4, 33: 5, 34: 6, 35: 7, 51: 5, 52: 6, 53: 7,
+	1: 1, 2: 2, 3: 1, 4: 2, 5: 3, 6: 4, 7: 5, 8: 6, 9: 7, 10: 8,
+	11: 1, 12: 2, 13: 3, 14: 4, 15: 5, 16: 6, 17: 7, 18: 8,
+	19: 1, 20: 2, 31: 3, 32: 4, 33: 5, 34: 6, 35: 7, 36: 8,
+	37: 1, 38: 2, 49: 3, 50: 4, 51: 5, 52: 6, 53: 7, 54: 8,
+	55: 1, 56: 2, 81: 3, 82: 4, 83: 5, 84: 6, 85: 7, 86: 8,
 }
 
 func defaultValence(z int) int {
@@ -251,7 +302,7 @@ func (st *Structure) countAtomElec(i int) int {
 		return -1
 	}
 	nlp := max(outerElectrons[a.Number]-dv-a.Charge, 0)
-	res := (dv - degree) + nlp
+	res := (dv - degree) + nlp - a.Radicals
 	if res > 1 && st.ExplicitValence(i)-st.Degree(i) > 1 {
 		res = 1
 	}
@@ -326,6 +377,9 @@ func (st *Structure) candidate(i int, d donorType) bool {
 		if eff < 0 || eff > maxAtomicNumber || st.TotalValence(i) > defaultValence(eff) {
 			return false
 		}
+	}
+	if a.Radicals > 0 && (a.Number != 6 || a.Charge != 0) {
+		return false
 	}
 	if st.ExplicitValence(i)-st.Degree(i) > 1 {
 		mult := 0

@@ -70,8 +70,9 @@ const (
 	pAliphatic                   // A
 	pElement                     // #n, or a symbol with aromaticity: val, arom (0 aliphatic, 1 aromatic, 2 either)
 	pTotalH                      // H<n>
-	pImplicitH                   // h<n>; no number: at least one
+	pImplicitH                   // h<n>: hydrogens not present as atoms; no number: at least one
 	pDegree                      // D<n>
+	pHeavyDegree                 // d<n>: neighbours other than hydrogen
 	pTotalDegree                 // X<n>
 	pRingCount                   // R<n>; no number: in a ring
 	pRingSize                    // r<n>; no number: in a ring
@@ -450,14 +451,22 @@ func (p *smartsParser) atom() (*expr, *SMARTSError) {
 	return nil, p.errf(p.i, "unexpected character %q", c)
 }
 
-// elementPrim is the primitive for an element symbol: aliphatic when
-// capitalised, aromatic in lower case.
+// elementPrim is the primitive for an element symbol: aromatic in lower
+// case; aliphatic when a capitalised organic-subset symbol (B C N O P S F
+// Cl Br I); any other capitalised symbol ([Se], [Te], [Fe]) is the element
+// whatever its aromaticity, as RDKit's SMARTS lexer reads it
+// (Code/GraphMol/SmilesParse/smarts.ll: other symbols make an atomic-number
+// query only).
 func elementPrim(sym string) *expr {
 	if isLower(sym[0]) {
 		up := strings.ToUpper(sym[:1]) + sym[1:]
 		return &expr{op: opPrim, kind: pElement, val: atomicNumber(up), arom: 1}
 	}
-	return &expr{op: opPrim, kind: pElement, val: atomicNumber(sym), arom: 0}
+	switch sym {
+	case "B", "C", "N", "O", "P", "S", "F", "Cl", "Br", "I":
+		return &expr{op: opPrim, kind: pElement, val: atomicNumber(sym), arom: 0}
+	}
+	return &expr{op: opPrim, kind: pElement, val: atomicNumber(sym), arom: 2}
 }
 
 // aromaticSMARTS are the lower-case symbols SMARTS reads in brackets.
@@ -622,6 +631,8 @@ func (p *smartsParser) atomPrimitive(body string, j, off int) (*expr, int, *SMAR
 		return numbered(pImplicitH, 1)
 	case 'D':
 		return numbered(pDegree, 1)
+	case 'd':
+		return numbered(pHeavyDegree, 1)
 	case 'X':
 		return numbered(pTotalDegree, 1)
 	case 'R':

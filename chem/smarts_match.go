@@ -198,6 +198,7 @@ func (m *Matcher) bondBetween(a, b int) int {
 
 func (m *Matcher) bondMatches(e *expr, bi int) bool {
 	b := m.st.Bonds[bi]
+	aromatic := b.Aromatic || b.ChainAromatic
 	switch e.op {
 	case opNot:
 		return !m.bondMatches(e.kids[0], bi)
@@ -220,17 +221,17 @@ func (m *Matcher) bondMatches(e *expr, bi int) bool {
 	case pAny:
 		return true
 	case bSingle:
-		return b.Order == 1 && !b.Aromatic
+		return b.Order == 1 && !aromatic
 	case bDouble:
-		return b.Order == 2 && !b.Aromatic
+		return b.Order == 2 && !aromatic
 	case bTriple:
 		return b.Order == 3
 	case bAromatic:
-		return b.Aromatic
+		return aromatic
 	case bRing:
 		return b.Ring
 	case bDefault:
-		return b.Aromatic || b.Order == 1
+		return aromatic || b.Order == 1
 	}
 	return false
 }
@@ -270,13 +271,22 @@ func (m *Matcher) atomMatches(e *expr, t int) (bool, error) {
 	case pTotalH:
 		return m.hTotal[t] == e.val, nil
 	case pImplicitH:
-		h := a.Hs - a.ExplicitHs
+		// RDKit's queryAtomImplicitHCount: getTotalNumHs(false), the
+		// hydrogens not present as atoms, written or implicit.
 		if !e.given {
-			return h > 0, nil
+			return a.Hs > 0, nil
 		}
-		return h == e.val, nil
+		return a.Hs == e.val, nil
 	case pDegree:
 		return m.st.Degree(t) == e.val, nil
+	case pHeavyDegree:
+		d := 0
+		for _, nb := range m.st.adj[t] {
+			if at := m.st.Atoms[nb.to]; at.Number != 1 || at.Isotope > 1 {
+				d++
+			}
+		}
+		return d == e.val, nil
 	case pTotalDegree:
 		return m.st.Degree(t)+a.Hs == e.val, nil
 	case pRingCount:
