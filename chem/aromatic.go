@@ -11,6 +11,9 @@ package chem
 // atoms and bonds are those RDKit's aromaticity model perceives; and the
 // rings are RDKit's (the relevant cycles). It is what SMARTS queries match.
 type Structure struct {
+	// Molecule is the parsed molecule, as written (ParseSMILES's result).
+	Molecule *Molecule
+
 	Atoms []StructAtom
 	Bonds []StructBond
 	// Rings lists each ring's atom indices, in index order.
@@ -68,7 +71,8 @@ func Perceive(smiles string) (*Structure, error) {
 
 // parseKeeping is ParseSMILES, keeping the parser (and its sanitizer).
 func parseKeeping(s string) (*parser, error) {
-	if _, err := ParseSMILES(s); err != nil {
+	if s == "" || len(s) > MaxSMILESLength {
+		_, err := ParseSMILES(s) // the same refusal
 		return nil, err
 	}
 	p := &parser{s: s, mol: &Molecule{}, prev: -1, rings: make(map[int]openRing), pairs: make(map[[2]int]bool)}
@@ -85,7 +89,7 @@ func parseKeeping(s string) (*parser, error) {
 // Kekulé orders, clean-up charges and folded hydrogens.
 func newStructure(m *Molecule, s *sanitizer) *Structure {
 	idx := make([]int, len(m.Atoms))
-	st := &Structure{}
+	st := &Structure{Molecule: m}
 	for i, a := range m.Atoms {
 		idx[i] = -1
 		if s.removed[i] {

@@ -247,14 +247,23 @@ func (c *Compiled) Empty() bool { return len(c.windows) == 0 && len(c.entries) =
 // listed, then the user's SMARTS. err is the SMILES's parse error, or a
 // *chem.MatchBudgetError when the substructure search ran out of steps
 // (errors.Is(err, chem.ErrMatchBudget)): the caller decides what an
-// unsearchable ligand means; Evaluate reports it unmatched.
+// unsearchable ligand means; Evaluate reports it unmatched. An empty block
+// returns at once, without parsing the SMILES.
 func (c *Compiled) Evaluate(smiles string) (matched bool, rule string, err error) {
+	if c.Empty() {
+		return false, "", nil
+	}
+	st, err := chem.Perceive(smiles)
+	if err != nil {
+		return false, "", err
+	}
+	return c.EvaluateStructure(st)
+}
+
+// EvaluateStructure is Evaluate for a molecule already perceived.
+func (c *Compiled) EvaluateStructure(st *chem.Structure) (matched bool, rule string, err error) {
 	if len(c.windows) > 0 {
-		mol, err := chem.ParseSMILES(smiles)
-		if err != nil {
-			return false, "", err
-		}
-		d := chem.ComputeDescriptors(mol)
+		d := chem.ComputeDescriptors(st.Molecule)
 		for _, w := range c.windows {
 			if v := w.value(d); !w.r.contains(v) {
 				return true, fmt.Sprintf("%s: %s is outside %s", w.name, formatValue(v), formatRange(w.r)), nil
@@ -263,10 +272,6 @@ func (c *Compiled) Evaluate(smiles string) (matched bool, rule string, err error
 	}
 	if len(c.entries) == 0 {
 		return false, "", nil
-	}
-	st, err := chem.Perceive(smiles)
-	if err != nil {
-		return false, "", err
 	}
 	m := chem.NewMatcher(st, c.budget)
 	for _, e := range c.entries {
