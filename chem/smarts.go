@@ -7,8 +7,24 @@ import (
 
 // This file parses SMARTS patterns (Daylight's SMARTS theory manual, with
 // RDKit's readings where they differ; RDKit's grammar is
-// Code/GraphMol/SmilesParse/smarts.yy) into a Query that smarts_match.go
-// matches against a Structure.
+// Code/GraphMol/SmilesParse/smarts.yy and smarts.ll) into a Query that
+// smarts_match.go matches against a Structure.
+//
+// Atoms: organic-subset symbols without brackets (B C N O P S F Cl Br I,
+// aromatic b c n o p s), '*', 'a', 'A'; in brackets any element symbol
+// (capitalised organic-subset symbols are aliphatic, lower case aromatic,
+// other symbols such as Se or Fe either), #n, isotope, H<n> (total
+// hydrogens, neighbours included), h<n> (hydrogens not present as atoms),
+// D<n> (neighbours), d<n> (neighbours other than hydrogen), X<n> (total
+// connections), v<n> (total valence), R<n> (rings, of RDKit's ring set),
+// r<n> (smallest ring size), x<n> (ring bonds), charges (+, ++, +n, -,
+// --, -n), chirality and atom maps (read, not matched: RDKit's substructure
+// search ignores chirality by default), recursive $(...) to depth
+// maxRecursionDepth, and the operators ! & , ; with SMARTS precedence.
+// [H], [2H], [H+] are hydrogen atoms. Bonds: - = # : ~ @, / and \ (as
+// single), the same operators, an unwritten bond meaning single or
+// aromatic; branches, ring closures (0-9, %nn) and '.' components. Other
+// primitives (RDKit's z, Z, k, ^, ranges {a-b}) are refused, not ignored.
 
 // MaxSMARTSLength is the longest SMARTS string ParseSMARTS accepts.
 const MaxSMARTSLength = 4000
