@@ -310,3 +310,10 @@ func formatRange(r *Range) string {
 	}
 	return "[" + lo + ", " + hi + "]"
 }
+
+// Validate checks the block as Compile does, for callers that only need
+// the verdict (the API, before it accepts a batch).
+func (f *Filters) Validate(field string) error {
+	_, err := Compile(field, f)
+	return err
+}
