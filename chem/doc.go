@@ -110,7 +110,8 @@
 // bonds count 1.5 is refused (C1:BrC:C:C:C:C:1, C1#nCCCCC1); a neutral
 // aromatic N or P drops its one written hydrogen first, as RDKit does.
 // Rings written in Kekulé form are checked by the valence rules only and
-// stay non-aromatic: ParseSMILES does not perceive aromaticity.
+// stay non-aromatic: ParseSMILES does not perceive aromaticity (Perceive
+// does; see below).
 //
 // # Where ParseSMILES differs from RDKit
 //
@@ -155,6 +156,25 @@
 // ChEMBL's list refused, the largest fragment kept, charges neutralized;
 // standardize.go cites the rules and testdata/standardize.tsv holds RDKit's
 // verdicts.
+//
+// # Aromaticity, rings and SMARTS
+//
+// Perceive returns a Structure: the molecule as RDKit holds it after
+// sanitization, with Kekulé bond orders, RDKit's clean-up charges, total
+// hydrogen counts and radicals, RDKit's rings (the relevant cycles, its
+// symmetrized SSSR) and aromaticity perceived by RDKit's default model
+// (aromatic.go), so that Kekulé and aromatic spellings of one molecule get
+// the same aromatic atoms. testdata/rdkit_aromatic.tsv holds RDKit's
+// aromatic atoms, aromatic bonds and rings for every molecule of
+// testdata/aromatic_corpus.tsv, and TestPerceive_AgreesWithRDKit holds
+// Perceive to all of them.
+//
+// ParseSMARTS reads SMARTS (smarts.go lists the primitives) with [#1] query
+// atoms merged into hydrogen counts, as RDKit's FilterCatalog reads them;
+// a Matcher (NewMatcher) finds them in a Structure within a step budget,
+// returning a *MatchBudgetError (errors.Is ErrMatchBudget) when a search
+// runs out. The filters package checks the matcher against RDKit's
+// verdicts on every catalog pattern over the same corpus.
 //
 // # Protein sequences
 //

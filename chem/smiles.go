@@ -162,6 +162,8 @@ type parser struct {
 	rings    map[int]openRing
 	pairs    map[[2]int]bool
 	written  [][]int // neighbours of each atom in written order (Molecule.written)
+
+	san *sanitizer // set by finish; Perceive reads its Kekulé form
 }
 
 type branch struct {

@@ -21,6 +21,7 @@ func (p *parser) finish() *SMILESError {
 	m := p.mol
 	ring := ringBondFlags(len(m.Atoms), m.Bonds)
 	s := newSanitizer(m, p.atomPos, p.directional)
+	p.san = s
 	for i := range m.Bonds {
 		b := &m.Bonds[i]
 		b.Ring = ring[i]
