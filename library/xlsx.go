@@ -437,6 +437,9 @@ func excelNumber(raw string) string {
 		return raw
 	}
 	f, _ = strconv.ParseFloat(strconv.FormatFloat(f, 'g', 15, 64), 64)
+	if f == 0 {
+		return "0" // also -0
+	}
 	if a := math.Abs(f); a != 0 && (a < 1e-9 || a >= 1e15) {
 		return strconv.FormatFloat(f, 'g', -1, 64)
 	}
