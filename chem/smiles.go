@@ -59,6 +59,12 @@ type Bond struct {
 type Molecule struct {
 	Atoms []Atom
 	Bonds []Bond
+
+	// written is, per atom, its neighbours in the order the SMILES string
+	// named them, with hSlot where a bracket atom's hydrogens stand; the
+	// meaning of a chirality mark depends on that order (see smiles_write.go).
+	// It is nil for a molecule not made by ParseSMILES.
+	written [][]int
 }
 
 // HeavyAtomCount returns the number of non-hydrogen atoms.
@@ -96,6 +102,7 @@ func ParseSMILES(s string) (*Molecule, error) {
 	if err := p.finish(); err != nil {
 		return nil, err
 	}
+	p.mol.written = p.written
 	return p.mol, nil
 }
 
@@ -118,6 +125,7 @@ type openRing struct {
 	bond    byte // bond symbol written before the digit, 0 if none
 	bondPos int
 	pos     int // position of the digit (or '%')
+	slot    int // index of the partner's place in parser.written[atom]
 }
 
 // parser holds the state of one ParseSMILES call.
@@ -139,6 +147,7 @@ type parser struct {
 	branches []branch
 	rings    map[int]openRing
 	pairs    map[[2]int]bool
+	written  [][]int // neighbours of each atom in written order (Molecule.written)
 }
 
 type branch struct {
@@ -352,7 +361,8 @@ func (p *parser) ringBond() *SMILESError {
 
 	open, isOpen := p.rings[num]
 	if !isOpen {
-		p.rings[num] = openRing{atom: cur, bond: sym, bondPos: symPos, pos: start}
+		p.rings[num] = openRing{atom: cur, bond: sym, bondPos: symPos, pos: start, slot: len(p.written[cur])}
+		p.written[cur] = append(p.written[cur], -1) // the partner, once closed
 		p.last = tokRing
 		return nil
 	}
@@ -370,6 +380,8 @@ func (p *parser) ringBond() *SMILESError {
 	if err := p.addBond(open.atom, cur, sym, start); err != nil {
 		return err
 	}
+	p.written[open.atom][open.slot] = cur
+	p.written[cur] = append(p.written[cur], open.atom)
 	p.last = tokRing
 	return nil
 }
@@ -408,6 +420,15 @@ func (p *parser) addAtom(a Atom, pos int) *SMILESError {
 	idx := len(p.mol.Atoms)
 	p.mol.Atoms = append(p.mol.Atoms, a)
 	p.atomPos = append(p.atomPos, pos)
+	var nb []int
+	if p.prev >= 0 {
+		nb = append(nb, p.prev)
+		p.written[p.prev] = append(p.written[p.prev], idx)
+	}
+	if a.Bracket && a.HCount > 0 {
+		nb = append(nb, hSlot)
+	}
+	p.written = append(p.written, nb)
 	if p.prev >= 0 {
 		var sym byte
 		if p.last == tokBond {
