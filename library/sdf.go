@@ -40,9 +40,9 @@ func ParseSDF(r io.Reader, opt Options) (*Library, error) {
 	s := &sdfReader{seen: map[string]bool{}}
 	line := 1 // file line of the record's first line
 	for len(text) > 0 {
-		var rec string
-		rec, text = cutRecord(text)
-		n := strings.Count(rec, "\n")
+		rec, rest := cutRecord(text)
+		n := strings.Count(text[:len(text)-len(rest)], "\n") // lines consumed, "$$$$" included
+		text = rest
 		if strings.TrimSpace(rec) != "" {
 			if len(s.rows) == MaxLigands {
 				return nil, TooMany()
@@ -51,7 +51,7 @@ func ParseSDF(r io.Reader, opt Options) (*Library, error) {
 				return nil, err
 			}
 		}
-		line += n + 1 // the record's lines and its "$$$$"
+		line += n
 	}
 	if len(s.rows) == 0 {
 		return nil, errEmpty("the SD file has no records")
