@@ -79,17 +79,18 @@ type molBond struct {
 //     atoms (A, Q, *, L, R#, atom lists) and query bond types (5 to 8) are
 //     refused: they are not one molecule.
 //   - Formal charges from the atom block's charge field (V2000: 1, 2, 3 are
-//     +3, +2, +1; 4 a doublet radical; 5, 6, 7 are -1, -2, -3) or CHG=
-//     (V3000); the first "M  CHG" or "M  RAD" line clears every charge and
-//     radical of the atom block, as the specification says.
+//     +3, +2, +1; 5, 6, 7 are -1, -2, -3; 4, a doublet radical, is ignored
+//     as RDKit ignores it) or CHG= (V3000); the first "M  CHG" or "M  RAD"
+//     line clears every charge of the atom block, as the specification
+//     says. Radicals come from "M  RAD" or RAD= (V3000).
 //   - Isotopes from "M  ISO" or MASS= (V3000), or from the atom block's mass
 //     difference (added to the rounded standard atomic weight).
 //   - Bond types 1, 2, 3 and 4 (aromatic, order 1.5; both atoms become
 //     aromatic, as written lower case in SMILES).
 //   - Hydrogens: an atom gets the hydrogens RDKit's valence model gives it
 //     (what an unbracketed atom gets in SMILES, charged atoms included),
-//     unless it has a valence field or a radical: then exactly the valence
-//     less its bonds, or none. A hydrogen drawn as an atom, with one single
+//     less one per unpaired electron of a radical, unless it has a valence
+//     field: then exactly the valence less its bonds. A hydrogen drawn as an atom, with one single
 //     bond to a heavy atom and no charge or isotope, is folded into that
 //     atom; it sets the atom's count when the atom is an aromatic N or P or
 //     has more drawn hydrogens than the model gives, as RDKit's removeHs
@@ -201,7 +202,9 @@ func (r *molReader) readV2000() *MolfileError {
 		switch {
 		case ccc == 0:
 		case ccc == 4:
-			a.radical = 2
+			// "doublet radical" in the specification; RDKit's reader sets
+			// nothing for it (a lone C with code 4 reads as methane), and
+			// so neither do we: M  RAD is the radical RDKit reads.
 		case ccc >= 1 && ccc <= 7:
 			a.Charge = 4 - ccc
 		default:
@@ -649,7 +652,7 @@ func (r *molReader) molecule() (*Molecule, *MolfileError) {
 		// a radical or a valence field fixes them (below), and so do drawn
 		// hydrogens on an aromatic N or P, which RDKit's removeHs keeps
 		// as the atom's own ([nH]): the ring needs them to kekulize.
-		at.Bracket = a.radical != 0 || a.valence != 0 ||
+		at.Bracket = a.valence != 0 ||
 			(drawnH[i] > 0 && aromaticAtom[i] && (a.Element == "N" || a.Element == "P"))
 		m.Atoms = append(m.Atoms, at)
 		lineOf = append(lineOf, a.line)
@@ -678,9 +681,9 @@ func (r *molReader) molecule() (*Molecule, *MolfileError) {
 		if fold[i] || !m.Atoms[newIndex[i]].Bracket {
 			continue
 		}
-		// A radical has no implicit hydrogens; a valence field leaves
-		// exactly the hydrogens that make it up (RDKit's explicit valence);
-		// an aromatic N or P keeps its drawn ones.
+		// A valence field leaves exactly the hydrogens that make it up
+		// (RDKit's explicit valence); an aromatic N or P keeps its drawn
+		// ones.
 		h := drawnH[i]
 		if a.valence > 0 {
 			h = max(h, a.valence-int(math.Ceil(bondSum[i])))
@@ -693,13 +696,25 @@ func (r *molReader) molecule() (*Molecule, *MolfileError) {
 	// More drawn hydrogens than the model gives stay explicit, as in
 	// RDKit's reading, where they are atoms when valences are checked;
 	// then check again with the counts set.
+	// A radical's unpaired electrons take the place of hydrogens: RDKit
+	// reads a doublet C with one bond as [CH2]C (M  RAD 2 is one electron,
+	// 1 and 3 are two).
 	changed := false
-	for i := range r.atoms {
-		if fold[i] || drawnH[i] == 0 {
+	for i, a := range r.atoms {
+		if fold[i] {
 			continue
 		}
 		at := &m.Atoms[newIndex[i]]
 		if at.Bracket {
+			continue
+		}
+		if a.radical != 0 {
+			e := 2
+			if a.radical == 2 {
+				e = 1
+			}
+			at.Bracket, at.HCount = true, max(0, at.HCount-e)
+			changed = true
 			continue
 		}
 		if drawnH[i] > at.HCount {

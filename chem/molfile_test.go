@@ -78,7 +78,8 @@ func TestParseMolfile(t *testing.T) {
 		{"pyrrole N keeps its drawn H", v2000("", []string{"C", "C", "C", "C", "N", "H"},
 			[]string{"1 2 4", "2 3 4", "3 4 4", "4 5 4", "5 1 4", "5 6 1"}), "", "CarH CarH CarH CarH Nar[H", 5},
 		{"valence field", v2000("", []string{"C 0 2"}, nil), "", "C[HH", 0},
-		{"radical", v2000("", []string{"C", "C 4"}, []string{"1 2 1"}), "", "CHHH C[", 1},
+		{"M  RAD", v2000("", []string{"C", "C"}, []string{"1 2 1"}, "M  RAD  1   2   2"), "", "CHHH C[HH", 1},
+		{"charge code 4 is ignored, as RDKit ignores it", v2000("", []string{"C 4"}, nil), "", "CHHHH", 0},
 		{"V3000 with continuation and blocks", "t\n\n\n  0  0  0     0  0            999 V3000\n" +
 			"M  V30 BEGIN CTAB\nM  V30 COUNTS 3 2 0 0 0\nM  V30 BEGIN ATOM\n" +
 			"M  V30 10 N 0 0 0 0 -\nM  V30 CHG=1\nM  V30 20 C 0 0 0 0 MASS=13\nM  V30 30 O 0 0 0 0 CHG=-1\nM  V30 END ATOM\n" +
