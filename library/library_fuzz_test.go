@@ -12,7 +12,7 @@ import (
 )
 
 // fuzzExtensions are the file names FuzzParse picks from.
-var fuzzExtensions = []string{"lib.csv", "lib.tsv", "lib.smi", "LIB.SMILES", "lib.txt", "lib", "lib.sdf"}
+var fuzzExtensions = []string{"lib.csv", "lib.tsv", "lib.smi", "LIB.SMILES", "lib.txt", "lib", "lib.sdf", "lib.xlsx"}
 
 // FuzzParse feeds arbitrary files to Parse and checks what it promises:
 // an error is an *omtx.Error with a field (or an *InvalidError listing
