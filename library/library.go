@@ -1,8 +1,11 @@
 // Package library reads and validates the ligand library of a batch virtual
 // screen: one protein against hundreds to tens of thousands of small
 // molecules. A library arrives as JSON objects ({name, smiles}, see
-// FromLigands) or as an uploaded file (see Parse): CSV or TSV with a header
-// row, or a .smi file with one "SMILES name" per line.
+// FromLigands) or as an uploaded file in a format chemists export (see
+// Parse): delimited text with a header row (.csv, .tsv, .txt; comma,
+// semicolon, tab or pipe, detected), a .smi file with one "SMILES name" per
+// line, an SD file (.sdf, V2000 or V3000 molfiles with data items, each
+// record written as SMILES), or an Excel workbook (.xlsx).
 //
 // Every row is checked with the same functions that check a single
 // prediction (validate.LigandFor and validate.LigandName), so a ligand that
@@ -28,20 +31,28 @@
 // even then, since the batch would have nothing to run.
 //
 // Row numbers are those a user sees in the file: for CSV and TSV the header
-// is row 1, so the first data row is row 2; for .smi files they are line
-// numbers (comments and blank lines count); for JSON input they are the
-// 1-based position in the list.
+// is row 1, so the first data row is row 2; for .xlsx they are Excel's row
+// numbers; for .smi files they are line numbers (comments and blank lines
+// count); for SD files they are record numbers (a refused record's reason
+// also names the file's line); for JSON input they are the 1-based
+// position in the list.
 //
-// # Names
+// # Names and duplicates
 //
 // A row without a name is called "Ligand_N", where N is its 1-based
-// position among the data rows (Entry.Index+1). Duplicate names are made
+// position among the data rows (Entry.Index+1); Library.GeneratedNames
+// counts them, so that the API can warn. Duplicate names are made
 // unique rather than refused (see Dedupe): names are compared exactly
 // (case-sensitive, after trimming and defaulting); the first row with a
 // name keeps it, and each later row with the same name gets " (2)",
 // " (3)", ... appended, taking the smallest number whose result is not
 // already a name in the library. So a library "X", "X (2)", "X" becomes
 // "X", "X (2)", "X (3)".
+//
+// Library.Duplicates reports the valid rows that give the same SMILES
+// string, with their rows; they all still run. The string is compared
+// exactly: recognising one molecule in two spellings is the canonical
+// identity's job, not this package's.
 package library
 
 import (
