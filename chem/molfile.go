@@ -135,6 +135,7 @@ type molReader struct {
 	lines []string
 	atoms []molAtom
 	bonds []molBond
+	pairs map[[2]int]int // atom pair (1-based, smaller first) -> line of its bond
 }
 
 // field returns columns [from, to) of s, trimmed; "" when s is shorter.
@@ -346,14 +347,17 @@ func (r *molReader) addBond(a1, a2, t, line, n int) *MolfileError {
 	default:
 		return molErr(line, "bond %d has unknown type %d", n, t)
 	}
-	for _, b := range r.bonds {
-		if (b.a == a1-1 && b.b == a2-1) || (b.a == a2-1 && b.b == a1-1) {
-			return molErr(line, "bond %d joins atoms %d and %d a second time (first on line %d)", n, a1, a2, b.line)
-		}
+	pair := [2]int{min(a1, a2), max(a1, a2)}
+	if first, dup := r.pairs[pair]; dup {
+		return molErr(line, "bond %d joins atoms %d and %d a second time (first on line %d)", n, a1, a2, first)
 	}
 	if len(r.bonds) >= MaxMolfileBonds {
 		return molErr(line, "more than %d bonds", MaxMolfileBonds)
 	}
+	if r.pairs == nil {
+		r.pairs = map[[2]int]int{}
+	}
+	r.pairs[pair] = line
 	r.bonds = append(r.bonds, molBond{a: a1 - 1, b: a2 - 1, order: order, line: line})
 	return nil
 }

@@ -10,10 +10,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// v2000 builds a V2000 molfile from atom lines "SYM ccc vvv" (charge and
+// molfileV2000 builds a V2000 molfile from atom lines "SYM ccc vvv" (charge and
 // valence codes as the atom block holds them), bond lines "a b t" and
 // property lines.
-func v2000(title string, atoms, bonds []string, props ...string) string {
+func molfileV2000(title string, atoms, bonds []string, props ...string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n  -ISIS-  01152514352D\n\n%3d%3d  0  0  0  0  0  0  0  0999 V2000\n", title, len(atoms), len(bonds))
 	for _, a := range atoms {
@@ -38,9 +38,9 @@ func v2000(title string, atoms, bonds []string, props ...string) string {
 	return b.String()
 }
 
-// summary describes a molecule atom by atom: element, "ar" when aromatic,
+// molfileSummary describes a molecule atom by atom: element, "ar" when aromatic,
 // "[" when bracketed, its hydrogens, charge and isotope.
-func summary(m *Molecule) string {
+func molfileSummary(m *Molecule) string {
 	var out []string
 	for _, a := range m.Atoms {
 		s := a.Element
@@ -69,17 +69,17 @@ func TestParseMolfile(t *testing.T) {
 		name, in, title, want string
 		bonds                 int
 	}{
-		{"title and implicit hydrogens", v2000("  ethanol  ", []string{"C", "C", "O"}, []string{"1 2 1", "2 3 1"}), "ethanol", "CHHH CHH OH", 2},
-		{"atom-block charge codes", v2000("", []string{"N 3", "O 5", "Na 3 15"}, nil), "", "N[HHHH+1 O[H-1 Na[+1", 0},
-		{"M  CHG replaces every atom-block charge", v2000("", []string{"N 3", "O 5"}, nil, "M  CHG  1   2  -1"), "", "NHHH O[H-1", 0},
-		{"M  ISO and D", v2000("", []string{"C", "D"}, []string{"1 2 1"}, "M  ISO  1   1  13"), "", "C[HHH@13 H[@2", 1},
-		{"drawn hydrogens folded", v2000("", []string{"O", "H", "H"}, []string{"1 2 1", "1 3 1"}), "", "OHH", 0},
-		{"aromatic bond type 4", v2000("", []string{"C", "C", "C", "C", "C", "N"}, benzeneArom), "", "CarH CarH CarH CarH CarH Nar", 6},
-		{"pyrrole N keeps its drawn H", v2000("", []string{"C", "C", "C", "C", "N", "H"},
+		{"title and implicit hydrogens", molfileV2000("  ethanol  ", []string{"C", "C", "O"}, []string{"1 2 1", "2 3 1"}), "ethanol", "CHHH CHH OH", 2},
+		{"atom-block charge codes", molfileV2000("", []string{"N 3", "O 5", "Na 3 15"}, nil), "", "N[HHHH+1 O[H-1 Na[+1", 0},
+		{"M  CHG replaces every atom-block charge", molfileV2000("", []string{"N 3", "O 5"}, nil, "M  CHG  1   2  -1"), "", "NHHH O[H-1", 0},
+		{"M  ISO and D", molfileV2000("", []string{"C", "D"}, []string{"1 2 1"}, "M  ISO  1   1  13"), "", "C[HHH@13 H[@2", 1},
+		{"drawn hydrogens folded", molfileV2000("", []string{"O", "H", "H"}, []string{"1 2 1", "1 3 1"}), "", "OHH", 0},
+		{"aromatic bond type 4", molfileV2000("", []string{"C", "C", "C", "C", "C", "N"}, benzeneArom), "", "CarH CarH CarH CarH CarH Nar", 6},
+		{"pyrrole N keeps its drawn H", molfileV2000("", []string{"C", "C", "C", "C", "N", "H"},
 			[]string{"1 2 4", "2 3 4", "3 4 4", "4 5 4", "5 1 4", "5 6 1"}), "", "CarH CarH CarH CarH Nar[H", 5},
-		{"valence field", v2000("", []string{"C 0 2"}, nil), "", "C[HH", 0},
-		{"M  RAD", v2000("", []string{"C", "C"}, []string{"1 2 1"}, "M  RAD  1   2   2"), "", "CHHH C[HH", 1},
-		{"charge code 4 is ignored, as RDKit ignores it", v2000("", []string{"C 4"}, nil), "", "CHHHH", 0},
+		{"valence field", molfileV2000("", []string{"C 0 2"}, nil), "", "C[HH", 0},
+		{"M  RAD", molfileV2000("", []string{"C", "C"}, []string{"1 2 1"}, "M  RAD  1   2   2"), "", "CHHH C[HH", 1},
+		{"charge code 4 is ignored, as RDKit ignores it", molfileV2000("", []string{"C 4"}, nil), "", "CHHHH", 0},
 		{"V3000 with continuation and blocks", "t\n\n\n  0  0  0     0  0            999 V3000\n" +
 			"M  V30 BEGIN CTAB\nM  V30 COUNTS 3 2 0 0 0\nM  V30 BEGIN ATOM\n" +
 			"M  V30 10 N 0 0 0 0 -\nM  V30 CHG=1\nM  V30 20 C 0 0 0 0 MASS=13\nM  V30 30 O 0 0 0 0 CHG=-1\nM  V30 END ATOM\n" +
@@ -92,7 +92,7 @@ func TestParseMolfile(t *testing.T) {
 			mf, err := ParseMolfile(tt.in)
 			require.NoError(t, err)
 			assert.Equal(t, tt.title, mf.Title)
-			assert.Equal(t, tt.want, summary(mf.Molecule))
+			assert.Equal(t, tt.want, molfileSummary(mf.Molecule))
 			assert.Len(t, mf.Molecule.Bonds, tt.bonds)
 		})
 	}
@@ -106,18 +106,18 @@ func TestParseMolfile_Refusals(t *testing.T) {
 		reason   string
 	}{
 		{"short", "a\nb\n", 2, "ends before the counts line"},
-		{"truncated atom block", v2000("", []string{"C", "C"}, []string{"1 2 1"})[:120], 5, "ends within the atom and bond blocks"},
-		{"no M  END", strings.TrimSuffix(v2000("", []string{"C"}, nil), "M  END\n"), 5, `has no "M  END"`},
-		{"query atom", v2000("", []string{"C", "Q"}, []string{"1 2 1"}), 6, "atom 2 is a query atom"},
-		{"unknown element", v2000("", []string{"Xx"}, nil), 5, `unknown element "Xx"`},
-		{"query bond", v2000("", []string{"C", "C"}, []string{"1 2 8"}), 7, "query type 8"},
-		{"bond to a missing atom", v2000("", []string{"C"}, []string{"1 2 1"}), 6, "there are 1 atoms"},
-		{"bond twice", v2000("", []string{"C", "C"}, []string{"1 2 1", "2 1 1"}), 8, "a second time (first on line 7)"},
-		{"bad charge code", v2000("", []string{"C 9"}, nil), 5, "charge code 9"},
-		{"M  CHG to a missing atom", v2000("", []string{"C"}, nil, "M  CHG  1   3   1"), 6, "atom 3 does not exist"},
-		{"valence", v2000("", []string{"C", "N", "C", "C", "C"}, []string{"1 2 1", "2 3 1", "2 4 1", "2 5 1"}), 6, "nitrogen (atom 2) has valence 4"},
-		{"aromatic outside a ring", v2000("", []string{"C", "C"}, []string{"1 2 4"}), 5, "outside a ring"},
-		{"pyrrole without H", v2000("", []string{"C", "C", "C", "C", "N"}, []string{"1 2 4", "2 3 4", "3 4 4", "4 5 4", "5 1 4"}), 5, "cannot kekulize"},
+		{"truncated atom block", molfileV2000("", []string{"C", "C"}, []string{"1 2 1"})[:120], 5, "ends within the atom and bond blocks"},
+		{"no M  END", strings.TrimSuffix(molfileV2000("", []string{"C"}, nil), "M  END\n"), 5, `has no "M  END"`},
+		{"query atom", molfileV2000("", []string{"C", "Q"}, []string{"1 2 1"}), 6, "atom 2 is a query atom"},
+		{"unknown element", molfileV2000("", []string{"Xx"}, nil), 5, `unknown element "Xx"`},
+		{"query bond", molfileV2000("", []string{"C", "C"}, []string{"1 2 8"}), 7, "query type 8"},
+		{"bond to a missing atom", molfileV2000("", []string{"C"}, []string{"1 2 1"}), 6, "there are 1 atoms"},
+		{"bond twice", molfileV2000("", []string{"C", "C"}, []string{"1 2 1", "2 1 1"}), 8, "a second time (first on line 7)"},
+		{"bad charge code", molfileV2000("", []string{"C 9"}, nil), 5, "charge code 9"},
+		{"M  CHG to a missing atom", molfileV2000("", []string{"C"}, nil, "M  CHG  1   3   1"), 6, "atom 3 does not exist"},
+		{"valence", molfileV2000("", []string{"C", "N", "C", "C", "C"}, []string{"1 2 1", "2 3 1", "2 4 1", "2 5 1"}), 6, "nitrogen (atom 2) has valence 4"},
+		{"aromatic outside a ring", molfileV2000("", []string{"C", "C"}, []string{"1 2 4"}), 5, "outside a ring"},
+		{"pyrrole without H", molfileV2000("", []string{"C", "C", "C", "C", "N"}, []string{"1 2 4", "2 3 4", "3 4 4", "4 5 4", "5 1 4"}), 5, "cannot kekulize"},
 		{"V3000 atom list", "t\n\n\n  0  0  0     0  0            999 V3000\nM  V30 BEGIN CTAB\nM  V30 COUNTS 1 0 0 0 0\nM  V30 BEGIN ATOM\nM  V30 1 [N,O] 0 0 0 0\n", 8, "atom list"},
 		{"V3000 counts disagree", "t\n\n\n  0  0  0     0  0            999 V3000\nM  V30 BEGIN CTAB\nM  V30 COUNTS 2 0 0 0 0\nM  V30 BEGIN ATOM\nM  V30 1 C 0 0 0 0\nM  V30 END ATOM\nM  V30 END CTAB\nM  END\n", 10, "COUNTS announced 2 atoms"},
 		{"V3000 unterminated", "t\n\n\n  0  0  0     0  0            999 V3000\nM  V30 BEGIN CTAB\nM  V30 COUNTS 1 0 0 0 0\nM  V30 BEGIN ATOM\n", 7, "ends within the V3000"},
@@ -140,7 +140,7 @@ func TestParseMolfile_Limits(t *testing.T) {
 	for i := range atoms {
 		atoms[i] = "C"
 	}
-	_, err := ParseMolfile(v2000("", atoms, nil))
+	_, err := ParseMolfile(molfileV2000("", atoms, nil))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "too many heavy atoms: 501")
 }
