@@ -18,7 +18,10 @@
 //     +, ++, -, -- or a sign and a number without leading zeros (at most
 //     ±15); the atom class :n is accepted and discarded.
 //   - Bonds - = # $ : / \ (/ and \ are single bonds, aromatic between two
-//     aromatic atoms as in RDKit; $ is quadruple, order 4),
+//     aromatic atoms as in RDKit; $ is quadruple, order 4), and the dative
+//     bonds -> and <- (order 1, pointing from donor to acceptor; as in
+//     RDKit they count toward the acceptor's valence only, and on a ring
+//     closure they read from the atom they are written on to its partner),
 //     branches ( ), ring closures 0-9 and %10-%99 (a ring number may be
 //     reused once closed, and a ring closure may span a '.'), and '.' to
 //     separate disconnected fragments.
@@ -141,6 +144,17 @@
 // ComputeDescriptors derives counts, Lipinski donors/acceptors, rotatable
 // bonds, ring counts (cycle rank), average molecular weight and Fsp3; see
 // the Descriptors field comments for the exact definitions.
+//
+// # Writing SMILES and standardizing ligands
+//
+// Molecule.SMILES and SubsetSMILES write a parsed molecule, or some of its
+// fragments, back as SMILES (smiles_write.go says what is kept);
+// testdata/smiles_write.tsv is RDKit's check that each written SMILES is
+// the molecule it came from. Standardize gives the molecule Boltz-2 models
+// for an affinity ligand, after Boltz's own standardizer: metals of
+// ChEMBL's list refused, the largest fragment kept, charges neutralized;
+// standardize.go cites the rules and testdata/standardize.tsv holds RDKit's
+// verdicts.
 //
 // # Protein sequences
 //

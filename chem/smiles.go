@@ -65,6 +65,20 @@ type Molecule struct {
 	// meaning of a chirality mark depends on that order (see smiles_write.go).
 	// It is nil for a molecule not made by ParseSMILES.
 	written [][]int
+	// dative marks, per bond, a dative bond (see IsDative); nil when there
+	// is none.
+	dative []bool
+	// dirs holds, per bond, the '/' or '\\' written on it, as read from
+	// Bond.A to Bond.B (0 for none), so the writer keeps double-bond
+	// geometry; nil when there is none.
+	dirs []byte
+}
+
+// IsDative reports whether bond i is a dative bond, written "->" or "<-"
+// (order 1). Its Bond.A is the donor and Bond.B the acceptor; as in RDKit,
+// it counts toward the valence of the acceptor only.
+func (m *Molecule) IsDative(i int) bool {
+	return i < len(m.dative) && m.dative[i]
 }
 
 // HeavyAtomCount returns the number of non-hydrogen atoms.
@@ -187,6 +201,17 @@ func (p *parser) parse() *SMILESError {
 			if err := p.dot(); err != nil {
 				return err
 			}
+		case (c == '-' && p.next() == '>') || (c == '<' && p.next() == '-'):
+			// A dative bond, "->" or "<-", held as the pending symbol
+			// '>' or '<'.
+			sym := byte('>')
+			if c == '<' {
+				sym = '<'
+			}
+			if err := p.bondSymbol(sym); err != nil {
+				return err
+			}
+			p.i++
 		case c == '-' || c == '=' || c == '#' || c == '$' || c == ':' || c == '/' || c == '\\':
 			if err := p.bondSymbol(c); err != nil {
 				return err
@@ -233,6 +258,22 @@ func (p *parser) parse() *SMILESError {
 		return errAt(p.rings[first].pos, "unclosed ring bond %s", ringLabel(first))
 	}
 	return nil
+}
+
+// dirByte keeps a '/' or '\\' bond symbol and maps any other to 0.
+func dirByte(sym byte) byte {
+	if sym == '/' || sym == '\\' {
+		return sym
+	}
+	return 0
+}
+
+// next returns the byte after the current one, or 0 at the end.
+func (p *parser) next() byte {
+	if p.i+1 < len(p.s) {
+		return p.s[p.i+1]
+	}
+	return 0
 }
 
 func ringLabel(n int) string {
@@ -374,7 +415,20 @@ func (p *parser) ringBond() *SMILESError {
 		return errAt(start, "conflicting ring-bond orders %q and %q for ring bond %s",
 			open.bond, sym, ringLabel(num))
 	}
-	if sym == 0 {
+	// A dative or directional symbol reads from the atom it is written on
+	// to the ring partner, as in RDKit: "N->1...[Zn]1" and "N1...[Zn]<-1"
+	// both make N the donor. addBond reads from open.atom, so one written
+	// at the closure is turned round.
+	switch sym {
+	case '>':
+		sym = '<'
+	case '<':
+		sym = '>'
+	case '/':
+		sym = '\\'
+	case '\\':
+		sym = '/'
+	case 0:
 		sym = open.bond
 	}
 	if err := p.addBond(open.atom, cur, sym, start); err != nil {
@@ -394,6 +448,22 @@ func (p *parser) addBond(a, b int, sym byte, pos int) *SMILESError {
 			p.atomPos[key[0]], p.atomPos[key[1]])
 	}
 	p.pairs[key] = true
+	if sym == '>' || sym == '<' {
+		if sym == '<' {
+			a, b = b, a
+		}
+		if p.mol.dative == nil {
+			p.mol.dative = make([]bool, len(p.mol.Bonds), len(p.mol.Bonds)+1)
+		}
+		p.mol.Bonds = append(p.mol.Bonds, Bond{A: a, B: b, Order: 1})
+		p.mol.dative = append(p.mol.dative, true)
+		if p.mol.dirs != nil {
+			p.mol.dirs = append(p.mol.dirs, 0)
+		}
+		p.implicit = append(p.implicit, false)
+		p.directional = append(p.directional, false)
+		return nil
+	}
 	// An unwritten bond, or a directional one (/ and \ say nothing of the
 	// order), between two aromatic atoms is aromatic, as in RDKit.
 	directional := sym == '/' || sym == '\\'
@@ -403,6 +473,15 @@ func (p *parser) addBond(a, b int, sym byte, pos int) *SMILESError {
 		order = 1.5
 	}
 	p.mol.Bonds = append(p.mol.Bonds, Bond{A: a, B: b, Order: order})
+	if p.mol.dative != nil {
+		p.mol.dative = append(p.mol.dative, false)
+	}
+	if directional && p.mol.dirs == nil {
+		p.mol.dirs = make([]byte, len(p.mol.Bonds)-1, len(p.mol.Bonds))
+	}
+	if p.mol.dirs != nil {
+		p.mol.dirs = append(p.mol.dirs, dirByte(sym))
+	}
 	p.implicit = append(p.implicit, unspecified)
 	p.directional = append(p.directional, directional)
 	return nil

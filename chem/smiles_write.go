@@ -10,11 +10,12 @@ import (
 // it follows the atom order, which for a molecule from ParseSMILES is the
 // order written, so that a written SMILES reads like the one submitted. What
 // it keeps: elements, aromatic (lower-case) atoms as parsed, bond orders,
-// formal charges, isotopes, bracket hydrogen counts, and tetrahedral
-// chirality marks (@, @@, @TH1, @TH2), re-oriented for the order the writer
-// names each centre's neighbours in. What it drops, because ParseSMILES does
-// not keep it: atom classes (:n) and the '/' and '\' marks of double-bond
-// geometry. A non-tetrahedral mark (@SP, @TB, @OH, @AL) is kept only where
+// formal charges, isotopes, bracket hydrogen counts, dative bonds, the '/'
+// and '\' marks of double-bond geometry (turned round where the writer
+// writes the bond the other way), and tetrahedral chirality marks (@, @@,
+// @TH1, @TH2), re-oriented for the order the writer names each centre's
+// neighbours in. What it drops, because ParseSMILES does not keep it: atom
+// classes (:n). A non-tetrahedral mark (@SP, @TB, @OH, @AL) is kept only where
 // the centre's neighbours come out in the order they went in, and dropped
 // otherwise rather than written with a changed meaning.
 
@@ -204,11 +205,25 @@ func (w *smilesWriter) writeRingNumber(d int) {
 	w.sb.WriteString(strconv.Itoa(d))
 }
 
-// bondSymbol is the symbol for bond bi written after atom from. A single
+// bondSymbol is the symbol for bond bi written after atom from; a dative
+// bond's arrow points from its donor to its acceptor. A single
 // bond between aromatic atoms is written '-', or it would read as aromatic;
 // an aromatic bond is written only where an end is not aromatic.
 func (w *smilesWriter) bondSymbol(bi, from int) string {
 	b := w.m.Bonds[bi]
+	if w.m.IsDative(bi) {
+		if from == b.A {
+			return "->"
+		}
+		return "<-"
+	}
+	if bi < len(w.m.dirs) && w.m.dirs[bi] != 0 {
+		d := w.m.dirs[bi]
+		if from != b.A {
+			d ^= '/' ^ '\\'
+		}
+		return string(d)
+	}
 	arom := w.m.Atoms[b.A].Aromatic && w.m.Atoms[b.B].Aromatic
 	switch b.Order {
 	case 1.5:

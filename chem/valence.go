@@ -104,6 +104,9 @@ func newSanitizer(m *Molecule, pos []int, directional []bool) *sanitizer {
 	for i, b := range m.Bonds {
 		s.order[i] = b.Order
 		s.donor[i] = -1
+		if m.IsDative(i) {
+			s.donor[i] = b.A
+		}
 		degree[b.A]++
 		degree[b.B]++
 	}

@@ -31,7 +31,9 @@ const (
 // Boltz-2's own limits on an affinity ligand (boltz/main.py and
 // data/parse/schema.py of Boltz 2.x): the affinity head refuses a ligand of
 // more than 128 heavy atoms, and warns above 56 ("the affinity model was
-// trained on ligands of at most 56 heavy atoms").
+// trained on ligands of at most 56 heavy atoms"). Boltz counts the atoms
+// its RemoveHs keeps (schema.py lines 1263-1272), so isotopic hydrogens
+// count too (chem.Standardized.BoltzAtoms).
 const (
 	Boltz2MaxAffinityHeavyAtoms  = 128
 	Boltz2WarnAffinityHeavyAtoms = 56
@@ -51,18 +53,38 @@ func ProteinSequence(field, seq string) (string, error) {
 
 // Ligand is a checked ligand SMILES.
 type Ligand struct {
-	SMILES     string // trimmed
+	SMILES string // trimmed, as submitted
+	// ModelledSMILES is the molecule the model runs. For Boltz-2 it is
+	// the one Boltz's standardizer keeps (chem.Standardize): the largest
+	// fragment, normalized and neutralized as ChEMBL's pipeline does. For
+	// other models it is SMILES.
+	ModelledSMILES string
+	// HeavyAtoms counts the atoms of the modelled molecule that the
+	// model's limits and token counts apply to: for Boltz-2 its heavy
+	// atoms and isotopic hydrogens ([2H]), which Boltz keeps as atoms; for
+	// other models the heavy atoms of SMILES.
 	HeavyAtoms int
+	// Dropped lists the fragments Boltz-2 does not model (counter-ions,
+	// solvents), as SMILES.
+	Dropped []string
+	// Neutralized reports that Boltz-2's standardizer changed charges.
+	Neutralized bool
 	// Warnings are said about a ligand the model runs but may not
-	// predict well.
+	// predict well, or runs other than as written.
 	Warnings []string
 }
 
 // LigandFor parses and checks a ligand SMILES (once) for model: any model
-// needs a valid SMILES; Boltz-2 refuses ligands of more heavy atoms than its
-// affinity head takes, and warns about ligands larger than it was trained
-// on. field names the ligand in errors and warnings (e.g. "ligand_smiles",
-// or "ligands[3].smiles").
+// needs a valid SMILES. For Boltz-2 the limits apply to the molecule Boltz
+// models, as its affinity ligand is standardized first (chem.Standardize,
+// after Boltz's schema.py): a ligand with a metal of ChEMBL's list (or more
+// than 7 borons) is refused, as Boltz refuses it; so is one whose largest
+// fragment has no carbon; dropped fragments and changed charges are
+// warned about; and Boltz-2's affinity head refuses more atoms than it
+// takes and warns about ligands larger than it was trained on. field names
+// the ligand in errors and warnings (e.g. "ligand_smiles", or
+// "ligands[3].smiles"); every error is an *omtx.Error with code EInvalid
+// (HTTP 422) and that field.
 func LigandFor(model, field, smiles string) (Ligand, error) {
 	s := strings.TrimSpace(smiles)
 	if s == "" {
@@ -72,17 +94,33 @@ func LigandFor(model, field, smiles string) (Ligand, error) {
 	if err != nil {
 		return Ligand{}, omtx.Errorf(omtx.EInvalid, field, "invalid SMILES: %v", err)
 	}
-	l := Ligand{SMILES: s, HeavyAtoms: m.HeavyAtomCount()}
-	if model == omtx.ModelBoltz2 {
-		switch n := l.HeavyAtoms; {
-		case n > Boltz2MaxAffinityHeavyAtoms:
-			return Ligand{}, omtx.Errorf(omtx.EInvalid, field,
-				"has %d heavy atoms; Boltz-2's affinity prediction takes at most %d", n, Boltz2MaxAffinityHeavyAtoms)
-		case n > Boltz2WarnAffinityHeavyAtoms:
-			l.Warnings = append(l.Warnings, fmt.Sprintf(
-				"%s has %d heavy atoms, more than the %d of the largest ligands Boltz-2's affinity model was trained on; its affinity is less reliable",
-				field, n, Boltz2WarnAffinityHeavyAtoms))
-		}
+	if model != omtx.ModelBoltz2 {
+		return Ligand{SMILES: s, ModelledSMILES: s, HeavyAtoms: m.HeavyAtomCount()}, nil
+	}
+	std, err := chem.StandardizeMolecule(m)
+	if err != nil {
+		return Ligand{}, omtx.Errorf(omtx.EInvalid, field, "%v", err)
+	}
+	l := Ligand{
+		SMILES: s, ModelledSMILES: std.SMILES, HeavyAtoms: std.BoltzAtoms(),
+		Dropped: std.Dropped, Neutralized: std.Neutralized,
+	}
+	for _, w := range std.Warnings {
+		l.Warnings = append(l.Warnings, field+": "+w)
+	}
+	what := "heavy atoms"
+	if std.IsotopicHydrogens > 0 {
+		what = fmt.Sprintf("atoms (%d heavy atoms and %d isotopic hydrogens, which Boltz keeps as atoms)",
+			std.HeavyAtoms, std.IsotopicHydrogens)
+	}
+	switch n := l.HeavyAtoms; {
+	case n > Boltz2MaxAffinityHeavyAtoms:
+		return Ligand{}, omtx.Errorf(omtx.EInvalid, field,
+			"has %d %s in the molecule Boltz-2 models; its affinity prediction takes at most %d", n, what, Boltz2MaxAffinityHeavyAtoms)
+	case n > Boltz2WarnAffinityHeavyAtoms:
+		l.Warnings = append(l.Warnings, fmt.Sprintf(
+			"%s has %d %s, more than the %d of the largest ligands Boltz-2's affinity model was trained on; its affinity is less reliable",
+			field, n, what, Boltz2WarnAffinityHeavyAtoms))
 	}
 	return l, nil
 }
