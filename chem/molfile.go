@@ -605,9 +605,6 @@ func clipText(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// organicSubset are the elements SMILES may write without brackets.
-var organicSubset = map[string]bool{"B": true, "C": true, "N": true, "O": true, "P": true, "S": true, "F": true, "Cl": true, "Br": true, "I": true}
-
 // molecule folds the drawn hydrogens, builds the Molecule and checks it
 // with the SMILES rules.
 func (r *molReader) molecule() (*Molecule, *MolfileError) {
@@ -738,7 +735,7 @@ func (r *molReader) molecule() (*Molecule, *MolfileError) {
 	}
 	for i := range m.Atoms {
 		a := &m.Atoms[i]
-		if a.Charge != 0 || a.Isotope != 0 || !organicSubset[a.Element] {
+		if a.Charge != 0 || a.Isotope != 0 || !organicSubset[a.Element] { // organicSubset: standardize.go
 			a.Bracket = true
 		}
 	}
