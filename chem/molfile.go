@@ -268,8 +268,10 @@ func (r *molReader) readV2000() *MolfileError {
 			return molErr(ln, "%s has no entry count", tag)
 		}
 		n, perr := strconv.Atoi(f[0])
-		if perr != nil || n < 1 || n > 8 || len(f) < 1+2*n {
-			return molErr(ln, "%s: expected an entry count from 1 to 8 and that many atom-value pairs", tag)
+		// The specification allows 8 entries a line; RDKit reads more, and
+		// so do we.
+		if perr != nil || n < 1 || len(f) < 1+2*n {
+			return molErr(ln, "%s: expected an entry count and that many atom-value pairs", tag)
 		}
 		for k := range n {
 			ai, e1 := strconv.Atoi(f[1+2*k])
