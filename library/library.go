@@ -1,8 +1,11 @@
 // Package library reads and validates the ligand library of a batch virtual
 // screen: one protein against hundreds to tens of thousands of small
 // molecules. A library arrives as JSON objects ({name, smiles}, see
-// FromLigands) or as an uploaded file (see Parse): CSV or TSV with a header
-// row, or a .smi file with one "SMILES name" per line.
+// FromLigands) or as an uploaded file in a format chemists export (see
+// Parse): delimited text with a header row (.csv, .tsv, .txt; comma,
+// semicolon, tab or pipe, detected), a .smi file with one "SMILES name" per
+// line, an SD file (.sdf, V2000 or V3000 molfiles with data items, each
+// record written as SMILES), or an Excel workbook (.xlsx).
 //
 // Every row is checked with the same functions that check a single
 // prediction (validate.LigandFor and validate.LigandName), so a ligand that
@@ -28,20 +31,28 @@
 // even then, since the batch would have nothing to run.
 //
 // Row numbers are those a user sees in the file: for CSV and TSV the header
-// is row 1, so the first data row is row 2; for .smi files they are line
-// numbers (comments and blank lines count); for JSON input they are the
-// 1-based position in the list.
+// is row 1, so the first data row is row 2; for .xlsx they are Excel's row
+// numbers; for .smi files they are line numbers (comments and blank lines
+// count); for SD files they are record numbers (a refused record's reason
+// also names the file's line); for JSON input they are the 1-based
+// position in the list.
 //
-// # Names
+// # Names and duplicates
 //
 // A row without a name is called "Ligand_N", where N is its 1-based
-// position among the data rows (Entry.Index+1). Duplicate names are made
+// position among the data rows (Entry.Index+1); Library.GeneratedNames
+// counts them, so that the API can warn. Duplicate names are made
 // unique rather than refused (see Dedupe): names are compared exactly
 // (case-sensitive, after trimming and defaulting); the first row with a
 // name keeps it, and each later row with the same name gets " (2)",
 // " (3)", ... appended, taking the smallest number whose result is not
 // already a name in the library. So a library "X", "X (2)", "X" becomes
 // "X", "X (2)", "X (3)".
+//
+// Library.Duplicates reports the valid rows that give the same SMILES
+// string, with their rows; they all still run. The string is compared
+// exactly: recognising one molecule in two spellings is the canonical
+// identity's job, not this package's.
 package library
 
 import (
@@ -172,6 +183,9 @@ type Options struct {
 	// Model is the model that will run the ligands: its own limits apply
 	// (validate.LigandFor).
 	Model string
+	// Sheet names the sheet of an .xlsx workbook to read (compared
+	// ignoring case); empty reads the first sheet.
+	Sheet string
 }
 
 // Library is a validated library. It keeps the rows as read and what
@@ -190,6 +204,12 @@ type Library struct {
 	warns   map[int][]string
 
 	invalid, renamedN, maxHeavy, warnings int
+	// generated counts the rows named "Ligand_N" because they had no
+	// name; dups lists the valid rows (by index) that repeat an earlier
+	// row's SMILES, grouped under the first such row's index.
+	generated int
+	dupFirst  []int
+	dups      map[int][]int
 }
 
 // Len is the number of entries, invalid ones kept (Options.SkipInvalid)
@@ -201,6 +221,37 @@ func (l *Library) Invalid() int { return l.invalid }
 
 // Renamed is the number of entries Dedupe renamed.
 func (l *Library) Renamed() int { return l.renamedN }
+
+// GeneratedNames is the number of entries that had no name and were
+// called "Ligand_N": the API's 202 can warn about it, since such names
+// cannot be traced back to the user's compounds.
+func (l *Library) GeneratedNames() int { return l.generated }
+
+// Duplicate is one structure that several valid entries give, by exact
+// SMILES string (after trimming; "OCC" and "CCO" are not compared: the
+// canonical identity is another step). Rows are the entries' Entry.Row
+// values, in library order, and Indexes their Entry.Index values.
+type Duplicate struct {
+	SMILES  string `json:"smiles"`
+	Rows    []int  `json:"rows"`
+	Indexes []int  `json:"-"`
+}
+
+// Duplicates lists the structures given by more than one valid entry, in
+// the order of their first entry. Every entry still runs; this is a
+// report.
+func (l *Library) Duplicates() []Duplicate {
+	out := make([]Duplicate, 0, len(l.dupFirst))
+	for _, first := range l.dupFirst {
+		idx := append([]int{first}, l.dups[first]...)
+		d := Duplicate{SMILES: strings.TrimSpace(l.rowAt(first).smiles), Indexes: idx}
+		for _, i := range idx {
+			d.Rows = append(d.Rows, l.rowAt(i).line)
+		}
+		out = append(out, d)
+	}
+	return out
+}
 
 // MaxHeavyAtoms is the heavy-atom count of the largest valid ligand.
 func (l *Library) MaxHeavyAtoms() int { return l.maxHeavy }
@@ -376,6 +427,8 @@ func finish(n int, rowAt func(int) rawRow, opt Options) (*Library, error) {
 	}
 	var problems []Problem
 	more := 0
+	firstOf := make(map[string]int32)
+	l.dups = map[int][]int{}
 	addProblem := func(p Problem) {
 		if len(problems) < MaxProblems {
 			problems = append(problems, p)
@@ -408,12 +461,24 @@ func finish(n int, rowAt func(int) rawRow, opt Options) (*Library, error) {
 					l.warns[i] = append(l.warns[i], strings.Replace(w, "smiles", fmt.Sprintf("row %d smiles", r.line), 1))
 				}
 				l.warnings += len(lig.Warnings)
+				smi := strings.TrimSpace(r.smiles)
+				if f, seen := firstOf[smi]; seen {
+					if len(l.dups[int(f)]) == 0 {
+						l.dupFirst = append(l.dupFirst, int(f))
+					}
+					l.dups[int(f)] = append(l.dups[int(f)], i)
+				} else {
+					firstOf[smi] = int32(i)
+				}
 			}
 		}
 		// An invalid row keeps its name when the name is valid.
 		name, err := validate.LigandName("name", r.name, def)
 		if err != nil {
 			name = def
+		}
+		if name == def && strings.TrimSpace(r.name) == "" {
+			l.generated++
 		}
 		l.names[i] = name
 		if len(errs) > 0 {

@@ -130,11 +130,11 @@ func TestParseCSV(t *testing.T) {
 
 	t.Run("missing smiles column names the header", func(t *testing.T) {
 		t.Parallel()
-		_, err := ParseCSV(strings.NewReader("name,structure\nx,CCO\n"), Options{})
+		_, err := ParseCSV(strings.NewReader("name,molecule\nx,CCO\n"), Options{})
 		de := requireOmtx(t, err, omtx.EInvalid, "file")
 		assert.Contains(t, de.Message, "SMILES column")
-		assert.Contains(t, de.Message, "name, structure")
-		assert.Contains(t, de.Message, "smiles")
+		assert.Contains(t, de.Message, "name, molecule")
+		assert.Contains(t, de.Message, "SMILES")
 	})
 
 	t.Run("duplicate header column", func(t *testing.T) {
@@ -576,7 +576,7 @@ func TestParse(t *testing.T) {
 		assert.Equal(t, map[string]string{"note": "x, y"}, es[0].Metadata)
 	})
 
-	for _, file := range []string{"lib.sdf", "lib.xlsx", "lib", "lib.csv.gz", ""} {
+	for _, file := range []string{"lib", "lib.csv.gz", "lib.xls", ""} {
 		t.Run("unsupported "+file, func(t *testing.T) {
 			t.Parallel()
 			_, err := Parse(file, strings.NewReader("smiles\nCCO\n"), Options{})

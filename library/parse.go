@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -14,41 +15,191 @@ import (
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
 
-// Header names recognised for the SMILES and name columns, matched
-// case-insensitively after trimming. When several are present the first in
-// the list wins and the others are kept as metadata.
+// Header names recognised for the SMILES and name columns. A header cell
+// matches when it equals one of these after normalizeHeader (case, spaces
+// and punctuation ignored: "Compound ID", "compound_id" and "COMPOUND-ID"
+// are one name). When several columns match, the earliest name in the list
+// wins and the others are kept as metadata.
 var (
-	smilesHeaders = []string{"smiles", "canonical_smiles", "smi"}
-	nameHeaders   = []string{"name", "ligand_name", "compound_id", "id", "title"}
+	smilesHeaders = []string{
+		"smiles", "canonicalsmiles", "isomericsmiles", "smi", "smilesstring",
+		"structure", "structuresmiles", "molsmiles", "ligandsmiles", "compoundsmiles",
+	}
+	nameHeaders = []string{
+		"name", "ligandname", "compoundid", "id", "title", "moleculename", "compoundname",
+		"molname", "moleculeid", "molid", "compound", "ligand", "ligandid", "identifier",
+		"catalogid", "idnumber", "chemblid", "cmpdid", "regid", "registrationid",
+	}
 )
 
+// normalizeHeader lower-cases a header cell and drops everything but
+// letters and digits.
+func normalizeHeader(h string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(h) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
 // Parse reads an uploaded library file, choosing the format from the file
-// name's extension (case-insensitive): .csv is CSV, .tsv is tab-separated
-// CSV, and .smi, .smiles and .txt are SMILES files (see ParseSMI). Other
-// extensions are refused with omtx.EInvalid, field "file".
+// name's extension (case-insensitive):
+//   - .csv, .tsv and .txt are delimited text (ParseDelimited): the delimiter,
+//     comma, semicolon, tab or pipe, is detected from the header and the
+//     first lines. A .txt file is read as a SMILES file (ParseSMI) instead
+//     when its first line is not a header naming a SMILES or name column,
+//     so that Excel's tab-delimited text and plain "SMILES name" lists both
+//     work.
+//   - .smi and .smiles are SMILES files (ParseSMI).
+//   - .sdf, .sd and .mol are SD files (ParseSDF).
+//   - .xlsx is an Excel workbook (ParseXLSX), its first sheet or
+//     Options.Sheet.
+//
+// Other extensions are refused with omtx.EInvalid, field "file".
 func Parse(filename string, r io.Reader, opt Options) (*Library, error) {
 	base := filename[strings.LastIndexByte(filename, '\\')+1:]
 	switch ext := strings.ToLower(path.Ext(base)); ext {
 	case ".csv":
-		return parseDelimited(r, ',', opt)
+		return parseText(r, ',', false, opt)
 	case ".tsv":
-		return parseDelimited(r, '\t', opt)
-	case ".smi", ".smiles", ".txt":
+		return parseText(r, '\t', false, opt)
+	case ".txt":
+		return parseText(r, '\t', true, opt)
+	case ".smi", ".smiles":
 		return ParseSMI(r, opt)
+	case ".sdf", ".sd", ".mol":
+		return ParseSDF(r, opt)
+	case ".xlsx":
+		return ParseXLSX(r, opt)
 	case "":
-		return nil, omtx.Errorf(omtx.EInvalid, "file", "%q has no extension; use .csv, .tsv, .smi, .smiles or .txt", filename)
+		return nil, omtx.Errorf(omtx.EInvalid, "file", "%q has no extension; use %s", filename, extensions)
 	default:
-		return nil, omtx.Errorf(omtx.EInvalid, "file", "has unsupported extension %q; use .csv, .tsv, .smi, .smiles or .txt", ext)
+		return nil, omtx.Errorf(omtx.EInvalid, "file", "has unsupported extension %q; use %s", ext, extensions)
 	}
+}
+
+const extensions = ".csv, .tsv, .txt, .smi, .smiles, .sdf or .xlsx"
+
+// parseText reads a delimited file whose extension suggests def as the
+// delimiter; with smiFallback (.txt), a file without a header row is a
+// SMILES file.
+func parseText(r io.Reader, def rune, smiFallback bool, opt Options) (*Library, error) {
+	data, err := readAll(r)
+	if err != nil {
+		return nil, err
+	}
+	comma := DetectDelimiter(data, def)
+	if smiFallback && !hasHeader(data, comma) {
+		return parseSMI(data, opt)
+	}
+	return parseDelimited(data, comma, opt)
+}
+
+// hasHeader reports whether the first non-blank line of data, split at
+// comma, names a SMILES or a name column.
+func hasHeader(data []byte, comma rune) bool {
+	line := firstLine(data)
+	if line == "" {
+		return false
+	}
+	for _, f := range strings.Split(line, string(comma)) {
+		h := normalizeHeader(strings.Trim(strings.TrimSpace(f), `"`))
+		if slices.Contains(smilesHeaders, h) || slices.Contains(nameHeaders, h) {
+			return true
+		}
+	}
+	return false
+}
+
+// firstLine returns the first line of data that is not blank, without its
+// line end.
+func firstLine(data []byte) string {
+	for len(data) > 0 {
+		line, rest, _ := bytes.Cut(data, []byte("\n"))
+		data = rest
+		if l := strings.TrimRight(string(line), "\r"); strings.TrimSpace(l) != "" {
+			return l
+		}
+	}
+	return ""
+}
+
+// delimiters are the field separators DetectDelimiter chooses from, in
+// the order that breaks ties.
+var delimiters = []rune{',', ';', '\t', '|'}
+
+// delimiterNames name them in messages.
+var delimiterNames = map[rune]string{',': "comma (,)", ';': "semicolon (;)", '\t': "tab", '|': "pipe (|)"}
+
+// detectLines is how many lines DetectDelimiter looks at, the header
+// included.
+const detectLines = 6
+
+// DetectDelimiter chooses the field separator of a delimited text file:
+// the candidate (comma, semicolon, tab, pipe) that occurs outside quotes in
+// the header and the same number of times in each of the next lines that
+// have it at all, the most often in the header; def when none occurs in the
+// header (a one-column file). European Excel writes semicolons, its "Text
+// (Tab delimited)" tabs.
+func DetectDelimiter(data []byte, def rune) rune {
+	var lines []string
+	for rest := data; len(rest) > 0 && len(lines) < detectLines; {
+		var line []byte
+		line, rest, _ = bytes.Cut(rest, []byte("\n"))
+		if l := strings.TrimRight(string(line), "\r"); strings.TrimSpace(l) != "" {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) == 0 {
+		return def
+	}
+	best, bestN, bestConsistent := def, 0, false
+	for _, d := range delimiters {
+		n := countOutsideQuotes(lines[0], d)
+		if n == 0 {
+			continue
+		}
+		consistent := true
+		for _, l := range lines[1:] {
+			if c := countOutsideQuotes(l, d); c != n {
+				consistent = false
+			}
+		}
+		// A delimiter every line agrees on beats one they do not; then
+		// the one the header has most; then the extension's own.
+		better := consistent && !bestConsistent ||
+			consistent == bestConsistent && (n > bestN || n == bestN && d == def)
+		if better {
+			best, bestN, bestConsistent = d, n, consistent
+		}
+	}
+	return best
+}
+
+// countOutsideQuotes counts d in line outside double-quoted fields.
+func countOutsideQuotes(line string, d rune) int {
+	n, quoted := 0, false
+	for _, r := range line {
+		switch {
+		case r == '"':
+			quoted = !quoted
+		case r == d && !quoted:
+			n++
+		}
+	}
+	return n
 }
 
 // ParseCSV reads a CSV library with a header row (RFC 4180: quoted fields
 // may hold commas, quotes and line breaks). The SMILES column is required
-// and may be called smiles, canonical_smiles or smi; the name column is
-// optional and may be called name, ligand_name, compound_id, id or title
-// (matched case-insensitively after trimming). Every other column is kept in
-// Entry.Metadata under its header name, trimmed; a column without a header
-// is called "column_N" (1-based).
+// and may be called SMILES, Canonical_SMILES, Isomeric SMILES, smi,
+// structure, ... (see smilesHeaders); the name column is optional and may be
+// called Name, Compound ID, ID, Title, Molecule Name, ... (see nameHeaders),
+// matched ignoring case, spaces and punctuation. Every other column is kept
+// in Entry.Metadata under its header name, trimmed; a column without a
+// header is called "column_N" (1-based).
 //
 // A UTF-8 byte order mark, CRLF line ends and a trailing newline are
 // accepted; blank rows (also rows whose fields are all blank) are skipped.
@@ -57,7 +208,17 @@ func Parse(filename string, r io.Reader, opt Options) (*Library, error) {
 // ignored. A file that is not CSV at all (an unterminated quote, say) is
 // refused with omtx.EInvalid, field "file", naming the line.
 func ParseCSV(r io.Reader, opt Options) (*Library, error) {
-	return parseDelimited(r, ',', opt)
+	data, err := readAll(r)
+	if err != nil {
+		return nil, err
+	}
+	return parseDelimited(data, ',', opt)
+}
+
+// ParseDelimited is ParseCSV with the delimiter detected (DetectDelimiter,
+// comma when the header has none).
+func ParseDelimited(r io.Reader, opt Options) (*Library, error) {
+	return parseText(r, ',', false, opt)
 }
 
 // ParseSMI reads a SMILES file: one "SMILES name" per line, where the
@@ -71,6 +232,10 @@ func ParseSMI(r io.Reader, opt Options) (*Library, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseSMI(data, opt)
+}
+
+func parseSMI(data []byte, opt Options) (*Library, error) {
 	var rows []rawRow
 	first := true
 	for i, line := range strings.Split(string(data), "\n") {
@@ -84,7 +249,7 @@ func ParseSMI(r io.Reader, opt Options) (*Library, error) {
 		}
 		if first {
 			first = false
-			if isOneOf(smiles, smilesHeaders) {
+			if slices.Contains(smilesHeaders, normalizeHeader(smiles)) {
 				continue
 			}
 		}
@@ -103,12 +268,8 @@ func ParseSMI(r io.Reader, opt Options) (*Library, error) {
 	return finish(len(rows), func(i int) rawRow { return rows[i] }, opt)
 }
 
-// parseDelimited is ParseCSV with the field separator comma.
-func parseDelimited(r io.Reader, comma rune, opt Options) (*Library, error) {
-	data, err := readAll(r)
-	if err != nil {
-		return nil, err
-	}
+// parseDelimited reads delimited text with the field separator comma.
+func parseDelimited(data []byte, comma rune, opt Options) (*Library, error) {
 	cr := csv.NewReader(bytes.NewReader(data))
 	cr.Comma = comma
 	cr.FieldsPerRecord = -1
@@ -118,9 +279,9 @@ func parseDelimited(r io.Reader, comma rune, opt Options) (*Library, error) {
 		return nil, errEmpty("the file has no header and no rows")
 	}
 	if err != nil {
-		return nil, notCSV(err)
+		return nil, notCSV(err, comma)
 	}
-	cols, err := readHeader(header)
+	cols, err := readHeader(header, comma)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +293,7 @@ func parseDelimited(r io.Reader, comma rune, opt Options) (*Library, error) {
 			break
 		}
 		if err != nil {
-			return nil, notCSV(err)
+			return nil, notCSV(err, comma)
 		}
 		if blank(rec) {
 			continue
@@ -157,7 +318,9 @@ type columns struct {
 	keys   []string // metadata key of each column; "" for smiles and name
 }
 
-func readHeader(header []string) (*columns, error) {
+// readHeader reads a header row; comma is the delimiter it was split at,
+// for the message when no column holds SMILES (0 for a spreadsheet).
+func readHeader(header []string, comma rune) (*columns, error) {
 	c := &columns{n: len(header), smiles: -1, name: -1, keys: make([]string, len(header))}
 	lower := make([]string, len(header))
 	seen := make(map[string]bool, len(header))
@@ -174,12 +337,16 @@ func readHeader(header []string) (*columns, error) {
 			return nil, omtx.Errorf(omtx.EInvalid, "file", "header has more than one column named %q", key)
 		}
 		seen[l] = true
-		c.keys[i], lower[i] = key, l
+		c.keys[i], lower[i] = key, normalizeHeader(key)
 	}
 	c.smiles = findColumn(lower, smilesHeaders)
 	if c.smiles < 0 {
-		return nil, omtx.Errorf(omtx.EInvalid, "file", "has no SMILES column: the header (%s) has none of %s",
-			strings.Join(c.keys, ", "), strings.Join(smilesHeaders, ", "))
+		split := ""
+		if comma != 0 {
+			split = ", split at " + delimiterNames[comma] + ","
+		}
+		return nil, omtx.Errorf(omtx.EInvalid, "file", "has no SMILES column: the header%s has %d column(s) (%s) and none is called SMILES, Canonical_SMILES, Isomeric SMILES, smi or structure (case, spaces and punctuation are ignored)",
+			split, len(c.keys), clip(strings.Join(c.keys, ", "), 300))
 	}
 	c.name = findColumn(lower, nameHeaders)
 	c.keys[c.smiles] = ""
@@ -281,8 +448,8 @@ func readAll(r io.Reader) ([]byte, error) {
 	return bytes.TrimPrefix(data, []byte("\uFEFF")), nil
 }
 
-func notCSV(err error) error {
-	return omtx.Errorf(omtx.EInvalid, "file", "is not valid CSV: %v", err)
+func notCSV(err error, comma rune) error {
+	return omtx.Errorf(omtx.EInvalid, "file", "is not valid delimited text (delimiter %s): %v", delimiterNames[comma], err)
 }
 
 // blank reports whether every field is empty or white space.
@@ -293,13 +460,4 @@ func blank(fields []string) bool {
 		}
 	}
 	return true
-}
-
-func isOneOf(s string, names []string) bool {
-	for _, n := range names {
-		if strings.EqualFold(s, n) {
-			return true
-		}
-	}
-	return false
 }
