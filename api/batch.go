@@ -60,6 +60,9 @@ type BatchRequest struct {
 	MSA string `json:"msa"`
 	// NotifyURL receives a signed POST when the batch ends.
 	NotifyURL string `json:"notify_url"`
+	// Sheet names the worksheet of an uploaded .xlsx library (multipart
+	// field "sheet"); empty reads the first.
+	Sheet string `json:"-"`
 }
 
 // BatchSubmitResponse answers a batch submission.
@@ -75,12 +78,19 @@ type BatchSubmitResponse struct {
 	MaxConcurrent  int            `json:"max_concurrent"`
 	ChunkSize      int            `json:"chunk_size"`
 	Warnings       []string       `json:"warnings,omitempty"`
-	Duplicate      bool           `json:"duplicate,omitempty"`
-	URL            string         `json:"url"`
+	// DuplicateStructures lists the structures given by more than one
+	// entry of the library, with their rows (1-based), at most
+	// maxDuplicateReport of them.
+	DuplicateStructures []library.Duplicate `json:"duplicate_structures,omitempty"`
+	Duplicate           bool                `json:"duplicate,omitempty"`
+	URL                 string              `json:"url"`
 }
 
+// maxDuplicateReport bounds the duplicate structures a 202 lists.
+const maxDuplicateReport = 100
+
 // predictBatch takes the seed's JSON body, or a multipart upload whose
-// "library" file is a .csv, .tsv or .smi ligand library and whose other
+// "library" file is a .csv, .tsv, .txt, .smi, .sdf or .xlsx ligand library and whose other
 // form fields are the JSON body's fields (parameters as a JSON string).
 // At most MaxConcurrentUploads of these large requests are read at once.
 func (s *Server) predictBatch(c *gin.Context) {
@@ -144,6 +154,15 @@ func (s *Server) predictBatch(c *gin.Context) {
 	if n := lib.Renamed(); n > 0 {
 		resp.Warnings = append(resp.Warnings, fmt.Sprintf("%d duplicate ligand names were made unique by appending \" (2)\", \" (3)\", ...", n))
 	}
+	if n := lib.GeneratedNames(); n > 0 {
+		resp.Warnings = append(resp.Warnings, fmt.Sprintf("%d %s had no name and %s named Ligand_<row>; name a column \"name\" (or Compound ID, ID, Title) to keep yours",
+			n, plural(n, "ligand", "ligands"), plural(n, "was", "were")))
+	}
+	if d := lib.Duplicates(); len(d) > 0 {
+		resp.Warnings = append(resp.Warnings, fmt.Sprintf("%d %s more than once in the library (same SMILES); duplicate_structures lists their rows",
+			len(d), plural(len(d), "structure appears", "structures appear")))
+		resp.DuplicateStructures = d[:min(len(d), maxDuplicateReport)]
+	}
 	resp.Warnings = append(resp.Warnings, spec.Warnings...)
 	code := http.StatusAccepted
 	if dup {
@@ -175,7 +194,7 @@ type upload struct {
 var formFields = map[string]int64{
 	"model": maxFormField, "batch_name": maxFormField, "protein_sequence": maxFormField, "max_concurrent": maxFormField,
 	"priority": maxFormField, "parameters": maxFormField, "user_id": maxFormField, "skip_invalid": maxFormField,
-	"chunk_size": maxFormField, "notify_url": maxFormField, "msa": MaxMSABytes,
+	"chunk_size": maxFormField, "notify_url": maxFormField, "msa": MaxMSABytes, "sheet": maxFormField,
 }
 
 // readForm reads a multipart batch submission part by part, in memory and
@@ -227,7 +246,7 @@ func (s *Server) readForm(c *gin.Context, req *BatchRequest) (*upload, error) {
 		values[name] = string(data)
 	}
 	if lib == nil {
-		return nil, omtx.Errorf(omtx.EInvalid, "library", "upload exactly one ligand library file (.csv or .tsv with a smiles header, or .smi)")
+		return nil, omtx.Errorf(omtx.EInvalid, "library", "upload exactly one ligand library file (.csv, .tsv or .txt with a SMILES column, .smi, .sdf or .xlsx)")
 	}
 	if v, ok := values["model"]; ok {
 		req.Model = &v
@@ -236,7 +255,7 @@ func (s *Server) readForm(c *gin.Context, req *BatchRequest) (*upload, error) {
 		req.ProteinSequence = &v
 	}
 	req.BatchName, req.Priority, req.UserID = values["batch_name"], values["priority"], values["user_id"]
-	req.MSA, req.NotifyURL = values["msa"], values["notify_url"]
+	req.MSA, req.NotifyURL, req.Sheet = values["msa"], values["notify_url"], values["sheet"]
 	for _, f := range []struct {
 		key string
 		dst **int
@@ -387,7 +406,7 @@ func (s *Server) buildBatch(c *gin.Context, k *keys.Key, req *BatchRequest, upl 
 		return fail(err)
 	}
 	// The library, last: the costly part, each SMILES parsed once.
-	opts := library.Options{SkipInvalid: req.SkipInvalid, Model: res.Model}
+	opts := library.Options{SkipInvalid: req.SkipInvalid, Model: res.Model, Sheet: req.Sheet}
 	var lib *library.Library
 	if upl != nil {
 		lib, err = library.Parse(upl.name, bytes.NewReader(upl.data), opts)
@@ -603,4 +622,12 @@ func (s *Server) cancel(c *gin.Context, job *omtx.Job) {
 		return
 	}
 	c.JSON(http.StatusAccepted, CancelResponse{JobID: job.JobID, Status: "cancelling"})
+}
+
+// plural picks the word for n of something.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

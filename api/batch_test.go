@@ -45,6 +45,7 @@ func TestPredictBatch(t *testing.T) {
 		assert.Equal(t, 1, got.RenamedLigands)
 		assert.Equal(t, 5, got.MaxConcurrent)
 		assert.Equal(t, 5, got.ChunkSize, "a chunk never exceeds max_concurrent")
+		assert.Contains(t, strings.Join(got.Warnings, "\n"), "1 ligand had no name and was named Ligand_<row>")
 
 		require.Len(t, f.sched.batches(), 1)
 		p := f.sched.batches()[0].Parent
@@ -62,6 +63,22 @@ func TestPredictBatch(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, omtx.StatusPending, doc.Status)
 		assert.Equal(t, 4, doc.Progress.Pending)
+	})
+
+	t.Run("the same structure twice is reported with its rows", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		body := `{"model":"boltz2","protein_sequence":"MKTAYIAKQRQISFVKSHFSRQ","ligands":[
+			{"name":"a","smiles":"CCO"},{"name":"b","smiles":"CCN"},{"name":"c","smiles":"CCO"}]}`
+		w := f.do("POST", "/api/v1/predict/batch", key1, body)
+		require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
+		var got BatchSubmitResponse
+		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &got))
+		require.Len(t, got.DuplicateStructures, 1)
+		assert.Equal(t, "CCO", got.DuplicateStructures[0].SMILES)
+		assert.Equal(t, []int{1, 3}, got.DuplicateStructures[0].Rows)
+		assert.Contains(t, strings.Join(got.Warnings, "\n"), "1 structure appears more than once")
+		assert.Equal(t, 3, got.TotalLigands, "every entry still runs")
 	})
 
 	t.Run("a bad library is refused row by row", func(t *testing.T) {
