@@ -57,10 +57,11 @@ func TestBuildResults(t *testing.T) {
 		}
 		assert.NotContains(t, got, "note")
 		assert.Equal(t, "b1", got["batch_id"])
-		assert.Equal(t, "lig1", got["best_ligand"])
-		assert.Equal(t, "job-00001", got["best_job_id"])
-		assert.InDelta(t, omtx.DeltaGFromPredValue(-2), got["best_affinity"], 1e-9)
-		assert.InDelta(t, -2.0, got["best_affinity_pred_value"], 1e-9)
+		assert.Equal(t, "lig0", got["best_ligand"])
+		assert.Equal(t, "job-00000", got["best_job_id"])
+		assert.InDelta(t, omtx.DeltaGFromPredValue(-1), got["best_affinity"], 1e-9)
+		assert.InDelta(t, omtx.DeltaGFromPredValue(-1), got["best_delta_g_kcal_mol"], 1e-9, "best_affinity is its alias")
+		assert.InDelta(t, -1.0, got["best_affinity_pred_value"], 1e-9)
 		assert.Equal(t, "kcal/mol", got["affinity_units"])
 		assert.Equal(t, "log10(IC50 / µM)", got["affinity_pred_value_units"])
 		assert.Equal(t, RankingRule, got["ranking_rule"])
@@ -74,7 +75,7 @@ func TestBuildResults(t *testing.T) {
 	t.Run("parent document block", func(t *testing.T) {
 		t.Parallel()
 		got := out.Results
-		assert.Equal(t, "job-00001", got.BestJobID)
+		assert.Equal(t, "job-00000", got.BestJobID)
 		assert.Equal(t, omtx.UnitsKcalPerMol, got.AffinityUnits)
 		assert.Equal(t, RankingRule, got.RankingRule)
 		assert.Equal(t, 7, got.Completed)
@@ -85,9 +86,9 @@ func TestBuildResults(t *testing.T) {
 		require.Len(t, got.Top10, 7)
 		first := got.Top10[0]
 		assert.Equal(t, omtx.RankedLigand{
-			Rank: 1, JobID: "job-00001", BatchIndex: 1, LigandName: "lig1", LigandSMILES: "CCO",
-			Affinity: omtx.DeltaGFromPredValue(-2), AffinityPredValue: -2, PIC50: 8,
-			AffinityProbabilityBinary: 0.6, Confidence: 0.8,
+			Rank: 1, JobID: "job-00000", BatchIndex: 0, LigandName: "lig0", LigandSMILES: "CCO",
+			Affinity: omtx.DeltaGFromPredValue(-1), DeltaGKcalMol: omtx.DeltaGFromPredValue(-1), AffinityPredValue: -1, PIC50: 7,
+			AffinityProbabilityBinary: 0.9, Confidence: 0.8,
 		}, first)
 		var ranks []int
 		for _, r := range got.Top10 {
@@ -135,7 +136,8 @@ func TestBuildResults(t *testing.T) {
 		require.NoError(t, json.Unmarshal(out.SummaryJSON, &got))
 		for _, k := range []string{"batch_id", "batch_name", "total", "completed", "failed", "cancelled", "other",
 			"binders", "affinity_pred_value", "delta_g_kcal_mol", "pic50", "affinity_probability_binary", "confidence",
-			"model_seconds", "models", "units", "ranking_rule"} {
+			"model_seconds", "models", "units", "ranking_rule", "ranking", "status_line", "completed_with_failures",
+			"failures", "failures_omitted", "predicted_binders", "all_ligands", "quantities"} {
 			assert.Contains(t, got, k)
 		}
 		stats, ok := got["affinity_pred_value"].(map[string]any)
@@ -207,7 +209,11 @@ func TestAggregatorPasses(t *testing.T) {
 		require.NoError(t, err)
 		_, rows := readCSV(t, out.CSV)
 		require.Len(t, rows, 4)
-		assert.Equal(t, []string{"2", "", "1", "3"}, []string{rows[0]["rank"], rows[1]["rank"], rows[2]["rank"], rows[3]["rank"]})
+		var got [][2]string
+		for _, r := range rows {
+			got = append(got, [2]string{r["rank"], r["batch_index"]})
+		}
+		assert.Equal(t, [][2]string{{"1", "2"}, {"2", "0"}, {"3", "3"}, {"", "1"}}, got)
 		assert.Equal(t, "job-00002", out.Results.BestJobID)
 	})
 }

@@ -1,45 +1,127 @@
 package aggregate
 
 import (
+	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
 
-// csvHeader is the fixed part of batch_results.csv's header; one meta_<key>
-// column per ligand metadata key follows it.
+// csvHeader is the fixed part of batch_results.csv's header; the user's
+// metadata columns follow it (metaColumns). Each affinity column is named
+// by its quantity.
 var csvHeader = []string{
 	"rank", "batch_index", "job_id", "ligand_name", "smiles", "status",
+	"affinity_probability_binary", "predicted_binder",
 	"affinity_pred_value_log10_ic50_um", "pic50", "delta_g_kcal_mol",
-	"affinity_probability_binary", "confidence", "model", "model_version",
-	"structure_available", "results_file", "error", "warnings",
+	"confidence", "ligand_iptm", "iptm", "below_confidence_floor",
+	"model", "model_version", "model_note",
+	"structure_available", "results_url", "structure_url",
+	"failure_reason", "warnings",
+}
+
+// Column positions in csvHeader.
+const (
+	colRank = iota
+	colBatchIndex
+	colJobID
+	colName
+	colSMILES
+	colStatus
+	colProb
+	colBinder
+	colPred
+	colPIC50
+	colDeltaG
+	colConfidence
+	colLigandIPTM
+	colIPTM
+	colBelowFloor
+	colModel
+	colModelVersion
+	colModelNote
+	colStructure
+	colResultsURL
+	colStructureURL
+	colFailure
+	colWarnings
+	nCols
+)
+
+// JobFileURL is the API path that serves a job's file (results.json,
+// structure.cif, ...) to its owner: a link a chemist can open, where the
+// gs:// address in the job document is not.
+func JobFileURL(jobID, name string) string {
+	return "/api/v1/jobs/" + url.PathEscape(jobID) + "/files/" + name
+}
+
+// metaColumns names the metadata columns: each key under its own name,
+// prefixed "meta_" (more than once if need be) where the name is a fixed
+// column's or another column's, compared without case.
+func metaColumns(keys []string) []string {
+	taken := map[string]bool{}
+	for _, h := range csvHeader {
+		taken[strings.ToLower(h)] = true
+	}
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		name := k
+		for taken[strings.ToLower(name)] {
+			name = "meta_" + name
+		}
+		taken[strings.ToLower(name)] = true
+		out[i] = guard(name)
+	}
+	return out
 }
 
 // csvRow fills rec (cleared, rank already set) with c's row.
-func csvRow(rec []string, c *omtx.Job, keys []string) {
+func (a *Aggregator) csvRow(rec []string, c *omtx.Job, keys []string) {
 	if c.BatchIndex != nil {
-		rec[1] = strconv.Itoa(*c.BatchIndex)
+		rec[colBatchIndex] = strconv.Itoa(*c.BatchIndex)
 	}
-	rec[2] = guard(c.JobID)
-	rec[3] = guard(c.InputData.LigandName)
-	rec[4] = guard(c.InputData.LigandSMILES)
-	rec[5] = guard(string(c.Status))
+	rec[colJobID] = guard(c.JobID)
+	rec[colName] = guard(c.InputData.LigandName)
+	rec[colSMILES] = guard(c.InputData.LigandSMILES)
+	rec[colStatus] = guard(string(c.Status))
 	if r := c.Results; r != nil {
-		rec[6] = num(r.AffinityPredValue)
-		rec[7] = num(r.PIC50)
-		rec[8] = num(r.DeltaGKcalMol)
-		rec[9] = num(r.AffinityProbabilityBinary)
-		rec[10] = num(r.Confidence)
-		rec[12] = guard(r.ModelVersion)
-		rec[13] = strconv.FormatBool(r.StructureAvailable)
-		rec[14] = guard(r.ResultsFile)
+		rec[colProb] = num(r.AffinityProbabilityBinary)
+		rec[colPred] = num(r.AffinityPredValue)
+		rec[colPIC50] = num(r.PIC50)
+		rec[colDeltaG] = num(r.DeltaGKcalMol)
+		rec[colConfidence] = num(r.Confidence)
+		if v, ok := r.Metrics[omtx.MetricLigandIPTM]; ok {
+			rec[colLigandIPTM] = num(v)
+		}
+		if v, ok := r.Metrics[omtx.MetricIPTM]; ok {
+			rec[colIPTM] = num(v)
+		}
+		rec[colModelVersion] = guard(r.ModelVersion)
+		rec[colStructure] = strconv.FormatBool(r.StructureAvailable)
+		if rankable(c) {
+			rec[colBinder] = strconv.FormatBool(a.rk.isBinder(r))
+			rec[colBelowFloor] = strings.Join(a.rk.belowFloors(r), ";")
+		}
+		if r.ResultsFile != "" && c.JobID != "" {
+			rec[colResultsURL] = guard(JobFileURL(c.JobID, omtx.FileResults))
+		}
+		if r.StructureAvailable && c.JobID != "" {
+			rec[colStructureURL] = guard(JobFileURL(c.JobID, omtx.FileStructureCIF))
+		}
 	}
-	rec[11] = guard(modelName(c))
-	rec[15] = guard(c.Error)
-	rec[16] = guard(strings.Join(c.Warnings, "; "))
+	model := modelName(c)
+	rec[colModel] = guard(model)
+	rec[colModelNote] = omtx.ModelNote(model)
+	if c.Status != omtx.StatusCompleted || !rankable(c) {
+		rec[colFailure] = guard(c.Error)
+		if c.Status == omtx.StatusCompleted && c.Error == "" {
+			rec[colFailure] = "completed without usable results"
+		}
+	}
+	rec[colWarnings] = guard(strings.Join(c.Warnings, "; "))
 	for i, k := range keys {
-		rec[len(csvHeader)+i] = guard(c.LigandMetadata[k])
+		rec[nCols+i] = guard(c.LigandMetadata[k])
 	}
 }
 

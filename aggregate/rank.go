@@ -2,64 +2,111 @@ package aggregate
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"strings"
 
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
 
-// RankingRule states, in words, the order that Rank produces. It is written
-// into batch_results.json, summary.json, the parent document and the README
-// of the structures archive.
-const RankingRule = "Ligands predicted to bind (affinity_probability_binary >= 0.5) rank first, " +
-	"ordered by affinity_pred_value ascending (lower log10(IC50 / µM) = stronger); " +
-	"the rest follow, ordered by affinity_probability_binary descending, then affinity_pred_value ascending; " +
-	"remaining ties go to the lower batch_index; ligands that did not complete are not ranked."
+// RankingRule states, in words, the default order (hit discovery, no
+// confidence floors). A batch's own rule is written into
+// batch_results.json, summary.json and the parent document by Describe.
+var RankingRule = omtx.RankingOptions{}.Describe()
 
-// BinderThreshold is the affinity_probability_binary at and above which a
-// ligand counts as a predicted binder.
-const BinderThreshold = 0.5
+// BinderThreshold is the default affinity_probability_binary at and above
+// which a ligand counts as a predicted binder.
+const BinderThreshold = omtx.DefaultBinderThreshold
 
-// rankKey is what ranking needs of one completed child: 24 bytes, so a
-// batch of any size is ranked without holding its documents. ord is the
-// child's position in batch_index order (children without an index last,
-// then by job id), the final tie-break.
+// statusFiltered is the status of a ligand that a pre-GPU filter held
+// back: it is never ranked, and is counted apart from failures.
+const statusFiltered omtx.JobStatus = "filtered"
+
+// ranker orders completed children by one ranking rule.
+type ranker struct{ o omtx.RankingOptions }
+
+func newRanker(o omtx.RankingOptions) ranker { return ranker{o.Normalized()} }
+
+// rankKey is what ranking needs of one completed child: 32 bytes, so a
+// batch of any size is ranked without holding its documents. group comes
+// first (ligands at or above the confidence floors, then those below; in
+// lead optimization binders before the rest within each), then k1 and k2,
+// the mode's keys, ascending; ord is the child's position in batch_index
+// order (children without an index last, then by job id), the final
+// tie-break. So compareKeys is one total order whatever the mode.
 type rankKey struct {
-	prob, pred float64
-	ord        int32
+	k1, k2 float64
+	ord    int32
+	group  uint8
 }
 
-func keyOf(r *omtx.Results, ord int) rankKey {
-	return rankKey{prob: r.AffinityProbabilityBinary, pred: r.AffinityPredValue, ord: int32(ord)}
+func (rk ranker) key(r *omtx.Results, ord int) rankKey {
+	k := rankKey{ord: int32(ord)}
+	if len(rk.belowFloors(r)) > 0 {
+		k.group = 2
+	}
+	switch rk.o.Mode {
+	case omtx.RankingLeadOptimization:
+		if !rk.isBinder(r) {
+			k.group++
+		}
+		// Value ascending, then the more likely binder.
+		k.k1, k.k2 = r.AffinityPredValue, -r.AffinityProbabilityBinary
+	default:
+		// Probability descending, then value ascending.
+		k.k1, k.k2 = -r.AffinityProbabilityBinary, r.AffinityPredValue
+	}
+	return k
 }
 
 // compareKeys orders two ranked children; it is a total order.
 func compareKeys(a, b rankKey) int {
-	ba, bb := a.prob >= BinderThreshold, b.prob >= BinderThreshold
-	if ba != bb {
-		if ba {
-			return -1
-		}
-		return 1
+	if c := cmp.Compare(a.group, b.group); c != 0 {
+		return c
 	}
-	if !ba {
-		// Non-binders: more likely binders first.
-		if c := cmp.Compare(b.prob, a.prob); c != 0 {
-			return c
-		}
+	if c := cmp.Compare(a.k1, b.k1); c != 0 {
+		return c
 	}
-	if c := cmp.Compare(a.pred, b.pred); c != 0 {
+	if c := cmp.Compare(a.k2, b.k2); c != 0 {
 		return c
 	}
 	return cmp.Compare(a.ord, b.ord)
 }
 
-// Rank returns the completed children in rank order (see RankingRule). Ties
+func (rk ranker) isBinder(r *omtx.Results) bool {
+	return r.AffinityProbabilityBinary >= rk.o.BinderThreshold
+}
+
+// belowFloors names the confidence floors r is below. A metric the model
+// did not report (the descriptor baseline reports none) counts as below
+// its floor: the floor asks for a confidence the result does not show.
+func (rk ranker) belowFloors(r *omtx.Results) []string {
+	var out []string
+	check := func(name string, floor *float64) {
+		if floor == nil {
+			return
+		}
+		v, ok := r.Metrics[name]
+		if !ok || math.IsNaN(v) || v < *floor {
+			out = append(out, name)
+		}
+	}
+	check(omtx.MetricLigandIPTM, rk.o.MinLigandIPTM)
+	check(omtx.MetricIPTM, rk.o.MinIPTM)
+	return out
+}
+
+// Rank returns the completed children in the default order (hit
+// discovery, see RankingRule).
+func Rank(children []*omtx.Job) []*omtx.Job { return RankBy(children, omtx.RankingOptions{}) }
+
+// RankBy returns the completed children in the order o describes. Ties
 // are broken by batch_index ascending (a child without a batch_index comes
 // after those with one), then by job ID, so the order never depends on the
 // order of children. Children that are not completed, or whose results are
-// missing or non-finite, are left out. Rank does not modify children.
-func Rank(children []*omtx.Job) []*omtx.Job {
+// missing or non-finite, are left out. RankBy does not modify children.
+func RankBy(children []*omtx.Job, o omtx.RankingOptions) []*omtx.Job {
+	rk := newRanker(o)
 	ordered := inIndexOrder(children)
 	type ranked struct {
 		key rankKey
@@ -68,7 +115,7 @@ func Rank(children []*omtx.Job) []*omtx.Job {
 	var rs []ranked
 	for i, c := range ordered {
 		if rankable(c) {
-			rs = append(rs, ranked{keyOf(c.Results, i), c})
+			rs = append(rs, ranked{rk.key(c.Results, i), c})
 		}
 	}
 	slices.SortFunc(rs, func(a, b ranked) int { return compareKeys(a.key, b.key) })
@@ -104,8 +151,6 @@ func rankable(c *omtx.Job) bool {
 	}
 	return true
 }
-
-func isBinder(r *omtx.Results) bool { return r.AffinityProbabilityBinary >= BinderThreshold }
 
 // compareIndex orders children by batch_index (missing last), then job ID.
 func compareIndex(a, b *omtx.Job) int {

@@ -37,7 +37,8 @@ func rankSet() []*omtx.Job {
 
 func TestRank(t *testing.T) {
 	t.Parallel()
-	want := []string{"job-00001", "job-00000", "job-00005", "job-00008", "job-00007", "job-00003", "job-00004"}
+	// Hit discovery: probability descending, then value ascending.
+	want := []string{"job-00000", "job-00005", "job-00001", "job-00008", "job-00007", "job-00003", "job-00004"}
 
 	t.Run("rule on a crafted set", func(t *testing.T) {
 		t.Parallel()
@@ -82,11 +83,13 @@ func TestRank(t *testing.T) {
 		assert.Empty(t, Rank([]*omtx.Job{nil, child(0, omtx.StatusFailed)}))
 	})
 
-	t.Run("rule states the threshold", func(t *testing.T) {
+	t.Run("rule is one sentence naming the keys", func(t *testing.T) {
 		t.Parallel()
 		got := RankingRule
-		assert.Contains(t, got, fmt.Sprintf(">= %g", BinderThreshold))
+		assert.True(t, strings.HasPrefix(got, "Hit discovery: ordered by affinity_probability_binary descending"))
 		assert.True(t, strings.HasSuffix(got, "."))
+		lead := omtx.RankingOptions{Mode: omtx.RankingLeadOptimization}.Describe()
+		assert.Contains(t, lead, fmt.Sprintf(">= %g", BinderThreshold))
 	})
 }
 

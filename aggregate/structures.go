@@ -27,7 +27,7 @@ type structureEntry struct {
 
 // structuresZIP builds analysis/top_10_structures.zip from the top-ranked
 // children, or returns nil when none of them has a structure.
-func structuresZIP(batchID, batchName string, top []*omtx.Job, load func(*omtx.Job) ([]byte, error)) ([]byte, error) {
+func structuresZIP(batchID, batchName, rule string, top []*omtx.Job, load func(*omtx.Job) ([]byte, error)) ([]byte, error) {
 	if load == nil {
 		return nil, nil
 	}
@@ -70,7 +70,7 @@ func structuresZIP(batchID, batchName string, top []*omtx.Job, load func(*omtx.J
 		_, err = w.Write(data)
 		return err
 	}
-	if err := add("README.txt", structuresReadme(batchID, batchName, entries)); err != nil {
+	if err := add("README.txt", structuresReadme(batchID, batchName, rule, entries)); err != nil {
 		return nil, fmt.Errorf("aggregate: top_10_structures.zip: %w", err)
 	}
 	for _, e := range entries {
@@ -87,10 +87,10 @@ func structuresZIP(batchID, batchName string, top []*omtx.Job, load func(*omtx.J
 	return buf.Bytes(), nil
 }
 
-func structuresReadme(batchID, batchName string, entries []structureEntry) []byte {
+func structuresReadme(batchID, batchName, rule string, entries []structureEntry) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Top-10 predicted structures of batch %q (%s)\n\n", oneLine(batchName), oneLine(batchID))
-	fmt.Fprintf(&b, "Ranking rule: %s\n\n", RankingRule)
+	fmt.Fprintf(&b, "Ranking rule: %s\n\n", rule)
 	fmt.Fprintf(&b, "Units: affinity_pred_value is %s (lower = stronger); pIC50 is -log10(IC50 / M); "+
 		"delta_g is in %s; affinity_probability_binary is a %s that the ligand binds; confidence is a score in [0,1].\n",
 		omtx.UnitsLog10IC50uM, omtx.UnitsKcalPerMol, omtx.UnitsProbability)
