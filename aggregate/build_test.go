@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/omtx-hub/omtx-hub/aggregate/ranking"
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
 
@@ -242,7 +243,7 @@ func TestBuildNoneCompleted(t *testing.T) {
 	require.NoError(t, json.Unmarshal(out.ResultsJSON, &got))
 	assert.Equal(t, []any{}, got["top_10"])
 	assert.Equal(t, "", got["best_ligand"])
-	assert.Equal(t, noCompletedNote, got["note"])
+	assert.Equal(t, ranking.NoCompletedNote, got["note"])
 	assert.Equal(t, []any{}, got["models"])
 
 	assert.Equal(t, Stats{}, out.Summary.AffinityPredValue)
@@ -486,4 +487,36 @@ func TestBuildLarge(t *testing.T) {
 	assert.Len(t, out.Results.Top10, 10)
 	assert.LessOrEqual(t, len(loader.calls), 10)
 	assert.NotNil(t, out.HistogramPNG)
+}
+
+func TestBinCount(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   []float64
+		want int
+	}{
+		{"one value", []float64{1}, minBins},
+		{"all equal", []float64{1, 1, 1, 1}, minBins},
+		// Uniform on [0,1]: Freedman–Diaconis gives ceil(1 / (2·0.5/∛n)) = ceil(∛n).
+		{"uniform 1200", uniform(1200), 11},
+		{"uniform 7000", uniform(7000), 20},
+		{"many capped", uniform(1_000_000), maxBins},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := binCount(tt.in)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+// uniform returns n evenly spaced values on [0, 1].
+func uniform(n int) []float64 {
+	vs := make([]float64, n)
+	for i := range vs {
+		vs[i] = float64(i) / float64(n-1)
+	}
+	return vs
 }

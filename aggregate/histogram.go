@@ -12,6 +12,8 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+
+	"github.com/omtx-hub/omtx-hub/aggregate/ranking"
 )
 
 const (
@@ -126,7 +128,7 @@ func binCount(vs []float64) int {
 	bins := math.Ceil(math.Sqrt(n))
 	if len(sorted) > 1 {
 		span := sorted[len(sorted)-1] - sorted[0]
-		iqr := quantile(sorted, 0.75) - quantile(sorted, 0.25)
+		iqr := ranking.Quantile(sorted, 0.75) - ranking.Quantile(sorted, 0.25)
 		if span > 0 && iqr > 0 {
 			bins = math.Ceil(span / (2 * iqr / math.Cbrt(n)))
 		}

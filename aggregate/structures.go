@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/omtx-hub/omtx-hub/aggregate/ranking"
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
 
@@ -108,12 +109,12 @@ func structuresReadme(batchID, batchName, rule string, entries []structureEntry)
 			fmt.Fprintf(&b, "  batch_index: %d\n", *c.BatchIndex)
 		}
 		fmt.Fprintf(&b, "  smiles: %s\n", oneLine(c.InputData.LigandSMILES))
-		fmt.Fprintf(&b, "  affinity_pred_value: %s %s\n", num(r.AffinityPredValue), omtx.UnitsLog10IC50uM)
-		fmt.Fprintf(&b, "  pic50: %s\n", num(r.PIC50))
-		fmt.Fprintf(&b, "  delta_g: %s %s\n", num(r.DeltaGKcalMol), omtx.UnitsKcalPerMol)
-		fmt.Fprintf(&b, "  affinity_probability_binary: %s\n", num(r.AffinityProbabilityBinary))
-		fmt.Fprintf(&b, "  confidence: %s\n", num(r.Confidence))
-		model := modelName(c)
+		fmt.Fprintf(&b, "  affinity_pred_value: %s %s\n", ranking.FormatNumber(r.AffinityPredValue), omtx.UnitsLog10IC50uM)
+		fmt.Fprintf(&b, "  pic50: %s\n", ranking.FormatNumber(r.PIC50))
+		fmt.Fprintf(&b, "  delta_g: %s %s\n", ranking.FormatNumber(r.DeltaGKcalMol), omtx.UnitsKcalPerMol)
+		fmt.Fprintf(&b, "  affinity_probability_binary: %s\n", ranking.FormatNumber(r.AffinityProbabilityBinary))
+		fmt.Fprintf(&b, "  confidence: %s\n", ranking.FormatNumber(r.Confidence))
+		model := ranking.ModelName(c)
 		if r.ModelVersion != "" {
 			model += " " + r.ModelVersion
 		}

@@ -1,4 +1,4 @@
-package aggregate
+package ranking
 
 import (
 	"cmp"
@@ -107,7 +107,7 @@ func Rank(children []*omtx.Job) []*omtx.Job { return RankBy(children, omtx.Ranki
 // missing or non-finite, are left out. RankBy does not modify children.
 func RankBy(children []*omtx.Job, o omtx.RankingOptions) []*omtx.Job {
 	rk := newRanker(o)
-	ordered := inIndexOrder(children)
+	ordered := InIndexOrder(children)
 	type ranked struct {
 		key rankKey
 		job *omtx.Job
@@ -126,8 +126,9 @@ func RankBy(children []*omtx.Job, o omtx.RankingOptions) []*omtx.Job {
 	return out
 }
 
-// inIndexOrder returns the non-nil children sorted by compareIndex.
-func inIndexOrder(children []*omtx.Job) []*omtx.Job {
+// InIndexOrder returns the non-nil children sorted by batch_index
+// (missing last), then job ID: the order an Aggregator takes them in.
+func InIndexOrder(children []*omtx.Job) []*omtx.Job {
 	out := make([]*omtx.Job, 0, len(children))
 	for _, c := range children {
 		if c != nil {

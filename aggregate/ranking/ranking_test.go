@@ -1,4 +1,4 @@
-package aggregate
+package ranking
 
 import (
 	"encoding/json"
@@ -78,8 +78,7 @@ func TestRankingModes(t *testing.T) {
 
 			// The aggregator's streamed ranking agrees, and the CSV lists
 			// the unranked children after every ranked one.
-			out, err := Build(Input{BatchID: "b", Children: modeSet(), Ranking: tt.o})
-			require.NoError(t, err)
+			out := build(t, input{BatchID: "b", Children: modeSet(), Ranking: tt.o})
 			assert.Equal(t, tt.want, topIDs(out.Results.Top10))
 			_, rows := readCSV(t, out.CSV)
 			var csvIDs []string
@@ -133,8 +132,7 @@ func TestRankingFloors(t *testing.T) {
 			got := ids(RankBy(set(), tt.o))
 			assert.Equal(t, tt.want, got)
 
-			out, err := Build(Input{Children: set(), Ranking: tt.o})
-			require.NoError(t, err)
+			out := build(t, input{Children: set(), Ranking: tt.o})
 			flags := map[string][]string{}
 			for _, r := range out.Results.Top10 {
 				if len(r.BelowConfidenceFloor) > 0 {
@@ -196,8 +194,7 @@ func TestRankingOptions(t *testing.T) {
 func TestSummaryRule(t *testing.T) {
 	t.Parallel()
 	o := omtx.RankingOptions{Mode: omtx.RankingLeadOptimization, BinderThreshold: 0.6, MinLigandIPTM: ptr(0.5)}
-	out, err := Build(Input{Children: modeSet(), Ranking: o})
-	require.NoError(t, err)
+	out := build(t, input{Children: modeSet(), Ranking: o})
 	var got struct {
 		Ranking     map[string]any `json:"ranking"`
 		RankingRule string         `json:"ranking_rule"`
@@ -219,8 +216,7 @@ func TestSummaryBinderStats(t *testing.T) {
 	t.Parallel()
 	// Binders (p >= 0.5): values -2 and -1; non-binders: 1 and 3.
 	children := []*omtx.Job{completed(0, -2, 0.9), completed(1, 1, 0.1), completed(2, -1, 0.6), completed(3, 3, 0.2)}
-	out, err := Build(Input{Children: children})
-	require.NoError(t, err)
+	out := build(t, input{Children: children})
 	s := out.Summary
 	assert.Equal(t, 2, s.PredictedBinders.N)
 	assert.InDelta(t, -1.5, s.PredictedBinders.AffinityPredValue.Mean, 1e-12)
@@ -237,8 +233,7 @@ func TestSummaryBinderStats(t *testing.T) {
 	assert.Contains(t, s.Quantities["affinity"], "alias of delta_g_kcal_mol")
 
 	// A higher threshold makes fewer binders.
-	high, err := Build(Input{Children: children, Ranking: omtx.RankingOptions{BinderThreshold: 0.8}})
-	require.NoError(t, err)
+	high := build(t, input{Children: children, Ranking: omtx.RankingOptions{BinderThreshold: 0.8}})
 	assert.Equal(t, 1, high.Summary.PredictedBinders.N)
 	assert.InDelta(t, -2, high.Summary.PredictedBinders.AffinityPredValue.Mean, 1e-12)
 }
@@ -256,8 +251,7 @@ func TestSummaryFailures(t *testing.T) {
 			noResults,
 			child(4, omtx.StatusCancelled),
 		}
-		out, err := Build(Input{Children: children})
-		require.NoError(t, err)
+		out := build(t, input{Children: children})
 		s := out.Summary
 		assert.True(t, s.CompletedWithFailures)
 		assert.Equal(t, "completed with 2 failed, 1 cancelled", s.StatusLine)
@@ -287,12 +281,10 @@ func TestSummaryFailures(t *testing.T) {
 			{[]*omtx.Job{completed(0, -1, 0.9), child(1, statusFiltered)}, "completed, 1 filtered"},
 			{nil, "no ligands"},
 		} {
-			out, err := Build(Input{Children: tt.children})
-			require.NoError(t, err)
+			out := build(t, input{Children: tt.children})
 			assert.Equal(t, tt.want, out.Summary.StatusLine)
 		}
-		clean, err := Build(Input{Children: []*omtx.Job{completed(0, -1, 0.9), child(1, omtx.StatusCancelled)}})
-		require.NoError(t, err)
+		clean := build(t, input{Children: []*omtx.Job{completed(0, -1, 0.9), child(1, omtx.StatusCancelled)}})
 		assert.False(t, clean.Summary.CompletedWithFailures, "a cancelled ligand is not a failure")
 	})
 
@@ -302,8 +294,7 @@ func TestSummaryFailures(t *testing.T) {
 		for i := range MaxFailuresListed + 5 {
 			children = append(children, child(i, omtx.StatusFailed, withError(fmt.Sprintf("reason %d", i))))
 		}
-		out, err := Build(Input{Children: children})
-		require.NoError(t, err)
+		out := build(t, input{Children: children})
 		assert.Len(t, out.Summary.Failures, MaxFailuresListed)
 		assert.Equal(t, 5, out.Summary.FailuresOmitted)
 		assert.Equal(t, MaxFailuresListed+5, out.Summary.Failed)
@@ -315,14 +306,12 @@ func TestSummaryBaselineNote(t *testing.T) {
 	t.Parallel()
 	b := completed(0, -1, 0.9)
 	b.Model, b.Results.Model = omtx.BaselineModel, omtx.BaselineModel
-	out, err := Build(Input{Children: []*omtx.Job{b}})
-	require.NoError(t, err)
+	out := build(t, input{Children: []*omtx.Job{b}})
 	assert.Equal(t, "ligand-only descriptor model; ignores the protein", out.Summary.ModelNote)
 	assert.Equal(t, out.Summary.ModelNote, out.Results.ModelNote)
 	assert.Contains(t, string(out.SummaryJSON), `"model_note": "ligand-only descriptor model; ignores the protein"`)
 
-	real, err := Build(Input{Children: []*omtx.Job{completed(0, -1, 0.9)}})
-	require.NoError(t, err)
+	real := build(t, input{Children: []*omtx.Job{completed(0, -1, 0.9)}})
 	assert.Empty(t, real.Summary.ModelNote)
 	assert.NotContains(t, string(real.SummaryJSON), "model_note")
 }

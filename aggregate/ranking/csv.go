@@ -1,4 +1,4 @@
-package aggregate
+package ranking
 
 import (
 	"net/url"
@@ -124,6 +124,10 @@ func (a *Aggregator) csvRow(rec []string, c *omtx.Job, keys []string) {
 		rec[nCols+i] = guard(c.LigandMetadata[k])
 	}
 }
+
+// FormatNumber formats a number with 4 decimals, as batch_results.csv
+// does; non-finite values are empty.
+func FormatNumber(v float64) string { return num(v) }
 
 // num formats a number with 4 decimals; non-finite values are empty.
 func num(v float64) string {

@@ -1,4 +1,4 @@
-package aggregate
+package ranking
 
 import (
 	"bytes"
@@ -43,8 +43,7 @@ func TestCSV(t *testing.T) {
 		child(2, omtx.StatusRunning, withName("-minus")),
 		completed(4, -0.5, 0.7, withoutIndex(), withID("job-noindex"), withSMILES("CC(=O)Oc1ccccc1C(=O)O")),
 	}
-	out, err := Build(Input{BatchID: "b1", BatchName: "screen", Children: children})
-	require.NoError(t, err)
+	out := build(t, input{BatchID: "b1", Children: children})
 	header, rows := readCSV(t, out.CSV)
 
 	t.Run("header exact with the user's metadata columns, sorted", func(t *testing.T) {
@@ -101,8 +100,7 @@ func TestCSV(t *testing.T) {
 		assert.Empty(t, rows[0]["structure_url"], "no structure")
 		assert.NotContains(t, string(out.CSV), "gs://")
 		s := completed(0, -1, 0.9, withStructure())
-		one, err := Build(Input{Children: []*omtx.Job{s}})
-		require.NoError(t, err)
+		one := build(t, input{Children: []*omtx.Job{s}})
 		_, rs := readCSV(t, one.CSV)
 		assert.Equal(t, "/api/v1/jobs/job-00000/files/structure.cif", rs[0]["structure_url"])
 	})
@@ -131,8 +129,7 @@ func TestCSV(t *testing.T) {
 		t.Parallel()
 		w := completed(0, -1, 0.9)
 		w.Warnings = []string{"first", "second"}
-		out, err := Build(Input{Children: []*omtx.Job{w}})
-		require.NoError(t, err)
+		out := build(t, input{Children: []*omtx.Job{w}})
 		_, rows := readCSV(t, out.CSV)
 		assert.Equal(t, "first; second", rows[0]["warnings"])
 	})
@@ -155,8 +152,7 @@ func TestCSV(t *testing.T) {
 		t.Parallel()
 		b := completed(0, -1, 0.9)
 		b.Model, b.Results.Model = omtx.BaselineModel, omtx.BaselineModel
-		out, err := Build(Input{Children: []*omtx.Job{b}})
-		require.NoError(t, err)
+		out := build(t, input{Children: []*omtx.Job{b}})
 		_, rows := readCSV(t, out.CSV)
 		assert.Equal(t, "ligand-only descriptor model; ignores the protein", rows[0]["model_note"])
 	})
