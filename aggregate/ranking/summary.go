@@ -223,3 +223,37 @@ func ligandLabel(c *omtx.Job) string {
 	}
 	return c.InputData.LigandSMILES
 }
+
+// Row is one ranked ligand with what a results table shows beside its
+// values: whether it is a predicted binder, the model (and what it is,
+// for the baseline), the user's metadata, and the API paths of its files.
+type Row struct {
+	omtx.RankedLigand
+	PredictedBinder        bool              `json:"predicted_binder"`
+	AffinityPredValueUnits string            `json:"affinity_pred_value_units"`
+	Model                  string            `json:"model"`
+	ModelNote              string            `json:"model_note,omitempty"`
+	ResultsURL             string            `json:"results_url"`
+	StructureURL           string            `json:"structure_url,omitempty"`
+	LigandMetadata         map[string]string `json:"ligand_metadata,omitempty"`
+	Warnings               []string          `json:"warnings,omitempty"`
+}
+
+// Row describes ranked child c at rank (c must be rankable).
+func (a *Aggregator) Row(rank int, c *omtx.Job) Row {
+	model := modelName(c)
+	r := Row{
+		RankedLigand:           a.RankedLigand(rank, c),
+		PredictedBinder:        a.rk.isBinder(c.Results),
+		AffinityPredValueUnits: omtx.UnitsLog10IC50uM,
+		Model:                  model,
+		ModelNote:              omtx.ModelNote(model),
+		ResultsURL:             JobFileURL(c.JobID, omtx.FileResults),
+		LigandMetadata:         c.LigandMetadata,
+		Warnings:               c.Warnings,
+	}
+	if c.Results.StructureAvailable {
+		r.StructureURL = JobFileURL(c.JobID, omtx.FileStructureCIF)
+	}
+	return r
+}
