@@ -82,7 +82,7 @@ func histogramPNG(batchID, batchName string, all, binders []float64, sum Summary
 	line.Width = vg.Points(1.5)
 	line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 	p.Add(line)
-	p.Y.Max = top * 1.45 // room for the legend above the tallest bar
+	p.Y.Max = top * 1.8 // room for the four legend lines above the tallest bar
 	p.Legend.Add(fmt.Sprintf("median (%s) = %.2f", of, med), line)
 
 	wt, err := p.WriterTo(6*vg.Inch, 4*vg.Inch, "png")
