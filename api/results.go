@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -64,23 +65,9 @@ func (s *Server) batchResults(c *gin.Context) {
 		return
 	}
 	agg := ranking.NewAggregator(ranking.Options{BatchID: b.JobID, BatchName: b.BatchName, Ranking: opts, Keep: offset + size})
-	f := omtx.ChildFilter{BatchID: b.JobID, AfterIndex: -1, Limit: resultsReadPage}
-	for {
-		kids, err := s.jobs.ListChildren(c.Request.Context(), f)
-		if err != nil {
-			s.writeError(c, s.unavailable(c, "the job store", err))
-			return
-		}
-		for _, k := range kids {
-			if err := agg.Add(k); err != nil {
-				s.writeError(c, err)
-				return
-			}
-		}
-		if len(kids) < resultsReadPage || kids[len(kids)-1].BatchIndex == nil {
-			break
-		}
-		f.AfterIndex = *kids[len(kids)-1].BatchIndex
+	if err := s.eachChild(c, b, agg.Add); err != nil {
+		s.writeError(c, err)
+		return
 	}
 	agg.Finish()
 	sum := agg.Summary()
@@ -97,6 +84,59 @@ func (s *Server) batchResults(c *gin.Context) {
 		out.NextOffset = &next
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+// manyGetter reads documents by id; store.Jobs and storetest.Jobs do.
+type manyGetter interface {
+	GetMany(ctx context.Context, ids []string) ([]*omtx.Job, error)
+}
+
+// eachChild gives fn a batch's children in batch_index order: by id,
+// resultsReadPage at a time, when the store reads by id and the batch's
+// size is known (key lookups cost the same for any size of collection),
+// else page by page from the children query.
+func (s *Server) eachChild(c *gin.Context, b *omtx.Job, fn func(*omtx.Job) error) error {
+	ctx := c.Request.Context()
+	total := 0
+	switch {
+	case b.BatchConfig != nil:
+		total = b.BatchConfig.TotalLigands
+	case b.Progress != nil:
+		total = b.Progress.Total
+	}
+	if g, ok := s.jobs.(manyGetter); ok && total > 0 {
+		for lo := 0; lo < total; lo += resultsReadPage {
+			docs, err := g.GetMany(ctx, omtx.BatchChildJobIDs(b.JobID, lo, min(lo+resultsReadPage, total), total))
+			if err != nil {
+				return s.unavailable(c, "the job store", err)
+			}
+			for _, d := range docs {
+				if d == nil {
+					continue // not written yet: the batch is still starting
+				}
+				if err := fn(d); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	f := omtx.ChildFilter{BatchID: b.JobID, AfterIndex: -1, Limit: resultsReadPage}
+	for {
+		kids, err := s.jobs.ListChildren(ctx, f)
+		if err != nil {
+			return s.unavailable(c, "the job store", err)
+		}
+		for _, k := range kids {
+			if err := fn(k); err != nil {
+				return err
+			}
+		}
+		if len(kids) < resultsReadPage || kids[len(kids)-1].BatchIndex == nil {
+			return nil
+		}
+		f.AfterIndex = *kids[len(kids)-1].BatchIndex
+	}
 }
 
 // rankingQuery reads the ranking rule from the query: ranking,
