@@ -401,7 +401,6 @@ func (a *Aggregator) NewCSV(w io.Writer) *CSVWriter {
 	cw.rec = make([]string, len(header))
 	cw.err = cw.w.Write(header)
 	cw.w.Flush()
-	cw.ends = cw.ends[:0]
 	cw.headerEnd = cw.buf.Len()
 	return cw
 }
