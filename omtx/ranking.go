@@ -126,6 +126,14 @@ func (c *BatchConfig) RankingOptions() RankingOptions {
 	return RankingOptions{Mode: c.Ranking, BinderThreshold: c.BinderThreshold, MinLigandIPTM: c.MinLigandIPTM, MinIPTM: c.MinIPTM}.Normalized()
 }
 
+// SetRanking records o (validated by the caller with Validate) as the
+// batch's ranking rule, normalized, so batch_config.json and the parent
+// document say which rule the results follow.
+func (c *BatchConfig) SetRanking(o RankingOptions) {
+	o = o.Normalized()
+	c.Ranking, c.BinderThreshold, c.MinLigandIPTM, c.MinIPTM = o.Mode, o.BinderThreshold, o.MinLigandIPTM, o.MinIPTM
+}
+
 // Names of the affinity quantities, so every table, axis and field says
 // which one it shows. "Affinity" alone is never a name: the old JSON field
 // "affinity" is an alias of delta_g_kcal_mol, kept for compatibility.

@@ -188,6 +188,10 @@ func TestRankingOptions(t *testing.T) {
 		assert.Equal(t, omtx.RankingOptions{Mode: omtx.RankingHitDiscovery, BinderThreshold: 0.5}, nilCfg.RankingOptions())
 		cfg := &omtx.BatchConfig{Ranking: omtx.RankingLeadOptimization, BinderThreshold: 0.6, MinIPTM: ptr(0.3)}
 		assert.Equal(t, omtx.RankingOptions{Mode: omtx.RankingLeadOptimization, BinderThreshold: 0.6, MinIPTM: ptr(0.3)}, cfg.RankingOptions())
+		var set omtx.BatchConfig
+		set.SetRanking(omtx.RankingOptions{MinLigandIPTM: ptr(0.4)})
+		assert.Equal(t, omtx.RankingOptions{Mode: omtx.RankingHitDiscovery, BinderThreshold: 0.5, MinLigandIPTM: ptr(0.4)}, set.RankingOptions())
+		assert.Equal(t, omtx.RankingHitDiscovery, set.Ranking, "the default is written, not left empty")
 	})
 }
 
