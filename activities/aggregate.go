@@ -120,7 +120,7 @@ func AggregateChildren(ctx context.Context, jobs JobStore, blobs BlobStore, pare
 	case parent.Progress != nil:
 		total = parent.Progress.Total
 	}
-	agg := aggregate.NewAggregator(batchID, parent.BatchName)
+	agg := aggregate.NewAggregatorWith(aggregate.Options{BatchID: batchID, BatchName: parent.BatchName, Ranking: parent.BatchConfig.RankingOptions()})
 	var prog omtx.Progress
 	if err := everyChild(ctx, jobs, batchID, total, func(c *omtx.Job) error {
 		prog.Count(c.Status)

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/omtx-hub/omtx-hub/aggregate/ranking"
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
 
@@ -57,10 +58,11 @@ func TestBuildResults(t *testing.T) {
 		}
 		assert.NotContains(t, got, "note")
 		assert.Equal(t, "b1", got["batch_id"])
-		assert.Equal(t, "lig1", got["best_ligand"])
-		assert.Equal(t, "job-00001", got["best_job_id"])
-		assert.InDelta(t, omtx.DeltaGFromPredValue(-2), got["best_affinity"], 1e-9)
-		assert.InDelta(t, -2.0, got["best_affinity_pred_value"], 1e-9)
+		assert.Equal(t, "lig0", got["best_ligand"])
+		assert.Equal(t, "job-00000", got["best_job_id"])
+		assert.InDelta(t, omtx.DeltaGFromPredValue(-1), got["best_affinity"], 1e-9)
+		assert.InDelta(t, omtx.DeltaGFromPredValue(-1), got["best_delta_g_kcal_mol"], 1e-9, "best_affinity is its alias")
+		assert.InDelta(t, -1.0, got["best_affinity_pred_value"], 1e-9)
 		assert.Equal(t, "kcal/mol", got["affinity_units"])
 		assert.Equal(t, "log10(IC50 / µM)", got["affinity_pred_value_units"])
 		assert.Equal(t, RankingRule, got["ranking_rule"])
@@ -74,7 +76,7 @@ func TestBuildResults(t *testing.T) {
 	t.Run("parent document block", func(t *testing.T) {
 		t.Parallel()
 		got := out.Results
-		assert.Equal(t, "job-00001", got.BestJobID)
+		assert.Equal(t, "job-00000", got.BestJobID)
 		assert.Equal(t, omtx.UnitsKcalPerMol, got.AffinityUnits)
 		assert.Equal(t, RankingRule, got.RankingRule)
 		assert.Equal(t, 7, got.Completed)
@@ -85,9 +87,9 @@ func TestBuildResults(t *testing.T) {
 		require.Len(t, got.Top10, 7)
 		first := got.Top10[0]
 		assert.Equal(t, omtx.RankedLigand{
-			Rank: 1, JobID: "job-00001", BatchIndex: 1, LigandName: "lig1", LigandSMILES: "CCO",
-			Affinity: omtx.DeltaGFromPredValue(-2), AffinityPredValue: -2, PIC50: 8,
-			AffinityProbabilityBinary: 0.6, Confidence: 0.8,
+			Rank: 1, JobID: "job-00000", BatchIndex: 0, LigandName: "lig0", LigandSMILES: "CCO",
+			Affinity: omtx.DeltaGFromPredValue(-1), DeltaGKcalMol: omtx.DeltaGFromPredValue(-1), AffinityPredValue: -1, PIC50: 7,
+			AffinityProbabilityBinary: 0.9, Confidence: 0.8,
 		}, first)
 		var ranks []int
 		for _, r := range got.Top10 {
@@ -135,7 +137,8 @@ func TestBuildResults(t *testing.T) {
 		require.NoError(t, json.Unmarshal(out.SummaryJSON, &got))
 		for _, k := range []string{"batch_id", "batch_name", "total", "completed", "failed", "cancelled", "other",
 			"binders", "affinity_pred_value", "delta_g_kcal_mol", "pic50", "affinity_probability_binary", "confidence",
-			"model_seconds", "models", "units", "ranking_rule"} {
+			"model_seconds", "models", "units", "ranking_rule", "ranking", "status_line", "completed_with_failures",
+			"failures", "failures_omitted", "predicted_binders", "all_ligands", "quantities"} {
 			assert.Contains(t, got, k)
 		}
 		stats, ok := got["affinity_pred_value"].(map[string]any)
@@ -207,7 +210,11 @@ func TestAggregatorPasses(t *testing.T) {
 		require.NoError(t, err)
 		_, rows := readCSV(t, out.CSV)
 		require.Len(t, rows, 4)
-		assert.Equal(t, []string{"2", "", "1", "3"}, []string{rows[0]["rank"], rows[1]["rank"], rows[2]["rank"], rows[3]["rank"]})
+		var got [][2]string
+		for _, r := range rows {
+			got = append(got, [2]string{r["rank"], r["batch_index"]})
+		}
+		assert.Equal(t, [][2]string{{"1", "2"}, {"2", "0"}, {"3", "3"}, {"", "1"}}, got)
 		assert.Equal(t, "job-00002", out.Results.BestJobID)
 	})
 }
@@ -236,7 +243,7 @@ func TestBuildNoneCompleted(t *testing.T) {
 	require.NoError(t, json.Unmarshal(out.ResultsJSON, &got))
 	assert.Equal(t, []any{}, got["top_10"])
 	assert.Equal(t, "", got["best_ligand"])
-	assert.Equal(t, noCompletedNote, got["note"])
+	assert.Equal(t, ranking.NoCompletedNote, got["note"])
 	assert.Equal(t, []any{}, got["models"])
 
 	assert.Equal(t, Stats{}, out.Summary.AffinityPredValue)
@@ -480,4 +487,36 @@ func TestBuildLarge(t *testing.T) {
 	assert.Len(t, out.Results.Top10, 10)
 	assert.LessOrEqual(t, len(loader.calls), 10)
 	assert.NotNil(t, out.HistogramPNG)
+}
+
+func TestBinCount(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   []float64
+		want int
+	}{
+		{"one value", []float64{1}, minBins},
+		{"all equal", []float64{1, 1, 1, 1}, minBins},
+		// Uniform on [0,1]: Freedman–Diaconis gives ceil(1 / (2·0.5/∛n)) = ceil(∛n).
+		{"uniform 1200", uniform(1200), 11},
+		{"uniform 7000", uniform(7000), 20},
+		{"many capped", uniform(1_000_000), maxBins},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := binCount(tt.in)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+// uniform returns n evenly spaced values on [0, 1].
+func uniform(n int) []float64 {
+	vs := make([]float64, n)
+	for i := range vs {
+		vs[i] = float64(i) / float64(n-1)
+	}
+	return vs
 }

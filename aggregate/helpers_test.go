@@ -1,8 +1,14 @@
 package aggregate
 
 import (
+	"bytes"
+	"encoding/csv"
 	"fmt"
+	"math"
+	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
@@ -69,11 +75,7 @@ func withPred(value, prob float64) opt {
 }
 
 func withName(name string) opt { return func(j *omtx.Job) { j.InputData.LigandName = name } }
-func withSMILES(s string) opt  { return func(j *omtx.Job) { j.InputData.LigandSMILES = s } }
-func withError(e string) opt   { return func(j *omtx.Job) { j.Error = e } }
-func withID(id string) opt     { return func(j *omtx.Job) { j.JobID = id } }
 func withStructure() opt       { return func(j *omtx.Job) { j.Results.StructureAvailable = true } }
-func withoutIndex() opt        { return func(j *omtx.Job) { j.BatchIndex = nil } }
 func withMeta(kv ...string) opt {
 	return func(j *omtx.Job) {
 		if j.LigandMetadata == nil {
@@ -85,11 +87,45 @@ func withMeta(kv ...string) opt {
 	}
 }
 
-// ids lists the job IDs of jobs.
-func ids(jobs []*omtx.Job) []string {
-	out := make([]string, len(jobs))
-	for i, j := range jobs {
-		out[i] = j.JobID
+const wantHeader = "rank,batch_index,job_id,ligand_name,smiles,status," +
+	"affinity_probability_binary,predicted_binder,affinity_pred_value_log10_ic50_um,pic50,delta_g_kcal_mol," +
+	"confidence,ligand_iptm,iptm,below_confidence_floor,model,model_version,model_note," +
+	"structure_available,results_url,structure_url,failure_reason,warnings"
+
+// readCSV parses a CSV file into rows keyed by column name.
+func readCSV(t *testing.T, data []byte) (header []string, rows []map[string]string) {
+	t.Helper()
+	recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	require.NoError(t, err)
+	require.NotEmpty(t, recs)
+	header = recs[0]
+	for _, rec := range recs[1:] {
+		row := map[string]string{}
+		for i, v := range rec {
+			row[header[i]] = v
+		}
+		rows = append(rows, row)
 	}
-	return out
+	return header, rows
+}
+
+// rankSet is a crafted batch: binders, non-binders, ties, and children that
+// must not be ranked.
+func rankSet() []*omtx.Job {
+	noResults := child(11, omtx.StatusCompleted)
+	noResults.Results = nil
+	return []*omtx.Job{
+		completed(0, -1.0, 0.9), // binder
+		completed(1, -2.0, 0.6), // binder, strongest
+		child(2, omtx.StatusFailed),
+		completed(3, 0.5, 0.4),  // non-binder
+		completed(4, -3.0, 0.2), // non-binder: strong value, unlikely binder
+		completed(5, -1.0, 0.7), // binder, same value as index 0
+		child(6, omtx.StatusCancelled),
+		completed(7, 0.1, 0.4), // non-binder, same probability as index 3
+		completed(8, 1.0, 0.5), // exactly at the threshold: binder
+		child(9, omtx.StatusRunning),
+		completed(10, math.NaN(), 0.9), // non-finite: not ranked
+		noResults,                      // completed without results: not ranked
+	}
 }

@@ -6,11 +6,14 @@ import (
 	"image/color"
 	"math"
 	"slices"
+	"sort"
 	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+
+	"github.com/omtx-hub/omtx-hub/aggregate/ranking"
 )
 
 const (
@@ -25,43 +28,52 @@ const (
 )
 
 // histogramPNG draws the distribution of affinity_pred_value over the
-// completed children, with the median marked, as a 6in × 4in PNG.
-func histogramPNG(batchID, batchName string, values []float64, sum Summary) ([]byte, error) {
-	vs := plotter.Values(values)
-
-	var hist *plotter.Histogram
-	if lo, hi := plotter.Range(vs); hi > lo {
-		var err error
-		if hist, err = plotter.NewHist(vs, binCount(vs)); err != nil {
-			return nil, err
+// predicted binders, in front of the distribution over every completed
+// ligand (same bins, lighter), with the binders' median marked (the
+// median of all when no ligand is a predicted binder), as a 6in × 4in
+// PNG. The legend names both populations and their counts.
+func histogramPNG(batchID, batchName string, all, binders []float64, sum Summary) ([]byte, error) {
+	lo, hi := plotter.Range(plotter.Values(all))
+	var edges []float64
+	if hi > lo {
+		n := binCount(all)
+		w := (hi - lo) / float64(n)
+		for i := range n + 1 {
+			edges = append(edges, lo+float64(i)*w)
 		}
+		edges[n] = hi
 	} else {
-		// All values equal: one bar centred on the value (plotter would draw
-		// a unit-wide bar starting at it).
-		hist = &plotter.Histogram{
-			Bins:      []plotter.HistogramBin{{Min: lo - singleBinHalfWidth, Max: lo + singleBinHalfWidth, Weight: float64(len(vs))}},
-			Width:     2 * singleBinHalfWidth,
-			LineStyle: plotter.DefaultLineStyle,
-		}
+		// All values equal: one bar centred on the value.
+		edges = []float64{lo - singleBinHalfWidth, lo + singleBinHalfWidth}
 	}
-	hist.FillColor = color.RGBA{R: 70, G: 130, B: 180, A: 255}
+	allHist := histOf(all, edges, color.RGBA{R: 200, G: 200, B: 200, A: 255})
+	binderHist := histOf(binders, edges, color.RGBA{R: 70, G: 130, B: 180, A: 255})
 
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("Predicted affinity distribution — %s (n=%d)", batchTitle(batchID, batchName), len(vs))
+	p.Title.Text = fmt.Sprintf("Predicted affinity_pred_value — %s", batchTitle(batchID, batchName))
 	p.X.Label.Text = histXLabel
 	p.Y.Label.Text = histYLabel
 	p.Y.Min = 0
-	p.Add(plotter.NewGrid(), hist)
+	p.Add(plotter.NewGrid(), allHist, binderHist)
 	p.Legend.Top = true
+	p.Legend.Add(fmt.Sprintf("all completed ligands (n=%d)", len(all)), allHist)
+	p.Legend.Add(fmt.Sprintf("predicted binders, P(binder) >= %g (n=%d)", sum.Ranking.BinderThreshold, len(binders)), binderHist)
 	if len(sum.Models) > 0 {
-		p.Legend.Add("model: "+strings.Join(sum.Models, ", "), hist)
+		m := "model: " + strings.Join(sum.Models, ", ")
+		if sum.ModelNote != "" {
+			m += " (" + sum.ModelNote + ")"
+		}
+		p.Legend.Add(m)
 	}
 
 	top := 0.0
-	for _, b := range hist.Bins {
+	for _, b := range allHist.Bins {
 		top = math.Max(top, b.Weight)
 	}
-	med := sum.AffinityPredValue.Median
+	med, of := sum.PredictedBinders.AffinityPredValue.Median, "binders"
+	if len(binders) == 0 {
+		med, of = sum.AllLigands.AffinityPredValue.Median, "all"
+	}
 	line, err := plotter.NewLine(plotter.XYs{{X: med, Y: 0}, {X: med, Y: top}})
 	if err != nil {
 		return nil, err
@@ -70,8 +82,8 @@ func histogramPNG(batchID, batchName string, values []float64, sum Summary) ([]b
 	line.Width = vg.Points(1.5)
 	line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 	p.Add(line)
-	p.Y.Max = top * 1.2 // room for the legend above the tallest bar
-	p.Legend.Add(fmt.Sprintf("median = %.2f", med), line)
+	p.Y.Max = top * 1.8 // room for the four legend lines above the tallest bar
+	p.Legend.Add(fmt.Sprintf("median (%s) = %.2f", of, med), line)
 
 	wt, err := p.WriterTo(6*vg.Inch, 4*vg.Inch, "png")
 	if err != nil {
@@ -84,6 +96,29 @@ func histogramPNG(batchID, batchName string, values []float64, sum Summary) ([]b
 	return buf.Bytes(), nil
 }
 
+// histOf counts vs into the bins between consecutive edges (the last bin
+// closed on the right).
+func histOf(vs, edges []float64, fill color.Color) *plotter.Histogram {
+	bins := make([]plotter.HistogramBin, len(edges)-1)
+	for i := range bins {
+		bins[i] = plotter.HistogramBin{Min: edges[i], Max: edges[i+1]}
+	}
+	for _, v := range vs {
+		i := sort.SearchFloat64s(edges, v)
+		switch {
+		case i < len(edges) && edges[i] == v:
+			// on an edge: the bin it opens, or the last bin
+		default:
+			i--
+		}
+		i = min(max(i, 0), len(bins)-1)
+		bins[i].Weight++
+	}
+	return &plotter.Histogram{
+		Bins: bins, Width: edges[1] - edges[0], FillColor: fill, LineStyle: plotter.DefaultLineStyle,
+	}
+}
+
 // binCount chooses the number of bins by the Freedman–Diaconis rule, or
 // √n when the interquartile range is zero, kept within [minBins, maxBins].
 func binCount(vs []float64) int {
@@ -93,7 +128,7 @@ func binCount(vs []float64) int {
 	bins := math.Ceil(math.Sqrt(n))
 	if len(sorted) > 1 {
 		span := sorted[len(sorted)-1] - sorted[0]
-		iqr := quantile(sorted, 0.75) - quantile(sorted, 0.25)
+		iqr := ranking.Quantile(sorted, 0.75) - ranking.Quantile(sorted, 0.25)
 		if span > 0 && iqr > 0 {
 			bins = math.Ceil(span / (2 * iqr / math.Cbrt(n)))
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/omtx-hub/omtx-hub/aggregate/ranking"
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
 
@@ -27,7 +28,7 @@ type structureEntry struct {
 
 // structuresZIP builds analysis/top_10_structures.zip from the top-ranked
 // children, or returns nil when none of them has a structure.
-func structuresZIP(batchID, batchName string, top []*omtx.Job, load func(*omtx.Job) ([]byte, error)) ([]byte, error) {
+func structuresZIP(batchID, batchName, rule string, top []*omtx.Job, load func(*omtx.Job) ([]byte, error)) ([]byte, error) {
 	if load == nil {
 		return nil, nil
 	}
@@ -70,7 +71,7 @@ func structuresZIP(batchID, batchName string, top []*omtx.Job, load func(*omtx.J
 		_, err = w.Write(data)
 		return err
 	}
-	if err := add("README.txt", structuresReadme(batchID, batchName, entries)); err != nil {
+	if err := add("README.txt", structuresReadme(batchID, batchName, rule, entries)); err != nil {
 		return nil, fmt.Errorf("aggregate: top_10_structures.zip: %w", err)
 	}
 	for _, e := range entries {
@@ -87,10 +88,10 @@ func structuresZIP(batchID, batchName string, top []*omtx.Job, load func(*omtx.J
 	return buf.Bytes(), nil
 }
 
-func structuresReadme(batchID, batchName string, entries []structureEntry) []byte {
+func structuresReadme(batchID, batchName, rule string, entries []structureEntry) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Top-10 predicted structures of batch %q (%s)\n\n", oneLine(batchName), oneLine(batchID))
-	fmt.Fprintf(&b, "Ranking rule: %s\n\n", RankingRule)
+	fmt.Fprintf(&b, "Ranking rule: %s\n\n", rule)
 	fmt.Fprintf(&b, "Units: affinity_pred_value is %s (lower = stronger); pIC50 is -log10(IC50 / M); "+
 		"delta_g is in %s; affinity_probability_binary is a %s that the ligand binds; confidence is a score in [0,1].\n",
 		omtx.UnitsLog10IC50uM, omtx.UnitsKcalPerMol, omtx.UnitsProbability)
@@ -108,12 +109,12 @@ func structuresReadme(batchID, batchName string, entries []structureEntry) []byt
 			fmt.Fprintf(&b, "  batch_index: %d\n", *c.BatchIndex)
 		}
 		fmt.Fprintf(&b, "  smiles: %s\n", oneLine(c.InputData.LigandSMILES))
-		fmt.Fprintf(&b, "  affinity_pred_value: %s %s\n", num(r.AffinityPredValue), omtx.UnitsLog10IC50uM)
-		fmt.Fprintf(&b, "  pic50: %s\n", num(r.PIC50))
-		fmt.Fprintf(&b, "  delta_g: %s %s\n", num(r.DeltaGKcalMol), omtx.UnitsKcalPerMol)
-		fmt.Fprintf(&b, "  affinity_probability_binary: %s\n", num(r.AffinityProbabilityBinary))
-		fmt.Fprintf(&b, "  confidence: %s\n", num(r.Confidence))
-		model := modelName(c)
+		fmt.Fprintf(&b, "  affinity_pred_value: %s %s\n", ranking.FormatNumber(r.AffinityPredValue), omtx.UnitsLog10IC50uM)
+		fmt.Fprintf(&b, "  pic50: %s\n", ranking.FormatNumber(r.PIC50))
+		fmt.Fprintf(&b, "  delta_g: %s %s\n", ranking.FormatNumber(r.DeltaGKcalMol), omtx.UnitsKcalPerMol)
+		fmt.Fprintf(&b, "  affinity_probability_binary: %s\n", ranking.FormatNumber(r.AffinityProbabilityBinary))
+		fmt.Fprintf(&b, "  confidence: %s\n", ranking.FormatNumber(r.Confidence))
+		model := ranking.ModelName(c)
 		if r.ModelVersion != "" {
 			model += " " + r.ModelVersion
 		}

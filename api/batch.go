@@ -63,6 +63,18 @@ type BatchRequest struct {
 	// Sheet names the worksheet of an uploaded .xlsx library (multipart
 	// field "sheet"); empty reads the first.
 	Sheet string `json:"-"`
+	// Ranking is how the screen's results are ordered (omtx.RankingOptions):
+	// hit_discovery (the default) or lead_optimization, the binder
+	// threshold, and optional confidence floors.
+	Ranking         omtx.Ranking `json:"ranking"`
+	BinderThreshold float64      `json:"binder_threshold"`
+	MinLigandIPTM   *float64     `json:"min_ligand_iptm"`
+	MinIPTM         *float64     `json:"min_iptm"`
+}
+
+// rankingOptions are the request's ranking fields.
+func (r *BatchRequest) rankingOptions() omtx.RankingOptions {
+	return omtx.RankingOptions{Mode: r.Ranking, BinderThreshold: r.BinderThreshold, MinLigandIPTM: r.MinLigandIPTM, MinIPTM: r.MinIPTM}
 }
 
 // BatchSubmitResponse answers a batch submission.
@@ -195,6 +207,7 @@ var formFields = map[string]int64{
 	"model": maxFormField, "batch_name": maxFormField, "protein_sequence": maxFormField, "max_concurrent": maxFormField,
 	"priority": maxFormField, "parameters": maxFormField, "user_id": maxFormField, "skip_invalid": maxFormField,
 	"chunk_size": maxFormField, "notify_url": maxFormField, "msa": MaxMSABytes, "sheet": maxFormField,
+	"ranking": maxFormField, "binder_threshold": maxFormField, "min_ligand_iptm": maxFormField, "min_iptm": maxFormField,
 }
 
 // readForm reads a multipart batch submission part by part, in memory and
@@ -256,6 +269,25 @@ func (s *Server) readForm(c *gin.Context, req *BatchRequest) (*upload, error) {
 	}
 	req.BatchName, req.Priority, req.UserID = values["batch_name"], values["priority"], values["user_id"]
 	req.MSA, req.NotifyURL, req.Sheet = values["msa"], values["notify_url"], values["sheet"]
+	req.Ranking = omtx.Ranking(values["ranking"])
+	for _, f := range []struct {
+		key string
+		dst **float64
+	}{{"binder_threshold", nil}, {"min_ligand_iptm", &req.MinLigandIPTM}, {"min_iptm", &req.MinIPTM}} {
+		v, ok := values[f.key]
+		if !ok {
+			continue
+		}
+		x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil {
+			return nil, omtx.Errorf(omtx.EInvalid, f.key, "must be a number")
+		}
+		if f.dst == nil {
+			req.BinderThreshold = x
+		} else {
+			*f.dst = &x
+		}
+	}
 	for _, f := range []struct {
 		key string
 		dst **int
@@ -381,6 +413,10 @@ func (s *Server) buildBatch(c *gin.Context, k *keys.Key, req *BatchRequest, upl 
 	if err := allowPriority(k, prio); err != nil {
 		return fail(err)
 	}
+	ranking := req.rankingOptions()
+	if err := ranking.Validate(); err != nil {
+		return fail(err)
+	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	name := strings.TrimSpace(req.BatchName)
 	if name == "" {
@@ -439,8 +475,9 @@ func (s *Server) buildBatch(c *gin.Context, k *keys.Key, req *BatchRequest, upl 
 			TotalLigands: lib.Len(), MaxConcurrent: maxConc, Priority: prio, ChunkSize: chunk,
 			InvalidLigands: lib.Invalid(), SkipInvalid: req.SkipInvalid,
 		},
-		RequestHash: requestHash(user, res.Model, res.Requested, protein, params, maxConc, chunk, prio, req.SkipInvalid, msaDigest, notify, lib),
+		RequestHash: requestHash(user, res.Model, res.Requested, protein, params, maxConc, chunk, prio, req.SkipInvalid, msaDigest, notify, ranking.Normalized(), lib),
 	}
+	spec.BatchConfig.SetRanking(ranking)
 	return spec, lib, res, nil
 }
 

@@ -261,3 +261,23 @@ func TestDecodeNamesTheField(t *testing.T) {
 		assert.Contains(t, w.Body.String(), `"field":"ligands"`)
 	})
 }
+
+// TestBatchRankingIsRecorded: the request's ranking rule reaches the batch
+// config (which aggregation reads), normalized; a bad one is a 422 naming
+// its field.
+func TestBatchRankingIsRecorded(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	body := strings.Replace(seedBatch, `"max_concurrent": 5,`, `"max_concurrent": 5, "ranking": "lead_optimization", "binder_threshold": 0.7, "min_ligand_iptm": 0.5,`, 1)
+	w := f.do("POST", "/api/v1/predict/batch", key1, body)
+	require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
+	cfg := f.sched.batches()[0].Parent.BatchConfig
+	assert.Equal(t, omtx.RankingLeadOptimization, cfg.Ranking)
+	assert.Equal(t, 0.7, cfg.BinderThreshold)
+	require.NotNil(t, cfg.MinLigandIPTM)
+	assert.Equal(t, 0.5, *cfg.MinLigandIPTM)
+	assert.Nil(t, cfg.MinIPTM)
+
+	f.refused(t, "/api/v1/predict/batch", strings.Replace(seedBatch, `"max_concurrent": 5,`, `"ranking": "best_first",`, 1), http.StatusUnprocessableEntity, "ranking")
+	f.refused(t, "/api/v1/predict/batch", strings.Replace(seedBatch, `"max_concurrent": 5,`, `"min_iptm": 1.5,`, 1), http.StatusUnprocessableEntity, "min_iptm")
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/omtx-hub/omtx-hub/aggregate/ranking"
 	"github.com/omtx-hub/omtx-hub/library"
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
@@ -188,6 +189,14 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		"Progress":            {reflect.TypeFor[omtx.Progress]()},
 		"BatchResults":        {reflect.TypeFor[omtx.BatchResults]()},
 		"RankedLigand":        {reflect.TypeFor[omtx.RankedLigand]()},
+		"RankingOptions":      {reflect.TypeFor[omtx.RankingOptions]()},
+		"RankingApplied":      {reflect.TypeFor[ranking.RankingApplied]()},
+		"Stats":               {reflect.TypeFor[ranking.Stats]()},
+		"LigandStats":         {reflect.TypeFor[ranking.LigandStats]()},
+		"Failure":             {reflect.TypeFor[ranking.Failure]()},
+		"BatchSummary":        {reflect.TypeFor[ranking.Summary]()},
+		"RankedRow":           {reflect.TypeFor[ranking.Row]()},
+		"RankedResults":       {reflect.TypeFor[RankedResults]()},
 	}
 	for name, ts := range types {
 		t.Run(name, func(t *testing.T) {

@@ -374,6 +374,19 @@ func (c *Client) BatchJobs(ctx context.Context, batchID string, o ListOptions) (
 	return &out, nil
 }
 
+// BatchResults ranks a batch's ligands as they stand under the batch's own
+// rule, or the one o names, without rerunning anything: one page of
+// GET /api/v1/batches/{batch_id}/results. On a running batch it ranks the
+// finished ligands and says Partial.
+func (c *Client) BatchResults(ctx context.Context, batchID string, o ResultsOptions) (*RankedResults, error) {
+	var out RankedResults
+	req := request{method: http.MethodGet, path: "/api/v1/batches/" + url.PathEscape(batchID) + "/results", query: o.values(), auth: true}
+	if _, err := c.doJSON(ctx, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // EachBatchJob calls fn for every child of a batch (with status, if set),
 // following the page tokens; it stops at fn's first error.
 func (c *Client) EachBatchJob(ctx context.Context, batchID string, status string, fn func(*Job) error) error {

@@ -232,3 +232,26 @@ func TestWebhookSignature(t *testing.T) {
 	assert.ErrorIs(t, VerifySignature(secret, h, body, now.Add(time.Hour), 5*time.Minute), ErrBadSignature, "a replay")
 	assert.ErrorIs(t, VerifySignature(secret, "v1=00", body, now, 5*time.Minute), ErrBadSignature)
 }
+
+func TestBatchResults(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{answer: func(int, *http.Request) (int, http.Header, string) {
+		return 200, nil, `{"batch_id":"batch_1","status":"running","partial":true,"ranking":{"mode":"lead_optimization","binder_threshold":0.6,"description":"d"},` +
+			`"summary":{"status_line":"partial: 1 of 2 ligands finished","failed":0,"failures":[]},"total_ranked":1,"offset":0,"page_size":50,` +
+			`"results":[{"rank":1,"job_id":"job_1","ligand_name":"L","delta_g_kcal_mol":-9,"below_confidence_floor":["iptm"],"results_url":"/api/v1/jobs/job_1/files/results.json","ligand_metadata":{"class":"x"}}]}`
+	}}
+	c, _ := newTest(t, rec)
+	thr, floor := 0.6, 0.5
+	got, err := c.BatchResults(t.Context(), "batch_1", ResultsOptions{Ranking: "lead_optimization", BinderThreshold: &thr, MinIPTM: &floor, Offset: 50, PageSize: 25})
+	require.NoError(t, err)
+	req := rec.requests[0]
+	assert.Equal(t, "/api/v1/batches/batch_1/results", req.URL.Path)
+	assert.Equal(t, "binder_threshold=0.6&min_iptm=0.5&offset=50&page_size=25&ranking=lead_optimization", req.URL.RawQuery)
+	assert.True(t, got.Partial)
+	assert.Equal(t, "lead_optimization", string(got.Ranking.Mode))
+	assert.Equal(t, "partial: 1 of 2 ligands finished", got.Summary.StatusLine)
+	require.Len(t, got.Results, 1)
+	assert.Equal(t, []string{"iptm"}, got.Results[0].BelowConfidenceFloor)
+	assert.Equal(t, "x", got.Results[0].LigandMetadata["class"])
+	assert.InDelta(t, -9, got.Results[0].DeltaGKcalMol, 1e-12)
+}

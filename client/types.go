@@ -1,6 +1,12 @@
 package client
 
-import "github.com/omtx-hub/omtx-hub/omtx"
+import (
+	"net/url"
+	"strconv"
+
+	"github.com/omtx-hub/omtx-hub/aggregate/ranking"
+	"github.com/omtx-hub/omtx-hub/omtx"
+)
 
 // Parameters are a request's model parameters.
 type Parameters = omtx.Parameters
@@ -154,6 +160,60 @@ func (b *Batch) CurrentProgress() Progress {
 		return *b.Progress
 	}
 	return Progress{}
+}
+
+// ResultsOptions choose the ranking rule and the page of BatchResults.
+// Zero values keep the batch's own rule and the API's default page.
+type ResultsOptions struct {
+	// Ranking is "hit_discovery" or "lead_optimization".
+	Ranking         omtx.Ranking
+	BinderThreshold *float64
+	MinLigandIPTM   *float64
+	MinIPTM         *float64
+	Offset          int
+	PageSize        int
+}
+
+func (o ResultsOptions) values() url.Values {
+	q := url.Values{}
+	if o.Ranking != "" {
+		q.Set("ranking", string(o.Ranking))
+	}
+	for name, v := range map[string]*float64{"binder_threshold": o.BinderThreshold, "min_ligand_iptm": o.MinLigandIPTM, "min_iptm": o.MinIPTM} {
+		if v != nil {
+			q.Set(name, strconv.FormatFloat(*v, 'g', -1, 64))
+		}
+	}
+	if o.Offset > 0 {
+		q.Set("offset", strconv.Itoa(o.Offset))
+	}
+	if o.PageSize > 0 {
+		q.Set("page_size", strconv.Itoa(o.PageSize))
+	}
+	return q
+}
+
+// Ranked results, as the API and summary.json write them.
+type (
+	RankingApplied = ranking.RankingApplied
+	BatchSummary   = ranking.Summary
+	RankedRow      = ranking.Row
+	Failure        = ranking.Failure
+)
+
+// RankedResults is a page of a batch's ranking (see Client.BatchResults).
+type RankedResults struct {
+	BatchID     string         `json:"batch_id"`
+	BatchName   string         `json:"batch_name"`
+	Status      Status         `json:"status"`
+	Partial     bool           `json:"partial"`
+	Ranking     RankingApplied `json:"ranking"`
+	Summary     BatchSummary   `json:"summary"`
+	TotalRanked int            `json:"total_ranked"`
+	Offset      int            `json:"offset"`
+	PageSize    int            `json:"page_size"`
+	NextOffset  *int           `json:"next_offset,omitempty"`
+	Results     []RankedRow    `json:"results"`
 }
 
 // CancelResponse answers a cancel request.

@@ -156,6 +156,14 @@ type BatchConfig struct {
 	InvalidLigands int    `json:"invalid_ligands" firestore:"invalid_ligands"`
 	SkipInvalid    bool   `json:"skip_invalid" firestore:"skip_invalid"`
 	LibraryFile    string `json:"library_file,omitempty" firestore:"library_file,omitempty"`
+
+	// The ranking rule of the batch's results (see RankingOptions): the
+	// mode ("" is hit_discovery), the binder threshold (0 is
+	// DefaultBinderThreshold) and the optional confidence floors.
+	Ranking         Ranking  `json:"ranking,omitempty" firestore:"ranking,omitempty"`
+	BinderThreshold float64  `json:"binder_threshold,omitempty" firestore:"binder_threshold,omitempty"`
+	MinLigandIPTM   *float64 `json:"min_ligand_iptm,omitempty" firestore:"min_ligand_iptm,omitempty"`
+	MinIPTM         *float64 `json:"min_iptm,omitempty" firestore:"min_iptm,omitempty"`
 }
 
 // Progress counts a batch's children by status (seed 1.2).
@@ -217,6 +225,22 @@ type BatchResults struct {
 	RankingRule           string         `json:"ranking_rule" firestore:"ranking_rule"`
 	Top10                 []RankedLigand `json:"top_10" firestore:"top_10"`
 
+	// Ranking is the rule the ranks follow (RankingRule says it in words).
+	Ranking *RankingOptions `json:"ranking,omitempty" firestore:"ranking,omitempty"`
+	// AverageAffinity is over every completed ligand (ΔG, kcal/mol); the
+	// averages over predicted binders only are these, with their count.
+	Binders                            int     `json:"binders" firestore:"binders"`
+	AverageDeltaGKcalMolBinders        float64 `json:"average_delta_g_kcal_mol_binders" firestore:"average_delta_g_kcal_mol_binders"`
+	AverageAffinityPredValueBinders    float64 `json:"average_affinity_pred_value_binders" firestore:"average_affinity_pred_value_binders"`
+	AverageAffinityPredValueAllLigands float64 `json:"average_affinity_pred_value_all_ligands" firestore:"average_affinity_pred_value_all_ligands"`
+	// StatusLine says in words how the batch ended, e.g. "completed with
+	// 2 failed".
+	StatusLine            string `json:"status_line,omitempty" firestore:"status_line,omitempty"`
+	CompletedWithFailures bool   `json:"completed_with_failures,omitempty" firestore:"completed_with_failures,omitempty"`
+	// ModelNote says what the model is when it is the baseline
+	// (BaselineNote).
+	ModelNote string `json:"model_note,omitempty" firestore:"model_note,omitempty"`
+
 	Completed int `json:"completed" firestore:"completed"`
 	Failed    int `json:"failed" firestore:"failed"`
 	Cancelled int `json:"cancelled" firestore:"cancelled"`
@@ -235,16 +259,22 @@ type BatchResults struct {
 
 // RankedLigand is one row of a batch's top 10.
 type RankedLigand struct {
-	Rank                      int     `json:"rank" firestore:"rank"`
-	JobID                     string  `json:"job_id" firestore:"job_id"`
-	BatchIndex                int     `json:"batch_index" firestore:"batch_index"`
-	LigandName                string  `json:"ligand_name" firestore:"ligand_name"`
-	LigandSMILES              string  `json:"ligand_smiles" firestore:"ligand_smiles"`
-	Affinity                  float64 `json:"affinity" firestore:"affinity"` // ΔG, kcal/mol
+	Rank         int    `json:"rank" firestore:"rank"`
+	JobID        string `json:"job_id" firestore:"job_id"`
+	BatchIndex   int    `json:"batch_index" firestore:"batch_index"`
+	LigandName   string `json:"ligand_name" firestore:"ligand_name"`
+	LigandSMILES string `json:"ligand_smiles" firestore:"ligand_smiles"`
+	// Affinity is an alias of DeltaGKcalMol (ΔG, kcal/mol), kept for
+	// readers of the first releases.
+	Affinity                  float64 `json:"affinity" firestore:"affinity"`
+	DeltaGKcalMol             float64 `json:"delta_g_kcal_mol" firestore:"delta_g_kcal_mol"`
 	AffinityPredValue         float64 `json:"affinity_pred_value" firestore:"affinity_pred_value"`
 	PIC50                     float64 `json:"pic50" firestore:"pic50"`
 	AffinityProbabilityBinary float64 `json:"affinity_probability_binary" firestore:"affinity_probability_binary"`
 	Confidence                float64 `json:"confidence" firestore:"confidence"`
+	// BelowConfidenceFloor names the floors (ligand_iptm, iptm) this
+	// ligand is below; such a ligand ranks after every one that is not.
+	BelowConfidenceFloor []string `json:"below_confidence_floor,omitempty" firestore:"below_confidence_floor,omitempty"`
 }
 
 // TemporalRef tells operators where to find the job in the Temporal Web UI.

@@ -27,6 +27,7 @@ type fakeAPI struct {
 	steps   []string // batch progress per poll: "completed,failed,running,pending"
 	final   string
 	cancels int
+	queries []string // of GET .../results
 }
 
 func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -64,9 +65,50 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		doc := map[string]any{"job_id": "batch_x", "job_type": "BATCH_PARENT", "status": status, "model": "m",
 			"progress": map[string]int{"total": 4, "completed": c, "failed": fl, "running": run, "pending": pend}}
 		if status == "completed" {
-			doc["batch_results"] = map[string]any{"best_ligand": "b"}
+			line := "completed"
+			if fl > 0 {
+				line = fmt.Sprintf("completed with %d failed", fl)
+			}
+			doc["batch_results"] = map[string]any{"best_ligand": "b", "status_line": line}
 		}
 		_ = json.NewEncoder(w).Encode(doc)
+	case r.URL.Path == "/api/v1/batches/batch_x/results":
+		// Ranked as the API ranks: failures (the last step's failed count)
+		// listed with their reasons; the query's rule echoed.
+		var c, fl int
+		fmt.Sscanf(f.steps[len(f.steps)-1], "%d,%d", &c, &fl)
+		status := f.final
+		if f.polls < len(f.steps) {
+			status = "running"
+		}
+		mode := r.URL.Query().Get("ranking")
+		if mode == "" {
+			mode = "hit_discovery"
+		}
+		f.queries = append(f.queries, r.URL.RawQuery)
+		failures := []map[string]any{}
+		for i := range fl {
+			failures = append(failures, map[string]any{"job_id": fmt.Sprintf("j%d", 10+i), "batch_index": 10 + i, "ligand_name": "bad", "status": "failed", "reason": "invalid SMILES at position 3"})
+		}
+		line := "completed"
+		if fl > 0 {
+			line = fmt.Sprintf("completed with %d failed", fl)
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"batch_id": "batch_x", "status": status, "partial": status == "running",
+			"ranking": map[string]any{"mode": mode, "binder_threshold": 0.5, "description": "Rule " + mode + "."},
+			"summary": map[string]any{"status_line": line, "failed": fl, "failures": failures, "completed_with_failures": fl > 0,
+				"models": []string{"descriptor-baseline-v1"}, "model_note": "ligand-only descriptor model; ignores the protein"},
+			"total_ranked": 2, "offset": 0, "page_size": 500,
+			"results": []map[string]any{
+				{"rank": 1, "job_id": "j2", "batch_index": 2, "ligand_name": "-b", "ligand_smiles": "CC", "affinity_pred_value": 0.5, "pic50": 5.5,
+					"delta_g_kcal_mol": -7.5, "affinity_probability_binary": 0.9, "confidence": 0.6, "model": "m", "predicted_binder": true,
+					"results_url": "/api/v1/jobs/j2/files/results.json", "ligand_metadata": map[string]string{"class": "sulfonamide"}},
+				{"rank": 2, "job_id": "j0", "batch_index": 0, "ligand_name": "a", "ligand_smiles": "C", "affinity_pred_value": 1.0, "pic50": 5.0,
+					"delta_g_kcal_mol": -6.82, "affinity_probability_binary": 0.4, "confidence": 0.5, "model": "m", "below_confidence_floor": []string{"ligand_iptm"},
+					"results_url": "/api/v1/jobs/j0/files/results.json", "ligand_metadata": map[string]string{"class": "=1+1"}},
+			},
+		})
 	case r.URL.Path == "/api/v1/batches/batch_x/files/batch_results.csv":
 		w.Header().Set("Content-Type", "text/csv")
 		fmt.Fprint(w, "rank,batch_index,job_id,ligand_name,smiles,status,affinity_pred_value_log10_ic50_um,pic50,delta_g_kcal_mol,affinity_probability_binary,confidence,model\n"+
@@ -119,9 +161,23 @@ func TestScreenWaitResultsAndExitCodes(t *testing.T) {
 	fasta, lib := writeFiles(t)
 	t.Run("a finished screen exits 0 with the link and ranked hits", func(t *testing.T) {
 		t.Parallel()
-		_, url := newFake(t, "completed", "0,0,2,2", "2,0,2,0", "3,1,0,0")
+		_, url := newFake(t, "completed", "0,0,2,2", "2,0,2,0", "4,0,0,0")
 		code, out, errOut := omtxRun(t, url, "screen", "--protein", "@"+fasta, "--library", lib, "--wait", "--interval", "1ms")
 		require.Equal(t, 0, code, errOut)
+		assert.Contains(t, errOut, "batch_x: completed\n")
+		assert.NotContains(t, errOut, "failed:")
+		assert.Contains(t, out, "Results page: "+url+"/ui/#/batches/batch_x\n")
+	})
+	t.Run("a screen with failed ligands exits 4 and lists them with reasons", func(t *testing.T) {
+		t.Parallel()
+		_, url := newFake(t, "completed", "0,0,2,2", "2,0,2,0", "3,1,0,0")
+		code, out, errOut := omtxRun(t, url, "screen", "--protein", "@"+fasta, "--library", lib, "--wait", "--interval", "1ms")
+		require.Equal(t, 4, code, errOut)
+		assert.Contains(t, errOut, "batch_x: completed with 1 failed\n")
+		assert.Contains(t, errOut, "\nbatch_x completed with 1 failed\n", "watch ends on the status line")
+		assert.Contains(t, errOut, "1 failed:\n  #10 bad (j10): invalid SMILES at position 3\n")
+		assert.Contains(t, errOut, "Ranking: Rule hit_discovery.")
+		assert.Contains(t, errOut, "ligand-only descriptor model; ignores the protein")
 		assert.Contains(t, out, "Results page: "+url+"/ui/#/batches/batch_x\n")
 		assert.NotContains(t, out, "key=", "the link carries no key unless asked")
 		// Without a terminal: one plain line per poll.
@@ -129,9 +185,12 @@ func TestScreenWaitResultsAndExitCodes(t *testing.T) {
 		assert.Contains(t, errOut, "completed 3, failed 1, running 0, pending 0")
 		// Ranked rows in rank order, failed ones left out, the CSV's
 		// formula guard undone.
-		ib, ia := strings.Index(out, "  -b  "), strings.Index(out, "  a  ")
+		ib, ia := strings.Index(out, "  -b  "), strings.Index(out, "  a (below ligand_iptm floor)  ")
 		assert.True(t, ib > 0 && ia > ib, out)
 		assert.NotContains(t, out, "bad")
+		assert.Contains(t, out, "affinity_pred_value log10(IC50/µM)")
+		code, _, _ = omtxRun(t, url, "results", "batch_x")
+		assert.Equal(t, 4, code, "omtx results exits 4 too")
 	})
 	t.Run("a cancelled batch exits 1", func(t *testing.T) {
 		t.Parallel()
@@ -169,6 +228,24 @@ func TestScreenWaitResultsAndExitCodes(t *testing.T) {
 		require.Equal(t, 0, code)
 		assert.Contains(t, out, url+"/ui/#/batches/batch_x?key=good-key-0123456789\n")
 	})
+}
+
+func TestResultsRankingAndCSV(t *testing.T) {
+	t.Parallel()
+	f, url := newFake(t, "completed", "4,0,0,0")
+	code, out, errOut := omtxRun(t, url, "results", "batch_x", "--ranking", "lead_optimization", "--binder-threshold", "0.7", "--min-ligand-iptm", "0.5", "--format", "csv")
+	require.Equal(t, 0, code, errOut)
+	assert.Equal(t, []string{"binder_threshold=0.7&min_ligand_iptm=0.5&page_size=10&ranking=lead_optimization"}, f.queries)
+	assert.Contains(t, errOut, "Ranking: Rule lead_optimization.")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 3)
+	assert.Equal(t, "rank,job_id,ligand_name,smiles,affinity_probability_binary,predicted_binder,affinity_pred_value_log10_ic50_um,"+
+		"pic50,delta_g_kcal_mol,confidence,below_confidence_floor,model,model_note,status,results_url,warnings,class", lines[0])
+	assert.Equal(t, "1,j2,'-b,CC,0.9000,true,0.5000,5.5000,-7.5000,0.6000,,m,,completed,/api/v1/jobs/j2/files/results.json,,sulfonamide", lines[1])
+	assert.Equal(t, "2,j0,a,C,0.4000,false,1.0000,5.0000,-6.8200,0.5000,ligand_iptm,m,,completed,/api/v1/jobs/j0/files/results.json,,'=1+1", lines[2])
+
+	code, _, _ = omtxRun(t, url, "results", "batch_x", "--ranking", "best")
+	assert.Equal(t, 2, code)
 }
 
 func TestDownloadSkipsCompleteFiles(t *testing.T) {
@@ -223,21 +300,5 @@ func TestWatchRedrawsInPlaceOnATerminal(t *testing.T) {
 	assert.LessOrEqual(t, strings.Count(bar, "\n"), 1, "not a new line per poll: %q", s)
 	for _, want := range []string{"completed 0, failed 0, running 2, pending 2", "completed 4, failed 0, running 0, pending 0", "/min, ETA", "4/4"} {
 		assert.Contains(t, s, want)
-	}
-}
-
-// TestUnguard: the CSV guard's quote is undone exactly, and a name's own
-// leading quote (written by the aggregator with one more) survives.
-func TestUnguard(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]string{
-		"'=SUM(A1)": "=SUM(A1)",
-		"'-minus":   "-minus",
-		"''quoted":  "'quoted",
-		"'":         "'",
-		"plain":     "plain",
-		"-1.5":      "-1.5",
-	} {
-		assert.Equal(t, want, unguard(in), in)
 	}
 }

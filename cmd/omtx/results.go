@@ -1,10 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/csv"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,10 +12,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/omtx-hub/omtx-hub/client"
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
 
-// hit is one ranked ligand as results prints it.
+// hit is one ranked ligand as results prints it. Each affinity value is
+// named by its quantity.
 type hit struct {
 	Rank       int     `json:"rank"`
 	JobID      string  `json:"job_id"`
@@ -26,10 +28,47 @@ type hit struct {
 	PIC50      float64 `json:"pic50"`
 	DeltaG     float64 `json:"delta_g_kcal_mol"`
 	BinderProb float64 `json:"affinity_probability_binary"`
+	Binder     *bool   `json:"predicted_binder,omitempty"`
 	Confidence float64 `json:"confidence"`
-	Model      string  `json:"model"`
-	Status     string  `json:"status"`
-	Warnings   string  `json:"warnings,omitempty"`
+	// BelowFloor names the confidence floors the ligand is below.
+	BelowFloor []string          `json:"below_confidence_floor,omitempty"`
+	Model      string            `json:"model"`
+	ModelNote  string            `json:"model_note,omitempty"`
+	Status     string            `json:"status"`
+	ResultsURL string            `json:"results_url,omitempty"`
+	Metadata   map[string]string `json:"ligand_metadata,omitempty"`
+	Warnings   string            `json:"warnings,omitempty"`
+}
+
+// ranked is what results prints of a job or batch: the hits and, for a
+// batch, the rule, the status line and the failures.
+type ranked struct {
+	hits    []hit
+	batch   *client.RankedResults
+	summary *client.BatchSummary
+}
+
+// rankFlags are the ranking rule results asks the API for.
+type rankFlags struct {
+	ranking                 string
+	threshold, floorLigand  float64
+	floorIPTM               float64
+	hasThreshold, hasLigand bool
+	hasIPTM                 bool
+}
+
+func (f rankFlags) options() client.ResultsOptions {
+	o := client.ResultsOptions{Ranking: omtx.Ranking(f.ranking)}
+	if f.hasThreshold {
+		o.BinderThreshold = &f.threshold
+	}
+	if f.hasLigand {
+		o.MinLigandIPTM = &f.floorLigand
+	}
+	if f.hasIPTM {
+		o.MinIPTM = &f.floorIPTM
+	}
+	return o
 }
 
 func (a *app) defaultFormat() string {
@@ -42,10 +81,21 @@ func (a *app) defaultFormat() string {
 func (a *app) resultsCmd() *cobra.Command {
 	var top int
 	var format string
+	var rf rankFlags
 	c := &cobra.Command{
 		Use:   "results ID",
 		Short: "Print the ranked hits of a batch, or a job's result",
-		Args:  exactArgs(1),
+		Long: `Print the ranked hits of a batch, or a job's result.
+
+A batch is ranked by its own rule unless --ranking, --binder-threshold,
+--min-ligand-iptm or --min-iptm ask for another; nothing is rerun. On a
+running batch the ligands finished so far are ranked, marked partial.
+The status line, the rule and the failures (with their reasons) follow
+the hits on stderr.
+
+Exit codes: as omtx's, and 4 when any ligand of the batch failed (the
+failures are listed); a batch that ended failed or cancelled exits 1.`,
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format == "" {
 				format = a.defaultFormat()
@@ -56,25 +106,41 @@ func (a *app) resultsCmd() *cobra.Command {
 			if top < 0 {
 				return usagef("--top must be 0 (all) or more")
 			}
-			return a.results(cmd.Context(), args[0], top, format)
+			if rf.ranking != "" && !slices.Contains(omtx.Rankings, omtx.Ranking(rf.ranking)) {
+				return usagef("--ranking must be hit_discovery or lead_optimization")
+			}
+			fl := cmd.Flags()
+			rf.hasThreshold, rf.hasLigand, rf.hasIPTM = fl.Changed("binder-threshold"), fl.Changed("min-ligand-iptm"), fl.Changed("min-iptm")
+			return a.resultsBy(cmd.Context(), args[0], top, format, rf)
 		},
 	}
-	c.Flags().IntVar(&top, "top", 10, "how many ranked hits (0: all)")
-	c.Flags().StringVar(&format, "format", "", "table, csv or json (default table; json with --output json)")
+	fl := c.Flags()
+	fl.IntVar(&top, "top", 10, "how many ranked hits (0: all, up to rank 10,000; batch_results.csv holds every one)")
+	fl.StringVar(&format, "format", "", "table, csv or json (default table; json with --output json)")
+	fl.StringVar(&rf.ranking, "ranking", "", "hit_discovery (by binder probability) or lead_optimization (binders by affinity_pred_value); default: the batch's own")
+	fl.Float64Var(&rf.threshold, "binder-threshold", 0.5, "affinity_probability_binary at and above which a ligand is a predicted binder")
+	fl.Float64Var(&rf.floorLigand, "min-ligand-iptm", 0, "flag ligands with a lower ligand_iptm and rank them last")
+	fl.Float64Var(&rf.floorIPTM, "min-iptm", 0, "flag ligands with a lower iptm and rank them last")
 	return c
 }
 
+// results prints id's results under its own ranking rule.
 func (a *app) results(ctx context.Context, id string, top int, format string) error {
-	var hits []hit
+	return a.resultsBy(ctx, id, top, format, rankFlags{})
+}
+
+func (a *app) resultsBy(ctx context.Context, id string, top int, format string, rf rankFlags) error {
+	var res ranked
 	var err error
 	if isBatchID(id) {
-		hits, err = a.batchHits(ctx, id)
+		res, err = a.batchHits(ctx, id, top, rf.options())
 	} else {
-		hits, err = a.jobHit(ctx, id)
+		res.hits, err = a.jobHit(ctx, id)
 	}
 	if err != nil {
 		return err
 	}
+	hits := res.hits
 	if top > 0 && len(hits) > top {
 		hits = hits[:top]
 	}
@@ -83,26 +149,89 @@ func (a *app) results(ctx context.Context, id string, top int, format string) er
 		if hits == nil {
 			hits = []hit{}
 		}
-		return a.printJSON(hits)
-	case "csv":
-		w := csv.NewWriter(a.stdout)
-		_ = w.Write([]string{"rank", "job_id", "ligand_name", "smiles", "affinity_pred_value_log10_ic50_um", "pic50",
-			"delta_g_kcal_mol", "affinity_probability_binary", "confidence", "model", "status", "warnings"})
-		for _, h := range hits {
-			_ = w.Write([]string{strconv.Itoa(h.Rank), h.JobID, h.Ligand, h.SMILES, f4(h.PredValue), f4(h.PIC50),
-				f4(h.DeltaG), f4(h.BinderProb), f4(h.Confidence), h.Model, h.Status, h.Warnings})
+		if err := a.printJSON(hits); err != nil {
+			return err
 		}
-		w.Flush()
-		return w.Error()
+	case "csv":
+		if err := writeHitsCSV(a.stdout, hits); err != nil {
+			return err
+		}
+	default:
+		if err := a.printTable(hits, res.batch != nil && res.batch.Partial); err != nil {
+			return err
+		}
 	}
+	return a.footer(id, res)
+}
+
+// writeHitsCSV writes the hits with their quantities named, then the
+// user's metadata columns (the union of their keys, sorted).
+func writeHitsCSV(out io.Writer, hits []hit) error {
+	var keys []string
+	for _, h := range hits {
+		for k := range h.Metadata {
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	slices.Sort(keys)
+	w := csv.NewWriter(out)
+	header := []string{"rank", "job_id", "ligand_name", "smiles", "affinity_probability_binary", "predicted_binder",
+		"affinity_pred_value_log10_ic50_um", "pic50", "delta_g_kcal_mol", "confidence", "below_confidence_floor",
+		"model", "model_note", "status", "results_url", "warnings"}
+	for _, k := range keys {
+		if slices.Contains(header, k) {
+			k = "meta_" + k
+		}
+		header = append(header, k)
+	}
+	_ = w.Write(header)
+	for _, h := range hits {
+		binder := ""
+		if h.Binder != nil {
+			binder = strconv.FormatBool(*h.Binder)
+		}
+		rec := []string{strconv.Itoa(h.Rank), h.JobID, guard(h.Ligand), guard(h.SMILES), f4(h.BinderProb), binder,
+			f4(h.PredValue), f4(h.PIC50), f4(h.DeltaG), f4(h.Confidence), strings.Join(h.BelowFloor, ";"),
+			h.Model, h.ModelNote, h.Status, h.ResultsURL, guard(h.Warnings)}
+		for _, k := range keys {
+			rec = append(rec, guard(h.Metadata[k]))
+		}
+		_ = w.Write(rec)
+	}
+	w.Flush()
+	return w.Error()
+}
+
+// guard keeps a text cell from being run as a spreadsheet formula, as
+// batch_results.csv does.
+func guard(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		if _, err := strconv.ParseFloat(v, 64); err != nil {
+			return "'" + v
+		}
+	}
+	return v
+}
+
+func (a *app) printTable(hits []hit, partial bool) error {
 	if len(hits) == 0 {
-		fmt.Fprintln(a.stdout, "No ranked results (yet).")
+		if partial {
+			fmt.Fprintln(a.stdout, "No ligand has finished yet.")
+		} else {
+			fmt.Fprintln(a.stdout, "No ranked results.")
+		}
 		return nil
 	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "rank\tligand\taffinity log10(IC50/µM)\tpIC50\tΔG kcal/mol\tbinder prob.\tconfidence\tmodel\t")
+	fmt.Fprintln(tw, "rank\tligand\tP(binder)\taffinity_pred_value log10(IC50/µM)\tpIC50\tΔG kcal/mol\tconfidence\tmodel\t")
 	for _, h := range hits {
-		fmt.Fprintf(tw, "%d\t%s\t%.2f\t%.2f\t%.2f\t%.3f\t%.3f\t%s\t\n", h.Rank, h.Ligand, h.PredValue, h.PIC50, h.DeltaG, h.BinderProb, h.Confidence, h.Model)
+		mark := ""
+		if len(h.BelowFloor) > 0 {
+			mark = " (below " + strings.Join(h.BelowFloor, ", ") + " floor)"
+		}
+		fmt.Fprintf(tw, "%d\t%s%s\t%.3f\t%.2f\t%.2f\t%.2f\t%.3f\t%s\t\n", h.Rank, h.Ligand, mark, h.BinderProb, h.PredValue, h.PIC50, h.DeltaG, h.Confidence, h.Model)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -111,6 +240,54 @@ func (a *app) results(ctx context.Context, id string, top int, format string) er
 		if h.Warnings != "" {
 			fmt.Fprintf(a.stdout, "  %s: %s\n", h.Ligand, h.Warnings)
 		}
+	}
+	return nil
+}
+
+// failuresError is a batch some of whose ligands failed: results exits
+// with exitFailures after listing them.
+type failuresError struct {
+	id     string
+	failed int
+}
+
+func (e *failuresError) Error() string {
+	return fmt.Sprintf("%s: %d ligand(s) failed", e.id, e.failed)
+}
+
+// footer prints, on stderr, a batch's status line, its ranking rule, what
+// the baseline is when it served, and the failures with their reasons;
+// it returns failuresError when any ligand failed, endedError when the
+// batch ended failed or cancelled.
+func (a *app) footer(id string, res ranked) error {
+	b, s := res.batch, res.summary
+	if b == nil || s == nil {
+		return nil
+	}
+	line := s.StatusLine
+	if b.Partial && !strings.HasPrefix(line, "partial") {
+		line = "partial: " + line
+	}
+	fmt.Fprintf(a.stderr, "%s: %s\n", id, line)
+	fmt.Fprintf(a.stderr, "Ranking: %s\n", b.Ranking.Description)
+	if s.ModelNote != "" {
+		fmt.Fprintf(a.stderr, "Model: %s (%s)\n", strings.Join(s.Models, ", "), s.ModelNote)
+	}
+	failed := s.Failed + s.CompletedWithoutResults
+	if failed > 0 {
+		fmt.Fprintf(a.stderr, "%d failed:\n", failed)
+		for _, f := range s.Failures {
+			fmt.Fprintf(a.stderr, "  #%d %s (%s): %s\n", f.BatchIndex, f.LigandName, f.JobID, f.Reason)
+		}
+		if s.FailuresOmitted > 0 {
+			fmt.Fprintf(a.stderr, "  and %d more (see summary.json and batch_results.csv)\n", s.FailuresOmitted)
+		}
+	}
+	switch {
+	case b.Status == omtx.StatusFailed || b.Status == omtx.StatusCancelled:
+		return &endedError{id: id, status: string(b.Status)}
+	case failed > 0:
+		return &failuresError{id: id, failed: failed}
 	}
 	return nil
 }
@@ -134,60 +311,37 @@ func (a *app) jobHit(ctx context.Context, id string) ([]hit, error) {
 		BinderProb: r.AffinityProbabilityBinary, Confidence: r.Confidence, Model: r.Model, Status: string(j.Status)}}, nil
 }
 
-// batchHits reads the ranked rows of batch_results.csv, which holds every
-// ligand with its rank (empty for failed and cancelled ones).
-func (a *app) batchHits(ctx context.Context, id string) ([]hit, error) {
-	b, err := a.cl.Batch(ctx, id)
-	if err != nil {
-		return nil, err
+// batchHits ranks a batch through the API (GET .../results), page by
+// page up to top (0: as far as the API pages, rank 10,000).
+func (a *app) batchHits(ctx context.Context, id string, top int, o client.ResultsOptions) (ranked, error) {
+	var out ranked
+	o.PageSize = 500
+	if top > 0 {
+		o.PageSize = min(top, 500)
 	}
-	if b.BatchResults == nil {
-		return nil, nil
-	}
-	data, err := a.cl.BatchFile(ctx, id, omtx.FileBatchResultsCSV)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
-	if err != nil || len(rows) == 0 {
-		return nil, fmt.Errorf("read %s: %v", omtx.FileBatchResultsCSV, err)
-	}
-	col := map[string]int{}
-	for i, h := range rows[0] {
-		col[h] = i
-	}
-	get := func(r []string, name string) string {
-		i, ok := col[name]
-		if !ok || i >= len(r) {
-			return ""
-		}
-		return unguard(r[i])
-	}
-	num := func(r []string, name string) float64 {
-		v, _ := strconv.ParseFloat(get(r, name), 64)
-		return v
-	}
-	var hits []hit
-	for _, r := range rows[1:] {
-		rank, err := strconv.Atoi(get(r, "rank"))
+	for {
+		page, err := a.cl.BatchResults(ctx, id, o)
 		if err != nil {
-			continue
+			return out, err
 		}
-		hits = append(hits, hit{Rank: rank, JobID: get(r, "job_id"), Ligand: get(r, "ligand_name"), SMILES: get(r, "smiles"),
-			PredValue: num(r, "affinity_pred_value_log10_ic50_um"), PredUnits: omtx.UnitsLog10IC50uM, PIC50: num(r, "pic50"),
-			DeltaG: num(r, "delta_g_kcal_mol"), BinderProb: num(r, "affinity_probability_binary"), Confidence: num(r, "confidence"),
-			Model: get(r, "model"), Status: get(r, "status"), Warnings: get(r, "warnings")})
+		if out.batch == nil {
+			out.batch, out.summary = page, &page.Summary
+		}
+		for _, r := range page.Results {
+			binder := r.PredictedBinder
+			var warn string
+			if len(r.Warnings) > 0 {
+				warn = strings.Join(r.Warnings, "; ")
+			}
+			out.hits = append(out.hits, hit{Rank: r.Rank, JobID: r.JobID, Ligand: r.LigandName, SMILES: r.LigandSMILES,
+				PredValue: r.AffinityPredValue, PredUnits: omtx.UnitsLog10IC50uM, PIC50: r.PIC50, DeltaG: r.DeltaGKcalMol,
+				BinderProb: r.AffinityProbabilityBinary, Binder: &binder, Confidence: r.Confidence, BelowFloor: r.BelowConfidenceFloor,
+				Model: r.Model, ModelNote: r.ModelNote, Status: string(omtx.StatusCompleted), ResultsURL: r.ResultsURL,
+				Metadata: r.LigandMetadata, Warnings: warn})
+		}
+		if page.NextOffset == nil || (top > 0 && len(out.hits) >= top) {
+			return out, nil
+		}
+		o.Offset = *page.NextOffset
 	}
-	slices.SortFunc(hits, func(x, y hit) int { return x.Rank - y.Rank })
-	return hits, nil
-}
-
-// unguard undoes the CSV's spreadsheet-formula guard: the leading quote
-// the aggregator adds before =, +, -, @, tab, carriage return, or a quote
-// of the cell's own.
-func unguard(v string) string {
-	if len(v) > 1 && v[0] == '\'' && strings.ContainsRune("=+-@\t\r'", rune(v[1])) {
-		return v[1:]
-	}
-	return v
 }

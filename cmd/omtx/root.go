@@ -22,6 +22,7 @@ const (
 	exitEnded       = 1 // the work ended failed or cancelled, or the API refused the action
 	exitUsage       = 2
 	exitUnreachable = 3 // the API is unreachable, unavailable or refuses the key
+	exitFailures    = 4 // the batch completed, but some of its ligands failed
 	exitInterrupted = 130
 )
 
@@ -91,7 +92,9 @@ or --api-key-file (default .omtx/dev-api-key when it exists).
 
 Exit codes: 0 success; 1 the job or batch ended failed or cancelled (or the
 API refused the action); 2 usage errors, including input the API refused as
-invalid; 3 the API is unreachable or refuses the key; 130 interrupted.`,
+invalid; 3 the API is unreachable or refuses the key; 4 the batch completed
+but some of its ligands failed (results and screen --wait list them, with
+their reasons); 130 interrupted.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -158,6 +161,7 @@ func (a *app) report(err error) int {
 	var ue *usageError
 	var ee *endedError
 	var ie *interruptedError
+	var fe *failuresError
 	var unreach *client.UnreachableError
 	var apiErr *client.Error
 	code := exitEnded
@@ -175,6 +179,9 @@ func (a *app) report(err error) int {
 	case errors.As(err, &ee):
 		// The result was printed already.
 		return exitEnded
+	case errors.As(err, &fe):
+		// The failures were listed already.
+		return exitFailures
 	case errors.As(err, &unreach):
 		fmt.Fprintln(a.stderr, "omtx: "+unreach.Error())
 		return exitUnreachable

@@ -44,6 +44,9 @@ func exactArgs(n int) cobra.PositionalArgs {
 type snapshot struct {
 	status string
 	p      omtx.Progress
+	// line is a finished batch's status line ("completed with 2
+	// failed"), when it has one.
+	line string
 }
 
 // poll fetches a job or batch's status and progress; a job counts as a
@@ -54,7 +57,11 @@ func (a *app) poll(ctx context.Context, id string) (snapshot, error) {
 		if err != nil {
 			return snapshot{}, err
 		}
-		return snapshot{status: string(b.Status), p: b.CurrentProgress()}, nil
+		s := snapshot{status: string(b.Status), p: b.CurrentProgress()}
+		if b.BatchResults != nil && b.Status.Terminal() {
+			s.line = b.BatchResults.StatusLine
+		}
+		return s, nil
 	}
 	j, err := a.cl.Job(ctx, id)
 	if err != nil {
@@ -138,6 +145,9 @@ func (a *app) watch(ctx context.Context, id string) (string, error) {
 		}
 		last = s
 		done := s.p.Completed + s.p.Failed + s.p.Cancelled
+		// The bar counts ligands that ran: cancelled ones never did, so a
+		// cancelled batch does not read 100%.
+		ran := s.p.Completed + s.p.Failed
 		perMin, eta, ok := r.update(done, s.p.Total)
 		desc := describe(s.p, perMin, eta, ok)
 		if a.isTTY && a.output == "text" {
@@ -145,7 +155,7 @@ func (a *app) watch(ctx context.Context, id string) (string, error) {
 				bar = newBar(a.stderr, max(s.p.Total, 1), id)
 			}
 			bar.Describe(desc)
-			_ = bar.Set(min(done, max(s.p.Total, 1)))
+			_ = bar.Set(min(ran, max(s.p.Total, 1)))
 		} else {
 			fmt.Fprintf(a.stderr, "%s %s: %d/%d done; %s\n", id, s.status, done, s.p.Total, desc)
 		}
@@ -164,11 +174,19 @@ func (a *app) watch(ctx context.Context, id string) (string, error) {
 		}
 	}
 	if bar != nil {
-		_ = bar.Finish()
+		if last.status == string(omtx.StatusCompleted) {
+			_ = bar.Finish()
+		} else {
+			_ = bar.Exit() // leave it where the work stopped
+		}
 		fmt.Fprintln(a.stderr)
 	}
 	if a.output == "text" {
-		fmt.Fprintf(a.stderr, "%s %s\n", id, last.status)
+		line := last.status
+		if last.line != "" {
+			line = last.line // "completed with 2 failed"
+		}
+		fmt.Fprintf(a.stderr, "%s %s\n", id, line)
 	}
 	return last.status, nil
 }

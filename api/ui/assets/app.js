@@ -326,15 +326,20 @@
 
   // ---------- batch view ----------
 
+  // Each affinity column is named by its quantity. The user's own library
+  // columns (metadata) follow these, read from batch_results.csv.
   var columns = [
     { k: 'rank', label: 'Rank', num: true },
     { k: 'name', label: 'Ligand' },
     { k: 'smiles', label: 'SMILES' },
-    { k: 'affinity', label: 'Affinity ΔG (kcal/mol)', num: true, d: 2 },
+    { k: 'prob', label: 'P(binder)', num: true, d: 3 },
+    { k: 'pred', label: 'affinity_pred_value log10(IC50 / µM)', num: true, d: 2 },
     { k: 'pic50', label: 'pIC50', num: true, d: 2 },
-    { k: 'prob', label: 'Binder probability', num: true, d: 3 },
+    { k: 'affinity', label: 'ΔG (kcal/mol)', num: true, d: 2 },
     { k: 'conf', label: 'Confidence', num: true, d: 3 },
+    { k: 'floor', label: 'Below confidence floor' },
     { k: 'status', label: 'Status' },
+    { k: 'reason', label: 'Failure reason' },
     { k: 'warnings', label: 'Warnings' }
   ];
 
@@ -374,21 +379,30 @@
         later(function () { if (me === view) batchView(id); }, POLL_MS);
       }
       if (br) {
+        var note = br.model_note ? el('p', { class: 'note', id: 'model-note', text: 'Model ' + b.model + ': ' + br.model_note }) : null;
         append(main, [
           el('h2', { text: 'Summary' }),
+          note,
           el('dl', { class: 'facts', id: 'summary' },
+            el('dt', { text: 'Outcome' }), el('dd', { id: 'status-line', 'data-failed': br.completed_with_failures ? 'true' : 'false', text: br.status_line || b.status }),
+            el('dt', { text: 'Ranking' }), el('dd', { id: 'ranking-rule', text: br.ranking_rule }),
             el('dt', { text: 'Best ligand' }), el('dd', null, el('a', { href: '#/jobs/' + br.best_job_id, text: br.best_ligand })),
-            el('dt', { text: 'Best affinity' }), el('dd', { text: num(br.best_affinity, 2) + ' ' + br.affinity_units }),
-            el('dt', { text: 'Average affinity' }), el('dd', { text: num(br.average_affinity, 2) + ' ' + br.affinity_units }),
-            el('dt', { text: 'Ranking' }), el('dd', { text: br.ranking_rule }),
+            el('dt', { text: 'Best ligand ΔG (kcal/mol)' }), el('dd', { text: num(br.best_affinity, 2) }),
+            el('dt', { text: 'Best ligand affinity_pred_value log10(IC50 / µM)' }), el('dd', { text: num(br.best_affinity_pred_value, 2) }),
+            el('dt', { text: 'Mean ΔG (kcal/mol), predicted binders' + (br.binders !== undefined ? ' (n=' + br.binders + ')' : '') }),
+            el('dd', { id: 'mean-binders', text: br.binders ? num(br.average_delta_g_kcal_mol_binders, 2) : '— (no predicted binders)' }),
+            el('dt', { text: 'Mean ΔG (kcal/mol), all completed ligands (n=' + br.completed + ')' }), el('dd', { id: 'mean-all', text: num(br.average_affinity, 2) }),
             el('dt', { text: 'GPU' }), el('dd', { text: num(br.gpu_seconds, 1) + ' GPU s, $' + num(br.cost_usd, 4) }))
         ]);
-        if (br.histogram_file) histogramBlock(me, enc);
+        if (br.histogram_file) histogramBlock(me, enc, br);
       }
       var tableBox = el('section', { id: 'ligands', 'aria-labelledby': 'ligands-title' }, el('h2', { id: 'ligands-title', text: 'Ligands' }));
       append(main, tableBox);
-      if (terminal(b.status) && br) rankedTable(me, enc, tableBox);
-      else childPages(me, enc, tableBox);
+      if (terminal(b.status) && br) {
+        var holder = el('div');
+        append(tableBox, [rankingControl(me, enc, cfg, holder), holder]);
+        rankedTable(me, enc, holder);
+      } else childPages(me, enc, tableBox);
       var files = ['batch_config.json', 'ligands.json'];
       if (br) files.push('batch_results.csv', 'batch_results.json', 'summary.json');
       if (br && br.histogram_file) files.push('analysis/affinity_distribution.png');
@@ -414,23 +428,86 @@
         el('span', { class: 'muted' }, 'of ' + p.total)));
   }
 
-  function histogramBlock(me, enc) {
-    var fig = el('figure', { id: 'histogram' }, el('figcaption', { text: 'Distribution of predicted affinity over the completed ligands' }));
-    append(main, [el('h2', { text: 'Affinity distribution' }), fig]);
+  function histogramBlock(me, enc, br) {
+    var caption = 'affinity_pred_value, log10(IC50 / µM), lower = stronger: predicted binders (blue, P(binder) ≥ ' +
+      ((br.ranking && br.ranking.binder_threshold) || 0.5) + ') in front of all completed ligands (grey).' + (br.model_note ? ' Model: ' + br.model_note + '.' : '');
+    var fig = el('figure', { id: 'histogram' }, el('figcaption', { text: caption }));
+    append(main, [el('h2', { text: 'affinity_pred_value distribution' }), fig]);
     call('/api/v1/batches/' + enc + '/files/analysis/affinity_distribution.png', { raw: 'blob' }).then(function (b) {
       if (me !== view) return;
       var url = URL.createObjectURL(b);
       blobs.push(url);
-      fig.insertBefore(el('img', { class: 'histogram', src: url, alt: 'Histogram of the batch\'s predicted affinities' }), fig.firstChild);
+      fig.insertBefore(el('img', { class: 'histogram', src: url, alt: 'Histogram of the batch\'s affinity_pred_value, predicted binders against all ligands' }), fig.firstChild);
     }).catch(function (err) { showError(fig, err); });
+  }
+
+  // rankingControl re-ranks a finished batch under another rule through
+  // GET .../results (nothing is rerun); it starts at the batch's own rule.
+  function rankingControl(me, enc, cfg, holder) {
+    var mode = el('select', { id: 'ranking', name: 'ranking' }, [
+      el('option', { value: 'hit_discovery', text: 'Hit discovery: by P(binder)' }),
+      el('option', { value: 'lead_optimization', text: 'Lead optimization: binders by affinity_pred_value' })]);
+    mode.value = cfg.ranking || 'hit_discovery';
+    var field = function (id, label, value) {
+      return el('label', null, label + ' ', el('input', { type: 'number', id: id, name: id, min: '0', max: '1', step: '0.05', value: value === undefined || value === null ? '' : String(value) }));
+    };
+    var form = el('form', { id: 'ranking-control', class: 'row', on: { submit: function (e) {
+      e.preventDefault();
+      var q = ['ranking=' + encodeURIComponent(mode.value)];
+      ['binder_threshold', 'min_ligand_iptm', 'min_iptm'].forEach(function (k) {
+        var v = form.querySelector('#' + k.replace(/_/g, '-')).value;
+        if (k !== 'binder_threshold' || v !== '') q.push(k + '=' + encodeURIComponent(v));
+      });
+      rankedFromAPI(me, enc, holder, q.join('&'));
+    } } },
+      el('label', null, 'Ranking ', mode),
+      field('binder-threshold', 'Binder threshold P ≥', cfg.binder_threshold || 0.5),
+      field('min-ligand-iptm', 'Floor ligand_iptm ≥', cfg.min_ligand_iptm),
+      field('min-iptm', 'Floor iptm ≥', cfg.min_iptm),
+      el('button', { type: 'submit', class: 'primary', text: 'Re-rank' }));
+    return form;
+  }
+
+  // rankedFromAPI fetches the ranking under the rule in q (up to 2,000
+  // ranks, four pages), with the failures and their reasons after it.
+  function rankedFromAPI(me, enc, holder, q) {
+    holder.textContent = '';
+    append(holder, el('p', { class: 'muted', text: 'Ranking…' }));
+    var rows = [];
+    function page(offset) {
+      return call('/api/v1/batches/' + enc + '/results?' + q + '&page_size=500&offset=' + offset).then(function (r) {
+        r.results.forEach(function (x) {
+          rows.push({ rank: x.rank, index: x.batch_index, job_id: x.job_id, name: x.ligand_name, smiles: x.ligand_smiles,
+            prob: x.affinity_probability_binary, pred: x.affinity_pred_value, pic50: x.pic50, affinity: x.delta_g_kcal_mol,
+            conf: x.confidence, floor: (x.below_confidence_floor || []).join(', '), status: 'completed', reason: '',
+            warnings: (x.warnings || []).join('; '), meta: x.ligand_metadata || {} });
+        });
+        if (r.next_offset && r.next_offset < 2000) return page(r.next_offset);
+        return r;
+      });
+    }
+    page(0).then(function (r) {
+      if (me !== view) return;
+      r.summary.failures.forEach(function (f) {
+        rows.push({ rank: null, index: f.batch_index, job_id: f.job_id, name: f.ligand_name, smiles: f.ligand_smiles,
+          status: f.status, reason: f.reason, floor: '', warnings: '', meta: {} });
+      });
+      holder.textContent = '';
+      append(holder, el('p', { class: 'muted', id: 'ranking-applied', text: r.ranking.description + (r.partial ? ' (partial: the batch is still running)' : '') }));
+      var keys = [];
+      rows.forEach(function (x) { Object.keys(x.meta).forEach(function (k) { if (keys.indexOf(k) < 0) keys.push(k); }); });
+      keys.sort();
+      sortableTable(me, holder, rows, keys);
+      announce('Re-ranked: ' + r.ranking.mode);
+    }).catch(function (err) { holder.textContent = ''; showError(holder, err); });
   }
 
   // rowFromJob makes a table row from a child job document.
   function rowFromJob(j) {
     var r = j.results || {};
     return { rank: null, index: j.batch_index, job_id: j.job_id, name: j.input_data.ligand_name, smiles: j.input_data.ligand_smiles,
-      affinity: r.delta_g_kcal_mol, pic50: r.pic50, prob: r.affinity_probability_binary, conf: r.confidence,
-      status: j.status, warnings: (j.warnings || []).concat(r.warnings || []).join('; ') || (j.error || '') };
+      affinity: r.delta_g_kcal_mol, pred: r.affinity_pred_value, pic50: r.pic50, prob: r.affinity_probability_binary, conf: r.confidence,
+      floor: '', status: j.status, reason: j.error || '', warnings: (j.warnings || []).concat(r.warnings || []).join('; '), meta: j.ligand_metadata || {} };
   }
 
   // While a batch runs, its children come page by page from the cursor
@@ -456,49 +533,65 @@
     load();
   }
 
-  // A finished batch's table is its batch_results.csv: every ligand, with
-  // its rank, read once and sorted and paged here (10,000 rows are a
-  // couple of megabytes).
-  function rankedTable(me, enc, box) {
-    var holder = el('div', null, el('p', { class: 'muted', text: 'Loading ranked results…' }));
-    append(box, holder);
+  // A finished batch's table is its batch_results.csv (the batch's own
+  // rule): every ligand, with its rank and the user's own columns, read
+  // once and sorted and paged here (10,000 rows are a couple of
+  // megabytes).
+  function rankedTable(me, enc, holder) {
+    append(holder, el('p', { class: 'muted', text: 'Loading ranked results…' }));
     call('/api/v1/batches/' + enc + '/files/batch_results.csv', { raw: true }).then(function (text) {
       if (me !== view) return;
       var rows = csvRows(text);
       var head = rows.shift() || [];
       var col = function (n) { return head.indexOf(n); };
       var ix = { rank: col('rank'), index: col('batch_index'), job: col('job_id'), name: col('ligand_name'), smiles: col('smiles'),
-        status: col('status'), dg: col('delta_g_kcal_mol'), pic50: col('pic50'), prob: col('affinity_probability_binary'),
-        conf: col('confidence'), warnings: col('warnings'), error: col('error') };
+        status: col('status'), dg: col('delta_g_kcal_mol'), pred: col('affinity_pred_value_log10_ic50_um'), pic50: col('pic50'),
+        prob: col('affinity_probability_binary'), conf: col('confidence'), floor: col('below_confidence_floor'),
+        warnings: col('warnings'), reason: col('failure_reason') >= 0 ? col('failure_reason') : col('error') };
+      // The user's own columns follow warnings (the last fixed column).
+      var keys = ix.warnings >= 0 ? head.slice(ix.warnings + 1) : [];
       var get = function (r, i) { return i < 0 ? '' : unguard(r[i] || ''); };
       var data = rows.filter(function (r) { return r.length > 1; }).map(function (r) {
+        var meta = {};
+        keys.forEach(function (k, i) { meta[k] = get(r, ix.warnings + 1 + i); });
         return { rank: get(r, ix.rank) === '' ? null : Number(get(r, ix.rank)), index: Number(get(r, ix.index)), job_id: get(r, ix.job),
           name: get(r, ix.name), smiles: get(r, ix.smiles), status: get(r, ix.status),
-          affinity: numOrNull(get(r, ix.dg)), pic50: numOrNull(get(r, ix.pic50)), prob: numOrNull(get(r, ix.prob)), conf: numOrNull(get(r, ix.conf)),
-          warnings: get(r, ix.warnings) || get(r, ix.error) };
+          affinity: numOrNull(get(r, ix.dg)), pred: numOrNull(get(r, ix.pred)), pic50: numOrNull(get(r, ix.pic50)),
+          prob: numOrNull(get(r, ix.prob)), conf: numOrNull(get(r, ix.conf)), floor: get(r, ix.floor).replace(/;/g, ', '),
+          reason: get(r, ix.reason), warnings: get(r, ix.warnings), meta: meta };
       });
-      var sort = { k: 'rank', dir: 1 };
-      var at = 0;
-      function draw(focusKey) {
-        data.sort(compare(sort));
-        holder.textContent = '';
-        var pages = Math.max(1, Math.ceil(data.length / PAGE));
-        at = Math.min(at, pages - 1);
-        var slice = data.slice(at * PAGE, at * PAGE + PAGE);
-        append(holder, [
-          table(slice, sort, function (k) {
-            sort = { k: k, dir: sort.k === k ? -sort.dir : 1 };
-            at = 0;
-            draw(k);
-            announce('Sorted by ' + k + (sort.dir > 0 ? ', ascending' : ', descending'));
-          }),
-          pager('Rows ' + (data.length ? at * PAGE + 1 : 0) + '–' + (at * PAGE + slice.length) + ' of ' + data.length,
-            at > 0, at < pages - 1, function () { at--; draw(); }, function () { at++; draw(); })
-        ]);
-        if (focusKey) { var b = holder.querySelector('th button[data-k="' + focusKey + '"]'); if (b) b.focus(); }
-      }
-      draw();
+      holder.textContent = '';
+      sortableTable(me, holder, data, keys);
     }).catch(function (err) { holder.textContent = ''; showError(holder, err); });
+  }
+
+  // sortableTable draws rows with sortable columns (the fixed ones, then
+  // the user's metadata keys), paged here.
+  function sortableTable(me, holder, data, keys) {
+    var cols = columns.concat(keys.map(function (k) { return { k: 'meta:' + k, label: k, meta: k }; }));
+    var box = el('div');
+    append(holder, box);
+    var sort = { k: 'rank', dir: 1 };
+    var at = 0;
+    function draw(focusKey) {
+      data.sort(compare(sort));
+      box.textContent = '';
+      var pages = Math.max(1, Math.ceil(data.length / PAGE));
+      at = Math.min(at, pages - 1);
+      var slice = data.slice(at * PAGE, at * PAGE + PAGE);
+      append(box, [
+        table(slice, sort, function (k) {
+          sort = { k: k, dir: sort.k === k ? -sort.dir : 1 };
+          at = 0;
+          draw(k);
+          announce('Sorted by ' + k + (sort.dir > 0 ? ', ascending' : ', descending'));
+        }, cols),
+        pager('Rows ' + (data.length ? at * PAGE + 1 : 0) + '–' + (at * PAGE + slice.length) + ' of ' + data.length,
+          at > 0, at < pages - 1, function () { at--; draw(); }, function () { at++; draw(); })
+      ]);
+      if (focusKey) { var b = box.querySelector('th button[data-k="' + focusKey + '"]'); if (b) b.focus(); }
+    }
+    draw();
   }
 
   function numOrNull(v) { return v === '' || isNaN(Number(v)) ? null : Number(v); }
@@ -507,7 +600,8 @@
   // whatever the direction, by batch_index.
   function compare(sort) {
     return function (a, b) {
-      var x = a[sort.k], y = b[sort.k];
+      var field = function (r) { return sort.k.indexOf('meta:') === 0 ? (r.meta || {})[sort.k.slice(5)] : r[sort.k]; };
+      var x = field(a), y = field(b);
       var xn = x === null || x === undefined || x === '', yn = y === null || y === undefined || y === '';
       if (xn || yn) return xn && yn ? a.index - b.index : (xn ? 1 : -1);
       var c = typeof x === 'number' ? x - y : String(x).localeCompare(String(y));
@@ -515,25 +609,24 @@
     };
   }
 
-  function table(rows, sort, onSort) {
+  function table(rows, sort, onSort, cols) {
+    cols = cols || columns;
     return el('table', { class: 'ligands', 'data-rows': String(rows.length) },
       el('caption', { class: 'sr-only', text: 'Ligands of the batch' + (sort ? ', sortable by column' : '') }),
-      el('thead', null, el('tr', null, columns.map(function (c) {
+      el('thead', null, el('tr', null, cols.map(function (c) {
         var sorted = sort && sort.k === c.k;
         return el('th', { scope: 'col', class: c.num ? 'num' : null, 'aria-sort': sort ? (sorted ? (sort.dir > 0 ? 'ascending' : 'descending') : 'none') : null },
           onSort ? el('button', { type: 'button', 'data-k': c.k, on: { click: function () { onSort(c.k); } } }, c.label, sorted ? (sort.dir > 0 ? ' ▲' : ' ▼') : '') : c.label);
       }))),
       el('tbody', null, rows.map(function (r) {
-        return el('tr', { 'data-job': r.job_id },
-          el('td', { class: 'num', 'data-k': 'rank', text: r.rank === null ? '—' : r.rank }),
-          el('td', { 'data-k': 'name' }, el('a', { href: '#/jobs/' + r.job_id, text: r.name || r.job_id })),
-          el('td', { class: 'smiles', 'data-k': 'smiles', text: r.smiles }),
-          el('td', { class: 'num', 'data-k': 'affinity', text: num(r.affinity, 2) }),
-          el('td', { class: 'num', 'data-k': 'pic50', text: num(r.pic50, 2) }),
-          el('td', { class: 'num', 'data-k': 'prob', text: num(r.prob, 3) }),
-          el('td', { class: 'num', 'data-k': 'conf', text: num(r.conf, 3) }),
-          el('td', { 'data-k': 'status' }, badge(r.status)),
-          el('td', { 'data-k': 'warnings', text: r.warnings || '' }));
+        return el('tr', { 'data-job': r.job_id }, cols.map(function (c) {
+          if (c.k === 'rank') return el('td', { class: 'num', 'data-k': 'rank', text: r.rank === null ? '—' : r.rank });
+          if (c.k === 'name') return el('td', { 'data-k': 'name' }, el('a', { href: '#/jobs/' + r.job_id, text: r.name || r.job_id }));
+          if (c.k === 'status') return el('td', { 'data-k': 'status' }, badge(r.status));
+          if (c.meta) return el('td', { 'data-k': c.k, text: (r.meta || {})[c.meta] || '' });
+          if (c.num) return el('td', { class: 'num', 'data-k': c.k, text: num(r[c.k], c.d) });
+          return el('td', { class: c.k === 'smiles' ? 'smiles' : null, 'data-k': c.k, text: r[c.k] || '' });
+        }));
       })));
   }
 

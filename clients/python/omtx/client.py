@@ -300,7 +300,7 @@ def _retry_after(value):
 
 _INTS = ("rank", "batch_index")
 _FLOATS = ("affinity_pred_value_log10_ic50_um", "pic50", "delta_g_kcal_mol",
-           "affinity_probability_binary", "confidence")
+           "affinity_probability_binary", "confidence", "ligand_iptm", "iptm")
 
 
 def _typed(row):

@@ -51,7 +51,7 @@ class StackTest(unittest.TestCase):
             rows = self.c.results(sub["batch_id"], as_dataframe=False)
             self.assertEqual(len(rows), 3)
             self.assertEqual([r["rank"] for r in rows], [1, 2, 3])
-            self.assertEqual({r["meta_class"] for r in rows}, {"alcohol", "aromatic", "nsaid"})
+            self.assertEqual({r["class"] for r in rows}, {"alcohol", "aromatic", "nsaid"})
             png = self.c.download(sub["batch_id"], "analysis/affinity_distribution.png", to=os.path.join(d, "h.png"))
             with open(png, "rb") as f:
                 self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")

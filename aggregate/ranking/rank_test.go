@@ -1,4 +1,4 @@
-package aggregate
+package ranking
 
 import (
 	"fmt"
@@ -37,7 +37,8 @@ func rankSet() []*omtx.Job {
 
 func TestRank(t *testing.T) {
 	t.Parallel()
-	want := []string{"job-00001", "job-00000", "job-00005", "job-00008", "job-00007", "job-00003", "job-00004"}
+	// Hit discovery: probability descending, then value ascending.
+	want := []string{"job-00000", "job-00005", "job-00001", "job-00008", "job-00007", "job-00003", "job-00004"}
 
 	t.Run("rule on a crafted set", func(t *testing.T) {
 		t.Parallel()
@@ -82,11 +83,13 @@ func TestRank(t *testing.T) {
 		assert.Empty(t, Rank([]*omtx.Job{nil, child(0, omtx.StatusFailed)}))
 	})
 
-	t.Run("rule states the threshold", func(t *testing.T) {
+	t.Run("rule is one sentence naming the keys", func(t *testing.T) {
 		t.Parallel()
 		got := RankingRule
-		assert.Contains(t, got, fmt.Sprintf(">= %g", BinderThreshold))
+		assert.True(t, strings.HasPrefix(got, "Hit discovery: ordered by affinity_probability_binary descending"))
 		assert.True(t, strings.HasSuffix(got, "."))
+		lead := omtx.RankingOptions{Mode: omtx.RankingLeadOptimization}.Describe()
+		assert.Contains(t, lead, fmt.Sprintf(">= %g", BinderThreshold))
 	})
 }
 
@@ -140,36 +143,4 @@ func TestStats(t *testing.T) {
 			assert.InDelta(t, tt.want.Std, got.Std, 1e-12)
 		})
 	}
-}
-
-func TestBinCount(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name string
-		in   []float64
-		want int
-	}{
-		{"one value", []float64{1}, minBins},
-		{"all equal", []float64{1, 1, 1, 1}, minBins},
-		// Uniform on [0,1]: Freedman–Diaconis gives ceil(1 / (2·0.5/∛n)) = ceil(∛n).
-		{"uniform 1200", uniform(1200), 11},
-		{"uniform 7000", uniform(7000), 20},
-		{"many capped", uniform(1_000_000), maxBins},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			got := binCount(tt.in)
-			assert.Equal(t, tt.want, got)
-		})
-	}
-}
-
-// uniform returns n evenly spaced values on [0, 1].
-func uniform(n int) []float64 {
-	vs := make([]float64, n)
-	for i := range vs {
-		vs[i] = float64(i) / float64(n-1)
-	}
-	return vs
 }

@@ -1,4 +1,4 @@
-package aggregate
+package ranking
 
 import (
 	"math"
@@ -44,6 +44,10 @@ func computeStats(vs []float64) Stats {
 		Std:    math.Sqrt(ss / n),
 	}
 }
+
+// Quantile returns the q-quantile of sorted, non-empty vs, interpolating
+// linearly between order statistics.
+func Quantile(sorted []float64, q float64) float64 { return quantile(sorted, q) }
 
 // quantile returns the q-quantile of sorted, non-empty vs, interpolating
 // linearly between order statistics.

@@ -1,4 +1,4 @@
-package aggregate
+package ranking
 
 import (
 	"bytes"
@@ -13,8 +13,9 @@ import (
 )
 
 const wantHeader = "rank,batch_index,job_id,ligand_name,smiles,status," +
-	"affinity_pred_value_log10_ic50_um,pic50,delta_g_kcal_mol,affinity_probability_binary," +
-	"confidence,model,model_version,structure_available,results_file,error,warnings"
+	"affinity_probability_binary,predicted_binder,affinity_pred_value_log10_ic50_um,pic50,delta_g_kcal_mol," +
+	"confidence,ligand_iptm,iptm,below_confidence_floor,model,model_version,model_note," +
+	"structure_available,results_url,structure_url,failure_reason,warnings"
 
 // readCSV parses a CSV file into rows keyed by column name.
 func readCSV(t *testing.T, data []byte) (header []string, rows []map[string]string) {
@@ -42,85 +43,93 @@ func TestCSV(t *testing.T) {
 		child(2, omtx.StatusRunning, withName("-minus")),
 		completed(4, -0.5, 0.7, withoutIndex(), withID("job-noindex"), withSMILES("CC(=O)Oc1ccccc1C(=O)O")),
 	}
-	out, err := Build(Input{BatchID: "b1", BatchName: "screen", Children: children})
-	require.NoError(t, err)
+	out := build(t, input{BatchID: "b1", Children: children})
 	header, rows := readCSV(t, out.CSV)
 
-	t.Run("header exact with sorted meta columns", func(t *testing.T) {
+	t.Run("header exact with the user's metadata columns, sorted", func(t *testing.T) {
 		t.Parallel()
 		got := strings.Join(header, ",")
-		want := wantHeader + ",meta_logp,meta_mw,meta_vendor"
+		want := wantHeader + ",logp,mw,vendor"
 		assert.Equal(t, want, got)
 		firstLine, _, _ := strings.Cut(string(out.CSV), "\n")
 		assert.Equal(t, want, firstLine)
 	})
 
-	t.Run("one row per child ordered by batch_index", func(t *testing.T) {
+	t.Run("ranked rows first in rank order, then the rest by batch_index", func(t *testing.T) {
 		t.Parallel()
 		require.Len(t, rows, len(children))
-		var got []string
+		var gotRank, gotIndex []string
 		for _, r := range rows {
-			got = append(got, r["batch_index"])
+			gotRank = append(gotRank, r["rank"])
+			gotIndex = append(gotIndex, r["batch_index"])
 		}
-		assert.Equal(t, []string{"0", "1", "2", "3", ""}, got)
-		assert.Equal(t, "job-noindex", rows[4]["job_id"])
-	})
-
-	t.Run("rank only for completed", func(t *testing.T) {
-		t.Parallel()
-		var got []string
-		for _, r := range rows {
-			got = append(got, r["rank"])
-		}
-		// Binders by value: index 3 (-1.23), no-index (-0.5); then index 0.
-		assert.Equal(t, []string{"3", "", "", "1", "2"}, got)
+		// Hit discovery: index 3 (p 0.9), no index (p 0.7), index 0 (p 0.2);
+		// then the failed index 1 and the running index 2.
+		assert.Equal(t, []string{"1", "2", "3", "", ""}, gotRank)
+		assert.Equal(t, []string{"3", "", "0", "1", "2"}, gotIndex)
+		assert.Equal(t, "job-noindex", rows[1]["job_id"])
 	})
 
 	t.Run("numbers with 4 decimals, empty when missing", func(t *testing.T) {
 		t.Parallel()
-		r := rows[3]
+		r := rows[0]
 		assert.Equal(t, "-1.2346", r["affinity_pred_value_log10_ic50_um"])
 		assert.Equal(t, "7.2346", r["pic50"])
 		assert.Equal(t, "-9.8679", r["delta_g_kcal_mol"])
 		assert.Equal(t, "0.9000", r["affinity_probability_binary"])
+		assert.Equal(t, "true", r["predicted_binder"])
+		assert.Equal(t, "false", rows[2]["predicted_binder"])
 		assert.Equal(t, "0.8000", r["confidence"])
 		assert.Equal(t, "boltz2", r["model"])
+		assert.Empty(t, r["model_note"], "only the baseline carries a note")
 		assert.Equal(t, "2.1.1", r["model_version"])
 		assert.Equal(t, "false", r["structure_available"])
 		assert.Equal(t, "completed", r["status"])
-		failed := rows[1]
-		for _, col := range []string{"rank", "affinity_pred_value_log10_ic50_um", "pic50", "delta_g_kcal_mol", "affinity_probability_binary", "confidence", "model_version", "structure_available", "results_file"} {
+		assert.Empty(t, r["failure_reason"])
+		failed := rows[3]
+		for _, col := range []string{"rank", "affinity_pred_value_log10_ic50_um", "pic50", "delta_g_kcal_mol", "affinity_probability_binary", "predicted_binder", "confidence", "model_version", "structure_available", "results_url"} {
 			assert.Empty(t, failed[col], col)
 		}
 		assert.Equal(t, "failed", failed["status"])
 		assert.Equal(t, "boltz2", failed["model"], "the job's model when there are no results")
 	})
 
+	t.Run("links the API serves, not gs:// addresses", func(t *testing.T) {
+		t.Parallel()
+		assert.Equal(t, "/api/v1/jobs/job-00003/files/results.json", rows[0]["results_url"])
+		assert.Empty(t, rows[0]["structure_url"], "no structure")
+		assert.NotContains(t, string(out.CSV), "gs://")
+		s := completed(0, -1, 0.9, withStructure())
+		one := build(t, input{Children: []*omtx.Job{s}})
+		_, rs := readCSV(t, one.CSV)
+		assert.Equal(t, "/api/v1/jobs/job-00000/files/structure.cif", rs[0]["structure_url"])
+	})
+
 	t.Run("comma in a name is quoted", func(t *testing.T) {
 		t.Parallel()
 		assert.Contains(t, string(out.CSV), `,"Aspirin, acetylsalicylic acid",`)
-		got := rows[3]["ligand_name"]
+		got := rows[0]["ligand_name"]
 		assert.Equal(t, "Aspirin, acetylsalicylic acid", got)
 	})
 
 	t.Run("formula injection guard", func(t *testing.T) {
 		t.Parallel()
-		assert.Equal(t, `'=HYPERLINK("http://x")`, rows[1]["ligand_name"])
-		assert.Equal(t, `'=cmd|' /C calc'!A0`, rows[1]["smiles"])
-		assert.Equal(t, "'-invalid SMILES", rows[1]["error"])
-		assert.Equal(t, "'+plus", rows[0]["ligand_name"])
-		assert.Equal(t, "'-minus", rows[2]["ligand_name"])
-		assert.Equal(t, "'@SUM(A1)", rows[0]["meta_vendor"])
-		assert.Equal(t, "-1.5", rows[3]["meta_logp"], "a plain number is not a formula")
-		assert.Equal(t, "CC(=O)Oc1ccccc1C(=O)O", rows[4]["smiles"], "a valid SMILES is unchanged")
+		failed, plus, running := rows[3], rows[2], rows[4]
+		assert.Equal(t, `'=HYPERLINK("http://x")`, failed["ligand_name"])
+		assert.Equal(t, `'=cmd|' /C calc'!A0`, failed["smiles"])
+		assert.Equal(t, "'-invalid SMILES", failed["failure_reason"])
+		assert.Equal(t, "'+plus", plus["ligand_name"])
+		assert.Equal(t, "'-minus", running["ligand_name"])
+		assert.Equal(t, "'@SUM(A1)", plus["vendor"])
+		assert.Equal(t, "-1.5", rows[0]["logp"], "a plain number is not a formula")
+		assert.Equal(t, "CC(=O)Oc1ccccc1C(=O)O", rows[1]["smiles"], "a valid SMILES is unchanged")
 	})
 
 	t.Run("a name's own leading quote is kept apart from the guard's", func(t *testing.T) {
 		t.Parallel()
 		q := completed(0, -1, 0.9)
 		q.InputData.LigandName = "'quoted"
-		out, err := Build(Input{Children: []*omtx.Job{q}})
-		require.NoError(t, err)
+		out := build(t, input{BatchID: "b1", Children: []*omtx.Job{q}})
 		_, rows := readCSV(t, out.CSV)
 		assert.Equal(t, "''quoted", rows[0]["ligand_name"], "one quote more, so unguarding gives the name back")
 	})
@@ -129,18 +138,32 @@ func TestCSV(t *testing.T) {
 		t.Parallel()
 		w := completed(0, -1, 0.9)
 		w.Warnings = []string{"first", "second"}
-		out, err := Build(Input{Children: []*omtx.Job{w}})
-		require.NoError(t, err)
+		out := build(t, input{Children: []*omtx.Job{w}})
 		_, rows := readCSV(t, out.CSV)
 		assert.Equal(t, "first; second", rows[0]["warnings"])
 	})
 
 	t.Run("metadata union with empty cells", func(t *testing.T) {
 		t.Parallel()
-		assert.Equal(t, "Enamine", rows[3]["meta_vendor"])
-		assert.Equal(t, "180.16", rows[0]["meta_mw"])
-		assert.Empty(t, rows[3]["meta_mw"])
-		assert.Empty(t, rows[1]["meta_vendor"])
+		assert.Equal(t, "Enamine", rows[0]["vendor"])
+		assert.Equal(t, "180.16", rows[2]["mw"])
+		assert.Empty(t, rows[0]["mw"])
+		assert.Empty(t, rows[3]["vendor"])
+	})
+
+	t.Run("a metadata name that is taken gets a prefix", func(t *testing.T) {
+		t.Parallel()
+		got := metaColumns([]string{"class", "Status", "meta_status", "smiles"})
+		assert.Equal(t, []string{"class", "meta_Status", "meta_meta_status", "meta_smiles"}, got)
+	})
+
+	t.Run("the baseline's rows say what it is", func(t *testing.T) {
+		t.Parallel()
+		b := completed(0, -1, 0.9)
+		b.Model, b.Results.Model = omtx.BaselineModel, omtx.BaselineModel
+		out := build(t, input{Children: []*omtx.Job{b}})
+		_, rows := readCSV(t, out.CSV)
+		assert.Equal(t, "ligand-only descriptor model; ignores the protein", rows[0]["model_note"])
 	})
 }
 
