@@ -71,6 +71,7 @@ func TestEndsOtherThanCompleted(t *testing.T) {
 	t.Run("a batch that cannot run", func(t *testing.T) {
 		s := spec(id("batch_noconfig"), omtx.JobTypeBatchParent, omtx.BaselineModel)
 		s.InputData.LigandSMILES = ""
+		require.NoError(t, env.deps.Jobs.Create(ctxT(t), s.Document()), "the record the API writes before the workflow")
 		wid := contract.BatchWorkflowID(s.JobID)
 		run := start(wid, contract.WorkflowBatch, contract.BatchInput{Parent: s, GPUClass: omtx.GPUClassL4})
 		require.Error(t, run.Get(ctxT(t), nil))

@@ -12,10 +12,12 @@ import (
 )
 
 // PredictionWorkflow runs one prediction: AcceptJob validates the input and
-// marks the job queued (a local activity, as FinalizeJob is), the model runs on the GPU class's task queue
-// (rerouted to a larger class when it runs out of memory), and FinalizeJob
-// marks the job completed with its results; or the job ends failed or
-// cancelled with the reason. A notify_url gets a webhook at the end.
+// marks the job queued (a local activity, as FinalizeJob is), the MSA is
+// fetched if the spec says the model reads one, the model runs on the GPU
+// class's task queue (rerouted to a larger class when it runs out of
+// memory), and FinalizeJob marks the job completed with its results; or
+// the job ends failed or cancelled with the reason. A notify_url gets a
+// webhook at the end.
 func PredictionWorkflow(ctx workflow.Context, in contract.PredictionInput) (contract.PredictionResult, error) {
 	class := in.GPUClass
 	if class == "" {
