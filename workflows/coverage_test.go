@@ -59,6 +59,43 @@ var kept = map[string]covers{
 	"v3/notify-batch_024e6d22a624ac35__01a228cb-59ff-751c-9529-cab115adc52c.json":            {runs: []string{"Notify"}},
 	"v3/prediction-job_6f496f6f33b997bb__01a228cb-55be-75ac-af9c-6d6fa988b168.json":          {runs: []string{"AcceptJob", "FinalizeJob", "Predict"}, newSide: predictionAsks},
 	"v3/prediction-job_refused275485296__01a228cb-3afd-7017-97df-4a166adeb194.json":          {runs: []string{"AcceptJob"}, newSide: predictionAsks},
+
+	// v4: the workflow structs, and the paths other than completed.
+	// TestSIGTERMMidChunkLosesNothing: a chunk whose worker stopped, run again.
+	"v4/batch-batch_0a246d5ee3b779fe-chunk-00000__01a24e89-c345-70f6-900d-cc62412167f7.json": {runs: []string{"PredictChunk"}, newSide: []string{"interruption-budget"}},
+	// TestWebhooks: a batch and its delivered webhook.
+	"v4/batch-batch_2e61abfbbe9b523d__01a24e89-f238-78b1-a2dd-7c2b110fa181.json":  {runs: []string{"AggregateBatch", "BatchChunkWorkflow", "NotifyWorkflow", "PrepareBatch"}, newSide: []string{"advisory-progress", "notify-webhook"}},
+	"v4/notify-batch_2e61abfbbe9b523d__01a24e89-f95e-7424-9c79-e6cd8931d545.json": {runs: []string{"Notify"}},
+	// TestBatchSkipInvalidAndCancel: a batch cancelled mid-chunk, and its
+	// cancelled chunk.
+	"v4/batch-batch_805e414e9035bf9c__01a24e89-3d9a-7354-ba61-f960ea4d012f.json":             {runs: []string{"AggregateBatch", "BatchChunkWorkflow", "CancelBatchRemainder", "PrepareBatch"}, newSide: batchAsks},
+	"v4/batch-batch_805e414e9035bf9c-chunk-00000__01a24e89-4038-771a-a48f-f2ccb0f2b22d.json": {runs: []string{"FinishChildren", "PredictChunk"}},
+	// TestSeedBatchEndToEnd.
+	"v4/batch-batch_cae52b408a3a3b31__01a24e89-3434-7a03-b0e8-a3935a19706b.json":             {runs: []string{"AggregateBatch", "BatchChunkWorkflow", "PrepareBatch"}, newSide: batchAsks},
+	"v4/batch-batch_cae52b408a3a3b31-chunk-00000__01a24e89-36cb-7476-b929-34d79ebf4675.json": {runs: []string{"PredictChunk"}},
+	// TestEndsOtherThanCompleted: a chunk whose model fails, its ligands
+	// failed by the chunk.
+	"v4/batch-batch_chunkfail50969427__01a24e89-e6aa-736b-914e-93dc6abf54f6.json":             {runs: []string{"AggregateBatch", "BatchChunkWorkflow", "PrepareBatch"}, newSide: batchAsks},
+	"v4/batch-batch_chunkfail50969427-chunk-00000__01a24e89-e6ee-7df3-aa7f-0d9368b90b69.json": {runs: []string{"FinishChildren", "PredictChunk"}},
+	// TestMSAComputedOncePerProtein: a batch that computes its MSA.
+	"v4/batch-batch_f4eb15d7d1ca14cf__01a24e89-5a0c-72da-9852-3ffda0b5c5c4.json": {runs: []string{"AggregateBatch", "BatchChunkWorkflow", "EnsureMSA", "PrepareBatch"}, newSide: batchAsks},
+	// TestBatchContinuesAsNewMidRun: a first run, and a second in flight.
+	"v4/batch-batch_midrun134195538__01a24e89-a893-741e-9184-55ae86687699.json": {runs: []string{"BatchChunkWorkflow", "PrepareBatch"}, newSide: batchAsks},
+	"v4/batch-batch_midrun134195538__798d2699-8bfc-4ad7-be1f-8a3a8b5eef73.json": {runs: []string{"BatchChunkWorkflow"}, newSide: batchAsks},
+	// TestEndsOtherThanCompleted: a batch that cannot run.
+	"v4/batch-batch_noconfig874022711__01a24e89-e601-78c6-b2ca-1eb84fcb8a51.json": {runs: []string{"CancelBatchRemainder", "FailJob"}, newSide: []string{"fail-batch-children"}},
+	// TestEndsOtherThanCompleted: a prediction whose MSA fails, and its
+	// webhook that fails.
+	"v4/prediction-job_nomsa396704809__01a24e89-e033-7c87-bde3-febee1f4c03c.json": {runs: []string{"AcceptJob", "EnsureMSA", "FailJob", "NotifyWorkflow"}, newSide: []string{"local-job-writes", "notify-webhook"}},
+	"v4/notify-job_nomsa396704809__01a24e89-e0e3-7283-9bd4-aa4f7c66f800.json":     {runs: []string{"Notify"}},
+	// TestEndsOtherThanCompleted: a prediction whose model fails.
+	"v4/prediction-job_nomodel955486270__01a24e89-e25e-737f-a9e0-9ac8efb3cb86.json": {runs: []string{"AcceptJob", "FailJob", "Predict"}, newSide: predictionAsks},
+	// TestOutOfMemoryReroutesToLargerGPU: an OOM on l4, rerouted to a100.
+	"v4/prediction-job_2c1a8ad7c548b584__01a24e89-9f96-7b65-8944-2b476ac97dad.json": {runs: []string{"AcceptJob", "FinalizeJob", "Predict", "RecordRouting"}, newSide: predictionAsks},
+	// TestSeedPredictionEndToEnd.
+	"v4/prediction-job_607966d91c14e551__01a24e89-e84d-7401-aa5e-4bc0e5c43b15.json": {runs: []string{"AcceptJob", "FinalizeJob", "Predict"}, newSide: predictionAsks},
+	// TestBatchContinuesAsNewMidRun: an input AcceptJob refuses.
+	"v4/prediction-job_refused565808986__01a24e89-c198-75ab-8c1b-a063c1e63bbb.json": {runs: []string{"AcceptJob"}, newSide: predictionAsks},
 }
 
 // historyCovers reads what a history file's run scheduled and which
