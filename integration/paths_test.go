@@ -35,6 +35,16 @@ func TestEndsOtherThanCompleted(t *testing.T) {
 		require.NoError(t, err)
 		return run
 	}
+	// endsFailed waits for run, and checks that it recorded its job failed
+	// for reason.
+	endsFailed := func(t *testing.T, run client.WorkflowRun, jobID, reason string) {
+		t.Helper()
+		require.Error(t, run.Get(ctxT(t), nil))
+		doc, err := env.deps.Jobs.Get(ctxT(t), jobID)
+		require.NoError(t, err)
+		assert.Equal(t, omtx.StatusFailed, doc.Status)
+		assert.Contains(t, doc.Error, reason)
+	}
 
 	t.Run("a prediction whose MSA fails, and its webhook that fails", func(t *testing.T) {
 		// No MSA server is configured: EnsureMSA refuses at once. The
@@ -44,11 +54,7 @@ func TestEndsOtherThanCompleted(t *testing.T) {
 		s.NotifyURL, s.KeyID = "https://hooks.example.org/omtx", "no-such-key"
 		wid := contract.PredictionWorkflowID(s.JobID)
 		run := start(wid, contract.WorkflowPrediction, contract.PredictionInput{Job: s})
-		require.Error(t, run.Get(ctxT(t), nil))
-		doc, err := env.deps.Jobs.Get(ctxT(t), s.JobID)
-		require.NoError(t, err)
-		assert.Equal(t, omtx.StatusFailed, doc.Status)
-		assert.Contains(t, doc.Error, "msa: ")
+		endsFailed(t, run, s.JobID, "msa: ")
 		var sent contract.NotifyResult
 		require.NoError(t, env.deps.Temporal.GetWorkflow(ctxT(t), contract.NotifyWorkflowID(s.JobID), "").Get(ctxT(t), &sent))
 		assert.False(t, sent.Delivered)
@@ -60,11 +66,7 @@ func TestEndsOtherThanCompleted(t *testing.T) {
 		s := spec(id("job_nomodel"), omtx.JobTypeIndividual, omtx.ModelBoltz2)
 		wid := contract.PredictionWorkflowID(s.JobID)
 		run := start(wid, contract.WorkflowPrediction, contract.PredictionInput{Job: s})
-		require.Error(t, run.Get(ctxT(t), nil))
-		doc, err := env.deps.Jobs.Get(ctxT(t), s.JobID)
-		require.NoError(t, err)
-		assert.Equal(t, omtx.StatusFailed, doc.Status)
-		assert.Contains(t, doc.Error, "serves models")
+		endsFailed(t, run, s.JobID, "serves models")
 		captureHistory(t, wid, run.GetRunID())
 	})
 
@@ -74,10 +76,7 @@ func TestEndsOtherThanCompleted(t *testing.T) {
 		require.NoError(t, env.deps.Jobs.Create(ctxT(t), s.Document()), "the record the API writes before the workflow")
 		wid := contract.BatchWorkflowID(s.JobID)
 		run := start(wid, contract.WorkflowBatch, contract.BatchInput{Parent: s, GPUClass: omtx.GPUClassL4})
-		require.Error(t, run.Get(ctxT(t), nil))
-		doc, err := env.deps.Jobs.Get(ctxT(t), s.JobID)
-		require.NoError(t, err)
-		assert.Equal(t, omtx.StatusFailed, doc.Status)
+		endsFailed(t, run, s.JobID, "batch_config")
 		captureHistory(t, wid, run.GetRunID())
 	})
 

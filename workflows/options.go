@@ -163,7 +163,7 @@ func ensureMSA(ctx workflow.Context, spec *contract.JobSpec) (omtx.MSARef, error
 }
 
 // msaModelBeforeSpecs is the one model that read an MSA in the releases
-// before JobSpec.UsesMSA existed (omtx.ModelUsesMSA as of v3), frozen here:
+// before JobSpec.UsesMSA existed (omtx.ModelUsesMSA up to v3), frozen here:
 // a spec recorded then replays the same commands whatever the rule
 // becomes.
 const msaModelBeforeSpecs = "boltz2"

@@ -150,7 +150,7 @@ func (p *prediction) predict(msa omtx.MSARef) (contract.PredictResult, error) {
 	case temporal.IsCanceledError(err) || contract.IsType(err, contract.ErrTypeCancelled):
 		return out, cancelledByUser()
 	case errors.As(err, &rerr):
-		return out, &jobEnd{status: omtx.StatusFailed, reason: "reroute after out of memory: " + rerr.err.Error(), cause: omtx.CauseSystem}
+		return out, &jobEnd{status: omtx.StatusFailed, reason: rerr.Error(), cause: omtx.CauseSystem}
 	case contract.IsType(err, contract.ErrTypeOutOfMemory):
 		return out, &jobEnd{status: omtx.StatusFailed, reason: failureReason(err) + " (no larger GPU class to reroute to)", cause: omtx.CauseSystem}
 	}
