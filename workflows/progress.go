@@ -19,8 +19,9 @@ const (
 	ProgressBudget = 30 * time.Second
 )
 
-// progressWriter is the state of a batch's progress writes: a timer of
-// every after the progress changes, then a write of the state then.
+// progressWriter is the state of a batch's progress writes: when the
+// progress changes, a timer of every starts; when it fires, the progress
+// of that moment is written.
 type progressWriter struct {
 	every time.Duration
 	// async: the write runs beside the chunks (versionAdvisoryProgress),
