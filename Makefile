@@ -81,9 +81,15 @@ down:
 clean:
 	rm -rf bin
 
+# HISTORY_TESTS are the integration tests that capture a history: the happy
+# paths, a batch mid-run, a refused job, failed predictions (model, MSA),
+# a batch that cannot run, a failed chunk, a cancelled batch, an OOM
+# reroute, an MSA computation, and webhooks delivered and failed.
+HISTORY_TESTS = TestSeedPredictionEndToEnd|TestSeedBatchEndToEnd|TestBatchContinuesAsNewMidRun|TestWebhooks|TestSIGTERMMidChunkLosesNothing|TestEndsOtherThanCompleted|TestBatchSkipInvalidAndCancel|TestOutOfMemoryReroutesToLargerGPU|TestMSAComputedOncePerProtein
+
 ## histories: capture the current workflow shapes from real runs into workflows/testdata/histories/$(RELEASE); released shapes are never deleted
 histories: tools
 	@test -n "$(RELEASE)" || { echo "usage: make histories RELEASE=vN (a new folder; earlier releases stay)"; exit 2; }
 	rm -rf workflows/testdata/histories/$(RELEASE)
 	OMTX_INTEGRATION=1 OMTX_REQUIRE_ORT=1 OMTX_CAPTURE_HISTORIES=workflows/testdata/histories/$(RELEASE) $(GO) test -count=1 -timeout 20m \
-		-run 'TestSeedPredictionEndToEnd|TestSeedBatchEndToEnd|TestBatchContinuesAsNewMidRun|TestWebhooks|TestSIGTERMMidChunkLosesNothing' ./integration/
+		-run '$(HISTORY_TESTS)' ./integration/

@@ -471,6 +471,7 @@ func (s *Server) buildBatch(c *gin.Context, k *keys.Key, req *BatchRequest, upl 
 		CreatedAt: now, InputData: in, IdempotencyKey: idem, Priority: prio,
 		Tokens: tok, GPURouting: []omtx.RoutingStep{step}, Warnings: warnings,
 		NotifyURL: notify, KeyID: keyIDIf(notify, k),
+		UsesMSA: new(omtx.ModelUsesMSA(res.Model)),
 		BatchConfig: &omtx.BatchConfig{
 			TotalLigands: lib.Len(), MaxConcurrent: maxConc, Priority: prio, ChunkSize: chunk,
 			InvalidLigands: lib.Invalid(), SkipInvalid: req.SkipInvalid,

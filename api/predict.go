@@ -153,6 +153,7 @@ func (s *Server) buildPredict(c *gin.Context, k *keys.Key, req *PredictRequest) 
 		CreatedAt: s.now().UTC().Truncate(time.Microsecond), InputData: in,
 		IdempotencyKey: idem, Priority: "interactive", Tokens: tok, GPURouting: []omtx.RoutingStep{step},
 		Warnings: warnings, NotifyURL: notify, KeyID: keyIDIf(notify, k),
+		UsesMSA:     new(omtx.ModelUsesMSA(res.Model)),
 		RequestHash: requestHash(user, res.Model, res.Requested, in, msaDigest, notify),
 	}
 	return spec, res, nil

@@ -136,7 +136,7 @@ func TestSpecRoundTrip(t *testing.T) {
 		RequestedModel: omtx.ModelBoltz2, ModelSubstitution: "note", CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 		InputData: omtx.InputData{ProteinSequence: "MKT"}, IdempotencyKey: "k", RequestHash: "h", Priority: "high",
 		Tokens: 40, GPURouting: []omtx.RoutingStep{{GPUClass: "l4", Reason: "fits"}}, Warnings: []string{"w"},
-		NotifyURL: "https://example.org/h", KeyID: "abcd", BatchName: "n",
+		NotifyURL: "https://example.org/h", KeyID: "abcd", BatchName: "n", UsesMSA: new(false),
 		BatchConfig: &omtx.BatchConfig{TotalLigands: 5, MaxConcurrent: 2, ChunkSize: 1, Priority: "high"},
 	}
 	doc := spec.Document()

@@ -39,6 +39,11 @@ type JobSpec struct {
 	// routing decision.
 	Tokens     int                `json:"tokens,omitempty"`
 	GPURouting []omtx.RoutingStep `json:"gpu_routing,omitempty"`
+	// UsesMSA says whether the model reads the protein's MSA
+	// (omtx.ModelUsesMSA at submission): workflows read the decision here
+	// rather than apply a rule that may change. Nil in specs recorded
+	// before the field existed; workflows then apply that release's rule.
+	UsesMSA *bool `json:"uses_msa,omitempty"`
 	// Warnings are said about the input at submission (for example a
 	// ligand larger than Boltz-2 was trained on).
 	Warnings []string `json:"warnings,omitempty"`
@@ -84,7 +89,7 @@ func SpecOf(j *omtx.Job) JobSpec {
 		CreatedAt: j.CreatedAt, InputData: j.InputData,
 		IdempotencyKey: j.IdempotencyKey, RequestHash: j.RequestHash,
 		Tokens: j.Tokens, Warnings: j.Warnings, NotifyURL: j.NotifyURL, KeyID: j.KeyID,
-		Priority: j.Priority, BatchName: j.BatchName,
+		Priority: j.Priority, BatchName: j.BatchName, UsesMSA: new(omtx.ModelUsesMSA(j.Model)),
 	}
 	if len(j.GPURouting) > 0 {
 		s.GPURouting = j.GPURouting[:1]

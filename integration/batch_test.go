@@ -212,6 +212,9 @@ func TestBatchSkipInvalidAndCancel(t *testing.T) {
 	b := waitBatch(t, sub.BatchID, time.Minute)
 	slow.kill()
 	assert.Equal(t, omtx.StatusCancelled, b.Status)
+	_ = env.deps.Temporal.GetWorkflow(ctxT(t), contract.BatchWorkflowID(sub.BatchID), "").Get(ctxT(t), nil) // closed, then captured
+	captureHistory(t, contract.BatchWorkflowID(sub.BatchID), "")
+	captureHistory(t, contract.BatchChunkWorkflowID(sub.BatchID, 0), "")
 	counts := map[omtx.JobStatus]int{}
 	for _, k := range children(t, sub.BatchID) {
 		counts[k.Status]++

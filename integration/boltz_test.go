@@ -17,6 +17,7 @@ import (
 
 	"github.com/omtx-hub/omtx-hub/api"
 	"github.com/omtx-hub/omtx-hub/app"
+	"github.com/omtx-hub/omtx-hub/contract"
 	"github.com/omtx-hub/omtx-hub/msa"
 	"github.com/omtx-hub/omtx-hub/msa/msatest"
 	"github.com/omtx-hub/omtx-hub/omtx"
@@ -152,6 +153,8 @@ func TestMSAComputedOncePerProtein(t *testing.T) {
 	}
 
 	first := batch()
+	require.NoError(t, env.deps.Temporal.GetWorkflow(ctxT(t), contract.BatchWorkflowID(first.JobID), "").Get(ctxT(t), nil))
+	captureHistory(t, contract.BatchWorkflowID(first.JobID), "")
 	assert.Equal(t, 1, server.Submissions(), "the MSA server is asked once for a 50-ligand batch")
 	names, err := env.deps.Blobs.List(ctxT(t), omtx.BatchPrefix(first.JobID)+"analysis/")
 	require.NoError(t, err)
@@ -206,6 +209,8 @@ func TestOutOfMemoryReroutesToLargerGPU(t *testing.T) {
 
 	// The Web UI's GpuClass search attribute shows the reroute.
 	wantWorkflows(t, 1, `WorkflowId = %q AND GpuClass = "a100-80g"`, job.Temporal.WorkflowID)
+	require.NoError(t, env.deps.Temporal.GetWorkflow(ctxT(t), job.Temporal.WorkflowID, "").Get(ctxT(t), nil))
+	captureHistory(t, job.Temporal.WorkflowID, "")
 }
 
 func TestEstimateAndBatchCosts(t *testing.T) {

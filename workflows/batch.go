@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -33,224 +34,300 @@ const (
 // workflow stops new chunks, cancels running ones and marks the rest
 // cancelled. The final activity aggregates.
 func BatchWorkflow(ctx workflow.Context, in contract.BatchInput) (contract.BatchResult, error) {
-	spec := in.Parent
-	// failBatch records a batch that cannot run at all, with the children
-	// created so far, so that no document stays pending or running.
-	failBatch := func(reason, cause string) (contract.BatchResult, error) {
-		dctx, _ := workflow.NewDisconnectedContext(longCtx(ctx))
-		if workflow.GetVersion(dctx, versionFailBatchChildren, workflow.DefaultVersion, 1) == 1 {
-			if err := workflow.ExecuteActivity(dctx, contract.ActivityCancelBatchRemainder, contract.CancelBatchRemainderInput{
-				BatchID: spec.JobID, Status: omtx.StatusFailed, Error: "batch failed: " + reason,
-			}).Get(dctx, nil); err != nil {
-				return contract.BatchResult{}, fmt.Errorf("fail children of a failed batch: %w", err)
-			}
-		}
-		if err := workflow.ExecuteActivity(orchestrationCtx(dctx), contract.ActivityFailJob, contract.FailJobInput{
-			JobID: spec.JobID, Status: omtx.StatusFailed, Error: reason, Cause: cause,
-		}).Get(dctx, nil); err != nil {
-			return contract.BatchResult{}, fmt.Errorf("record failed batch: %w", err)
-		}
-		notify(dctx, &spec, contract.NotifyInput{Status: omtx.StatusFailed, Error: reason})
-		return contract.BatchResult{BatchID: spec.JobID, Status: omtx.StatusFailed},
-			temporal.NewNonRetryableApplicationError(reason, contract.ErrTypeJobFailed, nil)
+	b := newBatch(ctx, in)
+	cfg := in.Parent.BatchConfig
+	if cfg == nil || cfg.ChunkSize <= 0 || cfg.MaxConcurrent <= 0 {
+		return b.fail("batch_config with chunk_size and max_concurrent is required", omtx.CauseSystem)
 	}
-	if spec.BatchConfig == nil || spec.BatchConfig.ChunkSize <= 0 || spec.BatchConfig.MaxConcurrent <= 0 {
-		return failBatch("batch_config with chunk_size and max_concurrent is required", omtx.CauseSystem)
-	}
-	cfg := *spec.BatchConfig
-	class := in.GPUClass
-	if class == "" {
-		class = spec.GPUClass()
-	}
-	perRun := in.ChunksPerRun
-	if perRun <= 0 {
-		perRun = DefaultChunksPerRun
-	}
-	every := in.ProgressEvery
-	if every <= 0 {
-		every = DefaultProgressEvery
-	}
-	st := contract.BatchState{Total: cfg.TotalLigands}
-	if in.State != nil {
-		st = *in.State
-	}
-	st.Runs++
-	running := 0 // ligands in chunks now in flight
-	progress := func() omtx.Progress {
-		pr := omtx.Progress{Total: st.Total, Completed: st.Completed, Failed: st.Failed, Cancelled: st.Cancelled, Running: running}
-		pr.Pending = pr.Total - pr.Completed - pr.Failed - pr.Cancelled - pr.Running
-		return pr
-	}
+	b.cfg = *cfg
 	if err := workflow.SetQueryHandler(ctx, contract.QueryProgress, func() (omtx.Progress, error) {
-		return progress(), nil
+		return b.progress(), nil
 	}); err != nil {
 		return contract.BatchResult{}, fmt.Errorf("set query handler: %w", err)
 	}
-	octx, lctx := orchestrationCtx(ctx), longCtx(ctx)
+	return b.end(b.run())
+}
 
-	// aggregate runs the final activity, even when ctx is cancelled, and
-	// sends the webhook.
-	aggregate := func(cancelled bool) (contract.BatchResult, error) {
-		dctx, _ := workflow.NewDisconnectedContext(lctx)
-		var out contract.AggregateBatchResult
-		if err := workflow.ExecuteActivity(dctx, contract.ActivityAggregateBatch, contract.AggregateBatchInput{
-			BatchID: spec.JobID, Cancelled: cancelled,
-		}).Get(dctx, &out); err != nil {
-			return contract.BatchResult{}, fmt.Errorf("aggregate batch: %w", err)
-		}
-		notify(dctx, &spec, contract.NotifyInput{Status: out.Status, Progress: &out.Progress, Best: out.Best})
-		res := contract.BatchResult{BatchID: spec.JobID, Status: out.Status, Progress: out.Progress}
-		if cancelled {
-			return res, temporal.NewCanceledError("batch cancelled")
-		}
-		return res, nil
-	}
-	// finishCancelled records a cancelled batch, even though ctx is done.
-	finishCancelled := func() (contract.BatchResult, error) {
-		dctx, _ := workflow.NewDisconnectedContext(lctx)
-		if err := workflow.ExecuteActivity(dctx, contract.ActivityCancelBatchRemainder,
-			contract.CancelBatchRemainderInput{BatchID: spec.JobID}).Get(dctx, nil); err != nil {
-			return contract.BatchResult{}, fmt.Errorf("cancel remainder: %w", err)
-		}
-		return aggregate(true)
-	}
+// batch is one run of BatchWorkflow. st is what the next run carries on;
+// the rest lives for this run only.
+type batch struct {
+	ctx   workflow.Context
+	in    contract.BatchInput
+	spec  contract.JobSpec
+	cfg   omtx.BatchConfig
+	class string // the GPU class its chunks start on
+	st    contract.BatchState
+	// running counts the ligands in chunks now in flight; inflight the
+	// chunks, and started the chunks this run has started.
+	running, inflight, started int
+	sel                        workflow.Selector
+	// fatal is a chunk whose ligands could not be recorded: the batch
+	// stops (versionChunkFailureFatal).
+	fatal  error
+	writer progressWriter
+}
 
-	if !st.Prepared {
-		var prep contract.PrepareBatchResult
-		if err := workflow.ExecuteActivity(lctx, contract.ActivityPrepareBatch, contract.PrepareBatchInput{Parent: spec}).Get(ctx, &prep); err != nil {
-			if temporal.IsCanceledError(err) {
-				return finishCancelled()
+func newBatch(ctx workflow.Context, in contract.BatchInput) *batch {
+	b := &batch{ctx: ctx, in: in, spec: in.Parent, class: in.GPUClass}
+	if b.class == "" {
+		b.class = b.spec.GPUClass()
+	}
+	if in.Parent.BatchConfig != nil {
+		b.st.Total = in.Parent.BatchConfig.TotalLigands
+	}
+	if in.State != nil {
+		b.st = *in.State
+	}
+	b.st.Runs++
+	b.writer.every = in.ProgressEvery
+	if b.writer.every <= 0 {
+		b.writer.every = DefaultProgressEvery
+	}
+	return b
+}
+
+// progress is the batch's progress now.
+func (b *batch) progress() omtx.Progress {
+	pr := omtx.Progress{Total: b.st.Total, Completed: b.st.Completed, Failed: b.st.Failed, Cancelled: b.st.Cancelled, Running: b.running}
+	pr.Pending = pr.Total - pr.Completed - pr.Failed - pr.Cancelled - pr.Running
+	return pr
+}
+
+// Ends of a batch run other than aggregating a finished batch; end turns
+// each into the workflow's outcome.
+var (
+	// errBatchCancelled: the workflow was cancelled.
+	errBatchCancelled = errors.New("batch cancelled")
+)
+
+// batchFailed is a batch that cannot run at all.
+type batchFailed struct{ reason, cause string }
+
+func (e *batchFailed) Error() string { return e.reason }
+
+// batchEnded is a batch whose document was already terminal when it was
+// prepared (cancelled before it started).
+type batchEnded struct{ status omtx.JobStatus }
+
+func (e *batchEnded) Error() string { return "batch already " + string(e.status) }
+
+// run is the batch's phases in order: prepare the children, get the MSA,
+// run the chunks. nil means every ligand is done.
+func (b *batch) run() error {
+	if err := b.prepare(); err != nil {
+		return err
+	}
+	if err := b.ensureMSA(); err != nil {
+		return err
+	}
+	return b.runChunks()
+}
+
+// end turns run's outcome into the workflow's: aggregate a finished
+// batch, record a cancelled or failed one; a continue-as-new or any other
+// error is returned as it is.
+func (b *batch) end(err error) (contract.BatchResult, error) {
+	var failed *batchFailed
+	var ended *batchEnded
+	switch {
+	case err == nil:
+		// Every ligand is done: a cancel arriving now changes nothing, so
+		// the final aggregate runs to the end regardless.
+		return b.aggregate(false)
+	case errors.Is(err, errBatchCancelled):
+		return b.finishCancelled()
+	case errors.As(err, &failed):
+		return b.fail(failed.reason, failed.cause)
+	case errors.As(err, &ended):
+		return contract.BatchResult{BatchID: b.spec.JobID, Status: ended.status}, nil
+	}
+	return contract.BatchResult{}, err
+}
+
+// prepare creates the child documents, once per batch.
+func (b *batch) prepare() error {
+	if b.st.Prepared {
+		return nil
+	}
+	var prep contract.PrepareBatchResult
+	if err := workflow.ExecuteActivity(longCtx(b.ctx), contract.ActivityPrepareBatch, contract.PrepareBatchInput{Parent: b.spec}).Get(b.ctx, &prep); err != nil {
+		if temporal.IsCanceledError(err) {
+			return errBatchCancelled
+		}
+		return &batchFailed{reason: "prepare batch: " + failureReason(err), cause: failureCause(err)}
+	}
+	if prep.Status.Terminal() {
+		return &batchEnded{status: prep.Status}
+	}
+	b.st.Prepared, b.st.Total = true, prep.Total
+	return nil
+}
+
+// ensureMSA gets the protein's MSA, once per batch: work that depends only
+// on the protein. Without it no ligand can run: it fails them all (a paged
+// activity, however large the batch), so that the batch aggregates to a
+// clear record.
+func (b *batch) ensureMSA() error {
+	if b.st.MSA != nil {
+		return nil
+	}
+	ref, err := ensureMSA(b.ctx, &b.spec)
+	if err != nil {
+		if temporal.IsCanceledError(err) {
+			return errBatchCancelled
+		}
+		if ferr := workflow.ExecuteActivity(longCtx(b.ctx), contract.ActivityCancelBatchRemainder, contract.CancelBatchRemainderInput{
+			BatchID: b.spec.JobID, Status: omtx.StatusFailed, Error: "msa: " + failureReason(err),
+		}).Get(b.ctx, nil); ferr != nil {
+			if temporal.IsCanceledError(ferr) {
+				return errBatchCancelled
 			}
-			return failBatch("prepare batch: "+failureReason(err), causeOf(err))
+			return fmt.Errorf("fail children without msa: %w", ferr)
 		}
-		if prep.Status.Terminal() {
-			return contract.BatchResult{BatchID: spec.JobID, Status: prep.Status}, nil
-		}
-		st.Prepared, st.Total = true, prep.Total
+		b.st.Failed, b.st.NextChunk = b.st.Total, b.chunks()
+		ref = omtx.MSARef{}
 	}
-	if st.MSA == nil {
-		// Work that depends only on the protein is done once per batch.
-		ref, err := ensureMSA(ctx, spec.Model, spec.InputData)
-		if err != nil {
-			if temporal.IsCanceledError(err) {
-				return finishCancelled()
-			}
-			// Without the MSA no ligand can run: fail them all (a paged
-			// activity, however large the batch), then aggregate so the
-			// batch ends with a clear record.
-			if ferr := workflow.ExecuteActivity(lctx, contract.ActivityCancelBatchRemainder, contract.CancelBatchRemainderInput{
-				BatchID: spec.JobID, Status: omtx.StatusFailed, Error: "msa: " + failureReason(err),
-			}).Get(ctx, nil); ferr != nil {
-				if temporal.IsCanceledError(ferr) {
-					return finishCancelled()
-				}
-				return contract.BatchResult{}, fmt.Errorf("fail children without msa: %w", ferr)
-			}
-			st.Failed, st.NextChunk = st.Total, (st.Total+cfg.ChunkSize-1)/cfg.ChunkSize
-			ref = omtx.MSARef{}
-		}
-		st.MSA = &ref
+	b.st.MSA = &ref
+	return nil
+}
+
+// chunks is the number of chunks of the whole batch.
+func (b *batch) chunks() int { return (b.st.Total + b.cfg.ChunkSize - 1) / b.cfg.ChunkSize }
+
+// runChunks runs this run's chunks in a sliding window of max_concurrent
+// ligands, writing progress as it changes, until every chunk is done, the
+// batch is cancelled, or the run has started its share (then it continues
+// as new).
+func (b *batch) runChunks() error {
+	b.sel = workflow.NewSelector(b.ctx)
+	b.writer.async = workflow.GetVersion(b.ctx, versionAdvisoryProgress, workflow.DefaultVersion, 1) == 1
+	window := max(1, b.cfg.MaxConcurrent/b.cfg.ChunkSize)
+	perRun := b.in.ChunksPerRun
+	if perRun <= 0 {
+		perRun = DefaultChunksPerRun
 	}
-
-	k := cfg.ChunkSize
-	chunks := (st.Total + k - 1) / k
-	window := max(1, cfg.MaxConcurrent/k)
-
-	sel := workflow.NewSelector(ctx)
-	inflight, started := 0, 0
-	timerPending, dirty := false, false
-	var lastSent omtx.Progress
-	var fatal error
-
-	sendProgress := func() {
-		pr := progress()
-		if pr == lastSent {
-			return
-		}
-		if err := workflow.ExecuteActivity(octx, contract.ActivityUpdateBatchProgress,
-			contract.BatchProgressInput{BatchID: spec.JobID, Progress: pr}).Get(ctx, nil); err != nil {
-			// Progress is advisory; the final aggregate is authoritative.
-			workflow.GetLogger(ctx).Warn("update batch progress", "batch_id", spec.JobID, "error", err)
-			return
-		}
-		lastSent = pr
-	}
-
 	for {
-		for fatal == nil && ctx.Err() == nil && inflight < window && st.NextChunk < chunks && started < perRun &&
-			!workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
-			n := st.NextChunk
-			lo, hi := n*k, min((n+1)*k, st.Total)
-			size := hi - lo
-			cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-				WorkflowID:            contract.BatchChunkWorkflowID(spec.JobID, n),
-				TaskQueue:             contract.TaskQueueOrchestration,
-				WaitForCancellation:   true,
-				TypedSearchAttributes: contract.SearchAttributes(&spec, omtx.JobTypeBatchChild, class),
-			})
-			jobIDs := omtx.BatchChildJobIDs(spec.JobID, lo, hi, st.Total)
-			f := workflow.ExecuteChildWorkflow(cctx, contract.WorkflowBatchChunk, contract.ChunkInput{
-				BatchID: spec.JobID, Chunk: n, JobIDs: jobIDs, Model: spec.Model,
-				Protein: spec.InputData.ProteinSequence, Parameters: spec.InputData.Parameters, GPUClass: class,
-				MSA: *st.MSA, Fleet: in.Fleet,
-			})
-			sel.AddFuture(f, func(f workflow.Future) {
-				var c contract.ChunkCounts
-				if err := f.Get(ctx, &c); err != nil {
-					// The chunk workflow records its own failures; this is
-					// a chunk that could not run at all. Fail its ligands
-					// so that none is lost.
-					var ferr error
-					c, ferr = failChunk(ctx, jobIDs, err)
-					if ferr != nil && fatal == nil {
-						fatal = ferr
-					}
-				}
-				st.Completed += c.Completed
-				st.Failed += c.Failed
-				st.Cancelled += c.Cancelled
-				running -= size
-				inflight--
-				dirty = true
-			})
-			st.NextChunk++
-			started++
-			inflight++
-			running += size
-			dirty = true
+		for b.fatal == nil && b.ctx.Err() == nil && b.inflight < window && b.st.NextChunk < b.chunks() && b.started < perRun &&
+			!workflow.GetInfo(b.ctx).GetContinueAsNewSuggested() {
+			b.startChunk()
 		}
-		if inflight == 0 {
+		if b.inflight == 0 && !b.writer.busy {
 			break
 		}
-		if dirty && !timerPending && ctx.Err() == nil {
-			timerPending, dirty = true, false
-			sel.AddFuture(workflow.NewTimer(ctx, every), func(f workflow.Future) {
-				timerPending = false
-				if f.Get(ctx, nil) == nil {
-					sendProgress()
-				}
-			})
+		if b.inflight > 0 {
+			b.tickProgress()
 		}
-		sel.Select(ctx)
+		b.sel.Select(b.ctx)
 	}
-
-	if fatal != nil {
+	switch {
+	case b.fatal != nil:
 		// Firestore refused the chunk's record for the whole retry budget:
 		// end visibly, so that operators see it (reconcile repairs the
 		// record once Firestore is back).
-		return contract.BatchResult{}, fatal
+		return b.fatal
+	case b.ctx.Err() != nil:
+		return errBatchCancelled
+	case b.st.NextChunk < b.chunks():
+		next := b.in
+		next.State = &b.st
+		return workflow.NewContinueAsNewError(b.ctx, contract.WorkflowBatch, next)
 	}
-	if ctx.Err() != nil {
-		return finishCancelled()
+	return nil
+}
+
+// startChunk starts the next chunk as a child workflow, and counts it in
+// when it ends.
+func (b *batch) startChunk() {
+	n, k := b.st.NextChunk, b.cfg.ChunkSize
+	lo, hi := n*k, min((n+1)*k, b.st.Total)
+	cctx := workflow.WithChildOptions(b.ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:            contract.BatchChunkWorkflowID(b.spec.JobID, n),
+		TaskQueue:             contract.TaskQueueOrchestration,
+		WaitForCancellation:   true,
+		TypedSearchAttributes: contract.SearchAttributes(&b.spec, omtx.JobTypeBatchChild, b.class),
+	})
+	jobIDs := omtx.BatchChildJobIDs(b.spec.JobID, lo, hi, b.st.Total)
+	f := workflow.ExecuteChildWorkflow(cctx, contract.WorkflowBatchChunk, contract.ChunkInput{
+		BatchID: b.spec.JobID, Chunk: n, JobIDs: jobIDs, Model: b.spec.Model,
+		Protein: b.spec.InputData.ProteinSequence, Parameters: b.spec.InputData.Parameters, GPUClass: b.class,
+		MSA: *b.st.MSA, Fleet: b.in.Fleet,
+	})
+	b.sel.AddFuture(f, func(f workflow.Future) { b.chunkEnded(f, jobIDs) })
+	b.st.NextChunk++
+	b.started++
+	b.inflight++
+	b.running += len(jobIDs)
+	b.writer.dirty = true
+}
+
+// chunkEnded counts a chunk's ligands by final status. The chunk workflow
+// records its own failures; a chunk that could not run at all has its
+// ligands failed here, so that none is lost.
+func (b *batch) chunkEnded(f workflow.Future, jobIDs []string) {
+	var c contract.ChunkCounts
+	if err := f.Get(b.ctx, &c); err != nil {
+		var ferr error
+		c, ferr = failChunk(b.ctx, jobIDs, err)
+		if ferr != nil && b.fatal == nil {
+			b.fatal = ferr
+		}
 	}
-	if st.NextChunk < chunks {
-		next := in
-		next.State = &st
-		return contract.BatchResult{}, workflow.NewContinueAsNewError(ctx, contract.WorkflowBatch, next)
+	b.st.Completed += c.Completed
+	b.st.Failed += c.Failed
+	b.st.Cancelled += c.Cancelled
+	b.running -= len(jobIDs)
+	b.inflight--
+	b.writer.dirty = true
+}
+
+// aggregate runs the final activity, even when the workflow is cancelled,
+// and sends the webhook.
+func (b *batch) aggregate(cancelled bool) (contract.BatchResult, error) {
+	var out contract.AggregateBatchResult
+	dctx, err := recordEnd(b.ctx, longCtx, contract.ActivityAggregateBatch, contract.AggregateBatchInput{
+		BatchID: b.spec.JobID, Cancelled: cancelled,
+	}, &out)
+	if err != nil {
+		return contract.BatchResult{}, fmt.Errorf("aggregate batch: %w", err)
 	}
-	// Every ligand is done: a cancel arriving now changes nothing, so the
-	// final aggregate runs to the end regardless.
-	return aggregate(false)
+	notify(dctx, &b.spec, contract.NotifyInput{Status: out.Status, Progress: &out.Progress, Best: out.Best})
+	res := contract.BatchResult{BatchID: b.spec.JobID, Status: out.Status, Progress: out.Progress}
+	if cancelled {
+		return res, temporal.NewCanceledError("batch cancelled")
+	}
+	return res, nil
+}
+
+// finishCancelled records a cancelled batch: the children not yet
+// terminal are marked cancelled, then the batch aggregates.
+func (b *batch) finishCancelled() (contract.BatchResult, error) {
+	if _, err := recordEnd(b.ctx, longCtx, contract.ActivityCancelBatchRemainder,
+		contract.CancelBatchRemainderInput{BatchID: b.spec.JobID}, nil); err != nil {
+		return contract.BatchResult{}, fmt.Errorf("cancel remainder: %w", err)
+	}
+	return b.aggregate(true)
+}
+
+// fail records a batch that cannot run at all, with the children created
+// so far (versionFailBatchChildren), so that no document stays pending or
+// running.
+func (b *batch) fail(reason, cause string) (contract.BatchResult, error) {
+	dctx, _ := workflow.NewDisconnectedContext(longCtx(b.ctx))
+	if workflow.GetVersion(dctx, versionFailBatchChildren, workflow.DefaultVersion, 1) == 1 {
+		if _, err := recordEnd(b.ctx, longCtx, contract.ActivityCancelBatchRemainder, contract.CancelBatchRemainderInput{
+			BatchID: b.spec.JobID, Status: omtx.StatusFailed, Error: "batch failed: " + reason,
+		}, nil); err != nil {
+			return contract.BatchResult{}, fmt.Errorf("fail children of a failed batch: %w", err)
+		}
+	}
+	if _, err := recordEnd(b.ctx, orchestrationCtx, contract.ActivityFailJob, contract.FailJobInput{
+		JobID: b.spec.JobID, Status: omtx.StatusFailed, Error: reason, Cause: cause,
+	}, nil); err != nil {
+		return contract.BatchResult{}, fmt.Errorf("record failed batch: %w", err)
+	}
+	notify(dctx, &b.spec, contract.NotifyInput{Status: omtx.StatusFailed, Error: reason})
+	return contract.BatchResult{BatchID: b.spec.JobID, Status: omtx.StatusFailed},
+		temporal.NewNonRetryableApplicationError(reason, contract.ErrTypeJobFailed, nil)
 }
 
 // failChunk marks the ligands of a chunk whose workflow failed outright,
@@ -260,11 +337,7 @@ func failChunk(ctx workflow.Context, jobIDs []string, cause error) (contract.Chu
 	if temporal.IsCanceledError(cause) {
 		status, reason = omtx.StatusCancelled, "batch cancelled"
 	}
-	dctx, _ := workflow.NewDisconnectedContext(orchestrationCtx(ctx))
-	var c contract.ChunkCounts
-	err := workflow.ExecuteActivity(dctx, contract.ActivityFinishChildren, contract.FinishChildrenInput{
-		JobIDs: jobIDs, Status: status, Error: reason,
-	}).Get(dctx, &c)
+	c, err := finishChildren(ctx, jobIDs, status, reason)
 	if err == nil {
 		return c, nil
 	}
@@ -285,35 +358,23 @@ func failChunk(ctx workflow.Context, jobIDs []string, cause error) (contract.Chu
 func BatchChunkWorkflow(ctx workflow.Context, in contract.ChunkInput) (contract.ChunkCounts, error) {
 	var counts contract.ChunkCounts
 	class := in.GPUClass
-	var err error
-	for {
-		err = runGPU(ctx, class, contract.ActivityPredictChunk, contract.PredictChunkInput{
-			BatchID: in.BatchID, Chunk: in.Chunk, JobIDs: in.JobIDs, Model: in.Model,
-			Protein: in.Protein, Parameters: in.Parameters, MSA: in.MSA,
-		}, &counts)
-		if err == nil {
-			return counts, nil
-		}
-		if !contract.IsType(err, contract.ErrTypeOutOfMemory) {
-			break
-		}
-		next, ok, rerr := rerouteOnOOM(ctx, in.Fleet, class, in.JobIDs)
-		if rerr != nil {
-			return counts, rerr
-		}
-		if !ok {
-			break
-		}
-		class = next
+	err := runRerouting(ctx, in.Fleet, &class, in.JobIDs, contract.ActivityPredictChunk, contract.PredictChunkInput{
+		BatchID: in.BatchID, Chunk: in.Chunk, JobIDs: in.JobIDs, Model: in.Model,
+		Protein: in.Protein, Parameters: in.Parameters, MSA: in.MSA,
+	}, &counts)
+	var rerr *rerouteError
+	switch {
+	case err == nil:
+		return counts, nil
+	case errors.As(err, &rerr):
+		return counts, rerr.err
 	}
 	status, reason := omtx.StatusFailed, failureReason(err)
 	if ctx.Err() != nil || temporal.IsCanceledError(err) || contract.IsType(err, contract.ErrTypeCancelled) {
 		status, reason = omtx.StatusCancelled, "batch cancelled"
 	}
-	dctx, _ := workflow.NewDisconnectedContext(orchestrationCtx(ctx))
-	if err := workflow.ExecuteActivity(dctx, contract.ActivityFinishChildren, contract.FinishChildrenInput{
-		JobIDs: in.JobIDs, Status: status, Error: reason,
-	}).Get(dctx, &counts); err != nil {
+	counts, err = finishChildren(ctx, in.JobIDs, status, reason)
+	if err != nil {
 		return counts, fmt.Errorf("finish chunk: %w", err)
 	}
 	return counts, nil

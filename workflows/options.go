@@ -65,12 +65,12 @@ func jobWrite(ctx workflow.Context, local bool, name string, in, out any) error 
 	if !local {
 		return workflow.ExecuteActivity(orchestrationCtx(ctx), name, in).Get(ctx, out)
 	}
-	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+	localCtx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout:    30 * time.Second,
 		ScheduleToCloseTimeout: StoreBudget,
 		RetryPolicy:            storeRetry(),
 	})
-	return workflow.ExecuteLocalActivity(lctx, name, in).Get(ctx, out)
+	return workflow.ExecuteLocalActivity(localCtx, name, in).Get(ctx, out)
 }
 
 // longCtx sets the options of the activities that page through a whole
@@ -151,16 +151,61 @@ func runGPU(ctx workflow.Context, class, activity string, in, out any) error {
 
 // ensureMSA gets the protein's MSA when the model reads one and the request
 // asks for it; otherwise single-sequence mode.
-func ensureMSA(ctx workflow.Context, model string, in omtx.InputData) (omtx.MSARef, error) {
+func ensureMSA(ctx workflow.Context, spec *contract.JobSpec) (omtx.MSARef, error) {
 	ref := omtx.MSARef{Mode: omtx.MSASingleSequence}
-	if !in.Parameters.UseMSA || !omtx.ModelUsesMSA(model) {
+	if !spec.InputData.Parameters.UseMSA || !usesMSA(spec) {
 		return ref, nil
 	}
 	err := workflow.ExecuteActivity(msaCtx(ctx), contract.ActivityEnsureMSA, contract.EnsureMSAInput{
-		Protein: in.ProteinSequence, Uploaded: omtx.ObjectOf(in.MSAFile),
+		Protein: spec.InputData.ProteinSequence, Uploaded: omtx.ObjectOf(spec.InputData.MSAFile),
 	}).Get(ctx, &ref)
 	return ref, err
 }
+
+// msaModelBeforeSpecs is the one model that read an MSA in the releases
+// before JobSpec.UsesMSA existed (omtx.ModelUsesMSA up to v3), frozen here:
+// a spec recorded then replays the same commands whatever the rule
+// becomes.
+const msaModelBeforeSpecs = "boltz2"
+
+// usesMSA is whether spec's model reads an MSA: decided at submission and
+// carried in the spec, or for a spec that predates that, the rule of its
+// release.
+func usesMSA(spec *contract.JobSpec) bool {
+	if spec.UsesMSA != nil {
+		return *spec.UsesMSA
+	}
+	return spec.Model == msaModelBeforeSpecs
+}
+
+// runRerouting runs a GPU activity on *class's queue (runGPU), and while it
+// runs out of memory, reroutes it to the next larger class of fleet and
+// runs it there, setting *class. It returns the activity's error (an
+// out-of-memory one when no larger class is left), or a *rerouteError when
+// the reroute could not be recorded.
+func runRerouting(ctx workflow.Context, fleet omtx.Fleet, class *string, jobIDs []string, activity string, in, out any) error {
+	for {
+		err := runGPU(ctx, *class, activity, in, out)
+		if err == nil || !contract.IsType(err, contract.ErrTypeOutOfMemory) {
+			return err
+		}
+		next, ok, rerr := rerouteOnOOM(ctx, fleet, *class, jobIDs)
+		if rerr != nil {
+			return &rerouteError{err: rerr}
+		}
+		if !ok {
+			return err
+		}
+		*class = next
+	}
+}
+
+// rerouteError is a reroute after an out-of-memory failure that could not
+// be recorded.
+type rerouteError struct{ err error }
+
+func (e *rerouteError) Error() string { return "reroute after out of memory: " + e.err.Error() }
+func (e *rerouteError) Unwrap() error { return e.err }
 
 // rerouteOnOOM picks the next GPU class after an out-of-memory failure on
 // class, records the decision on the jobs' documents and in the GpuClass
@@ -185,6 +230,27 @@ func rerouteOnOOM(ctx workflow.Context, fleet omtx.Fleet, class string, jobIDs [
 	return n.Name, true, nil
 }
 
+// recordEnd runs name, an activity that records how a job, batch or chunk
+// ended, with opts's activity options in a context disconnected from ctx's
+// cancellation, so that a cancelled workflow still writes its final
+// statuses. It returns that context, for the work that follows (the
+// webhook).
+func recordEnd(ctx workflow.Context, opts func(workflow.Context) workflow.Context, name string, in, out any) (workflow.Context, error) {
+	dctx, _ := workflow.NewDisconnectedContext(opts(ctx))
+	return dctx, workflow.ExecuteActivity(dctx, name, in).Get(dctx, out)
+}
+
+// finishChildren records the final status of a chunk's ligands that are
+// not yet terminal (recordEnd), and returns the chunk's ligands counted by
+// final status.
+func finishChildren(ctx workflow.Context, jobIDs []string, status omtx.JobStatus, reason string) (contract.ChunkCounts, error) {
+	var c contract.ChunkCounts
+	_, err := recordEnd(ctx, orchestrationCtx, contract.ActivityFinishChildren, contract.FinishChildrenInput{
+		JobIDs: jobIDs, Status: status, Error: reason,
+	}, &c)
+	return c, err
+}
+
 // failureReason turns an activity error into the message stored on the
 // job: the innermost application error's message, without Temporal's
 // wrapping.
@@ -200,9 +266,9 @@ func failureReason(err error) string {
 	return err.Error()
 }
 
-// causeOf says whose failure an activity error is: the user's input, or
-// the system's.
-func causeOf(err error) string {
+// failureCause says whose failure an activity error is: the user's input,
+// or the system's.
+func failureCause(err error) string {
 	if contract.IsType(err, contract.ErrTypeInvalidInput) {
 		return omtx.CauseUserInput
 	}

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -182,4 +183,44 @@ func TestPredictionWorkflow(t *testing.T) {
 		require.Equal(t, omtx.StatusQueued, got.Status)
 		require.Equal(t, "job_test", got.JobID)
 	})
+}
+
+// TestTheSpecDecidesWhetherTheModelReadsAnMSA: EnsureMSA runs when the
+// request asks for an MSA and the spec says the model reads one; a spec
+// recorded before JobSpec.UsesMSA gets the rule of its release (boltz2
+// alone), whatever omtx's rule is now.
+func TestTheSpecDecidesWhetherTheModelReadsAnMSA(t *testing.T) {
+	t.Parallel()
+	yes, no := true, false
+	for _, c := range []struct {
+		name    string
+		model   string
+		usesMSA *bool
+		want    bool
+	}{
+		{"the spec says yes", omtx.BaselineModel, &yes, true},
+		{"the spec says no", omtx.ModelBoltz2, &no, false},
+		{"a spec before the field: boltz2 read one", omtx.ModelBoltz2, nil, true},
+		{"a spec before the field: no other model did", omtx.BaselineModel, nil, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			e := env(t)
+			job := testJob()
+			job.Model, job.UsesMSA, job.InputData.Parameters.UseMSA = c.model, c.usesMSA, true
+			e.OnActivity(contract.ActivityAcceptJob, mock.Anything, mock.Anything).Return(contract.AcceptJobResult{Status: omtx.StatusQueued}, nil).Once()
+			if c.want {
+				e.OnActivity(contract.ActivityEnsureMSA, mock.Anything, mock.Anything).Return(omtx.MSARef{Mode: omtx.MSAServer, Object: "msa/x.a3m"}, nil).Once()
+			}
+			var got omtx.MSARef
+			e.OnActivity(contract.ActivityPredict, mock.Anything, mock.Anything).Return(func(_ context.Context, in contract.PredictInput) (contract.PredictResult, error) {
+				got = in.MSA
+				return contract.PredictResult{}, nil
+			}).Once()
+			e.OnActivity(contract.ActivityFinalizeJob, mock.Anything, mock.Anything).Return(contract.FinalizeJobResult{}, nil).Once()
+			e.ExecuteWorkflow(PredictionWorkflow, contract.PredictionInput{Job: job})
+			require.NoError(t, e.GetWorkflowError())
+			require.Equal(t, c.want, got.Mode == omtx.MSAServer, "the MSA the model got: %+v", got)
+		})
+	}
 }

@@ -25,4 +25,10 @@ const (
 	// a second the server's CPU per prediction was the largest cost on the
 	// machine, and it is shared with the submissions' own StartWorkflow.
 	versionLocalJobWrites = "local-job-writes"
+	// versionAdvisoryProgress: a batch's progress write no longer runs
+	// inside the progress timer's callback with the store's six-hour
+	// budget, holding up every chunk behind it during a Firestore outage.
+	// It runs beside the chunks with short timeouts, one at a time, and a
+	// state that changed while one was in flight is written when it ends.
+	versionAdvisoryProgress = "advisory-progress"
 )
