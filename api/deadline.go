@@ -13,7 +13,10 @@ import (
 // Cloud Storage or Temporal. A frozen dependency (a stalled emulator, a
 // blackholed connection) then costs a request this long, and the client
 // gets a 503 with Retry-After, instead of hanging until it gives up.
-const DefaultDependencyTimeout = 5 * time.Second
+// 10 s, not less: a quota's count query over a user's jobs is the API's
+// slowest call, and on a saturated 2-core machine the Firestore emulator
+// took over 5 s to answer one.
+const DefaultDependencyTimeout = 10 * time.Second
 
 // RetryAfterSeconds is what a 503 tells the client to wait.
 const RetryAfterSeconds = 5

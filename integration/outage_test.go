@@ -19,7 +19,7 @@ import (
 
 // outageClient gives up on a request after 30 s: an API that holds a
 // request longer than that fails the test instead of hanging it. The
-// answer the test wants comes within the API's dependency timeout (5 s).
+// answer the test wants comes within the API's dependency timeout (10 s).
 var outageClient = &http.Client{Timeout: 30 * time.Second}
 
 // outageCall is call with outageClient, returning the Retry-After header.

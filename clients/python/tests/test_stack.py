@@ -76,7 +76,7 @@ class StackTest(unittest.TestCase):
         sub = self.c.screen(PROTEIN, ["CCO"] * 1 + ["CCN", "CCC", "CCCl"], max_concurrent=1)
         self.c.cancel(sub["batch_id"])
         batch = self.c.wait(sub["batch_id"], timeout=120, interval=0.5)
-        self.assertIn(batch["status"], ("cancelled", "completed"))
+        self.assertIn(batch["status"], ("cancelled", "completed"), batch)
 
     def test_unknown_key_is_unauthorized(self):
         with self.assertRaises(omtx.UnauthorizedError):
