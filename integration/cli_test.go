@@ -110,15 +110,22 @@ func TestCLIScreenWatchResults(t *testing.T) {
 	t.Run("results are the ranked hits with units and the model served", func(t *testing.T) {
 		code, out, errOut := runCLI(t, bin, dir, testKey, "results", id, "--format", "json")
 		require.Equal(t, 0, code, errOut)
-		var hits []struct {
-			Rank      int     `json:"rank"`
-			Ligand    string  `json:"ligand_name"`
-			PIC50     float64 `json:"pic50"`
-			PredValue float64 `json:"affinity_pred_value"`
-			Units     string  `json:"affinity_pred_value_units"`
-			Model     string  `json:"model"`
+		var got struct {
+			BatchID string `json:"batch_id"`
+			Status  string `json:"status"`
+			Results []struct {
+				Rank      int     `json:"rank"`
+				Ligand    string  `json:"ligand_name"`
+				PIC50     float64 `json:"pic50"`
+				PredValue float64 `json:"affinity_pred_value"`
+				Units     string  `json:"affinity_pred_value_units"`
+				Model     string  `json:"model"`
+			} `json:"results"`
 		}
-		require.NoError(t, json.Unmarshal([]byte(out), &hits), out)
+		require.NoError(t, json.Unmarshal([]byte(out), &got), out)
+		assert.Equal(t, id, got.BatchID, "a script finds the batch again by the id it prints")
+		assert.Equal(t, "completed", got.Status)
+		hits := got.Results
 		require.Len(t, hits, 4)
 		rows := readCSV(t, id)
 		for i, h := range hits {

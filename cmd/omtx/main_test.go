@@ -192,6 +192,19 @@ func TestScreenWaitResultsAndExitCodes(t *testing.T) {
 		code, _, _ = omtxRun(t, url, "results", "batch_x")
 		assert.Equal(t, 4, code, "omtx results exits 4 too")
 	})
+	t.Run("screen --wait -o json prints one object that names the batch", func(t *testing.T) {
+		t.Parallel()
+		_, url := newFake(t, "completed", "0,0,2,2", "2,0,2,0", "4,0,0,0")
+		code, out, errOut := omtxRun(t, url, "-o", "json", "screen", "--protein", "@"+fasta, "--library", lib, "--wait", "--interval", "1ms")
+		require.Equal(t, 0, code, errOut)
+		var got ResultsOutput
+		require.NoError(t, json.Unmarshal([]byte(out), &got), "stdout must be one JSON object: %s", out)
+		assert.Equal(t, "batch_x", got.BatchID)
+		assert.Equal(t, "completed", got.Status)
+		assert.Equal(t, url+"/ui/#/batches/batch_x", got.Link)
+		assert.NotEmpty(t, got.Results)
+		require.NotNil(t, got.Ranking)
+	})
 	t.Run("a cancelled batch exits 1", func(t *testing.T) {
 		t.Parallel()
 		_, url := newFake(t, "cancelled", "0,0,2,2", "1,0,0,0")
@@ -301,4 +314,20 @@ func TestWatchRedrawsInPlaceOnATerminal(t *testing.T) {
 	for _, want := range []string{"completed 0, failed 0, running 2, pending 2", "completed 4, failed 0, running 0, pending 0", "/min, ETA", "4/4"} {
 		assert.Contains(t, s, want)
 	}
+}
+
+// TestProteinFileNameHint: a FASTA file named without @ gets a hint, not
+// "invalid residue".
+func TestProteinFileNameHint(t *testing.T) {
+	t.Parallel()
+	for _, v := range []string{"ca2.fasta", "data/ca2", "./ca2.fa"} {
+		f := inputFlags{protein: v}
+		_, err := f.proteinSequence()
+		require.Error(t, err, v)
+		assert.Contains(t, err.Error(), "--protein @"+v, v)
+	}
+	f := inputFlags{protein: "MKTAYIAKQR"}
+	seq, err := f.proteinSequence()
+	require.NoError(t, err)
+	assert.Equal(t, "MKTAYIAKQR", seq)
 }

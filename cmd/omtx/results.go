@@ -146,10 +146,7 @@ func (a *app) resultsBy(ctx context.Context, id string, top int, format string, 
 	}
 	switch format {
 	case "json":
-		if hits == nil {
-			hits = []hit{}
-		}
-		if err := a.printJSON(hits); err != nil {
+		if err := a.printJSON(a.resultsJSON(id, res, hits)); err != nil {
 			return err
 		}
 	case "csv":
@@ -344,4 +341,42 @@ func (a *app) batchHits(ctx context.Context, id string, top int, o client.Result
 		}
 		o.Offset = *page.NextOffset
 	}
+}
+
+// ResultsOutput is what `omtx results --format json` (and `screen --wait`
+// or `predict --wait` with --output json) prints: one object that names the
+// batch or job, so a script can find it again, with its status and the
+// ranked results.
+type ResultsOutput struct {
+	BatchID string `json:"batch_id,omitempty"`
+	JobID   string `json:"job_id,omitempty"`
+	Status  string `json:"status,omitempty"`
+	// Partial: the batch still runs; the finished ligands are ranked.
+	Partial bool `json:"partial,omitempty"`
+	// Ranking is the rule that ordered the results; Summary the batch's
+	// counts, averages and failures.
+	Ranking *client.RankingApplied `json:"ranking,omitempty"`
+	Summary *client.BatchSummary   `json:"summary,omitempty"`
+	Link    string                 `json:"link,omitempty"`
+	Results []hit                  `json:"results"`
+}
+
+func (a *app) resultsJSON(id string, res ranked, hits []hit) ResultsOutput {
+	out := ResultsOutput{Results: hits, Link: a.link(id)}
+	if out.Results == nil {
+		out.Results = []hit{}
+	}
+	if !isBatchID(id) {
+		out.JobID = id
+		if len(hits) > 0 {
+			out.Status = hits[0].Status
+		}
+		return out
+	}
+	out.BatchID = id
+	if res.batch != nil {
+		out.Status, out.Partial, out.Ranking = string(res.batch.Status), res.batch.Partial, &res.batch.Ranking
+	}
+	out.Summary = res.summary
+	return out
 }

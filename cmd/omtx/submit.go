@@ -83,6 +83,9 @@ func (f *inputFlags) proteinSequence() (string, error) {
 	}
 	path, ok := strings.CutPrefix(f.protein, "@")
 	if !ok {
+		if looksLikeFile(f.protein) {
+			return "", usagef("--protein %q looks like a file name; write --protein @%s to read the sequence from it", f.protein, f.protein)
+		}
 		return strings.ToUpper(strings.Join(strings.Fields(f.protein), "")), nil
 	}
 	data, err := os.ReadFile(path)
@@ -90,6 +93,17 @@ func (f *inputFlags) proteinSequence() (string, error) {
 		return "", usagef("read the protein: %v", err)
 	}
 	return readFASTA(path, data)
+}
+
+// looksLikeFile says whether a --protein value is a file's name rather
+// than a sequence: a path separator, a sequence-file extension, or an
+// existing file. No amino-acid sequence contains '/' or '.'.
+func looksLikeFile(v string) bool {
+	if strings.ContainsAny(v, "/.\\") {
+		return true
+	}
+	_, err := os.Stat(v)
+	return err == nil
 }
 
 // readFASTA returns the one sequence of a FASTA file (or of a file of bare
