@@ -66,7 +66,20 @@ var (
 	Backlog = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "omtx_task_queue_backlog", Help: "Approximate backlog of a Temporal task queue (tasks waiting for a worker).",
 	}, []string{"task_queue", "type"})
+	PodCostPatchFailures = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "omtx_pod_deletion_cost_patch_failures_total",
+		Help: "Failed patches of this pod's controller.kubernetes.io/pod-deletion-cost (scale-in may then remove a busy GPU worker).",
+	}, []string{"gpu_class"})
 )
+
+// GPUWorkerStarted exports the in-flight gauge of class at 0 as soon as a
+// GPU worker starts, before its first activity: the KEDA query reads a
+// missing series as a scaler error, not as an idle pod (deploy/README.md,
+// "Scaling and shutdown").
+func GPUWorkerStarted(class string) {
+	GPUInflight.WithLabelValues(class).Set(0)
+	PodCostPatchFailures.WithLabelValues(class).Add(0)
+}
 
 // ObserveStoreOp records one store operation that began at start.
 func ObserveStoreOp(op string, start time.Time) {

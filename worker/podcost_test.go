@@ -11,8 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/omtx-hub/omtx-hub/metrics"
 )
 
 // TestPodCostFollowsLoad: the worker marks its pod busy while a model
@@ -48,7 +51,7 @@ func TestPodCostFollowsLoad(t *testing.T) {
 	p := &podCost{
 		base: srv.URL, namespace: "omtx-hub", pod: "gpu-worker-abc",
 		token: func() (string, error) { return "tok", nil }, client: srv.Client(), log: slog.New(slog.DiscardHandler),
-		retry: 10 * time.Millisecond,
+		class: "test-podcost", retry: 10 * time.Millisecond,
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
@@ -62,6 +65,7 @@ func TestPodCostFollowsLoad(t *testing.T) {
 		}, 30*time.Second, 20*time.Millisecond, "costs set: %v", costs)
 	}
 	waitFor([]string{idleCost}) // the first patch was refused and retried
+	assert.InDelta(t, 1, testutil.ToFloat64(metrics.PodCostPatchFailures.WithLabelValues("test-podcost")), 0, "the refused patch is counted")
 	p.load(1)
 	waitFor([]string{idleCost, busyCost})
 	p.load(2) // still busy: nothing to patch

@@ -101,7 +101,11 @@ func RunGPU(ctx context.Context, cfg config.Config, d *app.Deps, models map[stri
 	class, _ := cfg.Fleet.Class(cfg.GPUClass)
 	calls := newCalls()
 	var running atomic.Int64
+	metrics.GPUWorkerStarted(cfg.GPUClass)
 	pod := newPodCost(log)
+	if pod != nil {
+		pod.class = cfg.GPUClass
+	}
 	acts := &activities.GPU{
 		Models: models, Jobs: d.Jobs, Blobs: d.Blobs, ChunkGroup: cfg.ChunkGroup,
 		GPUClass: cfg.GPUClass, PricePerHour: class.PricePerHour, WorkerID: cfg.WorkerID, Logger: log,

@@ -713,7 +713,16 @@ func checkScaledObject(t *testing.T, b *built, so *ScaledObject) {
 		backlog := sel["omtx_task_queue_backlog"]
 		require.Len(t, backlog, 1, "the query adds the waiting tasks (omtx_task_queue_backlog)")
 		assert.Equal(t, map[string]string{"namespace": namespace, "task_queue": queue, "type": "activity"}, equalMatchers(backlog[0]))
-		assert.Contains(t, tr.Metadata["query"], "or vector(0)", "a pool at zero exports no in-flight series; the query must still answer")
+		assert.NotContains(t, tr.Metadata["query"], "vector(", "missing data must be a scaler error, not a zero")
+		replicas := sel["kube_deployment_status_replicas"]
+		require.Len(t, replicas, 1, "a real zero is a Deployment with no pods (kube-state-metrics)")
+		assert.Equal(t, map[string]string{"namespace": namespace, "deployment": d.Name}, equalMatchers(replicas[0]))
+		assert.Equal(t, "false", tr.Metadata["ignoreNullValues"], "an empty result must be an error")
+		for _, c := range kedaQueryCases(class, queue, d.Name) {
+			t.Run(c.name, func(t *testing.T) {
+				assert.Equal(t, c.want, evalQuery(t, tr.Metadata["query"], c.series, c.at))
+			})
+		}
 	})
 	t.Run("scale-down is slow and the last pod waits for idle", func(t *testing.T) {
 		require.NotNil(t, so.Spec.CooldownPeriod)
