@@ -66,6 +66,14 @@ var (
 	Backlog = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "omtx_task_queue_backlog", Help: "Approximate backlog of a Temporal task queue (tasks waiting for a worker).",
 	}, []string{"task_queue", "type"})
+	TemporalJWTExpiry = promauto.NewGauge(prometheus.GaugeOpts{
+		Name: "omtx_temporal_jwt_expiry_timestamp_seconds",
+		Help: "The exp claim (seconds since the epoch) of the Temporal JWT this process last read (TEMPORAL_API_KEY_FILE).",
+	})
+	TemporalCertExpiry = promauto.NewGauge(prometheus.GaugeOpts{
+		Name: "omtx_temporal_client_cert_expiry_timestamp_seconds",
+		Help: "The notAfter (seconds since the epoch) of the Temporal client certificate this process last loaded (TEMPORAL_TLS_CERT).",
+	})
 	PodCostPatchFailures = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "omtx_pod_deletion_cost_patch_failures_total",
 		Help: "Failed patches of this pod's controller.kubernetes.io/pod-deletion-cost (scale-in may then remove a busy GPU worker).",

@@ -119,6 +119,13 @@ type TriggerAuthentication struct {
 			Name      string `json:"name"`
 			Key       string `json:"key"`
 		} `json:"secretTargetRef,omitempty"`
+		// Env reads a parameter from the scale target's container
+		// environment; decoded so that a test can refuse it.
+		Env []struct {
+			Parameter     string `json:"parameter"`
+			Name          string `json:"name"`
+			ContainerName string `json:"containerName,omitempty"`
+		} `json:"env,omitempty"`
 	} `json:"spec"`
 }
 

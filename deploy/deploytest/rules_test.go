@@ -369,6 +369,20 @@ var alertCases = map[string][]alertCase{
 		{name: "one failed patch, then success", at: 20 * time.Minute, series: `
   omtx_pod_deletion_cost_patch_failures_total{` + ns + `,pod="gpu-worker-7d9f-aaaaa",gpu_class="l4"} 0 1x30`},
 	},
+	"TemporalJWTExpiresSoon": {
+		{name: "13 days left", at: 60 * time.Minute, want: []string{`{namespace="omtx-hub", pod="worker-1"}`}, series: `
+  omtx_temporal_jwt_expiry_timestamp_seconds{` + ns + `,pod="worker-1"} 1126800x90`},
+		{name: "20 days left", at: 60 * time.Minute, series: `
+  omtx_temporal_jwt_expiry_timestamp_seconds{` + ns + `,pod="worker-1"} 1731600x90`},
+		{name: "a rotated JWT clears it", at: 60 * time.Minute, series: `
+  omtx_temporal_jwt_expiry_timestamp_seconds{` + ns + `,pod="worker-1"} 1126800x30 1731600x60`},
+	},
+	"TemporalClientCertExpiresSoon": {
+		{name: "13 days left", at: 60 * time.Minute, want: []string{`{namespace="omtx-hub", pod="gpu-worker-7d9f-aaaaa"}`}, series: `
+  omtx_temporal_client_cert_expiry_timestamp_seconds{` + ns + `,pod="gpu-worker-7d9f-aaaaa"} 1126800x90`},
+		{name: "renewed 30 days ahead", at: 60 * time.Minute, series: `
+  omtx_temporal_client_cert_expiry_timestamp_seconds{` + ns + `,pod="gpu-worker-7d9f-aaaaa"} 2595600x90`},
+	},
 	"KEDAScalerErrors": {
 		{name: "a GPU ScaledObject keeps failing", at: 25 * time.Minute, want: []string{`{scaledObject="gpu-worker"}`}, series: `
   keda_scaled_object_errors_total{namespace="keda",exported_namespace="omtx-hub",scaledObject="gpu-worker"} 0+1x40`},
