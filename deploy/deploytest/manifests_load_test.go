@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
@@ -256,19 +257,27 @@ type Kustomization struct {
 // kinds maps apiVersion/kind to a new typed value. Anything else under
 // deploy/ is an error.
 var kinds = map[string]func() any{
-	"apps/v1/Deployment":                            func() any { return &appsv1.Deployment{} },
-	"v1/Service":                                    func() any { return &corev1.Service{} },
-	"v1/ServiceAccount":                             func() any { return &corev1.ServiceAccount{} },
-	"v1/ConfigMap":                                  func() any { return &corev1.ConfigMap{} },
-	"v1/Secret":                                     func() any { return &corev1.Secret{} },
-	"v1/Namespace":                                  func() any { return &corev1.Namespace{} },
-	"autoscaling/v2/HorizontalPodAutoscaler":        func() any { return &autoscalingv2.HorizontalPodAutoscaler{} },
-	"policy/v1/PodDisruptionBudget":                 func() any { return &policyv1.PodDisruptionBudget{} },
-	"batch/v1/Job":                                  func() any { return &batchv1.Job{} },
-	"networking.k8s.io/v1/NetworkPolicy":            func() any { return &networkingv1.NetworkPolicy{} },
-	"rbac.authorization.k8s.io/v1/Role":             func() any { return &rbacv1.Role{} },
-	"rbac.authorization.k8s.io/v1/RoleBinding":      func() any { return &rbacv1.RoleBinding{} },
-	"cloud.google.com/v1/ComputeClass":              func() any { return &ComputeClass{} },
+	"apps/v1/Deployment":                       func() any { return &appsv1.Deployment{} },
+	"v1/Service":                               func() any { return &corev1.Service{} },
+	"v1/ServiceAccount":                        func() any { return &corev1.ServiceAccount{} },
+	"v1/ConfigMap":                             func() any { return &corev1.ConfigMap{} },
+	"v1/Secret":                                func() any { return &corev1.Secret{} },
+	"v1/Namespace":                             func() any { return &corev1.Namespace{} },
+	"autoscaling/v2/HorizontalPodAutoscaler":   func() any { return &autoscalingv2.HorizontalPodAutoscaler{} },
+	"policy/v1/PodDisruptionBudget":            func() any { return &policyv1.PodDisruptionBudget{} },
+	"batch/v1/Job":                             func() any { return &batchv1.Job{} },
+	"networking.k8s.io/v1/NetworkPolicy":       func() any { return &networkingv1.NetworkPolicy{} },
+	"rbac.authorization.k8s.io/v1/Role":        func() any { return &rbacv1.Role{} },
+	"rbac.authorization.k8s.io/v1/RoleBinding": func() any { return &rbacv1.RoleBinding{} },
+	"cloud.google.com/v1/ComputeClass":         func() any { return &ComputeClass{} },
+	"admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy": func() any {
+		return &admissionregistrationv1.ValidatingAdmissionPolicy{}
+	},
+	"admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding": func() any {
+		return &admissionregistrationv1.ValidatingAdmissionPolicyBinding{}
+	},
+	"apps/v1/StatefulSet":                           func() any { return &appsv1.StatefulSet{} },
+	"v1/PersistentVolumeClaim":                      func() any { return &corev1.PersistentVolumeClaim{} },
 	"cloud.google.com/v1/BackendConfig":             func() any { return &BackendConfig{} },
 	"networking.gke.io/v1/ManagedCertificate":       func() any { return &ManagedCertificate{} },
 	"cert-manager.io/v1/Certificate":                func() any { return &Certificate{} },
