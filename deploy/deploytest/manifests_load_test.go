@@ -521,7 +521,14 @@ func build(t testing.TB, dir string) *built {
 					if im.NewTag != "" {
 						ref.Tag = im.NewTag
 					}
+					if im.Digest != "" {
+						ref.Digest = im.Digest
+					}
+					// As kustomize writes it: repo:tag@digest.
 					c["image"] = ref.Repo + ":" + ref.Tag
+					if ref.Digest != "" {
+						c["image"] = c["image"].(string) + "@" + ref.Digest
+					}
 					changed = true
 				}
 			}

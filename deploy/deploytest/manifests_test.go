@@ -150,7 +150,14 @@ func TestKustomizations(t *testing.T) {
 				if im.Digest != "" {
 					ref += "@" + im.Digest
 				}
-				assert.Empty(t, pinned(ref), "image %s", im.Name)
+				assert.Empty(t, pinnedByDigest(ref), "image %s", im.Name)
+			}
+		})
+		t.Run("production references its images by digest", func(t *testing.T) {
+			for _, d := range b.deployments() {
+				for _, c := range d.Spec.Template.Spec.Containers {
+					assert.Empty(t, pinnedByDigest(c.Image), "%s: %s", d.Name, c.Image)
+				}
 			}
 		})
 	})
