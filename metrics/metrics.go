@@ -74,6 +74,13 @@ var (
 		Name: "omtx_temporal_client_cert_expiry_timestamp_seconds",
 		Help: "The notAfter (seconds since the epoch) of the Temporal client certificate this process last loaded (TEMPORAL_TLS_CERT).",
 	})
+	MSARequests = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "omtx_msa_requests_total",
+		Help: "MSA computations asked of the MSA server by outcome: ok, server_error (5xx, 429, network, a failed job), invalid (the input), circuit_open (refused by the client's breaker without calling the server).",
+	}, []string{"outcome"})
+	MSACircuitOpen = promauto.NewGauge(prometheus.GaugeOpts{
+		Name: "omtx_msa_circuit_open", Help: "1 while this process's MSA client breaker is open (it does not call the MSA server), else 0.",
+	})
 	PodCostPatchFailures = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "omtx_pod_deletion_cost_patch_failures_total",
 		Help: "Failed patches of this pod's controller.kubernetes.io/pod-deletion-cost (scale-in may then remove a busy GPU worker).",

@@ -383,6 +383,20 @@ var alertCases = map[string][]alertCase{
 		{name: "renewed 30 days ahead", at: 60 * time.Minute, series: `
   omtx_temporal_client_cert_expiry_timestamp_seconds{` + ns + `,pod="gpu-worker-7d9f-aaaaa"} 2595600x90`},
 	},
+	"MSAFailureRate": {
+		{name: "the server fails half the computations", at: 30 * time.Minute, want: []string{"{}"}, series: `
+  omtx_msa_requests_total{` + ns + `,pod="worker-1",outcome="server_error"} 0+1x40
+  omtx_msa_requests_total{` + ns + `,pod="worker-1",outcome="ok"} 0+1x40`},
+		{name: "an open breaker counts as failing", at: 30 * time.Minute, want: []string{"{}"}, series: `
+  omtx_msa_requests_total{` + ns + `,pod="worker-1",outcome="circuit_open"} 0+2x40
+  omtx_msa_requests_total{` + ns + `,pod="worker-1",outcome="ok"} 0+0x40`},
+		{name: "bad input is not the server's failure", at: 30 * time.Minute, series: `
+  omtx_msa_requests_total{` + ns + `,pod="worker-1",outcome="invalid"} 0+5x40
+  omtx_msa_requests_total{` + ns + `,pod="worker-1",outcome="ok"} 0+1x40`},
+		{name: "a rare failure", at: 30 * time.Minute, series: `
+  omtx_msa_requests_total{` + ns + `,pod="worker-1",outcome="server_error"} 0+0.1x40
+  omtx_msa_requests_total{` + ns + `,pod="worker-1",outcome="ok"} 0+2x40`},
+	},
 	"KEDAScalerErrors": {
 		{name: "a GPU ScaledObject keeps failing", at: 25 * time.Minute, want: []string{`{scaledObject="gpu-worker"}`}, series: `
   keda_scaled_object_errors_total{namespace="keda",exported_namespace="omtx-hub",scaledObject="gpu-worker"} 0+1x40`},
