@@ -507,7 +507,7 @@ func build(t testing.TB, dir string) *built {
 			}
 			changed = true
 		}
-		if len(k.Images) > 0 && o.GVK == "apps/v1/Deployment" {
+		if len(k.Images) > 0 && (o.GVK == "apps/v1/Deployment" || o.GVK == "apps/v1/StatefulSet") {
 			for _, c := range containersRaw(o.Raw) {
 				img, _ := c["image"].(string)
 				ref := parseImage(img)
@@ -565,6 +565,18 @@ func (b *built) deployments() []*appsv1.Deployment {
 	var out []*appsv1.Deployment
 	for _, o := range b.all("apps/v1/Deployment") {
 		out = append(out, o.Obj.(*appsv1.Deployment))
+	}
+	return out
+}
+
+// workloads are the Deployments and, as Deployments of the same pod
+// template, the StatefulSets: every pod the kustomization runs.
+func (b *built) workloads() []*appsv1.Deployment {
+	out := b.deployments()
+	for _, o := range b.all("apps/v1/StatefulSet") {
+		ss := o.Obj.(*appsv1.StatefulSet)
+		out = append(out, &appsv1.Deployment{ObjectMeta: ss.ObjectMeta,
+			Spec: appsv1.DeploymentSpec{Selector: ss.Spec.Selector, Template: ss.Spec.Template}})
 	}
 	return out
 }

@@ -154,8 +154,8 @@ func TestKustomizations(t *testing.T) {
 			}
 		})
 		t.Run("production references its images by digest", func(t *testing.T) {
-			for _, d := range b.deployments() {
-				for _, c := range d.Spec.Template.Spec.Containers {
+			for _, d := range b.workloads() {
+				for _, c := range append(d.Spec.Template.Spec.InitContainers, d.Spec.Template.Spec.Containers...) {
 					assert.Empty(t, pinnedByDigest(c.Image), "%s: %s", d.Name, c.Image)
 				}
 			}
@@ -795,7 +795,7 @@ func hasPort(d *appsv1.Deployment, port string) bool {
 
 func podsOf(b *built, sel labels.Selector) []*appsv1.Deployment {
 	var out []*appsv1.Deployment
-	for _, d := range b.deployments() {
+	for _, d := range b.workloads() {
 		if !sel.Empty() && sel.Matches(labels.Set(d.Spec.Template.Labels)) {
 			out = append(out, d)
 		}
