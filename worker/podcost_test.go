@@ -15,7 +15,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/omtx-hub/omtx-hub/config"
 	"github.com/omtx-hub/omtx-hub/metrics"
+	"github.com/omtx-hub/omtx-hub/msa"
 )
 
 // TestPodCostFollowsLoad: the worker marks its pod busy while a model
@@ -87,4 +89,18 @@ func TestCallsCheckFindsHungCalls(t *testing.T) {
 	require.ErrorContains(t, check(t.Context()), "has run for 2h0m0s")
 	end()
 	require.NoError(t, check(t.Context()))
+}
+
+// TestMSAGuardExportsItsMetrics: the MSA client's guard counts outcomes and
+// shows an open breaker on /metrics. Not parallel: the series are global.
+func TestMSAGuardExportsItsMetrics(t *testing.T) {
+	g := msaGuard(config.Config{MSARate: 0.5})
+	assert.InDelta(t, 0.5, g.Rate, 0, "the per-pod bucket holds OMTX_MSA_RATE")
+	before := testutil.ToFloat64(metrics.MSARequests.WithLabelValues(msa.OutcomeServerError))
+	g.OnOutcome(msa.OutcomeServerError)
+	assert.InDelta(t, before+1, testutil.ToFloat64(metrics.MSARequests.WithLabelValues(msa.OutcomeServerError)), 0)
+	g.OnState(true)
+	assert.InDelta(t, 1, testutil.ToFloat64(metrics.MSACircuitOpen), 0)
+	g.OnState(false)
+	assert.InDelta(t, 0, testutil.ToFloat64(metrics.MSACircuitOpen), 0)
 }
