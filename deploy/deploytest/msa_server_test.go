@@ -118,3 +118,31 @@ func TestMSAServerChecksCanFail(t *testing.T) {
 		assert.Len(t, msaServerProblems(b, j), 2)
 	})
 }
+
+// TestMSAServerDockerfile: the MSA server's image is pinned and verified
+// like the others: FROMs at exact tags, every download checked against a
+// sha256 build argument that has no default, an unprivileged user, and the
+// same CUDA as the GPU worker's image.
+func TestMSAServerDockerfile(t *testing.T) {
+	df := parseDockerfile(t, "Dockerfile.msa-server")
+	stages := map[string]bool{}
+	for _, st := range df.Stages {
+		if !stages[st.From] {
+			assert.Empty(t, pinned(st.From), "FROM %s", st.From)
+		}
+		stages[st.Name] = true
+	}
+	text := df.Text
+	assert.Equal(t, strings.Count(text, "curl -fsSL"), strings.Count(text, "sha256sum -c -"), "every download is verified")
+	for _, arg := range []string{"MMSEQS_COMMIT", "MMSEQS_SHA256", "SETUP_SHA256"} {
+		assert.Regexp(t, `(?m)^ARG `+arg+`$`, text, "%s has no default: the build refuses without it", arg)
+	}
+	assert.Regexp(t, `(?m)^USER 10001:10001$`, text)
+	assert.Contains(t, text, "/opt/colabfold/setup_databases.sh", "the setup Job's script is in the image")
+	cuda := cudaBaseRe.FindStringSubmatch(readFile(t, "Dockerfile.gpu-worker"))
+	require.NotNil(t, cuda)
+	assert.Contains(t, text, "FROM nvidia/cuda:"+cuda[1]+"."+cuda[2]+".", "the same CUDA as the GPU worker (one driver pin for both)")
+	ss := build(t, "base").find("apps/v1/StatefulSet", "msa-server")
+	require.NotNil(t, ss)
+	assert.Equal(t, "msa-server", imageName(ss.Obj.(*appsv1.StatefulSet).Spec.Template.Spec.Containers[0].Image))
+}
