@@ -68,7 +68,7 @@ func Dial(cfg TemporalConfig, logger *slog.Logger) (client.Client, error) {
 	}
 	switch {
 	case cfg.APIKeyFile != "":
-		f := &fileValue{path: cfg.APIKeyFile}
+		f := &fileValue{path: cfg.APIKeyFile, onLoad: jwtExpiry}
 		if _, err := f.get(); err != nil {
 			return nil, fmt.Errorf("temporal API key: %w", err)
 		}
@@ -110,15 +110,17 @@ func (k *keyPair) get() (*tls.Certificate, error) {
 		return nil, err
 	}
 	k.loaded, k.stamp = &c, stamp
+	certExpiry(&c)
 	return k.loaded, nil
 }
 
 // fileValue is a file's trimmed content, read again when it changes.
 type fileValue struct {
-	path  string
-	mu    sync.Mutex
-	value string
-	stamp string
+	path   string
+	onLoad func(string) // called with each new value
+	mu     sync.Mutex
+	value  string
+	stamp  string
 }
 
 func (f *fileValue) get() (string, error) {
@@ -140,6 +142,9 @@ func (f *fileValue) get() (string, error) {
 		return "", fmt.Errorf("%s is empty", f.path)
 	}
 	f.value, f.stamp = v, stamp
+	if f.onLoad != nil {
+		f.onLoad(v)
+	}
 	return v, nil
 }
 

@@ -66,7 +66,35 @@ var (
 	Backlog = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "omtx_task_queue_backlog", Help: "Approximate backlog of a Temporal task queue (tasks waiting for a worker).",
 	}, []string{"task_queue", "type"})
+	TemporalJWTExpiry = promauto.NewGauge(prometheus.GaugeOpts{
+		Name: "omtx_temporal_jwt_expiry_timestamp_seconds",
+		Help: "The exp claim (seconds since the epoch) of the Temporal JWT this process last read (TEMPORAL_API_KEY_FILE).",
+	})
+	TemporalCertExpiry = promauto.NewGauge(prometheus.GaugeOpts{
+		Name: "omtx_temporal_client_cert_expiry_timestamp_seconds",
+		Help: "The notAfter (seconds since the epoch) of the Temporal client certificate this process last loaded (TEMPORAL_TLS_CERT).",
+	})
+	MSARequests = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "omtx_msa_requests_total",
+		Help: "MSA computations asked of the MSA server by outcome: ok, server_error (5xx, 429, network, a failed job), invalid (the input), circuit_open (refused by the client's breaker without calling the server).",
+	}, []string{"outcome"})
+	MSACircuitOpen = promauto.NewGauge(prometheus.GaugeOpts{
+		Name: "omtx_msa_circuit_open", Help: "1 while this process's MSA client breaker is open (it does not call the MSA server), else 0.",
+	})
+	PodCostPatchFailures = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "omtx_pod_deletion_cost_patch_failures_total",
+		Help: "Failed patches of this pod's controller.kubernetes.io/pod-deletion-cost (scale-in may then remove a busy GPU worker).",
+	}, []string{"gpu_class"})
 )
+
+// GPUWorkerStarted exports the in-flight gauge of class at 0 as soon as a
+// GPU worker starts, before its first activity: the KEDA query reads a
+// missing series as a scaler error, not as an idle pod (deploy/README.md,
+// "Scaling and shutdown").
+func GPUWorkerStarted(class string) {
+	GPUInflight.WithLabelValues(class).Set(0)
+	PodCostPatchFailures.WithLabelValues(class).Add(0)
+}
 
 // ObserveStoreOp records one store operation that began at start.
 func ObserveStoreOp(op string, start time.Time) {

@@ -71,6 +71,10 @@ type Client struct {
 	// OnPoll, if set, is called after each status poll with the status
 	// the server reported (the activity heartbeats there).
 	OnPoll func(status string)
+	// Guard, if set, rate-limits Compute and stops calling a failing
+	// server (client_guard.go). Share one Guard between the Clients of a
+	// process.
+	Guard *Guard
 }
 
 // ticket is the server's answer to a submission or a status poll.
@@ -113,6 +117,17 @@ func (c *Client) Compute(ctx context.Context, sequence string) ([]byte, error) {
 	if _, _, err := c.authHeader(); err != nil {
 		return nil, err
 	}
+	done, err := c.Guard.before(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a3m, err := c.compute(ctx, base, seq)
+	done(err)
+	return a3m, err
+}
+
+// compute is Compute past the checks and the guard.
+func (c *Client) compute(ctx context.Context, base, seq string) ([]byte, error) {
 	log := c.logger().With("key", Key(seq), "length", len(seq), "mode", c.Mode())
 
 	t, err := c.submit(ctx, base, seq)

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/omtx-hub/omtx-hub/metrics"
 )
 
 // PodDeletionCostAnnotation tells a Deployment's scale-in which pods to
@@ -34,6 +36,7 @@ const (
 // namespace; deploy/ grants it). Outside a cluster it does nothing.
 type podCost struct {
 	base, namespace, pod string
+	class                string // GPU class, the label of the failure counter
 	token                func() (string, error)
 	client               *http.Client
 	log                  *slog.Logger
@@ -113,6 +116,7 @@ func (p *podCost) run(ctx context.Context) {
 		}
 		if err := p.patch(ctx, want); err != nil {
 			p.log.Warn("pod deletion cost not set; retrying", "cost", want, "error", err)
+			metrics.PodCostPatchFailures.WithLabelValues(p.class).Inc()
 			retry.Reset(cmp.Or(p.retry, 5*time.Second))
 			continue
 		}

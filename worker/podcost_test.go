@@ -11,8 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/omtx-hub/omtx-hub/config"
+	"github.com/omtx-hub/omtx-hub/metrics"
+	"github.com/omtx-hub/omtx-hub/msa"
 )
 
 // TestPodCostFollowsLoad: the worker marks its pod busy while a model
@@ -48,7 +53,7 @@ func TestPodCostFollowsLoad(t *testing.T) {
 	p := &podCost{
 		base: srv.URL, namespace: "omtx-hub", pod: "gpu-worker-abc",
 		token: func() (string, error) { return "tok", nil }, client: srv.Client(), log: slog.New(slog.DiscardHandler),
-		retry: 10 * time.Millisecond,
+		class: "test-podcost", retry: 10 * time.Millisecond,
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
@@ -62,6 +67,7 @@ func TestPodCostFollowsLoad(t *testing.T) {
 		}, 30*time.Second, 20*time.Millisecond, "costs set: %v", costs)
 	}
 	waitFor([]string{idleCost}) // the first patch was refused and retried
+	assert.InDelta(t, 1, testutil.ToFloat64(metrics.PodCostPatchFailures.WithLabelValues("test-podcost")), 0, "the refused patch is counted")
 	p.load(1)
 	waitFor([]string{idleCost, busyCost})
 	p.load(2) // still busy: nothing to patch
@@ -83,4 +89,18 @@ func TestCallsCheckFindsHungCalls(t *testing.T) {
 	require.ErrorContains(t, check(t.Context()), "has run for 2h0m0s")
 	end()
 	require.NoError(t, check(t.Context()))
+}
+
+// TestMSAGuardExportsItsMetrics: the MSA client's guard counts outcomes and
+// shows an open breaker on /metrics. Not parallel: the series are global.
+func TestMSAGuardExportsItsMetrics(t *testing.T) {
+	g := msaGuard(config.Config{MSARate: 0.5})
+	assert.InDelta(t, 0.5, g.Rate, 0, "the per-pod bucket holds OMTX_MSA_RATE")
+	before := testutil.ToFloat64(metrics.MSARequests.WithLabelValues(msa.OutcomeServerError))
+	g.OnOutcome(msa.OutcomeServerError)
+	assert.InDelta(t, before+1, testutil.ToFloat64(metrics.MSARequests.WithLabelValues(msa.OutcomeServerError)), 0)
+	g.OnState(true)
+	assert.InDelta(t, 1, testutil.ToFloat64(metrics.MSACircuitOpen), 0)
+	g.OnState(false)
+	assert.InDelta(t, 0, testutil.ToFloat64(metrics.MSACircuitOpen), 0)
 }

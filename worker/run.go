@@ -49,7 +49,7 @@ func RunOrchestration(ctx context.Context, cfg config.Config, d *app.Deps, log *
 	w := NewOrchestration(d.Temporal, acts, Limits{ActivitySlots: cfg.OrchActivitySlots, WorkflowTaskSlots: cfg.WorkflowTaskSlots})
 	m := &activities.MSA{Blobs: d.Blobs, Logger: log}
 	if cfg.MSAURL != "" {
-		m.Server = &msa.Client{BaseURL: cfg.MSAURL, AuthHeader: cfg.MSAAuthHeader, UseEnv: true, Logger: log}
+		m.Server = &msa.Client{BaseURL: cfg.MSAURL, AuthHeader: cfg.MSAAuthHeader, UseEnv: true, Logger: log, Guard: msaGuard(cfg)}
 	}
 	go metrics.PollBacklog(ctx, d.Temporal, cfg.TemporalNamespace, backlogQueues(cfg), 15*time.Second, log)
 	mw := NewMSA(d.Temporal, m, cfg.MSARate)
@@ -63,6 +63,24 @@ func RunOrchestration(ctx context.Context, cfg config.Config, d *app.Deps, log *
 	d.Health.Live("poller", pollerAlive(d.Temporal, cfg.TemporalNamespace, contract.TaskQueueOrchestration,
 		enumspb.TASK_QUEUE_TYPE_WORKFLOW, cfg.WorkerID, func() bool { return true }, lc))
 	return runWorker(ctx, w, "orchestration", lc, log)
+}
+
+// msaGuard is the MSA client's rate limit and breaker, with its metrics.
+// Its rate is OMTX_MSA_RATE per pod; Temporal's task-queue limit (NewMSA)
+// holds the same figure for the whole fleet.
+func msaGuard(cfg config.Config) *msa.Guard {
+	metrics.MSACircuitOpen.Set(0)
+	return &msa.Guard{
+		Rate:      cfg.MSARate,
+		OnOutcome: func(o string) { metrics.MSARequests.WithLabelValues(o).Inc() },
+		OnState: func(open bool) {
+			if open {
+				metrics.MSACircuitOpen.Set(1)
+			} else {
+				metrics.MSACircuitOpen.Set(0)
+			}
+		},
+	}
 }
 
 // notifier builds the webhook sender from the API keys, or nil when no key
@@ -101,7 +119,11 @@ func RunGPU(ctx context.Context, cfg config.Config, d *app.Deps, models map[stri
 	class, _ := cfg.Fleet.Class(cfg.GPUClass)
 	calls := newCalls()
 	var running atomic.Int64
+	metrics.GPUWorkerStarted(cfg.GPUClass)
 	pod := newPodCost(log)
+	if pod != nil {
+		pod.class = cfg.GPUClass
+	}
 	acts := &activities.GPU{
 		Models: models, Jobs: d.Jobs, Blobs: d.Blobs, ChunkGroup: cfg.ChunkGroup,
 		GPUClass: cfg.GPUClass, PricePerHour: class.PricePerHour, WorkerID: cfg.WorkerID, Logger: log,

@@ -1,6 +1,9 @@
 package deploytest
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -204,4 +207,95 @@ func TestBoltzLockChecksCanFail(t *testing.T) {
 	assert.Equal(t, []string{"abc"}, pins["boltz"].Hashes, "a short hash is read as written, so the 64-digit check catches it")
 	assert.Equal(t, []string{"numpy>=1.26"}, other, "an unpinned line is reported")
 	assert.Equal(t, "cuequivariance-ops-torch-cu12", normName("cuequivariance_ops_torch_cu12"))
+}
+
+// boltzPinCheck is the Dockerfile's own command that checks the lock pins
+// boltz at BOLTZ_VERSION: the part of the boltz-build stage's RUN that
+// names "boltz==${BOLTZ_VERSION}" outside the pip install.
+func boltzPinCheck(t *testing.T) string {
+	t.Helper()
+	bb := parseDockerfile(t, "Dockerfile.gpu-worker", map[string]string{"INSTALL_BOLTZ": "true"}).stage("boltz-build")
+	require.NotNil(t, bb)
+	var found []string
+	for _, in := range bb.all("RUN") {
+		for _, part := range strings.Split(in.Args, ";") {
+			if strings.Contains(part, "boltz==${BOLTZ_VERSION}") && !strings.Contains(part, "pip install") {
+				found = append(found, strings.TrimSpace(part))
+			}
+		}
+	}
+	require.Len(t, found, 1, "one check of the boltz pin in the boltz-build stage")
+	return found[0]
+}
+
+// runLockCheck runs check with bash, as the build's RUN does (set -eu, the
+// lock in $lock), on a lock with the given text; it returns whether the
+// check passed.
+func runLockCheck(t *testing.T, check, lock string) bool {
+	t.Helper()
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("bash not found")
+	}
+	path := filepath.Join(t.TempDir(), "requirements.lock")
+	require.NoError(t, os.WriteFile(path, []byte(lock), 0o600))
+	cmd := exec.Command(bash, "-c", "set -eu\nlock=\"$1\"\nBOLTZ_VERSION=2.2.1\n"+check, "check", path)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		var ee *exec.ExitError
+		require.ErrorAs(t, err, &ee, "%s", out)
+		return false
+	}
+	return true
+}
+
+const (
+	hashedLockFixture   = "# lock-status: hashed\n--extra-index-url https://download.pytorch.org/whl/cu128\nboltz==2.2.1 \\\n    --hash=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\nnumpy==1.26.4 \\\n    --hash=sha256:1123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+	unhashedLockFixture = "# lock-status: unhashed\n--extra-index-url https://download.pytorch.org/whl/cu128\nboltz==2.2.1\nnumpy==1.26.4\n"
+)
+
+func TestBoltzPinCheckRunsOnLocks(t *testing.T) {
+	check := boltzPinCheck(t)
+	for _, c := range []struct {
+		name, lock string
+		ok         bool
+	}{
+		{"a hashed lock (pin line ends in a backslash)", hashedLockFixture, true},
+		{"an unhashed lock", unhashedLockFixture, true},
+		{"the repository's lock, hashed or not", readFile(t, boltzDir, "requirements.lock"), true},
+		{"another version", strings.ReplaceAll(hashedLockFixture, "boltz==2.2.1", "boltz==2.2.0"), false},
+		{"a longer version with the same prefix", strings.ReplaceAll(hashedLockFixture, "boltz==2.2.1", "boltz==2.2.10"), false},
+		{"a commented-out pin", strings.ReplaceAll(unhashedLockFixture, "boltz==2.2.1", "# boltz==2.2.1"), false},
+		{"no boltz at all", "# lock-status: hashed\nnumpy==1.26.4 \\\n    --hash=sha256:00\n", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			assert.Equal(t, c.ok, runLockCheck(t, check, c.lock))
+		})
+	}
+}
+
+func TestBoltzPinCheckCanFail(t *testing.T) {
+	old := `grep -qx "boltz==${BOLTZ_VERSION}" "$lock"`
+	assert.False(t, runLockCheck(t, old, hashedLockFixture), "the old check refuses every hashed lock")
+	assert.True(t, runLockCheck(t, old, unhashedLockFixture))
+}
+
+var cudaBaseRe = regexp.MustCompile(`(?m)^FROM nvidia/cuda:([0-9]+)\.([0-9]+)\.[0-9]+-`)
+
+// TestGPUDriverPinned: the GPU driver follows the node's pinned GKE version
+// (gpu-driver-version=default), never latest, and the worker's start-up
+// check knows the minimum driver of the image's CUDA.
+func TestGPUDriverPinned(t *testing.T) {
+	m := cudaBaseRe.FindStringSubmatch(readFile(t, "Dockerfile.gpu-worker"))
+	require.NotNil(t, m, "Dockerfile.gpu-worker is not built on nvidia/cuda:<major>.<minor>.<patch>-...")
+	cuda := m[1] + "." + m[2]
+	src := readFile(t, "worker", "gpuworker", "driver.go")
+	assert.Regexp(t, `"`+regexp.QuoteMeta(cuda)+`":\s+"[0-9.]+"`, src, "worker/gpuworker/driver.go has no minimum driver for CUDA %s", cuda)
+	for _, f := range deployFiles(t) {
+		assert.NotContains(t, readFile(t, "deploy", f), "gpu-driver-version=latest", "%s: latest moves under the image", f)
+	}
+	doc := readFile(t, "deploy", "README.md")
+	assert.NotContains(t, doc, "gpu-driver-version=latest")
+	assert.Contains(t, doc, "gpu-driver-version=default")
+	assert.Contains(t, doc, "### GPU driver")
 }

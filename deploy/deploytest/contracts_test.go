@@ -193,6 +193,16 @@ func TestCodeContracts(t *testing.T) {
 	t.Run("OMTX_WORKER_STOP_TIMEOUT is read", func(t *testing.T) {
 		assert.True(t, env["OMTX_WORKER_STOP_TIMEOUT"], "the GPU Deployments set OMTX_WORKER_STOP_TIMEOUT; config/config.go must read it")
 	})
+	t.Run("the GPU worker exports its in-flight gauge from the start", func(t *testing.T) {
+		run := readFile(t, "worker", "run.go")
+		start := strings.Index(run, "func RunGPU(")
+		require.Positive(t, start, "worker/run.go has no RunGPU")
+		body := run[start:]
+		if end := strings.Index(body[1:], "\nfunc "); end > 0 {
+			body = body[:end+1]
+		}
+		assert.Contains(t, body, "metrics.GPUWorkerStarted(cfg.GPUClass)", "RunGPU must export omtx_gpu_activities_inflight at 0 before the first activity: the KEDA query reads a missing series as an error")
+	})
 	t.Run("the GPU worker sets its pod-deletion-cost", func(t *testing.T) {
 		assert.True(t, strings.Contains(src, "controller.kubernetes.io/pod-deletion-cost"), "no Go code sets controller.kubernetes.io/pod-deletion-cost")
 	})

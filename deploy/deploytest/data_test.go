@@ -411,18 +411,17 @@ func TestTemporal(t *testing.T) {
 			for _, e := range c.Env {
 				env[e.Name] = e
 			}
-			for _, k := range []string{"TEMPORAL_TLS_CERT", "TEMPORAL_TLS_KEY", "TEMPORAL_TLS_CA", "TEMPORAL_API_KEY"} {
+			for _, k := range []string{"TEMPORAL_TLS_CERT", "TEMPORAL_TLS_KEY", "TEMPORAL_TLS_CA"} {
 				require.Contains(t, env, k, "%s", d.Name)
 			}
 			for _, k := range []string{"TEMPORAL_TLS_CERT", "TEMPORAL_TLS_KEY", "TEMPORAL_TLS_CA"} {
 				assert.True(t, mountsSecret(d, env[k].Value, cert.Spec.SecretName), "%s: %s=%s is not on a volume of Secret %s", d.Name, k, env[k].Value, cert.Spec.SecretName)
 			}
-			ref := env["TEMPORAL_API_KEY"].ValueFrom
-			require.NotNil(t, ref, "%s: the JWT comes from a Secret", d.Name)
-			assert.Equal(t, "temporal-jwt", ref.SecretKeyRef.Name)
+			assert.Empty(t, jwtFromFileProblems(d), "%s", d.Name)
 		}
 		ta := b.find("keda.sh/v1alpha1/TriggerAuthentication", "temporal")
 		require.NotNil(t, ta)
+		assert.Empty(t, ta.Obj.(*TriggerAuthentication).Spec.Env, "KEDA reads no credential from a container's environment")
 		params := map[string]bool{}
 		for _, r := range ta.Obj.(*TriggerAuthentication).Spec.SecretTargetRef {
 			assert.Contains(t, []string{"cert", "key", "ca", "keyPassword", "apiKey"}, r.Parameter, "not a temporal scaler auth parameter")
@@ -450,6 +449,78 @@ func TestTemporal(t *testing.T) {
 			}
 		}
 		assert.Contains(t, readFile(t, "app", "dial.go"), "NewAPIKeyStaticCredentials", "TEMPORAL_API_KEY is sent as the SDK's API key")
+	})
+}
+
+// jwtFromFileProblems says how d's first container fails to read the
+// Temporal JWT from a file: TEMPORAL_API_KEY_FILE on a volume of the Secret
+// temporal-jwt, mounted without subPath (a subPath mount is never updated
+// when the Secret changes), and no TEMPORAL_API_KEY or other env var that
+// takes a value from temporal-jwt.
+func jwtFromFileProblems(d *appsv1.Deployment) []string {
+	var out []string
+	c := d.Spec.Template.Spec.Containers[0]
+	file := ""
+	for _, e := range c.Env {
+		if e.Name == "TEMPORAL_API_KEY" {
+			out = append(out, "TEMPORAL_API_KEY is set: the JWT is read once from the environment")
+		}
+		if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil && e.ValueFrom.SecretKeyRef.Name == "temporal-jwt" {
+			out = append(out, e.Name+" takes the JWT from the Secret into the environment")
+		}
+		if e.Name == "TEMPORAL_API_KEY_FILE" {
+			file = e.Value
+		}
+	}
+	for _, ef := range c.EnvFrom {
+		if ef.SecretRef != nil && ef.SecretRef.Name == "temporal-jwt" {
+			out = append(out, "envFrom takes the JWT from the Secret into the environment")
+		}
+	}
+	if file == "" {
+		return append(out, "no TEMPORAL_API_KEY_FILE")
+	}
+	if !mountsSecret(d, file, "temporal-jwt") {
+		out = append(out, "TEMPORAL_API_KEY_FILE="+file+" is not on a volume of Secret temporal-jwt")
+	}
+	for _, m := range c.VolumeMounts {
+		if m.SubPath != "" && strings.HasPrefix(file, m.MountPath) {
+			out = append(out, "TEMPORAL_API_KEY_FILE is on a subPath mount, which the kubelet never updates")
+		}
+	}
+	return out
+}
+
+func TestJWTFromFileChecksCanFail(t *testing.T) {
+	good := build(t, "base").deployment("worker")
+	require.NotNil(t, good)
+	require.Empty(t, jwtFromFileProblems(good))
+	t.Run("the JWT in an env var", func(t *testing.T) {
+		d := good.DeepCopy()
+		c := &d.Spec.Template.Spec.Containers[0]
+		c.Env = append(c.Env, corev1.EnvVar{Name: "TEMPORAL_API_KEY", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: "temporal-jwt"}, Key: "TEMPORAL_API_KEY"}}})
+		assert.Len(t, jwtFromFileProblems(d), 2)
+	})
+	t.Run("the file on no Secret volume", func(t *testing.T) {
+		d := good.DeepCopy()
+		c := &d.Spec.Template.Spec.Containers[0]
+		for i := range c.Env {
+			if c.Env[i].Name == "TEMPORAL_API_KEY_FILE" {
+				c.Env[i].Value = "/tmp/jwt"
+			}
+		}
+		assert.NotEmpty(t, jwtFromFileProblems(d))
+	})
+	t.Run("a subPath mount", func(t *testing.T) {
+		d := good.DeepCopy()
+		c := &d.Spec.Template.Spec.Containers[0]
+		for i := range c.VolumeMounts {
+			if c.VolumeMounts[i].Name == "temporal-jwt" {
+				c.VolumeMounts[i].SubPath = "TEMPORAL_API_KEY"
+			}
+		}
+		assert.NotEmpty(t, jwtFromFileProblems(d))
 	})
 }
 

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"sigs.k8s.io/yaml"
 )
@@ -152,18 +153,36 @@ func parseImage(s string) imageRef {
 	return r
 }
 
-var hasDigit = regexp.MustCompile(`[0-9]`)
+var (
+	hasDigit = regexp.MustCompile(`[0-9]`)
+	digestRe = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+)
+
+// pinnedByDigest says why an image reference does not name its content by
+// digest, or "": production pulls what was built and scanned, not whatever
+// a tag points at now. The tag stays beside it for people to read.
+func pinnedByDigest(image string) string {
+	r := parseImage(image)
+	switch {
+	case r.Digest == "":
+		return "has no digest (@sha256:...): a tag can be moved"
+	case !digestRe.MatchString(r.Digest):
+		return "has a malformed digest (want sha256: and 64 hex digits)"
+	}
+	return pinned(image)
+}
 
 // pinned says why an image reference is not pinned to an exact tag, or "".
 // An exact tag names a version (has a digit) and is not "latest"; the one
 // exception is distroless' nonroot, itself a variant of a Debian release.
+// A digest beside the tag must be well formed.
 func pinned(image string) string {
 	r := parseImage(image)
 	switch {
 	case strings.ContainsAny(image, "${}"):
 		return "is not a literal reference"
-	case r.Digest != "":
-		return "uses a digest; pin an exact tag instead"
+	case r.Digest != "" && !digestRe.MatchString(r.Digest):
+		return "has a malformed digest (want sha256: and 64 hex digits)"
 	case r.Tag == "":
 		return "has no tag"
 	case r.Tag == "latest" || strings.HasPrefix(r.Tag, "latest-"):
@@ -180,4 +199,20 @@ func portOf(t testing.TB, addr string) string {
 	i := strings.LastIndex(addr, ":")
 	require.Greater(t, i, -1, "%q has no port", addr)
 	return addr[i+1:]
+}
+
+func TestImagePinChecksCanFail(t *testing.T) {
+	const d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	for _, c := range []struct {
+		ref  string
+		want bool // pinned by digest
+	}{
+		{"r.example/omtx-api:0.1.0", false},
+		{"r.example/omtx-api:latest@" + d, false},
+		{"r.example/omtx-api:0.1.0@sha256:abc", false},
+		{"r.example/omtx-api@" + d, false},
+		{"r.example/omtx-api:0.1.0@" + d, true},
+	} {
+		assert.Equal(t, c.want, pinnedByDigest(c.ref) == "", "%s: %s", c.ref, pinnedByDigest(c.ref))
+	}
 }

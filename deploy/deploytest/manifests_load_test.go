@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
@@ -119,6 +120,13 @@ type TriggerAuthentication struct {
 			Name      string `json:"name"`
 			Key       string `json:"key"`
 		} `json:"secretTargetRef,omitempty"`
+		// Env reads a parameter from the scale target's container
+		// environment; decoded so that a test can refuse it.
+		Env []struct {
+			Parameter     string `json:"parameter"`
+			Name          string `json:"name"`
+			ContainerName string `json:"containerName,omitempty"`
+		} `json:"env,omitempty"`
 	} `json:"spec"`
 }
 
@@ -249,19 +257,27 @@ type Kustomization struct {
 // kinds maps apiVersion/kind to a new typed value. Anything else under
 // deploy/ is an error.
 var kinds = map[string]func() any{
-	"apps/v1/Deployment":                            func() any { return &appsv1.Deployment{} },
-	"v1/Service":                                    func() any { return &corev1.Service{} },
-	"v1/ServiceAccount":                             func() any { return &corev1.ServiceAccount{} },
-	"v1/ConfigMap":                                  func() any { return &corev1.ConfigMap{} },
-	"v1/Secret":                                     func() any { return &corev1.Secret{} },
-	"v1/Namespace":                                  func() any { return &corev1.Namespace{} },
-	"autoscaling/v2/HorizontalPodAutoscaler":        func() any { return &autoscalingv2.HorizontalPodAutoscaler{} },
-	"policy/v1/PodDisruptionBudget":                 func() any { return &policyv1.PodDisruptionBudget{} },
-	"batch/v1/Job":                                  func() any { return &batchv1.Job{} },
-	"networking.k8s.io/v1/NetworkPolicy":            func() any { return &networkingv1.NetworkPolicy{} },
-	"rbac.authorization.k8s.io/v1/Role":             func() any { return &rbacv1.Role{} },
-	"rbac.authorization.k8s.io/v1/RoleBinding":      func() any { return &rbacv1.RoleBinding{} },
-	"cloud.google.com/v1/ComputeClass":              func() any { return &ComputeClass{} },
+	"apps/v1/Deployment":                       func() any { return &appsv1.Deployment{} },
+	"v1/Service":                               func() any { return &corev1.Service{} },
+	"v1/ServiceAccount":                        func() any { return &corev1.ServiceAccount{} },
+	"v1/ConfigMap":                             func() any { return &corev1.ConfigMap{} },
+	"v1/Secret":                                func() any { return &corev1.Secret{} },
+	"v1/Namespace":                             func() any { return &corev1.Namespace{} },
+	"autoscaling/v2/HorizontalPodAutoscaler":   func() any { return &autoscalingv2.HorizontalPodAutoscaler{} },
+	"policy/v1/PodDisruptionBudget":            func() any { return &policyv1.PodDisruptionBudget{} },
+	"batch/v1/Job":                             func() any { return &batchv1.Job{} },
+	"networking.k8s.io/v1/NetworkPolicy":       func() any { return &networkingv1.NetworkPolicy{} },
+	"rbac.authorization.k8s.io/v1/Role":        func() any { return &rbacv1.Role{} },
+	"rbac.authorization.k8s.io/v1/RoleBinding": func() any { return &rbacv1.RoleBinding{} },
+	"cloud.google.com/v1/ComputeClass":         func() any { return &ComputeClass{} },
+	"admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy": func() any {
+		return &admissionregistrationv1.ValidatingAdmissionPolicy{}
+	},
+	"admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding": func() any {
+		return &admissionregistrationv1.ValidatingAdmissionPolicyBinding{}
+	},
+	"apps/v1/StatefulSet":                           func() any { return &appsv1.StatefulSet{} },
+	"v1/PersistentVolumeClaim":                      func() any { return &corev1.PersistentVolumeClaim{} },
 	"cloud.google.com/v1/BackendConfig":             func() any { return &BackendConfig{} },
 	"networking.gke.io/v1/ManagedCertificate":       func() any { return &ManagedCertificate{} },
 	"cert-manager.io/v1/Certificate":                func() any { return &Certificate{} },
@@ -491,7 +507,7 @@ func build(t testing.TB, dir string) *built {
 			}
 			changed = true
 		}
-		if len(k.Images) > 0 && o.GVK == "apps/v1/Deployment" {
+		if len(k.Images) > 0 && (o.GVK == "apps/v1/Deployment" || o.GVK == "apps/v1/StatefulSet") {
 			for _, c := range containersRaw(o.Raw) {
 				img, _ := c["image"].(string)
 				ref := parseImage(img)
@@ -505,7 +521,14 @@ func build(t testing.TB, dir string) *built {
 					if im.NewTag != "" {
 						ref.Tag = im.NewTag
 					}
+					if im.Digest != "" {
+						ref.Digest = im.Digest
+					}
+					// As kustomize writes it: repo:tag@digest.
 					c["image"] = ref.Repo + ":" + ref.Tag
+					if ref.Digest != "" {
+						c["image"] = c["image"].(string) + "@" + ref.Digest
+					}
 					changed = true
 				}
 			}
@@ -542,6 +565,18 @@ func (b *built) deployments() []*appsv1.Deployment {
 	var out []*appsv1.Deployment
 	for _, o := range b.all("apps/v1/Deployment") {
 		out = append(out, o.Obj.(*appsv1.Deployment))
+	}
+	return out
+}
+
+// workloads are the Deployments and, as Deployments of the same pod
+// template, the StatefulSets: every pod the kustomization runs.
+func (b *built) workloads() []*appsv1.Deployment {
+	out := b.deployments()
+	for _, o := range b.all("apps/v1/StatefulSet") {
+		ss := o.Obj.(*appsv1.StatefulSet)
+		out = append(out, &appsv1.Deployment{ObjectMeta: ss.ObjectMeta,
+			Spec: appsv1.DeploymentSpec{Selector: ss.Spec.Selector, Template: ss.Spec.Template}})
 	}
 	return out
 }

@@ -150,7 +150,14 @@ func TestKustomizations(t *testing.T) {
 				if im.Digest != "" {
 					ref += "@" + im.Digest
 				}
-				assert.Empty(t, pinned(ref), "image %s", im.Name)
+				assert.Empty(t, pinnedByDigest(ref), "image %s", im.Name)
+			}
+		})
+		t.Run("production references its images by digest", func(t *testing.T) {
+			for _, d := range b.workloads() {
+				for _, c := range append(d.Spec.Template.Spec.InitContainers, d.Spec.Template.Spec.Containers...) {
+					assert.Empty(t, pinnedByDigest(c.Image), "%s: %s", d.Name, c.Image)
+				}
 			}
 		})
 	})
@@ -565,27 +572,25 @@ func checkGPUWorker(t *testing.T, b *built, d *appsv1.Deployment) {
 }
 
 // stopMargin is what the GPU worker's stop timeout leaves of the grace
-// period after the preStop hook: time for the process to exit once its
-// running activity has finished or been given up.
+// period: time for the process to exit once its running activity has
+// finished or been given up.
 const stopMargin = 30 * time.Second
 
-// checkStopTimeout checks OMTX_WORKER_STOP_TIMEOUT = grace period - preStop
-// sleep - stopMargin, and that the grace period covers a planned chunk.
+// checkStopTimeout checks that a GPU worker has no preStop hook (SIGTERM
+// must reach the worker at once: a spot preemption gives the pod seconds)
+// and OMTX_WORKER_STOP_TIMEOUT = grace period - stopMargin, and that the
+// grace period covers a planned chunk.
 func checkStopTimeout(t *testing.T, pod corev1.PodSpec, c corev1.Container, env map[string]string) {
 	require.NotNil(t, pod.TerminationGracePeriodSeconds)
 	grace := time.Duration(*pod.TerminationGracePeriodSeconds) * time.Second
 	assert.GreaterOrEqual(t, grace, chunkPlanned, "the grace period must cover one planned Boltz-2 chunk on an L4 (%s)", chunkPlanned)
-	require.NotNil(t, c.Lifecycle, "a GPU worker has a preStop hook")
-	require.NotNil(t, c.Lifecycle.PreStop)
-	require.NotNil(t, c.Lifecycle.PreStop.Sleep, "the preStop hook is a sleep (the images have no shell to rely on)")
-	preStop := time.Duration(c.Lifecycle.PreStop.Sleep.Seconds) * time.Second
-	assert.Positive(t, preStop)
+	assert.True(t, c.Lifecycle == nil || c.Lifecycle.PreStop == nil, "a GPU worker has no preStop hook: it would delay SIGTERM past a spot node's shutdown period")
 	raw, ok := env["OMTX_WORKER_STOP_TIMEOUT"]
 	require.True(t, ok, "OMTX_WORKER_STOP_TIMEOUT must be set: the worker's default stop timeout is far shorter than the grace period")
 	stop, err := time.ParseDuration(raw)
 	require.NoError(t, err, "OMTX_WORKER_STOP_TIMEOUT is a Go duration")
-	assert.Equal(t, grace-preStop-stopMargin, stop,
-		"OMTX_WORKER_STOP_TIMEOUT = terminationGracePeriodSeconds (%s) - preStop (%s) - margin (%s)", grace, preStop, stopMargin)
+	assert.Equal(t, grace-stopMargin, stop,
+		"OMTX_WORKER_STOP_TIMEOUT = terminationGracePeriodSeconds (%s) - margin (%s)", grace, stopMargin)
 }
 
 // chunkPlanned is a Boltz-2 chunk of 16 ligands on an L4: 16 x 60 s + 25 s
@@ -713,7 +718,16 @@ func checkScaledObject(t *testing.T, b *built, so *ScaledObject) {
 		backlog := sel["omtx_task_queue_backlog"]
 		require.Len(t, backlog, 1, "the query adds the waiting tasks (omtx_task_queue_backlog)")
 		assert.Equal(t, map[string]string{"namespace": namespace, "task_queue": queue, "type": "activity"}, equalMatchers(backlog[0]))
-		assert.Contains(t, tr.Metadata["query"], "or vector(0)", "a pool at zero exports no in-flight series; the query must still answer")
+		assert.NotContains(t, tr.Metadata["query"], "vector(", "missing data must be a scaler error, not a zero")
+		replicas := sel["kube_deployment_status_replicas"]
+		require.Len(t, replicas, 1, "a real zero is a Deployment with no pods (kube-state-metrics)")
+		assert.Equal(t, map[string]string{"namespace": namespace, "deployment": d.Name}, equalMatchers(replicas[0]))
+		assert.Equal(t, "false", tr.Metadata["ignoreNullValues"], "an empty result must be an error")
+		for _, c := range kedaQueryCases(class, queue, d.Name) {
+			t.Run(c.name, func(t *testing.T) {
+				assert.Equal(t, c.want, evalQuery(t, tr.Metadata["query"], c.series, c.at))
+			})
+		}
 	})
 	t.Run("scale-down is slow and the last pod waits for idle", func(t *testing.T) {
 		require.NotNil(t, so.Spec.CooldownPeriod)
@@ -781,7 +795,7 @@ func hasPort(d *appsv1.Deployment, port string) bool {
 
 func podsOf(b *built, sel labels.Selector) []*appsv1.Deployment {
 	var out []*appsv1.Deployment
-	for _, d := range b.deployments() {
+	for _, d := range b.workloads() {
 		if !sel.Empty() && sel.Matches(labels.Set(d.Spec.Template.Labels)) {
 			out = append(out, d)
 		}

@@ -213,7 +213,7 @@ func world(t *testing.T) map[string]endpoint {
 	b := build(t, "overlays/production")
 	w := map[string]endpoint{}
 	ip := 10
-	for _, d := range b.deployments() {
+	for _, d := range b.workloads() {
 		c := d.Spec.Template.Spec.Containers[0]
 		w[d.Name] = endpoint{Name: d.Name, Namespace: namespace, Labels: d.Spec.Template.Labels,
 			IP: netip.AddrFrom4([4]byte{10, 4, 0, byte(ip)}), Ports: c.Ports}
@@ -245,7 +245,6 @@ func world(t *testing.T) map[string]endpoint {
 		// Outside the cluster.
 		{Name: "google-apis", IP: netip.MustParseAddr("142.250.1.95")},
 		{Name: "metadata-server", IP: netip.MustParseAddr("169.254.169.254")},
-		{Name: "msa-server", IP: netip.MustParseAddr("10.128.0.16")},
 		{Name: "vpc-vm", IP: netip.MustParseAddr("10.128.0.99")},
 		{Name: "control-plane", IP: netip.MustParseAddr("172.16.0.2")},
 		{Name: "cloud-sql", IP: netip.MustParseAddr("10.20.0.3")},
@@ -254,8 +253,8 @@ func world(t *testing.T) map[string]endpoint {
 	} {
 		w[e.Name] = e
 	}
-	for _, n := range []string{"api", "worker", "gpu-worker", "gpu-worker-a100-80g"} {
-		require.Contains(t, w, n, "the production overlay has no Deployment %s", n)
+	for _, n := range []string{"api", "worker", "gpu-worker", "gpu-worker-a100-80g", "msa-server"} {
+		require.Contains(t, w, n, "the production overlay has no workload %s", n)
 	}
 	return w
 }
@@ -301,8 +300,8 @@ var wanted = []flow{
 	// KEDA's temporal scaler reads the GPU queues' backlog.
 	{"keda-operator", "temporal-frontend", 7233, ""},
 	// (Google APIs over HTTPS, DNS and the metadata server: expect.)
-	// Only the orchestration worker calls the MSA server.
-	{"worker", "msa-server", 443, ""},
+	// The orchestration and GPU workers call the in-cluster MSA server.
+	{"worker", "msa-server", 8080, ""}, {"gpu-worker", "msa-server", 8080, ""}, {"gpu-worker-a100-80g", "msa-server", 8080, ""},
 	// GPU workers set their pod's deletion cost.
 	{"gpu-worker", "control-plane", 443, ""}, {"gpu-worker-a100-80g", "control-plane", 443, ""},
 	// Load balancers reach the API and the Web UI.
@@ -443,8 +442,13 @@ func TestNetworkPolicies(t *testing.T) {
 			{flow{"debug-pod", "temporal-frontend", 7233, ""}, false},
 			{flow{"api", "gpu-worker", 9090, ""}, false},
 			{flow{"api", "temporal-internal-frontend", 7236, ""}, false},
-			{flow{"gpu-worker", "msa-server", 443, ""}, false},
-			{flow{"worker", "msa-server", 443, ""}, true},
+			{flow{"worker", "msa-server", 8080, ""}, true},
+			{flow{"gpu-worker", "msa-server", 8080, ""}, true},
+			{flow{"api", "msa-server", 8080, ""}, false},
+			{flow{"debug-pod", "msa-server", 8080, ""}, false},
+			{flow{"intruder", "msa-server", 8080, ""}, false},
+			{flow{"msa-server", "internet", 443, ""}, false},
+			{flow{"msa-server", "temporal-frontend", 7233, ""}, false},
 			{flow{"api", "vpc-vm", 443, ""}, false},
 			{flow{"internet", "api", 8080, ""}, false},
 			{flow{"api", "google-apis", 80, ""}, false},
@@ -496,9 +500,25 @@ func TestNetworkPolicyChecksCanFail(t *testing.T) {
 				p.Spec.Ingress[0].From = nil
 			}
 		},
-		"MSA egress for every pod": func(p *networkingv1.NetworkPolicy) {
+		"MSA egress for every pod and the server open to all": func(p *networkingv1.NetworkPolicy) {
 			if p.Name == "egress-msa-server" {
 				p.Spec.PodSelector = metav1.LabelSelector{}
+			}
+			if p.Name == "ingress-msa-server" {
+				p.Spec.Ingress[0].From = nil
+			}
+		},
+		"MSA server open to every pod of the namespace": func(p *networkingv1.NetworkPolicy) {
+			if p.Name == "ingress-msa-server" {
+				p.Spec.Ingress[0].From[0].PodSelector = &metav1.LabelSelector{}
+			}
+			if p.Name == "egress-msa-server" {
+				p.Spec.PodSelector = metav1.LabelSelector{}
+			}
+		},
+		"MSA server reaches the internet": func(p *networkingv1.NetworkPolicy) {
+			if p.Name == "egress-msa-setup-downloads" {
+				p.Spec.PodSelector = metav1.LabelSelector{MatchLabels: map[string]string{"app.kubernetes.io/name": "omtx-msa-server"}}
 			}
 		},
 		"Google egress without the private ranges excluded": func(p *networkingv1.NetworkPolicy) {

@@ -183,6 +183,68 @@ func evalAlert(t *testing.T, r rulefmt.Rule, series string, at time.Duration) []
 	return out
 }
 
+// evalQuery runs query as an instant query at `at` over the series
+// (promqltest's load syntax, 1m steps), as KEDA's prometheus scaler asks
+// Prometheus, and returns the values it answers (none: an empty result,
+// which the scaler reports as an error with ignoreNullValues: false).
+func evalQuery(t *testing.T, query, series string, at time.Duration) []float64 {
+	t.Helper()
+	st := promqltest.LoadedStorage(t, "load 1m\n"+strings.TrimLeft(series, "\n"))
+	t.Cleanup(func() { _ = st.Close() })
+	engine := promqltest.NewTestEngineWithOpts(t, promql.EngineOpts{
+		MaxSamples: 1_000_000, Timeout: time.Minute, LookbackDelta: 5 * time.Minute, Parser: promParser(),
+	})
+	q, err := engine.NewInstantQuery(context.Background(), st, nil, query, time.Unix(0, 0).UTC().Add(at))
+	require.NoError(t, err)
+	defer q.Close()
+	res := q.Exec(context.Background())
+	require.NoError(t, res.Err)
+	vec, err := res.Vector()
+	require.NoError(t, err)
+	var out []float64
+	for _, s := range vec {
+		out = append(out, s.F)
+	}
+	return out
+}
+
+type queryCase struct {
+	name   string
+	series string
+	at     time.Duration
+	want   []float64 // nil: no answer, a scaler error
+}
+
+// kedaQueryCases are what a GPU ScaledObject's prometheus query must
+// answer: the work when the pool is scraped, a real zero only when the
+// Deployment has no pods, and nothing (a scaler error; the HPA holds) when
+// the data is missing.
+func kedaQueryCases(class, queue, deployment string) []queryCase {
+	inflight := func(pod, v string) string {
+		return "\n  omtx_gpu_activities_inflight{" + ns + `,pod="` + pod + `",gpu_class="` + class + `"} ` + v
+	}
+	backlog := "\n  omtx_task_queue_backlog{" + ns + `,pod="worker-1",task_queue="` + queue + `",type="activity"} 3x20`
+	replicas := func(v string) string {
+		return "\n  kube_deployment_status_replicas{" + ns + `,deployment="` + deployment + `"} ` + v
+	}
+	return []queryCase{
+		{name: "busy pods and waiting work add up", at: 10 * time.Minute, want: []float64{5},
+			series: inflight(deployment+"-a", "1x20") + inflight(deployment+"-b", "1x20") + backlog + replicas("2x20")},
+		{name: "a started pod with nothing in flight answers its zero", at: 10 * time.Minute, want: []float64{3},
+			series: inflight(deployment+"-a", "0x20") + backlog + replicas("1x20")},
+		{name: "a pool at zero answers zero plus the backlog", at: 10 * time.Minute, want: []float64{3},
+			series: backlog + replicas("0x20")},
+		{name: "pods running but not scraped: no answer", at: 10 * time.Minute,
+			series: backlog + replicas("2x20")},
+		{name: "scrapes stopped mid-chunk: no answer once the series go stale", at: 15 * time.Minute,
+			series: inflight(deployment+"-a", "1x5") + backlog + replicas("1x20")},
+		{name: "no kube-state-metrics and no GPU series: no answer", at: 10 * time.Minute,
+			series: backlog},
+		{name: "no backlog figure: no answer", at: 10 * time.Minute,
+			series: inflight(deployment+"-a", "1x20") + replicas("1x20")},
+	}
+}
+
 type alertCase struct {
 	name   string
 	series string        // promqltest load lines, 1m apart
@@ -284,6 +346,57 @@ var alertCases = map[string][]alertCase{
 		{name: "pulling the image is not a crash", at: 15 * time.Minute, series: `
   kube_pod_container_status_waiting_reason{` + ns + `,pod="gpu-worker-7d9f-abcde",container="gpu-worker",reason="ContainerCreating"} 1x30`},
 	},
+	"GPUPodsUnscraped": {
+		{name: "two pods running, one scraped", at: 20 * time.Minute, want: []string{`{namespace="omtx-hub"}`}, series: `
+  kube_pod_status_phase{` + ns + `,pod="gpu-worker-7d9f-aaaaa",phase="Running"} 1x30
+  kube_pod_status_phase{` + ns + `,pod="gpu-worker-7d9f-bbbbb",phase="Running"} 1x30
+  up{` + ns + `,job="omtx-gpu-worker",omtx_hub_io_gpu_class="l4",pod="gpu-worker-7d9f-aaaaa"} 1x30
+  up{` + ns + `,job="omtx-gpu-worker",omtx_hub_io_gpu_class="l4",pod="gpu-worker-7d9f-bbbbb"} 0x30`},
+		{name: "a pod running and no GPU target at all", at: 20 * time.Minute, want: []string{`{namespace="omtx-hub"}`}, series: `
+  kube_pod_status_phase{` + ns + `,pod="gpu-worker-7d9f-aaaaa",phase="Running"} 1x30`},
+		{name: "every running pod scraped", at: 20 * time.Minute, series: `
+  kube_pod_status_phase{` + ns + `,pod="gpu-worker-7d9f-aaaaa",phase="Running"} 1x30
+  kube_pod_status_phase{` + ns + `,pod="gpu-worker-7d9f-bbbbb",phase="Pending"} 1x30
+  up{` + ns + `,job="omtx-gpu-worker",omtx_hub_io_gpu_class="l4",pod="gpu-worker-7d9f-aaaaa"} 1x30`},
+		{name: "a pool at zero", at: 20 * time.Minute, series: `
+  up{` + ns + `,job="omtx-worker",pod="worker-1"} 1x30`},
+		{name: "a pod starting up is not yet missing", at: 10 * time.Minute, series: `
+  kube_pod_status_phase{` + ns + `,pod="gpu-worker-7d9f-aaaaa",phase="Running"} 1x30`},
+	},
+	"PodDeletionCostPatchFailing": {
+		{name: "patches keep failing", at: 20 * time.Minute, want: []string{`{namespace="omtx-hub", pod="gpu-worker-7d9f-aaaaa"}`}, series: `
+  omtx_pod_deletion_cost_patch_failures_total{` + ns + `,pod="gpu-worker-7d9f-aaaaa",gpu_class="l4"} 0+12x30`},
+		{name: "one failed patch, then success", at: 20 * time.Minute, series: `
+  omtx_pod_deletion_cost_patch_failures_total{` + ns + `,pod="gpu-worker-7d9f-aaaaa",gpu_class="l4"} 0 1x30`},
+	},
+	"TemporalJWTExpiresSoon": {
+		{name: "13 days left", at: 60 * time.Minute, want: []string{`{namespace="omtx-hub", pod="worker-1"}`}, series: `
+  omtx_temporal_jwt_expiry_timestamp_seconds{` + ns + `,pod="worker-1"} 1126800x90`},
+		{name: "20 days left", at: 60 * time.Minute, series: `
+  omtx_temporal_jwt_expiry_timestamp_seconds{` + ns + `,pod="worker-1"} 1731600x90`},
+		{name: "a rotated JWT clears it", at: 60 * time.Minute, series: `
+  omtx_temporal_jwt_expiry_timestamp_seconds{` + ns + `,pod="worker-1"} 1126800x30 1731600x60`},
+	},
+	"TemporalClientCertExpiresSoon": {
+		{name: "13 days left", at: 60 * time.Minute, want: []string{`{namespace="omtx-hub", pod="gpu-worker-7d9f-aaaaa"}`}, series: `
+  omtx_temporal_client_cert_expiry_timestamp_seconds{` + ns + `,pod="gpu-worker-7d9f-aaaaa"} 1126800x90`},
+		{name: "renewed 30 days ahead", at: 60 * time.Minute, series: `
+  omtx_temporal_client_cert_expiry_timestamp_seconds{` + ns + `,pod="gpu-worker-7d9f-aaaaa"} 2595600x90`},
+	},
+	"MSAFailureRate": {
+		{name: "the server fails half the computations", at: 30 * time.Minute, want: []string{"{}"}, series: `
+  omtx_msa_requests_total{` + ns + `,pod="worker-1",outcome="server_error"} 0+1x40
+  omtx_msa_requests_total{` + ns + `,pod="worker-1",outcome="ok"} 0+1x40`},
+		{name: "an open breaker counts as failing", at: 30 * time.Minute, want: []string{"{}"}, series: `
+  omtx_msa_requests_total{` + ns + `,pod="worker-1",outcome="circuit_open"} 0+2x40
+  omtx_msa_requests_total{` + ns + `,pod="worker-1",outcome="ok"} 0+0x40`},
+		{name: "bad input is not the server's failure", at: 30 * time.Minute, series: `
+  omtx_msa_requests_total{` + ns + `,pod="worker-1",outcome="invalid"} 0+5x40
+  omtx_msa_requests_total{` + ns + `,pod="worker-1",outcome="ok"} 0+1x40`},
+		{name: "a rare failure", at: 30 * time.Minute, series: `
+  omtx_msa_requests_total{` + ns + `,pod="worker-1",outcome="server_error"} 0+0.1x40
+  omtx_msa_requests_total{` + ns + `,pod="worker-1",outcome="ok"} 0+2x40`},
+	},
 	"KEDAScalerErrors": {
 		{name: "a GPU ScaledObject keeps failing", at: 25 * time.Minute, want: []string{`{scaledObject="gpu-worker"}`}, series: `
   keda_scaled_object_errors_total{namespace="keda",exported_namespace="omtx-hub",scaledObject="gpu-worker"} 0+1x40`},
@@ -382,6 +495,17 @@ func temporalSDKMetrics(t *testing.T) map[string]bool {
 }
 
 func TestRuleChecksCanFail(t *testing.T) {
+	t.Run("the old KEDA query reads a pool it cannot see as idle", func(t *testing.T) {
+		old := `(sum(omtx_gpu_activities_inflight{namespace="omtx-hub",gpu_class="l4"}) or vector(0)) + (max(omtx_task_queue_backlog{namespace="omtx-hub",task_queue="omtx-gpu-l4",type="activity"}) or vector(0))`
+		var unscraped queryCase
+		for _, c := range kedaQueryCases("l4", "omtx-gpu-l4", "gpu-worker") {
+			if strings.HasPrefix(c.name, "pods running but not scraped") {
+				unscraped = c
+			}
+		}
+		require.NotEmpty(t, unscraped.series)
+		assert.Equal(t, []float64{3}, evalQuery(t, old, unscraped.series, unscraped.at), "the old query answers the backlog alone: in-flight work vanishes")
+	})
 	t.Run("rulefmt refuses an unknown field and a bad expression", func(t *testing.T) {
 		for _, y := range []string{
 			"groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up == 0\n    fore: 5m\n",

@@ -508,3 +508,42 @@ type recorder struct{ msgs []string }
 func (r *recorder) Errorf(format string, args ...any) {
 	r.msgs = append(r.msgs, fmt.Sprintf(format, args...))
 }
+
+// TestRunbookReachesTemporalThroughItsPolicies: the runbook's access steps
+// go through a port-forward to the frontend Service (NetworkPolicies admit
+// no laptop), dial it on loopback, and verify the frontend certificate's
+// name, as values.yaml sets it, with TEMPORAL_TLS_SERVER_NAME.
+func TestRunbookReachesTemporalThroughItsPolicies(t *testing.T) {
+	var v temporalValues
+	require.NoError(t, strictYAML([]byte(readFile(t, "deploy", "temporal", "values.yaml")), &v))
+	problems := runbookAccessProblems(readFile(t, "deploy", "RUNBOOK.md"), v.Server.TLS.Frontend.ServerName)
+	assert.Empty(t, problems)
+	t.Run("can fail: the old first command dials the in-cluster name", func(t *testing.T) {
+		old := "```bash\nexport TEMPORAL_ADDRESS=temporal-frontend.temporal.svc.cluster.local:7233\ntemporal operator cluster health\n```\n"
+		assert.Len(t, runbookAccessProblems(old, v.Server.TLS.Frontend.ServerName), 3)
+	})
+}
+
+var exportRe = regexp.MustCompile(`(?m)^export (TEMPORAL_ADDRESS|TEMPORAL_TLS_SERVER_NAME)=(\S+)`)
+
+func runbookAccessProblems(doc, serverName string) []string {
+	var out []string
+	env := map[string]string{}
+	for _, m := range exportRe.FindAllStringSubmatch(doc, -1) {
+		if _, seen := env[m[1]]; !seen {
+			env[m[1]] = m[2]
+		}
+	}
+	addr := env["TEMPORAL_ADDRESS"]
+	host, port, _ := strings.Cut(addr, ":")
+	if host != "127.0.0.1" && host != "localhost" {
+		out = append(out, "the first TEMPORAL_ADDRESS is "+addr+", which the frontend's NetworkPolicies do not admit from outside the cluster")
+	}
+	if !strings.Contains(doc, "kubectl port-forward svc/temporal-frontend "+port+":7233 -n temporal") {
+		out = append(out, "no `kubectl port-forward svc/temporal-frontend "+port+":7233 -n temporal`")
+	}
+	if env["TEMPORAL_TLS_SERVER_NAME"] != serverName {
+		out = append(out, "TEMPORAL_TLS_SERVER_NAME is "+env["TEMPORAL_TLS_SERVER_NAME"]+", not the frontend certificate's "+serverName)
+	}
+	return out
+}

@@ -6,6 +6,7 @@ package gpuworker
 import (
 	"errors"
 	"log/slog"
+	"os"
 
 	"github.com/omtx-hub/omtx-hub/activities"
 	"github.com/omtx-hub/omtx-hub/config"
@@ -33,6 +34,12 @@ func Predictor(cfg config.Config, log *slog.Logger) (*gpu.ONNXPredictor, error) 
 // ONNX bundle, and Boltz-2 when OMTX_BOLTZ_BIN names a boltz executable.
 // close releases them.
 func Models(cfg config.Config, log *slog.Logger) (models map[string]activities.Predictor, close func(), err error) {
+	if cfg.RequireGPU {
+		// Refuse a driver older than the image's CUDA before loading anything.
+		if err := checkDriver(hostDriver, os.Getenv("CUDA_VERSION")); err != nil {
+			return nil, nil, err
+		}
+	}
 	onnx, err := Predictor(cfg, log)
 	if err != nil {
 		return nil, nil, err
