@@ -1,4 +1,8 @@
-package worker
+// Package reconcile repairs job records that disagree with Temporal
+// (Reconciler), and runs as `omtx-worker reconcile` (Command). It is a
+// recovery tool, not part of a worker: it reads workflow histories and
+// starts missing workflows as the API does.
+package reconcile
 
 import (
 	"context"
@@ -48,8 +52,8 @@ import (
 // backwards; existing children are rewritten only once their batch's
 // workflow has closed. A second run finds nothing to change.
 type Reconciler struct {
-	Jobs     ReconcileJobs
-	Blobs    ReconcileBlobs
+	Jobs     JobStore
+	Blobs    BlobStore
 	Temporal Executions
 	// Fleet is passed to workflows started for records without one, as
 	// the API passes it.
@@ -68,15 +72,15 @@ type Reconciler struct {
 	Now func() time.Time
 }
 
-// ReconcileJobs is the job store reconcile writes through (store.Jobs).
-type ReconcileJobs interface {
+// JobStore is the job store reconcile writes through (store.Jobs).
+type JobStore interface {
 	activities.JobStore
 	Create(ctx context.Context, job *omtx.Job) error
 	ListUnfinished(ctx context.Context) ([]*omtx.Job, error)
 }
 
-// ReconcileBlobs is the file store reconcile reads (store.Blobs).
-type ReconcileBlobs interface {
+// BlobStore is the file store reconcile reads (store.Blobs).
+type BlobStore interface {
 	activities.BlobStore
 	List(ctx context.Context, prefix string) ([]string, error)
 }
@@ -162,8 +166,8 @@ type Summary struct {
 // Changed counts the records changed (or, with DryRun, to change).
 func (s Summary) Changed() int { return s.Created + s.Updated + s.Started }
 
-// reconcileGroup is how many children one bulk write holds.
-const reconcileGroup = 400
+// groupSize is how many children one bulk write holds.
+const groupSize = 400
 
 // run is the state of one Run.
 type run struct {
@@ -629,7 +633,7 @@ func (x *run) children(ex Execution, spec *contract.JobSpec, final omtx.JobStatu
 			existing = append(existing, child.JobID)
 		}
 		group = append(group, child)
-		if len(group) == reconcileGroup {
+		if len(group) == groupSize {
 			return flush()
 		}
 		return nil

@@ -1,4 +1,4 @@
-package worker
+package reconcile
 
 // The command and its Temporal adapter: how reconcile runs against the
 // real clients (Reconciler is in reconcile.go).
@@ -135,12 +135,12 @@ func (t temporalExecutions) Start(ctx context.Context, req api.StartRequest) (st
 	return api.TemporalScheduler{Client: t.c}.Start(ctx, req)
 }
 
-// ReconcileCommand runs `omtx-worker reconcile [--since D] [--dry-run]
+// Command runs `omtx-worker reconcile [--since D] [--dry-run]
 // [--start-missing]` against the clients the environment configures (as
 // the worker's): the report on stdout, logs on stderr. It returns the
 // process's exit status: 0 when every record was checked, 1 when one
 // could not be (or the run failed), 2 for a usage error.
-func ReconcileCommand(args []string, stdout, stderr io.Writer) int {
+func Command(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("omtx-worker reconcile", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	since := fs.Duration("since", 24*time.Hour, "check workflows started and records created within this long")
@@ -162,7 +162,7 @@ func ReconcileCommand(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	if err := reconcile(*since, *dryRun, *startMissing, stdout, stderr); err != nil {
+	if err := runOnce(*since, *dryRun, *startMissing, stdout, stderr); err != nil {
 		fmt.Fprintln(stderr, "omtx-worker reconcile:", err)
 		return 1
 	}
@@ -174,7 +174,7 @@ func ReconcileCommand(args []string, stdout, stderr io.Writer) int {
 // workflow, within seconds.
 const minRecordAge = 5 * time.Minute
 
-func reconcile(since time.Duration, dryRun, startMissing bool, stdout, stderr io.Writer) error {
+func runOnce(since time.Duration, dryRun, startMissing bool, stdout, stderr io.Writer) error {
 	cfg, err := config.FromEnv()
 	if err != nil {
 		return err
