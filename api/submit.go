@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/omtx-hub/omtx-hub/contract"
+	"github.com/omtx-hub/omtx-hub/jobstart"
 	"github.com/omtx-hub/omtx-hub/keys"
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
@@ -23,16 +24,6 @@ const IdempotencyHeader = "Idempotency-Key"
 
 // maxIdempotencyKey bounds the header's length.
 const maxIdempotencyKey = 200
-
-// submission is what one accepted request runs.
-type submission struct {
-	spec *contract.JobSpec
-	// workflow and input make the start request from a spec (the one just
-	// built, or the stored one of a duplicate).
-	workflow string
-	input    func(spec contract.JobSpec) any
-	priority int
-}
 
 // idempotencyKey reads and bounds the Idempotency-Key header.
 func idempotencyKey(c *gin.Context) (string, error) {
@@ -98,18 +89,23 @@ type streamer interface {
 //
 // If the workflow cannot be started, the record is removed, so nothing is
 // left pending (the client's retry, with the same key, starts over).
-func (s *Server) submit(c *gin.Context, sub submission) (status omtx.JobStatus, duplicate bool, err error) {
+//
+// The workflow's start (its id, input, priority) is built by jobstart.Of,
+// as reconcile builds it for a record whose workflow is missing.
+func (s *Server) submit(c *gin.Context, spec *contract.JobSpec) (status omtx.JobStatus, duplicate bool, err error) {
 	ctx := c.Request.Context()
-	spec := sub.spec
-	wid := contract.WorkflowIDOf(spec.JobType, spec.JobID)
+	first, err := jobstart.Of(*spec, s.fleet)
+	if err != nil {
+		return "", false, err
+	}
 	doc := spec.Document()
-	doc.Temporal = &omtx.TemporalRef{WorkflowID: wid, TaskQueue: contract.TaskQueueOrchestration, GPUClass: spec.GPUClass()}
+	doc.Temporal = &omtx.TemporalRef{WorkflowID: first.WorkflowID, TaskQueue: first.TaskQueue, GPUClass: spec.GPUClass()}
 	start := func(spec contract.JobSpec) error {
-		_, err := s.sched.Start(ctx, StartRequest{
-			WorkflowID: wid, Workflow: sub.workflow, Input: sub.input(spec),
-			SearchAttributes: contract.SearchAttributes(&spec, spec.JobType, spec.GPUClass()),
-			Priority:         sub.priority, FairnessKey: spec.UserID,
-		})
+		st, err := jobstart.Of(spec, s.fleet)
+		if err != nil {
+			return err
+		}
+		_, err = s.sched.Start(ctx, st)
 		return err
 	}
 	switch err := s.jobs.Create(ctx, doc); {

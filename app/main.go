@@ -17,11 +17,6 @@ import (
 // orchestration worker, a GPU worker.
 type Role func(ctx context.Context, cfg config.Config, d *Deps, log *slog.Logger) error
 
-// APIRole serves the REST API.
-func APIRole(ctx context.Context, cfg config.Config, d *Deps, log *slog.Logger) error {
-	return RunAPI(ctx, cfg, d, log)
-}
-
 // Main runs one production process until SIGINT or SIGTERM: it loads the
 // configuration from the environment, serves /metrics, opens the clients
 // and runs roles. It exits the process on error.

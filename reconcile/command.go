@@ -22,9 +22,9 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
-	"github.com/omtx-hub/omtx-hub/api"
 	"github.com/omtx-hub/omtx-hub/app"
 	"github.com/omtx-hub/omtx-hub/config"
+	"github.com/omtx-hub/omtx-hub/jobstart"
 )
 
 // temporalExecutions implements Executions over a Temporal client.
@@ -131,8 +131,8 @@ func (t temporalExecutions) Outcome(ctx context.Context, ex Execution, v any) (s
 	return "", nil
 }
 
-func (t temporalExecutions) Start(ctx context.Context, req api.StartRequest) (string, error) {
-	return api.TemporalScheduler{Client: t.c}.Start(ctx, req)
+func (t temporalExecutions) Start(ctx context.Context, req jobstart.Start) (string, error) {
+	return jobstart.Execute(ctx, t.c, req)
 }
 
 // Command runs `omtx-worker reconcile [--since D] [--dry-run]

@@ -3,6 +3,9 @@
 // neither cgo nor the workers' code (a test checks that).
 package main
 
-import "github.com/omtx-hub/omtx-hub/app"
+import (
+	"github.com/omtx-hub/omtx-hub/app"
+	"github.com/omtx-hub/omtx-hub/app/apiapp"
+)
 
-func main() { app.Main("api", app.APIRole) }
+func main() { app.Main("api", apiapp.Run) }
