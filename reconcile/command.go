@@ -175,7 +175,7 @@ func Command(args []string, stdout, stderr io.Writer) int {
 const minRecordAge = 5 * time.Minute
 
 func runOnce(since time.Duration, dryRun, startMissing bool, stdout, stderr io.Writer) error {
-	cfg, err := config.FromEnv()
+	cfg, err := config.LoadFor(config.ProcessReconcile, os.Getenv)
 	if err != nil {
 		return err
 	}

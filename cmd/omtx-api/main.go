@@ -6,6 +6,7 @@ package main
 import (
 	"github.com/omtx-hub/omtx-hub/app"
 	"github.com/omtx-hub/omtx-hub/app/apiapp"
+	"github.com/omtx-hub/omtx-hub/config"
 )
 
-func main() { app.Main("api", apiapp.Run) }
+func main() { app.Main(config.ProcessAPI, apiapp.Run) }

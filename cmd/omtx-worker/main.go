@@ -11,6 +11,7 @@ import (
 	"os"
 
 	"github.com/omtx-hub/omtx-hub/app"
+	"github.com/omtx-hub/omtx-hub/config"
 	"github.com/omtx-hub/omtx-hub/reconcile"
 	"github.com/omtx-hub/omtx-hub/worker"
 )
@@ -19,5 +20,5 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "reconcile" {
 		os.Exit(reconcile.Command(os.Args[2:], os.Stdout, os.Stderr))
 	}
-	app.Main("worker", worker.Orchestration)
+	app.Main(config.ProcessWorker, worker.Orchestration)
 }
