@@ -100,12 +100,10 @@ func (s *Server) submit(c *gin.Context, spec *contract.JobSpec) (status omtx.Job
 	}
 	doc := spec.Document()
 	doc.Temporal = &omtx.TemporalRef{WorkflowID: first.WorkflowID, TaskQueue: first.TaskQueue, GPUClass: spec.GPUClass()}
-	start := func(spec contract.JobSpec) error {
-		st, err := jobstart.Of(spec, s.fleet)
-		if err != nil {
-			return err
+	start := func(st jobstart.Start, err error) error {
+		if err == nil {
+			_, err = s.sched.Start(ctx, st)
 		}
-		_, err = s.sched.Start(ctx, st)
 		return err
 	}
 	switch err := s.jobs.Create(ctx, doc); {
@@ -118,14 +116,14 @@ func (s *Server) submit(c *gin.Context, spec *contract.JobSpec) (status omtx.Job
 		if prev.RequestHash != spec.RequestHash || prev.UserID != spec.UserID {
 			return "", false, omtx.Errorf(omtx.EConflict, IdempotencyHeader, "was already used for a different request")
 		}
-		if err := start(contract.SpecOf(prev)); err != nil {
+		if err := start(jobstart.Of(contract.SpecOf(prev), s.fleet)); err != nil {
 			return "", false, s.unavailable(c, "the scheduler", err)
 		}
 		return prev.Status, true, nil
 	default:
 		return "", false, s.unavailable(c, "the job store", err)
 	}
-	if err := start(*spec); err != nil {
+	if err := start(first, nil); err != nil {
 		if derr := s.jobs.Delete(context.WithoutCancel(ctx), spec.JobID); derr != nil {
 			s.log.ErrorContext(ctx, "remove the record of a job that did not start", "job_id", spec.JobID, "error", derr, "request_id", requestIDOf(c))
 		}
