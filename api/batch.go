@@ -143,12 +143,7 @@ func (s *Server) predictBatch(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	status, dup, err := s.submit(c, submission{
-		spec: spec, workflow: contract.WorkflowBatch, priority: contract.PriorityKeys[spec.Priority],
-		input: func(sp contract.JobSpec) any {
-			return contract.BatchInput{Parent: sp, GPUClass: sp.GPUClass(), Fleet: s.fleet}
-		},
-	})
+	status, dup, err := s.submit(c, spec)
 	if err != nil {
 		s.writeError(c, err)
 		return

@@ -69,12 +69,7 @@ func (s *Server) predict(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	status, dup, err := s.submit(c, submission{
-		spec: spec, workflow: contract.WorkflowPrediction, priority: contract.PriorityKeys["interactive"],
-		input: func(sp contract.JobSpec) any {
-			return contract.PredictionInput{Job: sp, GPUClass: sp.GPUClass(), Fleet: s.fleet}
-		},
-	})
+	status, dup, err := s.submit(c, spec)
 	if err != nil {
 		s.writeError(c, err)
 		return

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/sdk/temporal"
 
+	"github.com/omtx-hub/omtx-hub/jobstart"
 	"github.com/omtx-hub/omtx-hub/keys"
 	"github.com/omtx-hub/omtx-hub/metrics"
 	"github.com/omtx-hub/omtx-hub/omtx"
@@ -53,18 +53,8 @@ type BlobStore interface {
 	Ping(ctx context.Context) error
 }
 
-// StartRequest starts one workflow.
-type StartRequest struct {
-	WorkflowID string
-	Workflow   string // a contract.Workflow* name
-	Input      any
-	// SearchAttributes come from contract.SearchAttributes.
-	SearchAttributes temporal.SearchAttributes
-	// Priority is the Temporal priority key (1 is served first), and
-	// FairnessKey shares a priority level fairly between users.
-	Priority    int
-	FairnessKey string
-}
+// StartRequest starts one workflow; jobstart.Of builds it from a spec.
+type StartRequest = jobstart.Start
 
 // Scheduler starts and stops workflows. TemporalScheduler implements it.
 type Scheduler interface {

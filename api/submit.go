@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/omtx-hub/omtx-hub/contract"
+	"github.com/omtx-hub/omtx-hub/jobstart"
 	"github.com/omtx-hub/omtx-hub/keys"
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
@@ -23,16 +24,6 @@ const IdempotencyHeader = "Idempotency-Key"
 
 // maxIdempotencyKey bounds the header's length.
 const maxIdempotencyKey = 200
-
-// submission is what one accepted request runs.
-type submission struct {
-	spec *contract.JobSpec
-	// workflow and input make the start request from a spec (the one just
-	// built, or the stored one of a duplicate).
-	workflow string
-	input    func(spec contract.JobSpec) any
-	priority int
-}
 
 // idempotencyKey reads and bounds the Idempotency-Key header.
 func idempotencyKey(c *gin.Context) (string, error) {
@@ -98,18 +89,21 @@ type streamer interface {
 //
 // If the workflow cannot be started, the record is removed, so nothing is
 // left pending (the client's retry, with the same key, starts over).
-func (s *Server) submit(c *gin.Context, sub submission) (status omtx.JobStatus, duplicate bool, err error) {
+//
+// The workflow's start (its id, input, priority) is built by jobstart.Of,
+// as reconcile builds it for a record whose workflow is missing.
+func (s *Server) submit(c *gin.Context, spec *contract.JobSpec) (status omtx.JobStatus, duplicate bool, err error) {
 	ctx := c.Request.Context()
-	spec := sub.spec
-	wid := contract.WorkflowIDOf(spec.JobType, spec.JobID)
+	first, err := jobstart.Of(*spec, s.fleet)
+	if err != nil {
+		return "", false, err
+	}
 	doc := spec.Document()
-	doc.Temporal = &omtx.TemporalRef{WorkflowID: wid, TaskQueue: contract.TaskQueueOrchestration, GPUClass: spec.GPUClass()}
-	start := func(spec contract.JobSpec) error {
-		_, err := s.sched.Start(ctx, StartRequest{
-			WorkflowID: wid, Workflow: sub.workflow, Input: sub.input(spec),
-			SearchAttributes: contract.SearchAttributes(&spec, spec.JobType, spec.GPUClass()),
-			Priority:         sub.priority, FairnessKey: spec.UserID,
-		})
+	doc.Temporal = &omtx.TemporalRef{WorkflowID: first.WorkflowID, TaskQueue: first.TaskQueue, GPUClass: spec.GPUClass()}
+	start := func(st jobstart.Start, err error) error {
+		if err == nil {
+			_, err = s.sched.Start(ctx, st)
+		}
 		return err
 	}
 	switch err := s.jobs.Create(ctx, doc); {
@@ -122,14 +116,14 @@ func (s *Server) submit(c *gin.Context, sub submission) (status omtx.JobStatus, 
 		if prev.RequestHash != spec.RequestHash || prev.UserID != spec.UserID {
 			return "", false, omtx.Errorf(omtx.EConflict, IdempotencyHeader, "was already used for a different request")
 		}
-		if err := start(contract.SpecOf(prev)); err != nil {
+		if err := start(jobstart.Of(contract.SpecOf(prev), s.fleet)); err != nil {
 			return "", false, s.unavailable(c, "the scheduler", err)
 		}
 		return prev.Status, true, nil
 	default:
 		return "", false, s.unavailable(c, "the job store", err)
 	}
-	if err := start(*spec); err != nil {
+	if err := start(first, nil); err != nil {
 		if derr := s.jobs.Delete(context.WithoutCancel(ctx), spec.JobID); derr != nil {
 			s.log.ErrorContext(ctx, "remove the record of a job that did not start", "job_id", spec.JobID, "error", derr, "request_id", requestIDOf(c))
 		}

@@ -5,12 +5,11 @@ import (
 	"errors"
 	"fmt"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/omtx-hub/omtx-hub/contract"
+	"github.com/omtx-hub/omtx-hub/jobstart"
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
 
@@ -19,27 +18,11 @@ type TemporalScheduler struct {
 	Client client.Client
 }
 
-// Start starts a workflow on the orchestration queue. Starting an id that
+// Start starts a workflow (jobstart.Execute). Starting an id that
 // already ran or is running returns the existing run, so a retried
 // submission runs once.
 func (t TemporalScheduler) Start(ctx context.Context, req StartRequest) (string, error) {
-	opts := client.StartWorkflowOptions{
-		ID:                       req.WorkflowID,
-		TaskQueue:                contract.TaskQueueOrchestration,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		TypedSearchAttributes:    req.SearchAttributes,
-		Priority:                 temporal.Priority{PriorityKey: req.Priority, FairnessKey: req.FairnessKey},
-	}
-	run, err := t.Client.ExecuteWorkflow(ctx, opts, req.Workflow, req.Input)
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if errors.As(err, &started) {
-		return started.RunId, nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("start %s %s: %w", req.Workflow, req.WorkflowID, err)
-	}
-	return run.GetRunID(), nil
+	return jobstart.Execute(ctx, t.Client, req)
 }
 
 // Cancel requests cancellation of a workflow's current run.

@@ -1,8 +1,9 @@
-// Package app is OMTX-Hub's one place of wiring: from a config.Config it
-// opens the real clients once, serves /metrics, and runs roles (the API
-// here; the workers' roles are in package worker) until the context ends.
-// It links no cgo and none of the workers' code, so the API binary stays
-// small.
+// Package app is what every OMTX-Hub process shares: from a config.Config
+// it opens the real clients once, serves /metrics and the health checks,
+// and runs roles until the context ends. The roles live with what they
+// run: the API's in app/apiapp, the workers' in package worker. It links
+// no cgo, no HTTP framework and none of the workers' code, so every binary
+// can import it.
 package app
 
 import (
@@ -19,12 +20,9 @@ import (
 	"cloud.google.com/go/storage"
 	"go.temporal.io/sdk/client"
 
-	"github.com/omtx-hub/omtx-hub/api"
 	"github.com/omtx-hub/omtx-hub/config"
-	"github.com/omtx-hub/omtx-hub/keys"
 	"github.com/omtx-hub/omtx-hub/metrics"
 	"github.com/omtx-hub/omtx-hub/store"
-	"github.com/omtx-hub/omtx-hub/webhook"
 )
 
 // Logger builds the JSON logger every process uses.
@@ -89,35 +87,6 @@ func (d *Deps) Close() {
 	if d.fs != nil {
 		d.fs.Close()
 	}
-}
-
-// NewAPI builds the API server from the config.
-func NewAPI(cfg config.Config, d *Deps, log *slog.Logger) (*api.Server, error) {
-	keySet, err := keys.Parse(cfg.APIKeys, []byte(cfg.WebhookSecret))
-	if err != nil {
-		return nil, fmt.Errorf("%w (set OMTX_API_KEYS=key=user_id or OMTX_API_KEYS_FILE)", err)
-	}
-	runtimes, err := api.ParseRuntimes(cfg.RuntimeEstimates)
-	if err != nil {
-		return nil, fmt.Errorf("OMTX_RUNTIME_ESTIMATES: %w", err)
-	}
-	return api.New(api.Config{
-		Keys: keySet, Models: cfg.Models, MaxBodyBytes: cfg.MaxBodyBytes, ChunkSize: cfg.ChunkSize, Logger: log,
-		Fleet: cfg.Fleet, Runtimes: runtimes, Webhooks: webhook.Policy{AllowLoopback: cfg.WebhookAllowLoopback},
-	}, d.Jobs, d.Blobs, api.TemporalScheduler{Client: d.Temporal}), nil
-}
-
-// RunAPI serves the API on cfg.APIAddr until ctx ends, then drains.
-func RunAPI(ctx context.Context, cfg config.Config, d *Deps, log *slog.Logger) error {
-	srv, err := NewAPI(cfg, d, log)
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", cfg.APIAddr)
-	if err != nil {
-		return fmt.Errorf("api listen %s: %w", cfg.APIAddr, err)
-	}
-	return Serve(ctx, ln, srv.Handler(), log)
 }
 
 // ServerLimits bound what a slow or idle client can hold: a connection, or

@@ -17,27 +17,23 @@ import (
 // orchestration worker, a GPU worker.
 type Role func(ctx context.Context, cfg config.Config, d *Deps, log *slog.Logger) error
 
-// APIRole serves the REST API.
-func APIRole(ctx context.Context, cfg config.Config, d *Deps, log *slog.Logger) error {
-	return RunAPI(ctx, cfg, d, log)
-}
-
 // Main runs one production process until SIGINT or SIGTERM: it loads the
-// configuration from the environment, serves /metrics, opens the clients
-// and runs roles. It exits the process on error.
-func Main(service string, roles ...Role) {
-	if err := runMain(service, roles); err != nil {
-		fmt.Fprintf(os.Stderr, "omtx-%s: %v\n", service, err)
+// configuration sections process p reads from the environment
+// (config.LoadFor), serves /metrics, opens the clients and runs roles. It
+// exits the process on error.
+func Main(p config.Process, roles ...Role) {
+	if err := runMain(p, roles); err != nil {
+		fmt.Fprintf(os.Stderr, "omtx-%s: %v\n", p, err)
 		os.Exit(1)
 	}
 }
 
-func runMain(service string, roles []Role) error {
-	cfg, err := config.FromEnv()
+func runMain(p config.Process, roles []Role) error {
+	cfg, err := config.LoadFor(p, os.Getenv)
 	if err != nil {
 		return err
 	}
-	log := Logger(cfg.LogLevel).With("service", service)
+	log := Logger(cfg.LogLevel).With("service", string(p))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	d, err := Open(ctx, cfg, log)

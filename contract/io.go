@@ -91,8 +91,9 @@ type ChunkInput struct {
 	TargetID string `json:",omitempty"`
 }
 
-// ChunkCounts counts a chunk's ligands by final status: BatchChunkWorkflow's
-// result, and the result of PredictChunk and FinishChildren.
+// ChunkCounts counts a chunk's ligands by final status. It is the result
+// of three things, BatchChunkWorkflow, PredictChunk and FinishChildren
+// (see the package doc): a field added here is added to all three.
 type ChunkCounts struct {
 	Completed int
 	Failed    int
@@ -145,7 +146,8 @@ type AcceptJobResult struct {
 	Status omtx.JobStatus
 }
 
-// FinalizeJobInput is FinalizeJob's input.
+// FinalizeJobInput is FinalizeJob's input. FinalizeJob records only a
+// completed job, with its results; FailJob ends the others.
 type FinalizeJobInput struct {
 	JobID   string
 	Results omtx.Results
@@ -195,7 +197,9 @@ type FinishChildrenInput struct {
 	Error  string
 }
 
-// CancelBatchRemainderInput is CancelBatchRemainder's input.
+// CancelBatchRemainderInput is CancelBatchRemainder's input. Despite its
+// name, the activity ends every unfinished child of the batch with Status:
+// cancelled when the batch was cancelled, failed when it cannot run.
 type CancelBatchRemainderInput struct {
 	BatchID string
 	// Status is cancelled (the default) or failed; Error says why.
@@ -240,7 +244,9 @@ type EnsureMSAInput struct {
 	Uploaded string
 }
 
-// EnsureMSAResult is EnsureMSA's result: which MSA a prediction uses.
+// EnsureMSAResult is EnsureMSA's result: which MSA a prediction uses. It
+// is an alias, not a struct of its own: its JSON is omtx.MSARef's, so a
+// field added to MSARef is added to this result too.
 type EnsureMSAResult = omtx.MSARef
 
 // ---- GPU activities ----

@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/omtx-hub/omtx-hub/api"
-	"github.com/omtx-hub/omtx-hub/app"
+	"github.com/omtx-hub/omtx-hub/app/apiapp"
 	"github.com/omtx-hub/omtx-hub/contract"
 	"github.com/omtx-hub/omtx-hub/msa"
 	"github.com/omtx-hub/omtx-hub/msa/msatest"
@@ -29,7 +29,7 @@ func boltzAPI(t *testing.T) string {
 	t.Helper()
 	cfg := env.cfg
 	cfg.Models = omtx.ModelCatalog{Available: map[string]string{omtx.BaselineModel: omtx.GPUClassL4, omtx.ModelBoltz2: omtx.GPUClassL4}}
-	srv, err := app.NewAPI(cfg, env.deps, env.log)
+	srv, err := apiapp.New(cfg, env.deps, env.log)
 	require.NoError(t, err)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)

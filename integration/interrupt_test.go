@@ -1,8 +1,11 @@
 package integration
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -72,7 +75,15 @@ func TestSIGTERMMidChunkLosesNothing(t *testing.T) {
 	}
 	assert.Positive(t, byWorker["gpu-a"], "worker A stored what it finished before it stopped: %v", byWorker)
 	assert.Positive(t, byWorker["gpu-b"], "worker B ran the rest: %v", byWorker)
-	assert.Equal(t, n, byWorker["gpu-a"]+byWorker["gpu-b"])
+
+	// No ligand ran twice, counted from what each worker says it ran
+	// through the model, not from the children (where the last writer
+	// wins): A stopped at a ligand boundary with `finished` ligands run
+	// and stored, and B ran all but the `already_finished` it found. With
+	// every ligand completed, runs adding up to n means each ran once.
+	ranA, skippedB := chunkLog(t, batchID)
+	assert.Equal(t, n, ranA+(n-skippedB), "model runs: %d on A, %d on B, for %d ligands", ranA, n-skippedB, n)
+	assert.Equal(t, byWorker["gpu-a"], ranA, "A stored exactly what it ran")
 
 	// The chunk's history: the first run ended WorkerInterrupted, a second
 	// run (a fresh activity, attempt 1) completed it; nothing timed out.
@@ -101,4 +112,37 @@ func TestSIGTERMMidChunkLosesNothing(t *testing.T) {
 	csv, err := env.deps.Blobs.Read(ctxT(t), omtx.BatchPrefix(batchID)+omtx.FileBatchResultsCSV)
 	require.NoError(t, err)
 	assert.Equal(t, n+1, strings.Count(string(csv), "\n"))
+}
+
+// chunkLog reads the GPU workers' log lines about batchID's chunk: how
+// many ligands the stopping worker had run when it stopped at a ligand
+// boundary, and how many the resuming worker found already finished. It
+// fails the test when either line is missing.
+func chunkLog(t *testing.T, batchID string) (ranBeforeStop, foundFinished int) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(env.stateDir, "gpu-worker.log"))
+	require.NoError(t, err)
+	stopped, resumed := false, false
+	for _, line := range strings.Split(string(data), "\n") {
+		var rec struct {
+			Msg      string `json:"msg"`
+			BatchID  string `json:"batch_id"`
+			Finished *int   `json:"finished"`
+			Already  *int   `json:"already_finished"`
+		}
+		if json.Unmarshal([]byte(line), &rec) != nil || rec.BatchID != batchID {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(rec.Msg, "worker stopping: chunk interrupted at a ligand boundary") && rec.Finished != nil:
+			require.False(t, stopped, "the chunk was interrupted twice")
+			stopped, ranBeforeStop = true, *rec.Finished
+		case rec.Msg == "chunk resumed" && rec.Already != nil:
+			require.False(t, resumed, "the chunk was resumed twice")
+			resumed, foundFinished = true, *rec.Already
+		}
+	}
+	require.True(t, stopped, "worker A never logged stopping at a ligand boundary for %s", batchID)
+	require.True(t, resumed, "worker B never logged resuming the chunk of %s", batchID)
+	return ranBeforeStop, foundFinished
 }

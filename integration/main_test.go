@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/omtx-hub/omtx-hub/app"
+	"github.com/omtx-hub/omtx-hub/app/apiapp"
 	"github.com/omtx-hub/omtx-hub/config"
 	"github.com/omtx-hub/omtx-hub/devstack"
 	"github.com/omtx-hub/omtx-hub/omtx"
@@ -124,7 +125,7 @@ func setup(m *testing.M) (int, error) {
 	}
 	defer env.deps.Close()
 
-	srv, err := app.NewAPI(env.cfg, env.deps, env.log)
+	srv, err := apiapp.New(env.cfg, env.deps, env.log)
 	if err != nil {
 		return 0, err
 	}

@@ -94,7 +94,7 @@ func TestCallsCheckFindsHungCalls(t *testing.T) {
 // TestMSAGuardExportsItsMetrics: the MSA client's guard counts outcomes and
 // shows an open breaker on /metrics. Not parallel: the series are global.
 func TestMSAGuardExportsItsMetrics(t *testing.T) {
-	g := msaGuard(config.Config{MSARate: 0.5})
+	g := msaGuard(config.Config{Orchestration: config.Orchestration{MSARate: 0.5}})
 	assert.InDelta(t, 0.5, g.Rate, 0, "the per-pod bucket holds OMTX_MSA_RATE")
 	before := testutil.ToFloat64(metrics.MSARequests.WithLabelValues(msa.OutcomeServerError))
 	g.OnOutcome(msa.OutcomeServerError)

@@ -7,21 +7,23 @@ import (
 
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/worker"
+	tworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 )
 
 // ReplayFile replays a history file (the JSON of `temporal workflow show
-// -o json`) against the workflows this worker registers. exec names the
-// original execution; batch histories need it, since their chunk workflow
-// ids derive from the batch's id.
+// -o json`) against the workflows this worker registers, registered as
+// RegisterWorkflows registers them. exec names the original execution;
+// batch histories need it, since their chunk workflow ids derive from the
+// batch's id.
 func ReplayFile(path string, exec workflow.Execution) error {
 	return Replay(path, exec, Workflows())
 }
 
 // Replay replays a history file against the given workflow functions, by
-// type name. A history that the functions would not have produced fails
-// with a non-determinism error ([TMPRL1100]).
+// type name (tests pass a changed function to see a history refuse it). A
+// history that the functions would not have produced fails with a
+// non-determinism error ([TMPRL1100]).
 func Replay(path string, exec workflow.Execution, workflows map[string]any) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -32,12 +34,10 @@ func Replay(path string, exec workflow.Execution, workflows map[string]any) erro
 	if err != nil {
 		return fmt.Errorf("read history %s: %w", path, err)
 	}
-	r := worker.NewWorkflowReplayer()
-	for name, fn := range workflows {
-		r.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: name})
-	}
+	r := tworker.NewWorkflowReplayer()
+	registerWorkflows(r, workflows)
 	logger := tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))
-	if err := r.ReplayWorkflowHistoryWithOptions(logger, hist, worker.ReplayWorkflowHistoryOptions{OriginalExecution: exec}); err != nil {
+	if err := r.ReplayWorkflowHistoryWithOptions(logger, hist, tworker.ReplayWorkflowHistoryOptions{OriginalExecution: exec}); err != nil {
 		return fmt.Errorf("replay %s: %w", path, err)
 	}
 	return nil

@@ -5,6 +5,11 @@
 // names in package contract. It links no cgo; the GPU worker's predictors,
 // which link ONNX Runtime, are built by its subpackage gpuworker, which only
 // GPU entrypoints import.
+//
+// The package is named worker, as the SDK's go.temporal.io/sdk/worker is:
+// the folder is a fixed top-level name, and the package is what it holds.
+// So this package, and any file that imports both, imports the SDK's as
+// tworker; the bare name worker is always this one.
 package worker
 
 import (
@@ -12,7 +17,7 @@ import (
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
+	tworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/omtx-hub/omtx-hub/activities"
@@ -42,10 +47,18 @@ func Workflows() map[string]any {
 }
 
 // RegisterWorkflows registers every workflow type with r under its
-// contract name. The replay tests use it too, so they replay exactly what
-// the worker runs.
+// contract name. ReplayFile (cmd/replay and the replay tests in
+// workflows/) registers through the same function, registerWorkflows,
+// with the same map, so a history replays against exactly what the worker
+// runs.
 func RegisterWorkflows(r WorkflowRegistry) {
-	for name, fn := range Workflows() {
+	registerWorkflows(r, Workflows())
+}
+
+// registerWorkflows registers each workflow function of fns under its
+// name: the one registration of workers and replayers.
+func registerWorkflows(r WorkflowRegistry, fns map[string]any) {
+	for name, fn := range fns {
 		r.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: name})
 	}
 }
@@ -70,8 +83,8 @@ type Limits struct {
 }
 
 // NewOrchestration builds the worker of the orchestration task queue.
-func NewOrchestration(c client.Client, acts *activities.Orchestration, lim Limits) worker.Worker {
-	w := worker.New(c, contract.TaskQueueOrchestration, worker.Options{
+func NewOrchestration(c client.Client, acts *activities.Orchestration, lim Limits) tworker.Worker {
+	w := tworker.New(c, contract.TaskQueueOrchestration, tworker.Options{
 		MaxConcurrentActivityExecutionSize: max(lim.ActivitySlots, 1),
 		// A prediction's job-document writes run as local activities
 		// (workflows/versions.go): bounded like the others.
@@ -94,8 +107,8 @@ type GPUOptions struct {
 }
 
 // NewGPU builds the worker of one GPU class's task queue.
-func NewGPU(c client.Client, acts *activities.GPU, opts GPUOptions) worker.Worker {
-	w := worker.New(c, contract.GPUTaskQueue(acts.GPUClass), worker.Options{
+func NewGPU(c client.Client, acts *activities.GPU, opts GPUOptions) tworker.Worker {
+	w := tworker.New(c, contract.GPUTaskQueue(acts.GPUClass), tworker.Options{
 		MaxConcurrentActivityExecutionSize: max(opts.Slots, 1),
 		WorkerStopTimeout:                  opts.StopTimeout,
 	})
@@ -105,8 +118,8 @@ func NewGPU(c client.Client, acts *activities.GPU, opts GPUOptions) worker.Worke
 
 // NewMSA builds the worker of the MSA queue. ratePerSecond caps MSA
 // activities across every worker of the queue (the server's rate limit).
-func NewMSA(c client.Client, acts *activities.MSA, ratePerSecond float64) worker.Worker {
-	w := worker.New(c, contract.TaskQueueMSA, worker.Options{
+func NewMSA(c client.Client, acts *activities.MSA, ratePerSecond float64) tworker.Worker {
+	w := tworker.New(c, contract.TaskQueueMSA, tworker.Options{
 		TaskQueueActivitiesPerSecond:       ratePerSecond,
 		MaxConcurrentActivityExecutionSize: 4,
 	})

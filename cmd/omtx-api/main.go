@@ -3,6 +3,10 @@
 // neither cgo nor the workers' code (a test checks that).
 package main
 
-import "github.com/omtx-hub/omtx-hub/app"
+import (
+	"github.com/omtx-hub/omtx-hub/app"
+	"github.com/omtx-hub/omtx-hub/app/apiapp"
+	"github.com/omtx-hub/omtx-hub/config"
+)
 
-func main() { app.Main("api", app.APIRole) }
+func main() { app.Main(config.ProcessAPI, apiapp.Run) }

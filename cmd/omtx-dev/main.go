@@ -27,6 +27,7 @@ import (
 
 	"github.com/omtx-hub/omtx-hub/activities"
 	"github.com/omtx-hub/omtx-hub/app"
+	"github.com/omtx-hub/omtx-hub/app/apiapp"
 	"github.com/omtx-hub/omtx-hub/config"
 	"github.com/omtx-hub/omtx-hub/devstack"
 	"github.com/omtx-hub/omtx-hub/omtx"
@@ -136,7 +137,7 @@ Press Ctrl-C to stop.
 `, cfg.APIAddr, user, key, filepath.Join(*state, "dev-api-key"), stack.TemporalUI(), stack.TemporalAddress(),
 		stack.FirestoreHost(), stack.GCSHost(), cfg.Bucket, cfg.MetricsAddr, modelNames(models), omtx.ModelBoltz2)
 
-	err = app.RunRoles(ctx, cfg, d, log, app.APIRole, worker.Orchestration,
+	err = app.RunRoles(ctx, cfg, d, log, apiapp.Run, worker.Orchestration,
 		func(ctx context.Context, cfg config.Config, d *app.Deps, log *slog.Logger) error {
 			return worker.RunGPU(ctx, cfg, d, models, log)
 		})

@@ -6,8 +6,9 @@ package main
 
 import (
 	"github.com/omtx-hub/omtx-hub/app"
+	"github.com/omtx-hub/omtx-hub/config"
 	"github.com/omtx-hub/omtx-hub/worker"
 	"github.com/omtx-hub/omtx-hub/worker/gpuworker"
 )
 
-func main() { app.Main("gpu-worker", worker.GPU(gpuworker.Models)) }
+func main() { app.Main(config.ProcessGPUWorker, worker.GPU(gpuworker.Models)) }

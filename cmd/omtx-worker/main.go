@@ -4,19 +4,21 @@
 //
 // `omtx-worker reconcile [--since DURATION] [--dry-run] [--start-missing]`
 // instead repairs job records that disagree with Temporal, once, and exits
-// (worker.ReconcileCommand; deploy/RUNBOOK.md says when to run it).
+// (reconcile.Command; deploy/RUNBOOK.md says when to run it).
 package main
 
 import (
 	"os"
 
 	"github.com/omtx-hub/omtx-hub/app"
+	"github.com/omtx-hub/omtx-hub/config"
+	"github.com/omtx-hub/omtx-hub/reconcile"
 	"github.com/omtx-hub/omtx-hub/worker"
 )
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "reconcile" {
-		os.Exit(worker.ReconcileCommand(os.Args[2:], os.Stdout, os.Stderr))
+		os.Exit(reconcile.Command(os.Args[2:], os.Stdout, os.Stderr))
 	}
-	app.Main("worker", worker.Orchestration)
+	app.Main(config.ProcessWorker, worker.Orchestration)
 }

@@ -1,4 +1,4 @@
-package worker
+package reconcile
 
 import (
 	"bytes"
@@ -14,8 +14,8 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/omtx-hub/omtx-hub/activities"
-	"github.com/omtx-hub/omtx-hub/api"
 	"github.com/omtx-hub/omtx-hub/contract"
+	"github.com/omtx-hub/omtx-hub/jobstart"
 	"github.com/omtx-hub/omtx-hub/omtx"
 	"github.com/omtx-hub/omtx-hub/store/storetest"
 )
@@ -23,7 +23,7 @@ import (
 // fakeTemporal holds workflow runs by id, with their input and outcome.
 type fakeTemporal struct {
 	runs    map[string]fakeRun
-	started []api.StartRequest
+	started []jobstart.Start
 }
 
 type fakeRun struct {
@@ -75,7 +75,7 @@ func (f *fakeTemporal) Outcome(_ context.Context, ex Execution, v any) (string, 
 	return r.msg, nil
 }
 
-func (f *fakeTemporal) Start(_ context.Context, req api.StartRequest) (string, error) {
+func (f *fakeTemporal) Start(_ context.Context, req jobstart.Start) (string, error) {
 	f.started = append(f.started, req)
 	return "run-new", nil
 }

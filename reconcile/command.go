@@ -1,4 +1,4 @@
-package worker
+package reconcile
 
 // The command and its Temporal adapter: how reconcile runs against the
 // real clients (Reconciler is in reconcile.go).
@@ -22,9 +22,9 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
-	"github.com/omtx-hub/omtx-hub/api"
 	"github.com/omtx-hub/omtx-hub/app"
 	"github.com/omtx-hub/omtx-hub/config"
+	"github.com/omtx-hub/omtx-hub/jobstart"
 )
 
 // temporalExecutions implements Executions over a Temporal client.
@@ -131,16 +131,16 @@ func (t temporalExecutions) Outcome(ctx context.Context, ex Execution, v any) (s
 	return "", nil
 }
 
-func (t temporalExecutions) Start(ctx context.Context, req api.StartRequest) (string, error) {
-	return api.TemporalScheduler{Client: t.c}.Start(ctx, req)
+func (t temporalExecutions) Start(ctx context.Context, req jobstart.Start) (string, error) {
+	return jobstart.Execute(ctx, t.c, req)
 }
 
-// ReconcileCommand runs `omtx-worker reconcile [--since D] [--dry-run]
+// Command runs `omtx-worker reconcile [--since D] [--dry-run]
 // [--start-missing]` against the clients the environment configures (as
 // the worker's): the report on stdout, logs on stderr. It returns the
 // process's exit status: 0 when every record was checked, 1 when one
 // could not be (or the run failed), 2 for a usage error.
-func ReconcileCommand(args []string, stdout, stderr io.Writer) int {
+func Command(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("omtx-worker reconcile", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	since := fs.Duration("since", 24*time.Hour, "check workflows started and records created within this long")
@@ -162,7 +162,7 @@ func ReconcileCommand(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	if err := reconcile(*since, *dryRun, *startMissing, stdout, stderr); err != nil {
+	if err := runOnce(*since, *dryRun, *startMissing, stdout, stderr); err != nil {
 		fmt.Fprintln(stderr, "omtx-worker reconcile:", err)
 		return 1
 	}
@@ -174,8 +174,8 @@ func ReconcileCommand(args []string, stdout, stderr io.Writer) int {
 // workflow, within seconds.
 const minRecordAge = 5 * time.Minute
 
-func reconcile(since time.Duration, dryRun, startMissing bool, stdout, stderr io.Writer) error {
-	cfg, err := config.FromEnv()
+func runOnce(since time.Duration, dryRun, startMissing bool, stdout, stderr io.Writer) error {
+	cfg, err := config.LoadFor(config.ProcessReconcile, os.Getenv)
 	if err != nil {
 		return err
 	}

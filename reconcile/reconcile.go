@@ -1,4 +1,8 @@
-package worker
+// Package reconcile repairs job records that disagree with Temporal
+// (Reconciler), and runs as `omtx-worker reconcile` (Command). It is a
+// recovery tool, not part of a worker: it reads workflow histories and
+// starts missing workflows through package jobstart, as the API does.
+package reconcile
 
 import (
 	"context"
@@ -12,8 +16,8 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/omtx-hub/omtx-hub/activities"
-	"github.com/omtx-hub/omtx-hub/api"
 	"github.com/omtx-hub/omtx-hub/contract"
+	"github.com/omtx-hub/omtx-hub/jobstart"
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
 
@@ -48,8 +52,8 @@ import (
 // backwards; existing children are rewritten only once their batch's
 // workflow has closed. A second run finds nothing to change.
 type Reconciler struct {
-	Jobs     ReconcileJobs
-	Blobs    ReconcileBlobs
+	Jobs     JobStore
+	Blobs    BlobStore
 	Temporal Executions
 	// Fleet is passed to workflows started for records without one, as
 	// the API passes it.
@@ -68,15 +72,15 @@ type Reconciler struct {
 	Now func() time.Time
 }
 
-// ReconcileJobs is the job store reconcile writes through (store.Jobs).
-type ReconcileJobs interface {
+// JobStore is the job store reconcile writes through (store.Jobs).
+type JobStore interface {
 	activities.JobStore
 	Create(ctx context.Context, job *omtx.Job) error
 	ListUnfinished(ctx context.Context) ([]*omtx.Job, error)
 }
 
-// ReconcileBlobs is the file store reconcile reads (store.Blobs).
-type ReconcileBlobs interface {
+// BlobStore is the file store reconcile reads (store.Blobs).
+type BlobStore interface {
 	activities.BlobStore
 	List(ctx context.Context, prefix string) ([]string, error)
 }
@@ -95,8 +99,8 @@ type Executions interface {
 	// Outcome reads how a closed run ended: a completed run's result
 	// decoded into v, or a failed, terminated or timed-out run's message.
 	Outcome(ctx context.Context, ex Execution, v any) (msg string, err error)
-	// Start starts a workflow as the API does.
-	Start(ctx context.Context, req api.StartRequest) (runID string, err error)
+	// Start starts a workflow, built by jobstart.Of as the API builds it.
+	Start(ctx context.Context, req jobstart.Start) (runID string, err error)
 }
 
 // Execution is one run of a workflow.
@@ -162,8 +166,8 @@ type Summary struct {
 // Changed counts the records changed (or, with DryRun, to change).
 func (s Summary) Changed() int { return s.Created + s.Updated + s.Started }
 
-// reconcileGroup is how many children one bulk write holds.
-const reconcileGroup = 400
+// groupSize is how many children one bulk write holds.
+const groupSize = 400
 
 // run is the state of one Run.
 type run struct {
@@ -629,7 +633,7 @@ func (x *run) children(ex Execution, spec *contract.JobSpec, final omtx.JobStatu
 			existing = append(existing, child.JobID)
 		}
 		group = append(group, child)
-		if len(group) == reconcileGroup {
+		if len(group) == groupSize {
 			return flush()
 		}
 		return nil
@@ -743,18 +747,9 @@ func (x *run) repairChildren(ex Execution, final omtx.JobStatus, group []*omtx.J
 // it; without StartMissing it reports the record.
 func (x *run) startMissing(rec *omtx.Job, wid string) {
 	c := Change{JobID: rec.JobID, JobType: rec.JobType, WorkflowID: wid, Workflow: "NotFound", From: rec.Status, To: rec.Status}
-	spec := contract.SpecOf(rec)
-	req := api.StartRequest{
-		WorkflowID: wid, SearchAttributes: contract.SearchAttributes(&spec, spec.JobType, spec.GPUClass()),
-		Priority: contract.PriorityKeys[spec.Priority], FairnessKey: spec.UserID,
-	}
-	switch rec.JobType {
-	case omtx.JobTypeIndividual:
-		req.Workflow, req.Input = contract.WorkflowPrediction, contract.PredictionInput{Job: spec, GPUClass: spec.GPUClass(), Fleet: x.Fleet}
-	case omtx.JobTypeBatchParent:
-		req.Workflow, req.Input = contract.WorkflowBatch, contract.BatchInput{Parent: spec, GPUClass: spec.GPUClass(), Fleet: x.Fleet}
-	default:
-		return
+	req, err := jobstart.Of(contract.SpecOf(rec), x.Fleet)
+	if err != nil {
+		return // a batch child: its batch's workflow runs it
 	}
 	if !x.StartMissing {
 		c.Action, c.Detail = ActionUnresolved, "the record is not final and has no workflow: rerun with --start-missing to start it from the record"
