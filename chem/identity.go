@@ -20,7 +20,7 @@ import (
 // canonical SMILES are equal), not to RDKit's characters.
 
 // identityLeafBudget bounds the tie-breaking search that is needed only
-// where a stereo centre's neighbours are symmetric (ring stereo such as
+// where a stereo centre's neighbours are alike (ring stereo such as
 // cis-1,4-dimethylcyclohexane): the smallest string over at most this many
 // complete rankings is taken.
 const identityLeafBudget = 256
@@ -440,30 +440,39 @@ func (c *canon) run() string {
 	rank := c.refine(rankBy(c.n, func(i, j int) int {
 		return cmp.Or(cmp.Compare(sym[i], sym[j]), cmp.Compare(inv[i], inv[j]))
 	}))
-	search := false
-	for i, s := range c.chiral {
-		if s != 0 && !c.distinctNeighbours(i, -1, rank) {
-			search = true
-		}
-	}
-	budget := 1
-	if search {
-		budget = identityLeafBudget
-	}
 	best := ""
+	budget := identityLeafBudget
 	c.breakTies(rank, &budget, &best)
 	return best
 }
 
-// breakTies breaks the lowest tie, refines, and goes on until every atom
-// has its own rank; it writes each complete ranking and keeps the smallest
-// string. With a budget of one it follows the first atom of each tie only.
+// breakTies breaks one tie, refines, and goes on until every atom has its
+// own rank, then writes the molecule and keeps the smallest string. A tie
+// among the neighbours of a stereo centre (ring stereo: the mark's meaning
+// depends on which of two alike neighbours ranks first) is broken every
+// way, and those are broken first; any other tie is between atoms the
+// refinement found alike, and is broken at its first atom only, as RDKit
+// does. budget bounds the number of complete rankings written.
 func (c *canon) breakTies(rank []int, budget *int, best *string) {
-	tie := -1
-	for i, r := range rank {
-		for j := range rank {
-			if j != i && rank[j] == r && (tie < 0 || r < rank[tie]) {
-				tie = i
+	tie, branch := -1, false
+	for i, s := range c.chiral {
+		if s == 0 {
+			continue
+		}
+		for _, e := range c.adj[i] {
+			for _, f := range c.adj[i] {
+				if e.to != f.to && rank[e.to] == rank[f.to] && (!branch || rank[e.to] < rank[tie]) {
+					tie, branch = e.to, true
+				}
+			}
+		}
+	}
+	if !branch {
+		for i, r := range rank {
+			for j := range rank {
+				if j != i && rank[j] == r && (tie < 0 || r < rank[tie]) {
+					tie = i
+				}
 			}
 		}
 	}
@@ -477,11 +486,8 @@ func (c *canon) breakTies(rank []int, budget *int, best *string) {
 	}
 	r := rank[tie]
 	for i := range rank {
-		if rank[i] != r {
+		if rank[i] != r || *budget <= 0 {
 			continue
-		}
-		if *budget <= 0 {
-			return
 		}
 		next := slices.Clone(rank)
 		for j := range next {
@@ -490,6 +496,9 @@ func (c *canon) breakTies(rank []int, budget *int, best *string) {
 			}
 		}
 		c.breakTies(c.refine(next), budget, best)
+		if !branch {
+			return
+		}
 	}
 }
 
