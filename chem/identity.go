@@ -793,12 +793,6 @@ func (w *canonWriter) writeAtom(i int) {
 	case a.Charge < -1:
 		w.sb.WriteString(strconv.Itoa(a.Charge))
 	}
-	if a.Radicals > 0 {
-		// Not SMILES: a radical count the string would otherwise lose
-		// where brackets already fix the hydrogens.
-		w.sb.WriteString(":r")
-		w.sb.WriteString(strconv.Itoa(a.Radicals))
-	}
 	w.sb.WriteByte(']')
 }
 

@@ -3,9 +3,13 @@ package chem
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -141,4 +145,58 @@ func TestIdentity(t *testing.T) {
 		var se *SMILESError
 		require.ErrorAs(t, err, &se)
 	})
+}
+
+// TestIdentity_ReadsBackInRDKit has RDKit read every identity string and
+// canonicalize it: it must give the row's own RDKit canonical SMILES, so an
+// identity is a SMILES of the very molecule it names, stereo included. Like
+// the other RDKit checks it skips without node and @rdkit/rdkit unless
+// OMTX_RDKIT=1.
+func TestIdentity_ReadsBackInRDKit(t *testing.T) {
+	t.Parallel()
+	rows := readIdentityTable(t)
+	var in bytes.Buffer
+	for _, r := range rows {
+		id, err := Identity(r.smiles)
+		require.NoError(t, err)
+		in.WriteString(id + "\t" + r.note + "\n")
+	}
+	root, err := filepath.Abs("..")
+	require.NoError(t, err)
+	node, err := exec.LookPath("node")
+	wasm := filepath.Join(rdkitDir(root), "node_modules", "@rdkit", "rdkit", "dist", "RDKit_minimal.wasm")
+	if _, serr := os.Stat(wasm); err != nil || serr != nil {
+		if os.Getenv("OMTX_RDKIT") == "1" {
+			t.Fatal("RDKit check not run: node or @rdkit/rdkit missing (OMTX_RDKIT=1 requires it)")
+		}
+		t.Skip("RDKit check not run: node or @rdkit/rdkit missing (set OMTX_RDKIT=1 to make this a failure)")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, filepath.Join("scripts", "rdkit", "identity.mjs"))
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "RDKIT_DIR="+rdkitDir(root))
+	cmd.Stdin = &in
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, stderr.String())
+	var got []string
+	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		f := strings.Split(line, "\t")
+		if strings.HasPrefix(line, "#") || f[0] == "smiles" {
+			continue
+		}
+		require.Len(t, f, 3, line)
+		got = append(got, f[1])
+	}
+	require.Len(t, got, len(rows))
+	bad := 0
+	for i, r := range rows {
+		if got[i] != r.canonical && bad < 20 {
+			bad++
+			id, _ := Identity(r.smiles)
+			t.Errorf("%s:%d: %s: identity %s reads in RDKit as %s, not %s", identityTablePath, r.line, r.smiles, id, got[i], r.canonical)
+		}
+	}
 }
