@@ -10,14 +10,18 @@ import (
 // This file gives each molecule one identity: a canonical SMILES written
 // from the perceived Structure (Perceive), so that Kekulé and aromatic
 // spellings, and any atom order, of one molecule give one string, stereo
-// included. The method is the one RDKit's canonicalization uses
-// (Code/GraphMol/new_canon.h, rankMolAtoms): atoms are ranked by invariants,
-// the ranks are refined by the neighbours' ranks until they are stable, the
-// stereo marks are added as invariants once the graph alone has ranked the
-// atoms, and remaining ties are broken one at a time, each followed by a
-// refinement. The string itself is ours, not RDKit's: the test holds it to
-// RDKit's verdicts (two spellings are one identity exactly where RDKit's
-// canonical SMILES are equal), not to RDKit's characters.
+// included. The approach is that of RDKit's canonical atom ranking
+// (Code/GraphMol/new_canon.h, Canon::rankMolAtoms; Schneider, Sayle and
+// Landrum, J. Chem. Inf. Model. 2015, 55, 2111): atoms are ranked by
+// invariants, the ranks are refined by the neighbours' ranks until they are
+// stable, the stereo marks are added as invariants once the graph alone has
+// ranked the atoms, and remaining ties are broken one at a time, each
+// followed by a refinement. Ties among a stereo centre's alike neighbours
+// are broken every way and the smallest string kept (breakTies), where
+// RDKit has its own special cases. The string itself is ours, not RDKit's:
+// the tests hold it to RDKit's verdicts (two spellings are one identity
+// exactly where RDKit's canonical SMILES are equal, and RDKit reads each
+// identity back as the molecule it came from), not to RDKit's characters.
 
 // identityLeafBudget bounds the tie-breaking search that is needed only
 // where a stereo centre's neighbours are alike (ring stereo such as
@@ -51,9 +55,9 @@ type canon struct {
 	st  *Structure
 	n   int
 	adj [][]edge
-	// chiral is, per atom, +1 or -1 for a kept tetrahedral centre: the sign
-	// of its neighbours' turn when they are listed in the reference order
-	// (see refOrder); 0 where there is none.
+	// chiral is, per atom, +1 (@) or -1 (@@) for a kept tetrahedral
+	// centre, for its neighbours listed hydrogen first, then in structure
+	// index order; 0 where there is none.
 	chiral []int
 	// dbl lists the kept stereo double bonds, trans set where the lowest
 	// ranked substituents of the two ends are on opposite sides.
@@ -61,8 +65,8 @@ type canon struct {
 	bonds []int // per structure bond: its index in st.Molecule.Bonds
 }
 
+// dblStereo is one stereo double bond between atoms a and b.
 type dblStereo struct {
-	bond   int
 	a, b   int
 	ra, rb int // the substituents the geometry is given for
 	trans  bool
@@ -268,11 +272,14 @@ func (c *canon) sameRing(i, j int) bool {
 	return false
 }
 
-// stereo drops the marks that are not stereo (RDKit's cleanup in
-// assignStereochemistry): a centre with two neighbours alike, unless it is
-// one of two or more such centres in one ring (ring stereo, as in
-// cis-1,4-dimethylcyclohexane); a double bond in a ring of fewer than eight
-// atoms, or with an end whose substituents are alike or unmarked.
+// stereo drops the marks that are not stereo, as RDKit's stereo
+// perception drops them: a mark on an atom that cannot be a centre
+// (legalCentre); a centre with two neighbours alike, unless another centre
+// shares a ring with it (ring stereo, as in cis-1,4-dimethylcyclohexane;
+// C[C@H]1CCCC1 has none); a double bond in a ring of fewer than eight
+// atoms, or with an end whose substituents are alike, unmarked, or marked
+// in contradiction. The table of RDKit's verdicts is the judge of these
+// rules, not a port of RDKit's code.
 func (c *canon) stereo(sym []int) {
 	ringCand := []int{}
 	for i := range c.chiral {
@@ -315,7 +322,7 @@ func (c *canon) stereo(sym []int) {
 		if !okA || !okB {
 			continue
 		}
-		c.dbl = append(c.dbl, dblStereo{bond: bi, a: b.A, b: b.B, ra: ra, rb: rb, trans: sa != sb})
+		c.dbl = append(c.dbl, dblStereo{a: b.A, b: b.B, ra: ra, rb: rb, trans: sa != sb})
 	}
 }
 
