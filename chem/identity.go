@@ -34,17 +34,15 @@ const identityLeafBudget = 256
 // counts), with tetrahedral and double-bond stereo. It refuses what
 // ParseSMILES refuses, with the same error.
 func Identity(smiles string) (string, error) {
-	p, err := parseKeeping(smiles)
+	st, err := Perceive(smiles)
 	if err != nil {
 		return "", err
 	}
-	p.mol.written = p.written
-	return newStructure(p.mol, p.san).Identity(), nil
+	return st.Identity(), nil
 }
 
 // Identity returns the structure's canonical identity (see the package
-// function Identity). A Structure not made from a parsed SMILES (no written
-// neighbour order) gets its identity without tetrahedral stereo.
+// function Identity), for a Structure from Perceive.
 func (st *Structure) Identity() string {
 	c := newCanon(st)
 	return c.run()

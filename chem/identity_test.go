@@ -139,6 +139,17 @@ func TestIdentity(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "CC(=O)Oc1ccccc1C(=O)O", id)
 	})
+	t.Run("a perceived structure has the same identity, stereo included", func(t *testing.T) {
+		t.Parallel()
+		for _, s := range []string{"N[C@@H](C)C(=O)O", "C[C@H]1CC[C@@H](C)CC1", "F/C=C/F"} {
+			want, err := Identity(s)
+			require.NoError(t, err)
+			st, err := Perceive(s)
+			require.NoError(t, err)
+			require.Equal(t, want, st.Identity(), s)
+		}
+	})
+
 	t.Run("refuses what ParseSMILES refuses", func(t *testing.T) {
 		t.Parallel()
 		_, err := Identity("C1CC")
