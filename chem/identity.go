@@ -23,6 +23,8 @@ import (
 // exactly where RDKit's canonical SMILES are equal, and RDKit reads each
 // identity back as the molecule it came from), not to RDKit's characters.
 
+//go:generate sh -c "cd .. && node scripts/rdkit/identity.mjs < chem/testdata/rdkit_identity.tsv > chem/testdata/rdkit_identity.tsv.new && mv chem/testdata/rdkit_identity.tsv.new chem/testdata/rdkit_identity.tsv"
+
 // identityLeafBudget bounds the tie-breaking search that is needed only
 // where a stereo centre's neighbours are alike (ring stereo such as
 // cis-1,4-dimethylcyclohexane): the smallest string over at most this many
