@@ -82,6 +82,7 @@ func parseKeeping(s string) (*parser, error) {
 	if err := p.finish(); err != nil {
 		return nil, err
 	}
+	p.mol.written = p.written // as ParseSMILES keeps it: chirality needs it
 	return p, nil
 }
 

@@ -176,6 +176,31 @@
 // runs out. The filters package checks the matcher against RDKit's
 // verdicts on every catalog pattern over the same corpus.
 //
+// # One identity per molecule
+//
+// Identity gives a SMILES string its canonical identity: a canonical SMILES
+// of the molecule as Perceive sees it (identity.go). Two inputs are the same
+// molecule when they have the same atoms (element, isotope, formal charge,
+// hydrogen count), joined the same way, with the same tetrahedral centres
+// and double-bond geometry; how they are written does not count. So Kekulé
+// and aromatic spellings (CC(=O)OC1=CC=CC=C1C(=O)O and
+// CC(=O)Oc1ccccc1C(=O)O), any atom order, where the hydrogens are written
+// ([H]C is C), and chirality or '/' '\' marks on atoms and bonds that are
+// not stereo (C[C@H]1CCCC1 is CC1CCCC1) all give one identity, and
+// aspirin's is CC(=O)Oc1ccccc1C(=O)O. Enantiomers, diastereomers, E and Z
+// isomers, isotopologues ([13CH3]), charge states (CC(=O)O and CC(=O)[O-]),
+// tautomers (O=c1cc[nH]cc1 and Oc1ccncc1) and a salt against its parent
+// (the identity covers every fragment) are different molecules. This is
+// RDKit's notion of sameness: testdata/rdkit_identity.tsv holds RDKit's
+// canonical SMILES for 2,240 spellings of 749 molecules (random atom orders,
+// Kekulé forms, stereoisomers), and the tests hold Identity to it in both
+// directions, and have RDKit read each identity back as its own molecule.
+// Not covered: atom-map numbers (discarded by the parser) and
+// non-tetrahedral chirality (@SP, @TB, @OH, @AL, not interpreted), which
+// RDKit would tell apart. Where the same molecule should be modelled for
+// Boltz, compare Standardize's parent instead; the library's duplicate
+// report compares the submitted molecules.
+//
 // # Protein sequences
 //
 // ValidateProteinSequence removes whitespace, upper-cases, and accepts the

@@ -115,13 +115,19 @@ func Featurize(version, protein, smiles string) ([]float32, error) {
 var errNoHeavyAtoms = errors.New("ligand has no heavy atoms")
 
 // ligand parses a SMILES string and returns its feature row and
-// descriptors. Errors carry no field name.
+// descriptors. Errors carry no field name (ParseSMILES's, as
+// *chem.SMILESError).
+//
+// The descriptors are those of the molecule as RDKit perceives it
+// (chem.Perceive, chem.PerceivedDescriptors), not of its spelling: Kekulé
+// and aromatic aspirin have one aromatic ring each, so one molecule gets
+// one feature row, and one score, however it is written.
 func (f *featurizer) ligand(smiles string) ([]float32, chem.Descriptors, error) {
-	mol, err := chem.ParseSMILES(strings.TrimSpace(smiles))
+	st, err := chem.Perceive(strings.TrimSpace(smiles))
 	if err != nil {
 		return nil, chem.Descriptors{}, err
 	}
-	d := chem.ComputeDescriptors(mol)
+	d := chem.PerceivedDescriptors(st)
 	if d.HeavyAtoms == 0 {
 		return nil, d, errNoHeavyAtoms
 	}

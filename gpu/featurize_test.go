@@ -52,11 +52,13 @@ func expectedRow(d chem.Descriptors) []float64 {
 	}
 }
 
+// descriptors are the perceived molecule's descriptors, which the
+// featurizer uses.
 func descriptors(t *testing.T, smiles string) chem.Descriptors {
 	t.Helper()
-	m, err := chem.ParseSMILES(smiles)
+	st, err := chem.Perceive(smiles)
 	require.NoError(t, err)
-	return chem.ComputeDescriptors(m)
+	return chem.PerceivedDescriptors(st)
 }
 
 func TestFeaturize(t *testing.T) {
@@ -78,6 +80,36 @@ func TestFeaturize(t *testing.T) {
 		require.Equal(t, 15, descriptors(t, ibuprofen).HeavyAtoms)
 		require.Equal(t, 37, descriptors(t, imatinib).HeavyAtoms)
 		require.Equal(t, 4, descriptors(t, imatinib).AromaticRings)
+	})
+
+	t.Run("one molecule, one row, however it is spelled", func(t *testing.T) {
+		// Each group is one molecule in Kekulé and aromatic spellings and
+		// other atom orders (RDKit 2026.09.1 gives each group one canonical
+		// SMILES, and so does chem.Identity, checked here).
+		groups := [][]string{
+			{aspirin, "CC(=O)OC1=CC=CC=C1C(=O)O", "OC(=O)C1=CC=CC=C1OC(C)=O"},
+			{ibuprofen, "CC(C)CC1=CC=C(C=C1)C(C)C(=O)O"},
+			{imatinib, "CC1=CC=C(NC(=O)C2=CC=C(CN3CCN(C)CC3)C=C2)C=C1NC1=NC=CC(=N1)C1=CN=CC=C1"},
+			{"c1ccc2ccccc2c1", "C1=CC=C2C=CC=CC2=C1"},
+			{"c1cc[nH]c1", "C1=CNC=C1"},
+		}
+		for _, g := range groups {
+			want, err := Featurize(DescV1, testProtein, g[0])
+			require.NoError(t, err, g[0])
+			wantID, err := chem.Identity(g[0])
+			require.NoError(t, err)
+			for _, s := range g[1:] {
+				id, err := chem.Identity(s)
+				require.NoError(t, err)
+				require.Equal(t, wantID, id, "one molecule: %s and %s", g[0], s)
+				got, err := Featurize(DescV1, testProtein, s)
+				require.NoError(t, err, s)
+				require.Equal(t, want, got, "%s and %s", g[0], s)
+			}
+		}
+		kekule, err := Featurize(DescV1, testProtein, "CC(=O)OC1=CC=CC=C1C(=O)O")
+		require.NoError(t, err)
+		require.Equal(t, float32(1), kekule[2], "aromatic_rings_capped of Kekulé aspirin")
 	})
 
 	t.Run("salt counts an extra component and charge", func(t *testing.T) {
@@ -209,4 +241,24 @@ func TestLoadBundle(t *testing.T) {
 		_, err := LoadBundle(filepath.Join(t.TempDir(), "nope"))
 		require.ErrorContains(t, err, "manifest.json: no such file or directory")
 	})
+}
+
+// TestONNXPredictor_OneScorePerMolecule runs the shipped baseline on
+// aspirin spelled three ways: one molecule, one score.
+func TestONNXPredictor_OneScorePerMolecule(t *testing.T) {
+	p := newCPU(t, Config{})
+	ligs := []omtx.Ligand{
+		{Name: "aromatic", SMILES: aspirin},
+		{Name: "kekule", SMILES: "CC(=O)OC1=CC=CC=C1C(=O)O"},
+		{Name: "reordered", SMILES: "OC(=O)C1=CC=CC=C1OC(C)=O"},
+	}
+	preds, err := p.Predict(t.Context(), omtx.PredictRequest{Protein: testProtein, Ligands: ligs, Parameters: omtx.Parameters{NumSamples: 1}})
+	require.NoError(t, err)
+	require.Len(t, preds, 3)
+	for _, pr := range preds[1:] {
+		require.Empty(t, pr.Error)
+		require.Equal(t, preds[0].AffinityPredValue, pr.AffinityPredValue, pr.LigandName)
+		require.Equal(t, preds[0].AffinityProbabilityBinary, pr.AffinityProbabilityBinary, pr.LigandName)
+		require.Equal(t, preds[0].ConfidenceScore, pr.ConfidenceScore, pr.LigandName)
+	}
 }

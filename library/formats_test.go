@@ -1,6 +1,7 @@
 package library
 
 import (
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -97,7 +98,7 @@ func TestParse_DelimitedFixtures(t *testing.T) {
 		assert.Equal(t, 2, es[0].Row)
 		assert.Equal(t, 0, lib.GeneratedNames())
 		// Acetazolamide twice, under two names.
-		assert.Equal(t, []Duplicate{{SMILES: "CC(=O)Nc1nnc(s1)S(N)(=O)=O", Rows: []int{2, 7}, Indexes: []int{0, 5}}}, lib.Duplicates())
+		assert.Equal(t, []Duplicate{{SMILES: "CC(=O)Nc1nnc(s1)S(N)(=O)=O", Identity: "CC(=O)Nc1nnc(s1)S(N)(=O)=O", Rows: []int{2, 7}, Indexes: []int{0, 5}}}, lib.Duplicates())
 	})
 
 	t.Run("Excel tab-delimited .txt is not a SMILES file", func(t *testing.T) {
@@ -142,10 +143,37 @@ func TestGeneratedNamesAndDuplicates(t *testing.T) {
 	lib, err := Parse("lib.csv", strings.NewReader("smiles,name\nCCO,\nCCO,b\nOCC,c\nC,\nCCO,  \nC,z\n"), Options{})
 	require.NoError(t, err)
 	assert.Equal(t, 3, lib.GeneratedNames())
+	// OCC is CCO written from the other end: one molecule.
 	assert.Equal(t, []Duplicate{
-		{SMILES: "CCO", Rows: []int{2, 3, 6}, Indexes: []int{0, 1, 4}},
-		{SMILES: "C", Rows: []int{5, 7}, Indexes: []int{3, 5}},
+		{SMILES: "CCO", Identity: "CCO", Rows: []int{2, 3, 4, 6}, Indexes: []int{0, 1, 2, 4}},
+		{SMILES: "C", Identity: "C", Rows: []int{5, 7}, Indexes: []int{3, 5}},
 	}, lib.Duplicates())
+
+	t.Run("Kekulé and aromatic aspirin are one structure", func(t *testing.T) {
+		t.Parallel()
+		lib, err := Parse("lib.csv", strings.NewReader("smiles,name\n"+
+			"CC(=O)OC1=CC=CC=C1C(=O)O,kekule\nCC(=O)Oc1ccccc1C(=O)O,aromatic\nOC(=O)c1ccccc1OC(C)=O,reordered\n"), Options{})
+		require.NoError(t, err)
+		assert.Equal(t, []Duplicate{{
+			SMILES: "CC(=O)OC1=CC=CC=C1C(=O)O", Identity: "CC(=O)Oc1ccccc1C(=O)O",
+			Rows: []int{2, 3, 4}, Indexes: []int{0, 1, 2},
+		}}, lib.Duplicates())
+	})
+
+	t.Run("stereoisomers, salts and charge states are not duplicates", func(t *testing.T) {
+		t.Parallel()
+		lib, err := Parse("lib.csv", strings.NewReader("smiles,name\n"+
+			"N[C@@H](C)C(=O)O,L\nN[C@H](C)C(=O)O,D\nNC(C)C(=O)O,rac\nCC(=O)O,acid\nCC(=O)[O-].[Na+],salt\nCC(=O)[O-],anion\n"), Options{})
+		require.NoError(t, err)
+		assert.Empty(t, lib.Duplicates())
+	})
+
+	t.Run("the identity travels in the JSON", func(t *testing.T) {
+		t.Parallel()
+		b, err := json.Marshal(lib.Duplicates()[1])
+		require.NoError(t, err)
+		assert.JSONEq(t, `{"smiles":"C","identity":"C","rows":[5,7]}`, string(b))
+	})
 
 	t.Run("invalid rows are not duplicates", func(t *testing.T) {
 		t.Parallel()

@@ -47,7 +47,7 @@ func TestParseSDF(t *testing.T) {
 		}, smilesOf(es))
 		assert.Equal(t, []int{1, 2, 3, 4, 5, 6, 7, 8, 9}, rowsOf(es))
 		assert.Equal(t, 0, lib.GeneratedNames(), "record 8's blank title gives way to its IDNUMBER")
-		assert.Equal(t, []Duplicate{{SMILES: "CC(=O)OC1=CC=CC=C1C(=O)O", Rows: []int{1, 9}, Indexes: []int{0, 8}}}, lib.Duplicates())
+		assert.Equal(t, []Duplicate{{SMILES: "CC(=O)OC1=CC=CC=C1C(=O)O", Identity: "CC(=O)Oc1ccccc1C(=O)O", Rows: []int{1, 9}, Indexes: []int{0, 8}}}, lib.Duplicates())
 	})
 
 	t.Run("V3000 fixture: a refused record names its record and line", func(t *testing.T) {

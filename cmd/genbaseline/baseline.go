@@ -316,7 +316,7 @@ func buildManifest() manifest {
 		ModelFile: "model.onnx",
 		Featurization: featurization{
 			Version: featVersion,
-			Source:  "computed in Go by gpu.Featurize from chem.ComputeDescriptors of the ligand SMILES (heavy atoms, rotatable bonds, aromatic rings, net formal charge, connected components)",
+			Source:  "computed in Go by gpu.Featurize from chem.PerceivedDescriptors of the ligand as RDKit perceives it (heavy atoms, rotatable bonds, perceived aromatic rings, net formal charge, connected components)",
 			Protein: "validated only; omtx-desc-v1 has no protein features",
 			Parameters: []namedNumber{
 				{Name: "ha_sat", Value: haSat, Units: "heavy atoms", Meaning: "HAsat of ha_eff: scale at which the size contribution saturates"},

@@ -119,7 +119,7 @@ func readme() string {
 	p("%s.\n\n", noStructure)
 
 	p("## Features (%s)\n\n", featVersion)
-	p("Computed in Go (`gpu.Featurize`) from `chem.ComputeDescriptors` of the ligand SMILES. HA = heavy-atom count.\n\n")
+	p("Computed in Go (`gpu.Featurize`) from `chem.PerceivedDescriptors` of the ligand as RDKit perceives it (`chem.Perceive`). HA = heavy-atom count.\n\n")
 	p("| # | feature | units | definition |\n|---|---|---|---|\n")
 	for i, f := range features {
 		p("| %d | `%s` | %s | %s |\n", i, f.Name, f.Units, f.Description)
@@ -171,7 +171,7 @@ func readme() string {
 
 	p("\n## Limitations\n\n")
 	p("* The protein is ignored, so the model cannot rank targets, only ligands, and only by size, flexibility, aromaticity and charge.\n")
-	p("* Aromatic rings are counted as written: a ring in Kekulé form (C1=CC=CC=C1) is not perceived as aromatic.\n")
+	p("* Aromatic rings are those RDKit perceives, however the SMILES is written: Kekulé (C1=CC=CC=C1) and aromatic (c1ccccc1) spellings of one molecule get one feature row and one score.\n")
 	p("* Charges are taken as written in the SMILES; no protonation state is modelled. Salts and mixtures are featurised as a whole.\n")
 	p("* No number here was fitted to measured affinities; expect at best a weak size correlation, as any heavy-atom-count baseline gives.\n")
 
