@@ -90,8 +90,8 @@ type BatchSubmitResponse struct {
 	MaxConcurrent  int            `json:"max_concurrent"`
 	ChunkSize      int            `json:"chunk_size"`
 	Warnings       []string       `json:"warnings,omitempty"`
-	// DuplicateStructures lists the structures given by more than one
-	// entry of the library, with their rows (1-based), at most
+	// DuplicateStructures lists the molecules given by more than one
+	// entry of the library (by chem.Identity), with their rows (1-based), at most
 	// maxDuplicateReport of them.
 	DuplicateStructures []library.Duplicate `json:"duplicate_structures,omitempty"`
 	Duplicate           bool                `json:"duplicate,omitempty"`
@@ -166,7 +166,7 @@ func (s *Server) predictBatch(c *gin.Context) {
 			n, plural(n, "ligand", "ligands"), plural(n, "was", "were")))
 	}
 	if d := lib.Duplicates(); len(d) > 0 {
-		resp.Warnings = append(resp.Warnings, fmt.Sprintf("%d %s more than once in the library (same SMILES); duplicate_structures lists their rows",
+		resp.Warnings = append(resp.Warnings, fmt.Sprintf("%d %s more than once in the library (the same molecule, however it is written); duplicate_structures lists their rows",
 			len(d), plural(len(d), "structure appears", "structures appear")))
 		resp.DuplicateStructures = d[:min(len(d), maxDuplicateReport)]
 	}

@@ -69,7 +69,7 @@ func TestPredictBatch(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
 		body := `{"model":"boltz2","protein_sequence":"MKTAYIAKQRQISFVKSHFSRQ","ligands":[
-			{"name":"a","smiles":"CCO"},{"name":"b","smiles":"CCN"},{"name":"c","smiles":"CCO"}]}`
+			{"name":"a","smiles":"CCO"},{"name":"b","smiles":"CCN"},{"name":"c","smiles":"OCC"}]}`
 		w := f.do("POST", "/api/v1/predict/batch", key1, body)
 		require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
 		var got BatchSubmitResponse
