@@ -353,10 +353,24 @@ func (s *Jobs) ListUnfinished(ctx context.Context) ([]*omtx.Job, error) {
 // become omtx EInvalid errors carrying Firestore's own short message, so
 // activities can fail the job at once instead of retrying; the rest stay
 // plain errors, to be retried.
+//
+// A call that ended because its context did (gRPC Canceled or
+// DeadlineExceeded) also wraps context.Canceled or
+// context.DeadlineExceeded, so errors.Is sees it: an activity cancelled by
+// its workflow then reports a cancellation, which the workflow reads as
+// the batch being cancelled, not as a store failure.
 func storeError(op string, err error) error {
 	switch status.Code(err) {
 	case codes.InvalidArgument, codes.OutOfRange:
 		return omtx.Errorf(omtx.EInvalid, "", "%s: refused by Firestore: %s", op, status.Convert(err).Message())
+	case codes.Canceled:
+		if !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("%s: %w", op, errors.Join(context.Canceled, err))
+		}
+	case codes.DeadlineExceeded:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("%s: %w", op, errors.Join(context.DeadlineExceeded, err))
+		}
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }
