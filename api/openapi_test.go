@@ -16,6 +16,7 @@ import (
 
 	"github.com/omtx-hub/omtx-hub/library"
 	"github.com/omtx-hub/omtx-hub/omtx"
+	"github.com/omtx-hub/omtx-hub/target"
 )
 
 func loadSpec(t *testing.T) *openapi3.T {
@@ -165,29 +166,38 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 	t.Parallel()
 	doc := loadSpec(t)
 	types := map[string][]reflect.Type{
-		"PredictRequest":      {reflect.TypeFor[PredictRequest]()},
-		"SubmitResponse":      {reflect.TypeFor[SubmitResponse]()},
-		"BatchRequest":        {reflect.TypeFor[BatchRequest]()},
-		"BatchSubmitResponse": {reflect.TypeFor[BatchSubmitResponse]()},
-		"EstimateRequest":     {reflect.TypeFor[EstimateRequest]()},
-		"EstimateResponse":    {reflect.TypeFor[EstimateResponse]()},
-		"CancelResponse":      {reflect.TypeFor[CancelResponse]()},
-		"JobList":             {reflect.TypeFor[JobList]()},
-		"ErrorBody":           {reflect.TypeFor[ErrorBody]()},
-		"WebhookSecret":       {reflect.TypeFor[WebhookSecret]()},
-		"Error":               {reflect.TypeFor[ErrorDetail]()},
-		"RowProblem":          {reflect.TypeFor[library.Problem]()},
-		"Job":                 {reflect.TypeFor[omtx.Job](), reflect.TypeFor[BatchView]()},
-		"InputData":           {reflect.TypeFor[omtx.InputData]()},
-		"Parameters":          {reflect.TypeFor[omtx.Parameters]()},
-		"Ligand":              {reflect.TypeFor[omtx.Ligand]()},
-		"Results":             {reflect.TypeFor[omtx.Results]()},
-		"TemporalRef":         {reflect.TypeFor[omtx.TemporalRef]()},
-		"RoutingStep":         {reflect.TypeFor[omtx.RoutingStep]()},
-		"BatchConfig":         {reflect.TypeFor[omtx.BatchConfig]()},
-		"Progress":            {reflect.TypeFor[omtx.Progress]()},
-		"BatchResults":        {reflect.TypeFor[omtx.BatchResults]()},
-		"RankedLigand":        {reflect.TypeFor[omtx.RankedLigand]()},
+		"PredictRequest":       {reflect.TypeFor[PredictRequest]()},
+		"SubmitResponse":       {reflect.TypeFor[SubmitResponse]()},
+		"BatchRequest":         {reflect.TypeFor[BatchRequest]()},
+		"BatchSubmitResponse":  {reflect.TypeFor[BatchSubmitResponse]()},
+		"EstimateRequest":      {reflect.TypeFor[EstimateRequest]()},
+		"EstimateResponse":     {reflect.TypeFor[EstimateResponse]()},
+		"CancelResponse":       {reflect.TypeFor[CancelResponse]()},
+		"JobList":              {reflect.TypeFor[JobList]()},
+		"ErrorBody":            {reflect.TypeFor[ErrorBody]()},
+		"WebhookSecret":        {reflect.TypeFor[WebhookSecret]()},
+		"Error":                {reflect.TypeFor[ErrorDetail]()},
+		"RowProblem":           {reflect.TypeFor[library.Problem]()},
+		"Job":                  {reflect.TypeFor[omtx.Job](), reflect.TypeFor[BatchView]()},
+		"InputData":            {reflect.TypeFor[omtx.InputData]()},
+		"Parameters":           {reflect.TypeFor[omtx.Parameters]()},
+		"Ligand":               {reflect.TypeFor[omtx.Ligand]()},
+		"Results":              {reflect.TypeFor[omtx.Results]()},
+		"TemporalRef":          {reflect.TypeFor[omtx.TemporalRef]()},
+		"RoutingStep":          {reflect.TypeFor[omtx.RoutingStep]()},
+		"BatchConfig":          {reflect.TypeFor[omtx.BatchConfig]()},
+		"Progress":             {reflect.TypeFor[omtx.Progress]()},
+		"BatchResults":         {reflect.TypeFor[omtx.BatchResults]()},
+		"RankedLigand":         {reflect.TypeFor[omtx.RankedLigand]()},
+		"Target":               {reflect.TypeFor[target.Target]()},
+		"CreateTargetRequest":  {reflect.TypeFor[CreateTargetRequest]()},
+		"TargetRecord":         {reflect.TypeFor[omtx.TargetRecord]()},
+		"TargetChainSummary":   {reflect.TypeFor[omtx.TargetChainSummary]()},
+		"TargetLigandSummary":  {reflect.TypeFor[omtx.TargetLigandSummary]()},
+		"TargetResponse":       {reflect.TypeFor[TargetResponse]()},
+		"TargetList":           {reflect.TypeFor[TargetList]()},
+		"DeleteTargetResponse": {reflect.TypeFor[DeleteTargetResponse]()},
+		"DryRunResponse":       {reflect.TypeFor[DryRunResponse]()},
 	}
 	for name, ts := range types {
 		t.Run(name, func(t *testing.T) {

@@ -550,5 +550,11 @@ func (s *Server) deleteTarget(c *gin.Context) {
 		s.writeError(c, s.unavailable(c, "the target store", err))
 		return
 	}
-	c.Status(http.StatusNoContent)
+	c.JSON(http.StatusOK, DeleteTargetResponse{TargetID: rec.TargetID, Status: "deleted"})
+}
+
+// DeleteTargetResponse answers DELETE /api/v1/targets/{target_id}.
+type DeleteTargetResponse struct {
+	TargetID string `json:"target_id"`
+	Status   string `json:"status"` // "deleted"
 }
