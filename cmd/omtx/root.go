@@ -112,7 +112,7 @@ invalid; 3 the API is unreachable or refuses the key; 130 interrupted.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
 
 	root.AddCommand(a.predictCmd(), a.screenCmd(), a.estimateCmd(), a.watchCmd(), a.resultsCmd(),
-		a.downloadCmd(), a.cancelCmd(), a.jobsCmd(), a.batchesCmd())
+		a.downloadCmd(), a.cancelCmd(), a.jobsCmd(), a.batchesCmd(), a.targetCmd())
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
 	}
