@@ -77,7 +77,6 @@ func loadValidator(t *testing.T) *specValidator {
 			specErr = err
 			return
 		}
-		openapi3filter.RegisterBodyDecoder("application/yaml", openapi3filter.PlainBodyDecoder)
 		specV = &specValidator{router: r}
 	})
 	require.NoError(t, specErr)

@@ -50,7 +50,7 @@ func newSpecChecker(t *testing.T) *specChecker {
 	for _, ct := range []string{"image/png", "application/zip", "chemical/x-mmcif", "chemical/x-pdb"} {
 		openapi3filter.RegisterBodyDecoder(ct, openapi3filter.FileBodyDecoder)
 	}
-	for _, ct := range []string{"text/html", "text/css", "application/javascript", "application/yaml"} {
+	for _, ct := range []string{"text/html", "text/css", "application/javascript"} {
 		openapi3filter.RegisterBodyDecoder(ct, openapi3filter.PlainBodyDecoder)
 	}
 	return &specChecker{t: t, doc: doc, router: router, next: http.DefaultTransport, seen: map[string]map[string]bool{}}
