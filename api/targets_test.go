@@ -506,3 +506,17 @@ func TestDryRun(t *testing.T) {
 		wantRefusal(t, w, http.StatusUnprocessableEntity, "dry_run")
 	})
 }
+
+func TestEstimateOnATargetCountsTheComplex(t *testing.T) {
+	t.Parallel()
+	f := boltzFixture(t)
+	f.srv.runtimes = map[string]Runtime{omtx.ModelBoltz2 + "@" + omtx.GPUClassL4: {SecondsPerLigand: 10, LoadSeconds: 30}}
+	tr := createKinase(t, f)
+	w := f.callJSON(t, "POST", "/api/v1/estimate", key1, map[string]any{"model": "boltz2", "target_id": tr.TargetID, "ligand_smiles": "CCO"})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	var e EstimateResponse
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &e))
+	assert.Equal(t, tr.Tokens+3, e.Tokens)
+	wantRefusal(t, f.callJSON(t, "POST", "/api/v1/estimate", key2, map[string]any{"model": "boltz2", "target_id": tr.TargetID, "num_ligands": 5}),
+		http.StatusNotFound, "target_id")
+}

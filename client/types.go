@@ -113,7 +113,8 @@ type BatchSubmitResponse struct {
 // (LigandSMILES), a library (Ligands) or just a count (NumLigands).
 type EstimateRequest struct {
 	Model           string      `json:"model"`
-	ProteinSequence string      `json:"protein_sequence"`
+	ProteinSequence string      `json:"protein_sequence,omitempty"`
+	TargetID        string      `json:"target_id,omitempty"`
 	LigandSMILES    string      `json:"ligand_smiles,omitempty"`
 	Ligands         []Ligand    `json:"ligands,omitempty"`
 	NumLigands      int         `json:"num_ligands,omitempty"`

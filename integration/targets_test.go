@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -28,6 +29,13 @@ func TestTargetFromABoltzExample(t *testing.T) {
 	require.NoError(t, err)
 	a3m, err := os.ReadFile(filepath.Join(examples, "msa", "seq1.a3m"))
 	require.NoError(t, err)
+
+	// Firestore's emulator may still be warming up when this test runs
+	// first: wait until the target store answers.
+	require.Eventually(t, func() bool {
+		_, err := cl.Targets(ctx, client.ListOptions{PageSize: 1})
+		return err == nil
+	}, time.Minute, time.Second)
 
 	// The YAML names ./examples/msa/seq1.a3m: without it, the path is named.
 	_, err = cl.ImportTarget(ctx, client.TargetImport{YAML: yml})
