@@ -299,18 +299,15 @@ func (a *app) estimateCmd() *cobra.Command {
 	var f inputFlags
 	var n int
 	c := &cobra.Command{
-		Use:   "estimate --protein SEQ|@file.fasta (--ligand SMILES | --library FILE | --num-ligands N)",
+		Use:   "estimate --protein SEQ|@file.fasta|--target ID (--ligand SMILES | --library FILE | --num-ligands N)",
 		Short: "Estimate GPU class, GPU time and cost before submitting",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if f.target != "" {
-				return usagef("estimate takes --protein; for a target, omtx screen --target ID --library FILE --dry-run shows its tokens and GPU class")
-			}
 			protein, err := f.proteinSequence()
 			if err != nil {
 				return err
 			}
-			req := client.EstimateRequest{Model: f.model, ProteinSequence: protein, LigandSMILES: f.ligand,
+			req := client.EstimateRequest{Model: f.model, ProteinSequence: protein, TargetID: f.target, LigandSMILES: f.ligand,
 				NumLigands: n, MaxConcurrent: f.maxConcurrent, ChunkSize: f.chunkSize, Parameters: f.parameters()}
 			if f.library != "" {
 				data, err := os.ReadFile(f.library)
