@@ -270,9 +270,7 @@ func (s *Server) readForm(c *gin.Context, req *BatchRequest) (*upload, error) {
 	req.TargetID = strings.TrimSpace(values["target_id"])
 	if v, ok := values["target"]; ok && strings.TrimSpace(v) != "" {
 		var t target.Target
-		dec := json.NewDecoder(strings.NewReader(v))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&t); err != nil {
+		if err := decodeTarget([]byte(v), &t); err != nil {
 			return nil, fieldPrefixed("target.", jsonError(err))
 		}
 		req.Target = &t

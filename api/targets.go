@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -557,4 +559,68 @@ func (s *Server) deleteTarget(c *gin.Context) {
 type DeleteTargetResponse struct {
 	TargetID string `json:"target_id"`
 	Status   string `json:"status"` // "deleted"
+}
+
+// unknownFieldPath finds the first key of raw (in sorted order at each
+// level) that the type t does not have, and returns its path as the
+// JSON spells it ("chains[0].colour"), or "". It lets a refusal name
+// where in a nested target the unknown key is, which encoding/json
+// does not say.
+func unknownFieldPath(raw []byte, t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	join := func(head, rest string) string {
+		if rest == "" || strings.HasPrefix(rest, "[") {
+			return head + rest
+		}
+		return head + "." + rest
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		var m map[string]json.RawMessage
+		if json.Unmarshal(raw, &m) != nil {
+			return "" // not an object: the type reads it itself
+		}
+		fields := structJSONFields(t)
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			i, ok := fields[k]
+			if !ok {
+				return k
+			}
+			if p := unknownFieldPath(m[k], t.Field(i).Type); p != "" {
+				return join(k, p)
+			}
+		}
+	case reflect.Slice:
+		var arr []json.RawMessage
+		if json.Unmarshal(raw, &arr) != nil {
+			return ""
+		}
+		for i, e := range arr {
+			if p := unknownFieldPath(e, t.Elem()); p != "" {
+				return join(fmt.Sprintf("[%d]", i), p)
+			}
+		}
+	}
+	return ""
+}
+
+// decodeTarget decodes a JSON target strictly; an unknown key is named
+// by its path (json: unknown field "chains[0].colour").
+func decodeTarget(raw []byte, dst any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(dst)
+	if err != nil && strings.HasPrefix(err.Error(), "json: unknown field ") {
+		if p := unknownFieldPath(raw, reflect.TypeOf(dst)); p != "" {
+			return fmt.Errorf("json: unknown field %q", p)
+		}
+	}
+	return err
 }

@@ -198,7 +198,12 @@ func TestCreateTargetRefusals(t *testing.T) {
 		field string
 	}{
 		{"no target", map[string]any{"name": "x"}, "target"},
-		{"unknown field", map[string]any{"target": withChain(func(ch map[string]any) { ch["colour"] = "red" })}, "target.colour"},
+		{"unknown field", map[string]any{"target": withChain(func(ch map[string]any) { ch["colour"] = "red" })}, "target.chains[0].colour"},
+		{"unknown field deep inside", map[string]any{"target": func() map[string]any {
+			tg := kinaseTarget(false)
+			tg["constraints"].([]any)[0].(map[string]any)["pocket"].(map[string]any)["radius"] = 3
+			return tg
+		}()}, "target.constraints[0].pocket.radius"},
 		{"bad residue", map[string]any{"target": withChain(func(ch map[string]any) { ch["sequence"] = "MKT1AY" })}, "target.chains[0].sequence"},
 		{"file not sent", map[string]any{"target": kinaseTarget(true)}, "target.chains[0].msa.file"},
 		{"file sent but not named", map[string]any{"target": kinaseTarget(false), "files": map[string]string{"extra.a3m": kinaseA3M}}, "files.extra.a3m"},
