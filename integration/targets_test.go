@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -105,4 +106,44 @@ func TestTargetFromABoltzExample(t *testing.T) {
 
 	require.NoError(t, cl.DeleteTarget(ctx, tr.TargetID))
 	assert.Equal(t, 404, status(func() error { _, err := cl.Target(ctx, tr.TargetID); return err }()))
+}
+
+// TestBrowserJobShowsItsTarget opens a job on a target in the results
+// page: the target's chains with their MSA modes, its cofactor, its
+// constraint and the screened ligand's chain are shown.
+func TestBrowserJobShowsItsTarget(t *testing.T) {
+	base := boltzAPI(t)
+	cl := apiClient(t, base)
+	ctx0 := ctxT(t)
+	require.Eventually(t, func() bool {
+		_, err := cl.Targets(ctx0, client.ListOptions{PageSize: 1})
+		return err == nil
+	}, time.Minute, time.Second)
+	tg := &target.Target{
+		Chains: []target.Chain{{Type: target.Protein, IDs: target.ChainIDs{"A"},
+			Sequence: "MGSSHHHHHHSSGLVPRGSHMSKLTQLGRGTFGSVYKA", MSA: &target.MSA{Mode: target.MSAEmpty}}},
+		Ligands: []target.FixedLigand{{IDs: target.ChainIDs{"M"}, CCD: "MG"}},
+		Constraints: []target.Constraint{{Pocket: &target.Pocket{Binder: "L",
+			Contacts: []target.TokenRef{{Chain: "A", Residue: 22}, {Chain: "A", Residue: 31}}}}},
+		LigandChain: "L",
+	}
+	tr, err := cl.CreateTarget(ctx0, "kinase + Mg", tg, nil)
+	require.NoError(t, err)
+	// No GPU worker serves boltz2 here: the job stays pending, and is
+	// cancelled at the end.
+	job, err := cl.Predict(ctx0, client.PredictRequest{Model: "boltz2", TargetID: tr.TargetID, LigandSMILES: "CCO", LigandName: "ethanol"})
+	require.NoError(t, err)
+	t.Cleanup(func() { _, _ = cl.CancelJob(ctxT(t), job.JobID) })
+
+	ctx := browser(t)
+	require.NoError(t, do(t, ctx,
+		chromedp.Navigate(base+"/ui/#/jobs/"+job.JobID+"?key="+testKey),
+		chromedp.WaitVisible(css(`#target-parts li[data-cofactor="MG"]`)),
+	))
+	parts := get(t, ctx, chromedp.Text(css(`#target-parts`)))
+	assert.Contains(t, parts, "protein A · 38 residues · MSA: none (single-sequence mode)")
+	assert.Contains(t, parts, "cofactor M · CCD MG")
+	assert.Contains(t, parts, "constraint 1: pocket")
+	assert.Contains(t, parts, "screened ligand: chain L")
+	assert.Contains(t, get(t, ctx, chromedp.Text(css(`#target`))), tr.TargetID)
 }
