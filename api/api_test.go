@@ -84,24 +84,26 @@ const (
 )
 
 type fixture struct {
-	srv   *Server
-	jobs  *storetest.Jobs
-	sched *fakeSched
-	blobs *storetest.Blobs
+	srv     *Server
+	jobs    *storetest.Jobs
+	sched   *fakeSched
+	blobs   *storetest.Blobs
+	targets *storetest.Targets
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	set, err := keys.Parse(key1+"=u1,"+key2+"=u2", []byte("test-deployment-secret"))
 	require.NoError(t, err)
-	f := &fixture{jobs: storetest.NewJobs(), sched: &fakeSched{}, blobs: storetest.NewBlobs()}
+	f := &fixture{jobs: storetest.NewJobs(), sched: &fakeSched{}, blobs: storetest.NewBlobs(), targets: storetest.NewTargets()}
 	f.srv = New(Config{
 		Keys: set,
 		Models: omtx.ModelCatalog{
 			Available:   map[string]string{omtx.BaselineModel: omtx.GPUClassL4},
 			Substitutes: map[string]string{omtx.ModelBoltz2: omtx.BaselineModel},
 		},
-		Now: func() time.Time { return time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC) },
+		Now:     func() time.Time { return time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC) },
+		Targets: f.targets,
 	}, f.jobs, f.blobs, f.sched)
 	return f
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/omtx-hub/omtx-hub/keys"
 	"github.com/omtx-hub/omtx-hub/library"
 	"github.com/omtx-hub/omtx-hub/omtx"
+	"github.com/omtx-hub/omtx-hub/target"
 	"github.com/omtx-hub/omtx-hub/validate"
 )
 
@@ -60,6 +61,12 @@ type BatchRequest struct {
 	MSA string `json:"msa"`
 	// NotifyURL receives a signed POST when the batch ends.
 	NotifyURL string `json:"notify_url"`
+	// TargetID names one of the caller's targets, in place of
+	// protein_sequence; each library ligand is the affinity binder in
+	// the target's complex.
+	TargetID string `json:"target_id"`
+	// Target is a target sent inline, stored as a target first.
+	Target *target.Target `json:"target"`
 	// Sheet names the worksheet of an uploaded .xlsx library (multipart
 	// field "sheet"); empty reads the first.
 	Sheet string `json:"-"`
@@ -84,6 +91,7 @@ type BatchSubmitResponse struct {
 	Status         omtx.JobStatus `json:"status"`
 	Model          string         `json:"model"`
 	RequestedModel string         `json:"requested_model,omitempty"`
+	TargetID       string         `json:"target_id,omitempty"`
 	TotalLigands   int            `json:"total_ligands"`
 	InvalidLigands int            `json:"invalid_ligands"`
 	RenamedLigands int            `json:"renamed_ligands"`
@@ -126,13 +134,31 @@ func (s *Server) predictBatch(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	dry, err := dryRun(c)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
 	k := keyOf(c)
-	spec, lib, res, err := s.buildBatch(c, k, &req, upl)
+	jt, err := s.resolveTarget(c, req.ProteinSequence, req.TargetID, req.Target, req.MSA != "")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	spec, lib, res, err := s.buildBatch(c, k, &req, upl, jt)
 	if err != nil {
 		s.writeLibraryError(c, err)
 		return
 	}
+	if dry {
+		s.writeBatchDryRun(c, spec, res, jt, lib)
+		return
+	}
 	if !s.checkQuota(c, k, ligandsOf(spec), true) {
+		return
+	}
+	if err := s.storeJobTarget(c, jt); err != nil {
+		s.writeError(c, err)
 		return
 	}
 	if err := s.storeMSA(c, req.MSA, &spec.InputData); err != nil {
@@ -151,7 +177,7 @@ func (s *Server) predictBatch(c *gin.Context) {
 	cfg := spec.BatchConfig
 	resp := BatchSubmitResponse{
 		BatchID: spec.JobID, JobID: spec.JobID, Status: status, Model: spec.Model,
-		RequestedModel: spec.RequestedModel, TotalLigands: cfg.TotalLigands, InvalidLigands: cfg.InvalidLigands,
+		RequestedModel: spec.RequestedModel, TargetID: jt.id, TotalLigands: cfg.TotalLigands, InvalidLigands: cfg.InvalidLigands,
 		RenamedLigands: lib.Renamed(), MaxConcurrent: cfg.MaxConcurrent, ChunkSize: cfg.ChunkSize,
 		Duplicate: dup, URL: "/api/v1/batches/" + spec.JobID,
 	}
@@ -203,7 +229,11 @@ var formFields = map[string]int64{
 	"priority": maxFormField, "parameters": maxFormField, "user_id": maxFormField, "skip_invalid": maxFormField,
 	"chunk_size": maxFormField, "notify_url": maxFormField, "msa": MaxMSABytes, "sheet": maxFormField,
 	"ranking": maxFormField, "binder_threshold": maxFormField, "min_ligand_iptm": maxFormField, "min_iptm": maxFormField,
+	"target_id": maxFormField, "target": MaxBatchTargetBytes,
 }
+
+// MaxBatchTargetBytes bounds an inline target's JSON in a multipart batch.
+const MaxBatchTargetBytes = 1 << 20
 
 // readForm reads a multipart batch submission part by part, in memory and
 // within bounds (no part spills to disk): the library file at most
@@ -283,6 +313,14 @@ func (s *Server) readForm(c *gin.Context, req *BatchRequest) (*upload, error) {
 			*f.dst = &x
 		}
 	}
+	req.TargetID = strings.TrimSpace(values["target_id"])
+	if v, ok := values["target"]; ok && strings.TrimSpace(v) != "" {
+		var t target.Target
+		if err := decodeTarget([]byte(v), &t); err != nil {
+			return nil, fieldPrefixed("target.", jsonError(err))
+		}
+		req.Target = &t
+	}
 	for _, f := range []struct {
 		key string
 		dst **int
@@ -352,7 +390,7 @@ func formError(err error) error {
 
 // buildBatch validates a batch request and builds its spec and the
 // library to store.
-func (s *Server) buildBatch(c *gin.Context, k *keys.Key, req *BatchRequest, upl *upload) (*contract.JobSpec, *library.Library, omtx.Resolution, error) {
+func (s *Server) buildBatch(c *gin.Context, k *keys.Key, req *BatchRequest, upl *upload, jt *jobTarget) (*contract.JobSpec, *library.Library, omtx.Resolution, error) {
 	user := k.User
 	var res omtx.Resolution
 	fail := func(err error) (*contract.JobSpec, *library.Library, omtx.Resolution, error) {
@@ -368,10 +406,10 @@ func (s *Server) buildBatch(c *gin.Context, k *keys.Key, req *BatchRequest, upl 
 	if err != nil {
 		return fail(err)
 	}
-	if req.ProteinSequence == nil {
-		return fail(omtx.Errorf(omtx.EInvalid, "protein_sequence", "is required"))
+	if err := jt.checkModel(res); err != nil {
+		return fail(err)
 	}
-	protein, err := validate.ProteinSequence("protein_sequence", *req.ProteinSequence)
+	protein, err := validate.ProteinSequence("protein_sequence", jt.protein)
 	if err != nil {
 		return fail(err)
 	}
@@ -424,6 +462,7 @@ func (s *Server) buildBatch(c *gin.Context, k *keys.Key, req *BatchRequest, upl 
 		return fail(err)
 	}
 	in := omtx.InputData{ProteinSequence: protein, Parameters: params}
+	jt.apply(&in)
 	msaDigest, err := checkMSA(req.MSA, &in)
 	if err != nil {
 		return fail(err)
@@ -451,11 +490,12 @@ func (s *Server) buildBatch(c *gin.Context, k *keys.Key, req *BatchRequest, upl 
 	if n > len(warnings) {
 		warnings = append(warnings, fmt.Sprintf("and %d more warnings about ligands: see the warnings column of batch_results.csv", n-len(warnings)))
 	}
-	if res.Model == omtx.ModelBoltz2 && !params.UseMSA {
+	if res.Model == omtx.ModelBoltz2 && !params.UseMSA && jt.seed() {
 		warnings = append(warnings, noMSAWarning)
 	}
+	warnings = append(warnings, jt.warnings...)
 	// The batch runs on the class that holds its largest input.
-	tok := len(protein) + lib.MaxHeavyAtoms()
+	tok := jt.complexTokens(protein, lib.MaxHeavyAtoms())
 	_, step, err := s.route(res, tok)
 	if err != nil {
 		return fail(err)
@@ -474,6 +514,9 @@ func (s *Server) buildBatch(c *gin.Context, k *keys.Key, req *BatchRequest, upl 
 		RequestHash: requestHash(user, res.Model, res.Requested, protein, params, maxConc, chunk, prio, req.SkipInvalid, msaDigest, notify, ranking.Normalized(), lib),
 	}
 	spec.BatchConfig.SetRanking(ranking)
+	if !jt.seed() {
+		spec.RequestHash = requestHash(spec.RequestHash, jt.hash)
+	}
 	return spec, lib, res, nil
 }
 

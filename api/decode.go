@@ -14,6 +14,7 @@ import (
 
 	"github.com/omtx-hub/omtx-hub/library"
 	"github.com/omtx-hub/omtx-hub/omtx"
+	"github.com/omtx-hub/omtx-hub/target"
 )
 
 // decodeJSON reads a JSON body strictly: the right content type, at most
@@ -78,7 +79,15 @@ func decodeObject(dec *json.Decoder, dst any) error {
 			return omtx.Errorf(omtx.EInvalid, key, "unknown field")
 		}
 		f := v.Field(i)
-		if f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.Struct {
+		if f.Type() == reflect.TypeFor[*target.Target]() {
+			var raw json.RawMessage
+			if err = dec.Decode(&raw); err == nil {
+				err = decodeTarget(raw, f.Addr().Interface())
+			}
+			if err != nil {
+				err = &inField{field: key, err: err}
+			}
+		} else if f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.Struct {
 			err = decodeArray(dec, key, f)
 		} else if err = dec.Decode(f.Addr().Interface()); err != nil {
 			err = &inField{field: key, err: err}

@@ -67,6 +67,9 @@ type EstimateRequest struct {
 	MaxConcurrent   int              `json:"max_concurrent"`
 	ChunkSize       int              `json:"chunk_size"`
 	Parameters      *omtx.Parameters `json:"parameters"`
+	// TargetID names one of the caller's targets, in place of
+	// protein_sequence: the estimate is for its whole complex.
+	TargetID string `json:"target_id"`
 }
 
 // EstimateResponse is a cost and time estimate.
@@ -94,7 +97,12 @@ func (s *Server) estimate(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	out, err := s.buildEstimate(&req)
+	jt, err := s.resolveTarget(c, req.ProteinSequence, req.TargetID, nil, false)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	out, err := s.buildEstimate(&req, jt)
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -102,7 +110,7 @@ func (s *Server) estimate(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-func (s *Server) buildEstimate(req *EstimateRequest) (*EstimateResponse, error) {
+func (s *Server) buildEstimate(req *EstimateRequest, jt *jobTarget) (*EstimateResponse, error) {
 	if req.Model == nil {
 		return nil, omtx.Errorf(omtx.EInvalid, "model", "is required")
 	}
@@ -110,10 +118,10 @@ func (s *Server) buildEstimate(req *EstimateRequest) (*EstimateResponse, error) 
 	if err != nil {
 		return nil, err
 	}
-	if req.ProteinSequence == nil {
-		return nil, omtx.Errorf(omtx.EInvalid, "protein_sequence", "is required")
+	if err := jt.checkModel(res); err != nil {
+		return nil, err
 	}
-	protein, err := validate.ProteinSequence("protein_sequence", *req.ProteinSequence)
+	protein, err := validate.ProteinSequence("protein_sequence", jt.protein)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +171,7 @@ func (s *Server) buildEstimate(req *EstimateRequest) (*EstimateResponse, error) 
 		return nil, omtx.Errorf(omtx.EInvalid, "chunk_size", "must be between %d and %d", MinChunkSize, MaxChunkSize)
 	}
 	chunk = min(chunk, conc, n)
-	tok := len(protein) + most
+	tok := jt.complexTokens(protein, most)
 	class, step, err := s.route(res, tok)
 	if err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ import (
 	"github.com/omtx-hub/omtx-hub/keys"
 	"github.com/omtx-hub/omtx-hub/msa"
 	"github.com/omtx-hub/omtx-hub/omtx"
+	"github.com/omtx-hub/omtx-hub/target"
 	"github.com/omtx-hub/omtx-hub/validate"
 )
 
@@ -30,6 +31,12 @@ type PredictRequest struct {
 	MSA string `json:"msa"`
 	// NotifyURL receives a signed POST when the job ends.
 	NotifyURL string `json:"notify_url"`
+	// TargetID names one of the caller's targets, in place of
+	// protein_sequence.
+	TargetID string `json:"target_id"`
+	// Target is a target sent inline, in place of protein_sequence; it
+	// is stored as a target first (content-addressed).
+	Target *target.Target `json:"target"`
 }
 
 // SubmitResponse answers a submission.
@@ -38,6 +45,7 @@ type SubmitResponse struct {
 	Status         omtx.JobStatus `json:"status"`
 	Model          string         `json:"model"`
 	RequestedModel string         `json:"requested_model,omitempty"`
+	TargetID       string         `json:"target_id,omitempty"`
 	Warnings       []string       `json:"warnings,omitempty"`
 	// Duplicate is true when an Idempotency-Key matched an earlier submission.
 	Duplicate bool   `json:"duplicate,omitempty"`
@@ -56,13 +64,31 @@ func (s *Server) predict(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	k := keyOf(c)
-	spec, res, err := s.buildPredict(c, k, &req)
+	dry, err := dryRun(c)
 	if err != nil {
 		s.writeError(c, err)
 		return
 	}
+	k := keyOf(c)
+	jt, err := s.resolveTarget(c, req.ProteinSequence, req.TargetID, req.Target, req.MSA != "")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	spec, res, err := s.buildPredict(c, k, &req, jt)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if dry {
+		s.writeDryRun(c, spec, res, jt, spec.InputData.LigandSMILES, append(noteOf(res), spec.Warnings...))
+		return
+	}
 	if !s.checkQuota(c, k, 1, false) {
+		return
+	}
+	if err := s.storeJobTarget(c, jt); err != nil {
+		s.writeError(c, err)
 		return
 	}
 	if err := s.storeMSA(c, req.MSA, &spec.InputData); err != nil {
@@ -76,7 +102,7 @@ func (s *Server) predict(c *gin.Context) {
 	}
 	resp := SubmitResponse{
 		JobID: spec.JobID, Status: status, Model: spec.Model, RequestedModel: spec.RequestedModel,
-		Duplicate: dup, URL: "/api/v1/jobs/" + spec.JobID,
+		TargetID: jt.id, Duplicate: dup, URL: "/api/v1/jobs/" + spec.JobID,
 	}
 	if res.Note != "" {
 		resp.Warnings = append(resp.Warnings, res.Note)
@@ -90,7 +116,7 @@ func (s *Server) predict(c *gin.Context) {
 }
 
 // buildPredict validates a request and builds its spec.
-func (s *Server) buildPredict(c *gin.Context, k *keys.Key, req *PredictRequest) (*contract.JobSpec, omtx.Resolution, error) {
+func (s *Server) buildPredict(c *gin.Context, k *keys.Key, req *PredictRequest, jt *jobTarget) (*contract.JobSpec, omtx.Resolution, error) {
 	user := k.User
 	var res omtx.Resolution
 	if req.UserID != "" && req.UserID != user {
@@ -103,14 +129,14 @@ func (s *Server) buildPredict(c *gin.Context, k *keys.Key, req *PredictRequest) 
 	if err != nil {
 		return nil, res, err
 	}
-	if req.ProteinSequence == nil {
-		return nil, res, omtx.Errorf(omtx.EInvalid, "protein_sequence", "is required")
+	if err := jt.checkModel(res); err != nil {
+		return nil, res, err
 	}
 	if req.LigandSMILES == nil {
 		return nil, res, omtx.Errorf(omtx.EInvalid, "ligand_smiles", "is required")
 	}
 	in := omtx.InputData{
-		ProteinSequence: *req.ProteinSequence,
+		ProteinSequence: jt.protein,
 		LigandSMILES:    *req.LigandSMILES,
 		LigandName:      req.LigandName,
 	}
@@ -133,13 +159,14 @@ func (s *Server) buildPredict(c *gin.Context, k *keys.Key, req *PredictRequest) 
 	if err != nil {
 		return nil, res, err
 	}
-	tok := len(in.ProteinSequence) + lig.HeavyAtoms
+	jt.apply(&in)
+	tok := jt.complexTokens(in.ProteinSequence, lig.HeavyAtoms)
 	_, step, err := s.route(res, tok)
 	if err != nil {
 		return nil, res, err
 	}
-	warnings := lig.Warnings
-	if res.Model == omtx.ModelBoltz2 && !in.Parameters.UseMSA {
+	warnings := append(lig.Warnings, jt.warnings...)
+	if res.Model == omtx.ModelBoltz2 && !in.Parameters.UseMSA && jt.seed() {
 		warnings = append(warnings, noMSAWarning)
 	}
 	spec := &contract.JobSpec{

@@ -15,9 +15,11 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/omtx-hub/omtx-hub/jobstart"
+	"github.com/omtx-hub/omtx-hub/chem"
 	"github.com/omtx-hub/omtx-hub/keys"
 	"github.com/omtx-hub/omtx-hub/metrics"
 	"github.com/omtx-hub/omtx-hub/omtx"
+	"github.com/omtx-hub/omtx-hub/target"
 	"github.com/omtx-hub/omtx-hub/webhook"
 )
 
@@ -93,6 +95,13 @@ type Config struct {
 	Logger            *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Targets stores target documents; nil: the target routes answer
+	// 503 and predictions take only the seed's one-chain shape.
+	Targets TargetStore
+	// TargetLimits bound a target; nil means
+	// target.LimitsForFleet(Fleet), or target.DefaultLimits without a
+	// fleet.
+	TargetLimits *target.Limits
 }
 
 // Limits of the API's own.
@@ -124,6 +133,9 @@ type Server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	engine   *gin.Engine
+	targets  TargetStore
+	tlimits  target.Limits
+	counter  chem.AtomCounter
 }
 
 // New builds the API server.
@@ -150,6 +162,17 @@ func New(cfg Config, jobs JobStore, blobs BlobStore, sched Scheduler) *Server {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if cfg.Targets != nil {
+		s.targets = deadlineTargets{cfg.Targets, d}
+	}
+	switch {
+	case cfg.TargetLimits != nil:
+		s.tlimits = *cfg.TargetLimits
+	case len(s.fleet) > 0:
+		s.tlimits = target.LimitsForFleet(s.fleet)
+	default:
+		s.tlimits = target.DefaultLimits()
 	}
 	uploads := cfg.MaxConcurrentUploads
 	if uploads <= 0 {
@@ -194,6 +217,11 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/batches/:batch_id/files/*name", s.getBatchFile)
 	v1.POST("/batches/:batch_id/cancel", s.cancelBatch)
 	v1.GET("/webhook-secret", s.webhookSecret)
+	v1.POST("/targets", s.createTarget)
+	v1.GET("/targets", s.listTargets)
+	v1.GET("/targets/:target_id", s.getTarget)
+	v1.DELETE("/targets/:target_id", s.deleteTarget)
+	v1.GET("/targets/:target_id/boltz.yaml", s.targetYAML)
 	return r
 }
 

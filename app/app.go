@@ -37,6 +37,7 @@ func Logger(level string) *slog.Logger {
 // Deps are the clients a process shares, and its health checks.
 type Deps struct {
 	Jobs     *store.Jobs
+	Targets  *store.Targets
 	Blobs    *store.Blobs
 	Temporal client.Client
 	// Health is served as /readyz and /livez on OMTX_METRICS_ADDR.
@@ -57,7 +58,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, erro
 		fs.Close()
 		return nil, err
 	}
-	d := &Deps{Jobs: store.NewJobs(fs), Blobs: store.NewBlobs(gcs, cfg.Bucket), Health: NewHealth(), fs: fs, gcs: gcs}
+	d := &Deps{Jobs: store.NewJobs(fs), Targets: store.NewTargets(fs), Blobs: store.NewBlobs(gcs, cfg.Bucket), Health: NewHealth(), fs: fs, gcs: gcs}
 	if cfg.StorageEmulator {
 		if err := d.Blobs.EnsureBucket(ctx, cfg.Project); err != nil {
 			d.Close()

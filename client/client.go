@@ -273,7 +273,7 @@ func (c *Client) UploadBatch(ctx context.Context, in BatchUpload, opts ...CallOp
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
 	fields := [][2]string{
-		{"model", in.Model}, {"protein_sequence", in.ProteinSequence}, {"batch_name", in.BatchName},
+		{"model", in.Model}, {"protein_sequence", in.ProteinSequence}, {"target_id", in.TargetID}, {"batch_name", in.BatchName},
 		{"priority", in.Priority}, {"msa", in.MSA}, {"notify_url", in.NotifyURL},
 	}
 	if in.MaxConcurrent > 0 {

@@ -255,3 +255,37 @@ func TestBatchResults(t *testing.T) {
 	assert.Equal(t, "x", got.Results[0].LigandMetadata["class"])
 	assert.InDelta(t, -9, got.Results[0].DeltaGKcalMol, 1e-12)
 }
+
+func TestImportTargetSendsTheYAMLAndFilesByName(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{answer: func(int, *http.Request) (int, http.Header, string) {
+		return 201, nil, `{"target_id":"tgt_0123456789abcdef","user_id":"u","created_at":"2026-12-07T00:00:00Z","target_hash":"sha256:00","tokens":3,"ligand_chain":"B","chains":[],"url":"/api/v1/targets/tgt_0123456789abcdef"}`
+	}}
+	c, _ := newTest(t, rec)
+	out, err := c.ImportTarget(context.Background(), TargetImport{
+		YAML: []byte("version: 1\n"), Files: map[string][]byte{"seq1.a3m": []byte(">q\nMKT\n")}, Name: "n",
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "tgt_0123456789abcdef", out.TargetID)
+	r := rec.requests[0]
+	assert.Equal(t, "/api/v1/targets", r.URL.Path)
+	assert.True(t, strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data; boundary="))
+	for _, want := range []string{`name="yaml"`, "version: 1\n", `name="file"; filename="seq1.a3m"`, ">q\nMKT\n", `name="name"`} {
+		assert.Contains(t, rec.bodies[0], want)
+	}
+}
+
+func TestDryRunAsksForIt(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{answer: func(int, *http.Request) (int, http.Header, string) {
+		return 200, nil, `{"dry_run":true,"boltz_yaml":"version: 1\n","settings":{"use_msa":false},"model":"boltz2","substituted":false,"tokens":9,"gpu_class":"l4"}`
+	}}
+	c, _ := newTest(t, rec)
+	out, err := c.DryRunBatch(context.Background(), BatchRequest{Model: "boltz2", TargetID: "tgt_0123456789abcdef", Ligands: []Ligand{{SMILES: "CCO"}}})
+	require.NoError(t, err)
+	assert.Equal(t, "version: 1\n", out.BoltzYAML)
+	assert.Equal(t, "/api/v1/predict/batch", rec.requests[0].URL.Path)
+	assert.Equal(t, "true", rec.requests[0].URL.Query().Get("dry_run"))
+	assert.Contains(t, rec.bodies[0], `"target_id":"tgt_0123456789abcdef"`)
+	assert.NotContains(t, rec.bodies[0], "protein_sequence", "a target request sends no protein_sequence")
+}

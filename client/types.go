@@ -6,7 +6,15 @@ import (
 
 	"github.com/omtx-hub/omtx-hub/aggregate/ranking"
 	"github.com/omtx-hub/omtx-hub/omtx"
+	"github.com/omtx-hub/omtx-hub/target"
 )
+
+// Target is a complex to predict or screen against (package target's
+// JSON shape).
+type Target = target.Target
+
+// TargetRecord is a target's document: owner, content hash, summary.
+type TargetRecord = omtx.TargetRecord
 
 // Parameters are a request's model parameters.
 type Parameters = omtx.Parameters
@@ -26,8 +34,11 @@ type Progress = omtx.Progress
 
 // PredictRequest is the body of POST /api/v1/predict.
 type PredictRequest struct {
-	Model           string      `json:"model"`
-	ProteinSequence string      `json:"protein_sequence"`
+	Model string `json:"model"`
+	// ProteinSequence, TargetID or Target: exactly one.
+	ProteinSequence string      `json:"protein_sequence,omitempty"`
+	TargetID        string      `json:"target_id,omitempty"`
+	Target          *Target     `json:"target,omitempty"`
 	LigandSMILES    string      `json:"ligand_smiles"`
 	LigandName      string      `json:"ligand_name,omitempty"`
 	Parameters      *Parameters `json:"parameters,omitempty"`
@@ -43,6 +54,7 @@ type SubmitResponse struct {
 	Status         omtx.JobStatus `json:"status"`
 	Model          string         `json:"model"`
 	RequestedModel string         `json:"requested_model,omitempty"`
+	TargetID       string         `json:"target_id,omitempty"`
 	Warnings       []string       `json:"warnings,omitempty"`
 	Duplicate      bool           `json:"duplicate,omitempty"`
 	URL            string         `json:"url"`
@@ -52,7 +64,9 @@ type SubmitResponse struct {
 type BatchRequest struct {
 	Model           string      `json:"model"`
 	BatchName       string      `json:"batch_name,omitempty"`
-	ProteinSequence string      `json:"protein_sequence"`
+	ProteinSequence string      `json:"protein_sequence,omitempty"`
+	TargetID        string      `json:"target_id,omitempty"`
+	Target          *Target     `json:"target,omitempty"`
 	Ligands         []Ligand    `json:"ligands"`
 	MaxConcurrent   int         `json:"max_concurrent,omitempty"`
 	ChunkSize       int         `json:"chunk_size,omitempty"`
@@ -71,6 +85,7 @@ type BatchUpload struct {
 	Model           string
 	BatchName       string
 	ProteinSequence string
+	TargetID        string
 	MaxConcurrent   int
 	ChunkSize       int
 	Priority        string
@@ -87,6 +102,7 @@ type BatchSubmitResponse struct {
 	Status         omtx.JobStatus `json:"status"`
 	Model          string         `json:"model"`
 	RequestedModel string         `json:"requested_model,omitempty"`
+	TargetID       string         `json:"target_id,omitempty"`
 	TotalLigands   int            `json:"total_ligands"`
 	InvalidLigands int            `json:"invalid_ligands"`
 	RenamedLigands int            `json:"renamed_ligands"`
@@ -101,7 +117,8 @@ type BatchSubmitResponse struct {
 // (LigandSMILES), a library (Ligands) or just a count (NumLigands).
 type EstimateRequest struct {
 	Model           string      `json:"model"`
-	ProteinSequence string      `json:"protein_sequence"`
+	ProteinSequence string      `json:"protein_sequence,omitempty"`
+	TargetID        string      `json:"target_id,omitempty"`
 	LigandSMILES    string      `json:"ligand_smiles,omitempty"`
 	Ligands         []Ligand    `json:"ligands,omitempty"`
 	NumLigands      int         `json:"num_ligands,omitempty"`
@@ -233,3 +250,43 @@ var JobFiles = []string{omtx.FileInput, omtx.FileResults, omtx.FileLogs, omtx.Fi
 
 // Batch files (seed 1.3).
 var BatchFiles = omtx.BatchFiles
+
+// TargetResponse is a target: its document and, from CreateTarget and
+// Target, the target itself.
+type TargetResponse struct {
+	TargetRecord
+	Target    *Target  `json:"target,omitempty"`
+	Warnings  []string `json:"warnings,omitempty"`
+	Duplicate bool     `json:"duplicate,omitempty"`
+	URL       string   `json:"url"`
+}
+
+// TargetList is a page of targets.
+type TargetList struct {
+	Targets       []*TargetRecord `json:"targets"`
+	NextPageToken string          `json:"next_page_token,omitempty"`
+}
+
+// TargetImport is a Boltz input YAML and the files its msa and template
+// paths name, by file name.
+type TargetImport struct {
+	YAML        []byte
+	Files       map[string][]byte
+	Name        string
+	LigandChain string
+}
+
+// DryRunResponse is what a submission would run, with nothing created.
+type DryRunResponse struct {
+	DryRun         bool       `json:"dry_run"`
+	BoltzYAML      string     `json:"boltz_yaml"`
+	Settings       Parameters `json:"settings"`
+	Model          string     `json:"model"`
+	RequestedModel string     `json:"requested_model,omitempty"`
+	Substituted    bool       `json:"substituted"`
+	Warnings       []string   `json:"warnings,omitempty"`
+	Tokens         int        `json:"tokens"`
+	GPUClass       string     `json:"gpu_class"`
+	TargetID       string     `json:"target_id,omitempty"`
+	TargetHash     string     `json:"target_hash,omitempty"`
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/omtx-hub/omtx-hub/api"
 	"github.com/omtx-hub/omtx-hub/client"
 	"github.com/omtx-hub/omtx-hub/omtx"
+	"github.com/omtx-hub/omtx-hub/target"
 )
 
 // specChecker is an http.RoundTripper that validates every response
@@ -311,6 +312,30 @@ func TestOpenAPIResponsesMatchTheSpec(t *testing.T) {
 	}
 	assert.Equal(t, 404, status(func() error { _, err := cl.BatchFile(ctx, b.BatchID, "analysis/top_10_structures.zip"); return err }()), "no structures from the baseline")
 	assert.Equal(t, 409, status(func() error { _, err := cl.CancelBatch(ctx, b.BatchID); return err }()))
+
+	// Targets: created (JSON and Boltz YAML), read, listed, rendered,
+	// deleted, and refused; a dry run on one.
+	tg := &target.Target{Chains: []target.Chain{{Type: target.Protein, IDs: target.ChainIDs{"A"}, Sequence: protein}}}
+	tr, err := cl.CreateTarget(ctx, "openapi", tg, nil)
+	require.NoError(t, err)
+	_, err = cl.ImportTarget(ctx, client.TargetImport{YAML: []byte("version: 1\nsequences:\n  - protein:\n      id: A\n      sequence: " + protein + "\n      msa: empty\n")})
+	require.NoError(t, err)
+	assert.Equal(t, 422, status(func() error { _, err := cl.CreateTarget(ctx, "", &target.Target{}, nil); return err }()))
+	assert.Equal(t, 415, chk.raw(t, "POST", base+"/api/v1/targets", testKey, "text/plain", "version: 1"))
+	assert.Equal(t, 400, chk.raw(t, "POST", base+"/api/v1/targets", testKey, "application/json", "{"))
+	_, err = cl.Target(ctx, tr.TargetID)
+	require.NoError(t, err)
+	_, err = cl.Targets(ctx, client.ListOptions{PageSize: 1})
+	require.NoError(t, err)
+	assert.Equal(t, 422, status(func() error { _, err := cl.Targets(ctx, client.ListOptions{PageToken: "bogus"}); return err }()))
+	_, err = cl.TargetYAML(ctx, tr.TargetID, "")
+	require.NoError(t, err)
+	assert.Equal(t, 404, status(func() error { _, err := cl.TargetYAML(ctx, "tgt_0000000000000000", ""); return err }()))
+	_, err = cl.DryRunPredict(ctx, client.PredictRequest{Model: "boltz2", TargetID: tr.TargetID, LigandSMILES: "CCO"})
+	require.NoError(t, err)
+	require.NoError(t, cl.DeleteTarget(ctx, tr.TargetID))
+	assert.Equal(t, 404, status(func() error { _, err := cl.Target(ctx, tr.TargetID); return err }()))
+	assert.Equal(t, 404, status(func() error { return cl.DeleteTarget(ctx, tr.TargetID) }()))
 
 	t.Run("every operation was validated, succeeding and failing", func(t *testing.T) {
 		var missing []string

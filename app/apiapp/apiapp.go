@@ -28,9 +28,14 @@ func New(cfg config.Config, d *app.Deps, log *slog.Logger) (*api.Server, error) 
 	if err != nil {
 		return nil, fmt.Errorf("OMTX_RUNTIME_ESTIMATES: %w", err)
 	}
+	var targets api.TargetStore
+	if d.Targets != nil {
+		targets = d.Targets
+	}
 	return api.New(api.Config{
 		Keys: keySet, Models: cfg.Models, MaxBodyBytes: cfg.MaxBodyBytes, ChunkSize: cfg.ChunkSize, Logger: log,
 		Fleet: cfg.Fleet, Runtimes: runtimes, Webhooks: webhook.Policy{AllowLoopback: cfg.WebhookAllowLoopback},
+		Targets: targets,
 	}, d.Jobs, d.Blobs, api.TemporalScheduler{Client: d.Temporal}), nil
 }
 

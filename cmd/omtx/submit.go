@@ -36,11 +36,14 @@ type inputFlags struct {
 	idemKey       string
 	wait          bool
 	out           string
+	target        string
+	dryRun        bool
 }
 
 func (f *inputFlags) common(c *cobra.Command) {
 	fl := c.Flags()
 	fl.StringVar(&f.protein, "protein", "", "protein sequence, or @file.fasta")
+	fl.StringVar(&f.target, "target", "", "a target's id (omtx target create), in place of --protein")
 	fl.StringVar(&f.model, "model", "boltz2", "model to run")
 	fl.BoolVar(&f.useMSA, "use-msa", false, "use the protein's MSA (computed once per protein and cached)")
 	fl.IntVar(&f.samples, "samples", 0, "diffusion samples (default: the model's)")
@@ -53,6 +56,7 @@ func (f *inputFlags) submission(c *cobra.Command) {
 	fl.StringVar(&f.idemKey, "idempotency-key", "", "makes resubmitting safe (default: a new key per call)")
 	fl.BoolVar(&f.wait, "wait", false, "watch until it ends, then print the results")
 	fl.StringVar(&f.out, "out", "", "with --wait: download the files into this folder")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "validate, print the Boltz YAML that would run, and create nothing")
 }
 
 func (f *inputFlags) batchFlags(c *cobra.Command) {
@@ -76,8 +80,15 @@ func (f *inputFlags) parameters() *client.Parameters {
 	return p
 }
 
-// proteinSequence reads --protein: a sequence, or @file.fasta.
+// proteinSequence reads --protein: a sequence, or @file.fasta. With
+// --target it is empty.
 func (f *inputFlags) proteinSequence() (string, error) {
+	if f.target != "" {
+		if f.protein != "" {
+			return "", usagef("give --protein or --target, not both")
+		}
+		return "", nil
+	}
 	if f.protein == "" {
 		return "", usagef("--protein is required (a sequence, or @file.fasta)")
 	}
@@ -135,7 +146,7 @@ func readFASTA(path string, data []byte) (string, error) {
 func (a *app) predictCmd() *cobra.Command {
 	var f inputFlags
 	c := &cobra.Command{
-		Use:   "predict --protein SEQ|@file.fasta --ligand SMILES",
+		Use:   "predict --protein SEQ|@file.fasta|--target ID --ligand SMILES",
 		Short: "Submit one protein–ligand prediction",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -150,10 +161,18 @@ func (a *app) predictCmd() *cobra.Command {
 			if f.idemKey != "" {
 				opts = append(opts, client.WithIdempotencyKey(f.idemKey))
 			}
-			resp, err := a.cl.Predict(cmd.Context(), client.PredictRequest{
-				Model: f.model, ProteinSequence: protein, LigandSMILES: f.ligand, LigandName: f.name,
+			req := client.PredictRequest{
+				Model: f.model, ProteinSequence: protein, TargetID: f.target, LigandSMILES: f.ligand, LigandName: f.name,
 				Parameters: f.parameters(), NotifyURL: f.notifyURL,
-			}, opts...)
+			}
+			if f.dryRun {
+				d, err := a.cl.DryRunPredict(cmd.Context(), req)
+				if err != nil {
+					return err
+				}
+				return a.printDryRun(d)
+			}
+			resp, err := a.cl.Predict(cmd.Context(), req, opts...)
 			if err != nil {
 				return err
 			}
@@ -176,7 +195,7 @@ func (a *app) predictCmd() *cobra.Command {
 func (a *app) screenCmd() *cobra.Command {
 	var f inputFlags
 	c := &cobra.Command{
-		Use:   "screen --protein SEQ|@file.fasta --library FILE.csv|.smi",
+		Use:   "screen --protein SEQ|@file.fasta|--target ID --library FILE.csv|.smi",
 		Short: "Submit a virtual screen of a ligand library against one protein",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -195,9 +214,24 @@ func (a *app) screenCmd() *cobra.Command {
 			if f.idemKey != "" {
 				opts = append(opts, client.WithIdempotencyKey(f.idemKey))
 			}
+			if f.dryRun {
+				ligands, err := readLibrary(f.library, lib)
+				if err != nil {
+					return err
+				}
+				d, err := a.cl.DryRunBatch(cmd.Context(), client.BatchRequest{
+					Model: f.model, BatchName: f.name, ProteinSequence: protein, TargetID: f.target, Ligands: ligands,
+					MaxConcurrent: f.maxConcurrent, ChunkSize: f.chunkSize, Priority: f.priority,
+					Parameters: f.parameters(), SkipInvalid: f.skipInvalid, NotifyURL: f.notifyURL,
+				})
+				if err != nil {
+					return err
+				}
+				return a.printDryRun(d)
+			}
 			resp, err := a.cl.UploadBatch(cmd.Context(), client.BatchUpload{
 				Filename: filepath.Base(f.library), Library: lib, Model: f.model, BatchName: f.name,
-				ProteinSequence: protein, MaxConcurrent: f.maxConcurrent, ChunkSize: f.chunkSize,
+				ProteinSequence: protein, TargetID: f.target, MaxConcurrent: f.maxConcurrent, ChunkSize: f.chunkSize,
 				Priority: f.priority, Parameters: f.parameters(), SkipInvalid: f.skipInvalid, NotifyURL: f.notifyURL,
 			}, opts...)
 			if err != nil {
@@ -279,7 +313,7 @@ func (a *app) estimateCmd() *cobra.Command {
 	var f inputFlags
 	var n int
 	c := &cobra.Command{
-		Use:   "estimate --protein SEQ|@file.fasta (--ligand SMILES | --library FILE | --num-ligands N)",
+		Use:   "estimate --protein SEQ|@file.fasta|--target ID (--ligand SMILES | --library FILE | --num-ligands N)",
 		Short: "Estimate GPU class, GPU time and cost before submitting",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -287,7 +321,7 @@ func (a *app) estimateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			req := client.EstimateRequest{Model: f.model, ProteinSequence: protein, LigandSMILES: f.ligand,
+			req := client.EstimateRequest{Model: f.model, ProteinSequence: protein, TargetID: f.target, LigandSMILES: f.ligand,
 				NumLigands: n, MaxConcurrent: f.maxConcurrent, ChunkSize: f.chunkSize, Parameters: f.parameters()}
 			if f.library != "" {
 				data, err := os.ReadFile(f.library)

@@ -36,8 +36,10 @@ type firestoreIndexes struct {
 // (store/jobs.go: List filters user_id, optionally job_type "in" and
 // status, ordered by created_at desc, job_id desc; ListChildren filters
 // batch_parent_id, optionally status, ordered by batch_index), plus the
-// seed's (5.1).
+// seed's (5.1); and the targets query (store/targets.go: List filters
+// user_id, ordered by created_at desc, target_id desc).
 var requiredIndexes = []string{
+	"targets: user_id ASCENDING, created_at DESCENDING, target_id DESCENDING",
 	"batch_parent_id ASCENDING, created_at DESCENDING",
 	"batch_parent_id ASCENDING, batch_index ASCENDING",
 	"batch_parent_id ASCENDING, status ASCENDING, batch_index ASCENDING",
@@ -58,8 +60,11 @@ func TestFirestoreIndexes(t *testing.T) {
 			parts = append(parts, f.FieldPath+" "+f.Order)
 		}
 		key := strings.Join(parts, ", ")
+		if ix.CollectionGroup == omtx.TargetsCollection {
+			key = omtx.TargetsCollection + ": " + key
+		}
 		t.Run(key, func(t *testing.T) {
-			assert.Equal(t, omtx.JobsCollection, ix.CollectionGroup)
+			assert.Contains(t, []string{omtx.JobsCollection, omtx.TargetsCollection}, ix.CollectionGroup)
 			assert.Equal(t, "COLLECTION", ix.QueryScope)
 			assert.GreaterOrEqual(t, len(ix.Fields), 2, "single-field indexes are automatic")
 			assert.False(t, have[key], "duplicate index")
@@ -72,6 +77,10 @@ func TestFirestoreIndexes(t *testing.T) {
 	t.Run("the queries still filter the fields the indexes cover", func(t *testing.T) {
 		src := readFile(t, "store", "jobs.go")
 		for _, f := range []string{`"user_id"`, `"job_type"`, `"status"`, `"created_at"`, `"job_id"`, `"batch_parent_id"`, `"batch_index"`} {
+			assert.Contains(t, src, f)
+		}
+		src = readFile(t, "store", "targets.go")
+		for _, f := range []string{`"user_id"`, `"created_at"`, `"target_id"`} {
 			assert.Contains(t, src, f)
 		}
 	})

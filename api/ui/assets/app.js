@@ -223,7 +223,8 @@
         el('h2', { text: 'Input' }),
         el('dl', { class: 'facts' },
           el('dt', { text: 'Ligand SMILES' }), el('dd', { class: 'smiles', text: j.input_data.ligand_smiles }),
-          el('dt', { text: 'Protein' }), el('dd', { text: j.input_data.protein_sequence.length + ' residues' }))
+          el('dt', { text: 'Protein' }), el('dd', { text: j.input_data.protein_sequence.length + ' residues' })),
+        targetBlock(me, j.input_data.target_id)
       ]);
       if (!terminal(j.status)) {
         append(main, el('p', { class: 'muted', id: 'waiting', text: 'This job is ' + j.status + '; the page refreshes when it ends.' }));
@@ -249,6 +250,40 @@
       if (r && r.structure_available) files.push('structure.cif', 'structure.pdb');
       append(main, [el('h2', { text: 'Files' }), fileButtons('/api/v1/jobs/' + encodeURIComponent(id) + '/files/', files)]);
     }).catch(function (err) { if (me === view) showError(main, err); });
+  }
+
+  // targetBlock shows the target a job or batch runs on: its chains with
+  // each protein chain's MSA mode, its cofactors, its constraints and the
+  // screened ligand's chain. The target is read from its own route; a
+  // deleted one is said to be so (the job ran on it as submitted).
+  function targetBlock(me, targetId) {
+    if (!targetId) return null;
+    var box = el('section', { id: 'target', 'aria-label': 'Target' }, el('h2', { text: 'Target' }));
+    call('/api/v1/targets/' + encodeURIComponent(targetId)).then(function (t) {
+      if (me !== view) return;
+      var parts = [];
+      (t.chains || []).forEach(function (c) {
+        var unit = c.type === 'protein' ? ' residues' : ' nucleotides';
+        var msa = c.msa_mode ? ' · MSA: ' + (c.msa_mode === 'empty' ? 'none (single-sequence mode)' : c.msa_mode === 'file' ? 'uploaded' : 'server') : '';
+        parts.push(el('li', { 'data-chain': c.ids.join(',') }, c.type + ' ' + c.ids.join(', ') + ' · ' + c.length + unit + msa));
+      });
+      (t.ligands || []).forEach(function (l) {
+        parts.push(el('li', { 'data-cofactor': l.ccd || l.smiles }, 'cofactor ' + l.ids.join(', ') + ' · ' + (l.ccd ? 'CCD ' + l.ccd : l.smiles)));
+      });
+      (t.constraints || []).forEach(function (k, i) {
+        parts.push(el('li', { 'data-constraint': k }, 'constraint ' + (i + 1) + ': ' + k));
+      });
+      (t.templates || []).forEach(function (n) { parts.push(el('li', null, 'template ' + n)); });
+      parts.push(el('li', null, 'screened ligand: chain ' + t.ligand_chain));
+      append(box, [
+        el('p', { class: 'muted' }, (t.name ? t.name + ' · ' : '') + t.target_id + ' · ' + t.tokens + ' tokens without the ligand'),
+        el('ul', { id: 'target-parts' }, parts)
+      ]);
+    }).catch(function (err) {
+      if (me !== view) return;
+      append(box, el('p', { class: 'muted', text: targetId + (err.status === 404 ? ': this target was deleted; the job ran on it as submitted.' : ': the target could not be read.') }));
+    });
+    return box;
   }
 
   function modelBlock(j, r) {
@@ -357,7 +392,8 @@
         modelBlock(b, null),
         warningsBlock(b.warnings),
         b.error ? el('p', { class: 'error', text: b.error }) : null,
-        progressBlock(p, b.status)
+        progressBlock(p, b.status),
+        targetBlock(me, b.input_data && b.input_data.target_id)
       ]);
       if (!terminal(b.status)) {
         var cancel = el('button', { type: 'button', class: 'danger', id: 'cancel', text: 'Cancel batch…' });
