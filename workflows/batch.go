@@ -193,6 +193,7 @@ func BatchWorkflow(ctx workflow.Context, in contract.BatchInput) (contract.Batch
 				BatchID: spec.JobID, Chunk: n, JobIDs: jobIDs, Model: spec.Model,
 				Protein: spec.InputData.ProteinSequence, Parameters: spec.InputData.Parameters, GPUClass: class,
 				MSA: *st.MSA, Fleet: in.Fleet,
+				TargetID: spec.InputData.TargetID, // data only, same commands: no GetVersion
 			})
 			sel.AddFuture(f, func(f workflow.Future) {
 				var c contract.ChunkCounts
@@ -290,6 +291,7 @@ func BatchChunkWorkflow(ctx workflow.Context, in contract.ChunkInput) (contract.
 		err = runGPU(ctx, class, contract.ActivityPredictChunk, contract.PredictChunkInput{
 			BatchID: in.BatchID, Chunk: in.Chunk, JobIDs: in.JobIDs, Model: in.Model,
 			Protein: in.Protein, Parameters: in.Parameters, MSA: in.MSA,
+			TargetID: in.TargetID, // data only, same commands: no GetVersion
 		}, &counts)
 		if err == nil {
 			return counts, nil

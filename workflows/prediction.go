@@ -101,6 +101,7 @@ func PredictionWorkflow(ctx workflow.Context, in contract.PredictionInput) (cont
 			Parameters: spec.InputData.Parameters,
 			MSA:        msa,
 			Warnings:   spec.Warnings,
+			TargetID:   spec.InputData.TargetID, // data only, same commands: no GetVersion
 		}, &out)
 		if err == nil || !contract.IsType(err, contract.ErrTypeOutOfMemory) {
 			break

@@ -1,0 +1,54 @@
+package workflows
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+
+	"github.com/omtx-hub/omtx-hub/contract"
+	"github.com/omtx-hub/omtx-hub/omtx"
+)
+
+// TestTargetIDReachesTheGPUActivities: a job's or a screen's target id
+// travels from the spec to the GPU activity that renders the complex.
+func TestTargetIDReachesTheGPUActivities(t *testing.T) {
+	t.Parallel()
+
+	t.Run("prediction", func(t *testing.T) {
+		t.Parallel()
+		e := env(t)
+		e.OnActivity(contract.ActivityAcceptJob, mock.Anything, mock.Anything).Return(contract.AcceptJobResult{Status: omtx.StatusQueued}, nil).Once()
+		var got contract.PredictInput
+		e.OnActivity(contract.ActivityPredict, mock.Anything, mock.Anything).Return(
+			func(_ context.Context, in contract.PredictInput) (contract.PredictResult, error) {
+				got = in
+				return contract.PredictResult{}, nil
+			}).Once()
+		e.OnActivity(contract.ActivityFinalizeJob, mock.Anything, mock.Anything).Return(contract.FinalizeJobResult{}, nil).Once()
+		job := testJob()
+		job.InputData.TargetID = "tgt_1"
+		e.ExecuteWorkflow(PredictionWorkflow, contract.PredictionInput{Job: job, GPUClass: omtx.GPUClassL4})
+		require.NoError(t, e.GetWorkflowError())
+		require.Equal(t, "tgt_1", got.TargetID)
+	})
+
+	t.Run("screen", func(t *testing.T) {
+		t.Parallel()
+		e := batchEnv(t)
+		prepared(e, 4)
+		var seen []string
+		e.OnActivity(contract.ActivityPredictChunk, mock.Anything, mock.Anything).Return(
+			func(_ context.Context, in contract.PredictChunkInput) (contract.ChunkCounts, error) {
+				seen = append(seen, in.TargetID)
+				return contract.ChunkCounts{Completed: len(in.JobIDs)}, nil
+			})
+		e.OnActivity(contract.ActivityAggregateBatch, mock.Anything, mock.Anything).Return(contract.AggregateBatchResult{Status: omtx.StatusCompleted}, nil).Once()
+		in := batchInput(4, 2, 2)
+		in.Parent.InputData.TargetID = "tgt_1"
+		e.ExecuteWorkflow(BatchWorkflow, in)
+		require.NoError(t, e.GetWorkflowError())
+		require.Equal(t, []string{"tgt_1", "tgt_1"}, seen)
+	})
+}
