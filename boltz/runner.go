@@ -233,10 +233,6 @@ func (r *Runner) Info() omtx.ModelInfo {
 //
 // Predict stops the process (its whole process group) when ctx is done.
 func (r *Runner) Predict(ctx context.Context, req omtx.PredictRequest) ([]omtx.Prediction, error) {
-	protein, err := chem.ValidateProteinSequence(req.Protein)
-	if err != nil {
-		return nil, omtx.Errorf(omtx.EInvalid, "protein_sequence", "%v", err)
-	}
 	if req.Parameters.NumSamples < 0 {
 		return nil, omtx.Errorf(omtx.EInvalid, "num_samples", "must not be negative, got %d", req.Parameters.NumSamples)
 	}
@@ -259,16 +255,9 @@ func (r *Runner) Predict(ctx context.Context, req omtx.PredictRequest) ([]omtx.P
 		return preds, nil
 	}
 
-	msaPath := ""
-	if req.MSAPath != "" {
-		if msaPath, err = filepath.Abs(req.MSAPath); err != nil {
-			return nil, fmt.Errorf("boltz: msa path: %w", err)
-		}
-		if _, err := os.Stat(msaPath); err != nil {
-			return nil, fmt.Errorf("boltz: msa: %w", err)
-		}
-	} else if req.Parameters.UseMSA {
-		r.log.Warn("boltz: use_msa is set but the request carries no MSA; running in single-sequence mode")
+	j, err := r.job(req)
+	if err != nil {
+		return nil, err
 	}
 
 	workDir := req.WorkDir
@@ -283,8 +272,15 @@ func (r *Runner) Predict(ctx context.Context, req omtx.PredictRequest) ([]omtx.P
 	}
 	inputsDir := filepath.Join(workDir, inputsDirName)
 	outDir := filepath.Join(workDir, outDirName)
-	if err := writeInputs(inputsDir, protein, msaPath, smiles, sent); err != nil {
+	sent, refused, err := writeInputs(inputsDir, j, smiles, sent)
+	if err != nil {
 		return nil, fmt.Errorf("boltz: %w", err)
+	}
+	for i, err := range refused {
+		preds[i].Error = "invalid input: " + err.Error()
+	}
+	if len(sent) == 0 {
+		return preds, nil
 	}
 
 	args := r.args(inputsDir, outDir, req)
@@ -350,7 +346,7 @@ func (r *Runner) Predict(ctx context.Context, req omtx.PredictRequest) ([]omtx.P
 
 	for _, i := range present {
 		name := recordName(i)
-		res, err := readRecord(recordOutputs(predictionsDir, name))
+		res, err := readRecord(recordOutputs(predictionsDir, name), j.ligandChainIndex()+1)
 		if err != nil {
 			return nil, err
 		}
@@ -371,6 +367,42 @@ func (r *Runner) Predict(ctx context.Context, req omtx.PredictRequest) ([]omtx.P
 		preds[m.i].ModelSeconds = perLigand
 	}
 	return preds, nil
+}
+
+// job is the request's complex: its target, or the one-chain shape of
+// Protein and MSAPath. Either way each ligand's input is rendered by
+// target.RenderJob.
+func (r *Runner) job(req omtx.PredictRequest) (job, error) {
+	if req.Target != nil {
+		j, err := targetJob(req.Target.JSON, req.Target.MSA, req.Target.Templates)
+		if err != nil {
+			if omtx.ErrorCode(err) == omtx.EInvalid {
+				return job{}, err
+			}
+			return job{}, fmt.Errorf("boltz: %w", err)
+		}
+		if _, err := j.render("C"); err != nil {
+			// Not the ligand's fault: the target itself does not render.
+			return job{}, omtx.Errorf(omtx.EInvalid, "target_id", "%v", err)
+		}
+		return j, nil
+	}
+	protein, err := chem.ValidateProteinSequence(req.Protein)
+	if err != nil {
+		return job{}, omtx.Errorf(omtx.EInvalid, "protein_sequence", "%v", err)
+	}
+	msaPath := ""
+	if req.MSAPath != "" {
+		if msaPath, err = filepath.Abs(req.MSAPath); err != nil {
+			return job{}, fmt.Errorf("boltz: msa path: %w", err)
+		}
+		if _, err := os.Stat(msaPath); err != nil {
+			return job{}, fmt.Errorf("boltz: msa: %w", err)
+		}
+	} else if req.Parameters.UseMSA {
+		r.log.Warn("boltz: use_msa is set but the request carries no MSA; running in single-sequence mode")
+	}
+	return oneChainJob(protein, msaPath), nil
 }
 
 // fill copies a record's outputs into a prediction.
