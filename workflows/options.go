@@ -153,11 +153,14 @@ func runGPU(ctx workflow.Context, class, activity string, in, out any) error {
 // asks for it; otherwise single-sequence mode.
 func ensureMSA(ctx workflow.Context, model string, in omtx.InputData) (omtx.MSARef, error) {
 	ref := omtx.MSARef{Mode: omtx.MSASingleSequence}
-	if !in.Parameters.UseMSA || !omtx.ModelUsesMSA(model) {
+	// A target's chains say their own MSA modes. No history before
+	// targets has a TargetID, so the added branch needs no GetVersion.
+	if (!in.Parameters.UseMSA && in.TargetID == "") || !omtx.ModelUsesMSA(model) {
 		return ref, nil
 	}
 	err := workflow.ExecuteActivity(msaCtx(ctx), contract.ActivityEnsureMSA, contract.EnsureMSAInput{
 		Protein: in.ProteinSequence, Uploaded: omtx.ObjectOf(in.MSAFile),
+		TargetID: in.TargetID, // data only, same commands: no GetVersion
 	}).Get(ctx, &ref)
 	return ref, err
 }
