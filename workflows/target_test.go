@@ -34,6 +34,29 @@ func TestTargetIDReachesTheGPUActivities(t *testing.T) {
 		require.Equal(t, "tgt_1", got.TargetID)
 	})
 
+	t.Run("the MSA activity runs for a target's chains", func(t *testing.T) {
+		t.Parallel()
+		e := env(t)
+		e.OnActivity(contract.ActivityAcceptJob, mock.Anything, mock.Anything).Return(contract.AcceptJobResult{Status: omtx.StatusQueued}, nil).Once()
+		ref := omtx.MSARef{Mode: omtx.MSAServer, Object: "msa/x.a3m", Chains: map[string]string{"A": "msa/x.a3m"}}
+		e.OnActivity(contract.ActivityEnsureMSA, mock.Anything, mock.MatchedBy(func(in contract.EnsureMSAInput) bool {
+			return in.TargetID == "tgt_1"
+		})).Return(ref, nil).Once()
+		var got contract.PredictInput
+		e.OnActivity(contract.ActivityPredict, mock.Anything, mock.Anything).Return(
+			func(_ context.Context, in contract.PredictInput) (contract.PredictResult, error) {
+				got = in
+				return contract.PredictResult{}, nil
+			}).Once()
+		e.OnActivity(contract.ActivityFinalizeJob, mock.Anything, mock.Anything).Return(contract.FinalizeJobResult{}, nil).Once()
+		job := testJob()
+		job.Model = omtx.ModelBoltz2
+		job.InputData.TargetID = "tgt_1" // use_msa is false: the target's chains decide
+		e.ExecuteWorkflow(PredictionWorkflow, contract.PredictionInput{Job: job, GPUClass: omtx.GPUClassL4})
+		require.NoError(t, e.GetWorkflowError())
+		require.Equal(t, ref, got.MSA)
+	})
+
 	t.Run("screen", func(t *testing.T) {
 		t.Parallel()
 		e := batchEnv(t)
