@@ -2,6 +2,8 @@ package activities
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -54,12 +56,15 @@ func (c *targetCache) load(ctx context.Context, blobs BlobStore, id string) (*ta
 // whose MSA comes from the server, the cached A3M that EnsureMSA recorded
 // in msa.Chains (for the one-chain shape, msa.Object).
 func (g *GPU) complex(ctx context.Context, dir, targetID, protein string, msa omtx.MSARef, logs *jobLog) (*omtx.TargetJob, error) {
-	job := &omtx.TargetJob{MSA: map[string]string{}, Templates: map[string]string{}}
+	job := &omtx.TargetJob{MSA: map[string]string{}, Templates: map[string]string{}, MSADigests: map[string]string{}}
+	digests := map[string]string{} // path → SHA-256 of what was written there
 	fetch := func(object, path string) (int, error) {
 		data, err := g.Blobs.Read(ctx, object)
 		if err != nil {
 			return 0, fmt.Errorf("read %s: %w", object, err)
 		}
+		sum := sha256.Sum256(data)
+		digests[path] = hex.EncodeToString(sum[:])
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return 0, fmt.Errorf("scratch dir: %w", err)
 		}
@@ -78,7 +83,7 @@ func (g *GPU) complex(ctx context.Context, dir, targetID, protein string, msa om
 				return nil, fmt.Errorf("msa: %w", err)
 			}
 			t.Chains[0].MSA = &target.MSA{Mode: target.MSAFile, File: "msa.a3m"}
-			job.MSA["A"] = path
+			job.MSA["A"], job.MSADigests["A"] = path, digests[path]
 			logs.Printf("msa: %s (%s, %d bytes)", g.Blobs.URI(msa.Object), msa.Mode, n)
 		} else {
 			logs.Printf("msa: none (single-sequence mode)")
@@ -126,8 +131,9 @@ func (g *GPU) complex(ctx context.Context, dir, targetID, protein string, msa om
 		case target.MSAEmpty:
 			logs.Printf("msa of chain %s: none (single-sequence mode, as the target says)", id)
 		case target.MSAFile:
-			job.MSA[id] = filepath.Join(dir, "files", c.MSA.File)
-			logs.Printf("msa of chain %s: uploaded %s", id, c.MSA.File)
+			path := filepath.Join(dir, "files", c.MSA.File)
+			job.MSA[id], job.MSADigests[id] = path, digests[path]
+			logs.Printf("msa of chain %s: uploaded %s (sha256 %s)", id, c.MSA.File, digests[path])
 		default:
 			object := msa.Chains[id]
 			if object == "" {
@@ -139,8 +145,8 @@ func (g *GPU) complex(ctx context.Context, dir, targetID, protein string, msa om
 			if err != nil {
 				return nil, fmt.Errorf("msa of chain %s: %w", id, err)
 			}
-			job.MSA[id] = path
-			logs.Printf("msa of chain %s: %s (server, %d bytes)", id, g.Blobs.URI(object), n)
+			job.MSA[id], job.MSADigests[id] = path, digests[path]
+			logs.Printf("msa of chain %s: %s (server, %d bytes, sha256 %s)", id, g.Blobs.URI(object), n, digests[path])
 		}
 	}
 	return job, nil

@@ -2,6 +2,8 @@ package activities
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"sync"
@@ -28,6 +30,7 @@ type seenCall struct {
 	msa       map[string]string // chain → file contents
 	templates map[string]string // name → file contents
 	msaPath   string
+	digests   map[string]string
 }
 
 func (s *seen) Info() omtx.ModelInfo {
@@ -35,7 +38,7 @@ func (s *seen) Info() omtx.ModelInfo {
 }
 
 func (s *seen) Predict(_ context.Context, req omtx.PredictRequest) ([]omtx.Prediction, error) {
-	c := seenCall{msa: map[string]string{}, templates: map[string]string{}, msaPath: req.MSAPath}
+	c := seenCall{msa: map[string]string{}, templates: map[string]string{}, msaPath: req.MSAPath, digests: req.Target.MSADigests}
 	if err := json.Unmarshal(req.Target.JSON, &c.target); err != nil {
 		return nil, err
 	}
@@ -61,6 +64,11 @@ func (s *seen) Predict(_ context.Context, req omtx.PredictRequest) ([]omtx.Predi
 		out[i] = omtx.Prediction{LigandName: l.Name, LigandSMILES: l.SMILES, ModelSeconds: 0.01}
 	}
 	return out, nil
+}
+
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
 
 // countingBlobs counts reads by object name.
@@ -123,6 +131,7 @@ func TestChunkRunsTheTargetsComplex(t *testing.T) {
 		assert.Equal(t, map[string]string{"A": ">a\nMKTAYIAKQRQ\n", "B": ">b\nGSHMLEDP\n"}, c.msa)
 		assert.Equal(t, map[string]string{"t.cif": "data_t\n"}, c.templates)
 		assert.Empty(t, c.msaPath)
+		assert.Equal(t, map[string]string{"A": sha256Hex(">a\nMKTAYIAKQRQ\n"), "B": sha256Hex(">b\nGSHMLEDP\n")}, c.digests)
 	}
 	assert.Equal(t, 1, counting.reads[omtx.TargetObject("tgt_1")], "target.json read once per process")
 

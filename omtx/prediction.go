@@ -102,6 +102,9 @@ type TargetJob struct {
 	MSA map[string]string
 	// Templates maps a template's file name to its local path.
 	Templates map[string]string
+	// MSADigests maps each chain in MSA to the lowercase hex SHA-256 of
+	// the alignment it runs with, for the record of what ran.
+	MSADigests map[string]string
 }
 
 // ErrOutOfMemory is wrapped by a predictor's error when the input did not
