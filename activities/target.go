@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/omtx-hub/omtx-hub/chem"
 	"github.com/omtx-hub/omtx-hub/contract"
 	"github.com/omtx-hub/omtx-hub/omtx"
 	"github.com/omtx-hub/omtx-hub/target"
@@ -75,6 +76,11 @@ func (g *GPU) complex(ctx context.Context, dir, targetID, protein string, msa om
 	}
 
 	if targetID == "" {
+		// The sequence as Boltz gets it, canonical as the runner has
+		// always made it; an invalid one is left for the model to refuse.
+		if p, err := chem.ValidateProteinSequence(protein); err == nil {
+			protein = p
+		}
 		t := target.OneChain(protein, target.MSAEmpty)
 		if msa.Object != "" {
 			path := filepath.Join(dir, "msa.a3m")

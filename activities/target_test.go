@@ -156,6 +156,7 @@ func TestOneChainRunsAsATarget(t *testing.T) {
 	t.Parallel()
 	model := &seen{}
 	acts, _, blobs, in := chunkFixture(t, "batch_o", 1, model, 2)
+	in.Protein = "mktayiakqr qisfvkshfsrq" // canonical for Boltz: upper case, no spaces
 	require.NoError(t, blobs.Put(context.Background(), "msa/p.a3m", "text/plain", []byte(">p\nMKTAYIAKQRQISFVKSHFSRQ\n")))
 	in.MSA = omtx.MSARef{Mode: omtx.MSAServer, Object: "msa/p.a3m"}
 	var s testsuite.WorkflowTestSuite
@@ -164,7 +165,7 @@ func TestOneChainRunsAsATarget(t *testing.T) {
 	_, err := env.ExecuteActivity(acts.PredictChunk, in)
 	require.NoError(t, err)
 	require.Len(t, model.calls, 1)
-	want := target.OneChain(in.Protein, target.MSAFile)
+	want := target.OneChain("MKTAYIAKQRQISFVKSHFSRQ", target.MSAFile)
 	want.Chains[0].MSA.File = "msa.a3m"
 	assert.Equal(t, *want, model.calls[0].target)
 	assert.Equal(t, map[string]string{"A": ">p\nMKTAYIAKQRQISFVKSHFSRQ\n"}, model.calls[0].msa)
