@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
 
 	"github.com/omtx-hub/omtx-hub/contract"
 	"github.com/omtx-hub/omtx-hub/omtx"
@@ -55,6 +56,32 @@ func TestTargetIDReachesTheGPUActivities(t *testing.T) {
 		e.ExecuteWorkflow(PredictionWorkflow, contract.PredictionInput{Job: job, GPUClass: omtx.GPUClassL4})
 		require.NoError(t, e.GetWorkflowError())
 		require.Equal(t, ref, got.MSA)
+	})
+
+	// The API routes by the whole complex's tokens (spec.Tokens); budgets
+	// grow along the fleet (omtx.ParseFleet), so the next class holds the
+	// complex too, and the rerouted attempt must still run the complex.
+	t.Run("a chunk rerouted after running out of memory keeps its target", func(t *testing.T) {
+		t.Parallel()
+		e := env(t)
+		fleet, err := omtx.ParseFleet(omtx.DefaultFleetSpec)
+		require.NoError(t, err)
+		var queues, targets []string
+		e.OnActivity(contract.ActivityPredictChunk, mock.Anything, mock.Anything).Return(
+			func(ctx context.Context, in contract.PredictChunkInput) (contract.ChunkCounts, error) {
+				queues = append(queues, activity.GetInfo(ctx).TaskQueue)
+				targets = append(targets, in.TargetID)
+				if len(queues) == 1 {
+					return contract.ChunkCounts{}, contract.NonRetryable(contract.ErrTypeOutOfMemory, "out of GPU memory", nil)
+				}
+				return contract.ChunkCounts{Completed: len(in.JobIDs)}, nil
+			}).Twice()
+		e.OnActivity(contract.ActivityRecordRouting, mock.Anything, mock.Anything).Return(contract.RecordRoutingResult{}, nil).Once()
+		e.ExecuteWorkflow(BatchChunkWorkflow, contract.ChunkInput{BatchID: "batch_t", JobIDs: []string{"c0"}, Model: omtx.ModelBoltz2,
+			GPUClass: omtx.GPUClassL4, Fleet: fleet, TargetID: "tgt_1"})
+		require.NoError(t, e.GetWorkflowError())
+		require.Equal(t, []string{"tgt_1", "tgt_1"}, targets)
+		require.Equal(t, []string{contract.GPUTaskQueue(omtx.GPUClassL4), contract.GPUTaskQueue("a100-80g")}, queues)
 	})
 
 	t.Run("screen", func(t *testing.T) {
