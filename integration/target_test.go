@@ -62,6 +62,22 @@ func screenTarget(t *testing.T, targetID string, smiles []string) omtx.Job {
 	return waitBatch(t, id, 3*time.Minute)
 }
 
+// predictOnTarget runs one prediction on a target, started with the
+// workflow contract as screenTarget starts a screen, and waits for it.
+func predictOnTarget(t *testing.T, targetID, smiles string) omtx.Job {
+	t.Helper()
+	spec := contract.JobSpec{
+		JobID: fmt.Sprintf("job_target%d", time.Now().UnixNano()%1e9), JobType: omtx.JobTypeIndividual, UserID: testUser,
+		Model: omtx.ModelBoltz2, CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
+		InputData: omtx.InputData{ProteinSequence: targetKinase, LigandSMILES: smiles, LigandName: "single", TargetID: targetID,
+			Parameters: omtx.Parameters{NumSamples: 1}},
+	}
+	_, err := env.deps.Temporal.ExecuteWorkflow(ctxT(t), startOptions(contract.PredictionWorkflowID(spec.JobID)), contract.WorkflowPrediction,
+		contract.PredictionInput{Job: spec, GPUClass: omtx.GPUClassL4})
+	require.NoError(t, err)
+	return waitJob(t, spec.JobID, omtx.StatusCompleted, 2*time.Minute)
+}
+
 // recordedInputs reads every YAML the stand-in received.
 func recordedInputs(t *testing.T, record string) []string {
 	t.Helper()
@@ -144,4 +160,20 @@ func TestTargetScreenRunsTheWholeComplex(t *testing.T) {
 	require.Equal(t, omtx.StatusCompleted, second.Status, second.Error)
 	assert.Equal(t, 3, second.Progress.Completed)
 	assert.Equal(t, 1, server.Submissions(), "a second screen on the same target asks the MSA server no second time")
+
+	one := predictOnTarget(t, targetID, "CCN")
+	require.NotNil(t, one.Results)
+	assert.Equal(t, one.Results.Metrics["chains_ptm.3"], one.Results.Metrics["binder_chain_ptm"])
+	assert.Equal(t, 1, server.Submissions(), "nor does a prediction on it")
+	yamls = recordedInputs(t, record)
+	require.Len(t, yamls, len(library)+3+1)
+	last := -1
+	for i, y := range yamls {
+		if strings.Contains(y, `smiles: "CCN"`) {
+			last = i
+		}
+	}
+	require.NotEqual(t, -1, last, "the prediction's input reached the stand-in")
+	assert.Contains(t, yamls[last], "  - ligand:\n      id: C\n      ccd: \"MG\"\n", "a single prediction runs the whole complex too")
+	assert.Contains(t, yamls[last], "binder: D\n")
 }
