@@ -16,8 +16,8 @@ import (
 )
 
 // dimer is a two-chain target with a Mg²⁺ cofactor, an uploaded A3M for
-// chain A, single-sequence mode for chain B, and a pocket for the
-// screened ligand (chain D).
+// chain A, single-sequence mode for chain B, a pocket for the screened
+// ligand (chain D) and a template for chain A.
 func dimer() *target.Target {
 	return &target.Target{
 		Chains: []target.Chain{
@@ -30,6 +30,7 @@ func dimer() *target.Target {
 		Constraints: []target.Constraint{{Pocket: &target.Pocket{
 			Binder: "D", Contacts: []target.TokenRef{{Chain: "A", Residue: 12}, {Chain: "B", Residue: 3}},
 		}}},
+		Templates:   []target.Template{{CIF: "kinase.cif", ChainIDs: target.ChainIDs{"A"}}},
 		LigandChain: "D",
 	}
 }
@@ -40,8 +41,11 @@ func TestPredictComplex(t *testing.T) {
 	t.Parallel()
 	a3m := filepath.Join(t.TempDir(), "kinase.a3m")
 	require.NoError(t, os.WriteFile(a3m, []byte(">query\n"+protein+"\n"), 0o644))
+	cif := filepath.Join(t.TempDir(), "kinase.cif")
+	require.NoError(t, os.WriteFile(cif, []byte("data_kinase\n"), 0o644))
 	raw, err := json.Marshal(dimer())
 	require.NoError(t, err)
+	files := target.JobFiles{MSA: map[string]string{"A": a3m}, Templates: map[string]string{"kinase.cif": cif}}
 
 	t.Run("inputs and outputs", func(t *testing.T) {
 		t.Parallel()
@@ -49,7 +53,7 @@ func TestPredictComplex(t *testing.T) {
 		r := f.runner(t, Config{})
 		req := request(t, ligands("CCO", "c1ccccc1O"))
 		req.Protein = "" // unused with a target
-		req.Target = &omtx.TargetJob{JSON: raw, MSA: map[string]string{"A": a3m}}
+		req.Target = &omtx.TargetJob{JSON: raw, MSA: files.MSA, Templates: files.Templates}
 		preds, err := r.Predict(context.Background(), req)
 		require.NoError(t, err)
 		runs := f.runs(t)
@@ -57,10 +61,10 @@ func TestPredictComplex(t *testing.T) {
 		for i, p := range preds {
 			require.Empty(t, p.Error)
 			doc := runs[0].Inputs[recordName(i)+".yaml"]
-			want, err := target.RenderJob(dimer(), p.LigandSMILES, target.JobFiles{MSA: map[string]string{"A": a3m}})
+			want, err := target.RenderJob(dimer(), p.LigandSMILES, files)
 			require.NoError(t, err)
 			assert.Equal(t, inputHeader+string(want), doc)
-			for _, part := range []string{"id: A", "id: B", `ccd: "MG"`, "binder: D", `msa: "` + a3m + `"`, "msa: empty"} {
+			for _, part := range []string{"id: A", "id: B", `ccd: "MG"`, "binder: D", `msa: "` + a3m + `"`, "msa: empty", `cif: "` + cif + `"`} {
 				assert.Contains(t, doc, part)
 			}
 			// Boltz's chain indices: A 0, B 1, MG 2, the screened ligand 3.
@@ -78,7 +82,7 @@ func TestPredictComplex(t *testing.T) {
 		f := newFake(t)
 		r := f.runner(t, Config{})
 		req := request(t, ligands("CCO"))
-		req.Target = &omtx.TargetJob{JSON: raw}
+		req.Target = &omtx.TargetJob{JSON: raw, Templates: files.Templates}
 		_, err := r.Predict(context.Background(), req)
 		require.Error(t, err)
 		assert.Equal(t, omtx.EInvalid, omtx.ErrorCode(err))
