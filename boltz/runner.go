@@ -46,8 +46,8 @@ const NoPredictionReason = "boltz wrote no prediction for this ligand"
 
 // managedFlags are the flags Predict sets itself; Config.ExtraArgs may not
 // repeat them. --use_msa_server is here because MSAs come from the
-// caller's cache (PredictRequest.MSAPath), never from a server at
-// prediction time.
+// caller's cache (PredictRequest.Target's MSA files, or MSAPath), never
+// from a server at prediction time.
 var managedFlags = map[string]bool{
 	"--out_dir": true, "--cache": true, "--accelerator": true, "--devices": true,
 	"--recycling_steps": true, "--sampling_steps": true, "--diffusion_samples": true,
@@ -208,8 +208,8 @@ func (r *Runner) Info() omtx.ModelInfo {
 }
 
 // Predict runs one boltz predict call for all ligands of the request (one
-// protein), so the model loads once per chunk. It returns one prediction
-// per ligand, in order. A ligand whose SMILES is empty or holds whitespace
+// complex: req.Target, or the one chain of req.Protein), so the model
+// loads once per chunk. It returns one prediction per ligand, in order. A ligand whose SMILES is empty or holds whitespace
 // is not sent and gets Prediction.Error; the others share the call's wall
 // time evenly as ModelSeconds. Boltz's stdout and stderr go to req.Log as they come.
 //
