@@ -209,9 +209,10 @@ func (r *Runner) Info() omtx.ModelInfo {
 
 // Predict runs one boltz predict call for all ligands of the request (one
 // complex: req.Target, or the one chain of req.Protein), so the model
-// loads once per chunk. It returns one prediction per ligand, in order. A ligand whose SMILES is empty or holds whitespace
-// is not sent and gets Prediction.Error; the others share the call's wall
-// time evenly as ModelSeconds. Boltz's stdout and stderr go to req.Log as they come.
+// loads once per chunk. It returns one prediction per ligand, in order.
+// A ligand whose SMILES is empty or holds whitespace, or whose input
+// target.RenderJob refuses, is not sent and gets Prediction.Error; the
+// others share the call's wall time evenly as ModelSeconds. Boltz's stdout and stderr go to req.Log as they come.
 //
 // Outcomes:
 //   - A ligand whose outputs are all present gets its scores and structure.
