@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/omtx-hub/omtx-hub/contract"
 	"github.com/omtx-hub/omtx-hub/omtx"
 	"github.com/omtx-hub/omtx-hub/target"
 )
@@ -170,4 +171,13 @@ func TestOneChainRunsAsATarget(t *testing.T) {
 	assert.Equal(t, *want, model.calls[0].target)
 	assert.Equal(t, map[string]string{"A": ">p\nMKTAYIAKQRQISFVKSHFSRQ\n"}, model.calls[0].msa)
 	assert.NotEmpty(t, model.calls[0].msaPath)
+}
+
+// TestChildrenKeepTheTarget: a screen's children run against its target.
+func TestChildrenKeepTheTarget(t *testing.T) {
+	t.Parallel()
+	parent := contract.JobSpec{JobID: "batch_k", InputData: omtx.InputData{ProteinSequence: "MKTAYIAKQRQ", TargetID: "tgt_1", TargetHash: "h1"}}
+	c := NewChild(&parent, omtx.LibraryEntry{Index: 0, Name: "L0", SMILES: "CCO"}, 1, parent.CreatedAt)
+	assert.Equal(t, "tgt_1", c.InputData.TargetID)
+	assert.Equal(t, "h1", c.InputData.TargetHash)
 }
