@@ -202,6 +202,8 @@ func NewChild(parent *contract.JobSpec, e omtx.LibraryEntry, total int, now time
 			LigandSMILES:    e.SMILES,
 			LigandName:      e.Name,
 			Parameters:      parent.InputData.Parameters,
+			TargetID:        parent.InputData.TargetID,
+			TargetHash:      parent.InputData.TargetHash,
 		},
 		LigandMetadata: e.Metadata,
 		Warnings:       e.Warnings,

@@ -100,7 +100,7 @@ func (g *GPU) predictGroup(ctx context.Context, in contract.PredictChunkInput, p
 	}
 	// The model's own output for the group goes to the group's log.
 	groupLog := newJobLog(g.now)
-	req, cleanup, err := g.request(ctx, in.Protein, ligands, in.Parameters, in.MSA, groupLog)
+	req, cleanup, err := g.request(ctx, in.TargetID, in.Protein, ligands, in.Parameters, in.MSA, groupLog)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -51,6 +50,7 @@ type GPU struct {
 
 	mu      sync.Mutex
 	running int
+	targets targetCache
 }
 
 // CallTracker follows model calls: Begin is called as one starts, and the
@@ -148,7 +148,7 @@ func (g *GPU) Predict(ctx context.Context, in contract.PredictInput) (contract.P
 	if err := g.markRunning(ctx, in.JobID, info.Attempt); err != nil {
 		return contract.PredictResult{}, err
 	}
-	req, cleanup, err := g.request(ctx, in.Protein, []omtx.Ligand{in.Ligand}, in.Parameters, in.MSA, logs)
+	req, cleanup, err := g.request(ctx, in.TargetID, in.Protein, []omtx.Ligand{in.Ligand}, in.Parameters, in.MSA, logs)
 	if err != nil {
 		return contract.PredictResult{}, err
 	}
@@ -460,9 +460,11 @@ func (g *GPU) predictor(model string) (Predictor, error) {
 		fmt.Sprintf("this worker (gpu class %s) serves models %v, not %q", g.GPUClass, names, model), nil)
 }
 
-// request prepares a predictor call: a scratch folder, the MSA fetched
-// from GCS into it, the attempt's retry flag and the log.
-func (g *GPU) request(ctx context.Context, protein string, ligands []omtx.Ligand, params omtx.Parameters, msa omtx.MSARef, logs *jobLog) (omtx.PredictRequest, func(), error) {
+// request prepares a predictor call: a scratch folder, the complex with
+// its files fetched from GCS into it (complex), the attempt's retry flag
+// and the log. MSAPath is set too, for predictors that read only the
+// one-chain shape.
+func (g *GPU) request(ctx context.Context, targetID, protein string, ligands []omtx.Ligand, params omtx.Parameters, msa omtx.MSARef, logs *jobLog) (omtx.PredictRequest, func(), error) {
 	dir, err := os.MkdirTemp(g.ScratchDir, "omtx-predict-")
 	if err != nil {
 		return omtx.PredictRequest{}, nil, fmt.Errorf("scratch dir: %w", err)
@@ -472,20 +474,12 @@ func (g *GPU) request(ctx context.Context, protein string, ligands []omtx.Ligand
 		Protein: protein, Ligands: ligands, Parameters: params, WorkDir: dir,
 		Retry: activity.GetInfo(ctx).Attempt > 1, Log: logs,
 	}
-	if msa.Object != "" {
-		a3m, err := g.Blobs.Read(ctx, msa.Object)
-		if err != nil {
-			cleanup()
-			return req, nil, fmt.Errorf("read msa %s: %w", msa.Object, err)
-		}
-		req.MSAPath = filepath.Join(dir, "msa.a3m")
-		if err := os.WriteFile(req.MSAPath, a3m, 0o600); err != nil {
-			cleanup()
-			return req, nil, fmt.Errorf("write msa: %w", err)
-		}
-		logs.Printf("msa: %s (%s, %d bytes)", g.Blobs.URI(msa.Object), msa.Mode, len(a3m))
-	} else {
-		logs.Printf("msa: none (single-sequence mode)")
+	if req.Target, err = g.complex(ctx, dir, targetID, protein, msa, logs); err != nil {
+		cleanup()
+		return req, nil, err
+	}
+	if targetID == "" {
+		req.MSAPath = req.Target.MSA["A"]
 	}
 	return req, cleanup, nil
 }

@@ -6,14 +6,19 @@
 //
 // One Predict call is one boltz predict run over a directory of inputs,
 // one YAML per ligand, so the model loads once per chunk of ligands of one
-// protein. Under PredictRequest.WorkDir it writes
+// complex. Under PredictRequest.WorkDir it writes
 //
 //	inputs/l0000.yaml, inputs/l0001.yaml, ...   (the record names)
 //	out/boltz_results_inputs/predictions/<record>/...   (written by Boltz)
 //
-// Each input holds the protein as chain A (with the caller's MSA file, or
-// "msa: empty" for single-sequence mode; never --use_msa_server), the
-// ligand as chain B by SMILES, and an affinity property for chain B.
+// Each input is rendered by target.RenderJob: the request's target
+// (PredictRequest.Target: chains, cofactors, constraints, templates, each
+// protein chain with the caller's MSA file or "msa: empty"; never
+// --use_msa_server), then the ligand by SMILES as the target's ligand
+// chain and the affinity binder. Without a target it is the seed's shape:
+// the protein as chain A, the ligand as chain B. Boltz numbers the chains
+// in that order, so in confidence_*.json the screened ligand is the last
+// chain index (its chains_ptm is also recorded as binder_chain_ptm).
 // From each record's folder Predict reads <record>_model_0.cif (the best
 // ranked sample), confidence_<record>_model_0.json and
 // affinity_<record>.json, key for key as the docs define them.

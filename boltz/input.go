@@ -1,125 +1,115 @@
 package boltz
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
-	"unicode/utf8"
+
+	"github.com/omtx-hub/omtx-hub/target"
 )
 
-// Chain ids of the two entities of every input. Boltz writes chains in
-// input order, so in confidence_*.json the protein is chain "0" and the
-// ligand chain "1".
-const (
-	proteinChain = "A"
-	ligandChain  = "B"
-)
-
-// msaEmpty is the msa value docs/prediction.md defines for single-sequence
-// mode ("To force single-sequence mode ..., set `msa: empty`").
-const msaEmpty = "empty"
+// inputHeader is the first line of every input the runner writes; the
+// rest is target.RenderJob's.
+const inputHeader = "# Written by OMTX-Hub (package boltz) for `boltz predict`.\n"
 
 // recordName is the safe file stem of the i-th ligand's input. Boltz uses
 // the stem as the record id and names every output after it, so it must
 // not depend on user-supplied ligand names.
 func recordName(i int) string { return fmt.Sprintf("l%04d", i) }
 
-// inputYAML renders one Boltz input (docs/prediction.md, "Input format"):
-// the protein as chain A with its MSA (an absolute path, or "empty" for
-// single-sequence mode), the ligand as chain B given by SMILES, and an
-// affinity property with chain B as the binder.
-//
-// Every user-supplied string is written as a YAML double-quoted scalar, so
-// SMILES characters that YAML treats specially in plain scalars (#, [, ],
-// @, \, :, {, }, &, *, !, |, >, ', ", %) arrive unchanged.
-func inputYAML(protein, smiles, msaPath string) (string, error) {
-	seq, err := yamlQuote(protein)
-	if err != nil {
-		return "", fmt.Errorf("protein sequence: %w", err)
-	}
-	smi, err := yamlQuote(smiles)
-	if err != nil {
-		return "", fmt.Errorf("smiles: %w", err)
-	}
-	msa := msaEmpty
-	if msaPath != "" {
-		if msa, err = yamlQuote(msaPath); err != nil {
-			return "", fmt.Errorf("msa path: %w", err)
-		}
-	}
-	var b strings.Builder
-	b.WriteString("# Written by OMTX-Hub (package boltz) for `boltz predict`.\n")
-	b.WriteString("version: 1\n")
-	b.WriteString("sequences:\n")
-	b.WriteString("  - protein:\n")
-	b.WriteString("      id: " + proteinChain + "\n")
-	b.WriteString("      sequence: " + seq + "\n")
-	b.WriteString("      msa: " + msa + "\n")
-	b.WriteString("  - ligand:\n")
-	b.WriteString("      id: " + ligandChain + "\n")
-	b.WriteString("      smiles: " + smi + "\n")
-	b.WriteString("properties:\n")
-	b.WriteString("  - affinity:\n")
-	b.WriteString("      binder: " + ligandChain + "\n")
-	return b.String(), nil
+// job is the complex of one Predict call, ready to render per ligand.
+type job struct {
+	t     *target.Target
+	files target.JobFiles
 }
 
-// yamlQuote writes s as a YAML double-quoted scalar. Inside double quotes
-// only '\' and '"' are special; every other printable character stands for
-// itself. Characters that are not printable in YAML's sense (C0 and C1
-// controls, DEL, the line and paragraph separators, the byte order mark
-// and the non-characters U+FFFE/U+FFFF) are written as escapes. The
-// escapes used (\\, \", \t, \n, \r and \uXXXX) mean the same in YAML 1.1
-// (PyYAML, which Boltz uses) and YAML 1.2.
-func yamlQuote(s string) (string, error) {
-	if !utf8.ValidString(s) {
-		return "", fmt.Errorf("%q is not valid UTF-8", s)
+// oneChainJob is the seed's shape: the protein as chain A with its MSA
+// (a path, or single-sequence mode when msaPath is ""), the ligand as
+// chain B.
+func oneChainJob(protein, msaPath string) job {
+	if msaPath == "" {
+		return job{t: target.OneChain(protein, target.MSAEmpty)}
 	}
-	var b strings.Builder
-	b.Grow(len(s) + 2)
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == '"':
-			b.WriteString(`\"`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r < 0x20, r >= 0x7f && r <= 0x9f, r == 0x2028, r == 0x2029, r == 0xfeff,
-			r == 0xfffe, r == 0xffff:
-			fmt.Fprintf(&b, `\u%04X`, r)
-		default:
-			b.WriteRune(r)
+	t := target.OneChain(protein, target.MSAFile)
+	t.Chains[0].MSA.File = filepath.Base(msaPath)
+	return job{t: t, files: target.JobFiles{MSA: map[string]string{"A": msaPath}}}
+}
+
+// targetJob reads a request's target and makes its file paths absolute
+// (Boltz resolves a relative path against its own working folder, not
+// the runner's), checking that each file is there.
+func targetJob(raw []byte, msa, templates map[string]string) (job, error) {
+	var t target.Target
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return job{}, fmt.Errorf("target: %w", err)
+	}
+	if err := target.Validate(&t, nil); err != nil {
+		return job{}, err
+	}
+	abs := func(m map[string]string) (map[string]string, error) {
+		out := make(map[string]string, len(m))
+		for k, p := range m {
+			a, err := filepath.Abs(p)
+			if err != nil {
+				return nil, err
+			}
+			if _, err := os.Stat(a); err != nil {
+				return nil, err
+			}
+			out[k] = a
 		}
+		return out, nil
 	}
-	b.WriteByte('"')
-	return b.String(), nil
+	var err error
+	j := job{t: &t}
+	if j.files.MSA, err = abs(msa); err != nil {
+		return job{}, fmt.Errorf("msa: %w", err)
+	}
+	if j.files.Templates, err = abs(templates); err != nil {
+		return job{}, fmt.Errorf("template: %w", err)
+	}
+	return j, nil
+}
+
+// ligandChainIndex is the screened ligand's chain index in Boltz's
+// outputs: Boltz numbers chains in input order, copies one by one, and
+// RenderJob writes the screened ligand after every chain of the target.
+func (j job) ligandChainIndex() int { return len(j.t.ChainIDList()) }
+
+// render writes one ligand's input (docs/prediction.md, "Input format"):
+// the target's complex with the ligand, by SMILES, as the affinity binder.
+func (j job) render(smiles string) ([]byte, error) {
+	doc, err := target.RenderJob(j.t, smiles, j.files)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(inputHeader), doc...), nil
 }
 
 // writeInputs writes one YAML per ligand index in sent into dir, which is
 // emptied first so a stale input of an earlier attempt is never predicted.
-func writeInputs(dir, protein, msaPath string, smiles []string, sent []int) error {
+// A ligand whose input cannot be rendered is reported in refused, by
+// index, and not written.
+func writeInputs(dir string, j job, smiles []string, sent []int) (written []int, refused map[int]error, err error) {
 	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("clear inputs dir: %w", err)
+		return nil, nil, fmt.Errorf("clear inputs dir: %w", err)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create inputs dir: %w", err)
+		return nil, nil, fmt.Errorf("create inputs dir: %w", err)
 	}
+	refused = map[int]error{}
 	for _, i := range sent {
-		doc, err := inputYAML(protein, smiles[i], msaPath)
+		doc, err := j.render(smiles[i])
 		if err != nil {
-			return fmt.Errorf("ligand %d: %w", i, err)
+			refused[i] = err
+			continue
 		}
 		path := filepath.Join(dir, recordName(i)+".yaml")
-		if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
-			return fmt.Errorf("write input: %w", err)
+		if err := os.WriteFile(path, doc, 0o644); err != nil {
+			return nil, nil, fmt.Errorf("write input: %w", err)
 		}
+		written = append(written, i)
 	}
-	return nil
+	return written, refused, nil
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 )
 
 // confidenceScalars are the scalar keys of confidence_<name>_model_0.json,
@@ -93,9 +94,10 @@ type recordResult struct {
 }
 
 // readRecord reads a record's structure, confidence and affinity files.
+// chains is the number of chains of the input, the screened ligand last.
 // A file that is not what docs/prediction.md describes is an error that
 // names it.
-func readRecord(p outputPaths) (*recordResult, error) {
+func readRecord(p outputPaths, chains int) (*recordResult, error) {
 	cif, err := os.ReadFile(p.structure)
 	if err != nil {
 		return nil, fmt.Errorf("boltz: %w", err)
@@ -104,7 +106,7 @@ func readRecord(p outputPaths) (*recordResult, error) {
 		return nil, fmt.Errorf("boltz: %s is empty", p.structure)
 	}
 	res := &recordResult{structure: string(cif), metrics: map[string]float64{}}
-	if err := res.readConfidence(p.confidence); err != nil {
+	if err := res.readConfidence(p.confidence, chains); err != nil {
 		return nil, err
 	}
 	if err := res.readAffinity(p.affinity); err != nil {
@@ -122,7 +124,13 @@ func (r *recordResult) put(key string, v *float64) {
 	r.metrics[key] = *v
 }
 
-func (r *recordResult) readConfidence(path string) error {
+// keyBinderPTM is the metric that holds the screened ligand's own chain
+// pTM (chains_ptm of the last chain). Boltz's ligand_iptm pools every
+// ligand chain, a target's cofactors with the screened ligand, so it is
+// not the screened ligand's alone.
+const keyBinderPTM = "binder_chain_ptm"
+
+func (r *recordResult) readConfidence(path string, chains int) error {
 	obj, err := readJSONObject(path)
 	if err != nil {
 		return err
@@ -138,19 +146,25 @@ func (r *recordResult) readConfidence(path string) error {
 		}
 	}
 
-	// chains_ptm: {"<chain index>": ptm}; chain indices count the input's
-	// chains from 0 (protein 0, ligand 1).
+	// chains_ptm: {"<chain index>": ptm}; chain indices are the asym ids
+	// of the input's chains, from 0 in input order, each copy its own
+	// chain (writer.py L202-205 at the commit package target cites), so
+	// the screened ligand, written last, is chains-1.
 	raw, ok := obj["chains_ptm"]
 	if !ok {
 		return fmt.Errorf("boltz: %s: no %q key", path, "chains_ptm")
 	}
-	var chains map[string]*float64
-	if err := json.Unmarshal(raw, &chains); err != nil {
+	var chainsPTM map[string]*float64
+	if err := json.Unmarshal(raw, &chainsPTM); err != nil {
 		return fmt.Errorf("boltz: %s: chains_ptm: %w", path, err)
 	}
-	for c, v := range chains {
+	if err := checkChainKeys(path, "chains_ptm", chainsPTM, chains); err != nil {
+		return err
+	}
+	for c, v := range chainsPTM {
 		r.put("chains_ptm."+c, v)
 	}
+	r.put(keyBinderPTM, chainsPTM[strconv.Itoa(chains-1)])
 
 	// pair_chains_iptm: {"<chain i>": {"<chain j>": iptm}}.
 	raw, ok = obj["pair_chains_iptm"]
@@ -161,10 +175,34 @@ func (r *recordResult) readConfidence(path string) error {
 	if err := json.Unmarshal(raw, &pairs); err != nil {
 		return fmt.Errorf("boltz: %s: pair_chains_iptm: %w", path, err)
 	}
+	if err := checkChainKeys(path, "pair_chains_iptm", pairs, chains); err != nil {
+		return err
+	}
 	for i, row := range pairs {
+		if err := checkChainKeys(path, "pair_chains_iptm."+i, row, chains); err != nil {
+			return err
+		}
 		for j, v := range row {
 			r.put("pair_chains_iptm."+i+"."+j, v)
 		}
+	}
+	return nil
+}
+
+// checkChainKeys requires m's keys to be the chain indices "0" to
+// chains-1: an output for another complex than the input is an error.
+func checkChainKeys[V any](path, key string, m map[string]V, chains int) error {
+	ok := len(m) == chains
+	for i := 0; ok && i < chains; i++ {
+		_, ok = m[strconv.Itoa(i)]
+	}
+	if !ok {
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		return fmt.Errorf("boltz: %s: %s has chains %v, want the input's %d chains 0 to %d", path, key, keys, chains, chains-1)
 	}
 	return nil
 }

@@ -112,12 +112,25 @@ func TestReadRecord(t *testing.T) {
 
 	t.Run("fixture", func(t *testing.T) {
 		t.Parallel()
-		res, err := readRecord(write(t, "", ""))
+		res, err := readRecord(write(t, "", ""), 2)
 		require.NoError(t, err)
 		assert.Equal(t, 0.85564, res.confidence)
 		assert.Equal(t, -0.7421, res.affinityValue)
 		assert.Equal(t, 0.7163, res.affinityProb)
 		assert.Empty(t, res.nonFinite)
+	})
+
+	t.Run("chains other than the input's", func(t *testing.T) {
+		t.Parallel()
+		p := write(t, "", "")
+		_, err := readRecord(p, 3)
+		require.ErrorContains(t, err, p.confidence+": chains_ptm has chains [0 1], want the input's 3 chains 0 to 2")
+		conf := `{"confidence_score": 0.5, "ptm": 0.5, "iptm": 0.4, "ligand_iptm": 0.4,
+			"protein_iptm": 0.5, "complex_plddt": 0.5, "complex_iplddt": 0.5,
+			"complex_pde": 1.0, "complex_ipde": 1.0, "chains_ptm": {"0": 0.8, "1": 0.9},
+			"pair_chains_iptm": {"0": {"0": 0.8, "1": 0.7}, "1": {"0": 0.6, "2": 0.9}}}`
+		_, err = readRecord(write(t, conf, ""), 2)
+		require.ErrorContains(t, err, "pair_chains_iptm.1 has chains [0 2]")
 	})
 
 	t.Run("python NaN and Infinity", func(t *testing.T) {
@@ -126,7 +139,7 @@ func TestReadRecord(t *testing.T) {
 			"protein_iptm": -Infinity, "complex_plddt": 0.5, "complex_iplddt": 0.5,
 			"complex_pde": Infinity, "complex_ipde": 1.0, "chains_ptm": {"0": NaN, "1": 0.9},
 			"pair_chains_iptm": {"0": {"0": 0.8, "1": 0.7}, "1": {"0": 0.6, "1": 0.9}}}`
-		res, err := readRecord(write(t, conf, ""))
+		res, err := readRecord(write(t, conf, ""), 2)
 		require.NoError(t, err)
 		assert.Equal(t, []string{"chains_ptm.0", "complex_pde", "protein_iptm", "ptm"}, res.nonFinite)
 		assert.NotContains(t, res.metrics, "ptm")
@@ -142,7 +155,7 @@ func TestReadRecord(t *testing.T) {
 
 	t.Run("non-finite affinity fails the ligand", func(t *testing.T) {
 		t.Parallel()
-		res, err := readRecord(write(t, "", `{"affinity_pred_value": NaN, "affinity_probability_binary": 0.5}`))
+		res, err := readRecord(write(t, "", `{"affinity_pred_value": NaN, "affinity_probability_binary": 0.5}`), 2)
 		require.NoError(t, err)
 		var pred omtx.Prediction
 		fill(&pred, res)
@@ -153,7 +166,7 @@ func TestReadRecord(t *testing.T) {
 
 	t.Run("ensemble members are optional", func(t *testing.T) {
 		t.Parallel()
-		res, err := readRecord(write(t, "", `{"affinity_pred_value": 1.5, "affinity_probability_binary": 0.25}`))
+		res, err := readRecord(write(t, "", `{"affinity_pred_value": 1.5, "affinity_probability_binary": 0.25}`), 2)
 		require.NoError(t, err)
 		assert.Equal(t, 1.5, res.affinityValue)
 		for _, k := range affinityMembers {
@@ -164,7 +177,7 @@ func TestReadRecord(t *testing.T) {
 	t.Run("missing key names file and key", func(t *testing.T) {
 		t.Parallel()
 		p := write(t, "", `{"affinity_probability_binary": 0.25}`)
-		_, err := readRecord(p)
+		_, err := readRecord(p, 2)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), p.affinity)
 		assert.Contains(t, err.Error(), `"affinity_pred_value"`)
@@ -173,7 +186,7 @@ func TestReadRecord(t *testing.T) {
 	t.Run("wrong type names file", func(t *testing.T) {
 		t.Parallel()
 		p := write(t, `{"confidence_score": "high"}`, "")
-		_, err := readRecord(p)
+		_, err := readRecord(p, 2)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), p.confidence)
 	})
@@ -181,22 +194,7 @@ func TestReadRecord(t *testing.T) {
 	t.Run("not an object", func(t *testing.T) {
 		t.Parallel()
 		p := write(t, "", "null")
-		_, err := readRecord(p)
+		_, err := readRecord(p, 2)
 		require.ErrorContains(t, err, "malformed JSON in "+p.affinity)
 	})
-}
-
-func TestYAMLQuote(t *testing.T) {
-	t.Parallel()
-	for _, s := range []string{
-		"", "C#N", `F/C=C\F`, `a"b`, "tab\there", "new\nline", "\x00\x1b\x7f\u0085\u2028\ufeff",
-		"µM ångström", "[C@@H]{}&*!|>%:,'", "🙂",
-	} {
-		q, err := yamlQuote(s)
-		require.NoError(t, err)
-		assert.NotContains(t, q, "\n")
-		assert.Equal(t, s, yamlUnquote(t, q), "quoted as %s", q)
-	}
-	_, err := yamlQuote("bad \xff utf8")
-	require.ErrorContains(t, err, "not valid UTF-8")
 }

@@ -46,8 +46,8 @@ const NoPredictionReason = "boltz wrote no prediction for this ligand"
 
 // managedFlags are the flags Predict sets itself; Config.ExtraArgs may not
 // repeat them. --use_msa_server is here because MSAs come from the
-// caller's cache (PredictRequest.MSAPath), never from a server at
-// prediction time.
+// caller's cache (PredictRequest.Target's MSA files, or MSAPath), never
+// from a server at prediction time.
 var managedFlags = map[string]bool{
 	"--out_dir": true, "--cache": true, "--accelerator": true, "--devices": true,
 	"--recycling_steps": true, "--sampling_steps": true, "--diffusion_samples": true,
@@ -208,10 +208,11 @@ func (r *Runner) Info() omtx.ModelInfo {
 }
 
 // Predict runs one boltz predict call for all ligands of the request (one
-// protein), so the model loads once per chunk. It returns one prediction
-// per ligand, in order. A ligand whose SMILES is empty or holds whitespace
-// is not sent and gets Prediction.Error; the others share the call's wall
-// time evenly as ModelSeconds. Boltz's stdout and stderr go to req.Log as they come.
+// complex: req.Target, or the one chain of req.Protein), so the model
+// loads once per chunk. It returns one prediction per ligand, in order.
+// A ligand whose SMILES is empty or holds whitespace, or whose input
+// target.RenderJob refuses, is not sent and gets Prediction.Error; the
+// others share the call's wall time evenly as ModelSeconds. Boltz's stdout and stderr go to req.Log as they come.
 //
 // Outcomes:
 //   - A ligand whose outputs are all present gets its scores and structure.
@@ -233,10 +234,6 @@ func (r *Runner) Info() omtx.ModelInfo {
 //
 // Predict stops the process (its whole process group) when ctx is done.
 func (r *Runner) Predict(ctx context.Context, req omtx.PredictRequest) ([]omtx.Prediction, error) {
-	protein, err := chem.ValidateProteinSequence(req.Protein)
-	if err != nil {
-		return nil, omtx.Errorf(omtx.EInvalid, "protein_sequence", "%v", err)
-	}
 	if req.Parameters.NumSamples < 0 {
 		return nil, omtx.Errorf(omtx.EInvalid, "num_samples", "must not be negative, got %d", req.Parameters.NumSamples)
 	}
@@ -259,16 +256,9 @@ func (r *Runner) Predict(ctx context.Context, req omtx.PredictRequest) ([]omtx.P
 		return preds, nil
 	}
 
-	msaPath := ""
-	if req.MSAPath != "" {
-		if msaPath, err = filepath.Abs(req.MSAPath); err != nil {
-			return nil, fmt.Errorf("boltz: msa path: %w", err)
-		}
-		if _, err := os.Stat(msaPath); err != nil {
-			return nil, fmt.Errorf("boltz: msa: %w", err)
-		}
-	} else if req.Parameters.UseMSA {
-		r.log.Warn("boltz: use_msa is set but the request carries no MSA; running in single-sequence mode")
+	j, err := r.job(req)
+	if err != nil {
+		return nil, err
 	}
 
 	workDir := req.WorkDir
@@ -283,8 +273,15 @@ func (r *Runner) Predict(ctx context.Context, req omtx.PredictRequest) ([]omtx.P
 	}
 	inputsDir := filepath.Join(workDir, inputsDirName)
 	outDir := filepath.Join(workDir, outDirName)
-	if err := writeInputs(inputsDir, protein, msaPath, smiles, sent); err != nil {
+	sent, refused, err := writeInputs(inputsDir, j, smiles, sent)
+	if err != nil {
 		return nil, fmt.Errorf("boltz: %w", err)
+	}
+	for i, err := range refused {
+		preds[i].Error = "invalid input: " + err.Error()
+	}
+	if len(sent) == 0 {
+		return preds, nil
 	}
 
 	args := r.args(inputsDir, outDir, req)
@@ -350,7 +347,7 @@ func (r *Runner) Predict(ctx context.Context, req omtx.PredictRequest) ([]omtx.P
 
 	for _, i := range present {
 		name := recordName(i)
-		res, err := readRecord(recordOutputs(predictionsDir, name))
+		res, err := readRecord(recordOutputs(predictionsDir, name), j.ligandChainIndex()+1)
 		if err != nil {
 			return nil, err
 		}
@@ -371,6 +368,42 @@ func (r *Runner) Predict(ctx context.Context, req omtx.PredictRequest) ([]omtx.P
 		preds[m.i].ModelSeconds = perLigand
 	}
 	return preds, nil
+}
+
+// job is the request's complex: its target, or the one-chain shape of
+// Protein and MSAPath. Either way each ligand's input is rendered by
+// target.RenderJob.
+func (r *Runner) job(req omtx.PredictRequest) (job, error) {
+	if req.Target != nil {
+		j, err := targetJob(req.Target.JSON, req.Target.MSA, req.Target.Templates)
+		if err != nil {
+			if omtx.ErrorCode(err) == omtx.EInvalid {
+				return job{}, err
+			}
+			return job{}, fmt.Errorf("boltz: %w", err)
+		}
+		if _, err := j.render("C"); err != nil {
+			// Not the ligand's fault: the target itself does not render.
+			return job{}, omtx.Errorf(omtx.EInvalid, "target_id", "%v", err)
+		}
+		return j, nil
+	}
+	protein, err := chem.ValidateProteinSequence(req.Protein)
+	if err != nil {
+		return job{}, omtx.Errorf(omtx.EInvalid, "protein_sequence", "%v", err)
+	}
+	msaPath := ""
+	if req.MSAPath != "" {
+		if msaPath, err = filepath.Abs(req.MSAPath); err != nil {
+			return job{}, fmt.Errorf("boltz: msa path: %w", err)
+		}
+		if _, err := os.Stat(msaPath); err != nil {
+			return job{}, fmt.Errorf("boltz: msa: %w", err)
+		}
+	} else if req.Parameters.UseMSA {
+		r.log.Warn("boltz: use_msa is set but the request carries no MSA; running in single-sequence mode")
+	}
+	return oneChainJob(protein, msaPath), nil
 }
 
 // fill copies a record's outputs into a prediction.

@@ -317,8 +317,11 @@ func TestPredict(t *testing.T) {
 		for _, k := range affinityMembers {
 			want[k] = aff[k]
 		}
-		// 9 scalars, 2 chains_ptm, 4 pair_chains_iptm, 4 ensemble members.
-		require.Len(t, want, 19)
+		// The screened ligand is the last of the input's two chains.
+		want[keyBinderPTM] = want["chains_ptm.1"]
+		// 9 scalars, 2 chains_ptm, 4 pair_chains_iptm, 4 ensemble members,
+		// the binder's chain pTM.
+		require.Len(t, want, 20)
 
 		for i, p := range preds {
 			assert.Empty(t, p.Error)

@@ -242,6 +242,10 @@ type EnsureMSAInput struct {
 	Protein string
 	// Uploaded is the object name of an A3M the user sent; used as it is.
 	Uploaded string
+	// TargetID, when set, names the job's target: each of its protein
+	// chains whose MSA comes from the server gets one, cached per
+	// sequence (EnsureMSAResult.Chains); Protein and Uploaded are unused.
+	TargetID string `json:",omitempty"`
 }
 
 // EnsureMSAResult is EnsureMSA's result: which MSA a prediction uses. It

@@ -75,8 +75,12 @@ type PredictRequest struct {
 	Ligands    []Ligand
 	Parameters Parameters
 	// MSAPath is a local .a3m file with the protein's MSA, or "" for
-	// single-sequence mode.
+	// single-sequence mode. Unused when Target is set.
 	MSAPath string
+	// Target, when set, is the whole complex the ligands are screened
+	// against; Protein and MSAPath are then unused. Nil: the one-chain
+	// shape of Protein and MSAPath.
+	Target *TargetJob
 	// Retry is true on a retried attempt (Boltz: --override, so a
 	// half-written output is recomputed rather than trusted).
 	Retry bool
@@ -85,6 +89,22 @@ type PredictRequest struct {
 	// Log receives the model's own output (Boltz's stdout and stderr), for
 	// logs.txt. May be nil.
 	Log io.Writer
+}
+
+// TargetJob is a request's complex with its files on this machine. The
+// target travels as its JSON (target.Target's, as stored at TargetObject):
+// package omtx cannot name target.Target, which imports omtx.
+type TargetJob struct {
+	// JSON is the target, a target.Target.
+	JSON []byte
+	// MSA maps each protein chain's first id to the local path of its
+	// alignment, for chains whose MSA is not `empty` (target.JobFiles).
+	MSA map[string]string
+	// Templates maps a template's file name to its local path.
+	Templates map[string]string
+	// MSADigests maps each chain in MSA to the lowercase hex SHA-256 of
+	// the alignment it runs with, for the record of what ran.
+	MSADigests map[string]string
 }
 
 // ErrOutOfMemory is wrapped by a predictor's error when the input did not
@@ -108,4 +128,8 @@ func ModelUsesMSA(model string) bool { return model == ModelBoltz2 }
 type MSARef struct {
 	Mode   string // MSASingleSequence, MSAUploaded or MSAServer
 	Object string // GCS object name of the A3M
+	// Chains maps each protein chain of a target whose MSA comes from the
+	// server to its cached A3M's object name, by the chain's first id.
+	// Empty for a one-chain job, whose MSA is Object.
+	Chains map[string]string `json:",omitempty"`
 }

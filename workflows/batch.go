@@ -251,6 +251,7 @@ func (b *batch) startChunk() {
 		BatchID: b.spec.JobID, Chunk: n, JobIDs: jobIDs, Model: b.spec.Model,
 		Protein: b.spec.InputData.ProteinSequence, Parameters: b.spec.InputData.Parameters, GPUClass: b.class,
 		MSA: *b.st.MSA, Fleet: b.in.Fleet,
+		TargetID: b.spec.InputData.TargetID, // data only, same commands: no GetVersion
 	})
 	b.sel.AddFuture(f, func(f workflow.Future) { b.chunkEnded(f, jobIDs) })
 	b.st.NextChunk++
@@ -361,6 +362,7 @@ func BatchChunkWorkflow(ctx workflow.Context, in contract.ChunkInput) (contract.
 	err := runRerouting(ctx, in.Fleet, &class, in.JobIDs, contract.ActivityPredictChunk, contract.PredictChunkInput{
 		BatchID: in.BatchID, Chunk: in.Chunk, JobIDs: in.JobIDs, Model: in.Model,
 		Protein: in.Protein, Parameters: in.Parameters, MSA: in.MSA,
+		TargetID: in.TargetID, // data only, same commands: no GetVersion
 	}, &counts)
 	var rerr *rerouteError
 	switch {

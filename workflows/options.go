@@ -153,11 +153,14 @@ func runGPU(ctx workflow.Context, class, activity string, in, out any) error {
 // asks for it; otherwise single-sequence mode.
 func ensureMSA(ctx workflow.Context, spec *contract.JobSpec) (omtx.MSARef, error) {
 	ref := omtx.MSARef{Mode: omtx.MSASingleSequence}
-	if !spec.InputData.Parameters.UseMSA || !usesMSA(spec) {
+	// A target's chains say their own MSA modes. No history before
+	// targets has a TargetID, so the added condition needs no GetVersion.
+	if (!spec.InputData.Parameters.UseMSA && spec.InputData.TargetID == "") || !usesMSA(spec) {
 		return ref, nil
 	}
 	err := workflow.ExecuteActivity(msaCtx(ctx), contract.ActivityEnsureMSA, contract.EnsureMSAInput{
 		Protein: spec.InputData.ProteinSequence, Uploaded: omtx.ObjectOf(spec.InputData.MSAFile),
+		TargetID: spec.InputData.TargetID, // data only, same commands: no GetVersion
 	}).Get(ctx, &ref)
 	return ref, err
 }

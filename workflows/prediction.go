@@ -140,6 +140,7 @@ func (p *prediction) predict(msa omtx.MSARef) (contract.PredictResult, error) {
 		Protein:    p.spec.InputData.ProteinSequence,
 		Ligand:     omtx.Ligand{Name: p.spec.InputData.LigandName, SMILES: p.spec.InputData.LigandSMILES},
 		Parameters: p.spec.InputData.Parameters,
+		TargetID:   p.spec.InputData.TargetID, // data only, same commands: no GetVersion
 		MSA:        msa,
 		Warnings:   p.spec.Warnings,
 	}, &out)

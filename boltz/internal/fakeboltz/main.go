@@ -183,7 +183,7 @@ func run(argv []string) error {
 			fmt.Printf("Failed to process %s. Skipping. Error: %v.\n", in.path, err)
 			continue
 		}
-		if err := writeRecord(fixture, predictions, name, samples); err != nil {
+		if err := writeRecord(fixture, predictions, name, samples, len(parsed[i].ChainIDList())); err != nil {
 			return err
 		}
 	}
@@ -340,8 +340,9 @@ func checkFiles(t *target.Target, opts map[string]string) error {
 	return nil
 }
 
-// writeRecord writes one record's files in Boltz's layout.
-func writeRecord(fixture, predictions, name string, samples int) error {
+// writeRecord writes one record's files in Boltz's layout, for an input
+// of the given number of chains.
+func writeRecord(fixture, predictions, name string, samples, chains int) error {
 	cif, err := os.ReadFile(filepath.Join(fixture, "model_0.cif"))
 	if err != nil {
 		return err
@@ -353,6 +354,11 @@ func writeRecord(fixture, predictions, name string, samples int) error {
 	aff, err := os.ReadFile(filepath.Join(fixture, "affinity.json"))
 	if err != nil {
 		return err
+	}
+	if chains != 2 {
+		if conf, err = withChains(conf, chains); err != nil {
+			return err
+		}
 	}
 	if listed("FAKE_BOLTZ_CORRUPT", name) {
 		conf = conf[:len(conf)/2]
@@ -372,6 +378,35 @@ func writeRecord(fixture, predictions, name string, samples int) error {
 		}
 	}
 	return os.WriteFile(filepath.Join(dir, "affinity_"+name+".json"), aff, 0o644)
+}
+
+// withChains rewrites the fixture's two-chain chains_ptm and
+// pair_chains_iptm for an input of n chains, as writer.py L202-214 writes
+// them: keyed by chain index from "0" in input order (each copy its own
+// chain), chains_ptm[i] = pair_chains_iptm[i][i]. The values are made up:
+// 0.9 on the diagonal less 0.01 per chain index, 0.5 plus 0.01·(i+j)
+// off it.
+func withChains(conf []byte, n int) ([]byte, error) {
+	var obj map[string]any
+	if err := json.Unmarshal(conf, &obj); err != nil {
+		return nil, err
+	}
+	ptm := map[string]float64{}
+	pairs := map[string]map[string]float64{}
+	for i := range n {
+		row := map[string]float64{}
+		for j := range n {
+			v := 0.5 + 0.01*float64(i+j)
+			if i == j {
+				v = 0.9 - 0.01*float64(i)
+			}
+			row[strconv.Itoa(j)] = v
+		}
+		pairs[strconv.Itoa(i)] = row
+		ptm[strconv.Itoa(i)] = row[strconv.Itoa(i)]
+	}
+	obj["chains_ptm"], obj["pair_chains_iptm"] = ptm, pairs
+	return json.MarshalIndent(obj, "", "    ")
 }
 
 // sleepWithChild starts a child in this process group that sleeps too
