@@ -14,8 +14,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/omtx-hub/omtx-hub/jobstart"
 	"github.com/omtx-hub/omtx-hub/chem"
+	"github.com/omtx-hub/omtx-hub/jobstart"
 	"github.com/omtx-hub/omtx-hub/keys"
 	"github.com/omtx-hub/omtx-hub/metrics"
 	"github.com/omtx-hub/omtx-hub/omtx"
