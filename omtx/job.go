@@ -1,6 +1,10 @@
 package omtx
 
-import "time"
+import (
+	"bytes"
+	"encoding/json"
+	"time"
+)
 
 // JobStatus is the lifecycle state of a job document, exactly as in the seed
 // plan (1.2), plus "cancelled" for jobs a user stopped.
@@ -45,11 +49,77 @@ const (
 )
 
 // Parameters are the model parameters of a request (seed 1.2 input_data.parameters).
+//
+// The run settings after Seed are Boltz-2's boltz predict flags of the same
+// names (jwohlwend/boltz src/boltz/main.py, lines 853-1007). A zero value
+// means "not set": the deployment's default, which is Boltz's own unless
+// the operator configured another (recycling_steps 3, sampling_steps 200,
+// diffusion_samples 1, sampling_steps_affinity 200,
+// diffusion_samples_affinity 5, both switches off). Submission checks them
+// against the deployment's bounds (validate.Bounds).
 type Parameters struct {
-	UseMSA     bool `json:"use_msa" firestore:"use_msa"`
-	NumSamples int  `json:"num_samples" firestore:"num_samples"`
+	UseMSA bool `json:"use_msa" firestore:"use_msa"`
+	// MSAMode is how Boltz-2 gets its protein chains' MSAs: MSAModeServer
+	// (the deployment's MSA server, or an uploaded A3M) or MSAModeEmpty
+	// (single-sequence). Set at submission from use_msa or the request's
+	// msa_mode, never left empty for Boltz-2; UseMSA agrees with it.
+	MSAMode    string `json:"msa_mode,omitempty" firestore:"msa_mode,omitempty"`
+	NumSamples int    `json:"num_samples" firestore:"num_samples"`
 	// Seed makes stochastic models reproducible; nil lets the model choose.
 	Seed *int64 `json:"seed,omitempty" firestore:"seed,omitempty"`
+
+	RecyclingSteps           int `json:"recycling_steps,omitempty" firestore:"recycling_steps,omitempty"`
+	SamplingSteps            int `json:"sampling_steps,omitempty" firestore:"sampling_steps,omitempty"`
+	DiffusionSamples         int `json:"diffusion_samples,omitempty" firestore:"diffusion_samples,omitempty"`
+	SamplingStepsAffinity    int `json:"sampling_steps_affinity,omitempty" firestore:"sampling_steps_affinity,omitempty"`
+	DiffusionSamplesAffinity int `json:"diffusion_samples_affinity,omitempty" firestore:"diffusion_samples_affinity,omitempty"`
+	// AffinityMWCorrection and UsePotentials are Boltz's switches; nil
+	// is the deployment's default.
+	AffinityMWCorrection *bool `json:"affinity_mw_correction,omitempty" firestore:"affinity_mw_correction,omitempty"`
+	UsePotentials        *bool `json:"use_potentials,omitempty" firestore:"use_potentials,omitempty"`
+
+	// useMSAGiven records, while a request is decoded, that it said
+	// use_msa; see UseMSAGiven.
+	useMSAGiven bool
+}
+
+// MSA modes a request asks for (Parameters.MSAMode), as Boltz's input
+// YAML names them: "empty" is its single-sequence mode.
+const (
+	MSAModeServer = "server"
+	MSAModeEmpty  = "empty"
+)
+
+// UnmarshalJSON decodes Parameters, refusing unknown fields, and notes whether use_msa was sent, so
+// that submission can tell "use_msa": false (single-sequence, explicitly)
+// from a request that said nothing (the deployment's default).
+func (p *Parameters) UnmarshalJSON(b []byte) error {
+	type plain Parameters
+	var aux struct {
+		plain
+		UseMSA *bool `json:"use_msa"`
+	}
+	// Strict, as the API decodes every request: a custom decoder is not
+	// told the caller's DisallowUnknownFields.
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&aux); err != nil {
+		return err
+	}
+	*p = Parameters(aux.plain)
+	if aux.UseMSA != nil {
+		p.UseMSA, p.useMSAGiven = *aux.UseMSA, true
+	}
+	return nil
+}
+
+// UseMSAGiven reports whether the decoded request said use_msa, and
+// forgets it: the answer matters once, at submission, and a resolved
+// Parameters then equals one built in code.
+func (p *Parameters) UseMSAGiven() bool {
+	given := p.useMSAGiven
+	p.useMSAGiven = false
+	return given
 }
 
 // InputData is what the user asked for (seed 1.2 input_data).
