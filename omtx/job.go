@@ -1,10 +1,6 @@
 package omtx
 
-import (
-	"bytes"
-	"encoding/json"
-	"time"
-)
+import "time"
 
 // JobStatus is the lifecycle state of a job document, exactly as in the seed
 // plan (1.2), plus "cancelled" for jobs a user stopped.
@@ -77,10 +73,6 @@ type Parameters struct {
 	// is the deployment's default.
 	AffinityMWCorrection *bool `json:"affinity_mw_correction,omitempty" firestore:"affinity_mw_correction,omitempty"`
 	UsePotentials        *bool `json:"use_potentials,omitempty" firestore:"use_potentials,omitempty"`
-
-	// useMSAGiven records, while a request is decoded, that it said
-	// use_msa; see UseMSAGiven.
-	useMSAGiven bool
 }
 
 // MSA modes a request asks for (Parameters.MSAMode), as Boltz's input
@@ -90,44 +82,18 @@ const (
 	MSAModeEmpty  = "empty"
 )
 
-// UnmarshalJSON decodes Parameters, refusing unknown fields, and notes whether use_msa was sent, so
-// that submission can tell "use_msa": false (single-sequence, explicitly)
-// from a request that said nothing (the deployment's default).
-func (p *Parameters) UnmarshalJSON(b []byte) error {
-	type plain Parameters
-	var aux struct {
-		plain
-		UseMSA *bool `json:"use_msa"`
-	}
-	// Strict, as the API decodes every request: a custom decoder is not
-	// told the caller's DisallowUnknownFields.
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&aux); err != nil {
-		return err
-	}
-	*p = Parameters(aux.plain)
-	if aux.UseMSA != nil {
-		p.UseMSA, p.useMSAGiven = *aux.UseMSA, true
-	}
-	return nil
-}
-
-// UseMSAGiven reports whether the decoded request said use_msa, and
-// forgets it: the answer matters once, at submission, and a resolved
-// Parameters then equals one built in code.
-func (p *Parameters) UseMSAGiven() bool {
-	given := p.useMSAGiven
-	p.useMSAGiven = false
-	return given
-}
-
 // InputData is what the user asked for (seed 1.2 input_data).
 type InputData struct {
-	ProteinSequence string     `json:"protein_sequence" firestore:"protein_sequence"`
-	LigandSMILES    string     `json:"ligand_smiles" firestore:"ligand_smiles"`
-	LigandName      string     `json:"ligand_name" firestore:"ligand_name"`
-	Parameters      Parameters `json:"parameters" firestore:"parameters"`
+	ProteinSequence string `json:"protein_sequence" firestore:"protein_sequence"`
+	LigandSMILES    string `json:"ligand_smiles" firestore:"ligand_smiles"`
+	LigandName      string `json:"ligand_name" firestore:"ligand_name"`
+	// ModelledSMILES is the molecule the model runs, set at submission
+	// from validate.LigandFor: for Boltz-2, the parent Boltz's
+	// standardizer keeps of LigandSMILES (a salt's counter-ions dropped,
+	// charges neutralized); for other models, LigandSMILES. Boltz-2 is
+	// still sent LigandSMILES, which it standardizes itself.
+	ModelledSMILES string     `json:"modelled_smiles,omitempty" firestore:"modelled_smiles,omitempty"`
+	Parameters     Parameters `json:"parameters" firestore:"parameters"`
 	// MSAFile is the gs:// address of an MSA the user uploaded for the
 	// protein (A3M); used instead of computing one.
 	MSAFile string `json:"msa_file,omitempty" firestore:"msa_file,omitempty"`
@@ -371,9 +337,20 @@ type Results struct {
 	Metrics map[string]float64 `json:"metrics,omitempty" firestore:"metrics,omitempty"`
 
 	// MSAMode is "single_sequence", "uploaded" or "server" (computed once
-	// per protein and cached); MSAFile is its gs:// address.
+	// per protein and cached); MSAFile is its gs:// address. It is
+	// MSANone for a model that reads no MSA.
 	MSAMode string `json:"msa_mode" firestore:"msa_mode"`
 	MSAFile string `json:"msa_file,omitempty" firestore:"msa_file,omitempty"`
+	// MSAs records each protein chain's MSA mode and the digest of the A3M
+	// used; empty for a model that reads no MSA.
+	MSAs []ChainMSA `json:"msas,omitempty" firestore:"msas,omitempty"`
+	// LigandSMILES is the SMILES submitted; ModelledSMILES the molecule the
+	// model ran (InputData.ModelledSMILES).
+	LigandSMILES   string `json:"ligand_smiles,omitempty" firestore:"ligand_smiles,omitempty"`
+	ModelledSMILES string `json:"modelled_smiles,omitempty" firestore:"modelled_smiles,omitempty"`
+	// RunSettings are the settings that ran, the model software's version,
+	// its weights and the GPU (see RunSettings).
+	RunSettings *RunSettings `json:"run_settings,omitempty" firestore:"run_settings,omitempty"`
 	// TargetID names the target (package target) the job runs against:
 	// its chains, cofactors, constraints, templates and MSAs, stored
 	// immutably at TargetObject(TargetID). Empty for the seed's one-chain

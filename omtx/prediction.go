@@ -31,6 +31,9 @@ func IC50uMFromPredValue(v float64) float64 { return math.Pow(10, v) }
 type Ligand struct {
 	Name   string `json:"name" firestore:"name"`
 	SMILES string `json:"smiles" firestore:"smiles"`
+	// ModelledSMILES is the molecule the model runs, when it is known and
+	// differs from what was submitted (see InputData.ModelledSMILES).
+	ModelledSMILES string `json:"modelled_smiles,omitempty" firestore:"modelled_smiles,omitempty"`
 }
 
 // ModelInfo describes the model that produced a prediction. Every result
@@ -136,12 +139,26 @@ type PredictRequest struct {
 // class with more memory instead of retrying it on the same one.
 var ErrOutOfMemory = errors.New("out of GPU memory")
 
-// MSA modes recorded in results.
+// MSA modes recorded in results. MSANone is recorded for a model that
+// reads no MSA (the descriptor baseline), which claims none.
 const (
 	MSASingleSequence = "single_sequence"
 	MSAUploaded       = "uploaded"
 	MSAServer         = "server"
+	MSANone           = "none"
 )
+
+// ChainMSA records the MSA one protein chain ran with: its mode (MSAServer,
+// MSAUploaded or MSASingleSequence) and the SHA-256 of the A3M used, hex
+// (empty in single-sequence mode). The seed's one-chain shape is chain "A".
+type ChainMSA struct {
+	ChainID string `json:"chain_id" firestore:"chain_id"`
+	Mode    string `json:"mode" firestore:"mode"`
+	Digest  string `json:"digest,omitempty" firestore:"digest,omitempty"`
+}
+
+// SeedChainID is the chain id of the seed's one-chain shape.
+const SeedChainID = "A"
 
 // ModelUsesMSA reports whether a model reads the protein's MSA. The
 // descriptor baseline ignores the protein, so no MSA is computed for it.

@@ -270,7 +270,7 @@ const (
 
 // MSAMode settles how Boltz-2 gets its MSA, once, at submission, and
 // records it in p (MSAMode and UseMSA agree afterwards). useMSAGiven says
-// whether the request said use_msa (omtx.Parameters.UseMSAGiven); uploaded
+// whether the request said use_msa (absent and false differ); uploaded
 // whether it sent an A3M; serverConfigured whether the deployment has an
 // MSA server. The rules:
 //   - msa_mode "server", or use_msa true, or an uploaded A3M: server mode
