@@ -14,6 +14,9 @@ var csvHeader = []string{
 	"affinity_pred_value_log10_ic50_um", "pic50", "delta_g_kcal_mol",
 	"affinity_probability_binary", "confidence", "model", "model_version",
 	"structure_available", "results_file", "error", "warnings",
+	// Appended, so the seed's columns keep their places: the molecule
+	// the model ran (a salt's parent) and each chain's MSA.
+	"modelled_smiles", "msa_mode", "msa_digest",
 }
 
 // csvRow fills rec (cleared, rank already set) with c's row.
@@ -38,9 +41,35 @@ func csvRow(rec []string, c *omtx.Job, keys []string) {
 	rec[11] = guard(modelName(c))
 	rec[15] = guard(c.Error)
 	rec[16] = guard(strings.Join(c.Warnings, "; "))
+	rec[17] = guard(c.InputData.ModelledSMILES)
+	if r := c.Results; r != nil {
+		if r.ModelledSMILES != "" {
+			rec[17] = guard(r.ModelledSMILES)
+		}
+		rec[18], rec[19] = msaCells(r)
+	}
 	for i, k := range keys {
 		rec[len(csvHeader)+i] = guard(c.LigandMetadata[k])
 	}
+}
+
+// msaCells are the msa_mode and msa_digest cells of a result: the one
+// chain's mode and digest, or "A=server; B=empty" and "A=<sha256>; B="
+// for several chains. A result without chains (before they were recorded,
+// or a model that reads no MSA) gives its msa_mode and no digest.
+func msaCells(r *omtx.Results) (mode, digest string) {
+	switch len(r.MSAs) {
+	case 0:
+		return guard(r.MSAMode), ""
+	case 1:
+		return guard(r.MSAs[0].Mode), guard(r.MSAs[0].Digest)
+	}
+	modes := make([]string, len(r.MSAs))
+	digests := make([]string, len(r.MSAs))
+	for i, m := range r.MSAs {
+		modes[i], digests[i] = m.ChainID+"="+m.Mode, m.ChainID+"="+m.Digest
+	}
+	return guard(strings.Join(modes, "; ")), guard(strings.Join(digests, "; "))
 }
 
 // num formats a number with 4 decimals; non-finite values are empty.
