@@ -21,6 +21,10 @@ type MSAService interface {
 // the MSA server's limits.
 type MSA struct {
 	Server MSAService // nil: no server configured
+	// Spec says how Server computes MSAs (msa.Client.KeySpec, with the
+	// operator's OMTX_MSA_DB_VERSION); it is part of the cache key, so an
+	// MSA made another way is never reused.
+	Spec   msa.KeySpec
 	Blobs  BlobStore
 	Logger *slog.Logger
 }
@@ -31,14 +35,16 @@ func (m *MSA) Activities() map[string]any {
 }
 
 // EnsureMSA returns the protein's MSA, computing it at most once per
-// sequence: an uploaded MSA first, else the cache object
-// msa/{sha256(sequence)}.a3m, else the MSA server (then cached). Rate
+// sequence and way of computing it: an uploaded MSA first, else the cache
+// object m.Spec.CacheObject(sequence) (sequence, server, pairing,
+// environmental databases, database version), else the MSA server (then
+// cached). Rate
 // limits and server errors are retried by Temporal with backoff.
 func (m *MSA) EnsureMSA(ctx context.Context, in contract.EnsureMSAInput) (contract.EnsureMSAResult, error) {
 	if in.Uploaded != "" {
 		return omtx.MSARef{Mode: omtx.MSAUploaded, Object: in.Uploaded}, nil
 	}
-	obj := msa.CacheObject(in.Protein)
+	obj := m.Spec.CacheObject(in.Protein)
 	ok, err := m.Blobs.Exists(ctx, obj)
 	if err != nil {
 		return omtx.MSARef{}, fmt.Errorf("msa cache: %w", err)

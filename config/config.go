@@ -99,6 +99,10 @@ type Config struct {
 	MSAURL        string  // OMTX_MSA_URL (empty: no server; uploaded MSAs only)
 	MSAAuthHeader string  // OMTX_MSA_AUTH_HEADER "Name: value"
 	MSARate       float64 // OMTX_MSA_RATE: MSA requests per second, fleet-wide
+	// MSADBVersion names the MSA server's database version (e.g.
+	// "uniref30_2302+colabfold_envdb_202108"); it is part of the MSA
+	// cache key, so changing it computes MSAs afresh. Default "unversioned".
+	MSADBVersion string // OMTX_MSA_DB_VERSION
 
 	// MetricsAddr serves Prometheus /metrics (OMTX_METRICS_ADDR; empty: off).
 	MetricsAddr string
@@ -159,6 +163,7 @@ func Load(getenv func(string) string) (Config, error) {
 		BoltzCache:         getenv("BOLTZ_CACHE"),
 		MSAURL:             getenv("OMTX_MSA_URL"),
 		MSAAuthHeader:      getenv("OMTX_MSA_AUTH_HEADER"),
+		MSADBVersion:       get("OMTX_MSA_DB_VERSION", "unversioned"),
 		MetricsAddr:        getenv("OMTX_METRICS_ADDR"),
 		WebhookSecret:      getenv("OMTX_WEBHOOK_SECRET"),
 		PublicURL:          get("OMTX_PUBLIC_URL", "http://"+get("OMTX_API_ADDR", DefaultAPIAddr)),
