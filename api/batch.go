@@ -43,14 +43,14 @@ const (
 
 // BatchRequest is the body of POST /api/v1/predict/batch (seed 3.2).
 type BatchRequest struct {
-	Model           *string          `json:"model"`
-	BatchName       string           `json:"batch_name"`
-	ProteinSequence *string          `json:"protein_sequence"`
-	Ligands         []omtx.Ligand    `json:"ligands"`
-	MaxConcurrent   *int             `json:"max_concurrent"`
-	Priority        string           `json:"priority"`
-	Parameters      *omtx.Parameters `json:"parameters"`
-	UserID          string           `json:"user_id"`
+	Model           *string            `json:"model"`
+	BatchName       string             `json:"batch_name"`
+	ProteinSequence *string            `json:"protein_sequence"`
+	Ligands         []omtx.Ligand      `json:"ligands"`
+	MaxConcurrent   *int               `json:"max_concurrent"`
+	Priority        string             `json:"priority"`
+	Parameters      *RequestParameters `json:"parameters"`
+	UserID          string             `json:"user_id"`
 	// SkipInvalid keeps invalid rows as failed children instead of
 	// refusing the library.
 	SkipInvalid bool `json:"skip_invalid"`
@@ -257,7 +257,7 @@ func (s *Server) readForm(c *gin.Context, req *BatchRequest) (*upload, error) {
 		req.SkipInvalid = b
 	}
 	if v, ok := values["parameters"]; ok && strings.TrimSpace(v) != "" {
-		var p omtx.Parameters
+		var p RequestParameters
 		dec := json.NewDecoder(strings.NewReader(v))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&p); err != nil {
@@ -329,11 +329,8 @@ func (s *Server) buildBatch(c *gin.Context, k *keys.Key, req *BatchRequest, upl 
 	if err != nil {
 		return fail(err)
 	}
-	var params omtx.Parameters
-	if req.Parameters != nil {
-		params = *req.Parameters
-	}
-	if err := validate.Parameters("parameters", &params); err != nil {
+	params, msaWarning, err := s.parameters(res.Model, req.Parameters, strings.TrimSpace(req.MSA) != "")
+	if err != nil {
 		return fail(err)
 	}
 	maxConc := DefaultMaxConcurrent
@@ -401,8 +398,8 @@ func (s *Server) buildBatch(c *gin.Context, k *keys.Key, req *BatchRequest, upl 
 	if n > len(warnings) {
 		warnings = append(warnings, fmt.Sprintf("and %d more warnings about ligands: see the warnings column of batch_results.csv", n-len(warnings)))
 	}
-	if res.Model == omtx.ModelBoltz2 && !params.UseMSA {
-		warnings = append(warnings, noMSAWarning)
+	if msaWarning != "" {
+		warnings = append(warnings, msaWarning)
 	}
 	// The batch runs on the class that holds its largest input.
 	tok := len(protein) + lib.MaxHeavyAtoms()

@@ -363,11 +363,15 @@ type Results struct {
 // LibraryEntry is one ligand of a batch as stored in
 // batches/{batch_id}/ligands.json: validated, named, in library order.
 type LibraryEntry struct {
-	Index    int               `json:"index"`
-	Row      int               `json:"row"`
-	Name     string            `json:"name"`
-	SMILES   string            `json:"smiles"`
-	Metadata map[string]string `json:"metadata,omitempty"`
+	Index  int    `json:"index"`
+	Row    int    `json:"row"`
+	Name   string `json:"name"`
+	SMILES string `json:"smiles"`
+	// ModelledSMILES is the molecule the model runs (InputData's) where it
+	// is written otherwise than SMILES; empty when the model runs SMILES as
+	// written, and for a row that failed validation.
+	ModelledSMILES string            `json:"modelled_smiles,omitempty"`
+	Metadata       map[string]string `json:"metadata,omitempty"`
 	// Error is set for a row that failed validation and was kept, at the
 	// caller's request, as a failed child.
 	Error string `json:"error,omitempty"`

@@ -316,8 +316,16 @@ func MSAMode(model, field string, p *omtx.Parameters, useMSAGiven, uploaded, ser
 }
 
 // Input checks and normalises a whole individual input in place for model,
-// and returns the checked ligand.
+// under DefaultBounds; see InputWithin.
 func Input(model string, in *omtx.InputData) (Ligand, error) {
+	return InputWithin(model, in, DefaultBounds())
+}
+
+// InputWithin checks and normalises a whole individual input in place for
+// model, with the deployment's bounds on run settings, records the
+// molecule the model runs (in.ModelledSMILES), and returns the checked
+// ligand.
+func InputWithin(model string, in *omtx.InputData, b Bounds) (Ligand, error) {
 	var err error
 	if in.ProteinSequence, err = ProteinSequence("protein_sequence", in.ProteinSequence); err != nil {
 		return Ligand{}, err
@@ -326,9 +334,9 @@ func Input(model string, in *omtx.InputData) (Ligand, error) {
 	if err != nil {
 		return Ligand{}, err
 	}
-	in.LigandSMILES = lig.SMILES
+	in.LigandSMILES, in.ModelledSMILES = lig.SMILES, lig.ModelledSMILES
 	if in.LigandName, err = LigandName("ligand_name", in.LigandName, "Ligand_1"); err != nil {
 		return Ligand{}, err
 	}
-	return lig, Parameters("parameters", &in.Parameters)
+	return lig, ParametersWithin("parameters", &in.Parameters, b)
 }
