@@ -24,6 +24,7 @@ import (
 	"github.com/omtx-hub/omtx-hub/keys"
 	"github.com/omtx-hub/omtx-hub/metrics"
 	"github.com/omtx-hub/omtx-hub/store"
+	"github.com/omtx-hub/omtx-hub/validate"
 	"github.com/omtx-hub/omtx-hub/webhook"
 )
 
@@ -104,6 +105,7 @@ func NewAPI(cfg config.Config, d *Deps, log *slog.Logger) (*api.Server, error) {
 	return api.New(api.Config{
 		Keys: keySet, Models: cfg.Models, MaxBodyBytes: cfg.MaxBodyBytes, ChunkSize: cfg.ChunkSize, Logger: log,
 		Fleet: cfg.Fleet, Runtimes: runtimes, Webhooks: webhook.Policy{AllowLoopback: cfg.WebhookAllowLoopback},
+		MSAServer: cfg.MSAURL != "", Bounds: RunBounds(cfg),
 	}, d.Jobs, d.Blobs, api.TemporalScheduler{Client: d.Temporal}), nil
 }
 
@@ -175,4 +177,14 @@ func ServeMetrics(ctx context.Context, cfg config.Config, h *Health, log *slog.L
 			log.Error("metrics server", "error", err)
 		}
 	}()
+}
+
+// RunBounds are the deployment's bounds on run settings, as configured;
+// the API and the orchestration worker's AcceptJob apply the same.
+func RunBounds(cfg config.Config) validate.Bounds {
+	return validate.Bounds{
+		MaxRecyclingSteps: cfg.MaxRecyclingSteps, MaxSamplingSteps: cfg.MaxSamplingSteps,
+		MaxDiffusionSamples: cfg.MaxDiffusionSamples, MaxSamplingStepsAffinity: cfg.MaxSamplingStepsAffinity,
+		MaxDiffusionSamplesAffinity: cfg.MaxDiffusionSamplesAffinity, NoPotentials: cfg.NoPotentials,
+	}
 }

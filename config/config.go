@@ -104,6 +104,16 @@ type Config struct {
 	// cache key, so changing it computes MSAs afresh. Default "unversioned".
 	MSADBVersion string // OMTX_MSA_DB_VERSION
 
+	// Bounds on a request's run settings (validate.Bounds): the largest
+	// value of each that one request may ask for. 0 (unset) takes
+	// validate.DefaultBounds' value, in brackets.
+	MaxRecyclingSteps           int  // OMTX_MAX_RECYCLING_STEPS (10)
+	MaxSamplingSteps            int  // OMTX_MAX_SAMPLING_STEPS (500)
+	MaxDiffusionSamples         int  // OMTX_MAX_DIFFUSION_SAMPLES (25)
+	MaxSamplingStepsAffinity    int  // OMTX_MAX_SAMPLING_STEPS_AFFINITY (500)
+	MaxDiffusionSamplesAffinity int  // OMTX_MAX_DIFFUSION_SAMPLES_AFFINITY (10)
+	NoPotentials                bool // OMTX_NO_POTENTIALS=true refuses use_potentials
+
 	// MetricsAddr serves Prometheus /metrics (OMTX_METRICS_ADDR; empty: off).
 	MetricsAddr string
 
@@ -229,6 +239,23 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if _, ok := c.Fleet.Class(c.GPUClass); !ok {
 		return c, fmt.Errorf("OMTX_GPU_CLASS: %q is not in OMTX_GPU_CLASSES", c.GPUClass)
+	}
+	for _, b := range []struct {
+		key string
+		dst *int
+	}{
+		{"OMTX_MAX_RECYCLING_STEPS", &c.MaxRecyclingSteps},
+		{"OMTX_MAX_SAMPLING_STEPS", &c.MaxSamplingSteps},
+		{"OMTX_MAX_DIFFUSION_SAMPLES", &c.MaxDiffusionSamples},
+		{"OMTX_MAX_SAMPLING_STEPS_AFFINITY", &c.MaxSamplingStepsAffinity},
+		{"OMTX_MAX_DIFFUSION_SAMPLES_AFFINITY", &c.MaxDiffusionSamplesAffinity},
+	} {
+		if *b.dst, err = atoi(b.key, get(b.key, "0")); err != nil {
+			return c, err
+		}
+	}
+	if c.NoPotentials, err = strconv.ParseBool(get("OMTX_NO_POTENTIALS", "false")); err != nil {
+		return c, fmt.Errorf("OMTX_NO_POTENTIALS: %q is not true or false", getenv("OMTX_NO_POTENTIALS"))
 	}
 	if c.MSARate, err = strconv.ParseFloat(get("OMTX_MSA_RATE", "0.5"), 64); err != nil || c.MSARate <= 0 {
 		return c, fmt.Errorf("OMTX_MSA_RATE: %q is not a positive number", getenv("OMTX_MSA_RATE"))
