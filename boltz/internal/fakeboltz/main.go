@@ -35,7 +35,7 @@
 //	FAKE_BOLTZ_DOWNLOAD "1": as Boltz does on its first run (main.py's
 //	                    download_boltz2), write the checkpoint files
 //	                    boltz2_conf.ckpt and boltz2_aff.ckpt into --cache
-//	                    when they are not there yet
+//	                    (else $BOLTZ_CACHE) when they are not there yet
 //
 // Every run prints the flags it was given, one line starting
 // "fakeboltz: flags:", so that a test reading the job's log sees what
@@ -216,7 +216,11 @@ var fakeCheckpoints = map[string]string{
 // downloads them on first use.
 func download(cache string) error {
 	if cache == "" {
-		return fmt.Errorf("FAKE_BOLTZ_DOWNLOAD needs --cache")
+		// Boltz's get_cache_path: $BOLTZ_CACHE, else ~/.boltz.
+		cache = os.Getenv("BOLTZ_CACHE")
+	}
+	if cache == "" {
+		return fmt.Errorf("FAKE_BOLTZ_DOWNLOAD needs --cache or BOLTZ_CACHE")
 	}
 	if err := os.MkdirAll(cache, 0o755); err != nil {
 		return err
