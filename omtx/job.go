@@ -54,7 +54,11 @@ const (
 // diffusion_samples_affinity 5, both switches off). Submission checks them
 // against the deployment's bounds (validate.Bounds).
 type Parameters struct {
-	UseMSA bool `json:"use_msa" firestore:"use_msa"`
+	// UseMSA is left out of JSON when false, so that a client that
+	// marshals Parameters (the Go client, the CLI) without meaning to say
+	// "single-sequence" leaves the choice to the deployment; MSAMode says
+	// what was decided.
+	UseMSA bool `json:"use_msa,omitempty" firestore:"use_msa"`
 	// MSAMode is how Boltz-2 gets its protein chains' MSAs: MSAModeServer
 	// (the deployment's MSA server, or an uploaded A3M) or MSAModeEmpty
 	// (single-sequence). Set at submission from use_msa or the request's

@@ -152,3 +152,16 @@ func errField(err error) string {
 	}
 	return ""
 }
+
+// TestParametersJSONLeavesTheMSAToTheDeployment: a client that marshals
+// omtx.Parameters without setting UseMSA (the Go client, the CLI with
+// --samples) does not say "single-sequence" by accident.
+func TestParametersJSONLeavesTheMSAToTheDeployment(t *testing.T) {
+	t.Parallel()
+	b, err := json.Marshal(omtx.Parameters{NumSamples: 3})
+	require.NoError(t, err)
+	require.NotContains(t, string(b), "use_msa")
+	b, err = json.Marshal(omtx.Parameters{UseMSA: true})
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"use_msa":true`)
+}
