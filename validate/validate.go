@@ -168,7 +168,7 @@ func LigandName(field, name, def string) (string, error) {
 type Bounds struct {
 	MaxRecyclingSteps           int  // OMTX_MAX_RECYCLING_STEPS, default 10
 	MaxSamplingSteps            int  // OMTX_MAX_SAMPLING_STEPS, default 500
-	MaxDiffusionSamples         int  // OMTX_MAX_DIFFUSION_SAMPLES, default MaxNumSamples (25)
+	MaxDiffusionSamples         int  // OMTX_MAX_DIFFUSION_SAMPLES, default and at most MaxNumSamples (25)
 	MaxSamplingStepsAffinity    int  // OMTX_MAX_SAMPLING_STEPS_AFFINITY, default 500
 	MaxDiffusionSamplesAffinity int  // OMTX_MAX_DIFFUSION_SAMPLES_AFFINITY, default 10
 	NoPotentials                bool // OMTX_NO_POTENTIALS: refuse use_potentials=true
@@ -239,8 +239,7 @@ func ParametersWithin(field string, p *omtx.Parameters, b Bounds) error {
 		v, max int
 		min    int
 	}{
-		// Boltz accepts 0 recycling steps (a single pass of the trunk).
-		{"recycling_steps", p.RecyclingSteps, b.MaxRecyclingSteps, 0},
+		{"recycling_steps", p.RecyclingSteps, b.MaxRecyclingSteps, 1},
 		{"sampling_steps", p.SamplingSteps, b.MaxSamplingSteps, 1},
 		{"sampling_steps_affinity", p.SamplingStepsAffinity, b.MaxSamplingStepsAffinity, 1},
 		{"diffusion_samples_affinity", p.DiffusionSamplesAffinity, b.MaxDiffusionSamplesAffinity, 1},
