@@ -200,6 +200,7 @@ func NewChild(parent *contract.JobSpec, e omtx.LibraryEntry, total int, now time
 		InputData: omtx.InputData{
 			ProteinSequence: parent.InputData.ProteinSequence,
 			LigandSMILES:    e.SMILES,
+			ModelledSMILES:  modelledSMILES(e),
 			LigandName:      e.Name,
 			Parameters:      parent.InputData.Parameters,
 			TargetID:        parent.InputData.TargetID,
@@ -277,4 +278,13 @@ func (o *Orchestration) UpdateBatchProgress(ctx context.Context, in contract.Bat
 		return contract.BatchProgressResult{}, storeErr("update batch progress", err)
 	}
 	return contract.BatchProgressResult{}, nil
+}
+
+// modelledSMILES is the molecule a valid library row's model runs: its
+// ModelledSMILES, or its SMILES as written when that is empty.
+func modelledSMILES(e omtx.LibraryEntry) string {
+	if e.Error != "" || e.ModelledSMILES != "" {
+		return e.ModelledSMILES
+	}
+	return e.SMILES
 }

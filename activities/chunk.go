@@ -100,7 +100,7 @@ func (g *GPU) predictGroup(ctx context.Context, in contract.PredictChunkInput, p
 	}
 	// The model's own output for the group goes to the group's log.
 	groupLog := newJobLog(g.now)
-	req, cleanup, err := g.request(ctx, in.TargetID, in.Protein, ligands, in.Parameters, in.MSA, groupLog)
+	req, msaDigest, cleanup, err := g.request(ctx, in.TargetID, in.Protein, ligands, in.Parameters, in.MSA, groupLog)
 	if err != nil {
 		return err
 	}
@@ -112,6 +112,9 @@ func (g *GPU) predictGroup(ctx context.Context, in contract.PredictChunkInput, p
 	if len(preds) != len(part) {
 		return fmt.Errorf("predict: model returned %d predictions for %d ligands", len(preds), len(part))
 	}
+	// Asked again after the run: a model that fetched its weights during
+	// it (Boltz on a cold cache) names them only now.
+	model = pred.Info()
 	// Store only ligands no one else finished meanwhile (a cancel, or a
 	// retried attempt): a terminal status is never overwritten.
 	fresh, err := g.Jobs.GetMany(ctx, jobIDs(part))
@@ -146,7 +149,7 @@ func (g *GPU) predictGroup(ctx context.Context, in contract.PredictChunkInput, p
 		} else {
 			groupLog.Printf("  model %s %s: affinity_pred_value=%.4f %s, affinity_probability_binary=%.4f, confidence=%.4f",
 				model.Name, model.Version, p.AffinityPredValue, omtx.UnitsLog10IC50uM, p.AffinityProbabilityBinary, p.ConfidenceScore)
-			res, err := g.storeResult(ctx, folder, d.JobID, in.Parameters, in.MSA, d.Warnings, model, p, groupLog, logsFile)
+			res, err := g.storeResult(ctx, folder, d.JobID, in.Parameters, ranMSA{in.MSA, msaDigest}, d.Warnings, model, p, d.InputData.ModelledSMILES, groupLog, logsFile)
 			if err != nil {
 				return err
 			}

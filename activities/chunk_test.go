@@ -119,7 +119,7 @@ func TestPredictChunkResumesFromTheDocuments(t *testing.T) {
 		r := jobs.Doc(id).Results
 		require.NotNil(t, r)
 		assert.InDelta(t, 0.01/3600*0.65, r.CostUSD, 1e-15)
-		assert.Equal(t, omtx.MSASingleSequence, r.MSAMode)
+		assert.Equal(t, omtx.MSANone, r.MSAMode, "the baseline reads no MSA and claims none")
 		assert.True(t, strings.HasSuffix(r.ResultsFile, "/results.json"))
 	}
 }

@@ -145,10 +145,11 @@ func (g *GPU) Predict(ctx context.Context, in contract.PredictInput) (contract.P
 	}
 	defer g.busy(1)()
 	model := pred.Info()
-	if err := g.markRunning(ctx, in.JobID, info.Attempt); err != nil {
+	job, err := g.markRunning(ctx, in.JobID, info.Attempt)
+	if err != nil {
 		return contract.PredictResult{}, err
 	}
-	req, cleanup, err := g.request(ctx, in.TargetID, in.Protein, []omtx.Ligand{in.Ligand}, in.Parameters, in.MSA, logs)
+	req, msaDigest, cleanup, err := g.request(ctx, in.TargetID, in.Protein, []omtx.Ligand{in.Ligand}, in.Parameters, in.MSA, logs)
 	if err != nil {
 		return contract.PredictResult{}, err
 	}
@@ -171,6 +172,9 @@ func (g *GPU) Predict(ctx context.Context, in contract.PredictInput) (contract.P
 		return contract.PredictResult{}, fmt.Errorf("predict: model returned %d predictions for 1 ligand", len(preds))
 	}
 	p := preds[0]
+	// Asked again after the run: a model that fetched its weights during
+	// it (Boltz on a cold cache) names them only now.
+	model = pred.Info()
 	if p.Error != "" {
 		logs.Printf("ligand %q rejected by the model: %s", in.Ligand.Name, p.Error)
 		g.storeLogs(ctx, in.Folder, logs)
@@ -180,16 +184,20 @@ func (g *GPU) Predict(ctx context.Context, in contract.PredictInput) (contract.P
 	logs.Printf("model %s %s ran in %.3fs: affinity_pred_value=%.4f %s, affinity_probability_binary=%.4f, confidence=%.4f",
 		model.Name, model.Version, p.ModelSeconds, p.AffinityPredValue, omtx.UnitsLog10IC50uM, p.AffinityProbabilityBinary, p.ConfidenceScore)
 
-	res, err := g.storeResult(ctx, in.Folder, in.JobID, in.Parameters, in.MSA, in.Warnings, model, p, logs, "")
+	modelled := in.Ligand.ModelledSMILES
+	if modelled == "" {
+		modelled = job.InputData.ModelledSMILES
+	}
+	res, err := g.storeResult(ctx, in.Folder, in.JobID, in.Parameters, ranMSA{in.MSA, msaDigest}, in.Warnings, model, p, modelled, logs, "")
 	if err != nil {
 		return contract.PredictResult{}, err
 	}
 	return contract.PredictResult{Results: res}, nil
 }
 
-// markRunning moves the job to running; a job that was cancelled meanwhile
-// stops the attempt for good.
-func (g *GPU) markRunning(ctx context.Context, jobID string, attempt int32) error {
+// markRunning moves the job to running and returns its document; a job
+// that was cancelled meanwhile stops the attempt for good.
+func (g *GPU) markRunning(ctx context.Context, jobID string, attempt int32) (*omtx.Job, error) {
 	now := g.now()
 	job, err := g.Jobs.Update(ctx, jobID, func(cur *omtx.Job) (*omtx.Job, error) {
 		if cur == nil || cur.Status.Terminal() {
@@ -209,18 +217,18 @@ func (g *GPU) markRunning(ctx context.Context, jobID string, attempt int32) erro
 		return cur, nil
 	})
 	if err != nil {
-		return storeErr("mark running", err)
+		return nil, storeErr("mark running", err)
 	}
 	if job == nil {
-		return fmt.Errorf("mark running: job %s has no document", jobID)
+		return nil, fmt.Errorf("mark running: job %s has no document", jobID)
 	}
 	if job.Status == omtx.StatusRunning && attempt == 1 {
 		metrics.Stage.WithLabelValues("queue_delay").Observe(now.Sub(job.CreatedAt).Seconds())
 	}
 	if job.Status == omtx.StatusCancelled {
-		return contract.NonRetryable(contract.ErrTypeCancelled, "job was cancelled", nil)
+		return nil, contract.NonRetryable(contract.ErrTypeCancelled, "job was cancelled", nil)
 	}
-	return nil
+	return job, nil
 }
 
 // resultFile is the layout of results.json.
@@ -229,7 +237,10 @@ type resultFile struct {
 	Model      omtx.ModelInfo  `json:"model"`
 	Ligand     omtx.Ligand     `json:"ligand"`
 	Parameters omtx.Parameters `json:"parameters"`
-	Warnings   []string        `json:"warnings,omitempty"`
+	// RunSettings are the settings that ran; MSAs each chain's MSA.
+	RunSettings *omtx.RunSettings `json:"run_settings,omitempty"`
+	MSAs        []omtx.ChainMSA   `json:"msas,omitempty"`
+	Warnings    []string          `json:"warnings,omitempty"`
 	// LogsFile names the log a batch ligand shares with its group.
 	LogsFile   string `json:"logs_file,omitempty"`
 	Prediction struct {
@@ -299,7 +310,18 @@ func BuildResults(model omtx.ModelInfo, p omtx.Prediction) omtx.Results {
 // storeResult writes one ligand's files under folder: structure.cif when
 // there are coordinates, results.json, and logs.txt unless logsFile names
 // the log the ligand shares (a batch group's), which the caller writes.
-func (g *GPU) storeResult(ctx context.Context, folder, jobID string, params omtx.Parameters, msa omtx.MSARef, warnings []string, model omtx.ModelInfo, p omtx.Prediction, logs *jobLog, logsFile string) (omtx.Results, error) {
+// ranMSA is the MSA a prediction ran with: the reference and the SHA-256
+// of the A3M that was read ("" when none).
+type ranMSA struct {
+	omtx.MSARef
+	Digest string
+}
+
+// baselineSettingsNote is what a model that is not Boltz records as its run
+// settings.
+const baselineSettingsNote = "this model is not Boltz-2: none of Boltz's run settings (recycling_steps, sampling_steps, diffusion_samples, sampling_steps_affinity, diffusion_samples_affinity, affinity_mw_correction, use_potentials, seed, kernels) apply, and it reads no MSA"
+
+func (g *GPU) storeResult(ctx context.Context, folder, jobID string, params omtx.Parameters, msa ranMSA, warnings []string, model omtx.ModelInfo, p omtx.Prediction, modelled string, logs *jobLog, logsFile string) (omtx.Results, error) {
 	start := time.Now()
 	defer func() { metrics.Stage.WithLabelValues("write").Observe(time.Since(start).Seconds()) }()
 	res := BuildResults(model, p)
@@ -316,9 +338,23 @@ func (g *GPU) storeResult(ctx context.Context, folder, jobID string, params omtx
 	if msa.Object != "" {
 		res.MSAFile = g.Blobs.URI(msa.Object)
 	}
+	if omtx.ModelUsesMSA(model.Name) {
+		res.MSAs = []omtx.ChainMSA{{ChainID: omtx.SeedChainID, Mode: res.MSAMode, Digest: msa.Digest}}
+	} else {
+		res.MSAMode, res.MSAFile = omtx.MSANone, ""
+	}
+	res.LigandSMILES, res.ModelledSMILES = p.LigandSMILES, modelled
+	if res.ModelledSMILES == "" {
+		res.ModelledSMILES = p.LigandSMILES
+	}
+	res.RunSettings = p.Settings
+	if res.RunSettings == nil {
+		res.RunSettings = &omtx.RunSettings{Note: baselineSettingsNote}
+	}
 	var rf resultFile
 	rf.JobID, rf.Model, rf.Parameters, rf.Warnings, rf.LogsFile = jobID, model, params, warnings, logsFile
-	rf.Ligand = omtx.Ligand{Name: p.LigandName, SMILES: p.LigandSMILES}
+	rf.Ligand = omtx.Ligand{Name: p.LigandName, SMILES: p.LigandSMILES, ModelledSMILES: res.ModelledSMILES}
+	rf.RunSettings, rf.MSAs = res.RunSettings, res.MSAs
 	rf.Prediction.AffinityPredValue = p.AffinityPredValue
 	rf.Prediction.AffinityPredValueUnits = omtx.UnitsLog10IC50uM
 	rf.Prediction.AffinityProbabilityBinary = p.AffinityProbabilityBinary
@@ -464,22 +500,27 @@ func (g *GPU) predictor(model string) (Predictor, error) {
 // its files fetched from GCS into it (complex), the attempt's retry flag
 // and the log. MSAPath is set too, for predictors that read only the
 // one-chain shape.
-func (g *GPU) request(ctx context.Context, targetID, protein string, ligands []omtx.Ligand, params omtx.Parameters, msa omtx.MSARef, logs *jobLog) (omtx.PredictRequest, func(), error) {
+//
+// msaDigest is the hex SHA-256 of the one-chain shape's A3M (chain A)
+// given to the model, "" when none; a target's chains have theirs in
+// req.Target.MSADigests.
+func (g *GPU) request(ctx context.Context, targetID, protein string, ligands []omtx.Ligand, params omtx.Parameters, msa omtx.MSARef, logs *jobLog) (req omtx.PredictRequest, msaDigest string, cleanup func(), err error) {
 	dir, err := os.MkdirTemp(g.ScratchDir, "omtx-predict-")
 	if err != nil {
-		return omtx.PredictRequest{}, nil, fmt.Errorf("scratch dir: %w", err)
+		return omtx.PredictRequest{}, "", nil, fmt.Errorf("scratch dir: %w", err)
 	}
-	cleanup := func() { _ = os.RemoveAll(dir) }
-	req := omtx.PredictRequest{
+	cleanup = func() { _ = os.RemoveAll(dir) }
+	req = omtx.PredictRequest{
 		Protein: protein, Ligands: ligands, Parameters: params, WorkDir: dir,
 		Retry: activity.GetInfo(ctx).Attempt > 1, Log: logs,
 	}
 	if req.Target, err = g.complex(ctx, dir, targetID, protein, msa, logs); err != nil {
 		cleanup()
-		return req, nil, err
+		return req, "", nil, err
 	}
 	if targetID == "" {
 		req.MSAPath = req.Target.MSA["A"]
+		msaDigest = req.Target.MSADigests["A"]
 	}
-	return req, cleanup, nil
+	return req, msaDigest, cleanup, nil
 }

@@ -23,6 +23,10 @@ type MSAService interface {
 // the MSA server's limits.
 type MSA struct {
 	Server MSAService // nil: no server configured
+	// Spec says how Server computes MSAs (msa.Client.KeySpec, with the
+	// operator's OMTX_MSA_DB_VERSION); it is part of the cache key, so an
+	// MSA made another way is never reused.
+	Spec   msa.KeySpec
 	Blobs  BlobStore
 	Logger *slog.Logger
 }
@@ -33,8 +37,10 @@ func (m *MSA) Activities() map[string]any {
 }
 
 // EnsureMSA returns the protein's MSA, computing it at most once per
-// sequence: an uploaded MSA first, else the cache object
-// msa/{sha256(sequence)}.a3m, else the MSA server (then cached). Rate
+// sequence and way of computing it: an uploaded MSA first, else the cache
+// object m.Spec.CacheObject(sequence) (sequence, server, pairing,
+// environmental databases, database version), else the MSA server (then
+// cached). Rate
 // limits and server errors are retried by Temporal with backoff.
 //
 // For a target (in.TargetID), each protein chain whose MSA comes from the
@@ -105,7 +111,7 @@ func (m *MSA) ensureTarget(ctx context.Context, targetID string) (omtx.MSARef, e
 // ensureCached returns the cache object of a sequence's MSA, asking the
 // server only when it is not cached.
 func (m *MSA) ensureCached(ctx context.Context, sequence string) (string, error) {
-	obj := msa.CacheObject(sequence)
+	obj := m.Spec.CacheObject(sequence)
 	ok, err := m.Blobs.Exists(ctx, obj)
 	if err != nil {
 		return "", fmt.Errorf("msa cache: %w", err)

@@ -24,6 +24,9 @@ type Orchestration struct {
 	Notifier *Notifier
 	Now      func() time.Time
 	Logger   *slog.Logger
+	// Bounds are the deployment's limits on run settings, which AcceptJob
+	// applies as the API did; zero fields take validate.DefaultBounds'.
+	Bounds validate.Bounds
 }
 
 // Activities maps the orchestration queue's activity types to their
@@ -68,7 +71,7 @@ func (o *Orchestration) AcceptJob(ctx context.Context, in contract.AcceptJobInpu
 	info := activity.GetInfo(ctx)
 	now := o.now()
 	input := spec.InputData
-	_, verr := validate.Input(spec.Model, &input)
+	lig, verr := validate.InputWithin(spec.Model, &input, o.Bounds)
 	refused := false
 	job, err := o.Jobs.Update(ctx, spec.JobID, func(cur *omtx.Job) (*omtx.Job, error) {
 		refused = false
@@ -79,6 +82,11 @@ func (o *Orchestration) AcceptJob(ctx context.Context, in contract.AcceptJobInpu
 			return nil, nil
 		}
 		cur.UpdatedAt = now
+		if verr == nil && cur.InputData.ModelledSMILES == "" {
+			// A spec from before modelled_smiles, or one not made by the
+			// API: recorded here, under this worker's rules.
+			cur.InputData.ModelledSMILES = lig.ModelledSMILES
+		}
 		if verr != nil {
 			cur.Status, cur.Error, cur.CompletedAt = omtx.StatusFailed, "invalid input: "+verr.Error(), &now
 			refused = true

@@ -44,14 +44,14 @@ const (
 
 // BatchRequest is the body of POST /api/v1/predict/batch (seed 3.2).
 type BatchRequest struct {
-	Model           *string          `json:"model"`
-	BatchName       string           `json:"batch_name"`
-	ProteinSequence *string          `json:"protein_sequence"`
-	Ligands         []omtx.Ligand    `json:"ligands"`
-	MaxConcurrent   *int             `json:"max_concurrent"`
-	Priority        string           `json:"priority"`
-	Parameters      *omtx.Parameters `json:"parameters"`
-	UserID          string           `json:"user_id"`
+	Model           *string            `json:"model"`
+	BatchName       string             `json:"batch_name"`
+	ProteinSequence *string            `json:"protein_sequence"`
+	Ligands         []omtx.Ligand      `json:"ligands"`
+	MaxConcurrent   *int               `json:"max_concurrent"`
+	Priority        string             `json:"priority"`
+	Parameters      *RequestParameters `json:"parameters"`
+	UserID          string             `json:"user_id"`
 	// SkipInvalid keeps invalid rows as failed children instead of
 	// refusing the library.
 	SkipInvalid bool `json:"skip_invalid"`
@@ -341,7 +341,7 @@ func (s *Server) readForm(c *gin.Context, req *BatchRequest) (*upload, error) {
 		req.SkipInvalid = b
 	}
 	if v, ok := values["parameters"]; ok && strings.TrimSpace(v) != "" {
-		var p omtx.Parameters
+		var p RequestParameters
 		dec := json.NewDecoder(strings.NewReader(v))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&p); err != nil {
@@ -413,11 +413,8 @@ func (s *Server) buildBatch(c *gin.Context, k *keys.Key, req *BatchRequest, upl 
 	if err != nil {
 		return fail(err)
 	}
-	var params omtx.Parameters
-	if req.Parameters != nil {
-		params = *req.Parameters
-	}
-	if err := validate.Parameters("parameters", &params); err != nil {
+	params, msaWarning, err := s.parameters(res.Model, req.Parameters, strings.TrimSpace(req.MSA) != "")
+	if err != nil {
 		return fail(err)
 	}
 	maxConc := DefaultMaxConcurrent
@@ -490,8 +487,8 @@ func (s *Server) buildBatch(c *gin.Context, k *keys.Key, req *BatchRequest, upl 
 	if n > len(warnings) {
 		warnings = append(warnings, fmt.Sprintf("and %d more warnings about ligands: see the warnings column of batch_results.csv", n-len(warnings)))
 	}
-	if res.Model == omtx.ModelBoltz2 && !params.UseMSA && jt.seed() {
-		warnings = append(warnings, noMSAWarning)
+	if msaWarning != "" && jt.seed() {
+		warnings = append(warnings, msaWarning)
 	}
 	warnings = append(warnings, jt.warnings...)
 	// The batch runs on the class that holds its largest input.

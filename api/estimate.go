@@ -59,14 +59,14 @@ func (s *Server) route(res omtx.Resolution, n int) (omtx.GPUClassSpec, omtx.Rout
 // EstimateRequest is the body of POST /api/v1/estimate: a single request
 // (ligand_smiles) or a batch (ligands, or just num_ligands).
 type EstimateRequest struct {
-	Model           *string          `json:"model"`
-	ProteinSequence *string          `json:"protein_sequence"`
-	LigandSMILES    string           `json:"ligand_smiles"`
-	Ligands         []omtx.Ligand    `json:"ligands"`
-	NumLigands      int              `json:"num_ligands"`
-	MaxConcurrent   int              `json:"max_concurrent"`
-	ChunkSize       int              `json:"chunk_size"`
-	Parameters      *omtx.Parameters `json:"parameters"`
+	Model           *string            `json:"model"`
+	ProteinSequence *string            `json:"protein_sequence"`
+	LigandSMILES    string             `json:"ligand_smiles"`
+	Ligands         []omtx.Ligand      `json:"ligands"`
+	NumLigands      int                `json:"num_ligands"`
+	MaxConcurrent   int                `json:"max_concurrent"`
+	ChunkSize       int                `json:"chunk_size"`
+	Parameters      *RequestParameters `json:"parameters"`
 	// TargetID names one of the caller's targets, in place of
 	// protein_sequence: the estimate is for its whole complex.
 	TargetID string `json:"target_id"`

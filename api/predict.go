@@ -20,12 +20,12 @@ import (
 // PredictRequest is the body of POST /api/v1/predict (seed 3.1). Required
 // fields are pointers so that a missing field is told apart from an empty one.
 type PredictRequest struct {
-	Model           *string          `json:"model"`
-	ProteinSequence *string          `json:"protein_sequence"`
-	LigandSMILES    *string          `json:"ligand_smiles"`
-	LigandName      string           `json:"ligand_name"`
-	UserID          string           `json:"user_id"`
-	Parameters      *omtx.Parameters `json:"parameters"`
+	Model           *string            `json:"model"`
+	ProteinSequence *string            `json:"protein_sequence"`
+	LigandSMILES    *string            `json:"ligand_smiles"`
+	LigandName      string             `json:"ligand_name"`
+	UserID          string             `json:"user_id"`
+	Parameters      *RequestParameters `json:"parameters"`
 	// MSA is an A3M alignment for the protein, used instead of computing
 	// one (with parameters.use_msa).
 	MSA string `json:"msa"`
@@ -55,8 +55,35 @@ type SubmitResponse struct {
 // MaxMSABytes bounds an uploaded MSA.
 const MaxMSABytes = 6 << 20
 
-// noMSAWarning is said when Boltz-2 will run without an MSA.
-const noMSAWarning = "Boltz-2 will run in single-sequence mode (no MSA), which Boltz's documentation calls not recommended because it reduces accuracy; set parameters.use_msa to true or send an msa"
+// RequestParameters are a request's parameters as sent. UseMSA shadows
+// omtx.Parameters.UseMSA as a pointer, so that a request that leaves
+// use_msa out (the deployment's default: the MSA server where one is
+// configured) is told apart from one that sends false (single-sequence,
+// explicitly); see validate.MSAMode.
+type RequestParameters struct {
+	omtx.Parameters
+	UseMSA *bool `json:"use_msa,omitempty"`
+}
+
+// parameters resolves a request's parameters for model: its run settings
+// within the deployment's bounds, and its MSA mode (uploaded: the request
+// sent an A3M). It returns the warning validate.MSAMode gives, if any.
+// rp may be nil.
+func (s *Server) parameters(model string, rp *RequestParameters, uploaded bool) (omtx.Parameters, string, error) {
+	var p omtx.Parameters
+	given := false
+	if rp != nil {
+		p = rp.Parameters
+		if rp.UseMSA != nil {
+			p.UseMSA, given = *rp.UseMSA, true
+		}
+	}
+	if err := validate.ParametersWithin("parameters", &p, s.bounds); err != nil {
+		return p, "", err
+	}
+	w, err := validate.MSAMode(model, "parameters", &p, given, uploaded, s.msaServer)
+	return p, w, err
+}
 
 func (s *Server) predict(c *gin.Context) {
 	var req PredictRequest
@@ -140,10 +167,12 @@ func (s *Server) buildPredict(c *gin.Context, k *keys.Key, req *PredictRequest, 
 		LigandSMILES:    *req.LigandSMILES,
 		LigandName:      req.LigandName,
 	}
-	if req.Parameters != nil {
-		in.Parameters = *req.Parameters
+	params, msaWarning, err := s.parameters(res.Model, req.Parameters, strings.TrimSpace(req.MSA) != "")
+	if err != nil {
+		return nil, res, err
 	}
-	lig, err := validate.Input(res.Model, &in)
+	in.Parameters = params
+	lig, err := validate.InputWithin(res.Model, &in, s.bounds)
 	if err != nil {
 		return nil, res, err
 	}
@@ -166,8 +195,8 @@ func (s *Server) buildPredict(c *gin.Context, k *keys.Key, req *PredictRequest, 
 		return nil, res, err
 	}
 	warnings := append(lig.Warnings, jt.warnings...)
-	if res.Model == omtx.ModelBoltz2 && !in.Parameters.UseMSA && jt.seed() {
-		warnings = append(warnings, noMSAWarning)
+	if msaWarning != "" && jt.seed() {
+		warnings = append(warnings, msaWarning)
 	}
 	spec := &contract.JobSpec{
 		JobID: newID("job_", user, idem), JobType: omtx.JobTypeIndividual, UserID: user,

@@ -20,6 +20,7 @@ import (
 	"github.com/omtx-hub/omtx-hub/metrics"
 	"github.com/omtx-hub/omtx-hub/omtx"
 	"github.com/omtx-hub/omtx-hub/target"
+	"github.com/omtx-hub/omtx-hub/validate"
 	"github.com/omtx-hub/omtx-hub/webhook"
 )
 
@@ -92,7 +93,14 @@ type Config struct {
 	// Temporal (for a stream: each read or write); 0 means
 	// DefaultDependencyTimeout.
 	DependencyTimeout time.Duration
-	Logger            *slog.Logger
+	// MSAServer says whether the deployment has an MSA server
+	// (OMTX_MSA_URL): then Boltz-2 uses it unless a request asks for
+	// single-sequence mode (validate.MSAMode).
+	MSAServer bool
+	// Bounds are the deployment's limits on run settings; zero fields
+	// take validate.DefaultBounds'.
+	Bounds validate.Bounds
+	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Targets stores target documents; nil: the target routes answer
@@ -136,6 +144,9 @@ type Server struct {
 	targets  TargetStore
 	tlimits  target.Limits
 	counter  chem.AtomCounter
+
+	msaServer bool
+	bounds    validate.Bounds
 }
 
 // New builds the API server.
@@ -149,7 +160,7 @@ func New(cfg Config, jobs JobStore, blobs BlobStore, sched Scheduler) *Server {
 		jobs: deadlineJobs{jobs, d}, blobs: deadlineBlobs{blobs, d}, sched: deadlineScheduler{sched, d},
 		keys: cfg.Keys, models: cfg.Models, maxBody: cfg.MaxBodyBytes, chunk: cfg.ChunkSize,
 		fleet: cfg.Fleet, runtimes: cfg.Runtimes, webhooks: cfg.Webhooks,
-		log: cfg.Logger, now: cfg.Now,
+		log: cfg.Logger, now: cfg.Now, msaServer: cfg.MSAServer, bounds: cfg.Bounds,
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes

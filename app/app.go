@@ -23,6 +23,7 @@ import (
 	"github.com/omtx-hub/omtx-hub/config"
 	"github.com/omtx-hub/omtx-hub/metrics"
 	"github.com/omtx-hub/omtx-hub/store"
+	"github.com/omtx-hub/omtx-hub/validate"
 )
 
 // Logger builds the JSON logger every process uses.
@@ -145,4 +146,14 @@ func ServeMetrics(ctx context.Context, cfg config.Config, h *Health, log *slog.L
 			log.Error("metrics server", "error", err)
 		}
 	}()
+}
+
+// RunBounds are the deployment's bounds on run settings, as configured;
+// the API and the orchestration worker's AcceptJob apply the same.
+func RunBounds(cfg config.Config) validate.Bounds {
+	return validate.Bounds{
+		MaxRecyclingSteps: cfg.MaxRecyclingSteps, MaxSamplingSteps: cfg.MaxSamplingSteps,
+		MaxDiffusionSamples: cfg.MaxDiffusionSamples, MaxSamplingStepsAffinity: cfg.MaxSamplingStepsAffinity,
+		MaxDiffusionSamplesAffinity: cfg.MaxDiffusionSamplesAffinity, NoPotentials: cfg.NoPotentials,
+	}
 }

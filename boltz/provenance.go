@@ -32,6 +32,10 @@ type provenance struct {
 
 	mu          sync.Mutex
 	checkpoints string
+
+	// gpu is the configured GPU name; accelerator is --accelerator.
+	gpu, accelerator string
+	gpuOnce          sync.Once
 }
 
 // installedVersion asks the boltz executable's own Python for the version
@@ -85,6 +89,30 @@ func (p *provenance) checkpointDigests() string {
 	}
 	p.checkpoints = strings.Join(parts, "; ")
 	return p.checkpoints
+}
+
+// gpuName is the accelerator's name: the configured one, "cpu" for the
+// cpu accelerator, else the first GPU's name as nvidia-smi reports it
+// ("NVIDIA H100 80GB HBM3"), asked once; "" when none answers.
+func (p *provenance) gpuName() string {
+	p.gpuOnce.Do(func() {
+		if p.gpu != "" {
+			return
+		}
+		if p.accelerator == "cpu" {
+			p.gpu = "cpu"
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, "nvidia-smi", "--query-gpu=name", "--format=csv,noheader").Output()
+		if err != nil {
+			return
+		}
+		first, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+		p.gpu = strings.TrimSpace(first)
+	})
+	return p.gpu
 }
 
 // cacheDir is where Boltz keeps its weights: --cache, else $BOLTZ_CACHE,

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -20,12 +21,18 @@ import (
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
 
-// Boltz's own defaults (docs/prediction.md, "Options").
+// Boltz's own defaults (docs/prediction.md, "Options"; src/boltz/main.py
+// of jwohlwend/boltz, lines 853-869 and 998-1008: the click options'
+// defaults, which win over predict()'s keyword defaults at lines
+// 1050-1054, where diffusion_samples_affinity reads 3).
 const (
-	DefaultRecyclingSteps = 3
-	DefaultSamplingSteps  = 200
-	DefaultAccelerator    = "gpu"
-	DefaultDevices        = 1
+	DefaultRecyclingSteps           = 3
+	DefaultSamplingSteps            = 200
+	DefaultDiffusionSamples         = 1
+	DefaultSamplingStepsAffinity    = 200
+	DefaultDiffusionSamplesAffinity = 5
+	DefaultAccelerator              = "gpu"
+	DefaultDevices                  = 1
 	// DefaultModelVersion is recorded when Config.ModelVersion is empty.
 	DefaultModelVersion = "boltz-2"
 )
@@ -53,8 +60,24 @@ var managedFlags = map[string]bool{
 	"--recycling_steps": true, "--sampling_steps": true, "--diffusion_samples": true,
 	"--output_format": true, "--seed": true, "--override": true,
 	"--use_potentials": true, "--affinity_mw_correction": true,
+	"--sampling_steps_affinity": true, "--diffusion_samples_affinity": true,
 	"--use_msa_server": true,
 }
+
+// noKernelsFlag turns Boltz's GPU kernels off (src/boltz/main.py, lines
+// 1033-1036, passed as use_kernels=not no_kernels at line 1321). A
+// deployment sets it in Config.ExtraArgs, for GPUs the kernels do not
+// support; results record it.
+const noKernelsFlag = "--no_kernels"
+
+// The affinity outputs Boltz's molecular-weight correction changes, and
+// those it leaves: src/boltz/model/models/boltz2.py (lines 687-697)
+// rewrites only the ensemble's affinity_pred_value, after
+// affinity_pred_value1/2 were copied out of the two heads (lines 670-686).
+var (
+	mwCorrected    = []string{keyAffinityValue}
+	mwNotCorrected = []string{"affinity_pred_value1", "affinity_pred_value2"}
+)
 
 // Config configures a Runner.
 type Config struct {
@@ -69,14 +92,22 @@ type Config struct {
 	Accelerator string
 	// Devices is --devices (default 1).
 	Devices int
-	// RecyclingSteps and SamplingSteps are --recycling_steps and
-	// --sampling_steps; 0 means Boltz's defaults, 3 and 200.
-	RecyclingSteps, SamplingSteps int
+	// RecyclingSteps, SamplingSteps, SamplingStepsAffinity and
+	// DiffusionSamplesAffinity are the deployment's defaults for
+	// --recycling_steps, --sampling_steps, --sampling_steps_affinity and
+	// --diffusion_samples_affinity, which a request's parameters override;
+	// 0 means Boltz's defaults, 3, 200, 200 and 5.
+	RecyclingSteps, SamplingSteps                   int
+	SamplingStepsAffinity, DiffusionSamplesAffinity int
 	// UsePotentials adds --use_potentials (inference-time steering
-	// potentials for more physical poses).
+	// potentials for more physical poses) unless a request says otherwise.
 	UsePotentials bool
-	// AffinityMWCorrection adds --affinity_mw_correction.
+	// AffinityMWCorrection adds --affinity_mw_correction unless a request
+	// says otherwise.
 	AffinityMWCorrection bool
+	// GPUName is recorded as the GPU that ran; empty asks nvidia-smi once
+	// (or records "cpu" for the cpu accelerator).
+	GPUName string
 	// ExtraArgs are appended to every boltz predict call (e.g.
 	// "--no_kernels" on old GPUs). They may not set a flag Predict sets.
 	ExtraArgs []string
@@ -124,9 +155,15 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.SamplingSteps == 0 {
 		cfg.SamplingSteps = DefaultSamplingSteps
 	}
-	if cfg.Devices < 0 || cfg.RecyclingSteps < 0 || cfg.SamplingSteps < 0 {
-		return nil, fmt.Errorf("boltz: devices (%d), recycling steps (%d) and sampling steps (%d) must not be negative",
-			cfg.Devices, cfg.RecyclingSteps, cfg.SamplingSteps)
+	if cfg.SamplingStepsAffinity == 0 {
+		cfg.SamplingStepsAffinity = DefaultSamplingStepsAffinity
+	}
+	if cfg.DiffusionSamplesAffinity == 0 {
+		cfg.DiffusionSamplesAffinity = DefaultDiffusionSamplesAffinity
+	}
+	if cfg.Devices < 0 || cfg.RecyclingSteps < 0 || cfg.SamplingSteps < 0 || cfg.SamplingStepsAffinity < 0 || cfg.DiffusionSamplesAffinity < 0 {
+		return nil, fmt.Errorf("boltz: devices (%d), recycling steps (%d), sampling steps (%d), affinity sampling steps (%d) and affinity diffusion samples (%d) must not be negative",
+			cfg.Devices, cfg.RecyclingSteps, cfg.SamplingSteps, cfg.SamplingStepsAffinity, cfg.DiffusionSamplesAffinity)
 	}
 	if cfg.CacheDir != "" {
 		if cfg.CacheDir, err = filepath.Abs(cfg.CacheDir); err != nil {
@@ -153,7 +190,7 @@ func New(cfg Config) (*Runner, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Runner{cfg: cfg, binary: bin, log: log, prov: &provenance{binary: bin, cache: cacheDir(cfg.CacheDir)}}, nil
+	return &Runner{cfg: cfg, binary: bin, log: log, prov: &provenance{binary: bin, cache: cacheDir(cfg.CacheDir), gpu: cfg.GPUName, accelerator: cfg.Accelerator}}, nil
 }
 
 func findBinary(bin string) (string, error) {
@@ -284,7 +321,8 @@ func (r *Runner) Predict(ctx context.Context, req omtx.PredictRequest) ([]omtx.P
 		return preds, nil
 	}
 
-	args := r.args(inputsDir, outDir, req)
+	settings := r.settings(req)
+	args := r.args(inputsDir, outDir, req, settings)
 	sink := newOutputSink(req.Log)
 	fmt.Fprintf(sink, "$ %s %s\n", r.binary, strings.Join(args, " "))
 	start := time.Now()
@@ -345,6 +383,16 @@ func (r *Runner) Predict(ctx context.Context, req omtx.PredictRequest) ([]omtx.P
 		r.log.Warn("boltz: boltz predict failed after writing every prediction; keeping them", "exit", exitStatus(runErr))
 	}
 
+	// Read after the run: Boltz downloads its weights on first use, so a
+	// cold cache has them only now.
+	settings.Args = recordedArgs(args)
+	settings.Version = r.prov.installedVersion()
+	settings.Checkpoints = r.prov.checkpointDigests()
+	settings.GPU = r.prov.gpuName()
+	for _, i := range sent {
+		s := settings
+		preds[i].Settings = &s
+	}
 	for _, i := range present {
 		name := recordName(i)
 		res, err := readRecord(recordOutputs(predictionsDir, name), j.ligandChainIndex()+1)
@@ -437,35 +485,71 @@ func zeroNaN(v float64) float64 {
 	return v
 }
 
-// args builds the boltz predict command line (docs/prediction.md,
-// "Options").
-func (r *Runner) args(inputsDir, outDir string, req omtx.PredictRequest) []string {
-	samples := req.Parameters.NumSamples
-	if samples == 0 {
-		samples = 1 // Boltz's default
+// settings are the run settings of req: its parameters where set, else
+// the deployment's defaults (Config), which are Boltz's own unless
+// configured. Args, Version, Checkpoints and GPU are filled after the run.
+func (r *Runner) settings(req omtx.PredictRequest) omtx.RunSettings {
+	p := req.Parameters
+	pick := func(v, def int) int {
+		if v > 0 {
+			return v
+		}
+		return def
 	}
+	on := func(v *bool, def bool) bool {
+		if v != nil {
+			return *v
+		}
+		return def
+	}
+	samples := pick(p.DiffusionSamples, pick(p.NumSamples, DefaultDiffusionSamples))
+	kernels := !slices.Contains(r.cfg.ExtraArgs, noKernelsFlag)
+	s := omtx.RunSettings{
+		BoltzFlags:               true,
+		RecyclingSteps:           pick(p.RecyclingSteps, r.cfg.RecyclingSteps),
+		SamplingSteps:            pick(p.SamplingSteps, r.cfg.SamplingSteps),
+		DiffusionSamples:         samples,
+		SamplingStepsAffinity:    pick(p.SamplingStepsAffinity, r.cfg.SamplingStepsAffinity),
+		DiffusionSamplesAffinity: pick(p.DiffusionSamplesAffinity, r.cfg.DiffusionSamplesAffinity),
+		AffinityMWCorrection:     on(p.AffinityMWCorrection, r.cfg.AffinityMWCorrection),
+		UsePotentials:            on(p.UsePotentials, r.cfg.UsePotentials),
+		Seed:                     p.Seed,
+		Kernels:                  &kernels,
+	}
+	if s.AffinityMWCorrection {
+		s.MWCorrected = append([]string(nil), mwCorrected...)
+		s.MWNotCorrected = append([]string(nil), mwNotCorrected...)
+	}
+	return s
+}
+
+// args builds the boltz predict command line (docs/prediction.md,
+// "Options") from the run's settings.
+func (r *Runner) args(inputsDir, outDir string, req omtx.PredictRequest, s omtx.RunSettings) []string {
 	args := []string{"predict", inputsDir,
 		"--out_dir", outDir,
 		"--accelerator", r.cfg.Accelerator,
 		"--devices", strconv.Itoa(r.cfg.Devices),
-		"--recycling_steps", strconv.Itoa(r.cfg.RecyclingSteps),
-		"--sampling_steps", strconv.Itoa(r.cfg.SamplingSteps),
+		"--recycling_steps", strconv.Itoa(s.RecyclingSteps),
+		"--sampling_steps", strconv.Itoa(s.SamplingSteps),
 		// Boltz writes diffusion_samples structures ranked by
 		// confidence_score; Predict reads the best, model_0.
-		"--diffusion_samples", strconv.Itoa(samples),
+		"--diffusion_samples", strconv.Itoa(s.DiffusionSamples),
+		"--sampling_steps_affinity", strconv.Itoa(s.SamplingStepsAffinity),
+		"--diffusion_samples_affinity", strconv.Itoa(s.DiffusionSamplesAffinity),
 		"--output_format", "mmcif",
 	}
 	if r.cfg.CacheDir != "" {
 		args = append(args, "--cache", r.cfg.CacheDir)
 	}
-	if r.cfg.UsePotentials {
+	if s.UsePotentials {
 		args = append(args, "--use_potentials")
 	}
-	if r.cfg.AffinityMWCorrection {
+	if s.AffinityMWCorrection {
 		args = append(args, "--affinity_mw_correction")
 	}
-	if req.Parameters.Seed != nil {
-		args = append(args, "--seed", strconv.FormatInt(*req.Parameters.Seed, 10))
+	if s.Seed != nil {
+		args = append(args, "--seed", strconv.FormatInt(*s.Seed, 10))
 	}
 	if req.Retry {
 		// Without --override Boltz reuses what it finds in out_dir; a
@@ -473,6 +557,21 @@ func (r *Runner) args(inputsDir, outDir string, req omtx.PredictRequest) []strin
 		args = append(args, "--override")
 	}
 	return append(args, r.cfg.ExtraArgs...)
+}
+
+// recordedArgs are the flags of a boltz predict command line as results
+// record them: without the input folder and --out_dir, which are this
+// call's scratch paths.
+func recordedArgs(args []string) []string {
+	var out []string
+	for i := 2; i < len(args); i++ {
+		if args[i] == "--out_dir" {
+			i++
+			continue
+		}
+		out = append(out, args[i])
+	}
+	return out
 }
 
 // run runs the binary in its own process group and kills the whole group

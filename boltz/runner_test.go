@@ -196,6 +196,8 @@ func TestPredict(t *testing.T) {
 			"--recycling_steps", "5",
 			"--sampling_steps", "50",
 			"--diffusion_samples", "3",
+			"--sampling_steps_affinity", "200",
+			"--diffusion_samples_affinity", "5",
 			"--output_format", "mmcif",
 			"--cache", cache,
 			"--use_potentials",

@@ -32,6 +32,7 @@ import (
 type Config struct {
 	Common
 	Keys
+	Runs
 	API
 	Orchestration
 	GPU
@@ -84,6 +85,29 @@ type Keys struct {
 	WebhookAllowLoopback bool
 }
 
+// Runs is how a request's run settings are bounded and its MSA is made,
+// read by the API (at submission) and the orchestration worker (AcceptJob
+// checks again; EnsureMSA computes).
+type Runs struct {
+	// MSA server: a ColabFold-compatible MMseqs2 API. The API reads only
+	// whether there is one (Boltz-2 then uses it by default).
+	MSAURL string // OMTX_MSA_URL (empty: no server; uploaded MSAs only)
+	// MSADBVersion names the MSA server's database version (e.g.
+	// "uniref30_2302+colabfold_envdb_202108"); it is part of the MSA
+	// cache key, so changing it computes MSAs afresh. Default "unversioned".
+	MSADBVersion string // OMTX_MSA_DB_VERSION
+
+	// Bounds on a request's run settings (validate.Bounds): the largest
+	// value of each that one request may ask for. 0 (unset) takes
+	// validate.DefaultBounds' value, in brackets.
+	MaxRecyclingSteps           int  // OMTX_MAX_RECYCLING_STEPS (10)
+	MaxSamplingSteps            int  // OMTX_MAX_SAMPLING_STEPS (500)
+	MaxDiffusionSamples         int  // OMTX_MAX_DIFFUSION_SAMPLES (25)
+	MaxSamplingStepsAffinity    int  // OMTX_MAX_SAMPLING_STEPS_AFFINITY (500)
+	MaxDiffusionSamplesAffinity int  // OMTX_MAX_DIFFUSION_SAMPLES_AFFINITY (10)
+	NoPotentials                bool // OMTX_NO_POTENTIALS=true refuses use_potentials
+}
+
 // API is the API server's own settings.
 type API struct {
 	APIAddr      string // OMTX_API_ADDR
@@ -112,8 +136,7 @@ type Orchestration struct {
 	// webhooks (OMTX_PUBLIC_URL; default http:// and OMTX_API_ADDR).
 	PublicURL string
 
-	// MSA server: a ColabFold-compatible MMseqs2 API.
-	MSAURL        string  // OMTX_MSA_URL (empty: no server; uploaded MSAs only)
+	// MSA server (Runs.MSAURL): its credentials and fleet-wide rate.
 	MSAAuthHeader string  // OMTX_MSA_AUTH_HEADER "Name: value"
 	MSARate       float64 // OMTX_MSA_RATE: MSA requests per second, fleet-wide
 }
@@ -197,6 +220,11 @@ func LoadFor(p Process, getenv func(string) string) (Config, error) {
 	all := p == ProcessAll
 	if all || p == ProcessAPI || p == ProcessWorker {
 		if c.Keys, err = loadKeys(e); err != nil {
+			return c, err
+		}
+	}
+	if all || p == ProcessAPI || p == ProcessWorker {
+		if c.Runs, err = loadRuns(e); err != nil {
 			return c, err
 		}
 	}
@@ -305,6 +333,24 @@ func loadKeys(e env) (Keys, error) {
 	return k, err
 }
 
+func loadRuns(e env) (Runs, error) {
+	r := Runs{MSAURL: e("OMTX_MSA_URL"), MSADBVersion: e.get("OMTX_MSA_DB_VERSION", "unversioned")}
+	err := e.ints(
+		intVar{"OMTX_MAX_RECYCLING_STEPS", 0, &r.MaxRecyclingSteps},
+		intVar{"OMTX_MAX_SAMPLING_STEPS", 0, &r.MaxSamplingSteps},
+		intVar{"OMTX_MAX_DIFFUSION_SAMPLES", 0, &r.MaxDiffusionSamples},
+		intVar{"OMTX_MAX_SAMPLING_STEPS_AFFINITY", 0, &r.MaxSamplingStepsAffinity},
+		intVar{"OMTX_MAX_DIFFUSION_SAMPLES_AFFINITY", 0, &r.MaxDiffusionSamplesAffinity},
+	)
+	if err != nil {
+		return r, err
+	}
+	if r.NoPotentials, err = e.boolean("OMTX_NO_POTENTIALS"); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
 func loadAPI(e env) (API, error) {
 	a := API{
 		APIAddr:          e.get("OMTX_API_ADDR", DefaultAPIAddr),
@@ -328,7 +374,6 @@ func loadAPI(e env) (API, error) {
 
 func loadOrchestration(e env) (Orchestration, error) {
 	o := Orchestration{
-		MSAURL:        e("OMTX_MSA_URL"),
 		MSAAuthHeader: e("OMTX_MSA_AUTH_HEADER"),
 		PublicURL:     e.get("OMTX_PUBLIC_URL", "http://"+e.get("OMTX_API_ADDR", DefaultAPIAddr)),
 	}

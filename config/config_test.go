@@ -42,8 +42,13 @@ var (
 		"OMTX_RUNTIME_ESTIMATES",
 	}
 	orchVars = []string{
-		"OMTX_API_ADDR", "OMTX_MSA_AUTH_HEADER", "OMTX_MSA_RATE", "OMTX_MSA_URL", "OMTX_ORCH_ACTIVITY_SLOTS",
+		"OMTX_API_ADDR", "OMTX_MSA_AUTH_HEADER", "OMTX_MSA_RATE", "OMTX_ORCH_ACTIVITY_SLOTS",
 		"OMTX_PUBLIC_URL", "OMTX_WORKFLOW_CACHE_SIZE", "OMTX_WORKFLOW_TASK_SLOTS",
+	}
+	runsVars = []string{
+		"OMTX_MAX_DIFFUSION_SAMPLES", "OMTX_MAX_DIFFUSION_SAMPLES_AFFINITY", "OMTX_MAX_RECYCLING_STEPS",
+		"OMTX_MAX_SAMPLING_STEPS", "OMTX_MAX_SAMPLING_STEPS_AFFINITY", "OMTX_MSA_DB_VERSION", "OMTX_MSA_URL",
+		"OMTX_NO_POTENTIALS",
 	}
 	gpuVars = []string{
 		"BOLTZ_CACHE", "ONNXRUNTIME_LIB", "OMTX_BOLTZ_BIN", "OMTX_CHUNK_GROUP", "OMTX_CUDA_DEVICE", "OMTX_CUDA_MEM_LIMIT",
@@ -74,11 +79,11 @@ func TestEachProcessReadsOnlyItsVariables(t *testing.T) {
 		p    Process
 		want []string
 	}{
-		{ProcessAPI, union(commonVars, keysVars, apiVars)},
-		{ProcessWorker, union(commonVars, keysVars, orchVars)},
+		{ProcessAPI, union(commonVars, keysVars, runsVars, apiVars)},
+		{ProcessWorker, union(commonVars, keysVars, runsVars, orchVars)},
 		{ProcessGPUWorker, union(commonVars, gpuVars)},
 		{ProcessReconcile, union(commonVars)},
-		{ProcessAll, union(commonVars, keysVars, apiVars, orchVars, gpuVars)},
+		{ProcessAll, union(commonVars, keysVars, runsVars, apiVars, orchVars, gpuVars)},
 	} {
 		t.Run(string(c.p), func(t *testing.T) {
 			t.Parallel()
@@ -184,6 +189,8 @@ func TestBoundsAndErrors(t *testing.T) {
 		want string
 	}{
 		{"negative slots", ProcessGPUWorker, map[string]string{"OMTX_GPU_SLOTS": "-1"}, "OMTX_GPU_SLOTS"},
+		{"negative run-setting bound", ProcessAPI, map[string]string{"OMTX_MAX_RECYCLING_STEPS": "-3"}, "OMTX_MAX_RECYCLING_STEPS"},
+		{"potentials switch not a boolean", ProcessWorker, map[string]string{"OMTX_NO_POTENTIALS": "sometimes"}, "OMTX_NO_POTENTIALS"},
 		{"slots not a number", ProcessWorker, map[string]string{"OMTX_ORCH_ACTIVITY_SLOTS": "many"}, "OMTX_ORCH_ACTIVITY_SLOTS"},
 		{"negative body limit", ProcessAPI, map[string]string{"OMTX_MAX_BODY_BYTES": "-5"}, "OMTX_MAX_BODY_BYTES"},
 		{"negative chunk size", ProcessAPI, map[string]string{"OMTX_BATCH_CHUNK_SIZE": "-16"}, "OMTX_BATCH_CHUNK_SIZE"},

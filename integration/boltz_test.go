@@ -161,7 +161,10 @@ func TestMSAComputedOncePerProtein(t *testing.T) {
 	assert.Contains(t, names, omtx.BatchPrefix(first.JobID)+omtx.FileTopStructures, "Boltz-2 structures fill the top-10 zip")
 	require.NotNil(t, first.BatchResults)
 	assert.NotEmpty(t, first.BatchResults.StructuresZipFile)
-	cache := "gs://hub-job-files/" + msa.CacheObject(protein)
+	// The worker's spec: the server, mode env, unpaired, and the default
+	// database version (OMTX_MSA_DB_VERSION unset).
+	spec := msa.KeySpec{ServerURL: server.URL, UseEnv: true, DBVersion: "unversioned"}
+	cache := "gs://hub-job-files/" + spec.CacheObject(protein)
 	for _, k := range children(t, first.JobID) {
 		require.NotNil(t, k.Results)
 		assert.Equal(t, omtx.MSAServer, k.Results.MSAMode)

@@ -106,6 +106,11 @@ type Entry struct {
 	Name string
 	// SMILES is trimmed and validated (for invalid rows: trimmed, as given).
 	SMILES string
+	// ModelledSMILES is the molecule the model runs
+	// (validate.Ligand.ModelledSMILES) where it is written otherwise than
+	// SMILES: for Boltz-2 a salt's parent. Empty when the model runs SMILES
+	// as written, and for invalid rows.
+	ModelledSMILES string
 	// Metadata holds the other CSV columns by header name; nil for .smi
 	// files, JSON input, and CSV files without extra columns.
 	Metadata map[string]string
@@ -206,6 +211,10 @@ type Library struct {
 	heavy   []int32
 	errs    map[int]string
 	warns   map[int][]string
+	// modelled holds the modelled SMILES of the rows whose modelled
+	// molecule is written otherwise than submitted (salts, charged
+	// forms); the others model their SMILES as written.
+	modelled map[int]string
 
 	invalid, renamedN, maxHeavy, warnings int
 	// generated counts the rows named "Ligand_N" because they had no
@@ -290,6 +299,7 @@ func (l *Library) Entry(i int) Entry {
 		e.SMILES = clip(strings.ToValidUTF8(strings.TrimSpace(r.smiles), "\uFFFD"), MaxRowBytes)
 	} else {
 		e.SMILES = strings.TrimSpace(r.smiles) // as validate.LigandFor accepted it
+		e.ModelledSMILES = l.modelled[i]
 	}
 	return e
 }
@@ -326,7 +336,7 @@ func (l *Library) WriteJSON(w io.Writer) error {
 				return err
 			}
 		}
-		b, err := json.Marshal(omtx.LibraryEntry{Index: e.Index, Row: e.Row, Name: e.Name, SMILES: e.SMILES, Metadata: e.Metadata, Error: e.Error, Warnings: e.Warnings})
+		b, err := json.Marshal(omtx.LibraryEntry{Index: e.Index, Row: e.Row, Name: e.Name, SMILES: e.SMILES, ModelledSMILES: e.ModelledSMILES, Metadata: e.Metadata, Error: e.Error, Warnings: e.Warnings})
 		if err != nil {
 			return err
 		}
@@ -432,7 +442,7 @@ type rawRow struct {
 func finish(n int, rowAt func(int) rawRow, opt Options) (*Library, error) {
 	l := &Library{
 		n: n, rowAt: rowAt, names: make([]string, n), heavy: make([]int32, n),
-		errs: map[int]string{}, warns: map[int][]string{},
+		errs: map[int]string{}, warns: map[int][]string{}, modelled: map[int]string{},
 	}
 	var problems []Problem
 	more := 0
@@ -466,6 +476,9 @@ func finish(n int, rowAt func(int) rawRow, opt Options) (*Library, error) {
 			}
 			if len(errs) == 0 {
 				l.heavy[i] = int32(lig.HeavyAtoms)
+				if lig.ModelledSMILES != lig.SMILES {
+					l.modelled[i] = lig.ModelledSMILES
+				}
 				l.maxHeavy = max(l.maxHeavy, lig.HeavyAtoms)
 				for _, w := range lig.Warnings {
 					l.warns[i] = append(l.warns[i], strings.Replace(w, "smiles", fmt.Sprintf("row %d smiles", r.line), 1))

@@ -45,3 +45,52 @@ func toLower(s string) string {
 	}
 	return string(b)
 }
+
+// TestKeySpec: the cache key names how the MSA was computed; switching
+// any part (server, pairing, environmental databases, database version)
+// misses the cache.
+func TestKeySpec(t *testing.T) {
+	t.Parallel()
+	base := msa.KeySpec{ServerURL: "https://api.colabfold.com", UseEnv: true, DBVersion: "uniref30_2302"}
+	k := base.CacheObject(protein)
+	assert.Regexp(t, regexp.MustCompile(`^msa/v2/[0-9a-f]{64}\.a3m$`), k)
+	assert.NotEqual(t, msa.CacheObject(protein), k, "the sequence-only key of old releases is not reused")
+
+	t.Run("each part misses", func(t *testing.T) {
+		t.Parallel()
+		for name, change := range map[string]func(*msa.KeySpec){
+			"server":     func(s *msa.KeySpec) { s.ServerURL = "http://msa.internal:8080" },
+			"pairing":    func(s *msa.KeySpec) { s.Pairing = true },
+			"env":        func(s *msa.KeySpec) { s.UseEnv = false },
+			"db version": func(s *msa.KeySpec) { s.DBVersion = "uniref30_2403" },
+			"no version": func(s *msa.KeySpec) { s.DBVersion = "" },
+		} {
+			s := base
+			change(&s)
+			assert.NotEqual(t, k, s.CacheObject(protein), name)
+		}
+		assert.NotEqual(t, k, base.CacheObject(protein[1:]), "sequence")
+	})
+
+	t.Run("same computation, same key", func(t *testing.T) {
+		t.Parallel()
+		s := base
+		s.ServerURL = " https://api.colabfold.com/ "
+		assert.Equal(t, k, s.CacheObject(protein), "one server written two ways")
+		assert.Equal(t, k, base.CacheObject(toLower(protein)))
+	})
+
+	t.Run("the client's spec", func(t *testing.T) {
+		t.Parallel()
+		c := &msa.Client{BaseURL: "https://api.colabfold.com", UseEnv: true}
+		assert.Equal(t, base, c.KeySpec("uniref30_2302"))
+		assert.False(t, c.KeySpec("x").Pairing, "Compute asks /ticket/msa: unpaired")
+	})
+
+	t.Run("parts cannot run into each other", func(t *testing.T) {
+		t.Parallel()
+		a := msa.KeySpec{ServerURL: "a", DBVersion: "b"}
+		b := msa.KeySpec{ServerURL: "a\ndb=b"}
+		assert.NotEqual(t, a.Key(protein), b.Key(protein))
+	})
+}

@@ -45,19 +45,59 @@ const (
 )
 
 // Parameters are the model parameters of a request (seed 1.2 input_data.parameters).
+//
+// The run settings after Seed are Boltz-2's boltz predict flags of the same
+// names (jwohlwend/boltz src/boltz/main.py, lines 853-1007). A zero value
+// means "not set": the deployment's default, which is Boltz's own unless
+// the operator configured another (recycling_steps 3, sampling_steps 200,
+// diffusion_samples 1, sampling_steps_affinity 200,
+// diffusion_samples_affinity 5, both switches off). Submission checks them
+// against the deployment's bounds (validate.Bounds).
 type Parameters struct {
-	UseMSA     bool `json:"use_msa" firestore:"use_msa"`
-	NumSamples int  `json:"num_samples" firestore:"num_samples"`
+	// UseMSA is left out of JSON when false, so that a client that
+	// marshals Parameters (the Go client, the CLI) without meaning to say
+	// "single-sequence" leaves the choice to the deployment; MSAMode says
+	// what was decided.
+	UseMSA bool `json:"use_msa,omitempty" firestore:"use_msa"`
+	// MSAMode is how Boltz-2 gets its protein chains' MSAs: MSAModeServer
+	// (the deployment's MSA server, or an uploaded A3M) or MSAModeEmpty
+	// (single-sequence). Set at submission from use_msa or the request's
+	// msa_mode, never left empty for Boltz-2; UseMSA agrees with it.
+	MSAMode    string `json:"msa_mode,omitempty" firestore:"msa_mode,omitempty"`
+	NumSamples int    `json:"num_samples" firestore:"num_samples"`
 	// Seed makes stochastic models reproducible; nil lets the model choose.
 	Seed *int64 `json:"seed,omitempty" firestore:"seed,omitempty"`
+
+	RecyclingSteps           int `json:"recycling_steps,omitempty" firestore:"recycling_steps,omitempty"`
+	SamplingSteps            int `json:"sampling_steps,omitempty" firestore:"sampling_steps,omitempty"`
+	DiffusionSamples         int `json:"diffusion_samples,omitempty" firestore:"diffusion_samples,omitempty"`
+	SamplingStepsAffinity    int `json:"sampling_steps_affinity,omitempty" firestore:"sampling_steps_affinity,omitempty"`
+	DiffusionSamplesAffinity int `json:"diffusion_samples_affinity,omitempty" firestore:"diffusion_samples_affinity,omitempty"`
+	// AffinityMWCorrection and UsePotentials are Boltz's switches; nil
+	// is the deployment's default.
+	AffinityMWCorrection *bool `json:"affinity_mw_correction,omitempty" firestore:"affinity_mw_correction,omitempty"`
+	UsePotentials        *bool `json:"use_potentials,omitempty" firestore:"use_potentials,omitempty"`
 }
+
+// MSA modes a request asks for (Parameters.MSAMode), as Boltz's input
+// YAML names them: "empty" is its single-sequence mode.
+const (
+	MSAModeServer = "server"
+	MSAModeEmpty  = "empty"
+)
 
 // InputData is what the user asked for (seed 1.2 input_data).
 type InputData struct {
-	ProteinSequence string     `json:"protein_sequence" firestore:"protein_sequence"`
-	LigandSMILES    string     `json:"ligand_smiles" firestore:"ligand_smiles"`
-	LigandName      string     `json:"ligand_name" firestore:"ligand_name"`
-	Parameters      Parameters `json:"parameters" firestore:"parameters"`
+	ProteinSequence string `json:"protein_sequence" firestore:"protein_sequence"`
+	LigandSMILES    string `json:"ligand_smiles" firestore:"ligand_smiles"`
+	LigandName      string `json:"ligand_name" firestore:"ligand_name"`
+	// ModelledSMILES is the molecule the model runs, set at submission
+	// from validate.LigandFor: for Boltz-2, the parent Boltz's
+	// standardizer keeps of LigandSMILES (a salt's counter-ions dropped,
+	// charges neutralized); for other models, LigandSMILES. Boltz-2 is
+	// still sent LigandSMILES, which it standardizes itself.
+	ModelledSMILES string     `json:"modelled_smiles,omitempty" firestore:"modelled_smiles,omitempty"`
+	Parameters     Parameters `json:"parameters" firestore:"parameters"`
 	// MSAFile is the gs:// address of an MSA the user uploaded for the
 	// protein (A3M); used instead of computing one.
 	MSAFile string `json:"msa_file,omitempty" firestore:"msa_file,omitempty"`
@@ -331,9 +371,20 @@ type Results struct {
 	Metrics map[string]float64 `json:"metrics,omitempty" firestore:"metrics,omitempty"`
 
 	// MSAMode is "single_sequence", "uploaded" or "server" (computed once
-	// per protein and cached); MSAFile is its gs:// address.
+	// per protein and cached); MSAFile is its gs:// address. It is
+	// MSANone for a model that reads no MSA.
 	MSAMode string `json:"msa_mode" firestore:"msa_mode"`
 	MSAFile string `json:"msa_file,omitempty" firestore:"msa_file,omitempty"`
+	// MSAs records each protein chain's MSA mode and the digest of the A3M
+	// used; empty for a model that reads no MSA.
+	MSAs []ChainMSA `json:"msas,omitempty" firestore:"msas,omitempty"`
+	// LigandSMILES is the SMILES submitted; ModelledSMILES the molecule the
+	// model ran (InputData.ModelledSMILES).
+	LigandSMILES   string `json:"ligand_smiles,omitempty" firestore:"ligand_smiles,omitempty"`
+	ModelledSMILES string `json:"modelled_smiles,omitempty" firestore:"modelled_smiles,omitempty"`
+	// RunSettings are the settings that ran, the model software's version,
+	// its weights and the GPU (see RunSettings).
+	RunSettings *RunSettings `json:"run_settings,omitempty" firestore:"run_settings,omitempty"`
 	// TargetID names the target (package target) the job runs against:
 	// its chains, cofactors, constraints, templates and MSAs, stored
 	// immutably at TargetObject(TargetID). Empty for the seed's one-chain
@@ -346,11 +397,15 @@ type Results struct {
 // LibraryEntry is one ligand of a batch as stored in
 // batches/{batch_id}/ligands.json: validated, named, in library order.
 type LibraryEntry struct {
-	Index    int               `json:"index"`
-	Row      int               `json:"row"`
-	Name     string            `json:"name"`
-	SMILES   string            `json:"smiles"`
-	Metadata map[string]string `json:"metadata,omitempty"`
+	Index  int    `json:"index"`
+	Row    int    `json:"row"`
+	Name   string `json:"name"`
+	SMILES string `json:"smiles"`
+	// ModelledSMILES is the molecule the model runs (InputData's) where it
+	// is written otherwise than SMILES; empty when the model runs SMILES as
+	// written, and for a row that failed validation.
+	ModelledSMILES string            `json:"modelled_smiles,omitempty"`
+	Metadata       map[string]string `json:"metadata,omitempty"`
 	// Error is set for a row that failed validation and was kept, at the
 	// caller's request, as a failed child.
 	Error string `json:"error,omitempty"`

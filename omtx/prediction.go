@@ -31,6 +31,9 @@ func IC50uMFromPredValue(v float64) float64 { return math.Pow(10, v) }
 type Ligand struct {
 	Name   string `json:"name" firestore:"name"`
 	SMILES string `json:"smiles" firestore:"smiles"`
+	// ModelledSMILES is the molecule the model runs, when it is known and
+	// differs from what was submitted (see InputData.ModelledSMILES).
+	ModelledSMILES string `json:"modelled_smiles,omitempty" firestore:"modelled_smiles,omitempty"`
 }
 
 // ModelInfo describes the model that produced a prediction. Every result
@@ -67,6 +70,50 @@ type Prediction struct {
 	// Error is set when this ligand failed on its own (the rest of a chunk
 	// can still succeed).
 	Error string `json:"error,omitempty"`
+	// Settings are the settings this prediction ran with, as the
+	// predictor read them after the run.
+	Settings *RunSettings `json:"run_settings,omitempty"`
+}
+
+// RunSettings record how a model ran: the settings that applied, the
+// software and weights, and the hardware. For Boltz-2 the settings are the
+// boltz predict flags of the same names (src/boltz/main.py); for a model
+// that is not Boltz (the descriptor baseline) BoltzFlags is false, the
+// numeric settings are absent and Note says why.
+type RunSettings struct {
+	// BoltzFlags says whether Boltz's flags applied to this run.
+	BoltzFlags bool   `json:"boltz_flags" firestore:"boltz_flags"`
+	Note       string `json:"note,omitempty" firestore:"note,omitempty"`
+
+	RecyclingSteps           int    `json:"recycling_steps,omitempty" firestore:"recycling_steps,omitempty"`
+	SamplingSteps            int    `json:"sampling_steps,omitempty" firestore:"sampling_steps,omitempty"`
+	DiffusionSamples         int    `json:"diffusion_samples,omitempty" firestore:"diffusion_samples,omitempty"`
+	SamplingStepsAffinity    int    `json:"sampling_steps_affinity,omitempty" firestore:"sampling_steps_affinity,omitempty"`
+	DiffusionSamplesAffinity int    `json:"diffusion_samples_affinity,omitempty" firestore:"diffusion_samples_affinity,omitempty"`
+	AffinityMWCorrection     bool   `json:"affinity_mw_correction" firestore:"affinity_mw_correction"`
+	UsePotentials            bool   `json:"use_potentials" firestore:"use_potentials"`
+	Seed                     *int64 `json:"seed,omitempty" firestore:"seed,omitempty"`
+	// Kernels says whether Boltz's GPU kernels were on (no --no_kernels);
+	// nil where it does not apply.
+	Kernels *bool `json:"kernels,omitempty" firestore:"kernels,omitempty"`
+	// MWCorrected names the outputs the molecular-weight correction
+	// changed, MWNotCorrected those it left as the model gave them; both
+	// empty when the correction was off.
+	MWCorrected    []string `json:"mw_corrected,omitempty" firestore:"mw_corrected,omitempty"`
+	MWNotCorrected []string `json:"mw_not_corrected,omitempty" firestore:"mw_not_corrected,omitempty"`
+
+	// Version is the model software's version (for Boltz-2, the installed
+	// boltz package's: "boltz 2.2.1"), when known.
+	Version string `json:"version,omitempty" firestore:"version,omitempty"`
+	// Checkpoints names the weight files and their SHA-256 digests, read
+	// after the run (so a run that downloaded them records them too).
+	Checkpoints string `json:"checkpoints,omitempty" firestore:"checkpoints,omitempty"`
+	// GPU is the accelerator's name as the driver reports it
+	// (nvidia-smi), "cpu", or "" when unknown; the job's gpu_class says
+	// which class it was routed to.
+	GPU string `json:"gpu,omitempty" firestore:"gpu,omitempty"`
+	// Args are the command-line flags the model ran with.
+	Args []string `json:"args,omitempty" firestore:"args,omitempty"`
 }
 
 // PredictRequest is one call of a predictor: ligands of one protein.
@@ -112,12 +159,26 @@ type TargetJob struct {
 // class with more memory instead of retrying it on the same one.
 var ErrOutOfMemory = errors.New("out of GPU memory")
 
-// MSA modes recorded in results.
+// MSA modes recorded in results. MSANone is recorded for a model that
+// reads no MSA (the descriptor baseline), which claims none.
 const (
 	MSASingleSequence = "single_sequence"
 	MSAUploaded       = "uploaded"
 	MSAServer         = "server"
+	MSANone           = "none"
 )
+
+// ChainMSA records the MSA one protein chain ran with: its mode (MSAServer,
+// MSAUploaded or MSASingleSequence) and the SHA-256 of the A3M used, hex
+// (empty in single-sequence mode). The seed's one-chain shape is chain "A".
+type ChainMSA struct {
+	ChainID string `json:"chain_id" firestore:"chain_id"`
+	Mode    string `json:"mode" firestore:"mode"`
+	Digest  string `json:"digest,omitempty" firestore:"digest,omitempty"`
+}
+
+// SeedChainID is the chain id of the seed's one-chain shape.
+const SeedChainID = "A"
 
 // ModelUsesMSA reports whether a model reads the protein's MSA. The
 // descriptor baseline ignores the protein, so no MSA is computed for it.

@@ -158,23 +158,173 @@ func LigandName(field, name, def string) (string, error) {
 	return n, nil
 }
 
-// Parameters checks model parameters and fills defaults.
+// Bounds are the deployment's limits on a request's run settings
+// (omtx.Parameters): the largest value of each that one request may ask
+// for. Zero fields take DefaultBounds' values. Boltz's own defaults
+// (src/boltz/main.py of jwohlwend/boltz: recycling_steps 3 at lines
+// 853-857, sampling_steps 200 at 859-863, diffusion_samples 1 at 865-869,
+// sampling_steps_affinity 200 at 998-1002, diffusion_samples_affinity 5 at
+// 1004-1008) are always within the defaults.
+type Bounds struct {
+	MaxRecyclingSteps           int  // OMTX_MAX_RECYCLING_STEPS, default 10
+	MaxSamplingSteps            int  // OMTX_MAX_SAMPLING_STEPS, default 500
+	MaxDiffusionSamples         int  // OMTX_MAX_DIFFUSION_SAMPLES, default and at most MaxNumSamples (25)
+	MaxSamplingStepsAffinity    int  // OMTX_MAX_SAMPLING_STEPS_AFFINITY, default 500
+	MaxDiffusionSamplesAffinity int  // OMTX_MAX_DIFFUSION_SAMPLES_AFFINITY, default 10
+	NoPotentials                bool // OMTX_NO_POTENTIALS: refuse use_potentials=true
+}
+
+// DefaultBounds are the bounds of a deployment that sets none.
+func DefaultBounds() Bounds {
+	return Bounds{
+		MaxRecyclingSteps: 10, MaxSamplingSteps: 500, MaxDiffusionSamples: MaxNumSamples,
+		MaxSamplingStepsAffinity: 500, MaxDiffusionSamplesAffinity: 10,
+	}
+}
+
+// withDefaults fills b's zero maxima from DefaultBounds.
+func (b Bounds) withDefaults() Bounds {
+	d := DefaultBounds()
+	for _, f := range []struct{ v, def *int }{
+		{&b.MaxRecyclingSteps, &d.MaxRecyclingSteps}, {&b.MaxSamplingSteps, &d.MaxSamplingSteps},
+		{&b.MaxDiffusionSamples, &d.MaxDiffusionSamples}, {&b.MaxSamplingStepsAffinity, &d.MaxSamplingStepsAffinity},
+		{&b.MaxDiffusionSamplesAffinity, &d.MaxDiffusionSamplesAffinity},
+	} {
+		if *f.v <= 0 {
+			*f.v = *f.def
+		}
+	}
+	return b
+}
+
+// Parameters checks model parameters against DefaultBounds and fills
+// defaults; see ParametersWithin.
 func Parameters(field string, p *omtx.Parameters) error {
-	if p.NumSamples == 0 {
+	return ParametersWithin(field, p, DefaultBounds())
+}
+
+// ParametersWithin checks model parameters against the deployment's
+// bounds and fills defaults. num_samples and diffusion_samples are one
+// setting (Boltz's --diffusion_samples) under two names: the seed's and
+// Boltz's; a request that gives both must give the same value, and both
+// are then set. Every error is an *omtx.Error with code EInvalid naming
+// the field, e.g. "parameters.recycling_steps".
+func ParametersWithin(field string, p *omtx.Parameters, b Bounds) error {
+	b = b.withDefaults()
+	switch {
+	case p.DiffusionSamples != 0 && p.NumSamples != 0 && p.DiffusionSamples != p.NumSamples:
+		return omtx.Errorf(omtx.EInvalid, field+".diffusion_samples",
+			"is %d but num_samples is %d; they are one setting (Boltz's --diffusion_samples): give one, or the same value", p.DiffusionSamples, p.NumSamples)
+	case p.DiffusionSamples != 0:
+		p.NumSamples = p.DiffusionSamples
+	case p.NumSamples == 0:
 		p.NumSamples = DefaultNumSamples
 	}
-	if p.NumSamples < MinNumSamples || p.NumSamples > MaxNumSamples {
-		return omtx.Errorf(omtx.EInvalid, field+".num_samples", "must be between %d and %d", MinNumSamples, MaxNumSamples)
+	maxSamples := min(MaxNumSamples, b.MaxDiffusionSamples)
+	if p.NumSamples < MinNumSamples || p.NumSamples > maxSamples {
+		name := ".num_samples"
+		if p.DiffusionSamples != 0 {
+			name = ".diffusion_samples"
+		}
+		return omtx.Errorf(omtx.EInvalid, field+name, "must be between %d and %d", MinNumSamples, maxSamples)
+	}
+	if p.DiffusionSamples != 0 {
+		p.DiffusionSamples = p.NumSamples
 	}
 	if p.Seed != nil && (*p.Seed < 0 || *p.Seed > MaxSeed) {
 		return omtx.Errorf(omtx.EInvalid, field+".seed", "must be between 0 and %d", int64(MaxSeed))
 	}
+	for _, s := range []struct {
+		name   string
+		v, max int
+		min    int
+	}{
+		{"recycling_steps", p.RecyclingSteps, b.MaxRecyclingSteps, 1},
+		{"sampling_steps", p.SamplingSteps, b.MaxSamplingSteps, 1},
+		{"sampling_steps_affinity", p.SamplingStepsAffinity, b.MaxSamplingStepsAffinity, 1},
+		{"diffusion_samples_affinity", p.DiffusionSamplesAffinity, b.MaxDiffusionSamplesAffinity, 1},
+	} {
+		// Zero is "not set" (the deployment's default).
+		if s.v < 0 || s.v > s.max {
+			return omtx.Errorf(omtx.EInvalid, field+"."+s.name,
+				"must be between %d and %d on this deployment (0 or absent: the default), got %d", s.min, s.max, s.v)
+		}
+	}
+	if b.NoPotentials && p.UsePotentials != nil && *p.UsePotentials {
+		return omtx.Errorf(omtx.EInvalid, field+".use_potentials", "is not allowed on this deployment")
+	}
+	switch p.MSAMode {
+	case "", omtx.MSAModeServer, omtx.MSAModeEmpty:
+	default:
+		return omtx.Errorf(omtx.EInvalid, field+".msa_mode", "must be %q or %q, got %q", omtx.MSAModeServer, omtx.MSAModeEmpty, p.MSAMode)
+	}
 	return nil
 }
 
+// Warnings MSAMode gives for a single-sequence run.
+const (
+	NoMSAServerWarning = "no MSA server is configured on this deployment, so Boltz-2 runs in single-sequence mode (msa_mode \"empty\"), which Boltz's documentation calls not recommended because it reduces accuracy; send an msa, or set parameters.msa_mode to \"empty\" to say that you mean it"
+	EmptyMSAWarning    = "Boltz-2 runs in single-sequence mode (msa_mode \"empty\") as asked, which Boltz's documentation calls not recommended because it reduces accuracy"
+)
+
+// MSAMode settles how Boltz-2 gets its MSA, once, at submission, and
+// records it in p (MSAMode and UseMSA agree afterwards). useMSAGiven says
+// whether the request said use_msa (absent and false differ); uploaded
+// whether it sent an A3M; serverConfigured whether the deployment has an
+// MSA server. The rules:
+//   - msa_mode "server", or use_msa true, or an uploaded A3M: server mode
+//     (the upload is used instead of the server);
+//   - msa_mode "empty", or use_msa false given explicitly: single-sequence,
+//     with a warning;
+//   - nothing said: server mode where a server is configured, as Boltz's
+//     authors recommend (docs/prediction.md: single-sequence mode "is not
+//     recommended, as it reduces accuracy"), else single-sequence with a
+//     warning saying why. Never a silent single-sequence run.
+//
+// A model that reads no MSA (the baseline) gets no mode and no warning.
+// Contradictions (msa_mode "empty" with use_msa true, or with an upload)
+// are a 422 naming the field.
+func MSAMode(model, field string, p *omtx.Parameters, useMSAGiven, uploaded, serverConfigured bool) (warning string, err error) {
+	if !omtx.ModelUsesMSA(model) {
+		// Kept as asked; nothing reads it, and the results say so.
+		return "", nil
+	}
+	switch {
+	case p.MSAMode == omtx.MSAModeEmpty && useMSAGiven && p.UseMSA:
+		return "", omtx.Errorf(omtx.EInvalid, field+".msa_mode", "is %q but use_msa is true", p.MSAMode)
+	case p.MSAMode == omtx.MSAModeServer && useMSAGiven && !p.UseMSA:
+		return "", omtx.Errorf(omtx.EInvalid, field+".msa_mode", "is %q but use_msa is false", p.MSAMode)
+	case p.MSAMode == omtx.MSAModeEmpty && uploaded:
+		return "", omtx.Errorf(omtx.EInvalid, "msa", "an MSA was sent but %s.msa_mode is %q", field, p.MSAMode)
+	case p.MSAMode == "" && useMSAGiven:
+		p.MSAMode = omtx.MSAModeEmpty
+		if p.UseMSA {
+			p.MSAMode = omtx.MSAModeServer
+		}
+	case p.MSAMode == "" && (uploaded || serverConfigured):
+		p.MSAMode = omtx.MSAModeServer
+	case p.MSAMode == "":
+		p.MSAMode, p.UseMSA = omtx.MSAModeEmpty, false
+		return NoMSAServerWarning, nil
+	}
+	p.UseMSA = p.MSAMode == omtx.MSAModeServer
+	if !p.UseMSA {
+		return EmptyMSAWarning, nil
+	}
+	return "", nil
+}
+
 // Input checks and normalises a whole individual input in place for model,
-// and returns the checked ligand.
+// under DefaultBounds; see InputWithin.
 func Input(model string, in *omtx.InputData) (Ligand, error) {
+	return InputWithin(model, in, DefaultBounds())
+}
+
+// InputWithin checks and normalises a whole individual input in place for
+// model, with the deployment's bounds on run settings, records the
+// molecule the model runs (in.ModelledSMILES), and returns the checked
+// ligand.
+func InputWithin(model string, in *omtx.InputData, b Bounds) (Ligand, error) {
 	var err error
 	if in.ProteinSequence, err = ProteinSequence("protein_sequence", in.ProteinSequence); err != nil {
 		return Ligand{}, err
@@ -183,9 +333,9 @@ func Input(model string, in *omtx.InputData) (Ligand, error) {
 	if err != nil {
 		return Ligand{}, err
 	}
-	in.LigandSMILES = lig.SMILES
+	in.LigandSMILES, in.ModelledSMILES = lig.SMILES, lig.ModelledSMILES
 	if in.LigandName, err = LigandName("ligand_name", in.LigandName, "Ligand_1"); err != nil {
 		return Ligand{}, err
 	}
-	return lig, Parameters("parameters", &in.Parameters)
+	return lig, ParametersWithin("parameters", &in.Parameters, b)
 }

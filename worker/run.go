@@ -36,7 +36,7 @@ type OrchestrationOptions struct {
 
 // RunOrchestration is Orchestration with options.
 func RunOrchestration(ctx context.Context, cfg config.Config, d *app.Deps, log *slog.Logger, opts OrchestrationOptions) error {
-	acts := &activities.Orchestration{Jobs: d.Jobs, Blobs: d.Blobs, Logger: log}
+	acts := &activities.Orchestration{Jobs: d.Jobs, Blobs: d.Blobs, Logger: log, Bounds: app.RunBounds(cfg)}
 	n, err := notifier(cfg)
 	if err != nil {
 		return err
@@ -49,7 +49,8 @@ func RunOrchestration(ctx context.Context, cfg config.Config, d *app.Deps, log *
 	w := NewOrchestration(d.Temporal, acts, Limits{ActivitySlots: cfg.OrchActivitySlots, WorkflowTaskSlots: cfg.WorkflowTaskSlots})
 	m := &activities.MSA{Blobs: d.Blobs, Logger: log}
 	if cfg.MSAURL != "" {
-		m.Server = &msa.Client{BaseURL: cfg.MSAURL, AuthHeader: cfg.MSAAuthHeader, UseEnv: true, Logger: log, Guard: msaGuard(cfg)}
+		c := &msa.Client{BaseURL: cfg.MSAURL, AuthHeader: cfg.MSAAuthHeader, UseEnv: true, Logger: log, Guard: msaGuard(cfg)}
+		m.Server, m.Spec = c, c.KeySpec(cfg.MSADBVersion)
 	}
 	go metrics.PollBacklog(ctx, d.Temporal, cfg.TemporalNamespace, backlogQueues(cfg), 15*time.Second, log)
 	mw := NewMSA(d.Temporal, m, cfg.MSARate)

@@ -19,6 +19,8 @@ var csvHeader = []string{
 	"model", "model_version", "model_note",
 	"structure_available", "results_url", "structure_url",
 	"failure_reason", "warnings",
+	// The molecule the model ran (a salt's parent) and each chain's MSA.
+	"modelled_smiles", "msa_mode", "msa_digest",
 }
 
 // Column positions in csvHeader.
@@ -46,6 +48,9 @@ const (
 	colStructureURL
 	colFailure
 	colWarnings
+	colModelledSMILES
+	colMSAMode
+	colMSADigest
 	nCols
 )
 
@@ -120,9 +125,35 @@ func (a *Aggregator) csvRow(rec []string, c *omtx.Job, keys []string) {
 		}
 	}
 	rec[colWarnings] = guard(strings.Join(c.Warnings, "; "))
+	rec[colModelledSMILES] = guard(c.InputData.ModelledSMILES)
+	if r := c.Results; r != nil {
+		if r.ModelledSMILES != "" {
+			rec[colModelledSMILES] = guard(r.ModelledSMILES)
+		}
+		rec[colMSAMode], rec[colMSADigest] = msaCells(r)
+	}
 	for i, k := range keys {
 		rec[nCols+i] = guard(c.LigandMetadata[k])
 	}
+}
+
+// msaCells are the msa_mode and msa_digest cells of a result: the one
+// chain's mode and digest, or "A=server; B=empty" and "A=<sha256>; B="
+// for several chains. A result without chains (before they were recorded,
+// or a model that reads no MSA) gives its msa_mode and no digest.
+func msaCells(r *omtx.Results) (mode, digest string) {
+	switch len(r.MSAs) {
+	case 0:
+		return guard(r.MSAMode), ""
+	case 1:
+		return guard(r.MSAs[0].Mode), guard(r.MSAs[0].Digest)
+	}
+	modes := make([]string, len(r.MSAs))
+	digests := make([]string, len(r.MSAs))
+	for i, m := range r.MSAs {
+		modes[i], digests[i] = m.ChainID+"="+m.Mode, m.ChainID+"="+m.Digest
+	}
+	return guard(strings.Join(modes, "; ")), guard(strings.Join(digests, "; "))
 }
 
 // FormatNumber formats a number with 4 decimals, as batch_results.csv

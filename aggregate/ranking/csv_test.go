@@ -15,7 +15,8 @@ import (
 const wantHeader = "rank,batch_index,job_id,ligand_name,smiles,status," +
 	"affinity_probability_binary,predicted_binder,affinity_pred_value_log10_ic50_um,pic50,delta_g_kcal_mol," +
 	"confidence,ligand_iptm,iptm,below_confidence_floor,model,model_version,model_note," +
-	"structure_available,results_url,structure_url,failure_reason,warnings"
+	"structure_available,results_url,structure_url,failure_reason,warnings," +
+	"modelled_smiles,msa_mode,msa_digest"
 
 // readCSV parses a CSV file into rows keyed by column name.
 func readCSV(t *testing.T, data []byte) (header []string, rows []map[string]string) {
@@ -141,6 +142,39 @@ func TestCSV(t *testing.T) {
 		out := build(t, input{Children: []*omtx.Job{w}})
 		_, rows := readCSV(t, out.CSV)
 		assert.Equal(t, "first; second", rows[0]["warnings"])
+	})
+
+	t.Run("modelled SMILES and each chain's MSA", func(t *testing.T) {
+		t.Parallel()
+		salt := completed(0, -1, 0.9, withSMILES("CC(=O)Oc1ccccc1C(=O)O.[Na+].[Cl-]"))
+		salt.InputData.ModelledSMILES = "CC(=O)Oc1ccccc1C(=O)O"
+		salt.Results.ModelledSMILES = "CC(=O)Oc1ccccc1C(=O)O"
+		salt.Results.MSAMode = omtx.MSAServer
+		salt.Results.MSAs = []omtx.ChainMSA{{ChainID: "A", Mode: omtx.MSAServer, Digest: "ab12"}}
+		dimer := completed(1, -1, 0.9)
+		dimer.Results.MSAs = []omtx.ChainMSA{{ChainID: "A", Mode: omtx.MSAServer, Digest: "ab12"}, {ChainID: "B", Mode: omtx.MSASingleSequence}}
+		failed := child(2, omtx.StatusFailed, withSMILES("CCN.Cl"))
+		failed.InputData.ModelledSMILES = "CCN"
+		base := completed(3, -1, 0.9)
+		base.Results.MSAMode = omtx.MSANone
+		out := build(t, input{BatchID: "b1", Children: []*omtx.Job{salt, dimer, failed, base}})
+		_, rows := readCSV(t, out.CSV)
+		require.Len(t, rows, 4)
+		byIndex := map[string]map[string]string{}
+		for _, r := range rows {
+			byIndex[r["batch_index"]] = r
+		}
+		rows = []map[string]string{byIndex["0"], byIndex["1"], byIndex["2"], byIndex["3"]}
+		assert.Equal(t, "CC(=O)Oc1ccccc1C(=O)O.[Na+].[Cl-]", rows[0]["smiles"])
+		assert.Equal(t, "CC(=O)Oc1ccccc1C(=O)O", rows[0]["modelled_smiles"])
+		assert.Equal(t, "server", rows[0]["msa_mode"])
+		assert.Equal(t, "ab12", rows[0]["msa_digest"])
+		assert.Equal(t, "A=server; B=single_sequence", rows[1]["msa_mode"])
+		assert.Equal(t, "A=ab12; B=", rows[1]["msa_digest"])
+		assert.Equal(t, "CCN", rows[2]["modelled_smiles"], "known from submission, before any result")
+		assert.Empty(t, rows[2]["msa_mode"])
+		assert.Equal(t, "none", rows[3]["msa_mode"])
+		assert.Empty(t, rows[3]["msa_digest"])
 	})
 
 	t.Run("metadata union with empty cells", func(t *testing.T) {

@@ -35,7 +35,7 @@ func New(cfg config.Config, d *app.Deps, log *slog.Logger) (*api.Server, error) 
 	return api.New(api.Config{
 		Keys: keySet, Models: cfg.Models, MaxBodyBytes: cfg.MaxBodyBytes, ChunkSize: cfg.ChunkSize, Logger: log,
 		Fleet: cfg.Fleet, Runtimes: runtimes, Webhooks: webhook.Policy{AllowLoopback: cfg.WebhookAllowLoopback},
-		Targets: targets,
+		Targets: targets, MSAServer: cfg.MSAURL != "", Bounds: app.RunBounds(cfg),
 	}, d.Jobs, d.Blobs, api.TemporalScheduler{Client: d.Temporal}), nil
 }
 

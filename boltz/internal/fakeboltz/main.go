@@ -32,6 +32,14 @@
 //	FAKE_BOLTZ_SLEEP    sleep this long (a Go duration) before writing, with a
 //	                    child process in the same process group sleeping too
 //	FAKE_BOLTZ_PIDFILE  where to write "<own pid> <child pid>" when sleeping
+//	FAKE_BOLTZ_DOWNLOAD "1": as Boltz does on its first run (main.py's
+//	                    download_boltz2), write the checkpoint files
+//	                    boltz2_conf.ckpt and boltz2_aff.ckpt into --cache
+//	                    (else $BOLTZ_CACHE) when they are not there yet
+//
+// Every run prints the flags it was given, one line starting
+// "fakeboltz: flags:", so that a test reading the job's log sees what
+// reached the stand-in.
 package main
 
 import (
@@ -134,6 +142,12 @@ func run(argv []string) error {
 	}
 
 	fmt.Println("fakeboltz: TEST STAND-IN for boltz predict; writes fixture files, runs no model")
+	fmt.Println("fakeboltz: flags:", strings.Join(argv[2:], " "))
+	if os.Getenv("FAKE_BOLTZ_DOWNLOAD") == "1" {
+		if err := download(opts["--cache"]); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintln(os.Stderr, "fakeboltz: stderr line from the stand-in")
 	fmt.Println("Checking input data.")
 	fmt.Printf("Processing %d inputs with 1 threads.\n", len(inputs))
@@ -188,6 +202,39 @@ func run(argv []string) error {
 		}
 	}
 	fmt.Println("Number of failed examples: 0")
+	return nil
+}
+
+// fakeCheckpoints are the contents download writes, by file name: the
+// tests compute the digests results must record from them.
+var fakeCheckpoints = map[string]string{
+	"boltz2_conf.ckpt": "fakeboltz boltz2_conf weights\n",
+	"boltz2_aff.ckpt":  "fakeboltz boltz2_aff weights\n",
+}
+
+// download writes the checkpoint files missing from cache, as Boltz
+// downloads them on first use.
+func download(cache string) error {
+	if cache == "" {
+		// Boltz's get_cache_path: $BOLTZ_CACHE, else ~/.boltz.
+		cache = os.Getenv("BOLTZ_CACHE")
+	}
+	if cache == "" {
+		return fmt.Errorf("FAKE_BOLTZ_DOWNLOAD needs --cache or BOLTZ_CACHE")
+	}
+	if err := os.MkdirAll(cache, 0o755); err != nil {
+		return err
+	}
+	for name, content := range fakeCheckpoints {
+		path := filepath.Join(cache, name)
+		if _, err := os.Stat(path); err == nil {
+			continue
+		}
+		fmt.Printf("Downloading the Boltz-2 weights to %s\n", path)
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
