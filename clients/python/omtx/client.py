@@ -98,9 +98,17 @@ class Client:
     # ---- single predictions -------------------------------------------
 
     def predict(self, protein_sequence, ligand_smiles, ligand_name=None, model="boltz2",
-                parameters=None, msa=None, notify_url=None, idempotency_key=None):
-        """Submits one prediction; returns the 202 answer (job_id, status, model, warnings)."""
-        payload = {"model": model, "protein_sequence": protein_sequence, "ligand_smiles": ligand_smiles}
+                parameters=None, msa=None, notify_url=None, idempotency_key=None, target_id=None):
+        """Submits one prediction; returns the 202 answer (job_id, status, model, warnings).
+
+        protein_sequence is the one-chain target; or pass None and
+        target_id (a target from create_target) for a complex.
+        """
+        payload = {"model": model, "ligand_smiles": ligand_smiles}
+        if protein_sequence:
+            payload["protein_sequence"] = protein_sequence
+        if target_id:
+            payload["target_id"] = target_id
         if ligand_name:
             payload["ligand_name"] = ligand_name
         if parameters:
@@ -129,8 +137,12 @@ class Client:
 
     def screen(self, protein_sequence, ligands, name=None, model="boltz2", max_concurrent=None,
                parameters=None, skip_invalid=False, priority=None, notify_url=None, msa=None,
-               idempotency_key=None):
+               idempotency_key=None, target_id=None, ranking=None):
         """Submits a batch virtual screen of one target against ligands.
+
+        The target is protein_sequence (one chain), or target_id (a target
+        from create_target: chains, cofactors, constraints); ranking is
+        "hit_discovery" (the default) or "lead_optimization".
 
         ligands is one of: a list of SMILES strings; a list of dicts with
         "smiles" and optionally "name" (other keys become metadata columns);
@@ -139,7 +151,13 @@ class Client:
         answer (batch_id, total_ligands, ...).
         """
         key = idempotency_key or new_idempotency_key()
-        fields = {"model": model, "protein_sequence": protein_sequence}
+        fields = {"model": model}
+        if protein_sequence:
+            fields["protein_sequence"] = protein_sequence
+        if target_id:
+            fields["target_id"] = target_id
+        if ranking:
+            fields["ranking"] = ranking
         if name:
             fields["batch_name"] = name
         if max_concurrent:
@@ -207,6 +225,75 @@ class Client:
             token = page.get("next_page_token")
             if not token:
                 return
+
+    # ---- targets ------------------------------------------------------
+
+    def create_target(self, target, files=None, name=None, ligand_chain=None):
+        """Creates (or finds: targets are content-addressed) a target.
+
+        target is a Boltz input YAML (a path to a .yaml/.yml file, or its
+        text as str/bytes), or a dict in the API's JSON target shape.
+        files maps the file names the target's msa:/template paths name
+        (e.g. "seq1.a3m") to paths or bytes. Returns the target document
+        (target_id, target_hash, chains, tokens, ...).
+        """
+        blobs = {}
+        for fname, v in (files or {}).items():
+            if isinstance(v, (str, os.PathLike)) and os.path.exists(v):
+                with open(v, "rb") as f:
+                    v = f.read()
+            blobs[os.path.basename(fname)] = v if isinstance(v, bytes) else str(v).encode()
+        if isinstance(target, dict):
+            payload = {"target": target}
+            if name:
+                payload["name"] = name
+            if blobs:
+                payload["files"] = {k: v.decode() for k, v in blobs.items()}
+            return self._json("POST", "/api/v1/targets", payload)
+        if isinstance(target, os.PathLike) or (isinstance(target, str) and target.endswith((".yaml", ".yml")) and os.path.exists(target)):
+            with open(target, "rb") as f:
+                target = f.read()
+        if isinstance(target, str):
+            target = target.encode()
+        fields = [("name", name), ("ligand_chain", ligand_chain)]
+        boundary = "omtx" + uuid.uuid4().hex
+        out = io.BytesIO()
+        for k, v in fields:
+            if v:
+                out.write(("--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n" % (boundary, k, v)).encode())
+        parts = [("yaml", "target.yaml", target)] + [("file", n, b) for n, b in sorted(blobs.items())]
+        for field, fname, data in parts:
+            safe = fname.replace('"', "_").replace("\r", "_").replace("\n", "_")
+            out.write(("--%s\r\nContent-Disposition: form-data; name=\"%s\"; filename=\"%s\"\r\n"
+                       "Content-Type: application/octet-stream\r\n\r\n" % (boundary, field, safe)).encode())
+            out.write(data)
+            out.write(b"\r\n")
+        out.write(("--%s--\r\n" % boundary).encode())
+        return self._request("POST", "/api/v1/targets", body=out.getvalue(),
+                             content_type="multipart/form-data; boundary=" + boundary)
+
+    def target(self, target_id):
+        """A target's document and the target itself."""
+        return self._request("GET", "/api/v1/targets/" + urllib.parse.quote(target_id, safe=""))
+
+    def targets(self, page_size=50):
+        """Every target of this key, newest first (follows the pages)."""
+        token = None
+        while True:
+            page = self._request("GET", "/api/v1/targets", query={"page_size": page_size, "page_token": token})
+            yield from page.get("targets") or []
+            token = page.get("next_page_token")
+            if not token:
+                return
+
+    def target_yaml(self, target_id, ligand_smiles=None):
+        """The target as Boltz input YAML (text)."""
+        return self._request("GET", "/api/v1/targets/%s/boltz.yaml" % urllib.parse.quote(target_id, safe=""),
+                             query={"ligand_smiles": ligand_smiles}, raw=True).decode()
+
+    def delete_target(self, target_id):
+        """Deletes a target's document (running jobs keep their copy)."""
+        return self._request("DELETE", "/api/v1/targets/" + urllib.parse.quote(target_id, safe=""))
 
     # ---- waiting, results, files --------------------------------------
 

@@ -78,6 +78,29 @@ class StackTest(unittest.TestCase):
         batch = self.c.wait(sub["batch_id"], timeout=120, interval=0.5)
         self.assertIn(batch["status"], ("cancelled", "completed"), batch)
 
+    def test_targets(self):
+        one_chain = "version: 1\nsequences:\n  - protein:\n      id: A\n      sequence: %s\n      msa: empty\n" % PROTEIN
+        t = self.c.create_target(one_chain, name="py target")
+        tid = t["target_id"]
+        self.assertTrue(tid.startswith("tgt_"))
+        self.assertEqual(self.c.create_target(one_chain, name="py target")["target_id"], tid, "content-addressed")
+        self.assertIn(tid, [x["target_id"] for x in self.c.targets()])
+        self.assertIn(PROTEIN, self.c.target_yaml(tid))
+        sub = self.c.screen(None, ["CCO", "c1ccccc1O"], target_id=tid, ranking="lead_optimization")
+        batch = self.c.wait(sub["batch_id"], timeout=180, interval=0.5)
+        self.assertEqual(batch["status"], "completed", batch)
+        self.assertEqual(batch["input_data"]["target_id"], tid)
+        # A cofactor needs Boltz-2: this deployment serves the baseline,
+        # which refuses it, naming the field, before any work.
+        with_mg = one_chain + "  - ligand:\n      id: B\n      ccd: MG\n"
+        mg = self.c.create_target(with_mg)
+        with self.assertRaises(omtx.InvalidInputError) as e:
+            self.c.screen(None, ["CCO"], target_id=mg["target_id"])
+        self.assertTrue(e.exception.field.startswith("target"), e.exception)
+        self.c.delete_target(mg["target_id"])
+        with self.assertRaises(omtx.NotFoundError):
+            self.c.target(mg["target_id"])
+
     def test_unknown_key_is_unauthorized(self):
         with self.assertRaises(omtx.UnauthorizedError):
             omtx.Client(URL, "no-such-key-0123456789").job("job_0")
