@@ -121,8 +121,16 @@ func AggregateChildren(ctx context.Context, jobs JobStore, blobs BlobStore, pare
 		total = parent.Progress.Total
 	}
 	agg := aggregate.NewAggregatorWith(aggregate.Options{BatchID: batchID, BatchName: parent.BatchName, Ranking: parent.BatchConfig.RankingOptions()})
+	// A cancelled batch may have been cancelled before PrepareBatch
+	// created every child: those ligands count as cancelled. Any other
+	// batch needs every child (a missing one is an error, retried;
+	// reconcile rebuilds missing children).
+	children := everyChild
+	if cancelled {
+		children = everyChildOrCancelled
+	}
 	var prog omtx.Progress
-	if err := everyChild(ctx, jobs, batchID, total, func(c *omtx.Job) error {
+	if err := children(ctx, jobs, batchID, total, func(c *omtx.Job) error {
 		prog.Count(c.Status)
 		return agg.Add(c)
 	}, pageCounter(pageRead, "counted")); err != nil {
@@ -134,7 +142,7 @@ func AggregateChildren(ctx context.Context, jobs JobStore, blobs BlobStore, pare
 	res := agg.Results()
 	w := blobs.Create(ctx, prefix+omtx.FileBatchResultsCSV, "text/csv; charset=utf-8")
 	cw := agg.NewCSV(w)
-	err := everyChild(ctx, jobs, batchID, total, cw.Write, pageCounter(pageRead, "written"))
+	err := children(ctx, jobs, batchID, total, cw.Write, pageCounter(pageRead, "written"))
 	if err == nil {
 		err = cw.Close()
 	}
@@ -245,6 +253,22 @@ func everyChild(ctx context.Context, jobs JobStore, batchID string, total int, f
 	return EachChild(ctx, jobs, batchID, total, func(id string, c *omtx.Job) error {
 		if c == nil {
 			return fmt.Errorf("child %s has no document", id)
+		}
+		return fn(c)
+	}, page)
+}
+
+// everyChildOrCancelled is everyChild for a cancelled batch: a child with
+// no document was never created, because the batch was cancelled first;
+// it counts as cancelled.
+func everyChildOrCancelled(ctx context.Context, jobs JobStore, batchID string, total int, fn func(*omtx.Job) error, page func(int)) error {
+	i := -1
+	return EachChild(ctx, jobs, batchID, total, func(id string, c *omtx.Job) error {
+		i++
+		if c == nil {
+			idx := i
+			c = &omtx.Job{JobID: id, JobType: omtx.JobTypeBatchChild, BatchParentID: batchID, BatchIndex: &idx,
+				Status: omtx.StatusCancelled, Error: "batch cancelled before this ligand was prepared"}
 		}
 		return fn(c)
 	}, page)

@@ -144,9 +144,15 @@ func TestSeedBatchEndToEnd(t *testing.T) {
 			t.Fatalf("no column %s in %v", name, head)
 			return -1
 		}
-		for i, k := range kids {
-			r := rows[i+1]
-			assert.Equal(t, k.JobID, r[col("job_id")])
+		// Rows are in rank order (batch_results.csv is ranked): match them
+		// to the children by job id.
+		byID := map[string][]string{}
+		for _, r := range rows[1:] {
+			byID[r[col("job_id")]] = r
+		}
+		for _, k := range kids {
+			r, ok := byID[k.JobID]
+			require.True(t, ok, "no CSV row for %s", k.JobID)
 			assert.Equal(t, k.InputData.LigandName, r[col("ligand_name")])
 			assert.Equal(t, string(k.Status), r[col("status")])
 			v, err := strconv.ParseFloat(r[col("affinity_pred_value_log10_ic50_um")], 64)

@@ -306,6 +306,13 @@ func TestOpenAPIResponsesMatchTheSpec(t *testing.T) {
 	}()))
 	assert.Equal(t, 404, status(func() error { _, err := cl.Batch(ctx, "batch_nosuchbatch"); return err }()))
 	assert.Equal(t, 404, status(func() error { _, err := cl.BatchJobs(ctx, "batch_nosuchbatch", client.ListOptions{}); return err }()))
+	ranked, err := cl.BatchResults(ctx, b.BatchID, client.ResultsOptions{Ranking: omtx.RankingLeadOptimization, PageSize: 2})
+	require.NoError(t, err)
+	assert.Len(t, ranked.Results, 2)
+	assert.Equal(t, 422, status(func() error {
+		_, err := cl.BatchResults(ctx, b.BatchID, client.ResultsOptions{Ranking: "best_first"})
+		return err
+	}()))
 	for _, f := range []string{"batch_config.json", "ligands.json", "batch_results.csv", "batch_results.json", "summary.json", "analysis/affinity_distribution.png"} {
 		_, err := cl.BatchFile(ctx, b.BatchID, f)
 		require.NoError(t, err, f)
