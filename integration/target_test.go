@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,7 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/omtx-hub/omtx-hub/contract"
+	"github.com/omtx-hub/omtx-hub/app/apiapp"
+	"github.com/omtx-hub/omtx-hub/client"
 	"github.com/omtx-hub/omtx-hub/msa/msatest"
 	"github.com/omtx-hub/omtx-hub/omtx"
 	"github.com/omtx-hub/omtx-hub/target"
@@ -24,58 +26,55 @@ const (
 	targetPartner = "GSHMLEDPVDAFQLGKRIAEELLKRG"
 )
 
-// storeTarget creates a target as the targets API stores it: target.json
-// at omtx.TargetObject and each uploaded file under TargetPrefix/files/.
-// It is the one place to switch to POST /api/v1/targets.
-func storeTarget(t *testing.T, id string, tg *target.Target, files map[string][]byte) {
+// targetAPI is an API that serves Boltz-2 itself (the suite's API serves
+// the baseline in its place, which refuses a complex), with the MSA
+// server, wired as omtx-api wires it; and a client of it.
+func targetAPI(t *testing.T, msaURL string) *client.Client {
 	t.Helper()
-	tg.Normalize()
-	raw, err := json.Marshal(tg)
+	cfg := env.cfg
+	cfg.Models = omtx.ModelCatalog{Available: map[string]string{omtx.BaselineModel: omtx.GPUClassL4, omtx.ModelBoltz2: omtx.GPUClassL4}}
+	cfg.MSAURL = msaURL
+	srv, err := apiapp.New(cfg, env.deps, env.log)
 	require.NoError(t, err)
-	require.NoError(t, env.deps.Blobs.Put(ctxT(t), omtx.TargetObject(id), "application/json", raw))
-	for name, b := range files {
-		require.NoError(t, env.deps.Blobs.Put(ctxT(t), omtx.TargetPrefix(id)+"files/"+name, "text/plain", b))
-	}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	cl, err := client.New(ts.URL, testKey)
+	require.NoError(t, err)
+	return cl
 }
 
-// screenTarget screens smiles against a target, started with the
-// workflow contract as reconcile starts it (the REST route that takes
-// target_id is not on this branch), and waits for the batch to end.
-func screenTarget(t *testing.T, targetID string, smiles []string) omtx.Job {
+// storeTarget creates a target through POST /api/v1/targets, with the
+// files it names, and returns its id.
+func storeTarget(t *testing.T, cl *client.Client, tg *target.Target, files map[string][]byte) string {
 	t.Helper()
-	id := fmt.Sprintf("batch_target%d", time.Now().UnixNano()%1e9)
-	spec := contract.JobSpec{
-		JobID: id, JobType: omtx.JobTypeBatchParent, UserID: testUser, Model: omtx.ModelBoltz2,
-		CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
-		InputData: omtx.InputData{ProteinSequence: targetKinase, TargetID: targetID,
-			Parameters: omtx.Parameters{NumSamples: 1}},
-		BatchConfig: &omtx.BatchConfig{TotalLigands: len(smiles), MaxConcurrent: 2, ChunkSize: 2, Priority: "normal"},
-	}
-	var lib []string
+	out, err := cl.CreateTarget(ctxT(t), "integration dimer", tg, files)
+	require.NoError(t, err)
+	require.NotEmpty(t, out.TargetID)
+	return out.TargetID
+}
+
+// screenTarget screens smiles against a target through POST
+// /api/v1/predict/batch with target_id, and waits for the batch to end.
+func screenTarget(t *testing.T, cl *client.Client, targetID string, smiles []string) omtx.Job {
+	t.Helper()
+	var lib []client.Ligand
 	for i, s := range smiles {
-		lib = append(lib, fmt.Sprintf(`{"index":%d,"row":%d,"name":"t%02d","smiles":%q}`, i, i+1, i, s))
+		lib = append(lib, client.Ligand{Name: fmt.Sprintf("t%02d", i), SMILES: s})
 	}
-	require.NoError(t, env.deps.Blobs.Put(ctxT(t), omtx.BatchPrefix(id)+omtx.FileLigands, "application/json", []byte("["+strings.Join(lib, ",")+"]")))
-	_, err := env.deps.Temporal.ExecuteWorkflow(ctxT(t), startOptions(contract.BatchWorkflowID(id)), contract.WorkflowBatch,
-		contract.BatchInput{Parent: spec, GPUClass: omtx.GPUClassL4})
+	sub, err := cl.SubmitBatch(ctxT(t), client.BatchRequest{Model: omtx.ModelBoltz2, TargetID: targetID, Ligands: lib,
+		MaxConcurrent: 2, ChunkSize: 2, Parameters: &client.Parameters{NumSamples: 1}})
 	require.NoError(t, err)
-	return waitBatch(t, id, 3*time.Minute)
+	return waitBatch(t, sub.BatchID, 3*time.Minute)
 }
 
-// predictOnTarget runs one prediction on a target, started with the
-// workflow contract as screenTarget starts a screen, and waits for it.
-func predictOnTarget(t *testing.T, targetID, smiles string) omtx.Job {
+// predictOnTarget runs one prediction on a target through POST
+// /api/v1/predict with target_id, and waits for it.
+func predictOnTarget(t *testing.T, cl *client.Client, targetID, smiles string) omtx.Job {
 	t.Helper()
-	spec := contract.JobSpec{
-		JobID: fmt.Sprintf("job_target%d", time.Now().UnixNano()%1e9), JobType: omtx.JobTypeIndividual, UserID: testUser,
-		Model: omtx.ModelBoltz2, CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
-		InputData: omtx.InputData{ProteinSequence: targetKinase, LigandSMILES: smiles, LigandName: "single", TargetID: targetID,
-			Parameters: omtx.Parameters{NumSamples: 1}},
-	}
-	_, err := env.deps.Temporal.ExecuteWorkflow(ctxT(t), startOptions(contract.PredictionWorkflowID(spec.JobID)), contract.WorkflowPrediction,
-		contract.PredictionInput{Job: spec, GPUClass: omtx.GPUClassL4})
+	sub, err := cl.Predict(ctxT(t), client.PredictRequest{Model: omtx.ModelBoltz2, TargetID: targetID,
+		LigandSMILES: smiles, LigandName: "single", Parameters: &client.Parameters{NumSamples: 1}})
 	require.NoError(t, err)
-	return waitJob(t, spec.JobID, omtx.StatusCompleted, 2*time.Minute)
+	return waitJob(t, sub.JobID, omtx.StatusCompleted, 2*time.Minute)
 }
 
 // recordedInputs reads every YAML the stand-in received.
@@ -110,8 +109,8 @@ func TestTargetScreenRunsTheWholeComplex(t *testing.T) {
 	record := filepath.Join(t.TempDir(), "record.jsonl")
 	boltzWorker(t, record)
 
-	targetID := fmt.Sprintf("tgt_dimer%d", time.Now().UnixNano()%1e9)
-	storeTarget(t, targetID, &target.Target{
+	cl := targetAPI(t, server.URL)
+	targetID := storeTarget(t, cl, &target.Target{
 		Chains: []target.Chain{
 			{Type: target.Protein, IDs: target.ChainIDs{"A"}, Sequence: targetKinase,
 				MSA: &target.MSA{Mode: target.MSAFile, File: "kinase.a3m"}},
@@ -124,7 +123,7 @@ func TestTargetScreenRunsTheWholeComplex(t *testing.T) {
 	}, map[string][]byte{"kinase.a3m": []byte(">query\n" + targetKinase + "\n>hit\n" + targetKinase + "\n")})
 	library := []string{"CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1", "OC(=O)c1ccccc1"}
 
-	first := screenTarget(t, targetID, library)
+	first := screenTarget(t, cl, targetID, library)
 	require.Equal(t, omtx.StatusCompleted, first.Status, first.Error)
 	assert.Equal(t, len(library), first.Progress.Completed)
 	assert.Equal(t, 1, server.Submissions(), "the server is asked for chain B only; chain A's A3M was uploaded")
@@ -156,12 +155,12 @@ func TestTargetScreenRunsTheWholeComplex(t *testing.T) {
 		assert.Regexp(t, `  - ligand:\n      id: D\n      smiles: "[^"]+"\n`, y)
 	}
 
-	second := screenTarget(t, targetID, library[:3])
+	second := screenTarget(t, cl, targetID, library[:3])
 	require.Equal(t, omtx.StatusCompleted, second.Status, second.Error)
 	assert.Equal(t, 3, second.Progress.Completed)
 	assert.Equal(t, 1, server.Submissions(), "a second screen on the same target asks the MSA server no second time")
 
-	one := predictOnTarget(t, targetID, "CCN")
+	one := predictOnTarget(t, cl, targetID, "CCN")
 	require.NotNil(t, one.Results)
 	assert.Equal(t, one.Results.Metrics["chains_ptm.3"], one.Results.Metrics["binder_chain_ptm"])
 	assert.Equal(t, 1, server.Submissions(), "nor does a prediction on it")
