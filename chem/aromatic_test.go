@@ -3,17 +3,15 @@ package chem
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/omtx-hub/omtx-hub/internal/rdkittest"
 )
 
 // Aromaticity is checked against real RDKit as the valence rules are:
@@ -194,56 +192,9 @@ func TestRDKitAromaticTable_IsCurrent(t *testing.T) {
 // @rdkit/rdkit, unless OMTX_RDKIT=1 (CI) says they must be there.
 func rerunRDKitTable(t *testing.T, script, corpus, table string) {
 	t.Helper()
-	root, err := filepath.Abs("..")
-	require.NoError(t, err)
-	required := os.Getenv("OMTX_RDKIT") == "1"
-	missing := func(what string) {
-		msg := fmt.Sprintf("RDKit check not run: %s; install with "+
-			"`npm install --prefix .tools/rdkit --ignore-scripts --no-audit --no-fund --save-exact @rdkit/rdkit@2026.9.1`", what)
-		if required {
-			t.Fatal(msg + " (OMTX_RDKIT=1 requires it)")
-		}
-		t.Skip(msg + " (set OMTX_RDKIT=1 to make this a failure)")
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		missing("node is not on PATH")
-	}
-	if _, err := os.Stat(filepath.Join(rdkitDir(root), "node_modules", "@rdkit", "rdkit", "dist", "RDKit_minimal.wasm")); err != nil {
-		missing("@rdkit/rdkit is not installed under " + rdkitDir(root))
-	}
 	in, err := os.Open(corpus)
 	require.NoError(t, err)
 	defer in.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join("scripts", "rdkit", script))
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "RDKIT_DIR="+rdkitDir(root))
-	cmd.Stdin = in
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	got, err := cmd.Output()
-	require.NoError(t, err, "%s: %s", script, stderr.String())
-	want, err := os.ReadFile(table)
-	require.NoError(t, err)
-	if bytes.Equal(got, want) {
-		return
-	}
-	gotLines, wantLines := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-	shown := 0
-	for i := 0; i < max(len(gotLines), len(wantLines)) && shown < 20; i++ {
-		var g, w string
-		if i < len(gotLines) {
-			g = gotLines[i]
-		}
-		if i < len(wantLines) {
-			w = wantLines[i]
-		}
-		if g != w {
-			t.Errorf("%s:%d\n  committed: %s\n  RDKit now: %s", table, i+1, w, g)
-			shown++
-		}
-	}
-	t.Fatalf("RDKit disagrees with %s; if the corpus or RDKit changed on purpose, run go generate ./chem/ and review the diff", table)
+	rdkittest.Compare(t, table, rdkittest.Run(t, script, in),
+		"if the corpus or RDKit changed on purpose, run go generate ./chem/ and review the diff")
 }

@@ -3,15 +3,13 @@ package chem
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/omtx-hub/omtx-hub/internal/rdkittest"
 )
 
 // identityTablePath is RDKit's canonical SMILES for every row of the
@@ -172,26 +170,7 @@ func TestIdentity_ReadsBackInRDKit(t *testing.T) {
 		require.NoError(t, err)
 		in.WriteString(id + "\t" + r.note + "\n")
 	}
-	root, err := filepath.Abs("..")
-	require.NoError(t, err)
-	node, err := exec.LookPath("node")
-	wasm := filepath.Join(rdkitDir(root), "node_modules", "@rdkit", "rdkit", "dist", "RDKit_minimal.wasm")
-	if _, serr := os.Stat(wasm); err != nil || serr != nil {
-		if os.Getenv("OMTX_RDKIT") == "1" {
-			t.Fatal("RDKit check not run: node or @rdkit/rdkit missing (OMTX_RDKIT=1 requires it)")
-		}
-		t.Skip("RDKit check not run: node or @rdkit/rdkit missing (set OMTX_RDKIT=1 to make this a failure)")
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join("scripts", "rdkit", "identity.mjs"))
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "RDKIT_DIR="+rdkitDir(root))
-	cmd.Stdin = &in
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	require.NoError(t, err, stderr.String())
+	out := rdkittest.Run(t, "identity.mjs", &in)
 	var got []string
 	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
 		f := strings.Split(line, "\t")

@@ -3,18 +3,16 @@ package chem
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/omtx-hub/omtx-hub/internal/rdkittest"
 )
 
 // The valence rules are checked against real RDKit. testdata/rdkit_corpus.tsv
@@ -151,72 +149,15 @@ func TestParseSMILES_AgreesWithRDKit(t *testing.T) {
 	require.GreaterOrEqual(t, agree, 500, "the agreement set shrank")
 }
 
-// rdkitDir is where scripts/rdkit/check.mjs finds @rdkit/rdkit.
-func rdkitDir(root string) string {
-	if d := os.Getenv("RDKIT_DIR"); d != "" {
-		return d
-	}
-	return filepath.Join(root, ".tools", "rdkit")
-}
-
 // TestRDKitTable_IsCurrent re-runs RDKit on the corpus and fails if its
 // answers (or its version) differ from the committed table. It needs node
 // and @rdkit/rdkit under .tools/rdkit (or $RDKIT_DIR); it skips without
 // them, unless OMTX_RDKIT=1 says they must be there (CI).
 func TestRDKitTable_IsCurrent(t *testing.T) {
 	t.Parallel()
-	root, err := filepath.Abs("..")
-	require.NoError(t, err)
-	required := os.Getenv("OMTX_RDKIT") == "1"
-	missing := func(what string) {
-		msg := fmt.Sprintf("RDKit check not run: %s; install with "+
-			"`npm install --prefix .tools/rdkit --ignore-scripts --no-audit --no-fund --save-exact @rdkit/rdkit@2026.9.1`", what)
-		if required {
-			t.Fatal(msg + " (OMTX_RDKIT=1 requires it)")
-		}
-		t.Skip(msg + " (set OMTX_RDKIT=1 to make this a failure)")
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		missing("node is not on PATH")
-	}
-	if _, err := os.Stat(filepath.Join(rdkitDir(root), "node_modules", "@rdkit", "rdkit", "dist", "RDKit_minimal.wasm")); err != nil {
-		missing("@rdkit/rdkit is not installed under " + rdkitDir(root))
-	}
-
 	corpus, err := os.Open(corpusPath)
 	require.NoError(t, err)
 	defer corpus.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join("scripts", "rdkit", "check.mjs"))
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "RDKIT_DIR="+rdkitDir(root))
-	cmd.Stdin = corpus
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	got, err := cmd.Output()
-	require.NoError(t, err, "check.mjs: %s", stderr.String())
-
-	want, err := os.ReadFile(tablePath)
-	require.NoError(t, err)
-	if bytes.Equal(got, want) {
-		return
-	}
-	gotLines, wantLines := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-	shown := 0
-	for i := 0; i < max(len(gotLines), len(wantLines)) && shown < 20; i++ {
-		var g, w string
-		if i < len(gotLines) {
-			g = gotLines[i]
-		}
-		if i < len(wantLines) {
-			w = wantLines[i]
-		}
-		if g != w {
-			t.Errorf("%s:%d\n  committed: %s\n  RDKit now: %s", tablePath, i+1, w, g)
-			shown++
-		}
-	}
-	t.Fatalf("RDKit disagrees with %s; if the corpus or RDKit changed on purpose, run go generate ./chem/ and review the diff", tablePath)
+	rdkittest.Compare(t, tablePath, rdkittest.Run(t, "check.mjs", corpus),
+		"if the corpus or RDKit changed on purpose, run go generate ./chem/ and review the diff")
 }

@@ -1,20 +1,17 @@
 package chem
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"maps"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/omtx-hub/omtx-hub/internal/rdkittest"
 )
 
 // composition is a molecule's composition: atoms per element (isotope-labelled
@@ -220,74 +217,8 @@ var parserHydrogensDiffer = map[string]string{
 // OMTX_RDKIT=1.
 func TestSMILESWriteTable_IsCurrent(t *testing.T) {
 	t.Parallel()
-	got := runRDKitScript(t, "check_write.mjs", strings.Join(writeRows(t), "\n")+"\n")
-	compareOrUpdate(t, writeTablePath, got)
-}
-
-// runRDKitScript runs scripts/rdkit/<script> under node with stdin and
-// returns its stdout; it skips (or, under OMTX_RDKIT=1, fails) where node
-// or @rdkit/rdkit is missing.
-func runRDKitScript(t *testing.T, script, stdin string) []byte {
-	t.Helper()
-	root, err := filepath.Abs("..")
-	require.NoError(t, err)
-	missing := func(what string) {
-		msg := fmt.Sprintf("RDKit check not run: %s; install with "+
-			"`npm install --prefix .tools/rdkit --ignore-scripts --no-audit --no-fund --save-exact @rdkit/rdkit@2026.9.1`", what)
-		if os.Getenv("OMTX_RDKIT") == "1" {
-			t.Fatal(msg + " (OMTX_RDKIT=1 requires it)")
-		}
-		t.Skip(msg + " (set OMTX_RDKIT=1 to make this a failure)")
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		missing("node is not on PATH")
-	}
-	if _, err := os.Stat(filepath.Join(rdkitDir(root), "node_modules", "@rdkit", "rdkit", "dist", "RDKit_minimal.wasm")); err != nil {
-		missing("@rdkit/rdkit is not installed under " + rdkitDir(root))
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join("scripts", "rdkit", script))
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "RDKIT_DIR="+rdkitDir(root))
-	cmd.Stdin = strings.NewReader(stdin)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	require.NoError(t, err, "%s: %s", script, stderr.String())
-	return out
-}
-
-// compareOrUpdate fails, showing the first differing lines, where got is not
-// the committed file at path; OMTX_RDKIT_UPDATE=1 writes got there instead.
-func compareOrUpdate(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if os.Getenv("OMTX_RDKIT_UPDATE") == "1" {
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-		return
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err)
-	if bytes.Equal(got, want) {
-		return
-	}
-	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-	shown := 0
-	for i := 0; i < max(len(g), len(w)) && shown < 20; i++ {
-		var gl, wl string
-		if i < len(g) {
-			gl = g[i]
-		}
-		if i < len(w) {
-			wl = w[i]
-		}
-		if gl != wl {
-			t.Errorf("%s:%d\n  committed: %s\n  RDKit now: %s", path, i+1, wl, gl)
-			shown++
-		}
-	}
-	t.Fatalf("RDKit disagrees with %s; if that is on purpose, rerun with OMTX_RDKIT_UPDATE=1 and review the diff", path)
+	got := rdkittest.Run(t, "check_write.mjs", strings.NewReader(strings.Join(writeRows(t), "\n")+"\n"))
+	rdkittest.Compare(t, writeTablePath, got, "if the corpus, the writer or RDKit changed on purpose, rerun with OMTX_RDKIT_UPDATE=1 and review the diff")
 }
 
 func TestSMILES_Written(t *testing.T) {

@@ -2,17 +2,13 @@ package filters
 
 import (
 	"bufio"
-	"bytes"
-	"context"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/omtx-hub/omtx-hub/chem"
+	"github.com/omtx-hub/omtx-hub/internal/rdkittest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -165,65 +161,14 @@ func TestMatchesTable_MatchesCorpus(t *testing.T) {
 // without them, unless OMTX_RDKIT=1 says they must be there (CI).
 func TestRDKitMatchesTable_IsCurrent(t *testing.T) {
 	t.Parallel()
-	root, err := filepath.Abs("..")
-	require.NoError(t, err)
-	dir := os.Getenv("RDKIT_DIR")
-	if dir == "" {
-		dir = filepath.Join(root, ".tools", "rdkit")
-	}
-	required := os.Getenv("OMTX_RDKIT") == "1"
-	missing := func(what string) {
-		msg := fmt.Sprintf("RDKit check not run: %s; install with "+
-			"`npm install --prefix .tools/rdkit --ignore-scripts --no-audit --no-fund --save-exact @rdkit/rdkit@2026.9.1`", what)
-		if required {
-			t.Fatal(msg + " (OMTX_RDKIT=1 requires it)")
-		}
-		t.Skip(msg + " (set OMTX_RDKIT=1 to make this a failure)")
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		missing("node is not on PATH")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@rdkit", "rdkit", "dist", "RDKit_minimal.wasm")); err != nil {
-		missing("@rdkit/rdkit is not installed under " + dir)
-	}
 	in, err := os.Open(moleculesCorpus)
 	require.NoError(t, err)
 	defer in.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	args := []string{filepath.Join("scripts", "rdkit", "smarts.mjs")}
+	var args []string
 	for _, name := range CatalogNames {
 		args = append(args, filepath.Join("filters", "catalogs", name+".tsv"))
 	}
 	args = append(args, filepath.Join("filters", patternsPath))
-	cmd := exec.CommandContext(ctx, node, args...)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "RDKIT_DIR="+dir)
-	cmd.Stdin = in
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	got, err := cmd.Output()
-	require.NoError(t, err, "smarts.mjs: %s", stderr.String())
-	want, err := os.ReadFile(matchesTable)
-	require.NoError(t, err)
-	if bytes.Equal(got, want) {
-		return
-	}
-	gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-	shown := 0
-	for i := 0; i < max(len(gl), len(wl)) && shown < 10; i++ {
-		var g, w string
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if g != w {
-			t.Errorf("%s:%d\n  committed: %s\n  RDKit now: %s", matchesTable, i+1, w, g)
-			shown++
-		}
-	}
-	t.Fatalf("RDKit disagrees with %s; if the corpus, the catalogs or RDKit changed on purpose, run go generate ./filters/ and review the diff", matchesTable)
+	rdkittest.Compare(t, matchesTable, rdkittest.Run(t, "smarts.mjs", in, args...),
+		"if the corpus, the catalogs or RDKit changed on purpose, run go generate ./filters/ and review the diff")
 }

@@ -3,21 +3,19 @@ package library
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/omtx-hub/omtx-hub/chem"
+	"github.com/omtx-hub/omtx-hub/internal/rdkittest"
 )
 
 // The SD reader is checked against real RDKit, as chem's SMILES rules are
@@ -234,58 +232,12 @@ func TestSDF_AgreesWithRDKit(t *testing.T) {
 // unless OMTX_RDKIT=1 says they must be there (CI).
 func TestRDKitSDFTable_IsCurrent(t *testing.T) {
 	t.Parallel()
-	root, err := filepath.Abs("..")
-	require.NoError(t, err)
-	dir := os.Getenv("RDKIT_DIR")
-	if dir == "" {
-		dir = filepath.Join(root, ".tools", "rdkit")
-	}
-	missing := func(what string) {
-		msg := fmt.Sprintf("RDKit check not run: %s; install with "+
-			"`npm install --prefix .tools/rdkit --ignore-scripts --no-audit --no-fund --save-exact @rdkit/rdkit@2026.9.1`", what)
-		if os.Getenv("OMTX_RDKIT") == "1" {
-			t.Fatal(msg + " (OMTX_RDKIT=1 requires it)")
-		}
-		t.Skip(msg + " (set OMTX_RDKIT=1 to make this a failure)")
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		missing("node is not on PATH")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@rdkit", "rdkit", "dist", "RDKit_minimal.wasm")); err != nil {
-		missing("@rdkit/rdkit is not installed under " + dir)
-	}
-	run := func(stdin string, args ...string) []byte {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, node, append([]string{filepath.Join("scripts", "rdkit", "check_sdf.mjs")}, args...)...)
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "RDKIT_DIR="+dir)
-		cmd.Stdin = strings.NewReader(stdin)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		require.NoError(t, err, "check_sdf.mjs: %s", stderr.String())
-		return out
-	}
 	keys, smiles := writtenSMILES(t)
 	var in strings.Builder
 	for _, k := range keys {
 		in.WriteString(k + "\t" + smiles[k] + "\n")
 	}
-	for _, c := range []struct {
-		path string
-		got  []byte
-	}{
-		{sdfTablePath, run("", sdfFixtures...)},
-		{sdfWrittenPath, run(in.String(), "--smiles")},
-	} {
-		if os.Getenv("OMTX_RDKIT_UPDATE") == "1" {
-			require.NoError(t, os.WriteFile(c.path, c.got, 0o644))
-			continue
-		}
-		want, err := os.ReadFile(c.path)
-		require.NoError(t, err)
-		assert.Equal(t, string(want), string(c.got), "RDKit disagrees with %s; if the fixtures, the writer or RDKit changed on purpose, rerun with OMTX_RDKIT_UPDATE=1 and review the diff", c.path)
-	}
+	hint := "if the fixtures, the writer or RDKit changed on purpose, rerun with OMTX_RDKIT_UPDATE=1 and review the diff"
+	rdkittest.Compare(t, sdfTablePath, rdkittest.Run(t, "check_sdf.mjs", nil, sdfFixtures...), hint)
+	rdkittest.Compare(t, sdfWrittenPath, rdkittest.Run(t, "check_sdf.mjs", strings.NewReader(in.String()), "--smiles"), hint)
 }
