@@ -1,8 +1,6 @@
 package ranking
 
 import (
-	"bytes"
-	"encoding/csv"
 	"strings"
 	"testing"
 
@@ -11,29 +9,6 @@ import (
 
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
-
-const wantHeader = "rank,batch_index,job_id,ligand_name,smiles,status," +
-	"affinity_probability_binary,predicted_binder,affinity_pred_value_log10_ic50_um,pic50,delta_g_kcal_mol," +
-	"confidence,ligand_iptm,iptm,below_confidence_floor,model,model_version,model_note," +
-	"structure_available,results_url,structure_url,failure_reason,warnings," +
-	"modelled_smiles,msa_mode,msa_digest"
-
-// readCSV parses a CSV file into rows keyed by column name.
-func readCSV(t *testing.T, data []byte) (header []string, rows []map[string]string) {
-	t.Helper()
-	recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
-	require.NoError(t, err)
-	require.NotEmpty(t, recs)
-	header = recs[0]
-	for _, rec := range recs[1:] {
-		row := map[string]string{}
-		for i, v := range rec {
-			row[header[i]] = v
-		}
-		rows = append(rows, row)
-	}
-	return header, rows
-}
 
 func TestCSV(t *testing.T) {
 	t.Parallel()

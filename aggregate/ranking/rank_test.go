@@ -14,27 +14,6 @@ import (
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
 
-// rankSet is a crafted batch: binders, non-binders, ties, and children that
-// must not be ranked.
-func rankSet() []*omtx.Job {
-	noResults := child(11, omtx.StatusCompleted)
-	noResults.Results = nil
-	return []*omtx.Job{
-		completed(0, -1.0, 0.9), // binder
-		completed(1, -2.0, 0.6), // binder, strongest
-		child(2, omtx.StatusFailed),
-		completed(3, 0.5, 0.4),  // non-binder
-		completed(4, -3.0, 0.2), // non-binder: strong value, unlikely binder
-		completed(5, -1.0, 0.7), // binder, same value as index 0
-		child(6, omtx.StatusCancelled),
-		completed(7, 0.1, 0.4), // non-binder, same probability as index 3
-		completed(8, 1.0, 0.5), // exactly at the threshold: binder
-		child(9, omtx.StatusRunning),
-		completed(10, math.NaN(), 0.9), // non-finite: not ranked
-		noResults,                      // completed without results: not ranked
-	}
-}
-
 func TestRank(t *testing.T) {
 	t.Parallel()
 	// Hit discovery: probability descending, then value ascending.
