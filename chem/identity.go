@@ -776,31 +776,7 @@ func (w *canonWriter) writeAtom(i int) {
 		w.sb.WriteString(sym)
 		return
 	}
-	w.sb.WriteByte('[')
-	if a.Isotope > 0 {
-		w.sb.WriteString(strconv.Itoa(a.Isotope))
-	}
-	w.sb.WriteString(sym)
-	w.sb.WriteString(w.chiralMark(i))
-	switch {
-	case a.Hs == 1:
-		w.sb.WriteByte('H')
-	case a.Hs > 1:
-		w.sb.WriteByte('H')
-		w.sb.WriteString(strconv.Itoa(a.Hs))
-	}
-	switch {
-	case a.Charge == 1:
-		w.sb.WriteByte('+')
-	case a.Charge == -1:
-		w.sb.WriteByte('-')
-	case a.Charge > 1:
-		w.sb.WriteByte('+')
-		w.sb.WriteString(strconv.Itoa(a.Charge))
-	case a.Charge < -1:
-		w.sb.WriteString(strconv.Itoa(a.Charge))
-	}
-	w.sb.WriteByte(']')
+	writeBracketAtom(&w.sb, a.Isotope, sym, w.chiralMark(i), a.Hs, a.Charge)
 }
 
 // chiralMark is centre i's mark for the output's neighbour order: the

@@ -256,31 +256,38 @@ func (w *smilesWriter) writeAtom(a int) {
 		w.sb.WriteString(sym)
 		return
 	}
-	w.sb.WriteByte('[')
-	if at.Isotope > 0 {
-		w.sb.WriteString(strconv.Itoa(at.Isotope))
+	writeBracketAtom(&w.sb, at.Isotope, sym, w.chirality(a), at.HCount, at.Charge)
+}
+
+// writeBracketAtom writes a bracket atom: [isotope symbol chirality
+// hydrogens charge], each part only where it says something. The SMILES
+// writer and the canonical identity both write atoms with it.
+func writeBracketAtom(sb *strings.Builder, isotope int, sym, chiral string, hs, charge int) {
+	sb.WriteByte('[')
+	if isotope > 0 {
+		sb.WriteString(strconv.Itoa(isotope))
 	}
-	w.sb.WriteString(sym)
-	w.sb.WriteString(w.chirality(a))
+	sb.WriteString(sym)
+	sb.WriteString(chiral)
 	switch {
-	case at.HCount == 1:
-		w.sb.WriteByte('H')
-	case at.HCount > 1:
-		w.sb.WriteByte('H')
-		w.sb.WriteString(strconv.Itoa(at.HCount))
+	case hs == 1:
+		sb.WriteByte('H')
+	case hs > 1:
+		sb.WriteByte('H')
+		sb.WriteString(strconv.Itoa(hs))
 	}
 	switch {
-	case at.Charge == 1:
-		w.sb.WriteByte('+')
-	case at.Charge == -1:
-		w.sb.WriteByte('-')
-	case at.Charge > 1:
-		w.sb.WriteByte('+')
-		w.sb.WriteString(strconv.Itoa(at.Charge))
-	case at.Charge < -1:
-		w.sb.WriteString(strconv.Itoa(at.Charge))
+	case charge == 1:
+		sb.WriteByte('+')
+	case charge == -1:
+		sb.WriteByte('-')
+	case charge > 1:
+		sb.WriteByte('+')
+		sb.WriteString(strconv.Itoa(charge))
+	case charge < -1:
+		sb.WriteString(strconv.Itoa(charge))
 	}
-	w.sb.WriteByte(']')
+	sb.WriteByte(']')
 }
 
 // chirality is atom a's chirality mark for the output's neighbour order. A
