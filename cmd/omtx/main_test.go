@@ -331,3 +331,20 @@ func TestProteinFileNameHint(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "MKTAYIAKQR", seq)
 }
+
+// TestEstimateSaysWhenItPricesASubstitute: an estimate served by the
+// baseline in place of boltz2 says so, and what the baseline is; counts
+// are in the right number.
+func TestEstimateSaysWhenItPricesASubstitute(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"model":"descriptor-baseline-v1","requested_model":"boltz2","gpu_class":"l4","routing_reason":"r",`+
+			`"tokens":20,"ligands":1,"chunks":1,"gpu_seconds":1,"cost_usd":0.0001,"cost_per_ligand_usd":0.0001,"wall_seconds":2,"basis":"b"}`)
+	}))
+	t.Cleanup(srv.Close)
+	code, out, errOut := omtxRun(t, srv.URL, "estimate", "--protein", "MKTAYIAKQR", "--ligand", "CCO")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "Substitute: boltz2 is not served here; this prices descriptor-baseline-v1, the model that would run (ligand-only descriptor model; ignores the protein)\n")
+	assert.Contains(t, out, "1 ligand in 1 chunk:")
+}

@@ -8,12 +8,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/omtx-hub/omtx-hub/client"
+	"github.com/omtx-hub/omtx-hub/omtx"
 )
 
 var termIsTerminal = term.IsTerminal
@@ -271,7 +273,7 @@ func (a *app) submitted(id string, resp any) error {
 		if r.Duplicate {
 			dup = " (an earlier submission with this idempotency key)"
 		}
-		fmt.Fprintf(a.stdout, "Submitted batch %s%s: %d ligands", r.BatchID, dup, r.TotalLigands)
+		fmt.Fprintf(a.stdout, "Submitted batch %s%s: %s", r.BatchID, dup, count(r.TotalLigands, "ligand", "ligands"))
 		if r.InvalidLigands > 0 {
 			fmt.Fprintf(a.stdout, " (%d invalid, recorded as failed)", r.InvalidLigands)
 		}
@@ -343,8 +345,17 @@ func (a *app) estimateCmd() *cobra.Command {
 				return a.printJSON(est)
 			}
 			fmt.Fprintf(a.stdout, "Model %s on %s (%s)\n", est.Model, est.GPUClass, est.RoutingReason)
-			fmt.Fprintf(a.stdout, "%d ligands in %d chunks: %.0f GPU seconds, $%.4f ($%.6f per ligand), about %s wall time\n",
-				est.Ligands, est.Chunks, est.GPUSeconds, est.CostUSD, est.CostPerLigandUSD, fmtDuration(est.WallSeconds))
+			if est.RequestedModel != "" && est.RequestedModel != est.Model {
+				note := ""
+				if n := omtx.ModelNote(est.Model); n != "" {
+					note = " (" + n + ")"
+				}
+				fmt.Fprintf(a.stdout, "Substitute: %s is not served here; this prices %s, the model that would run%s\n",
+					est.RequestedModel, est.Model, note)
+			}
+			fmt.Fprintf(a.stdout, "%s in %s: %.0f GPU seconds, $%.4f ($%.6f per ligand), about %s wall time\n",
+				count(est.Ligands, "ligand", "ligands"), count(est.Chunks, "chunk", "chunks"),
+				est.GPUSeconds, est.CostUSD, est.CostPerLigandUSD, fmtDuration(est.WallSeconds))
 			fmt.Fprintf(a.stdout, "Basis: %s\n", est.Basis)
 			return nil
 		},
@@ -406,4 +417,12 @@ func fmtDuration(sec float64) string {
 		return fmt.Sprintf("%.1f h", sec/3600)
 	}
 	return fmt.Sprintf("%.1f days", sec/86400)
+}
+
+// count says n of something, in the right number: "1 ligand", "2 ligands".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
