@@ -520,3 +520,17 @@ func uniform(n int) []float64 {
 	}
 	return vs
 }
+
+// TestCountTicksAreWhole: the histogram's count axis never shows half a
+// ligand, on a tiny batch or a large one.
+func TestCountTicksAreWhole(t *testing.T) {
+	t.Parallel()
+	for _, max := range []float64{1.8, 2.7, 5.4, 170} {
+		ts := countTicks{}.Ticks(0, max)
+		require.NotEmpty(t, ts)
+		for _, tk := range ts {
+			assert.Equal(t, math.Trunc(tk.Value), tk.Value, "tick %v up to %v", tk.Value, max)
+		}
+		assert.LessOrEqual(t, len(ts), 8)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -82,8 +83,20 @@ func histogramPNG(batchID, batchName string, all, binders []float64, sum Summary
 	line.Width = vg.Points(1.5)
 	line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 	p.Add(line)
-	p.Y.Max = top * 1.8 // room for the four legend lines above the tallest bar
 	p.Legend.Add(fmt.Sprintf("median (%s) = %.2f", of, med), line)
+	// The 1 µM reference: affinity_pred_value is log10(IC50 / µM), so
+	// IC50 = 1 µM is 0; stronger predicted binders lie to its left.
+	ref, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: 0, Y: top}})
+	if err != nil {
+		return nil, err
+	}
+	ref.Color = color.RGBA{R: 60, G: 60, B: 60, A: 255}
+	ref.Width = vg.Points(1)
+	ref.Dashes = []vg.Length{vg.Points(1), vg.Points(2)}
+	p.Add(ref)
+	p.Legend.Add("IC50 = 1 µM (affinity_pred_value 0)", ref)
+	p.Y.Max = top * 2.1 // room for the five legend lines above the tallest bar
+	p.Y.Tick.Marker = countTicks{}
 
 	wt, err := p.WriterTo(6*vg.Inch, 4*vg.Inch, "png")
 	if err != nil {
@@ -147,4 +160,18 @@ func batchTitle(batchID, batchName string) string {
 		name = string(r[:maxTitleLen-1]) + "…"
 	}
 	return name
+}
+
+// countTicks marks a count axis at whole numbers only: a bar holds 1 or 2
+// ligands, never 1.5.
+type countTicks struct{}
+
+// Ticks returns at most about six whole-number ticks between min and max.
+func (countTicks) Ticks(min, max float64) []plot.Tick {
+	step := math.Max(1, math.Ceil((max-min)/6))
+	var ts []plot.Tick
+	for v := math.Ceil(min); v <= max; v += step {
+		ts = append(ts, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', 0, 64)})
+	}
+	return ts
 }
