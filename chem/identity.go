@@ -513,10 +513,7 @@ func (c *canon) breakTies(rank []int, budget *int, best *string) {
 // fragment from its lowest-ranked atom, neighbours in rank order, fragments
 // sorted.
 func (c *canon) write(rank []int) string {
-	w := &canonWriter{c: c, rank: rank, visited: make([]bool, c.n), parent: make([]int, c.n),
-		children: make([][]edge, c.n), ringAt: make([][]edge, c.n), isTree: make([]bool, len(c.st.Bonds)),
-		isRing: make([]bool, len(c.st.Bonds)), digit: make([]int, len(c.st.Bonds))}
-	w.adj = make([][]edge, c.n)
+	w := &canonWriter{c: c, rank: rank, spanning: newSpanning(c.n, len(c.st.Bonds))}
 	for i := range w.adj {
 		w.adj[i] = slices.Clone(c.adj[i])
 		slices.SortFunc(w.adj[i], func(a, b edge) int { return cmp.Compare(rank[a.to], rank[b.to]) })
@@ -551,39 +548,12 @@ func (c *canon) write(rank []int) string {
 }
 
 type canonWriter struct {
-	c        *canon
-	rank     []int
-	adj      [][]edge
-	visited  []bool
-	parent   []int
-	children [][]edge
-	ringAt   [][]edge
-	isTree   []bool
-	isRing   []bool
-	digit    []int
+	c    *canon
+	rank []int
 	// up is, per bond, +1 where going from its A to its B is up, -1 where
 	// down, 0 where it carries no mark.
-	up    []int
-	inUse [100]bool
-	sb    strings.Builder
-}
-
-func (w *canonWriter) search(a, in int) {
-	w.visited[a] = true
-	for _, e := range w.adj[a] {
-		switch {
-		case e.bond == in || w.isTree[e.bond] || w.isRing[e.bond]:
-		case !w.visited[e.to]:
-			w.isTree[e.bond] = true
-			w.parent[e.to] = a
-			w.children[a] = append(w.children[a], e)
-			w.search(e.to, e.bond)
-		default:
-			w.isRing[e.bond] = true
-			w.ringAt[e.to] = append(w.ringAt[e.to], edge{to: a, bond: e.bond})
-			w.ringAt[a] = append(w.ringAt[a], e)
-		}
-	}
+	up []int
+	spanning
 }
 
 // assignDirections marks the substituent bonds of each stereo double bond,

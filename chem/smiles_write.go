@@ -60,18 +60,7 @@ func (m *Molecule) Fragments() [][]int {
 // hydrogen count, so that its hydrogens do not change.
 func (m *Molecule) SubsetSMILES(atoms []int) string {
 	n := len(m.Atoms)
-	w := &smilesWriter{
-		m:        m,
-		keep:     make([]bool, n),
-		bracket:  make([]bool, n),
-		visited:  make([]bool, n),
-		isTree:   make([]bool, len(m.Bonds)),
-		isRing:   make([]bool, len(m.Bonds)),
-		parent:   make([]int, n),
-		children: make([][]edge, n),
-		ringAt:   make([][]edge, n),
-		digit:    make([]int, len(m.Bonds)),
-	}
+	w := &smilesWriter{m: m, keep: make([]bool, n), bracket: make([]bool, n), spanning: newSpanning(n, len(m.Bonds))}
 	if atoms == nil {
 		for i := range w.keep {
 			w.keep[i] = true
@@ -82,7 +71,6 @@ func (m *Molecule) SubsetSMILES(atoms []int) string {
 			w.keep[i] = true
 		}
 	}
-	w.adj = make([][]edge, n)
 	for bi, b := range m.Bonds {
 		switch {
 		case w.keep[b.A] && w.keep[b.B]:
@@ -120,9 +108,16 @@ func (m *Molecule) SubsetSMILES(atoms []int) string {
 // search fixes the spanning tree and the ring closures, then write prints
 // them.
 type smilesWriter struct {
-	m        *Molecule
-	keep     []bool
-	bracket  []bool // written in brackets although parsed without
+	m       *Molecule
+	keep    []bool
+	bracket []bool // written in brackets although parsed without
+	spanning
+}
+
+// spanning is the depth-first spanning tree a SMILES is written along: the
+// SMILES writer and the canonical identity both fill it with search, each
+// from its own neighbour order (adj), then print it.
+type spanning struct {
 	adj      [][]edge
 	visited  []bool
 	isTree   []bool // per bond: a branch or chain bond of the output
@@ -135,10 +130,20 @@ type smilesWriter struct {
 	sb       strings.Builder
 }
 
+// newSpanning sizes a spanning tree for atoms atoms and bonds bonds; the
+// caller fills adj.
+func newSpanning(atoms, bonds int) spanning {
+	return spanning{
+		adj: make([][]edge, atoms), visited: make([]bool, atoms), parent: make([]int, atoms),
+		children: make([][]edge, atoms), ringAt: make([][]edge, atoms),
+		isTree: make([]bool, bonds), isRing: make([]bool, bonds), digit: make([]int, bonds),
+	}
+}
+
 // search is the depth-first search from atom a, reached by bond in (-1 at
 // a fragment's first atom). A bond to an atom already visited closes a ring:
 // that atom, written earlier, opens the ring number and a closes it.
-func (w *smilesWriter) search(a, in int) {
+func (w *spanning) search(a, in int) {
 	w.visited[a] = true
 	for _, e := range w.adj[a] {
 		switch {
