@@ -26,18 +26,11 @@
 // Typical use, from the repository root:
 //
 //	node scripts/rdkit/check.mjs < chem/testdata/rdkit_corpus.tsv > chem/testdata/rdkit_valence.tsv
-import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
+import { RDKit, pkgVersion } from "./lib.mjs";
 
-const dir = path.resolve(process.env.RDKIT_DIR || ".tools/rdkit");
-const require = createRequire(path.join(dir, "package.json"));
-const pkgPath = path.join(dir, "node_modules", "@rdkit", "rdkit", "package.json");
-const pkgVersion = JSON.parse(readFileSync(pkgPath, "utf8")).version;
-const initRDKitModule = require("@rdkit/rdkit");
-
-const RDKit = await initRDKitModule();
 const log = RDKit.set_log_capture("rdApp.*");
 
 const out = [

@@ -30,15 +30,11 @@
 // RDKit is loaded from $RDKIT_DIR (default .tools/rdkit), installed by
 //
 //	npm install --prefix .tools/rdkit --ignore-scripts --no-audit --no-fund --save-exact @rdkit/rdkit@2026.9.1
-import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
+import { RDKit, pkgVersion } from "./lib.mjs";
 
-const dir = path.resolve(process.env.RDKIT_DIR || ".tools/rdkit");
-const require = createRequire(path.join(dir, "package.json"));
-const pkgVersion = JSON.parse(readFileSync(path.join(dir, "node_modules", "@rdkit", "rdkit", "package.json"), "utf8")).version;
-const RDKit = await require("@rdkit/rdkit")();
 const log = RDKit.set_log_capture("rdApp.*");
 
 const symbols = ("* H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge As Se Br Kr " +

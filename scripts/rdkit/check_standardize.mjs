@@ -28,15 +28,11 @@
 // RDKit is loaded from $RDKIT_DIR (default .tools/rdkit), installed by
 //
 //	npm install --prefix .tools/rdkit --ignore-scripts --no-audit --no-fund --save-exact @rdkit/rdkit@2026.9.1
-import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
+import { RDKit, pkgVersion, getMol, canonical } from "./lib.mjs";
 
-const dir = path.resolve(process.env.RDKIT_DIR || ".tools/rdkit");
-const require = createRequire(path.join(dir, "package.json"));
-const pkgVersion = JSON.parse(readFileSync(path.join(dir, "node_modules", "@rdkit", "rdkit", "package.json"), "utf8")).version;
-const RDKit = await require("@rdkit/rdkit")();
 RDKit.set_log_capture("rdApp.*"); // keep RDKit's messages off stderr
 
 const out = [
@@ -44,23 +40,6 @@ const out = [
   "# Regenerate: OMTX_RDKIT_UPDATE=1 go test -run TestStandardizeTable_IsCurrent ./chem/ (needs node and @rdkit/rdkit under .tools/rdkit).",
   "input\trdkit_valid\trdkit_largest\trdkit_atoms\tfragment_same\tparent\texpected\tparent_same\tnote",
 ];
-
-function getMol(smiles) {
-  try {
-    const m = RDKit.get_mol(smiles);
-    if (m && m.is_valid()) return m;
-    if (m) m.delete();
-  } catch {}
-  return null;
-}
-
-function canonical(smiles) {
-  const m = getMol(smiles);
-  if (!m) return null;
-  const s = m.get_smiles();
-  m.delete();
-  return s;
-}
 
 function atoms(mol) {
   const j = JSON.parse(mol.get_json());

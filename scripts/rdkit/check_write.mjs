@@ -21,15 +21,11 @@
 // RDKit is loaded from $RDKIT_DIR (default .tools/rdkit), installed by
 //
 //	npm install --prefix .tools/rdkit --ignore-scripts --no-audit --no-fund --save-exact @rdkit/rdkit@2026.9.1
-import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
+import { RDKit, pkgVersion, getMol } from "./lib.mjs";
 
-const dir = path.resolve(process.env.RDKIT_DIR || ".tools/rdkit");
-const require = createRequire(path.join(dir, "package.json"));
-const pkgVersion = JSON.parse(readFileSync(path.join(dir, "node_modules", "@rdkit", "rdkit", "package.json"), "utf8")).version;
-const RDKit = await require("@rdkit/rdkit")();
 RDKit.set_log_capture("rdApp.*"); // keep RDKit's messages off stderr
 
 const out = [
@@ -37,15 +33,6 @@ const out = [
   "# Regenerate: OMTX_RDKIT_UPDATE=1 go test -run TestSMILESWriteTable_IsCurrent ./chem/ (needs node and @rdkit/rdkit under .tools/rdkit).",
   "input\twritten\trdkit_valid\tformula\tsame_formula\tsame_molecule\tnote",
 ];
-
-function getMol(smiles) {
-  try {
-    const m = RDKit.get_mol(smiles);
-    if (m && m.is_valid()) return m;
-    if (m) m.delete();
-  } catch {}
-  return null;
-}
 
 // composition renders RDKit's atoms, from its JSON, as described above.
 function composition(mol) {

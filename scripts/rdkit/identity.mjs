@@ -31,35 +31,14 @@
 // RDKit is loaded from $RDKIT_DIR (default .tools/rdkit), installed by
 //
 //	npm install --prefix .tools/rdkit --ignore-scripts --no-audit --no-fund --save-exact @rdkit/rdkit@2026.9.1
-import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
+import { RDKit, pkgVersion, getMol, canonical } from "./lib.mjs";
 
-const dir = path.resolve(process.env.RDKIT_DIR || ".tools/rdkit");
-const require = createRequire(path.join(dir, "package.json"));
-const pkgVersion = JSON.parse(readFileSync(path.join(dir, "node_modules", "@rdkit", "rdkit", "package.json"), "utf8")).version;
-const RDKit = await require("@rdkit/rdkit")();
 RDKit.set_log_capture("rdApp.*");
 
 const expand = process.argv[2] === "expand";
-
-function getMol(smiles) {
-  try {
-    const m = RDKit.get_mol(smiles);
-    if (m && m.is_valid()) return m;
-    if (m) m.delete();
-  } catch {}
-  return null;
-}
-
-function canonical(smiles) {
-  const m = getMol(smiles);
-  if (!m) return null;
-  const s = m.get_smiles();
-  m.delete();
-  return s;
-}
 
 // variants are the extra spellings expand writes for one base row.
 function variants(smiles, note) {

@@ -27,16 +27,11 @@
 // From the repository root:
 //
 //	node scripts/rdkit/smarts.mjs filters/catalogs/pains_a.tsv filters/catalogs/pains_b.tsv filters/catalogs/pains_c.tsv filters/catalogs/reactive.tsv filters/testdata/smarts_patterns.tsv < chem/testdata/aromatic_corpus.tsv > filters/testdata/rdkit_matches.tsv
-import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
+import { RDKit, pkgVersion } from "./lib.mjs";
 
-const dir = path.resolve(process.env.RDKIT_DIR || ".tools/rdkit");
-const require = createRequire(path.join(dir, "package.json"));
-const pkgPath = path.join(dir, "node_modules", "@rdkit", "rdkit", "package.json");
-const pkgVersion = JSON.parse(readFileSync(pkgPath, "utf8")).version;
-const RDKit = await require("@rdkit/rdkit")();
 
 const patterns = [];
 for (const file of process.argv.slice(2)) {
