@@ -146,13 +146,20 @@ func (g *GPU) complex(ctx context.Context, dir, targetID, protein string, msa om
 				return nil, contract.NonRetryable(contract.ErrTypeInvalidInput, fmt.Sprintf(
 					"target %s: chain %s's MSA comes from the MSA server, but none was computed for this job", targetID, id), nil)
 			}
-			path := filepath.Join(dir, "msa", id+".a3m")
+			// A heteromer's chains get Boltz's paired CSV (a ".csv" cache
+			// object), the others an A3M; Boltz reads the format from the
+			// file's suffix, so the local file keeps the object's.
+			ext, kind := ".a3m", "server"
+			if filepath.Ext(object) == ".csv" {
+				ext, kind = ".csv", "server, paired"
+			}
+			path := filepath.Join(dir, "msa", id+ext)
 			n, err := fetch(object, path)
 			if err != nil {
 				return nil, fmt.Errorf("msa of chain %s: %w", id, err)
 			}
 			job.MSA[id], job.MSADigests[id] = path, digests[path]
-			logs.Printf("msa of chain %s: %s (server, %d bytes, sha256 %s)", id, g.Blobs.URI(object), n, digests[path])
+			logs.Printf("msa of chain %s: %s (%s, %d bytes, sha256 %s)", id, g.Blobs.URI(object), kind, n, digests[path])
 		}
 	}
 	return job, nil
