@@ -94,3 +94,24 @@ func TestCreateTargetStartsItsMSAWorkflow(t *testing.T) {
 		assert.Empty(t, starts(f))
 	})
 }
+
+// TestDryRunOfAHeteromerNamesItsPairedCSVs: a dry run shows the Boltz YAML
+// the runner writes, and a heteromer's server chains run on their paired
+// CSVs, not A3Ms.
+func TestDryRunOfAHeteromerNamesItsPairedCSVs(t *testing.T) {
+	t.Parallel()
+	f := boltzFixture(t)
+	w := f.callJSON(t, "POST", "/api/v1/predict?dry_run=true", key1, map[string]any{"model": "boltz2", "target": heteromer(), "ligand_smiles": "CCO"})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	var d DryRunResponse
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &d))
+	assert.Contains(t, d.BoltzYAML, `msa: "msa/A.csv"`)
+	assert.Contains(t, d.BoltzYAML, `msa: "msa/B.csv"`)
+
+	homo := heteromer()
+	homo["chains"] = []any{map[string]any{"type": "protein", "id": []string{"A", "B"}, "sequence": kinaseSeq}}
+	w = f.callJSON(t, "POST", "/api/v1/predict?dry_run=true", key1, map[string]any{"model": "boltz2", "target": homo, "ligand_smiles": "CCO"})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &d))
+	assert.Contains(t, d.BoltzYAML, `msa: "msa/A.a3m"`, "a homomer is not paired")
+}

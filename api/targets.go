@@ -287,6 +287,24 @@ func hasServerMSA(t *target.Target) bool {
 	return false
 }
 
+// serverHeteromer reports whether t's server chains have two or more
+// distinct sequences: then each runs on Boltz's paired CSV, as the MSA
+// activity computes it (activities.ServerSequences), not an A3M.
+func serverHeteromer(t *target.Target) bool {
+	var first string
+	for _, c := range t.Chains {
+		if c.Type != target.Protein || (c.MSA != nil && c.MSA.Mode != target.MSAServer) {
+			continue
+		}
+		if first == "" {
+			first = c.Sequence
+		} else if c.Sequence != first {
+			return true
+		}
+	}
+	return false
+}
+
 // startTargetMSA starts the TargetMSAWorkflow of a stored target whose
 // server chains have no MSA status yet: a new target, or one created
 // again after its workflow could not start. The API never asks the MSA
