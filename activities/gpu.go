@@ -188,7 +188,7 @@ func (g *GPU) Predict(ctx context.Context, in contract.PredictInput) (contract.P
 	if modelled == "" {
 		modelled = job.InputData.ModelledSMILES
 	}
-	res, err := g.storeResult(ctx, in.Folder, in.JobID, in.Parameters, ranMSA{in.MSA, msaDigest}, in.Warnings, model, p, modelled, logs, "")
+	res, err := g.storeResult(ctx, in.Folder, in.JobID, in.Parameters, ranMSA{in.MSA, msaDigest, targetMSAs(in.TargetID, in.MSA, req.Target)}, in.Warnings, model, p, modelled, logs, "")
 	if err != nil {
 		return contract.PredictResult{}, err
 	}
@@ -315,6 +315,9 @@ func BuildResults(model omtx.ModelInfo, p omtx.Prediction) omtx.Results {
 type ranMSA struct {
 	omtx.MSARef
 	Digest string
+	// Chains, for a target's job, is each protein chain's MSA that ran
+	// (targetMSAs); nil for the one-chain shape, recorded as chain A.
+	Chains []omtx.ChainMSA
 }
 
 // baselineSettingsNote is what a model that is not Boltz records as its run
@@ -340,6 +343,9 @@ func (g *GPU) storeResult(ctx context.Context, folder, jobID string, params omtx
 	}
 	if omtx.ModelUsesMSA(model.Name) {
 		res.MSAs = []omtx.ChainMSA{{ChainID: omtx.SeedChainID, Mode: res.MSAMode, Digest: msa.Digest}}
+		if msa.Chains != nil {
+			res.MSAs = msa.Chains
+		}
 	} else {
 		res.MSAMode, res.MSAFile = omtx.MSANone, ""
 	}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/omtx-hub/omtx-hub/chem"
@@ -163,4 +165,24 @@ func (g *GPU) complex(ctx context.Context, dir, targetID, protein string, msa om
 		}
 	}
 	return job, nil
+}
+
+// targetMSAs is the record of the MSAs a target's job ran with: each
+// protein chain that had one, by first id, sorted, with the SHA-256 of
+// the file given to the model; server (paired when it is Boltz's CSV of a
+// heteromer) or uploaded. Nil for the one-chain shape (targetID "").
+func targetMSAs(targetID string, ref omtx.MSARef, job *omtx.TargetJob) []omtx.ChainMSA {
+	if targetID == "" || job == nil {
+		return nil
+	}
+	out := []omtx.ChainMSA{}
+	for id, digest := range job.MSADigests {
+		c := omtx.ChainMSA{ChainID: id, Mode: omtx.MSAUploaded, Digest: digest}
+		if obj := ref.Chains[id]; obj != "" {
+			c.Mode, c.Paired = omtx.MSAServer, filepath.Ext(obj) == ".csv"
+		}
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b omtx.ChainMSA) int { return strings.Compare(a.ChainID, b.ChainID) })
+	return out
 }

@@ -25,6 +25,7 @@ import (
 type seen struct {
 	mu    sync.Mutex
 	calls []seenCall
+	name  string // the model's name; "" is the baseline's
 }
 
 type seenCall struct {
@@ -37,7 +38,11 @@ type seenCall struct {
 }
 
 func (s *seen) Info() omtx.ModelInfo {
-	return omtx.ModelInfo{Name: omtx.BaselineModel, Version: "test", Kind: "onnx", NoStructureReason: "test model"}
+	name := omtx.BaselineModel
+	if s.name != "" {
+		name = s.name
+	}
+	return omtx.ModelInfo{Name: name, Version: "test", Kind: "onnx", NoStructureReason: "test model"}
 }
 
 func (s *seen) Predict(_ context.Context, req omtx.PredictRequest) ([]omtx.Prediction, error) {
@@ -137,10 +142,10 @@ func TestChunkRunsTheTargetsComplex(t *testing.T) {
 		assert.Equal(t, map[string]string{"A": sha256Hex(">a\nMKTAYIAKQRQ\n"), "B": sha256Hex(">b\nGSHMLEDP\n")}, c.digests)
 	}
 	assert.Equal(t, 1, counting.reads[omtx.TargetObject("tgt_1")], "target.json read once per process")
-	model2 := &seen{}
+	model2 := &seen{name: omtx.ModelBoltz2}
 
 	t.Run("a heteromer's paired CSV reaches the model as a .csv file", func(t *testing.T) {
-		acts2, _, blobs2, in2 := chunkFixture(t, "batch_p", 1, model2, 2)
+		acts2, jobs2, blobs2, in2 := chunkFixture(t, "batch_p", 1, model2, 2)
 		for _, name := range []string{omtx.TargetObject("tgt_1"), omtx.TargetPrefix("tgt_1") + "files/a.a3m", omtx.TargetPrefix("tgt_1") + "files/t.cif"} {
 			b, err := blobs.Read(ctx, name)
 			require.NoError(t, err)
@@ -148,7 +153,8 @@ func TestChunkRunsTheTargetsComplex(t *testing.T) {
 		}
 		const csv = "key,sequence\n0,GSHMLEDP"
 		require.NoError(t, blobs2.Put(ctx, "msa/v2/p.csv", "text/csv", []byte(csv)))
-		in2.TargetID = "tgt_1"
+		in2.TargetID, in2.Model = "tgt_1", omtx.ModelBoltz2
+		acts2.Models = map[string]Predictor{omtx.ModelBoltz2: model2}
 		in2.MSA = omtx.MSARef{Mode: omtx.MSAServer, Object: "msa/v2/p.csv", Chains: map[string]string{"B": "msa/v2/p.csv"}}
 		env := s.NewTestActivityEnvironment()
 		env.RegisterActivity(acts2.PredictChunk)
@@ -157,6 +163,15 @@ func TestChunkRunsTheTargetsComplex(t *testing.T) {
 		require.NotEmpty(t, model2.calls)
 		assert.Equal(t, csv, model2.calls[0].msa["B"])
 		assert.Equal(t, map[string]string{"A": ".a3m", "B": ".csv"}, model2.calls[0].exts)
+		// The job records each chain's MSA: the uploaded one, and the
+		// server's paired CSV, with the digests of what the model read.
+		kid, err := jobs2.Get(ctx, omtx.BatchChildJobIDs("batch_p", 0, 1, 1)[0])
+		require.NoError(t, err)
+		require.NotNil(t, kid.Results, kid.Error)
+		assert.Equal(t, []omtx.ChainMSA{
+			{ChainID: "A", Mode: omtx.MSAUploaded, Digest: sha256Hex(">a\nMKTAYIAKQRQ\n")},
+			{ChainID: "B", Mode: omtx.MSAServer, Digest: sha256Hex(csv), Paired: true},
+		}, kid.Results.MSAs)
 	})
 
 	t.Run("a server chain without a computed MSA is refused", func(t *testing.T) {
