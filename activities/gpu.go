@@ -426,8 +426,15 @@ func heartbeat(ctx context.Context, every time.Duration, details ...any) (stop f
 	if every <= 0 {
 		every = 5 * time.Second
 	}
-	done := make(chan struct{})
+	return tick(ctx, every, func() { activity.RecordHeartbeat(ctx, details...) })
+}
+
+// tick calls fn every interval until stop is called or ctx ends; stop
+// returns once fn is no longer running.
+func tick(ctx context.Context, every time.Duration, fn func()) (stop func()) {
+	done, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(stopped)
 		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
@@ -437,11 +444,14 @@ func heartbeat(ctx context.Context, every time.Duration, details ...any) (stop f
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				activity.RecordHeartbeat(ctx, details...)
+				fn()
 			}
 		}
 	}()
-	return func() { close(done) }
+	return func() {
+		close(done)
+		<-stopped
+	}
 }
 
 // jobLog collects a job's log lines for logs.txt.

@@ -69,31 +69,16 @@ func (m *MSA) once(ctx context.Context, obj string, compute func() ([]byte, erro
 		if !waited {
 			m.log(ctx, "msa being computed by another run; waiting for it", "object", obj)
 		}
-		if err := sleepCtx(ctx, every); err != nil {
-			return fmt.Errorf("waiting for msa %s: %w", obj, err)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for msa %s: %w", obj, ctx.Err())
+		case <-time.After(every):
 		}
 	}
 
-	renewed := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(renewed)
-		t := time.NewTicker(lease / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				_ = m.writeMarker(ctx, marker, time.Now().Add(lease))
-			}
-		}
-	}()
+	renew := tick(ctx, lease/3, func() { _ = m.writeMarker(ctx, marker, time.Now().Add(lease)) })
 	data, err := compute()
-	close(done)
-	<-renewed
+	renew()
 	if err != nil {
 		// Let a waiter take over at once rather than at the lease's end.
 		_ = m.writeMarker(context.WithoutCancel(ctx), marker, time.Time{})
@@ -161,17 +146,5 @@ func contentTypeOf(obj string) string {
 func (m *MSA) log(ctx context.Context, msg string, args ...any) {
 	if m.Logger != nil {
 		m.Logger.InfoContext(ctx, msg, args...)
-	}
-}
-
-// sleepCtx waits d or until ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }

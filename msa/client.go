@@ -109,13 +109,19 @@ func (c *Client) Compute(ctx context.Context, sequence string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	done, err := c.Guard.before(ctx)
+	return guarded(ctx, c.Guard, func() ([]byte, error) { return c.compute(ctx, base, seq) })
+}
+
+// guarded runs f under g (rate limit, breaker), reporting its outcome.
+func guarded[T any](ctx context.Context, g *Guard, f func() (T, error)) (T, error) {
+	done, err := g.before(ctx)
 	if err != nil {
-		return nil, err
+		var zero T
+		return zero, err
 	}
-	a3m, err := c.compute(ctx, base, seq)
+	out, err := f()
 	done(err)
-	return a3m, err
+	return out, err
 }
 
 // checkSequence normalizes a query sequence and checks it is letters only.

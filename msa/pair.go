@@ -75,13 +75,7 @@ func (c *Client) ComputePaired(ctx context.Context, sequences []string) ([][]byt
 	if err != nil {
 		return nil, err
 	}
-	done, err := c.Guard.before(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out, err := c.computePaired(ctx, base, seqs, q.String())
-	done(err)
-	return out, err
+	return guarded(ctx, c.Guard, func() ([][]byte, error) { return c.computePaired(ctx, base, seqs, q.String()) })
 }
 
 // computePaired is ComputePaired past the checks and the guard.
