@@ -149,7 +149,7 @@ func (g *GPU) predictGroup(ctx context.Context, in contract.PredictChunkInput, p
 		} else {
 			groupLog.Printf("  model %s %s: affinity_pred_value=%.4f %s, affinity_probability_binary=%.4f, confidence=%.4f",
 				model.Name, model.Version, p.AffinityPredValue, omtx.UnitsLog10IC50uM, p.AffinityProbabilityBinary, p.ConfidenceScore)
-			res, err := g.storeResult(ctx, folder, d.JobID, in.Parameters, ranMSA{in.MSA, msaDigest}, d.Warnings, model, p, d.InputData.ModelledSMILES, groupLog, logsFile)
+			res, err := g.storeResult(ctx, folder, d.JobID, in.Parameters, ranMSA{in.MSA, msaDigest, targetMSAs(in.TargetID, in.MSA, req.Target)}, d.Warnings, model, p, d.InputData.ModelledSMILES, groupLog, logsFile)
 			if err != nil {
 				return err
 			}

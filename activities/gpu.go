@@ -188,7 +188,7 @@ func (g *GPU) Predict(ctx context.Context, in contract.PredictInput) (contract.P
 	if modelled == "" {
 		modelled = job.InputData.ModelledSMILES
 	}
-	res, err := g.storeResult(ctx, in.Folder, in.JobID, in.Parameters, ranMSA{in.MSA, msaDigest}, in.Warnings, model, p, modelled, logs, "")
+	res, err := g.storeResult(ctx, in.Folder, in.JobID, in.Parameters, ranMSA{in.MSA, msaDigest, targetMSAs(in.TargetID, in.MSA, req.Target)}, in.Warnings, model, p, modelled, logs, "")
 	if err != nil {
 		return contract.PredictResult{}, err
 	}
@@ -315,6 +315,9 @@ func BuildResults(model omtx.ModelInfo, p omtx.Prediction) omtx.Results {
 type ranMSA struct {
 	omtx.MSARef
 	Digest string
+	// Chains, for a target's job, is each protein chain's MSA that ran
+	// (targetMSAs); nil for the one-chain shape, recorded as chain A.
+	Chains []omtx.ChainMSA
 }
 
 // baselineSettingsNote is what a model that is not Boltz records as its run
@@ -340,6 +343,9 @@ func (g *GPU) storeResult(ctx context.Context, folder, jobID string, params omtx
 	}
 	if omtx.ModelUsesMSA(model.Name) {
 		res.MSAs = []omtx.ChainMSA{{ChainID: omtx.SeedChainID, Mode: res.MSAMode, Digest: msa.Digest}}
+		if msa.Chains != nil {
+			res.MSAs = msa.Chains
+		}
 	} else {
 		res.MSAMode, res.MSAFile = omtx.MSANone, ""
 	}
@@ -420,8 +426,15 @@ func heartbeat(ctx context.Context, every time.Duration, details ...any) (stop f
 	if every <= 0 {
 		every = 5 * time.Second
 	}
-	done := make(chan struct{})
+	return tick(ctx, every, func() { activity.RecordHeartbeat(ctx, details...) })
+}
+
+// tick calls fn every interval until stop is called or ctx ends; stop
+// returns once fn is no longer running.
+func tick(ctx context.Context, every time.Duration, fn func()) (stop func()) {
+	done, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(stopped)
 		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
@@ -431,11 +444,14 @@ func heartbeat(ctx context.Context, every time.Duration, details ...any) (stop f
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				activity.RecordHeartbeat(ctx, details...)
+				fn()
 			}
 		}
 	}()
-	return func() { close(done) }
+	return func() {
+		close(done)
+		<-stopped
+	}
 }
 
 // jobLog collects a job's log lines for logs.txt.

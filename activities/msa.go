@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/omtx-hub/omtx-hub/contract"
 	"github.com/omtx-hub/omtx-hub/msa"
@@ -13,9 +16,11 @@ import (
 )
 
 // MSAService computes a protein's MSA (msa.Client, a ColabFold-compatible
-// MMseqs2 server).
+// MMseqs2 server): unpaired, and paired for a heteromer's distinct
+// sequences (each one's paired A3M, in order).
 type MSAService interface {
 	Compute(ctx context.Context, sequence string) ([]byte, error)
+	ComputePaired(ctx context.Context, sequences []string) ([][]byte, error)
 }
 
 // MSA holds the MSA activity. It runs on omtx.TaskQueueMSA, whose workers
@@ -29,6 +34,12 @@ type MSA struct {
 	Spec   msa.KeySpec
 	Blobs  BlobStore
 	Logger *slog.Logger
+	// Lease and WaitEvery tune the cache's in-flight markers (once):
+	// how long a computation holds its marker between renewals, and how
+	// often a run that waits for another's MSA looks for it. Zero means
+	// DefaultMSALease and DefaultMSAWaitEvery.
+	Lease     time.Duration
+	WaitEvery time.Duration
 }
 
 // Activities maps the MSA queue's activity types to their functions.
@@ -40,22 +51,19 @@ func (m *MSA) Activities() map[string]any {
 // sequence and way of computing it: an uploaded MSA first, else the cache
 // object m.Spec.CacheObject(sequence) (sequence, server, pairing,
 // environmental databases, database version), else the MSA server (then
-// cached). Rate
-// limits and server errors are retried by Temporal with backoff.
+// cached). A run that finds the MSA being computed by another (a
+// target's TargetMSAWorkflow, or a job beside it) waits for it rather
+// than asking the server again (once). Rate limits and server errors are
+// retried by Temporal with backoff.
 //
 // For a target (in.TargetID), each protein chain whose MSA comes from the
-// server gets its own MSA, cached by its own sequence, in Chains by the
-// chain's first id (copies share it). Pairing, where it differs from
-// Boltz: Boltz asks the server once per protein entity whose MSA is
-// missing (src/boltz/main.py L568-577 at commit 832486d), and only when
-// there is more than one such entity does it also ask for paired
-// alignments, writing each entity's MSA as a CSV whose `key` column
-// matches the paired rows across chains (L469-522). So a monomer or a
-// homomer gets exactly what Boltz would get; a heteromer with two or more
-// server chains gets each chain's unpaired A3M, without the paired rows,
-// because OMTX-Hub's MSA client asks for unpaired alignments only. A user
-// who needs paired MSAs uploads Boltz's CSV per chain (docs/prediction.md:
-// "If you have more than one protein chain, use a CSV format").
+// server gets its own MSA, in Chains by the chain's first id (copies
+// share it). As Boltz does (src/boltz/main.py L469-522 at commit
+// 832486d), a target with one distinct server sequence (a monomer or a
+// homomer) gets the unpaired A3M, cached by its sequence; a heteromer,
+// with two or more distinct server sequences, also gets paired
+// alignments, and each chain's MSA is then Boltz's key,sequence CSV
+// (msa.PairedCSV), cached as m.Spec.PairedCacheObject.
 func (m *MSA) EnsureMSA(ctx context.Context, in contract.EnsureMSAInput) (contract.EnsureMSAResult, error) {
 	if in.TargetID != "" {
 		return m.ensureTarget(ctx, in.TargetID)
@@ -84,6 +92,7 @@ func (m *MSA) ensureTarget(ctx context.Context, targetID string) (omtx.MSARef, e
 		return omtx.MSARef{}, contract.NonRetryable(contract.ErrTypeInvalidInput, fmt.Sprintf("target %s: %v", targetID, err), err)
 	}
 	ref := omtx.MSARef{Mode: omtx.MSASingleSequence}
+	var server []target.Chain
 	for _, c := range t.Chains {
 		if c.Type != target.Protein {
 			continue
@@ -95,51 +104,145 @@ func (m *MSA) ensureTarget(ctx context.Context, targetID string) (omtx.MSARef, e
 				ref.Mode = omtx.MSAUploaded
 			}
 		default:
-			obj, err := m.ensureCached(ctx, c.Sequence)
-			if err != nil {
+			server = append(server, c)
+		}
+	}
+	if len(server) == 0 {
+		return ref, nil
+	}
+	seqs := ServerSequences(server)
+	objects := map[string]string{} // sequence → cache object
+	if len(seqs) > 1 {
+		objs, err := m.ensurePaired(ctx, seqs)
+		if err != nil {
+			return omtx.MSARef{}, fmt.Errorf("paired msa of chains %s: %w", chainList(server), err)
+		}
+		for i, s := range seqs {
+			objects[s] = objs[i]
+		}
+	}
+	ref.Mode, ref.Chains = omtx.MSAServer, map[string]string{}
+	for _, c := range server {
+		obj := objects[c.Sequence]
+		if obj == "" {
+			if obj, err = m.ensureCached(ctx, c.Sequence); err != nil {
 				return omtx.MSARef{}, fmt.Errorf("chain %s: %w", c.IDs[0], err)
 			}
-			if ref.Chains == nil {
-				ref.Mode, ref.Object, ref.Chains = omtx.MSAServer, obj, map[string]string{}
-			}
-			ref.Chains[c.IDs[0]] = obj
 		}
+		if ref.Object == "" {
+			ref.Object = obj
+		}
+		ref.Chains[c.IDs[0]] = obj
 	}
 	return ref, nil
 }
 
+// ServerSequences is the distinct sequences of chains, in the order of
+// their first chain: Boltz asks the server once per protein entity, and
+// chains with one sequence are one entity.
+func ServerSequences(chains []target.Chain) []string {
+	var out []string
+	for _, c := range chains {
+		if !slices.Contains(out, c.Sequence) {
+			out = append(out, c.Sequence)
+		}
+	}
+	return out
+}
+
+func chainList(chains []target.Chain) string {
+	ids := make([]string, len(chains))
+	for i, c := range chains {
+		ids[i] = c.IDs[0]
+	}
+	return strings.Join(ids, ",")
+}
+
+// ensurePaired returns the cache objects of the Boltz CSVs of a
+// heteromer's distinct sequences, in order, computing them at most once:
+// each sequence's unpaired A3M (ensureCached), then one paired submission
+// of all of them, combined per chain by msa.PairedCSV. The first CSV is
+// written last, so that its presence means all are there.
+func (m *MSA) ensurePaired(ctx context.Context, seqs []string) ([]string, error) {
+	objs := make([]string, len(seqs))
+	for i := range seqs {
+		objs[i] = m.Spec.PairedCacheObject(seqs, i)
+	}
+	err := m.once(ctx, objs[0], func() ([]byte, error) {
+		unpaired := make([][]byte, len(seqs))
+		for i, s := range seqs {
+			obj, err := m.ensureCached(ctx, s)
+			if err != nil {
+				return nil, err
+			}
+			if unpaired[i], err = m.Blobs.Read(ctx, obj); err != nil {
+				return nil, fmt.Errorf("msa cache: %w", err)
+			}
+		}
+		if m.Server == nil {
+			return nil, errNoMSAServer()
+		}
+		paired, err := m.Server.ComputePaired(ctx, seqs)
+		if err != nil {
+			return nil, serverErr(err)
+		}
+		if len(paired) != len(seqs) {
+			return nil, fmt.Errorf("msa server: %d paired alignments for %d sequences", len(paired), len(seqs))
+		}
+		csvs := make([][]byte, len(seqs))
+		for i := range seqs {
+			if csvs[i], err = msa.PairedCSV(paired[i], unpaired[i]); err != nil {
+				return nil, fmt.Errorf("msa server returned an unusable paired alignment: %w", err)
+			}
+		}
+		for i := len(seqs) - 1; i > 0; i-- {
+			if err := m.Blobs.Put(ctx, objs[i], "text/csv; charset=utf-8", csvs[i]); err != nil {
+				return nil, fmt.Errorf("msa cache: %w", err)
+			}
+		}
+		m.log(ctx, "paired msa computed and cached", "objects", objs)
+		return csvs[0], nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return objs, nil
+}
+
 // ensureCached returns the cache object of a sequence's MSA, asking the
-// server only when it is not cached.
+// server only when it is not cached and no other run is computing it.
 func (m *MSA) ensureCached(ctx context.Context, sequence string) (string, error) {
 	obj := m.Spec.CacheObject(sequence)
-	ok, err := m.Blobs.Exists(ctx, obj)
-	if err != nil {
-		return "", fmt.Errorf("msa cache: %w", err)
-	}
-	if ok {
-		return obj, nil
-	}
-	if m.Server == nil {
-		return "", contract.NonRetryable(contract.ErrTypeInvalidInput,
-			"use_msa is true but no MSA server is configured (OMTX_MSA_URL); upload an MSA or set use_msa to false", nil)
-	}
-	stop := heartbeat(ctx, 0)
-	a3m, err := m.Server.Compute(ctx, sequence)
-	stop()
-	if err != nil {
-		if msa.IsRetryable(err) {
-			return "", fmt.Errorf("msa server: %w", err)
+	err := m.once(ctx, obj, func() ([]byte, error) {
+		if m.Server == nil {
+			return nil, errNoMSAServer()
 		}
-		return "", contract.NonRetryable(contract.ErrTypeInvalidInput, "msa server: "+err.Error(), err)
-	}
-	if _, err := msa.ValidateA3M(a3m, sequence); err != nil {
-		return "", fmt.Errorf("msa server returned an unusable alignment: %w", err)
-	}
-	if err := m.Blobs.Put(ctx, obj, "text/plain; charset=utf-8", a3m); err != nil {
-		return "", fmt.Errorf("msa cache: %w", err)
-	}
-	if m.Logger != nil {
-		m.Logger.InfoContext(ctx, "msa computed and cached", "object", obj, "bytes", len(a3m))
+		a3m, err := m.Server.Compute(ctx, sequence)
+		if err != nil {
+			return nil, serverErr(err)
+		}
+		if _, err := msa.ValidateA3M(a3m, sequence); err != nil {
+			return nil, fmt.Errorf("msa server returned an unusable alignment: %w", err)
+		}
+		m.log(ctx, "msa computed and cached", "object", obj, "bytes", len(a3m))
+		return a3m, nil
+	})
+	if err != nil {
+		return "", err
 	}
 	return obj, nil
+}
+
+func errNoMSAServer() error {
+	return contract.NonRetryable(contract.ErrTypeInvalidInput,
+		"use_msa is true but no MSA server is configured (OMTX_MSA_URL); upload an MSA or set use_msa to false", nil)
+}
+
+// serverErr wraps an MSA server's error: retryable ones for Temporal's
+// backoff, the others non-retryable.
+func serverErr(err error) error {
+	if msa.IsRetryable(err) {
+		return fmt.Errorf("msa server: %w", err)
+	}
+	return contract.NonRetryable(contract.ErrTypeInvalidInput, "msa server: "+err.Error(), err)
 }

@@ -18,8 +18,10 @@ import (
 
 // Orchestration holds the activities that run on the orchestration queue.
 type Orchestration struct {
-	Jobs  JobStore
-	Blobs BlobStore
+	Jobs JobStore
+	// Targets records a target's MSAs (RecordTargetMSA).
+	Targets TargetMSAStore
+	Blobs   BlobStore
 	// Notifier sends completion webhooks; nil means none are sent.
 	Notifier *Notifier
 	Now      func() time.Time
@@ -43,6 +45,7 @@ func (o *Orchestration) Activities() map[string]any {
 		contract.ActivityUpdateBatchProgress:  o.UpdateBatchProgress,
 		contract.ActivityAggregateBatch:       o.AggregateBatch,
 		contract.ActivityNotify:               o.Notify,
+		contract.ActivityRecordTargetMSA:      o.RecordTargetMSA,
 	}
 }
 

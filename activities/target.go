@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/omtx-hub/omtx-hub/chem"
@@ -146,14 +148,41 @@ func (g *GPU) complex(ctx context.Context, dir, targetID, protein string, msa om
 				return nil, contract.NonRetryable(contract.ErrTypeInvalidInput, fmt.Sprintf(
 					"target %s: chain %s's MSA comes from the MSA server, but none was computed for this job", targetID, id), nil)
 			}
-			path := filepath.Join(dir, "msa", id+".a3m")
+			// A heteromer's chains get Boltz's paired CSV (a ".csv" cache
+			// object), the others an A3M; Boltz reads the format from the
+			// file's suffix, so the local file keeps the object's.
+			ext, kind := ".a3m", "server"
+			if filepath.Ext(object) == ".csv" {
+				ext, kind = ".csv", "server, paired"
+			}
+			path := filepath.Join(dir, "msa", id+ext)
 			n, err := fetch(object, path)
 			if err != nil {
 				return nil, fmt.Errorf("msa of chain %s: %w", id, err)
 			}
 			job.MSA[id], job.MSADigests[id] = path, digests[path]
-			logs.Printf("msa of chain %s: %s (server, %d bytes, sha256 %s)", id, g.Blobs.URI(object), n, digests[path])
+			logs.Printf("msa of chain %s: %s (%s, %d bytes, sha256 %s)", id, g.Blobs.URI(object), kind, n, digests[path])
 		}
 	}
 	return job, nil
+}
+
+// targetMSAs is the record of the MSAs a target's job ran with: each
+// protein chain that had one, by first id, sorted, with the SHA-256 of
+// the file given to the model; server (paired when it is Boltz's CSV of a
+// heteromer) or uploaded. Nil for the one-chain shape (targetID "").
+func targetMSAs(targetID string, ref omtx.MSARef, job *omtx.TargetJob) []omtx.ChainMSA {
+	if targetID == "" || job == nil {
+		return nil
+	}
+	out := []omtx.ChainMSA{}
+	for id, digest := range job.MSADigests {
+		c := omtx.ChainMSA{ChainID: id, Mode: omtx.MSAUploaded, Digest: digest}
+		if obj := ref.Chains[id]; obj != "" {
+			c.Mode, c.Paired = omtx.MSAServer, filepath.Ext(obj) == ".csv"
+		}
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b omtx.ChainMSA) int { return strings.Compare(a.ChainID, b.ChainID) })
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -24,6 +25,7 @@ import (
 type seen struct {
 	mu    sync.Mutex
 	calls []seenCall
+	name  string // the model's name; "" is the baseline's
 }
 
 type seenCall struct {
@@ -32,14 +34,19 @@ type seenCall struct {
 	templates map[string]string // name → file contents
 	msaPath   string
 	digests   map[string]string
+	exts      map[string]string // chain → its MSA file's suffix
 }
 
 func (s *seen) Info() omtx.ModelInfo {
-	return omtx.ModelInfo{Name: omtx.BaselineModel, Version: "test", Kind: "onnx", NoStructureReason: "test model"}
+	name := omtx.BaselineModel
+	if s.name != "" {
+		name = s.name
+	}
+	return omtx.ModelInfo{Name: name, Version: "test", Kind: "onnx", NoStructureReason: "test model"}
 }
 
 func (s *seen) Predict(_ context.Context, req omtx.PredictRequest) ([]omtx.Prediction, error) {
-	c := seenCall{msa: map[string]string{}, templates: map[string]string{}, msaPath: req.MSAPath, digests: req.Target.MSADigests}
+	c := seenCall{msa: map[string]string{}, templates: map[string]string{}, msaPath: req.MSAPath, digests: req.Target.MSADigests, exts: map[string]string{}}
 	if err := json.Unmarshal(req.Target.JSON, &c.target); err != nil {
 		return nil, err
 	}
@@ -48,7 +55,7 @@ func (s *seen) Predict(_ context.Context, req omtx.PredictRequest) ([]omtx.Predi
 		if err != nil {
 			return nil, err
 		}
-		c.msa[k] = string(b)
+		c.msa[k], c.exts[k] = string(b), filepath.Ext(p)
 	}
 	for k, p := range req.Target.Templates {
 		b, err := os.ReadFile(p)
@@ -135,6 +142,37 @@ func TestChunkRunsTheTargetsComplex(t *testing.T) {
 		assert.Equal(t, map[string]string{"A": sha256Hex(">a\nMKTAYIAKQRQ\n"), "B": sha256Hex(">b\nGSHMLEDP\n")}, c.digests)
 	}
 	assert.Equal(t, 1, counting.reads[omtx.TargetObject("tgt_1")], "target.json read once per process")
+	model2 := &seen{name: omtx.ModelBoltz2}
+
+	t.Run("a heteromer's paired CSV reaches the model as a .csv file", func(t *testing.T) {
+		acts2, jobs2, blobs2, in2 := chunkFixture(t, "batch_p", 1, model2, 2)
+		for _, name := range []string{omtx.TargetObject("tgt_1"), omtx.TargetPrefix("tgt_1") + "files/a.a3m", omtx.TargetPrefix("tgt_1") + "files/t.cif"} {
+			b, err := blobs.Read(ctx, name)
+			require.NoError(t, err)
+			require.NoError(t, blobs2.Put(ctx, name, "", b))
+		}
+		const csv = "key,sequence\n0,GSHMLEDP"
+		require.NoError(t, blobs2.Put(ctx, "msa/v2/p.csv", "text/csv", []byte(csv)))
+		in2.TargetID, in2.Model = "tgt_1", omtx.ModelBoltz2
+		acts2.Models = map[string]Predictor{omtx.ModelBoltz2: model2}
+		in2.MSA = omtx.MSARef{Mode: omtx.MSAServer, Object: "msa/v2/p.csv", Chains: map[string]string{"B": "msa/v2/p.csv"}}
+		env := s.NewTestActivityEnvironment()
+		env.RegisterActivity(acts2.PredictChunk)
+		_, err := env.ExecuteActivity(acts2.PredictChunk, in2)
+		require.NoError(t, err)
+		require.NotEmpty(t, model2.calls)
+		assert.Equal(t, csv, model2.calls[0].msa["B"])
+		assert.Equal(t, map[string]string{"A": ".a3m", "B": ".csv"}, model2.calls[0].exts)
+		// The job records each chain's MSA: the uploaded one, and the
+		// server's paired CSV, with the digests of what the model read.
+		kid, err := jobs2.Get(ctx, omtx.BatchChildJobIDs("batch_p", 0, 1, 1)[0])
+		require.NoError(t, err)
+		require.NotNil(t, kid.Results, kid.Error)
+		assert.Equal(t, []omtx.ChainMSA{
+			{ChainID: "A", Mode: omtx.MSAUploaded, Digest: sha256Hex(">a\nMKTAYIAKQRQ\n")},
+			{ChainID: "B", Mode: omtx.MSAServer, Digest: sha256Hex(csv), Paired: true},
+		}, kid.Results.MSAs)
+	})
 
 	t.Run("a server chain without a computed MSA is refused", func(t *testing.T) {
 		acts2, _, blobs2, in2 := chunkFixture(t, "batch_u", 1, &seen{}, 2)

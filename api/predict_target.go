@@ -188,9 +188,13 @@ func (s *Server) writeDryRun(c *gin.Context, spec *contract.JobSpec, res omtx.Re
 		t = target.OneChain(spec.InputData.ProteinSequence, mode)
 	}
 	files := target.JobFiles{MSA: map[string]string{}, Templates: map[string]string{}}
+	paired := serverHeteromer(t)
 	for _, ch := range t.Chains {
 		if ch.MSA != nil && ch.MSA.Mode != target.MSAEmpty {
 			files.MSA[ch.IDs[0]] = "msa/" + ch.IDs[0] + ".a3m"
+			if paired && ch.MSA.Mode == target.MSAServer {
+				files.MSA[ch.IDs[0]] = "msa/" + ch.IDs[0] + ".csv"
+			}
 		}
 	}
 	for _, tp := range t.Templates {

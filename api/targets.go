@@ -20,6 +20,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/omtx-hub/omtx-hub/chem"
+	"github.com/omtx-hub/omtx-hub/contract"
 	"github.com/omtx-hub/omtx-hub/msa"
 	"github.com/omtx-hub/omtx-hub/omtx"
 	"github.com/omtx-hub/omtx-hub/target"
@@ -34,6 +35,9 @@ type TargetStore interface {
 	Get(ctx context.Context, targetID string) (*omtx.TargetRecord, error)
 	Delete(ctx context.Context, targetID string) error
 	List(ctx context.Context, f omtx.TargetFilter) ([]*omtx.TargetRecord, error)
+	// UpdateMSA changes a document atomically (its MSA status); a missing
+	// one is an omtx ENotFound error.
+	UpdateMSA(ctx context.Context, targetID string, update func(*omtx.TargetRecord)) error
 }
 
 // deadlineTargets bounds every target-store call.
@@ -52,6 +56,10 @@ func (t deadlineTargets) Get(ctx context.Context, id string) (*omtx.TargetRecord
 
 func (t deadlineTargets) Delete(ctx context.Context, id string) error {
 	return withDeadline0(ctx, t.d, func(ctx context.Context) error { return t.TargetStore.Delete(ctx, id) })
+}
+
+func (t deadlineTargets) UpdateMSA(ctx context.Context, id string, update func(*omtx.TargetRecord)) error {
+	return withDeadline0(ctx, t.d, func(ctx context.Context) error { return t.TargetStore.UpdateMSA(ctx, id, update) })
 }
 
 func (t deadlineTargets) List(ctx context.Context, f omtx.TargetFilter) ([]*omtx.TargetRecord, error) {
@@ -268,6 +276,67 @@ func (s *Server) storeTarget(c *gin.Context, p *preparedTarget) (rec *omtx.Targe
 	}
 }
 
+// hasServerMSA reports whether any protein chain of t gets its MSA from
+// the server (a normalized target's default).
+func hasServerMSA(t *target.Target) bool {
+	for _, c := range t.Chains {
+		if c.Type == target.Protein && (c.MSA == nil || c.MSA.Mode == target.MSAServer) {
+			return true
+		}
+	}
+	return false
+}
+
+// serverHeteromer reports whether t's server chains have two or more
+// distinct sequences: then each runs on Boltz's paired CSV, as the MSA
+// activity computes it (activities.ServerSequences), not an A3M.
+func serverHeteromer(t *target.Target) bool {
+	var first string
+	for _, c := range t.Chains {
+		if c.Type != target.Protein || (c.MSA != nil && c.MSA.Mode != target.MSAServer) {
+			continue
+		}
+		if first == "" {
+			first = c.Sequence
+		} else if c.Sequence != first {
+			return true
+		}
+	}
+	return false
+}
+
+// startTargetMSA starts the TargetMSAWorkflow of a stored target whose
+// server chains have no MSA status yet: a new target, or one created
+// again after its workflow could not start. The API never asks the MSA
+// server itself (minutes); the workflow does, once, and records the
+// result on rec's document, marked computing here only if nothing was
+// recorded yet. When Temporal cannot be reached the target stays as it
+// is, usable: its first job computes the MSAs through the same cache.
+func (s *Server) startTargetMSA(c *gin.Context, t *target.Target, rec *omtx.TargetRecord) {
+	if !s.msaServer || rec.MSAStatus != "" || !hasServerMSA(t) {
+		return
+	}
+	ctx := c.Request.Context()
+	st := StartRequest{
+		WorkflowID: contract.TargetMSAWorkflowID(rec.TargetID), Workflow: contract.WorkflowTargetMSA,
+		TaskQueue: contract.TaskQueueOrchestration, Input: contract.TargetMSAInput{TargetID: rec.TargetID},
+		Priority: contract.PriorityKeys["interactive"], FairnessKey: rec.UserID, AllowReuse: true,
+	}
+	if _, err := s.sched.Start(ctx, st); err != nil {
+		s.log.WarnContext(ctx, "target msa workflow not started; the target's first job computes its MSAs", "target_id", rec.TargetID, "error", err, "request_id", requestIDOf(c))
+		return
+	}
+	err := s.targets.UpdateMSA(ctx, rec.TargetID, func(d *omtx.TargetRecord) {
+		if d.MSAStatus == "" {
+			d.MSAStatus = omtx.TargetMSAComputing
+		}
+		*rec = *d
+	})
+	if err != nil {
+		s.log.WarnContext(ctx, "mark a target's msa computing", "target_id", rec.TargetID, "error", err, "request_id", requestIDOf(c))
+	}
+}
+
 // loadTarget reads a stored target's immutable object.
 func (s *Server) loadTarget(c *gin.Context, id string) (*target.Target, error) {
 	obj, err := s.blobs.Get(c.Request.Context(), omtx.TargetObject(id))
@@ -327,6 +396,7 @@ func (s *Server) createTarget(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	s.startTargetMSA(c, p.t, rec)
 	code := http.StatusCreated
 	if dup {
 		code = http.StatusOK

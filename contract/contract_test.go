@@ -32,6 +32,7 @@ var payloads = []any{
 	contract.BatchProgressResult{}, contract.AggregateBatchInput{}, contract.AggregateBatchResult{},
 	contract.EnsureMSAInput{}, contract.EnsureMSAResult{}, contract.PredictInput{}, contract.PredictResult{},
 	contract.PredictChunkInput{},
+	contract.TargetMSAInput{}, contract.TargetMSAResult{}, contract.RecordTargetMSAInput{}, contract.RecordTargetMSAResult{},
 }
 
 // shape lists a type's JSON keys with their types, recursively.

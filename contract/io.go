@@ -253,6 +253,30 @@ type EnsureMSAInput struct {
 // field added to MSARef is added to this result too.
 type EnsureMSAResult = omtx.MSARef
 
+// ---- Target MSAs ----
+
+// TargetMSAInput is TargetMSAWorkflow's input.
+type TargetMSAInput struct {
+	TargetID string
+}
+
+// TargetMSAResult is TargetMSAWorkflow's result: the target's MSA status
+// as recorded (omtx.TargetMSAReady or omtx.TargetMSAFailed).
+type TargetMSAResult struct {
+	Status string
+}
+
+// RecordTargetMSAInput is RecordTargetMSA's input: the MSAs EnsureMSA
+// computed for the target, or Failure, why it could not.
+type RecordTargetMSAInput struct {
+	TargetID string
+	MSA      omtx.MSARef
+	Failure  string `json:",omitempty"`
+}
+
+// RecordTargetMSAResult is RecordTargetMSA's result.
+type RecordTargetMSAResult struct{}
+
 // ---- GPU activities ----
 
 // PredictInput is Predict's input: one ligand against one protein.

@@ -25,6 +25,7 @@ const (
 	WorkflowBatch      = "BatchWorkflow"
 	WorkflowBatchChunk = "BatchChunkWorkflow"
 	WorkflowNotify     = "NotifyWorkflow"
+	WorkflowTargetMSA  = "TargetMSAWorkflow"
 )
 
 // Activity types. The workers register each function under its name here,
@@ -42,6 +43,7 @@ const (
 	ActivityUpdateBatchProgress  = "UpdateBatchProgress"
 	ActivityAggregateBatch       = "AggregateBatch"
 	ActivityNotify               = "Notify"
+	ActivityRecordTargetMSA      = "RecordTargetMSA"
 	// MSA queue.
 	ActivityEnsureMSA = "EnsureMSA"
 	// GPU queues.
@@ -57,10 +59,11 @@ var (
 		ActivityAcceptJob, ActivityFinalizeJob, ActivityFailJob, ActivityRecordRouting,
 		ActivityPrepareBatch, ActivityFinishChildren, ActivityCancelBatchRemainder,
 		ActivityUpdateBatchProgress, ActivityAggregateBatch, ActivityNotify,
+		ActivityRecordTargetMSA,
 	}
 	MSAActivities = []string{ActivityEnsureMSA}
 	GPUActivities = []string{ActivityPredict, ActivityPredictChunk}
-	Workflows     = []string{WorkflowPrediction, WorkflowBatch, WorkflowBatchChunk, WorkflowNotify}
+	Workflows     = []string{WorkflowPrediction, WorkflowBatch, WorkflowBatchChunk, WorkflowNotify, WorkflowTargetMSA}
 )
 
 // Query names.
@@ -87,6 +90,10 @@ func BatchChunkWorkflowID(batchID string, chunk int) string {
 // NotifyWorkflowID is the workflow id of a job's or batch's completion
 // webhook.
 func NotifyWorkflowID(jobID string) string { return "notify-" + jobID }
+
+// TargetMSAWorkflowID is the workflow id that computes a target's MSAs at
+// its creation: one per target, so creating it again starts none.
+func TargetMSAWorkflowID(targetID string) string { return "target-msa-" + targetID }
 
 // WorkflowIDOf returns the workflow id that runs a job document: a batch's
 // BatchWorkflow, or an individual job's PredictionWorkflow. Batch children

@@ -36,6 +36,10 @@ type Start struct {
 	// FairnessKey shares a priority level fairly between users.
 	Priority    int
 	FairnessKey string
+	// AllowReuse lets an id whose run has closed start again (a target
+	// deleted and created anew); a running one is still found, not
+	// started twice.
+	AllowReuse bool
 }
 
 // Of builds the start of the workflow that runs spec: a PredictionWorkflow
@@ -77,12 +81,17 @@ func priorityOf(spec *contract.JobSpec) string {
 
 // Options are the client options s starts with. Starting an id that
 // already ran or is running finds the existing run (reject-duplicate,
-// use-existing), so a retried submission runs once.
+// use-existing), so a retried submission runs once; with AllowReuse, an id
+// whose run closed starts anew.
 func (s Start) Options() client.StartWorkflowOptions {
+	reuse := enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
+	if s.AllowReuse {
+		reuse = enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE
+	}
 	return client.StartWorkflowOptions{
 		ID:                       s.WorkflowID,
 		TaskQueue:                s.TaskQueue,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDReusePolicy:    reuse,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		TypedSearchAttributes:    s.SearchAttributes,
 		Priority:                 temporal.Priority{PriorityKey: s.Priority, FairnessKey: s.FairnessKey},

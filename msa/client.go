@@ -101,82 +101,60 @@ func (c *Client) Mode() string {
 // Errors are *RateLimitError, *ServerError (both retryable), *InvalidError
 // (permanent), or the context's error wrapped when ctx ends first.
 func (c *Client) Compute(ctx context.Context, sequence string) ([]byte, error) {
-	seq := normalize(sequence)
-	if seq == "" {
-		return nil, &InvalidError{Msg: "empty sequence"}
-	}
-	for i := 0; i < len(seq); i++ {
-		if seq[i] < 'A' || seq[i] > 'Z' {
-			return nil, &InvalidError{Msg: fmt.Sprintf("invalid residue %q at position %d", seq[i], i+1)}
-		}
-	}
-	base := strings.TrimRight(strings.TrimSpace(c.BaseURL), "/")
-	if base == "" {
-		return nil, &InvalidError{Msg: "no msa server URL configured"}
-	}
-	if _, _, err := c.authHeader(); err != nil {
-		return nil, err
-	}
-	done, err := c.Guard.before(ctx)
+	seq, err := checkSequence(sequence)
 	if err != nil {
 		return nil, err
 	}
-	a3m, err := c.compute(ctx, base, seq)
+	base, err := c.checkServer()
+	if err != nil {
+		return nil, err
+	}
+	return guarded(ctx, c.Guard, func() ([]byte, error) { return c.compute(ctx, base, seq) })
+}
+
+// guarded runs f under g (rate limit, breaker), reporting its outcome.
+func guarded[T any](ctx context.Context, g *Guard, f func() (T, error)) (T, error) {
+	done, err := g.before(ctx)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	out, err := f()
 	done(err)
-	return a3m, err
+	return out, err
+}
+
+// checkSequence normalizes a query sequence and checks it is letters only.
+func checkSequence(sequence string) (string, error) {
+	seq := normalize(sequence)
+	if seq == "" {
+		return "", &InvalidError{Msg: "empty sequence"}
+	}
+	for i := 0; i < len(seq); i++ {
+		if seq[i] < 'A' || seq[i] > 'Z' {
+			return "", &InvalidError{Msg: fmt.Sprintf("invalid residue %q at position %d", seq[i], i+1)}
+		}
+	}
+	return seq, nil
+}
+
+// checkServer returns the server's base URL once the configuration is
+// usable.
+func (c *Client) checkServer() (string, error) {
+	base := strings.TrimRight(strings.TrimSpace(c.BaseURL), "/")
+	if base == "" {
+		return "", &InvalidError{Msg: "no msa server URL configured"}
+	}
+	if _, _, err := c.authHeader(); err != nil {
+		return "", err
+	}
+	return base, nil
 }
 
 // compute is Compute past the checks and the guard.
 func (c *Client) compute(ctx context.Context, base, seq string) ([]byte, error) {
 	log := c.logger().With("key", Key(seq), "length", len(seq), "mode", c.Mode())
-
-	t, err := c.submit(ctx, base, seq)
-	if err != nil {
-		return nil, err
-	}
-	log.InfoContext(ctx, "msa job submitted", "ticket", t.ID, "status", t.Status)
-
-	every := c.PollEvery
-	if every <= 0 {
-		every = DefaultPollEvery
-	}
-	failures := 0
-	for t.Status == StatusPending || t.Status == StatusRunning || t.Status == StatusUnknown {
-		if err := sleep(ctx, every); err != nil {
-			return nil, fmt.Errorf("msa: waiting for job %s: %w", t.ID, err)
-		}
-		next, err := c.status(ctx, base, t.ID)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("msa: polling job %s: %w", t.ID, ctx.Err())
-			}
-			if transientPollError(err) && failures < maxPollFailures {
-				failures++
-				log.WarnContext(ctx, "msa status poll failed, polling again", "ticket", t.ID, "failures", failures, "err", err)
-				continue
-			}
-			return nil, err
-		}
-		failures = 0
-		t.Status = next.Status
-		log.DebugContext(ctx, "msa job status", "ticket", t.ID, "status", t.Status)
-		if c.OnPoll != nil {
-			c.OnPoll(t.Status)
-		}
-	}
-	switch t.Status {
-	case StatusComplete:
-	case StatusRateLimit:
-		return nil, &RateLimitError{Reason: "job " + t.ID}
-	case StatusError:
-		return nil, &ServerError{Op: opStatus, Status: t.Status, Msg: "job " + t.ID + " failed on the server"}
-	case StatusMaintenance:
-		return nil, &ServerError{Op: opStatus, Status: t.Status, Msg: "the server is under maintenance"}
-	default:
-		return nil, &ServerError{Op: opStatus, Status: t.Status, Msg: "unexpected status of job " + t.ID}
-	}
-
-	tgz, err := c.get(ctx, opDownload, base+"/result/download/"+url.PathEscape(t.ID), maxDownloadBytes)
+	tgz, id, err := c.run(ctx, log, base, endpointMSA, QueryHeader+"\n"+seq+"\n", c.Mode())
 	if err != nil {
 		return nil, err
 	}
@@ -188,17 +166,81 @@ func (c *Client) compute(ctx context.Context, base, seq string) ([]byte, error) 
 	if err != nil {
 		return nil, &InvalidError{Msg: "the msa server's alignment is unusable", Err: err}
 	}
-	log.InfoContext(ctx, "msa job complete", "ticket", t.ID, "sequences", n, "bytes", len(a3m))
+	log.InfoContext(ctx, "msa job complete", "ticket", id, "sequences", n, "bytes", len(a3m))
 	return a3m, nil
 }
 
-// submit posts the query and returns the ticket of a job the server took
-// (status PENDING, RUNNING, UNKNOWN or COMPLETE).
-func (c *Client) submit(ctx context.Context, base, seq string) (ticket, error) {
+// Submission endpoints: unpaired and paired MSAs.
+const (
+	endpointMSA  = "/ticket/msa"
+	endpointPair = "/ticket/pair"
+)
+
+// run submits a query (FASTA text q) to endpoint in mode, polls until the
+// job is done and downloads its result archive. It returns the archive
+// and the job's ticket id.
+func (c *Client) run(ctx context.Context, log *slog.Logger, base, endpoint, q, mode string) ([]byte, string, error) {
+	t, err := c.submit(ctx, base, endpoint, q, mode)
+	if err != nil {
+		return nil, "", err
+	}
+	log.InfoContext(ctx, "msa job submitted", "ticket", t.ID, "status", t.Status)
+
+	every := c.PollEvery
+	if every <= 0 {
+		every = DefaultPollEvery
+	}
+	failures := 0
+	for t.Status == StatusPending || t.Status == StatusRunning || t.Status == StatusUnknown {
+		if err := sleep(ctx, every); err != nil {
+			return nil, "", fmt.Errorf("msa: waiting for job %s: %w", t.ID, err)
+		}
+		next, err := c.status(ctx, base, t.ID)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, "", fmt.Errorf("msa: polling job %s: %w", t.ID, ctx.Err())
+			}
+			if transientPollError(err) && failures < maxPollFailures {
+				failures++
+				log.WarnContext(ctx, "msa status poll failed, polling again", "ticket", t.ID, "failures", failures, "err", err)
+				continue
+			}
+			return nil, "", err
+		}
+		failures = 0
+		t.Status = next.Status
+		log.DebugContext(ctx, "msa job status", "ticket", t.ID, "status", t.Status)
+		if c.OnPoll != nil {
+			c.OnPoll(t.Status)
+		}
+	}
+	switch t.Status {
+	case StatusComplete:
+	case StatusRateLimit:
+		return nil, "", &RateLimitError{Reason: "job " + t.ID}
+	case StatusError:
+		return nil, "", &ServerError{Op: opStatus, Status: t.Status, Msg: "job " + t.ID + " failed on the server"}
+	case StatusMaintenance:
+		return nil, "", &ServerError{Op: opStatus, Status: t.Status, Msg: "the server is under maintenance"}
+	default:
+		return nil, "", &ServerError{Op: opStatus, Status: t.Status, Msg: "unexpected status of job " + t.ID}
+	}
+
+	tgz, err := c.get(ctx, opDownload, base+"/result/download/"+url.PathEscape(t.ID), maxDownloadBytes)
+	if err != nil {
+		return nil, "", err
+	}
+	return tgz, t.ID, nil
+}
+
+// submit posts the query q (FASTA) to endpoint in mode and returns the
+// ticket of a job the server took (status PENDING, RUNNING, UNKNOWN or
+// COMPLETE).
+func (c *Client) submit(ctx context.Context, base, endpoint, q, mode string) (ticket, error) {
 	form := url.Values{}
-	form.Set("q", QueryHeader+"\n"+seq+"\n")
-	form.Set("mode", c.Mode())
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/ticket/msa", strings.NewReader(form.Encode()))
+	form.Set("q", q)
+	form.Set("mode", mode)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
 		return ticket{}, &InvalidError{Msg: "bad msa server URL", Err: err}
 	}

@@ -35,6 +35,12 @@
 //     in env mode, bfd.mgnify30.metaeuk30.smag30.a3m (plus files the
 //     client ignores, such as msa.sh).
 //
+// A heteromer's paired MSA (ComputePaired, pair.go) takes the same steps
+// with POST {BaseURL}/ticket/pair, every chain's sequence in one query
+// (">101", ">102", ...) and mode "pairgreedy" or "pairgreedy-env"; its
+// archive holds pair.a3m. PairedCSV turns a chain's paired and unpaired
+// alignments into the CSV Boltz writes for it.
+//
 // Every request carries a User-Agent (ColabFold asks clients for one) and,
 // when configured, one authentication header (Boltz's --api_key_header /
 // --api_key_value; HTTP basic auth is the header "Authorization: Basic ...").

@@ -175,6 +175,9 @@ type ChainMSA struct {
 	ChainID string `json:"chain_id" firestore:"chain_id"`
 	Mode    string `json:"mode" firestore:"mode"`
 	Digest  string `json:"digest,omitempty" firestore:"digest,omitempty"`
+	// Paired is true for a heteromer's server chain, whose MSA is Boltz's
+	// CSV with rows paired across chains.
+	Paired bool `json:"paired,omitempty" firestore:"paired,omitempty"`
 }
 
 // SeedChainID is the chain id of the seed's one-chain shape.

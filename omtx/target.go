@@ -29,7 +29,22 @@ type TargetRecord struct {
 	// Files lists the uploaded files' names, stored under
 	// TargetPrefix(TargetID)+"files/".
 	Files []string `json:"files,omitempty" firestore:"files,omitempty"`
+	// MSAStatus is where the MSAs of the target's server chains stand
+	// (TargetMSAComputing, TargetMSAReady, TargetMSAFailed), computed
+	// once at creation by a TargetMSAWorkflow; "" for a target with no
+	// server chain, or one whose workflow could not be started (its
+	// first job computes them).
+	MSAStatus string `json:"msa_status,omitempty" firestore:"msa_status,omitempty"`
+	// MSAReason says why MSAStatus is TargetMSAFailed.
+	MSAReason string `json:"msa_reason,omitempty" firestore:"msa_reason,omitempty"`
 }
+
+// States of a target's server MSAs (TargetRecord.MSAStatus).
+const (
+	TargetMSAComputing = "computing"
+	TargetMSAReady     = "ready"
+	TargetMSAFailed    = "failed"
+)
 
 // TargetChainSummary is one polymer entry of a target.
 type TargetChainSummary struct {
@@ -38,9 +53,12 @@ type TargetChainSummary struct {
 	Length int      `json:"length" firestore:"length"`
 	// MSAMode is server, file or empty for a protein; "" otherwise.
 	MSAMode string `json:"msa_mode,omitempty" firestore:"msa_mode,omitempty"`
-	// MSADigest is "sha256:<hex>" of an uploaded A3M. A server MSA is
-	// computed by the runner at first use; its digest is on the job.
+	// MSADigest is "sha256:<hex>" of an uploaded A3M, or of a server
+	// chain's MSA once the target's TargetMSAWorkflow computed it.
 	MSADigest string `json:"msa_digest,omitempty" firestore:"msa_digest,omitempty"`
+	// MSAPaired is true for a server chain of a heteromer, whose MSA is
+	// Boltz's CSV with paired rows (msa.PairedCSV).
+	MSAPaired bool `json:"msa_paired,omitempty" firestore:"msa_paired,omitempty"`
 }
 
 // TargetLigandSummary is one fixed ligand (cofactor, ion) of a target.

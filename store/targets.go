@@ -20,12 +20,44 @@ import (
 // composite index (user_id ASC, created_at DESC, target_id DESC) on the
 // targets collection.
 type Targets struct {
-	coll *firestore.CollectionRef
+	client *firestore.Client
+	coll   *firestore.CollectionRef
 }
 
 // NewTargets wraps a Firestore client. The client is owned by the caller.
 func NewTargets(client *firestore.Client) *Targets {
-	return &Targets{coll: client.Collection(omtx.TargetsCollection)}
+	return &Targets{client: client, coll: client.Collection(omtx.TargetsCollection)}
+}
+
+// UpdateMSA changes a target document in a transaction: update gets the
+// document as stored and its result is written back. A missing document
+// is an omtx ENotFound error.
+func (s *Targets) UpdateMSA(ctx context.Context, id string, update func(*omtx.TargetRecord)) error {
+	defer metrics.ObserveStoreOp("update", time.Now())
+	ref := s.coll.Doc(id)
+	err := s.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		snap, err := tx.Get(ref)
+		if status.Code(err) == codes.NotFound {
+			return omtx.Errorf(omtx.ENotFound, "target_id", "target %s not found", id)
+		}
+		if err != nil {
+			return err
+		}
+		var t omtx.TargetRecord
+		if err := snap.DataTo(&t); err != nil {
+			return fmt.Errorf("decode target %s: %w", id, err)
+		}
+		update(&t)
+		return tx.Set(ref, &t)
+	})
+	metrics.FirestoreWrites.Add(1)
+	if err != nil {
+		if omtx.ErrorCode(err) == omtx.ENotFound {
+			return err
+		}
+		return storeError("update target "+id, err)
+	}
+	return nil
 }
 
 // Create writes a new target document, or fails with an omtx EConflict

@@ -36,7 +36,7 @@ type OrchestrationOptions struct {
 
 // RunOrchestration is Orchestration with options.
 func RunOrchestration(ctx context.Context, cfg config.Config, d *app.Deps, log *slog.Logger, opts OrchestrationOptions) error {
-	acts := &activities.Orchestration{Jobs: d.Jobs, Blobs: d.Blobs, Logger: log, Bounds: app.RunBounds(cfg)}
+	acts := &activities.Orchestration{Jobs: d.Jobs, Targets: d.Targets, Blobs: d.Blobs, Logger: log, Bounds: app.RunBounds(cfg)}
 	n, err := notifier(cfg)
 	if err != nil {
 		return err

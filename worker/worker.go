@@ -43,6 +43,7 @@ func Workflows() map[string]any {
 		contract.WorkflowBatch:      workflows.BatchWorkflow,
 		contract.WorkflowBatchChunk: workflows.BatchChunkWorkflow,
 		contract.WorkflowNotify:     workflows.NotifyWorkflow,
+		contract.WorkflowTargetMSA:  workflows.TargetMSAWorkflow,
 	}
 }
 

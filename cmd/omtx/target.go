@@ -121,6 +121,41 @@ func summary(r *client.TargetRecord) string {
 	return fmt.Sprintf("%s; %d tokens; screened ligand chain %s", strings.Join(parts, "; "), r.Tokens, r.LigandChain)
 }
 
+// msaLine says where a target's MSAs stand and each chain's digest; ""
+// for a target with neither.
+func msaLine(r *client.TargetRecord) string {
+	var chains []string
+	for _, ch := range r.Chains {
+		if ch.MSADigest == "" {
+			continue
+		}
+		c := strings.Join(ch.IDs, ",") + " " + ch.MSADigest
+		if ch.MSAPaired {
+			c += " (paired)"
+		}
+		chains = append(chains, c)
+	}
+	var status string
+	switch r.MSAStatus {
+	case "":
+	case "computing":
+		status = "msas computing (jobs submitted now wait for them)"
+	case "failed":
+		status = "msas failed: " + r.MSAReason
+	default:
+		status = "msas " + r.MSAStatus
+	}
+	switch {
+	case status == "" && len(chains) == 0:
+		return ""
+	case status == "":
+		return "msas: " + strings.Join(chains, "; ")
+	case len(chains) == 0:
+		return status
+	}
+	return status + ": " + strings.Join(chains, "; ")
+}
+
 func (a *app) targetShowCmd() *cobra.Command {
 	var asYAML bool
 	var ligand string
@@ -146,6 +181,9 @@ func (a *app) targetShowCmd() *cobra.Command {
 			}
 			fmt.Fprintf(a.stdout, "%s %s\n  %s\n  hash %s, created %s\n", t.TargetID, t.Name, summary(&t.TargetRecord),
 				t.Hash, t.CreatedAt.Format("2006-01-02 15:04 UTC"))
+			if line := msaLine(&t.TargetRecord); line != "" {
+				fmt.Fprintf(a.stdout, "  %s\n", line)
+			}
 			return nil
 		},
 	}

@@ -21,6 +21,12 @@ const targetDoc = `{"target_id":"tgt_0123456789abcdef","user_id":"u","name":"kin
 	`"chains":[{"ids":["A"],"type":"protein","length":38,"msa_mode":"file","msa_digest":"sha256:cd"}],` +
 	`"ligands":[{"ids":["M"],"ccd":"MG","heavy_atoms":1}],"constraints":["pocket"],"files":["kinase.a3m"],"url":"/api/v1/targets/tgt_0123456789abcdef"}`
 
+// heteromerDoc is a two-chain target whose server MSAs are ready, paired.
+const heteromerDoc = `{"target_id":"tgt_aaaaaaaaaaaaaaaa","user_id":"u","name":"dimer","created_at":"2026-12-07T00:00:00Z",` +
+	`"target_hash":"sha256:ab","tokens":60,"ligand_chain":"L","msa_status":"ready",` +
+	`"chains":[{"ids":["A"],"type":"protein","length":38,"msa_mode":"server","msa_digest":"sha256:a1","msa_paired":true},` +
+	`{"ids":["B"],"type":"protein","length":22,"msa_mode":"server","msa_digest":"sha256:b2","msa_paired":true}]}`
+
 // targetAPI is a stand-in for the targets routes and dry runs; it keeps
 // what it was sent.
 type targetAPI struct {
@@ -44,6 +50,8 @@ func (f *targetAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, targetDoc)
 	case r.Method == "GET" && r.URL.Path == "/api/v1/targets":
 		fmt.Fprint(w, `{"targets":[`+targetDoc+`]}`)
+	case r.Method == "GET" && r.URL.Path == "/api/v1/targets/tgt_aaaaaaaaaaaaaaaa":
+		fmt.Fprint(w, heteromerDoc)
 	case r.Method == "GET" && r.URL.Path == "/api/v1/targets/tgt_0123456789abcdef/boltz.yaml":
 		w.Header().Set("Content-Type", "application/yaml")
 		fmt.Fprint(w, "version: 1\nsequences: []\n")
@@ -131,6 +139,10 @@ func TestTargetShowListDelete(t *testing.T) {
 	require.Equal(t, 0, code, errOut)
 	assert.Equal(t, "tgt_0123456789abcdef: deleted\n", out)
 	assert.Equal(t, "DELETE /api/v1/targets/tgt_0123456789abcdef", api.requests[len(api.requests)-1])
+
+	code, out, errOut = omtxRun(t, url, "target", "show", "tgt_aaaaaaaaaaaaaaaa")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "\n  msas ready: A sha256:a1 (paired); B sha256:b2 (paired)\n")
 
 	code, _, _ = omtxRun(t, url, "target", "show", "tgt_nosuch")
 	assert.Equal(t, exitUsage, code, "a 404 is a usage error")

@@ -1,6 +1,7 @@
 // Package msatest runs a local, ColabFold-compatible MMseqs2 API for tests:
-// POST /ticket/msa, GET /ticket/{id} and GET /result/download/{id}, as the
-// soedinglab/MMseqs2-App server answers them.
+// POST /ticket/msa, POST /ticket/pair, GET /ticket/{id} and
+// GET /result/download/{id}, as the soedinglab/MMseqs2-App server answers
+// them.
 //
 // It aligns nothing. For every query it returns a small, deterministic,
 // well-formed A3M: the query itself, then UnirefHits (and, in env mode,
@@ -9,6 +10,14 @@
 // headers say they are synthetic test hits. The result is a tar.gz with
 // uniref.a3m and, in env mode, bfd.mgnify30.metaeuk30.smag30.a3m, each an
 // MMseqs2-style file whose per-query entries end with a NUL byte.
+//
+// A paired job (/ticket/pair, mode "pairgreedy" or "paircomplete", with
+// "-env" or not) returns pair.a3m instead: one entry per query, each its
+// own query record then PairedHits synthetic hits, row k of every entry
+// standing for one pairing, as Boltz's and ColabFold's clients read it
+// (jwohlwend/boltz src/boltz/data/msa/mmseqs2.py L257-285). Like the live
+// API's greedy pairing, every query has the same number of rows and none
+// is all gaps.
 //
 // A Server is safe for concurrent use.
 package msatest
@@ -33,6 +42,7 @@ import (
 const (
 	UnirefHits = 3
 	EnvHits    = 2
+	PairedHits = 2
 )
 
 // HitPrefix starts the header of every synthetic hit.
@@ -68,6 +78,7 @@ type Server struct {
 
 	mu          sync.Mutex
 	submissions int
+	pairs       int
 	rateLimited int
 	downloads   int
 	sequences   []string
@@ -78,6 +89,7 @@ type Server struct {
 type job struct {
 	queries []query
 	env     bool
+	paired  bool
 	polls   int
 }
 
@@ -92,6 +104,7 @@ func New(t testing.TB, opts Options) *Server {
 	s := &Server{opts: opts, jobs: map[string]*job{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /ticket/msa", s.submit)
+	mux.HandleFunc("POST /ticket/pair", s.submit)
 	mux.HandleFunc("GET /ticket/{id}", s.status)
 	mux.HandleFunc("GET /result/download/{id}", s.download)
 	s.srv = httptest.NewServer(s.auth(mux))
@@ -109,6 +122,14 @@ func (s *Server) Submissions() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.submissions
+}
+
+// PairSubmissions is how many of the Submissions were paired jobs
+// (/ticket/pair).
+func (s *Server) PairSubmissions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pairs
 }
 
 // RateLimited is how many submissions were answered RATELIMIT.
@@ -186,6 +207,11 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 	for _, m := range strings.Split(mode, "-") {
 		env = env || m == "env"
 	}
+	paired := r.URL.Path == "/ticket/pair"
+	if paired != strings.HasPrefix(mode, "pair") {
+		http.Error(w, "msatest: mode "+mode+" does not fit "+r.URL.Path, http.StatusBadRequest)
+		return
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -203,9 +229,12 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.submissions++
+	if paired {
+		s.pairs++
+	}
 	h := sha256.Sum256([]byte(r.FormValue("q") + mode))
 	id := fmt.Sprintf("msatest-%d-%s", s.submissions, hex.EncodeToString(h[:6]))
-	s.jobs[id] = &job{queries: queries, env: env}
+	s.jobs[id] = &job{queries: queries, env: env, paired: paired}
 	for _, q := range queries {
 		s.sequences = append(s.sequences, q.seq)
 	}
@@ -258,6 +287,9 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tgz, err := result(j.queries, j.env)
+	if j.paired {
+		tgz, err = pairResult(j.queries)
+	}
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -312,6 +344,23 @@ func result(queries []query, env bool) ([]byte, error) {
 		files = append(files, struct{ name, data string }{"bfd.mgnify30.metaeuk30.smag30.a3m", environmental.String()})
 	}
 	files = append(files, struct{ name, data string }{"msa.sh", "#!/bin/sh\n# msatest: synthetic result, no search was run\n"})
+	return archive(files)
+}
+
+// pairResult builds the tar.gz of a paired job: pair.a3m and msa.sh.
+func pairResult(queries []query) ([]byte, error) {
+	var pair strings.Builder
+	for _, q := range queries {
+		pair.WriteString(entry(q, "pair", PairedHits))
+	}
+	return archive([]struct{ name, data string }{
+		{"pair.a3m", pair.String()},
+		{"msa.sh", "#!/bin/sh\n# msatest: synthetic paired result, no search was run\n"},
+	})
+}
+
+// archive writes files into a tar.gz.
+func archive(files []struct{ name, data string }) ([]byte, error) {
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(zw)
@@ -336,6 +385,13 @@ func result(queries []query, env bool) ([]byte, error) {
 // (the way msa.Client submits), for tests that serve results themselves.
 func ResultFor(sequence string, env bool) ([]byte, error) {
 	return result([]query{{id: "101", seq: sequence}}, env)
+}
+
+// PairedAlignment is the A3M text (without the NUL terminator) of query
+// number id in a paired job's pair.a3m: the query record followed by
+// PairedHits synthetic hits, one per pairing row.
+func PairedAlignment(id, sequence string) string {
+	return strings.TrimSuffix(entry(query{id: id, seq: sequence}, "pair", PairedHits), "\x00")
 }
 
 // Alignment is the A3M text (without the NUL terminator) that the server

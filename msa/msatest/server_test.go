@@ -254,3 +254,34 @@ func TestServer(t *testing.T) {
 		assert.Len(t, s.Sequences(), n-5)
 	})
 }
+
+// TestPairEndpoint submits two queries to /ticket/pair as Boltz's
+// run_mmseqs2 does (mmseqs2.py L65-83, L169-177) and reads pair.a3m back.
+func TestPairEndpoint(t *testing.T) {
+	t.Parallel()
+	const other = "GSHMLEDPVAGKTFLW"
+	srv := msatest.New(t, msatest.Options{})
+	q := ">101\n" + seq + "\n>102\n" + other + "\n"
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/ticket/pair", strings.NewReader(url.Values{"q": {q}, "mode": {"pairgreedy-env"}}.Encode()))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, tk := send(t, req)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	_, _ = get(t, srv.URL+"/ticket/"+tk.ID)
+	resp, body := get(t, srv.URL+"/result/download/"+tk.ID)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	files := untar(t, body)
+	require.Contains(t, files, msa.PairFile)
+	assert.NotContains(t, files, msa.UnirefFile)
+	assert.Equal(t, msatest.PairedAlignment("101", seq)+"\x00"+msatest.PairedAlignment("102", other)+"\x00", files[msa.PairFile])
+	assert.Equal(t, 1, srv.PairSubmissions())
+
+	t.Run("an unpaired mode on the pair endpoint is refused", func(t *testing.T) {
+		t.Parallel()
+		req, err := http.NewRequest(http.MethodPost, srv.URL+"/ticket/pair", strings.NewReader(url.Values{"q": {q}, "mode": {"env"}}.Encode()))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, _ := send(t, req)
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	})
+}

@@ -72,6 +72,24 @@ func (s *Targets) Get(_ context.Context, id string) (*omtx.TargetRecord, error) 
 	return cloneTarget(t), nil
 }
 
+// UpdateMSA changes a document under the store's lock, or fails with
+// ENotFound.
+func (s *Targets) UpdateMSA(_ context.Context, id string, update func(*omtx.TargetRecord)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Fail != nil {
+		return s.Fail
+	}
+	t, ok := s.docs[id]
+	if !ok {
+		return omtx.Errorf(omtx.ENotFound, "target_id", "target %s not found", id)
+	}
+	c := cloneTarget(t)
+	update(c)
+	s.docs[id] = cloneTarget(c)
+	return nil
+}
+
 // Delete removes a document; a missing one is not an error.
 func (s *Targets) Delete(_ context.Context, id string) error {
 	s.mu.Lock()

@@ -332,9 +332,24 @@ func record(argv []string, inputs []input) error {
 	rec := struct {
 		Argv   []string          `json:"argv"`
 		Inputs map[string]string `json:"inputs"`
+		MSAs   map[string]string `json:"msas,omitempty"`
 	}{Argv: argv, Inputs: map[string]string{}}
 	for _, in := range inputs {
 		rec.Inputs[filepath.Base(in.path)] = in.content
+		// The MSA files an input names, by base name, for tests that
+		// check what Boltz was given.
+		if t, err := target.ParseYAML([]byte(in.content), target.ParseOptions{}); err == nil {
+			for _, c := range t.Chains {
+				if c.MSA != nil && c.MSA.Mode == target.MSAFile {
+					if b, err := os.ReadFile(c.MSA.File); err == nil {
+						if rec.MSAs == nil {
+							rec.MSAs = map[string]string{}
+						}
+						rec.MSAs[filepath.Base(c.MSA.File)] = string(b)
+					}
+				}
+			}
+		}
 	}
 	line, err := json.Marshal(rec)
 	if err != nil {
@@ -377,11 +392,48 @@ func checkFiles(t *target.Target, opts map[string]string) error {
 			if err := exists(c.MSA.File); err != nil {
 				return fmt.Errorf("msa: %v", err)
 			}
+			if err := checkMSAFile(c.MSA.File); err != nil {
+				return fmt.Errorf("msa: %v", err)
+			}
 		}
 	}
 	for _, tp := range t.Templates {
 		if err := exists(tp.CIF + tp.PDB); err != nil {
 			return fmt.Errorf("template: %v", err)
+		}
+	}
+	return nil
+}
+
+// checkMSAFile refuses an MSA file that Boltz would: a suffix other than
+// .a3m or .csv (src/boltz/main.py L615-625 at commit 832486d: "MSA file
+// ... not supported, only a3m or csv."), or a CSV whose columns are not
+// key and sequence (src/boltz/data/parse/csv.py L33-36). A CSV's keys
+// must be integers, as Boltz's compute_msa writes them (main.py L513-518).
+func checkMSAFile(path string) error {
+	switch filepath.Ext(path) {
+	case ".a3m":
+		return nil
+	case ".csv":
+	default:
+		return fmt.Errorf("MSA file %s not supported, only a3m or csv", path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if lines[0] != "key,sequence" && lines[0] != "sequence,key" {
+		return fmt.Errorf("%s: invalid CSV format, expected columns: ['sequence', 'key']", path)
+	}
+	keyFirst := lines[0] == "key,sequence"
+	for i, l := range lines[1:] {
+		k, seq, ok := strings.Cut(l, ",")
+		if !keyFirst {
+			seq, k = k, seq
+		}
+		if _, err := strconv.Atoi(k); !ok || err != nil || seq == "" {
+			return fmt.Errorf("%s: row %d is not an integer key and a sequence: %q", path, i+2, l)
 		}
 	}
 	return nil
