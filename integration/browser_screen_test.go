@@ -1,0 +1,149 @@
+package integration
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/omtx-hub/omtx-hub/omtx"
+)
+
+// screenProtein is the sequence the New screen tests paste.
+const screenProtein = "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVGDGTQDNLSGAEK"
+
+// libraryFile writes a library for the page to upload and returns its path.
+func libraryFile(t *testing.T, name, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(p, []byte(text), 0o644))
+	return p
+}
+
+// newScreenForm signs in on the form, opens the New screen view from the
+// navigation, and fills in a pasted target and a library.
+func newScreenForm(t *testing.T, ctx context.Context, targetName, lib string) {
+	t.Helper()
+	require.NoError(t, do(t, ctx,
+		chromedp.Navigate(env.api.URL+"/ui/"),
+		chromedp.WaitVisible(css(`#signin`)),
+		chromedp.SendKeys(css(`#api-key`), testKey),
+		chromedp.Click(css(`#signin button[type=submit]`)),
+		chromedp.WaitVisible(css(`table#jobs`)),
+		chromedp.Click(css(`#nav-new`)),
+		chromedp.WaitVisible(css(`form#new-screen`)),
+		chromedp.Click(css(`#source-sequence`)),
+		chromedp.WaitVisible(css(`#sequence`)),
+		chromedp.SendKeys(css(`#target-name`), targetName),
+		chromedp.SendKeys(css(`#sequence`), screenProtein),
+		// The local stack has no MSA server.
+		chromedp.SetValue(css(`#msa-mode`), "empty"),
+		chromedp.SetUploadFiles(css(`#library`), []string{lib}),
+	))
+}
+
+// TestBrowserNewScreen drives the whole flow: sign in, paste a sequence,
+// upload a CSV library, see the estimate (with the substitute that would
+// run) before Submit is enabled, submit, and land on the batch's live view,
+// which runs to completion.
+func TestBrowserNewScreen(t *testing.T) {
+	startGPUWorker(t)
+	ctx := browser(t)
+	lib := libraryFile(t, "screen.csv", "name,smiles,vendor\nAspirin,CC(=O)OC1=CC=CC=C1C(=O)O,enamine\nCaffeine,CN1C=NC2=C1C(=O)N(C(=O)N2C)C,mcule\nParacetamol,CC(=O)Nc1ccc(O)cc1,enamine\n")
+	newScreenForm(t, ctx, "Page kinase", lib)
+	require.NoError(t, do(t, ctx, chromedp.SendKeys(css(`#batch-name`), "Screen from the page")))
+	assert.True(t, get(t, ctx, chromedp.Evaluate[bool](`document.querySelector('#submit').disabled`)), "no Submit before an estimate")
+
+	require.NoError(t, do(t, ctx,
+		chromedp.Click(css(`#estimate`)),
+		chromedp.WaitVisible(css(`#estimate [data-k=ligands]`)),
+		chromedp.WaitEnabled(css(`#submit`)),
+	))
+	assert.Equal(t, "3", get(t, ctx, chromedp.Text(css(`#estimate [data-k=ligands]`))))
+	assert.Contains(t, get(t, ctx, chromedp.Text(css(`#estimate [data-k=model]`))), omtx.BaselineModel+" (asked for boltz2)")
+	assert.Contains(t, get(t, ctx, chromedp.Text(css(`#estimate-substitution`))), "not installed on this deployment")
+	for _, k := range []string{"gpu_hours", "cost_usd", "wall_seconds"} {
+		assert.NotEmpty(t, get(t, ctx, chromedp.Text(css(`#estimate [data-k=`+k+`]`))), k)
+	}
+	// The target was stored and is now the form's selected target.
+	targetID := get(t, ctx, chromedp.Evaluate[string](`document.querySelector('#target-id').value`))
+	assert.Regexp(t, `^tgt_[0-9a-f]{16}$`, targetID)
+	assert.True(t, get(t, ctx, chromedp.Evaluate[bool](`document.querySelector('#source-saved').checked`)))
+
+	t.Run("a change after the estimate asks for a new one", func(t *testing.T) {
+		require.NoError(t, do(t, ctx, chromedp.SendKeys(css(`#batch-name`), "!")))
+		assert.True(t, get(t, ctx, chromedp.Evaluate[bool](`document.querySelector('#submit').disabled`)))
+		require.NoError(t, do(t, ctx,
+			chromedp.Click(css(`#estimate`)),
+			chromedp.WaitEnabled(css(`#submit`)),
+		))
+	})
+
+	require.NoError(t, do(t, ctx, chromedp.Click(css(`#submit`))))
+	hash := get(t, ctx, chromedp.Poll[string](`location.hash.indexOf('#/batches/') === 0 && location.hash`))
+	batchID := strings.TrimPrefix(hash, "#/batches/")
+	require.NoError(t, do(t, ctx, chromedp.WaitVisible(css(`#progress`))))
+	// The live view refreshes until the batch ends.
+	status := get(t, ctx, chromedp.Poll[string](`(function () {
+		var b = document.querySelector('h1 [data-status]');
+		return b && ['completed', 'failed', 'cancelled'].indexOf(b.dataset.status) >= 0 && b.dataset.status;
+	})()`))
+	assert.Equal(t, "completed", status, get(t, ctx, chromedp.Evaluate[string](`document.querySelector('main').innerText`)))
+	assert.Contains(t, get(t, ctx, chromedp.Text(css(`h1`))), "Screen from the page!")
+	artifact(t, "new-screen-batch.png", get(t, ctx, chromedp.FullScreenshot(100)))
+
+	b := waitBatch(t, batchID, time.Minute)
+	assert.Equal(t, omtx.StatusCompleted, b.Status, b.Error)
+	assert.Equal(t, 3, b.BatchConfig.TotalLigands)
+	assert.Equal(t, targetID, b.InputData.TargetID, "the batch runs on the stored target")
+	assert.NotEmpty(t, b.IdempotencyKey, "the page sent an idempotency key")
+	code, body := call(t, "GET", "/api/v1/targets/"+targetID, testKey, "")
+	require.Equal(t, http.StatusOK, code, string(body))
+	assert.Contains(t, string(body), `"name":"Page kinase"`)
+}
+
+// TestBrowserNewScreenRefusedLibrary: a library with invalid rows, with
+// skip_invalid off, is refused at the estimate; the page lists each row's
+// number and field as the API reports them, and Submit stays disabled.
+// With skip_invalid on, the valid rows are priced.
+func TestBrowserNewScreenRefusedLibrary(t *testing.T) {
+	ctx := browser(t)
+	lib := libraryFile(t, "bad.csv", "name,smiles\nA,CCO\nB,C1CC\nC,CCN\nD,not-a-smiles\n")
+	newScreenForm(t, ctx, "Page kinase", lib)
+	require.NoError(t, do(t, ctx,
+		chromedp.Click(css(`#estimate`)),
+		chromedp.WaitVisible(css(`#error-list li.row-error`)),
+	))
+	type rowError struct {
+		Row, Field, Text string
+	}
+	got := get(t, ctx, chromedp.Evaluate[[]rowError](`Array.from(document.querySelectorAll('#error-list li.row-error')).map(li => ({Row: li.dataset.row, Field: li.dataset.field, Text: li.textContent}))`))
+	require.Len(t, got, 2)
+	assert.Equal(t, "3", got[0].Row)
+	assert.Equal(t, "5", got[1].Row)
+	for _, r := range got {
+		assert.Equal(t, "smiles", r.Field)
+		assert.Contains(t, r.Text, "Row "+r.Row+", smiles: invalid SMILES")
+	}
+	assert.Equal(t, "ligands", get(t, ctx, chromedp.Evaluate[string](`document.querySelector('#error-list li:not(.row-error)').dataset.field`)))
+	assert.True(t, get(t, ctx, chromedp.Evaluate[bool](`document.querySelector('#submit').disabled`)), "a refused library cannot be submitted")
+	artifact(t, "new-screen-refused.png", get(t, ctx, chromedp.FullScreenshot(100)))
+
+	t.Run("skip_invalid prices the valid rows", func(t *testing.T) {
+		require.NoError(t, do(t, ctx,
+			chromedp.Click(css(`#skip-invalid`)),
+			chromedp.Click(css(`#estimate`)),
+			chromedp.WaitVisible(css(`#estimate [data-k=ligands]`)),
+			chromedp.WaitEnabled(css(`#submit`)),
+		))
+		assert.Equal(t, "2 (and 2 invalid rows, kept as failed)", get(t, ctx, chromedp.Text(css(`#estimate [data-k=ligands]`))))
+		assert.Empty(t, get(t, ctx, chromedp.Text(css(`#screen-errors`))))
+	})
+}
