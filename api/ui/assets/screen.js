@@ -193,8 +193,10 @@
       if (err instanceof ui.ApiError && err.status === 401) { ui.showError(main, err); return; }
       errors.textContent = '';
       if (!(err instanceof ui.ApiError)) { ui.showError(errors, err); return; }
+      // The library's message starts with its field ("ligands: ..."): once is enough.
+      var msg = err.field && err.message.indexOf(err.field + ': ') === 0 ? err.message.slice(err.field.length + 2) : err.message;
       var items = [el('li', { 'data-code': err.code, 'data-field': err.field },
-        err.field ? el('code', { class: 'field', text: err.field }) : null, err.field ? ': ' : '', err.message)];
+        err.field ? el('code', { class: 'field', text: err.field }) : null, err.field ? ': ' : '', msg)];
       err.rows.forEach(function (r) {
         items.push(el('li', { class: 'row-error', 'data-row': String(r.row), 'data-field': r.field },
           'Row ' + r.row + ', ', el('code', { class: 'field', text: r.field }), ': ' + r.reason));
