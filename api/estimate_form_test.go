@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -45,24 +46,26 @@ func TestEstimateTakesTheBatchForm(t *testing.T) {
 		f.srv.runtimes = map[string]Runtime{omtx.BaselineModel + "@" + omtx.GPUClassL4: {SecondsPerLigand: 2, LoadSeconds: 5}}
 		return f
 	}
+	// estimated checks a 200 and decodes the estimate.
+	estimated := func(t *testing.T, w *httptest.ResponseRecorder) EstimateResponse {
+		t.Helper()
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		var e EstimateResponse
+		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &e))
+		return e
+	}
 	fields := map[string]string{"model": "boltz2", "protein_sequence": protein, "max_concurrent": "4", "batch_name": "s", "ranking": "hit_discovery"}
 
 	t.Run("a CSV library is priced as its ligands sent as JSON", func(t *testing.T) {
 		t.Parallel()
 		f := priced(t)
 		ct, body := batchForm(t, fields, "lib.csv", "name,smiles,vendor\nA,CCO,x\nB,CCN,y\nC,c1ccccc1O,z\n")
-		w := f.call(t, "POST", "/api/v1/estimate", key1, ct, body)
-		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
-		var got EstimateResponse
-		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &got))
+		got := estimated(t, f.call(t, "POST", "/api/v1/estimate", key1, ct, body))
 
-		w = f.callJSON(t, "POST", "/api/v1/estimate", key1, map[string]any{
+		want := estimated(t, f.callJSON(t, "POST", "/api/v1/estimate", key1, map[string]any{
 			"model": "boltz2", "protein_sequence": protein, "max_concurrent": 4,
 			"ligands": []map[string]string{{"name": "A", "smiles": "CCO"}, {"name": "B", "smiles": "CCN"}, {"name": "C", "smiles": "c1ccccc1O"}},
-		})
-		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
-		var want EstimateResponse
-		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &want))
+		}))
 		assert.Equal(t, want, got)
 		assert.Equal(t, 3, got.Ligands)
 		assert.Zero(t, got.InvalidLigands)
@@ -101,10 +104,7 @@ func TestEstimateTakesTheBatchForm(t *testing.T) {
 			skip[k] = v
 		}
 		ct, body := batchForm(t, skip, "lib.smi", "CCO a\nC1CC b\nCCN c\n")
-		w := f.call(t, "POST", "/api/v1/estimate", key1, ct, body)
-		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
-		var got EstimateResponse
-		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &got))
+		got := estimated(t, f.call(t, "POST", "/api/v1/estimate", key1, ct, body))
 		assert.Equal(t, 2, got.Ligands)
 		assert.Equal(t, 1, got.InvalidLigands)
 	})
