@@ -147,3 +147,77 @@ func TestBrowserNewScreenRefusedLibrary(t *testing.T) {
 		assert.Empty(t, get(t, ctx, chromedp.Text(css(`#screen-errors`))))
 	})
 }
+
+// TestBrowserNewScreenTargetFiles makes targets from files on the page: a
+// FASTA, whose header names the target, and one of Boltz's own example
+// YAMLs, refused without the A3M it names (the field as the API names
+// it), then stored with it.
+func TestBrowserNewScreenTargetFiles(t *testing.T) {
+	ctx := browser(t)
+	lib := libraryFile(t, "lib.smi", "CCO ethanol\nCC(=O)Nc1ccc(O)cc1 paracetamol\n")
+	examples := filepath.Join(env.root, "target", "testdata", "boltz-examples")
+	fasta := libraryFile(t, "ca2.fasta", ">sp|P00918|CAH2_HUMAN Carbonic anhydrase 2\nMSHHWGYGKHNGPEHWHKDFPIAKGERQSPVDIDTHTAKYDPSLKPLSVSYDQATSLRILNNGHAFNVEFDDSQDKAVLKGGPLDGTYRLIQFHFHWGS\nLDGQGSEHTVDKKKYAAELHLVHWNTKYGDFGKAVQQPDGLAVLGIFLKVGSAKPGLQKVVDVLDSIKTKGKSADFTNFDPRGLLPESLDYWTYPGSLTTPP\n")
+	estimate := func(t *testing.T) string {
+		t.Helper()
+		require.NoError(t, do(t, ctx,
+			chromedp.Click(css(`#estimate`)),
+			chromedp.WaitVisible(css(`#estimate [data-k=ligands]`)),
+			chromedp.WaitEnabled(css(`#submit`)),
+		))
+		assert.Equal(t, "2", get(t, ctx, chromedp.Text(css(`#estimate [data-k=ligands]`))))
+		return get(t, ctx, chromedp.Evaluate[string](`document.querySelector('#target-id').value`))
+	}
+	target := func(t *testing.T, id string) omtx.TargetRecord {
+		t.Helper()
+		code, body := call(t, "GET", "/api/v1/targets/"+id, testKey, "")
+		require.Equal(t, http.StatusOK, code, string(body))
+		return decode[omtx.TargetRecord](t, body)
+	}
+	require.NoError(t, do(t, ctx,
+		chromedp.Navigate(env.api.URL+"/ui/#/new?key="+testKey),
+		chromedp.WaitVisible(css(`form#new-screen`)),
+		chromedp.SetUploadFiles(css(`#library`), []string{lib}),
+		chromedp.SetValue(css(`#model`), omtx.BaselineModel),
+	))
+
+	t.Run("a FASTA's header names the target", func(t *testing.T) {
+		require.NoError(t, do(t, ctx,
+			chromedp.Click(css(`#source-fasta`)),
+			chromedp.WaitVisible(css(`#fasta`)),
+			chromedp.SetUploadFiles(css(`#fasta`), []string{fasta}),
+			chromedp.SetValue(css(`#msa-mode`), "empty"),
+		))
+		tr := target(t, estimate(t))
+		assert.Equal(t, "sp|P00918|CAH2_HUMAN Carbonic anhydrase 2", tr.Name)
+		require.Len(t, tr.Chains, 1)
+		assert.Equal(t, 201, tr.Chains[0].Length, "the two sequence lines, one chain")
+		assert.Equal(t, "empty", tr.Chains[0].MSAMode)
+	})
+
+	t.Run("a Boltz YAML needs the A3M it names", func(t *testing.T) {
+		require.NoError(t, do(t, ctx,
+			chromedp.Click(css(`#source-yaml`)),
+			chromedp.WaitVisible(css(`#yaml`)),
+			chromedp.SetUploadFiles(css(`#yaml`), []string{filepath.Join(examples, "ligand.yaml")}),
+			chromedp.Click(css(`#estimate`)),
+			chromedp.WaitVisible(css(`#error-list li`)),
+		))
+		assert.Equal(t, "sequences[0].protein.msa", get(t, ctx, chromedp.Evaluate[string](`document.querySelector('#error-list li').dataset.field`)))
+		assert.Contains(t, get(t, ctx, chromedp.Text(css(`#screen-errors`))), "Storing the target was refused")
+
+		// With its A3M the target is stored; the baseline, the one model
+		// here, then refuses its second copy of chain A, naming the field.
+		require.NoError(t, do(t, ctx,
+			chromedp.SetUploadFiles(css(`#a3m`), []string{filepath.Join(examples, "msa", "seq1.a3m")}),
+			chromedp.Click(css(`#estimate`)),
+			chromedp.WaitVisible(css(`#source-saved:checked`)),
+		))
+		get(t, ctx, chromedp.Poll[bool](`/The estimate was refused/.test(document.querySelector('#screen-errors').textContent)`))
+		assert.Equal(t, "target.chains[0].id", get(t, ctx, chromedp.Evaluate[string](`document.querySelector('#error-list li').dataset.field`)))
+		assert.True(t, get(t, ctx, chromedp.Evaluate[bool](`document.querySelector('#submit').disabled`)))
+		tr := target(t, get(t, ctx, chromedp.Evaluate[string](`document.querySelector('#target-id').value`)))
+		assert.Equal(t, "ligand", tr.Name, "named by the file")
+		require.NotEmpty(t, tr.Chains)
+		assert.Equal(t, "file", tr.Chains[0].MSAMode)
+	})
+}
