@@ -67,6 +67,7 @@ func TestBrowserNewScreen(t *testing.T) {
 		chromedp.WaitEnabled(css(`#submit`)),
 	))
 	assert.Equal(t, "3", get(t, ctx, chromedp.Text(css(`#estimate [data-k=ligands]`))))
+	artifact(t, "new-screen-estimate.png", get(t, ctx, chromedp.FullScreenshot(100)))
 	assert.Contains(t, get(t, ctx, chromedp.Text(css(`#estimate [data-k=model]`))), omtx.BaselineModel+" (asked for boltz2)")
 	assert.Contains(t, get(t, ctx, chromedp.Text(css(`#estimate-substitution`))), "not installed on this deployment")
 	for _, k := range []string{"gpu_hours", "cost_usd", "wall_seconds"} {

@@ -13,15 +13,20 @@
   'use strict';
 
   var MODELS = ['boltz2', 'descriptor-baseline-v1'];
+  // The shipped SMARTS catalogs, by the names the filters block takes.
   var CATALOGS = [
-    { id: 'pains', label: 'PAINS (A, B and C)' },
+    { id: 'pains_a', label: 'PAINS A' },
+    { id: 'pains_b', label: 'PAINS B' },
+    { id: 'pains_c', label: 'PAINS C' },
     { id: 'reactive', label: 'Reactive groups' }];
-  // The property window, sent in the filters block only where set.
+  // The property windows ({"min": …, "max": …}), sent in the filters block
+  // only where an end is set.
   var WINDOW = [
-    { k: 'min_mw', label: 'MW ≥', step: 'any' },
-    { k: 'max_mw', label: 'MW ≤', step: 'any' },
-    { k: 'min_heavy_atoms', label: 'Heavy atoms ≥', step: '1' },
-    { k: 'max_heavy_atoms', label: 'Heavy atoms ≤', step: '1' }];
+    { k: 'molecular_weight', end: 'min', label: 'MW (g/mol) ≥', step: 'any' },
+    { k: 'molecular_weight', end: 'max', label: 'MW (g/mol) ≤', step: 'any' },
+    { k: 'heavy_atoms', end: 'min', label: 'Heavy atoms ≥', step: '1' },
+    { k: 'heavy_atoms', end: 'max', label: 'Heavy atoms ≤', step: '1' }];
+  var windowID = function (w) { return 'filter-' + w.k.replace(/_/g, '-') + '-' + w.end; };
 
   // idempotencyKey is 128 random bits in hex, made once per form.
   function idempotencyKey() {
@@ -61,6 +66,9 @@
     return new ui.ApiError(0, { error: { code: 'invalid', field: field, message: message } });
   }
 
+  // count says n of something in the right number: "1 chunk", "2 chunks".
+  function count(n, one, many) { return n + ' ' + (n === 1 ? one : many); }
+
   function duration(s) {
     if (s === undefined || s === null || isNaN(s)) return '—';
     if (s < 90) return Math.round(s) + ' s';
@@ -68,8 +76,9 @@
     return (s / 3600).toFixed(1) + ' h';
   }
 
-  // first is the first of a response's fields that is a number: the
-  // filtered and cache counts, under whichever name the API gives them.
+  // first is the first of a response's fields that is a number, or null:
+  // the estimate's filtered count (filtered_ligands) and expected cache
+  // hits are shown only where the API gives them.
   function first(r, names) {
     for (var i = 0; i < names.length; i++) if (typeof r[names[i]] === 'number') return r[names[i]];
     return null;
@@ -139,7 +148,7 @@
         el('p', { class: 'row' }, CATALOGS.map(function (c) {
           return el('label', null, el('input', { type: 'checkbox', id: 'catalog-' + c.id, 'data-catalog': c.id }), ' ' + c.label);
         })),
-        el('p', { class: 'row' }, WINDOW.map(function (w) { return number('filter-' + w.k.replace(/_/g, '-'), w.label, { step: w.step, 'data-filter': w.k }); })),
+        el('p', { class: 'row' }, WINDOW.map(function (w) { return number(windowID(w), w.label, { step: w.step }); })),
         el('p', null, el('label', { for: 'filter-smarts', text: 'Your own SMARTS, one a line (a ligand matching any is filtered out)' })),
         el('textarea', { id: 'filter-smarts', name: 'filter-smarts', rows: '2', cols: '70', spellcheck: 'false' })),
       el('p', { class: 'row' }, estimateBtn, submitBtn));
@@ -267,8 +276,10 @@
         .map(function (c) { return c.getAttribute('data-catalog'); });
       if (catalogs.length) filters.catalogs = catalogs;
       WINDOW.forEach(function (w) {
-        var v = value('filter-' + w.k.replace(/_/g, '-'));
-        if (v !== '') filters[w.k] = Number(v);
+        var v = value(windowID(w));
+        if (v === '') return;
+        filters[w.k] = filters[w.k] || {};
+        filters[w.k][w.end] = Number(v);
       });
       var smarts = value('filter-smarts').split(/\r?\n/).map(function (s) { return s.trim(); }).filter(Boolean);
       if (smarts.length) filters.smarts = smarts;
@@ -317,7 +328,8 @@
 
     function showEstimate(est) {
       result.removeAttribute('data-stale');
-      var filtered = first(est, ['filtered', 'filtered_ligands']);
+      var filtered = first(est, ['filtered_ligands']);
+      var hits = (est.filter_hits || []).map(function (h) { return h.rule + ' ' + h.ligands; }).join(', ');
       var cached = first(est, ['cache_hits_expected', 'cache_hits', 'expected_cache_hits']);
       var row = function (k, label, v) { return [el('dt', { text: label }), el('dd', { 'data-k': k, text: v })]; };
       append(result, [
@@ -326,10 +338,10 @@
         el('dl', { class: 'facts', id: 'estimate' },
           row('model', 'Model that would run', est.model + (est.requested_model && est.requested_model !== est.model ? ' (asked for ' + est.requested_model + ')' : '') +
             (est.model_note ? ': ' + est.model_note : '')),
-          row('ligands', 'Ligands', String(est.ligands) + (est.invalid_ligands ? ' (and ' + est.invalid_ligands + ' invalid rows, kept as failed)' : '')),
-          filtered !== null ? row('filtered', 'Filtered out before the GPU', String(filtered)) : null,
+          row('ligands', 'Ligands', String(est.ligands) + (est.invalid_ligands ? ' (and ' + count(est.invalid_ligands, 'invalid row', 'invalid rows') + ', kept as failed)' : '')),
+          filtered !== null ? row('filtered', 'Filtered out before the GPU', String(filtered) + (hits ? ' (' + hits + ')' : '')) : null,
           cached !== null ? row('cache_hits', 'Cache hits expected', String(cached)) : null,
-          row('gpu_hours', 'GPU hours', ui.num(est.gpu_seconds / 3600, 3) + ' on ' + est.gpu_class + ' (' + est.chunks + ' chunks)'),
+          row('gpu_hours', 'GPU hours', ui.num(est.gpu_seconds / 3600, 3) + ' (' + ui.num(est.gpu_seconds, 1) + ' GPU s) on ' + est.gpu_class + ' (' + count(est.chunks, 'chunk', 'chunks') + ')'),
           row('cost_usd', 'Cost', '$' + ui.num(est.cost_usd, 4) + ' ($' + ui.num(est.cost_per_ligand_usd, 6) + ' a ligand)'),
           row('wall_seconds', 'ETA', 'about ' + duration(est.wall_seconds))),
         el('p', { class: 'muted', text: est.basis }),
