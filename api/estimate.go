@@ -212,12 +212,12 @@ func (s *Server) buildEstimate(req *EstimateRequest, jt *jobTarget) (*EstimateRe
 	cost := class.CostUSD(gpuSec)
 	return &EstimateResponse{
 		Model: res.Model, RequestedModel: res.Requested, GPUClass: class.Name, RoutingReason: step.Reason,
+		ModelSubstitution: res.Note, ModelNote: omtx.ModelNote(res.Model),
 		Tokens: tok, Ligands: n, Chunks: chunks,
 		SecondsPerLigand: rt.SecondsPerLigand, LoadSeconds: rt.LoadSeconds,
 		GPUSeconds: round(gpuSec, 3), PricePerGPUHour: class.PricePerHour,
 		CostUSD: round(cost, 6), CostPerLigandUSD: round(cost/float64(n), 8),
-		WallSeconds:       round(math.Ceil(float64(chunks)/float64(window))*perChunk, 1),
-		ModelSubstitution: res.Note, ModelNote: omtx.ModelNote(res.Model),
+		WallSeconds: round(math.Ceil(float64(chunks)/float64(window))*perChunk, 1),
 		Basis: "planning figures (OMTX_RUNTIME_ESTIMATES) for this model and GPU class, assuming enough GPU workers for max_concurrent; " +
 			"queueing and MSA computation are not included; results record the measured GPU seconds and cost",
 	}, nil
