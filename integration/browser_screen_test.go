@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -220,5 +221,39 @@ func TestBrowserNewScreenTargetFiles(t *testing.T) {
 		assert.Equal(t, "ligand", tr.Name, "named by the file")
 		require.NotEmpty(t, tr.Chains)
 		assert.Equal(t, "file", tr.Chains[0].MSAMode)
+	})
+
+	t.Run("the filters block is sent only where set", func(t *testing.T) {
+		// Record the string fields of each form the page posts.
+		require.NoError(t, do(t, ctx, chromedp.Evaluate[chromedp.Void](`(function () {
+			window.sentForms = [];
+			var f = window.fetch;
+			window.fetch = function (url, opts) {
+				if (opts && opts.body instanceof FormData) {
+					var fields = {};
+					opts.body.forEach(function (v, k) { if (typeof v === 'string') fields[k] = v; });
+					window.sentForms.push(fields);
+				}
+				return f.apply(this, arguments);
+			};
+		})()`)))
+		sent := func(n int) map[string]string {
+			t.Helper()
+			get(t, ctx, chromedp.Poll[bool](`window.sentForms.length >= `+strconv.Itoa(n)))
+			return get(t, ctx, chromedp.Evaluate[map[string]string](`window.sentForms[`+strconv.Itoa(n-1)+`]`))
+		}
+		require.NoError(t, do(t, ctx, chromedp.Click(css(`#estimate`))))
+		assert.NotContains(t, sent(1), "filters")
+		assert.Equal(t, omtx.BaselineModel, sent(1)["model"])
+
+		require.NoError(t, do(t, ctx,
+			chromedp.Click(css(`#catalog-pains_a`)),
+			chromedp.Click(css(`#catalog-reactive`)),
+			chromedp.SendKeys(css(`#filter-molecular-weight-max`), "500"),
+			chromedp.SendKeys(css(`#filter-heavy-atoms-min`), "5"),
+			chromedp.SendKeys(css(`#filter-smarts`), "[N+](=O)[O-]\n\nC#N\n"),
+			chromedp.Click(css(`#estimate`)),
+		))
+		assert.JSONEq(t, `{"catalogs":["pains_a","reactive"],"molecular_weight":{"max":500},"heavy_atoms":{"min":5},"smarts":["[N+](=O)[O-]","C#N"]}`, sent(2)["filters"])
 	})
 }
