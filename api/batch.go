@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"slices"
 	"strconv"
@@ -114,18 +113,15 @@ const maxDuplicateReport = 100
 // form fields are the JSON body's fields (parameters as a JSON string).
 // At most MaxConcurrentUploads of these large requests are read at once.
 func (s *Server) predictBatch(c *gin.Context) {
-	select {
-	case s.uploads <- struct{}{}:
-		defer func() { <-s.uploads }()
-	default:
-		s.tooMany(c, 5*time.Second, "", "the API is reading as many large submissions as it takes at once; retry shortly")
+	release, ok := s.takeUpload(c)
+	if !ok {
 		return
 	}
+	defer release()
 	var req BatchRequest
 	var upl *upload
 	var err error
-	mt, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
-	if mt == "multipart/form-data" {
+	if isMultipart(c) {
 		upl, err = s.readForm(c, &req)
 	} else if err = decodeJSON(c, MaxBatchBodyBytes, &req); err == nil && req.Ligands == nil {
 		err = omtx.Errorf(omtx.EInvalid, "ligands", "is required (or upload a library file as multipart field \"library\")")
@@ -202,6 +198,18 @@ func (s *Server) predictBatch(c *gin.Context) {
 		code = http.StatusOK
 	}
 	c.JSON(code, resp)
+}
+
+// takeUpload takes one of the MaxConcurrentUploads slots for reading a
+// large submission, or answers 429 and reports false.
+func (s *Server) takeUpload(c *gin.Context) (release func(), ok bool) {
+	select {
+	case s.uploads <- struct{}{}:
+		return func() { <-s.uploads }, true
+	default:
+		s.tooMany(c, 5*time.Second, "", "the API is reading as many large submissions as it takes at once; retry shortly")
+		return nil, false
+	}
 }
 
 // writeLibraryError answers a library with invalid rows with every row's

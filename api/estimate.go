@@ -11,6 +11,7 @@ import (
 
 	"github.com/omtx-hub/omtx-hub/library"
 	"github.com/omtx-hub/omtx-hub/omtx"
+	"github.com/omtx-hub/omtx-hub/target"
 	"github.com/omtx-hub/omtx-hub/validate"
 )
 
@@ -89,24 +90,48 @@ type EstimateResponse struct {
 	CostPerLigandUSD float64 `json:"cost_per_ligand_usd"`
 	WallSeconds      float64 `json:"wall_seconds"`
 	Basis            string  `json:"basis"`
+	// ModelSubstitution says another model would serve the request than
+	// the one asked for, and ModelNote what the served model is (the
+	// baseline: a ligand-only model).
+	ModelSubstitution string `json:"model_substitution,omitempty"`
+	ModelNote         string `json:"model_note,omitempty"`
+	// InvalidLigands counts an uploaded library's invalid rows, kept as
+	// failed ligands with skip_invalid and not priced.
+	InvalidLigands int `json:"invalid_ligands,omitempty"`
 }
 
+// estimate takes an EstimateRequest as JSON, or the batch's multipart
+// form with its library file (estimateForm).
 func (s *Server) estimate(c *gin.Context) {
-	var req EstimateRequest
-	if err := decodeJSON(c, MaxBatchBodyBytes, &req); err != nil {
-		s.writeError(c, err)
+	req := &EstimateRequest{}
+	var inline *target.Target
+	invalid := 0
+	var err error
+	if isMultipart(c) {
+		release, ok := s.takeUpload(c)
+		if !ok {
+			return
+		}
+		defer release()
+		req, inline, invalid, err = s.estimateForm(c)
+	} else {
+		err = decodeJSON(c, MaxBatchBodyBytes, req)
+	}
+	if err != nil {
+		s.writeLibraryError(c, err)
 		return
 	}
-	jt, err := s.resolveTarget(c, req.ProteinSequence, req.TargetID, nil, false)
+	jt, err := s.resolveTarget(c, req.ProteinSequence, req.TargetID, inline, false)
 	if err != nil {
 		s.writeError(c, err)
 		return
 	}
-	out, err := s.buildEstimate(&req, jt)
+	out, err := s.buildEstimate(req, jt)
 	if err != nil {
 		s.writeError(c, err)
 		return
 	}
+	out.InvalidLigands = invalid
 	c.JSON(http.StatusOK, out)
 }
 
@@ -187,6 +212,7 @@ func (s *Server) buildEstimate(req *EstimateRequest, jt *jobTarget) (*EstimateRe
 	cost := class.CostUSD(gpuSec)
 	return &EstimateResponse{
 		Model: res.Model, RequestedModel: res.Requested, GPUClass: class.Name, RoutingReason: step.Reason,
+		ModelSubstitution: res.Note, ModelNote: omtx.ModelNote(res.Model),
 		Tokens: tok, Ligands: n, Chunks: chunks,
 		SecondsPerLigand: rt.SecondsPerLigand, LoadSeconds: rt.LoadSeconds,
 		GPUSeconds: round(gpuSec, 3), PricePerGPUHour: class.PricePerHour,

@@ -84,6 +84,7 @@ func TestUIIsServedAndSelfContained(t *testing.T) {
 	for _, p := range []string{"/ui/assets/nope.js", "/ui/assets/../index.html", "/ui/assets/vendor", "/ui/assets/%2e%2e/ui.go"} {
 		assert.Equal(t, http.StatusNotFound, get(p).Code, p)
 	}
-	app := get("/ui/assets/app.js").Body.String()
-	assert.NotRegexp(t, regexp.MustCompile(`https?://`), app, "the script calls only this origin")
+	for _, js := range []string{"app.js", "screen.js"} {
+		assert.NotRegexp(t, regexp.MustCompile(`https?://`), get("/ui/assets/"+js).Body.String(), "%s calls only this origin", js)
+	}
 }

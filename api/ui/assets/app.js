@@ -1,6 +1,7 @@
 // OMTX-Hub results page. Plain script, no build step; it uses only the
 // public REST API (/api/v1), with the user's API key as a Bearer header.
-// Addresses: #/ (jobs and batches), #/jobs/{job_id}, #/batches/{batch_id};
+// Addresses: #/ (jobs and batches), #/jobs/{job_id}, #/batches/{batch_id},
+// #/new (a new screen: screen.js, given the helpers in `ui` below);
 // "?key=…" after the route signs in and is then removed from the address.
 (function () {
   'use strict';
@@ -78,6 +79,7 @@
     this.code = e.code || 'http_' + status;
     this.message = e.message || ('HTTP ' + status);
     this.field = e.field || '';
+    this.rows = e.rows || [];
     this.requestId = e.request_id || '';
   }
 
@@ -85,7 +87,8 @@
     opts = opts || {};
     var headers = { Authorization: 'Bearer ' + apiKey() };
     if (!opts.raw) headers.Accept = 'application/json';
-    return fetch(base + path, { method: opts.method || 'GET', headers: headers, cache: 'no-store' }).then(function (resp) {
+    Object.keys(opts.headers || {}).forEach(function (k) { headers[k] = opts.headers[k]; });
+    return fetch(base + path, { method: opts.method || 'GET', headers: headers, body: opts.body, cache: 'no-store' }).then(function (resp) {
       if (!resp.ok) {
         return resp.json().catch(function () { return null; }).then(function (b) {
           var err = new ApiError(resp.status, b);
@@ -696,6 +699,10 @@
   // unguard undoes the CSV's spreadsheet-formula guard (a leading quote).
   function unguard(v) { return /^'[=+\-@\t\r]/.test(v) ? v.slice(1) : v; }
 
+  // The helpers screen.js's view uses.
+  var ui = { el: el, append: append, announce: announce, call: call, showError: showError, ApiError: ApiError, num: num,
+    main: main, reset: reset, current: function () { return view; } };
+
   // ---------- router ----------
 
   function render() {
@@ -706,6 +713,7 @@
     var m;
     if ((m = r.path.match(/^\/jobs\/([^/]+)$/))) jobView(decodeURIComponent(m[1]));
     else if ((m = r.path.match(/^\/batches\/([^/]+)$/))) batchView(decodeURIComponent(m[1]));
+    else if (r.path === '/new' && window.OMTXScreen) window.OMTXScreen(ui);
     else jobsList();
     main.focus();
   }
