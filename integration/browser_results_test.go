@@ -3,6 +3,8 @@ package integration
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -16,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/omtx-hub/omtx-hub/app/apiapp"
 	"github.com/omtx-hub/omtx-hub/client"
 	"github.com/omtx-hub/omtx-hub/omtx"
 	"github.com/omtx-hub/omtx-hub/target"
@@ -25,21 +28,43 @@ import (
 // listens on, so nothing the page shows can come from the internet.
 var offline = chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND , EXCLUDE 127.0.0.1")
 
-// requests records the URLs a tab asks for.
+// requests records URLs: those a tab asks for, or those an API serves.
 type requests struct {
 	mu   sync.Mutex
 	urls []string
 }
 
+func (r *requests) add(u string) {
+	r.mu.Lock()
+	r.urls = append(r.urls, u)
+	r.mu.Unlock()
+}
+
+// listen records the requests of the tab's page. A worker's requests are
+// not among them (the worker is a target of its own).
 func (r *requests) listen(t *testing.T, ctx context.Context) {
 	t.Helper()
 	require.NoError(t, chromedp.Listen(ctx, func(ev any) {
 		if e, ok := ev.(*network.EventRequestWillBeSent); ok {
-			r.mu.Lock()
-			r.urls = append(r.urls, e.Request.URL)
-			r.mu.Unlock()
+			r.add(e.Request.URL)
 		}
 	}))
+}
+
+// recordingAPI serves the API as env.api does, recording each request's
+// path and query: the server's side of what the page and its workers ask.
+func recordingAPI(t *testing.T) (string, *requests) {
+	t.Helper()
+	srv, err := apiapp.New(env.cfg, env.deps, env.log)
+	require.NoError(t, err)
+	h := srv.Handler()
+	rec := &requests{}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec.add(r.URL.RequestURI())
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	return ts.URL, rec
 }
 
 func (r *requests) all() []string {
@@ -74,11 +99,12 @@ func TestBrowserBatchResults(t *testing.T) {
 	require.Equal(t, omtx.StatusCompleted, b.Status, b.Error)
 	require.Equal(t, 1, b.Progress.Failed)
 
+	base, served := recordingAPI(t)
 	ctx := browser(t, offline)
 	var seen requests
 	seen.listen(t, ctx)
 	require.NoError(t, do(t, ctx,
-		chromedp.Navigate(env.api.URL+"/ui/#/batches/"+b.JobID+"?key="+testKey),
+		chromedp.Navigate(base+"/ui/#/batches/"+b.JobID+"?key="+testKey),
 		chromedp.WaitVisible(css(`table.ligands tbody tr`)),
 		chromedp.Evaluate[chromedp.Void](`document.querySelector('#ligands').scrollIntoView()`),
 	))
@@ -112,8 +138,13 @@ func TestBrowserBatchResults(t *testing.T) {
 			if strings.HasPrefix(u, "blob:") || strings.HasPrefix(u, "data:") {
 				continue
 			}
-			assert.True(t, strings.HasPrefix(u, env.api.URL+"/"), "a request outside the API's origin: %s", u)
+			assert.True(t, strings.HasPrefix(u, base+"/"), "a request outside the API's origin: %s", u)
 		}
+		// The depiction worker's requests: RDKit and its WebAssembly came
+		// from the API, under their locked version (the browser can
+		// resolve no other host).
+		assert.Subset(t, served.all(), []string{"/ui/assets/depict-worker.js",
+			"/ui/assets/vendor/RDKit_minimal.js?v=2026.9.1", "/ui/assets/vendor/RDKit_minimal.wasm?v=2026.9.1"})
 	})
 
 	t.Run("SMILES on one line, whole in the cell", func(t *testing.T) {
