@@ -12,7 +12,9 @@ importScripts('vendor/RDKit_minimal.js?v=2026.9.1');
 var ready = null;
 function rdkit() {
   if (!ready) {
-    ready = self.initRDKitModule({ locateFile: function () { return 'vendor/RDKit_minimal.wasm?v=2026.9.1'; } });
+    // A failed start is forgotten, so the next depiction tries again.
+    ready = self.initRDKitModule({ locateFile: function () { return 'vendor/RDKit_minimal.wasm?v=2026.9.1'; } })
+      .catch(function (err) { ready = null; throw err; });
   }
   return ready;
 }
