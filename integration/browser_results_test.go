@@ -103,20 +103,27 @@ func TestBrowserBatchResults(t *testing.T) {
 	ctx := browser(t, offline)
 	var seen requests
 	seen.listen(t, ctx)
+	// A short window (200 px): the table starts below it, and its five
+	// rows (100 px depictions) do not fit in it.
+	depictions := `Array.from(document.querySelectorAll('table.ligands tbody .depiction')).map(d => d.dataset.state)`
 	require.NoError(t, do(t, ctx,
+		chromedp.EmulateViewport(1280, 200),
 		chromedp.Navigate(base+"/ui/#/batches/"+b.JobID+"?key="+testKey),
 		chromedp.WaitVisible(css(`table.ligands tbody tr`)),
-		chromedp.Evaluate[chromedp.Void](`document.querySelector('#ligands').scrollIntoView()`),
+		chromedp.Sleep(time.Second),
 	))
+	assert.Equal(t, []string{"waiting", "waiting", "waiting", "waiting", "waiting"}, get(t, ctx, chromedp.Evaluate[[]string](depictions)),
+		"no depiction is drawn before its row is in view")
+	require.NoError(t, do(t, ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector('table.ligands tbody tr').scrollIntoView()`)))
 
 	t.Run("each visible ligand is drawn, offline", func(t *testing.T) {
-		// Rows in the viewport: drawn, or said to be unreadable; rows
-		// below it wait (depictions are drawn as they scroll into view).
+		// Rows in the window, or within the 100 px the page draws ahead:
+		// drawn, or said to be unreadable; rows further down wait.
 		states := get(t, ctx, chromedp.Poll[map[string]string](`(() => {
 			const out = {};
 			for (const tr of document.querySelectorAll('table.ligands tbody tr')) {
 				const d = tr.querySelector('.depiction'), r = tr.getBoundingClientRect();
-				const visible = r.bottom > 0 && r.top < innerHeight;
+				const visible = r.bottom > -100 && r.top < innerHeight + 100;
 				if (visible && (d.dataset.state === 'waiting' || d.dataset.state === 'drawing')) return null;
 				out[tr.querySelector('[data-k=name]').textContent] = (visible ? '' : 'hidden:') + d.dataset.state + (d.querySelector('svg path') ? '+svg' : '');
 			}
@@ -124,7 +131,11 @@ func TestBrowserBatchResults(t *testing.T) {
 		})()`))
 		artifact(t, "batch-results.png", get(t, ctx, chromedp.FullScreenshot(100)))
 		assert.Len(t, states, 5)
+		hidden := 0
 		for name, state := range states {
+			if strings.HasPrefix(state, "hidden:") {
+				hidden++
+			}
 			switch {
 			case name == "Broken":
 				assert.Contains(t, []string{"invalid", "hidden:waiting"}, state, "RDKit cannot read C1CC")
@@ -134,6 +145,7 @@ func TestBrowserBatchResults(t *testing.T) {
 				assert.Equal(t, "drawn+svg", state, name)
 			}
 		}
+		assert.GreaterOrEqual(t, hidden, 2, "rows below the window stay undrawn")
 		for _, u := range seen.all() {
 			if strings.HasPrefix(u, "blob:") || strings.HasPrefix(u, "data:") {
 				continue
