@@ -200,6 +200,14 @@ func TestBrowserBatchResults(t *testing.T) {
 			require.NoError(t, do(t, ctx, chromedp.Evaluate[chromedp.Void](`(f => { f.value = `+string(q)+`; f.dispatchEvent(new Event('input')); })(document.querySelector('#ligand-filter'))`)))
 			assert.Equal(t, c.want, get(t, ctx, chromedp.Evaluate[[]string](names)), "filter %q", c.query)
 		}
+		// A re-rank redraws the table under the same filter.
+		require.NoError(t, do(t, ctx,
+			chromedp.Evaluate[chromedp.Void](`(f => { f.value = 'nsaid'; f.dispatchEvent(new Event('input')); })(document.querySelector('#ligand-filter'))`),
+			chromedp.Click(css(`#ranking-control button[type=submit]`)),
+			chromedp.WaitVisible(css(`#ranking-applied`)),
+		))
+		assert.Equal(t, "nsaid", get(t, ctx, chromedp.Evaluate[string](`document.querySelector('#ligand-filter').value`)))
+		assert.Equal(t, []string{"Aspirin", "Ibuprofen"}, get(t, ctx, chromedp.Evaluate[[]string](names)), "after a re-rank")
 	})
 
 	t.Run("re-run failed posts to the rerun route and opens the new batch", func(t *testing.T) {

@@ -792,8 +792,9 @@
   function sortableTable(me, holder, data, keys) {
     var cols = columns.concat(keys.map(function (k) { return { k: 'meta:' + k, label: k, meta: k }; }));
     var box = el('div');
+    // The filter outlives a re-rank: the holder keeps its text.
     var filter = el('input', { type: 'search', id: 'ligand-filter', name: 'ligand-filter', 'aria-describedby': 'ligand-filter-help',
-      on: { input: function () { at = 0; draw(); } } });
+      value: holder.dataset.filter || null, on: { input: function () { holder.dataset.filter = filter.value; at = 0; draw(); } } });
     append(holder, [
       el('p', { class: 'row filter' }, el('label', { for: 'ligand-filter', text: 'Filter ' }), filter,
         el('span', { id: 'ligand-filter-help', class: 'muted', text: 'Name, status, failure reason or your own columns (any case); or part of a SMILES (as written).' })),
