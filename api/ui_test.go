@@ -84,8 +84,11 @@ func TestUIIsServedAndSelfContained(t *testing.T) {
 	for _, p := range []string{"/ui/assets/nope.js", "/ui/assets/../index.html", "/ui/assets/vendor", "/ui/assets/%2e%2e/ui.go"} {
 		assert.Equal(t, http.StatusNotFound, get(p).Code, p)
 	}
-	app := get("/ui/assets/app.js").Body.String()
-	assert.NotRegexp(t, regexp.MustCompile(`https?://`), app, "the script calls only this origin")
+	for _, script := range []string{"app.js", "depict-worker.js"} {
+		src := get("/ui/assets/" + script).Body.String()
+		assert.NotEmpty(t, src, script)
+		assert.NotRegexp(t, regexp.MustCompile(`https?://`), src, "%s calls only this origin", script)
+	}
 }
 
 // TestVendoredFilesAreServedForTheBrowser checks what the browser needs to
