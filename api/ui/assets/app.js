@@ -548,7 +548,7 @@
       var br = b.batch_results;
       append(main, [
         el('h1', null, b.batch_name || b.job_id, ' ', badge(b.status)),
-        el('p', { class: 'muted' }, b.job_id, ' · ', String(cfg.total_ligands || p.total), ' ligands · created ', when(b.created_at)),
+        el('p', { class: 'muted' }, b.job_id, ' · ', String(cfg.total_ligands || p.total), (cfg.total_ligands || p.total) === 1 ? ' ligand' : ' ligands', ' · created ', when(b.created_at)),
         modelBlock(b, null),
         warningsBlock(b.warnings),
         b.error ? el('p', { class: 'error', text: b.error }) : null,
