@@ -84,7 +84,68 @@ func TestUIIsServedAndSelfContained(t *testing.T) {
 	for _, p := range []string{"/ui/assets/nope.js", "/ui/assets/../index.html", "/ui/assets/vendor", "/ui/assets/%2e%2e/ui.go"} {
 		assert.Equal(t, http.StatusNotFound, get(p).Code, p)
 	}
-	for _, js := range []string{"app.js", "screen.js"} {
-		assert.NotRegexp(t, regexp.MustCompile(`https?://`), get("/ui/assets/"+js).Body.String(), "%s calls only this origin", js)
+	for _, script := range []string{"app.js", "screen.js", "depict-worker.js"} {
+		src := get("/ui/assets/" + script).Body.String()
+		assert.NotEmpty(t, src, script)
+		assert.NotRegexp(t, regexp.MustCompile(`https?://`), src, "%s calls only this origin", script)
+	}
+}
+
+// TestVendoredFilesAreServedForTheBrowser checks what the browser needs to
+// use the vendored libraries: RDKit's WebAssembly as application/wasm
+// (instantiateStreaming refuses anything else); a policy that lets RDKit
+// compile and bind in its worker only, never in the page; and a year's
+// caching only where the address carries the version, which the page's
+// scripts must ask for as recorded in the lock.
+func TestVendoredFilesAreServedForTheBrowser(t *testing.T) {
+	t.Parallel()
+	h := newFixture(t).srv.Handler()
+	get := func(path string) *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
+		return w
+	}
+	wasm := get("/ui/assets/vendor/RDKit_minimal.wasm?v=2026.9.1")
+	require.Equal(t, http.StatusOK, wasm.Code)
+	assert.Equal(t, "application/wasm", wasm.Header().Get("Content-Type"))
+	assert.Equal(t, []byte("\x00asm"), wasm.Body.Bytes()[:4])
+	assert.Contains(t, wasm.Header().Get("Cache-Control"), "max-age=31536000")
+	assert.Equal(t, "no-cache", get("/ui/assets/app.js").Header().Get("Cache-Control"), "the page's own files are revalidated")
+
+	worker := get("/ui/assets/depict-worker.js")
+	require.Equal(t, http.StatusOK, worker.Code)
+	assert.Regexp(t, `script-src [^;]*'wasm-unsafe-eval'`, worker.Header().Get("Content-Security-Policy"))
+	assert.Regexp(t, `script-src [^;]*'unsafe-eval'`, worker.Header().Get("Content-Security-Policy"), "embind builds functions from strings")
+	for _, p := range []string{"/ui", "/ui/assets/app.js", "/ui/assets/vendor/RDKit_minimal.js"} {
+		assert.NotContains(t, get(p).Header().Get("Content-Security-Policy"), "eval", "%s: eval stays in the worker", p)
+	}
+
+	raw, err := os.ReadFile("ui/vendor.lock.json")
+	require.NoError(t, err)
+	var lock struct {
+		Packages []struct {
+			Name, Version string
+			Files         map[string]json.RawMessage
+		}
+	}
+	require.NoError(t, json.Unmarshal(raw, &lock))
+	version := map[string]string{}
+	for _, p := range lock.Packages {
+		for name := range p.Files {
+			version[strings.TrimPrefix(name, "assets/")] = p.Version
+		}
+	}
+	ref := regexp.MustCompile(`'(?:ui/assets/)?(vendor/[^'?]+)(\?v=[^']*)?'`)
+	for _, script := range []string{"app.js", "depict-worker.js"} {
+		src, err := os.ReadFile("ui/assets/" + script)
+		require.NoError(t, err)
+		refs := ref.FindAllStringSubmatch(string(src), -1)
+		require.NotEmpty(t, refs, script)
+		for _, m := range refs {
+			want, ok := version[m[1]]
+			if assert.True(t, ok, "%s asks for %s, which the lock does not record", script, m[1]) {
+				assert.Equal(t, "?v="+want, m[2], "%s asks for %s with its locked version, so a year's caching never serves an old copy", script, m[1])
+			}
+		}
 	}
 }

@@ -16,6 +16,7 @@
   var view = 0; // bumped on every navigation; stale work checks it
   var timers = [];
   var blobs = [];
+  var watcher = null; // the IntersectionObserver of the view's depictions
 
   // ---------- small helpers ----------
 
@@ -88,7 +89,17 @@
     var headers = { Authorization: 'Bearer ' + apiKey() };
     if (!opts.raw) headers.Accept = 'application/json';
     Object.keys(opts.headers || {}).forEach(function (k) { headers[k] = opts.headers[k]; });
-    return fetch(base + path, { method: opts.method || 'GET', headers: headers, body: opts.body, cache: 'no-store' }).then(function (resp) {
+    // A body is sent as it is when it is a string or a form (the New
+    // screen view builds its own); a plain object is sent as JSON.
+    var init = { method: opts.method || 'GET', headers: headers, cache: 'no-store' };
+    if (opts.body !== undefined) {
+      init.body = opts.body;
+      if (typeof opts.body !== 'string' && !(opts.body instanceof FormData)) {
+        headers['Content-Type'] = 'application/json';
+        init.body = JSON.stringify(opts.body);
+      }
+    }
+    return fetch(base + path, init).then(function (resp) {
       if (!resp.ok) {
         return resp.json().catch(function () { return null; }).then(function (b) {
           var err = new ApiError(resp.status, b);
@@ -135,6 +146,7 @@
     timers = [];
     blobs.forEach(function (u) { URL.revokeObjectURL(u); });
     blobs = [];
+    if (watcher) { watcher.disconnect(); watcher = null; }
     main.textContent = '';
     document.title = title + ' · OMTX-Hub';
     document.getElementById('signout').hidden = !apiKey();
@@ -216,6 +228,7 @@
       if (j.job_type === 'BATCH_PARENT') { location.replace('#/batches/' + id); return; }
       var r = j.results;
       var name = (j.input_data && j.input_data.ligand_name) || j.job_id;
+      var target = readTarget(j.input_data.target_id);
       append(main, [
         j.batch_parent_id ? el('p', null, el('a', { href: '#/batches/' + j.batch_parent_id, text: '← Batch ' + j.batch_parent_id })) : null,
         el('h1', null, name, ' ', badge(j.status)),
@@ -226,8 +239,9 @@
         el('h2', { text: 'Input' }),
         el('dl', { class: 'facts' },
           el('dt', { text: 'Ligand SMILES' }), el('dd', { class: 'smiles', text: j.input_data.ligand_smiles }),
+          el('dt', { text: 'Ligand (2D)' }), el('dd', null, depiction(j.input_data.ligand_smiles, 260, 180)),
           el('dt', { text: 'Protein' }), el('dd', { text: j.input_data.protein_sequence.length + ' residues' })),
-        targetBlock(me, j.input_data.target_id)
+        targetBlock(me, j.input_data.target_id, target)
       ]);
       if (!terminal(j.status)) {
         append(main, el('p', { class: 'muted', id: 'waiting', text: 'This job is ' + j.status + '; the page refreshes when it ends.' }));
@@ -239,15 +253,15 @@
         append(main, [
           el('h2', { text: 'Results' }),
           el('dl', { class: 'facts', id: 'results' },
-            el('dt', { text: 'Affinity' }), el('dd', { 'data-k': 'affinity_pred_value' }, num(r.affinity_pred_value, 3) + ' log10(IC50 / µM)', el('span', { class: 'muted', text: ' (IC50 ≈ ' + (ic50 < 0.01 ? ic50.toExponential(2) : ic50.toPrecision(3)) + ' µM)' })),
-            el('dt', { text: 'pIC50' }), el('dd', { 'data-k': 'pic50', text: num(r.pic50, 2) }),
-            el('dt', { text: 'ΔG' }), el('dd', { 'data-k': 'delta_g_kcal_mol', text: num(r.delta_g_kcal_mol, 2) + ' kcal/mol' }),
-            el('dt', { text: 'Binder probability' }), el('dd', { 'data-k': 'affinity_probability_binary', text: num(r.affinity_probability_binary, 3) }),
+            el('dt', { text: 'affinity_pred_value', title: QUANTITY.pred }), el('dd', { 'data-k': 'affinity_pred_value' }, num(r.affinity_pred_value, 3) + ' log10(IC50 / µM)', el('span', { class: 'muted', text: ' (IC50 ≈ ' + (ic50 < 0.01 ? ic50.toExponential(2) : ic50.toPrecision(3)) + ' µM)' })),
+            el('dt', { text: 'pIC50', title: QUANTITY.pic50 }), el('dd', { 'data-k': 'pic50', text: num(r.pic50, 2) }),
+            el('dt', { text: 'ΔG', title: QUANTITY.affinity }), el('dd', { 'data-k': 'delta_g_kcal_mol', text: num(r.delta_g_kcal_mol, 2) + ' kcal/mol' }),
+            el('dt', { text: 'P(binder)', title: QUANTITY.prob }), el('dd', { 'data-k': 'affinity_probability_binary', text: num(r.affinity_probability_binary, 3) }),
             el('dt', { text: 'Confidence' }), el('dd', { 'data-k': 'confidence', text: num(r.confidence, 3) + ' (0–1)' }),
             el('dt', { text: 'GPU' }), el('dd', { text: (r.gpu_class || '—') + ', ' + num(r.gpu_seconds, 1) + ' GPU s, $' + num(r.cost_usd, 5) })),
           el('h2', { text: 'Complex' })
         ]);
-        structureBlock(me, j, r);
+        structureBlock(me, j, r, target);
       }
       var files = ['input.json', 'results.json', 'logs.txt'];
       if (r && r.structure_available) files.push('structure.cif', 'structure.pdb');
@@ -259,10 +273,10 @@
   // each protein chain's MSA mode, its cofactors, its constraints and the
   // screened ligand's chain. The target is read from its own route; a
   // deleted one is said to be so (the job ran on it as submitted).
-  function targetBlock(me, targetId) {
+  function targetBlock(me, targetId, target) {
     if (!targetId) return null;
     var box = el('section', { id: 'target', 'aria-label': 'Target' }, el('h2', { text: 'Target' }));
-    call('/api/v1/targets/' + encodeURIComponent(targetId)).then(function (t) {
+    (target || readTarget(targetId)).then(function (t) {
       if (me !== view) return;
       var parts = [];
       (t.chains || []).forEach(function (c) {
@@ -289,6 +303,13 @@
     return box;
   }
 
+  // readTarget reads a job's target once for the target block and the 3D
+  // view; a job without one resolves to null.
+  function readTarget(targetId) {
+    if (!targetId) return Promise.resolve(null);
+    return call('/api/v1/targets/' + encodeURIComponent(targetId));
+  }
+
   function modelBlock(j, r) {
     return el('div', { id: 'model' },
       el('p', null, 'Model served: ', el('strong', { id: 'model-served', text: j.model }),
@@ -309,7 +330,7 @@
     if (window.$3Dmol) return Promise.resolve(window.$3Dmol);
     if (!loading3Dmol) {
       loading3Dmol = new Promise(function (resolve, reject) {
-        var s = el('script', { src: 'ui/assets/vendor/3Dmol-min.js' });
+        var s = el('script', { src: 'ui/assets/vendor/3Dmol-min.js?v=2.5.5' });
         s.onload = function () { resolve(window.$3Dmol); };
         s.onerror = function () { loading3Dmol = null; reject(new Error('could not load the 3D viewer')); };
         document.head.appendChild(s);
@@ -318,7 +339,116 @@
     return loading3Dmol;
   }
 
-  function structureBlock(me, j, r) {
+  // RDKit's JavaScript build (vendored, see vendor.lock.json) draws the
+  // 2D depictions in a worker (depict-worker.js), which has the policy
+  // RDKit needs; its 7 MB WebAssembly loads once, on the first depiction
+  // the page shows. depict resolves to an SVG string, or null for a SMILES
+  // RDKit cannot read.
+  var depicter = null;
+  var depictions = {};
+  var depictionId = 0;
+  function depict(smiles, width, height) {
+    if (!depicter) {
+      depicter = new Worker('ui/assets/depict-worker.js');
+      depicter.onmessage = function (e) {
+        var d = depictions[e.data.id];
+        delete depictions[e.data.id];
+        if (!d) return;
+        if (e.data.error) d.reject(new Error(e.data.error));
+        else d.resolve(e.data.invalid ? null : e.data.svg);
+      };
+      depicter.onerror = function (e) {
+        // The worker could not start (or RDKit not load): fail what waits,
+        // and start afresh next time.
+        Object.keys(depictions).forEach(function (id) { depictions[id].reject(new Error(e.message || 'RDKit did not load')); });
+        depictions = {};
+        depicter.terminate();
+        depicter = null;
+      };
+    }
+    var id = ++depictionId;
+    return new Promise(function (resolve, reject) {
+      depictions[id] = { resolve: resolve, reject: reject };
+      depicter.postMessage({ id: id, smiles: smiles, width: width, height: height });
+    });
+  }
+
+  // depiction returns a placeholder that is drawn as an SVG when it
+  // scrolls into view, so a page of rows draws only what is seen.
+  function depiction(smiles, width, height) {
+    var box = el('span', { class: 'depiction', role: 'img', 'aria-label': '2D structure of ' + smiles, 'data-state': 'waiting',
+      style: 'width:' + width + 'px;height:' + height + 'px' });
+    box.dataset.smiles = smiles;
+    box.dataset.size = width + 'x' + height;
+    if (!('IntersectionObserver' in window)) { drawDepiction(box); return box; }
+    if (!watcher) {
+      watcher = new IntersectionObserver(function (entries) {
+        entries.forEach(function (e) {
+          if (!e.isIntersecting) return;
+          watcher.unobserve(e.target);
+          drawDepiction(e.target);
+        });
+      }, { rootMargin: '100px' });
+    }
+    watcher.observe(box);
+    return box;
+  }
+
+  function drawDepiction(box) {
+    box.setAttribute('data-state', 'drawing');
+    var size = box.dataset.size.split('x').map(Number);
+    depict(box.dataset.smiles, size[0], size[1]).then(function (svg) {
+      if (svg === null) {
+        box.setAttribute('data-state', 'invalid');
+        box.textContent = 'RDKit cannot read this SMILES';
+        return;
+      }
+      var node = new DOMParser().parseFromString(svg, 'image/svg+xml').documentElement;
+      if (node.nodeName !== 'svg') throw new Error('RDKit drew no SVG');
+      scrub(node);
+      box.textContent = '';
+      box.appendChild(document.importNode(node, true));
+      box.setAttribute('data-state', 'drawn');
+    }).catch(function (err) {
+      box.setAttribute('data-state', 'error');
+      box.textContent = '—';
+      box.title = 'No depiction: ' + (err && err.message ? err.message : err);
+    });
+  }
+
+  // scrub keeps a drawn SVG to drawing: no scripts, foreign content, event
+  // handlers or links, whatever a SMILES makes RDKit write.
+  function scrub(node) {
+    Array.prototype.slice.call(node.querySelectorAll('script, foreignObject')).forEach(function (n) { n.remove(); });
+    [node].concat(Array.prototype.slice.call(node.querySelectorAll('*'))).forEach(function (n) {
+      Array.prototype.slice.call(n.attributes).forEach(function (a) {
+        if (/^on/i.test(a.name) || /href$/i.test(a.name)) n.removeAttribute(a.name);
+      });
+    });
+  }
+
+  // heteroGroups sorts the structure's hetero residues into the screened
+  // ligand and the target's cofactors. Boltz names each chain by its id in
+  // the input, so the target's ligand_chain and its fixed ligands' ids
+  // find them; without a target every hetero residue is the ligand.
+  function heteroGroups(viewer, t) {
+    var cofactors = {};
+    ((t && t.ligands) || []).forEach(function (l) { l.ids.forEach(function (id) { cofactors[id] = l.ccd || l.smiles; }); });
+    var groups = [], byKey = {};
+    viewer.selectedAtoms({ hetflag: true }).forEach(function (a) {
+      var key = a.chain + ':' + a.resi;
+      if (!byKey[key]) {
+        var role = !t || a.chain === t.ligand_chain ? 'ligand' : cofactors[a.chain] !== undefined ? 'cofactor' : '';
+        if (!role) return; // a modified residue of a polymer chain keeps the cartoon
+        byKey[key] = { chain: a.chain, resi: a.resi, resn: a.resn, role: role, atoms: [] };
+        groups.push(byKey[key]);
+      }
+      byKey[key].atoms.push(a);
+    });
+    return groups;
+  }
+
+  function structureBlock(me, j, r, target) {
     if (!r.structure_available) {
       append(main, el('p', { id: 'no-structure' },
         'The model ' + j.model + ' produced no 3D structure for this prediction.',
@@ -326,7 +456,8 @@
       return;
     }
     var box = el('div', { class: 'viewer', id: 'viewer', role: 'img', 'data-state': 'loading',
-      'aria-label': '3D view of the predicted complex: protein as cartoon, ligand as sticks. Drag to rotate, scroll to zoom.' });
+      'aria-label': '3D view of the predicted complex: protein as cartoon, screened ligand as green sticks, cofactors in magenta (ions as spheres). Drag to rotate, scroll to zoom.' });
+    var legend = el('ul', { id: 'viewer-legend', class: 'legend', 'aria-label': 'Hetero groups in the 3D view' });
     var status = el('p', { class: 'muted', id: 'viewer-status', text: 'Loading the structure…' });
     var viewer = null;
     var spinning = false;
@@ -338,23 +469,44 @@
         viewer.spin(spinning ? 'y' : false);
         e.currentTarget.setAttribute('aria-pressed', String(spinning));
       } } }, 'Spin'));
-    append(main, [box, status, controls]);
+    append(main, [box, legend, status, controls]);
     var prefix = '/api/v1/jobs/' + encodeURIComponent(j.job_id) + '/files/';
     // PDB first (3Dmol's most robust reader), the mmCIF if that fails.
     var text = call(prefix + 'structure.pdb', { raw: true }).then(function (t) { return { t: t, f: 'pdb' }; }, function () {
       return call(prefix + 'structure.cif', { raw: true }).then(function (t) { return { t: t, f: 'cif' }; });
     });
-    Promise.all([load3Dmol(), text]).then(function (res) {
+    var t = (target || Promise.resolve(null)).catch(function () { return null; });
+    Promise.all([load3Dmol(), text, t]).then(function (res) {
       if (me !== view) return;
       var lib = res[0], s = res[1];
       viewer = lib.createViewer(box, { backgroundColor: 'white' });
       viewer.addModel(s.t, s.f);
       viewer.setStyle({}, { cartoon: { color: 'spectrum' } });
-      viewer.setStyle({ hetflag: true }, { stick: { colorscheme: 'greenCarbon', radius: 0.25 } });
+      heteroGroups(viewer, res[2]).forEach(function (g) {
+        var sel = { chain: g.chain, resi: g.resi, hetflag: true };
+        var shape, label;
+        if (g.role === 'ligand') {
+          shape = 'sticks';
+          viewer.setStyle(sel, { stick: { colorscheme: 'greenCarbon', radius: 0.25 } });
+          label = 'ligand' + (j.input_data.ligand_name ? ' ' + j.input_data.ligand_name : '') + ' (chain ' + g.chain + ')';
+        } else if (g.atoms.length === 1) {
+          shape = 'sphere';
+          viewer.setStyle(sel, { sphere: { color: 'magenta', radius: 0.9 } });
+          label = g.resn + ' (chain ' + g.chain + ')';
+        } else {
+          shape = 'ball-and-stick';
+          viewer.setStyle(sel, { stick: { colorscheme: 'magentaCarbon', radius: 0.15 }, sphere: { colorscheme: 'magentaCarbon', scale: 0.25 } });
+          label = g.resn + ' (chain ' + g.chain + ')';
+        }
+        var c = g.atoms.reduce(function (m, a) { return { x: m.x + a.x / g.atoms.length, y: m.y + a.y / g.atoms.length, z: m.z + a.z / g.atoms.length }; }, { x: 0, y: 0, z: 0 });
+        viewer.addLabel(label, { position: c, fontSize: 12, fontColor: 'black', backgroundColor: 'white', backgroundOpacity: 0.8, inFront: true });
+        append(legend, el('li', { 'data-role': g.role, 'data-chain': g.chain, 'data-resn': g.resn, 'data-atoms': String(g.atoms.length), 'data-style': shape },
+          (g.role === 'ligand' ? 'Screened ligand' : 'Cofactor') + ' ' + g.resn + ', chain ' + g.chain + ': ' + shape + ' (' + g.atoms.length + (g.atoms.length === 1 ? ' atom)' : ' atoms)')));
+      });
       viewer.zoomTo();
       viewer.render();
       box.setAttribute('data-state', 'ready');
-      status.textContent = 'From structure.' + s.f + ': protein as cartoon (coloured N to C terminus), ligand as sticks.';
+      status.textContent = 'From structure.' + s.f + ': protein as cartoon (coloured N to C terminus), screened ligand as green sticks, cofactors in magenta (ions as spheres), each labelled.';
     }).catch(function (err) {
       box.setAttribute('data-state', 'error');
       status.textContent = '';
@@ -365,10 +517,22 @@
   // ---------- batch view ----------
 
   // Each affinity column is named by its quantity. The user's own library
-  // columns (metadata) follow these, read from batch_results.csv.
+  // columns (metadata) follow these, read from batch_results.csv. Only
+  // failed and cancelled ligands have a failure reason; warnings are about
+  // the input, whatever the outcome.
+  // QUANTITY says what each affinity value is, in the words of
+  // omtx/prediction.go; headers and labels carry it as their tooltip.
+  var QUANTITY = {
+    prob: 'affinity_probability_binary: the predicted probability (0–1) that the ligand binds',
+    pred: 'affinity_pred_value: log10 of the predicted IC50 in µM (lower = stronger; 0 is 1 µM)',
+    pic50: 'pIC50 = 6 − affinity_pred_value: −log10 of the predicted IC50 in M (higher = stronger)',
+    affinity: 'ΔG in kcal/mol = −1.364 × pIC50 (at 298 K, IC50 taken as Kd; lower = stronger)'
+  };
+
   var columns = [
     { k: 'rank', label: 'Rank', num: true },
     { k: 'name', label: 'Ligand' },
+    { k: 'depiction', label: 'Structure', fixed: true },
     { k: 'smiles', label: 'SMILES' },
     { k: 'prob', label: 'P(binder)', num: true, d: 3 },
     { k: 'pred', label: 'affinity_pred_value log10(IC50 / µM)', num: true, d: 2 },
@@ -391,11 +555,12 @@
       var br = b.batch_results;
       append(main, [
         el('h1', null, b.batch_name || b.job_id, ' ', badge(b.status)),
-        el('p', { class: 'muted' }, b.job_id, ' · ', String(cfg.total_ligands || p.total), ' ligands · created ', when(b.created_at)),
+        el('p', { class: 'muted' }, b.job_id, ' · ', String(cfg.total_ligands || p.total), (cfg.total_ligands || p.total) === 1 ? ' ligand' : ' ligands', ' · created ', when(b.created_at)),
         modelBlock(b, null),
         warningsBlock(b.warnings),
         b.error ? el('p', { class: 'error', text: b.error }) : null,
         progressBlock(p, b.status),
+        terminal(b.status) ? rerunBlock(id, p) : null,
         targetBlock(me, b.input_data && b.input_data.target_id)
       ]);
       if (!terminal(b.status)) {
@@ -426,8 +591,8 @@
             el('dt', { text: 'Outcome' }), el('dd', { id: 'status-line', 'data-failed': br.completed_with_failures ? 'true' : 'false', text: br.status_line || b.status }),
             el('dt', { text: 'Ranking' }), el('dd', { id: 'ranking-rule', text: br.ranking_rule }),
             el('dt', { text: 'Best ligand' }), el('dd', null, el('a', { href: '#/jobs/' + br.best_job_id, text: br.best_ligand })),
-            el('dt', { text: 'Best ligand ΔG (kcal/mol)' }), el('dd', { text: num(br.best_affinity, 2) }),
-            el('dt', { text: 'Best ligand affinity_pred_value log10(IC50 / µM)' }), el('dd', { text: num(br.best_affinity_pred_value, 2) }),
+            el('dt', { text: 'Best ligand ΔG (kcal/mol)', title: QUANTITY.affinity }), el('dd', { text: num(br.best_affinity, 2) }),
+            el('dt', { text: 'Best ligand affinity_pred_value log10(IC50 / µM)', title: QUANTITY.pred }), el('dd', { text: num(br.best_affinity_pred_value, 2) }),
             el('dt', { text: 'Mean ΔG (kcal/mol), predicted binders' + (br.binders !== undefined ? ' (n=' + br.binders + ')' : '') }),
             el('dd', { id: 'mean-binders', text: br.binders ? num(br.average_delta_g_kcal_mol_binders, 2) : '— (no predicted binders)' }),
             el('dt', { text: 'Mean ΔG (kcal/mol), all completed ligands (n=' + br.completed + ')' }), el('dd', { id: 'mean-all', text: num(br.average_affinity, 2) }),
@@ -448,6 +613,31 @@
       if (br && br.structures_zip_file) files.push('analysis/top_10_structures.zip');
       append(main, [el('h2', { text: 'Files' }), fileButtons('/api/v1/batches/' + enc + '/files/', files)]);
     }).catch(function (err) { if (me === view) showError(main, err); });
+  }
+
+  // rerunBlock offers a new batch of exactly the ligands that failed, or
+  // of those cancelled (POST .../rerun, answered like a batch submission),
+  // and opens it. One Idempotency-Key per button and view: a double click
+  // or a retry after a lost answer starts one batch, not two.
+  function rerunBlock(id, p) {
+    var box = el('p', { id: 'rerun', class: 'row' });
+    var stamp = Date.now().toString(36) + '-' + Math.random().toString(36).slice(2, 10);
+    [['failed', p.failed, 'Re-run failed'], ['cancelled', p.cancelled, 'Re-run cancelled']].forEach(function (x) {
+      if (!x[1]) return;
+      var which = x[0], key = 'ui-rerun-' + which + '-' + stamp;
+      var btn = el('button', { type: 'button', id: 'rerun-' + which, 'data-which': which,
+        title: 'Start a new batch of the ' + x[1] + ' ' + which + ' ' + (x[1] === 1 ? 'ligand' : 'ligands') + ' of this one' },
+        x[2] + ' (' + x[1] + ')');
+      btn.addEventListener('click', function () {
+        btn.disabled = true;
+        call('/api/v1/batches/' + encodeURIComponent(id) + '/rerun', { method: 'POST', body: { which: which }, headers: { 'Idempotency-Key': key } }).then(function (r) {
+          announce('Started batch ' + r.batch_id);
+          location.hash = '#/batches/' + encodeURIComponent(r.batch_id);
+        }).catch(function (err) { btn.disabled = false; showError(box, err); });
+      });
+      append(box, btn);
+    });
+    return box.children.length ? box : null;
   }
 
   function progressBlock(p, status) {
@@ -609,15 +799,22 @@
   function sortableTable(me, holder, data, keys) {
     var cols = columns.concat(keys.map(function (k) { return { k: 'meta:' + k, label: k, meta: k }; }));
     var box = el('div');
-    append(holder, box);
+    // The filter outlives a re-rank: the holder keeps its text.
+    var filter = el('input', { type: 'search', id: 'ligand-filter', name: 'ligand-filter', 'aria-describedby': 'ligand-filter-help',
+      value: holder.dataset.filter || null, on: { input: function () { holder.dataset.filter = filter.value; at = 0; draw(); } } });
+    append(holder, [
+      el('p', { class: 'row filter' }, el('label', { for: 'ligand-filter', text: 'Filter ' }), filter,
+        el('span', { id: 'ligand-filter-help', class: 'muted', text: 'Name, status, failure reason or your own columns (any case); or part of a SMILES (as written).' })),
+      box]);
     var sort = { k: 'rank', dir: 1 };
     var at = 0;
     function draw(focusKey) {
       data.sort(compare(sort));
+      var shown = data.filter(matches(filter.value.trim()));
       box.textContent = '';
-      var pages = Math.max(1, Math.ceil(data.length / PAGE));
+      var pages = Math.max(1, Math.ceil(shown.length / PAGE));
       at = Math.min(at, pages - 1);
-      var slice = data.slice(at * PAGE, at * PAGE + PAGE);
+      var slice = shown.slice(at * PAGE, at * PAGE + PAGE);
       append(box, [
         table(slice, sort, function (k) {
           sort = { k: k, dir: sort.k === k ? -sort.dir : 1 };
@@ -625,12 +822,26 @@
           draw(k);
           announce('Sorted by ' + k + (sort.dir > 0 ? ', ascending' : ', descending'));
         }, cols),
-        pager('Rows ' + (data.length ? at * PAGE + 1 : 0) + '–' + (at * PAGE + slice.length) + ' of ' + data.length,
+        pager('Rows ' + (shown.length ? at * PAGE + 1 : 0) + '–' + (at * PAGE + slice.length) + ' of ' + shown.length +
+          (shown.length < data.length ? ' (filtered from ' + data.length + ')' : ''),
           at > 0, at < pages - 1, function () { at--; draw(); }, function () { at++; draw(); })
       ]);
       if (focusKey) { var b = box.querySelector('th button[data-k="' + focusKey + '"]'); if (b) b.focus(); }
     }
     draw();
+  }
+
+  // matches is the table filter: q, ignoring case, in the name, status,
+  // failure reason or a metadata value, or q as written in the SMILES
+  // (case is chemistry there: c is aromatic carbon, C aliphatic).
+  function matches(q) {
+    var lq = q.toLowerCase();
+    return function (r) {
+      if (!q) return true;
+      if ((r.smiles || '').indexOf(q) >= 0) return true;
+      var words = [r.name, r.status, r.reason, r.job_id].concat(Object.keys(r.meta || {}).map(function (k) { return r.meta[k]; }));
+      return words.some(function (w) { return String(w || '').toLowerCase().indexOf(lq) >= 0; });
+    };
   }
 
   function numOrNull(v) { return v === '' || isNaN(Number(v)) ? null : Number(v); }
@@ -654,19 +865,44 @@
       el('caption', { class: 'sr-only', text: 'Ligands of the batch' + (sort ? ', sortable by column' : '') }),
       el('thead', null, el('tr', null, cols.map(function (c) {
         var sorted = sort && sort.k === c.k;
-        return el('th', { scope: 'col', class: c.num ? 'num' : null, 'aria-sort': sort ? (sorted ? (sort.dir > 0 ? 'ascending' : 'descending') : 'none') : null },
-          onSort ? el('button', { type: 'button', 'data-k': c.k, on: { click: function () { onSort(c.k); } } }, c.label, sorted ? (sort.dir > 0 ? ' ▲' : ' ▼') : '') : c.label);
+        return el('th', { scope: 'col', class: c.num ? 'num' : null, title: QUANTITY[c.k], 'aria-sort': sort && !c.fixed ? (sorted ? (sort.dir > 0 ? 'ascending' : 'descending') : 'none') : null },
+          onSort && !c.fixed ? el('button', { type: 'button', 'data-k': c.k, on: { click: function () { onSort(c.k); } } }, c.label, sorted ? (sort.dir > 0 ? ' ▲' : ' ▼') : '') : c.label);
       }))),
       el('tbody', null, rows.map(function (r) {
         return el('tr', { 'data-job': r.job_id }, cols.map(function (c) {
           if (c.k === 'rank') return el('td', { class: 'num', 'data-k': 'rank', text: r.rank === null ? '—' : r.rank });
           if (c.k === 'name') return el('td', { 'data-k': 'name' }, el('a', { href: '#/jobs/' + r.job_id, text: r.name || r.job_id }));
           if (c.k === 'status') return el('td', { 'data-k': 'status' }, badge(r.status));
+          if (c.k === 'depiction') return el('td', { 'data-k': 'depiction' }, r.smiles ? depiction(r.smiles, 150, 100) : '—');
+          if (c.k === 'smiles') return smilesCell(r);
           if (c.meta) return el('td', { 'data-k': c.k, text: (r.meta || {})[c.meta] || '' });
           if (c.num) return el('td', { class: 'num', 'data-k': c.k, text: num(r[c.k], c.d) });
           return el('td', { class: c.k === 'smiles' ? 'smiles' : null, 'data-k': c.k, text: r[c.k] || '' });
         }));
       })));
+  }
+
+  // smilesCell shows a SMILES on one line, cut with an ellipsis; the cell
+  // holds the whole string (a selection copies it), its tooltip shows it,
+  // and its button copies it.
+  function smilesCell(r) {
+    var text = el('span', { class: 'smi', title: r.smiles, text: r.smiles });
+    var copy = el('button', { type: 'button', class: 'copy', 'aria-label': 'Copy the SMILES of ' + (r.name || r.job_id), title: 'Copy SMILES', text: 'Copy', on: { click: function () {
+      var done = function () { announce('SMILES copied'); };
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(r.smiles).then(done, function () { selectText(text); });
+      } else selectText(text);
+    } } });
+    return el('td', { class: 'smiles', 'data-k': 'smiles' }, text, copy);
+  }
+
+  function selectText(node) {
+    var range = document.createRange();
+    range.selectNodeContents(node);
+    var sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
+    announce('SMILES selected: press Ctrl+C to copy');
   }
 
   function pager(label, hasPrev, hasNext, prev, next) {
