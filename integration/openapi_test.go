@@ -326,7 +326,10 @@ func TestOpenAPIResponsesMatchTheSpec(t *testing.T) {
 		} else {
 			assert.Equal(t, ranked.TotalRanked, sd.Records)
 		}
-		assert.Equal(t, 422, status(func() error { _, err := cl.BatchSDF(ctx, b.BatchID, poses, client.ResultsOptions{}, 100_000); return err }()))
+		assert.Equal(t, 422, status(func() error {
+			_, err := cl.BatchSDF(ctx, b.BatchID, poses, client.ResultsOptions{}, 100_000)
+			return err
+		}()))
 	}
 	assert.Equal(t, 409, status(func() error { _, err := cl.CancelBatch(ctx, b.BatchID); return err }()))
 
