@@ -39,6 +39,14 @@
     parent.appendChild(typeof child === 'string' || typeof child === 'number' ? document.createTextNode(String(child)) : child);
   }
   function announce(msg) { announcer.textContent = ''; setTimeout(function () { announcer.textContent = msg; }, 30); }
+  // computeLine says where a result's model ran and what it cost: a run
+  // on the CPU (gpu_class "cpu", the local stack's) has no GPU and no GPU
+  // cost, so no GPU class or price is shown for it.
+  function computeLine(r) {
+    if (r.gpu_class === 'cpu') return 'CPU, no GPU cost';
+    return (r.gpu_class || '—') + ' GPU, ' + num(r.gpu_seconds, 1) + ' GPU s, $' + num(r.cost_usd, 5);
+  }
+
   function num(v, digits) {
     if (v === undefined || v === null || v === '' || isNaN(Number(v))) return '—';
     return Number(v).toFixed(digits);
@@ -241,7 +249,7 @@
             el('dt', { text: 'ΔG' }), el('dd', { 'data-k': 'delta_g_kcal_mol', text: num(r.delta_g_kcal_mol, 2) + ' kcal/mol' }),
             el('dt', { text: 'Binder probability' }), el('dd', { 'data-k': 'affinity_probability_binary', text: num(r.affinity_probability_binary, 3) }),
             el('dt', { text: 'Confidence' }), el('dd', { 'data-k': 'confidence', text: num(r.confidence, 3) + ' (0–1)' }),
-            el('dt', { text: 'GPU' }), el('dd', { text: (r.gpu_class || '—') + ', ' + num(r.gpu_seconds, 1) + ' GPU s, $' + num(r.cost_usd, 5) })),
+            el('dt', { text: 'Compute' }), el('dd', { id: 'compute', text: computeLine(r) })),
           el('h2', { text: 'Complex' })
         ]);
         structureBlock(me, j, r);
@@ -428,7 +436,7 @@
             el('dt', { text: 'Mean ΔG (kcal/mol), predicted binders' + (br.binders !== undefined ? ' (n=' + br.binders + ')' : '') }),
             el('dd', { id: 'mean-binders', text: br.binders ? num(br.average_delta_g_kcal_mol_binders, 2) : '— (no predicted binders)' }),
             el('dt', { text: 'Mean ΔG (kcal/mol), all completed ligands (n=' + br.completed + ')' }), el('dd', { id: 'mean-all', text: num(br.average_affinity, 2) }),
-            el('dt', { text: 'GPU' }), el('dd', { text: num(br.gpu_seconds, 1) + ' GPU s, $' + num(br.cost_usd, 4) }))
+            el('dt', { text: 'Compute' }), el('dd', { id: 'compute', text: br.cost_usd ? num(br.gpu_seconds, 1) + ' GPU s, $' + num(br.cost_usd, 4) : 'no GPU cost' }))
         ]);
         if (br.histogram_file) histogramBlock(me, enc, br);
       }

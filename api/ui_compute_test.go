@@ -1,0 +1,61 @@
+package api
+
+import (
+	"context"
+	"net/http/httptest"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/omtx-hub/omtx-hub/omtx"
+)
+
+// TestUIComputeLine drives a job's page in headless Chromium: a result
+// whose model ran on the CPU says so, with no GPU class or price; one on a
+// GPU names its class and cost. It is skipped where no Chromium is
+// installed, and under -short.
+func TestUIComputeLine(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("starts Chromium")
+	}
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("no chromium")
+	}
+	f := newFixture(t)
+	put := func(id, class string, cost float64) {
+		f.jobs.Put(&omtx.Job{JobID: id, JobType: omtx.JobTypeIndividual, UserID: "u1", Status: omtx.StatusCompleted, Model: omtx.BaselineModel,
+			InputData: omtx.InputData{LigandName: "L", LigandSMILES: "CCO", ProteinSequence: "MKTAYIAKQR"},
+			Results: &omtx.Results{Model: omtx.BaselineModel, AffinityPredValue: -1, GPUClass: class, GPUSeconds: 0.4, CostUSD: cost,
+				PricePerGPUHour: 0.65}})
+	}
+	put("job_on_cpu", omtx.DeviceCPU, 0)
+	put("job_on_gpu", omtx.GPUClassL4, 0.00007)
+	srv := httptest.NewServer(f.srv.Handler())
+	t.Cleanup(srv.Close)
+
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(bin), chromedp.UserDataDir(t.TempDir()), chromedp.Flag("headless", true),
+		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun)
+	ctx, cancelTab := chromedp.NewContext(alloc)
+	t.Cleanup(func() { cancelTab(); cancelAlloc() })
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	line := func(id string) string {
+		require.NoError(t, chromedp.Do(ctx,
+			chromedp.Navigate(srv.URL+"/ui#/jobs/"+id+"?key="+key1),
+			chromedp.WaitVisible(chromedp.CSS(`#compute`)),
+		))
+		text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#compute`)))
+		require.NoError(t, err)
+		return text
+	}
+	assert.Equal(t, "CPU, no GPU cost", line("job_on_cpu"))
+	gpu := line("job_on_gpu")
+	assert.Contains(t, gpu, "l4 GPU, 0.4 GPU s, $0.00007")
+}
