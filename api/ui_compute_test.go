@@ -16,7 +16,8 @@ import (
 
 // TestUIComputeLine drives a job's page in headless Chromium: a result
 // whose model ran on the CPU says so, with no GPU class or price; one on a
-// GPU names its class and cost. It is skipped where no Chromium is
+// GPU names its class and cost; the protein is named as its FASTA header
+// named it. It is skipped where no Chromium is
 // installed, and under -short.
 func TestUIComputeLine(t *testing.T) {
 	t.Parallel()
@@ -30,7 +31,7 @@ func TestUIComputeLine(t *testing.T) {
 	f := newFixture(t)
 	put := func(id, class string, cost float64) {
 		f.jobs.Put(&omtx.Job{JobID: id, JobType: omtx.JobTypeIndividual, UserID: "u1", Status: omtx.StatusCompleted, Model: omtx.BaselineModel,
-			InputData: omtx.InputData{LigandName: "L", LigandSMILES: "CCO", ProteinSequence: "MKTAYIAKQR"},
+			InputData: omtx.InputData{LigandName: "L", LigandSMILES: "CCO", ProteinSequence: "MKTAYIAKQR", ProteinName: "CA2"},
 			Results: &omtx.Results{Model: omtx.BaselineModel, AffinityPredValue: -1, GPUClass: class, GPUSeconds: 0.4, CostUSD: cost,
 				PricePerGPUHour: 0.65}})
 	}
@@ -56,6 +57,9 @@ func TestUIComputeLine(t *testing.T) {
 		return text
 	}
 	assert.Equal(t, "CPU, no GPU cost", line("job_on_cpu"))
+	protein, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#protein`)))
+	require.NoError(t, err)
+	assert.Equal(t, "CA2 (10 residues)", protein, "the FASTA header names the protein")
 	gpu := line("job_on_gpu")
 	assert.Contains(t, gpu, "l4 GPU, 0.4 GPU s, $0.00007")
 }

@@ -39,6 +39,13 @@
     parent.appendChild(typeof child === 'string' || typeof child === 'number' ? document.createTextNode(String(child)) : child);
   }
   function announce(msg) { announcer.textContent = ''; setTimeout(function () { announcer.textContent = msg; }, 30); }
+  // proteinLine names a job's protein as its FASTA header (or target)
+  // did, with its length: "CA2 (260 residues)", or "260 residues".
+  function proteinLine(d) {
+    var n = (d.protein_sequence || '').length + ' residues';
+    return d.protein_name ? d.protein_name + ' (' + n + ')' : n;
+  }
+
   // computeLine says where a result's model ran and what it cost: a run
   // on the CPU (gpu_class "cpu", the local stack's) has no GPU and no GPU
   // cost, so no GPU class or price is shown for it.
@@ -231,7 +238,7 @@
         el('h2', { text: 'Input' }),
         el('dl', { class: 'facts' },
           el('dt', { text: 'Ligand SMILES' }), el('dd', { class: 'smiles', text: j.input_data.ligand_smiles }),
-          el('dt', { text: 'Protein' }), el('dd', { text: j.input_data.protein_sequence.length + ' residues' })),
+          el('dt', { text: 'Protein' }), el('dd', { id: 'protein', text: proteinLine(j.input_data) })),
         targetBlock(me, j.input_data.target_id)
       ]);
       if (!terminal(j.status)) {
@@ -396,7 +403,8 @@
       var br = b.batch_results;
       append(main, [
         el('h1', null, b.batch_name || b.job_id, ' ', badge(b.status)),
-        el('p', { class: 'muted' }, b.job_id, ' · ', String(cfg.total_ligands || p.total), ' ligands · created ', when(b.created_at)),
+        el('p', { class: 'muted' }, b.job_id, ' · ', String(cfg.total_ligands || p.total), ' ligands · ',
+          b.input_data && b.input_data.protein_sequence ? el('span', { id: 'protein', text: proteinLine(b.input_data) + ' · ' }) : null, 'created ', when(b.created_at)),
         modelBlock(b, null),
         warningsBlock(b.warnings),
         b.error ? el('p', { class: 'error', text: b.error }) : null,
