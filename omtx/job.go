@@ -93,7 +93,7 @@ type InputData struct {
 	// sent as protein_sequence ("CA2"), or a stored target's name.
 	ProteinName  string `json:"protein_name,omitempty" firestore:"protein_name,omitempty"`
 	LigandSMILES string `json:"ligand_smiles" firestore:"ligand_smiles"`
-	LigandName      string `json:"ligand_name" firestore:"ligand_name"`
+	LigandName   string `json:"ligand_name" firestore:"ligand_name"`
 	// ModelledSMILES is the molecule the model runs, set at submission
 	// from validate.LigandFor: for Boltz-2, the parent Boltz's
 	// standardizer keeps of LigandSMILES (a salt's counter-ions dropped,
