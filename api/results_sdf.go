@@ -44,15 +44,11 @@ func (s *Server) batchResultsSDF(c *gin.Context) { s.batchSDF(c, false) }
 func (s *Server) batchPosesSDF(c *gin.Context) { s.batchSDF(c, true) }
 
 func (s *Server) batchSDF(c *gin.Context, poses bool) {
-	b, ok := s.ownBatch(c)
+	b, opts, ok := s.batchRule(c)
 	if !ok {
 		return
 	}
-	opts, err := rankingQuery(c, b.BatchConfig.RankingOptions())
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
+	var err error
 	top, limit := MaxResultsDepth, MaxResultsDepth
 	if poses {
 		top, limit = DefaultPosesTop, MaxPosesTop

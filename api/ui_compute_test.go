@@ -1,11 +1,8 @@
 package api
 
 import (
-	"context"
 	"net/http/httptest"
-	"os/exec"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
@@ -21,13 +18,7 @@ import (
 // installed, and under -short.
 func TestUIComputeLine(t *testing.T) {
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("starts Chromium")
-	}
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("no chromium")
-	}
+	ctx := chromiumTab(t)
 	f := newFixture(t)
 	put := func(id, class string, cost float64) {
 		f.jobs.Put(&omtx.Job{JobID: id, JobType: omtx.JobTypeIndividual, UserID: "u1", Status: omtx.StatusCompleted, Model: omtx.BaselineModel,
@@ -40,13 +31,6 @@ func TestUIComputeLine(t *testing.T) {
 	srv := httptest.NewServer(f.srv.Handler())
 	t.Cleanup(srv.Close)
 
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(bin), chromedp.UserDataDir(t.TempDir()), chromedp.Flag("headless", true),
-		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun)
-	ctx, cancelTab := chromedp.NewContext(alloc)
-	t.Cleanup(func() { cancelTab(); cancelAlloc() })
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
 	line := func(id string) string {
 		require.NoError(t, chromedp.Do(ctx,
 			chromedp.Navigate(srv.URL+"/ui#/jobs/"+id+"?key="+key1),
