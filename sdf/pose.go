@@ -16,9 +16,11 @@ import (
 // that can be given the modelled molecule's bonds.
 var ErrNoPose = errors.New("no pose")
 
-// maxMatchSteps bounds the search of one match; a ligand's bonds leave
-// few candidates at each step, so a real pose needs far fewer.
-const maxMatchSteps = 200_000
+// maxMatchSteps bounds the search of one match, so that one odd structure
+// cannot hold a poses.sdf request: each step tries the chain's atoms of
+// one element against those placed. A ligand's bonds leave few
+// candidates at each step, so a real pose needs about one step an atom.
+const maxMatchSteps = 20_000
 
 // bondSlack is how much longer than the sum of two covalent radii a
 // predicted bond may be (Å), as bond perception from coordinates usually
