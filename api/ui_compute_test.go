@@ -1,8 +1,12 @@
 package api
 
 import (
+	"net/http"
 	"net/http/httptest"
+	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
@@ -46,4 +50,42 @@ func TestUIComputeLine(t *testing.T) {
 	assert.Equal(t, "CA2 (10 residues)", protein, "the FASTA header names the protein")
 	gpu := line("job_on_gpu")
 	assert.Contains(t, gpu, "l4 GPU, 0.4 GPU s, $0.00007")
+}
+
+// TestUIDownloadsTheSDF: a finished batch's page offers results.sdf (and
+// no poses.sdf when the model wrote no structures), and its button
+// fetches the file from the API.
+func TestUIDownloadsTheSDF(t *testing.T) {
+	t.Parallel()
+	ctx := chromiumTab(t)
+	f := newFixture(t)
+	id := resultsBatch(t, f, omtx.StatusCompleted, nil)
+	parent, err := f.jobs.Get(t.Context(), id)
+	require.NoError(t, err)
+	parent.BatchResults = &omtx.BatchResults{Completed: 4, Failed: 1, StatusLine: "completed with 1 failed"}
+	f.jobs.Put(parent)
+	var mu sync.Mutex
+	var asked []string
+	h := f.srv.Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		asked = append(asked, r.URL.Path)
+		mu.Unlock()
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	sdButton := `button[data-file="results.sdf"]`
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/ui#/batches/"+id+"?key="+key1),
+		chromedp.WaitVisible(chromedp.CSS(sdButton)),
+	))
+	poses, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('button[data-file="poses.sdf"]') !== null`))
+	require.NoError(t, err)
+	assert.False(t, poses, "no structures, no poses.sdf")
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sdButton))))
+	assert.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Contains(asked, "/api/v1/batches/"+id+"/results.sdf")
+	}, 10*time.Second, 50*time.Millisecond)
 }

@@ -460,6 +460,11 @@
       if (br && br.histogram_file) files.push('analysis/affinity_distribution.png');
       if (br && br.structures_zip_file) files.push('analysis/top_10_structures.zip');
       append(main, [el('h2', { text: 'Files' }), fileButtons('/api/v1/batches/' + enc + '/files/', files)]);
+      // The ranked ligands as an SD file (scores as data fields), and the
+      // predicted poses where the model wrote structures.
+      var sd = br ? ['results.sdf'] : [];
+      if (br && br.structures_zip_file) sd.push('poses.sdf');
+      if (sd.length) append(main, fileButtons('/api/v1/batches/' + enc + '/', sd));
     }).catch(function (err) { if (me === view) showError(main, err); });
   }
 
