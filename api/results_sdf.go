@@ -79,6 +79,10 @@ func (s *Server) batchSDF(c *gin.Context, poses bool) {
 				continue
 			}
 			obj, err := s.blobs.Get(c.Request.Context(), omtx.JobFolder(child)+omtx.FileStructureCIF)
+			if omtx.ErrorCode(err) == omtx.ENotFound {
+				skipped++ // recorded but not stored: no pose to give
+				continue
+			}
 			if err != nil {
 				s.writeError(c, s.unavailable(c, "file storage", err))
 				return

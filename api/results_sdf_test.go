@@ -93,12 +93,19 @@ func TestBatchPosesSDF(t *testing.T) {
 	f.jobs.Put(kid)
 	require.NoError(t, f.blobs.Put(context.Background(), omtx.JobFolder(kid)+omtx.FileStructureCIF, "chemical/x-mmcif", cif))
 
+	// L1 (rank 1) says it has a structure that was never stored: skipped,
+	// not a failed request.
+	kid1, err := f.jobs.Get(context.Background(), omtx.BatchChildJobID(id, 1, 5))
+	require.NoError(t, err)
+	kid1.Results.StructureAvailable = true
+	f.jobs.Put(kid1)
+
 	path := "/api/v1/batches/" + id + "/poses.sdf"
 	w := f.do("GET", path, key1, "")
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	validateResponse(t, path, w)
 	assert.Equal(t, "1", w.Header().Get("X-Omtx-Records"))
-	assert.Equal(t, "3", w.Header().Get("X-Omtx-Skipped"), "three ranked ligands without a structure")
+	assert.Equal(t, "3", w.Header().Get("X-Omtx-Skipped"), "two ranked ligands without a structure, one whose structure is missing")
 	titles, fields := sdRecords(t, w.Body.String())
 	assert.Equal(t, []string{"L0"}, titles)
 	assert.Equal(t, "2", fields[0]["rank"])
