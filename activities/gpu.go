@@ -30,6 +30,10 @@ type GPU struct {
 	GPUClass string
 	// PricePerHour prices this worker's GPU time (USD per GPU hour).
 	PricePerHour float64
+	// OnCPU says the models run on the CPU (OMTX_ORT_PROVIDER=cpu, as the
+	// local stack runs): results then record omtx.DeviceCPU as their GPU
+	// class and no GPU cost, whatever class the worker serves.
+	OnCPU bool
 	// ScratchDir holds each call's working folder (os.TempDir when empty).
 	ScratchDir string
 	// WorkerID names this process in job documents and logs.
@@ -331,6 +335,9 @@ func (g *GPU) storeResult(ctx context.Context, folder, jobID string, params omtx
 	// One GPU for the model's share of the call.
 	res.GPUClass, res.GPUSeconds, res.PricePerGPUHour = g.GPUClass, p.ModelSeconds, g.PricePerHour
 	res.CostUSD = omtx.GPUClassSpec{PricePerHour: g.PricePerHour}.CostUSD(res.GPUSeconds)
+	if g.OnCPU {
+		res.GPUClass, res.PricePerGPUHour, res.CostUSD = omtx.DeviceCPU, 0, 0
+	}
 	metrics.Stage.WithLabelValues("model").Observe(p.ModelSeconds)
 	metrics.GPUSeconds.WithLabelValues(g.GPUClass, model.Name).Add(res.GPUSeconds)
 	metrics.CostUSD.WithLabelValues(g.GPUClass, model.Name).Add(res.CostUSD)

@@ -27,6 +27,9 @@ type jobTarget struct {
 	// protein is the first protein chain's sequence: InputData's
 	// ProteinSequence, for display and for readers that know no targets.
 	protein string
+	// name is InputData's ProteinName: a FASTA record's header, or a
+	// stored target's name.
+	name string
 	// tokens is the complex's size without the screened ligand.
 	tokens int
 	// prepared is an inline target, stored before the job is submitted.
@@ -57,7 +60,8 @@ func (s *Server) resolveTarget(c *gin.Context, protein *string, targetID string,
 		}
 		return nil, omtx.Errorf(omtx.EInvalid, field, "send exactly one of protein_sequence, target_id and target")
 	case protein != nil:
-		return &jobTarget{protein: *protein}, nil
+		name, seq := splitFASTA(*protein)
+		return &jobTarget{protein: seq, name: name}, nil
 	case msaSent:
 		return nil, omtx.Errorf(omtx.EInvalid, "msa", "a target carries its own MSAs: upload the A3M with the target (POST /api/v1/targets)")
 	}
@@ -71,7 +75,7 @@ func (s *Server) resolveTarget(c *gin.Context, protein *string, targetID string,
 		if err != nil {
 			return nil, err
 		}
-		jt = &jobTarget{t: t, id: rec.TargetID, hash: rec.Hash, tokens: rec.Tokens}
+		jt = &jobTarget{t: t, id: rec.TargetID, hash: rec.Hash, tokens: rec.Tokens, name: rec.Name}
 	} else {
 		if s.targets == nil {
 			return nil, omtx.Errorf(omtx.EUnavailable, "", "this deployment stores no targets")
@@ -116,7 +120,7 @@ func (jt *jobTarget) checkModel(res omtx.Resolution) error {
 
 // apply records the target in a job's input.
 func (jt *jobTarget) apply(in *omtx.InputData) {
-	in.TargetID, in.TargetHash = jt.id, jt.hash
+	in.TargetID, in.TargetHash, in.ProteinName = jt.id, jt.hash, jt.name
 }
 
 // complexTokens is the job's size in tokens for routing and estimates:

@@ -50,13 +50,8 @@ type RankedResults struct {
 // reads the child documents page by page (keeping offset + page_size of
 // them whole) and ranks them as the batch's aggregation does.
 func (s *Server) batchResults(c *gin.Context) {
-	b, ok := s.ownBatch(c)
+	b, opts, ok := s.batchRule(c)
 	if !ok {
-		return
-	}
-	opts, err := rankingQuery(c, b.BatchConfig.RankingOptions())
-	if err != nil {
-		s.writeError(c, err)
 		return
 	}
 	offset, size, err := resultsPage(c)
@@ -84,6 +79,21 @@ func (s *Server) batchResults(c *gin.Context) {
 		out.NextOffset = &next
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+// batchRule loads the caller's batch and the ranking rule the query asks
+// for (each parameter defaulting to the batch's own); when ok is false it
+// has answered.
+func (s *Server) batchRule(c *gin.Context) (b *omtx.Job, opts omtx.RankingOptions, ok bool) {
+	if b, ok = s.ownBatch(c); !ok {
+		return nil, opts, false
+	}
+	opts, err := rankingQuery(c, b.BatchConfig.RankingOptions())
+	if err != nil {
+		s.writeError(c, err)
+		return nil, opts, false
+	}
+	return b, opts, true
 }
 
 // manyGetter reads documents by id; store.Jobs and storetest.Jobs do.

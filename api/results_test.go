@@ -74,6 +74,7 @@ func validateResponse(t *testing.T, path string, w *httptest.ResponseRecorder) {
 	t.Helper()
 	doc := loadSpec(t)
 	doc.Servers = nil
+	openapi3filter.RegisterBodyDecoder("chemical/x-mdl-sdfile", openapi3filter.PlainBodyDecoder)
 	router, err := gorillamux.NewRouter(doc)
 	require.NoError(t, err)
 	req := httptest.NewRequest("GET", path, nil)

@@ -225,6 +225,8 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/batches/:batch_id", s.getBatch)
 	v1.GET("/batches/:batch_id/jobs", s.listBatchJobs)
 	v1.GET("/batches/:batch_id/results", s.batchResults)
+	v1.GET("/batches/:batch_id/results.sdf", s.batchResultsSDF)
+	v1.GET("/batches/:batch_id/poses.sdf", s.batchPosesSDF)
 	v1.GET("/batches/:batch_id/files/*name", s.getBatchFile)
 	v1.POST("/batches/:batch_id/cancel", s.cancelBatch)
 	v1.GET("/webhook-secret", s.webhookSecret)

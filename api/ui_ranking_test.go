@@ -1,11 +1,8 @@
 package api
 
 import (
-	"context"
 	"net/http/httptest"
-	"os/exec"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
@@ -21,13 +18,7 @@ import (
 // installed, and under -short.
 func TestUIRanksAndNamesFailures(t *testing.T) {
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("starts Chromium")
-	}
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("no chromium")
-	}
+	ctx := chromiumTab(t, chromedp.WindowSize(1280, 1400))
 	f := newFixture(t)
 	id := resultsBatch(t, f, omtx.StatusCompleted, nil)
 	// The page reads the parent's batch_results and batch_results.csv;
@@ -44,13 +35,6 @@ func TestUIRanksAndNamesFailures(t *testing.T) {
 	srv := httptest.NewServer(f.srv.Handler())
 	t.Cleanup(srv.Close)
 
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(bin), chromedp.UserDataDir(t.TempDir()), chromedp.Flag("headless", true),
-		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.WindowSize(1280, 1400))
-	ctx, cancelTab := chromedp.NewContext(alloc)
-	t.Cleanup(func() { cancelTab(); cancelAlloc() })
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(srv.URL+"/ui#/batches/"+id+"?key="+key1),
 		chromedp.WaitVisible(chromedp.CSS(`table.ligands tbody tr`)),

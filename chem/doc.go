@@ -27,7 +27,9 @@
 //     separate disconnected fragments.
 //
 // The input must already be trimmed. ParseSMILES rejects, with a
-// *SMILESError holding a reason and a 0-based byte position: the empty
+// *SMILESError holding a reason and a 0-based byte position (its messages
+// count from 1, as residue positions do: "at position 1" is the first
+// character): the empty
 // string; strings longer than MaxSMILESLength; more than MaxHeavyAtoms heavy
 // atoms; any whitespace; unknown characters; the wildcard atom '*';
 // unbracketed elements outside the organic subset ("Na", "H", "se"); unknown

@@ -759,7 +759,7 @@ func (r *molReader) check(m *Molecule, lineOf, numOf []int) *MolfileError {
 		if err.Pos < 0 || err.Pos >= len(lineOf) {
 			return molErr(0, "%s", err.Reason)
 		}
-		reason := strings.ReplaceAll(err.Reason, fmt.Sprintf("at position %d", err.Pos), fmt.Sprintf("(atom %d)", numOf[err.Pos]))
+		reason := strings.ReplaceAll(err.Reason, fmt.Sprintf("at position %d", err.Pos+1), fmt.Sprintf("(atom %d)", numOf[err.Pos]))
 		return molErr(lineOf[err.Pos], "%s", reason)
 	}
 	return nil

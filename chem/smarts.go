@@ -44,7 +44,7 @@ func (e *SMARTSError) Error() string {
 	if e.Pos < 0 {
 		return "SMARTS: " + e.Reason
 	}
-	return fmt.Sprintf("SMARTS at position %d: %s", e.Pos, e.Reason)
+	return fmt.Sprintf("SMARTS at position %d: %s", e.Pos+1, e.Reason) // counted from 1, as SMILES positions
 }
 
 // Query is a parsed SMARTS pattern.

@@ -18,18 +18,21 @@ const maxCharge = 15
 
 // SMILESError reports why a SMILES string is invalid. Pos is the 0-based byte
 // offset of the offending character or atom, or -1 when the problem is not
-// tied to a position (empty or over-long input).
+// tied to a position (empty or over-long input). Messages count positions
+// from 1, as residue positions are: Error and every position in Reason are
+// Pos + 1.
 type SMILESError struct {
 	Pos    int
 	Reason string
 }
 
-// Error implements error, e.g. "at position 5: unclosed ring bond 1".
+// Error implements error, e.g. "at position 6: unclosed ring bond 1" for
+// Pos 5 (the sixth character).
 func (e *SMILESError) Error() string {
 	if e.Pos < 0 {
 		return e.Reason
 	}
-	return fmt.Sprintf("at position %d: %s", e.Pos, e.Reason)
+	return fmt.Sprintf("at position %d: %s", e.Pos+1, e.Reason)
 }
 
 // Atom is one atom of a parsed SMILES string.
@@ -447,7 +450,7 @@ func (p *parser) addBond(a, b int, sym byte, pos int) *SMILESError {
 	key := [2]int{min(a, b), max(a, b)}
 	if p.pairs[key] {
 		return errAt(pos, "duplicate bond between atoms at positions %d and %d",
-			p.atomPos[key[0]], p.atomPos[key[1]])
+			p.atomPos[key[0]]+1, p.atomPos[key[1]]+1)
 	}
 	p.pairs[key] = true
 	if sym == '>' || sym == '<' {

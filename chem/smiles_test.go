@@ -179,31 +179,31 @@ func TestParseSMILES_Invalid(t *testing.T) {
 		{"unbracketed hydrogen", "HC", "hydrogen must be written in brackets", 0},
 		{"unbracketed selenium", "c1cc[se]c1.Cse", `aromatic "se" must be written in brackets`, 12},
 		{"unknown letter", "CX", `unknown element "X"`, 1},
-		{"pentavalent carbon", "C(C)(C)(C)(C)C", "carbon at position 0 has valence 5 (max 4)", 0},
-		{"O=O=O", "O=O=O", "oxygen at position 2 has valence 4 (max 2)", 2},
-		{"CF5", "FC(F)(F)(F)F", "carbon at position 1 has valence 5 (max 4)", 1},
-		{"ClC(=O)=O", "ClC(=O)=O", "carbon at position 2 has valence 5 (max 4)", 2},
-		{"hexavalent nitrogen", "N(C)(C)(C)(C)(C)C", "nitrogen at position 0 has valence 6 (max 3)", 0},
-		{"divalent chlorine", "CCl(C)", "chlorine at position 1 has valence 2 (max 1)", 1},
-		{"aromatic carbon overloaded", "Cc1cccc2c1(C)(C)ccc2", "aromatic carbon at position 8 has valence 7 (max 4), counting aromatic bonds as 1.5", 8},
-		{"neutral tetravalent nitrogen", "CN(C)(C)C", "nitrogen at position 1 has valence 4 (max 3)", 1},
-		{"neutral ammonium", "[NH4]", "nitrogen at position 0 has valence 4 (max 3), counting its 4 written hydrogens", 0},
-		{"hydrogen with two bonds", "[H][H][H]", "hydrogen at position 3 has valence 2 (max 1)", 3},
-		{"divalent chlorine", "CCl(C)", "chlorine at position 1 has valence 2 (max 1)", 1},
-		{"chlorine trifluoride", "FCl(F)F", "chlorine at position 1 has valence 3 (max 1)", 1},
-		{"heptavalent iodine", "FI(F)(F)(F)(F)(F)F", "iodine at position 1 has valence 7 (max 5)", 1},
-		{"octavalent sulfur", "CS(=O)(=O)(=O)C", "sulfur at position 1 has valence 8 (max 6)", 1},
-		{"neutral tetravalent boron", "CB(C)(C)C", "boron at position 1 has valence 4 (max 3)", 1},
-		{"pentavalent P+", "C[P+](C)(C)(C)C", "phosphorus at position 1 has valence 5 (max 4 for charge +1)", 1},
-		{"hexavalent S-", "[S-](C)(C)(C)(C)(C)C", "sulfur at position 0 has valence 6 (max 5 for charge -1)", 0},
-		{"O- with two bonds", "[O-](C)C", "oxygen at position 0 has valence 2 (max 1 for charge -1)", 0},
-		{"pentavalent neutral N without oxygen", "CN(C)(C)=C", "nitrogen at position 1 has valence 5 (max 3)", 1},
-		{"N-methylfuranium-like O", "Co1cccc1", "aromatic oxygen at position 1 has valence 4 (max 2), counting aromatic bonds as 1.5", 1},
-		{"pyrrole without H", "c1ccnc1", "cannot kekulize the aromatic ring system at position 0: 5 of its 5 atoms need a double bond", 0},
+		{"pentavalent carbon", "C(C)(C)(C)(C)C", "carbon at position 1 has valence 5 (max 4)", 0},
+		{"O=O=O", "O=O=O", "oxygen at position 3 has valence 4 (max 2)", 2},
+		{"CF5", "FC(F)(F)(F)F", "carbon at position 2 has valence 5 (max 4)", 1},
+		{"ClC(=O)=O", "ClC(=O)=O", "carbon at position 3 has valence 5 (max 4)", 2},
+		{"hexavalent nitrogen", "N(C)(C)(C)(C)(C)C", "nitrogen at position 1 has valence 6 (max 3)", 0},
+		{"divalent chlorine", "CCl(C)", "chlorine at position 2 has valence 2 (max 1)", 1},
+		{"aromatic carbon overloaded", "Cc1cccc2c1(C)(C)ccc2", "aromatic carbon at position 9 has valence 7 (max 4), counting aromatic bonds as 1.5", 8},
+		{"neutral tetravalent nitrogen", "CN(C)(C)C", "nitrogen at position 2 has valence 4 (max 3)", 1},
+		{"neutral ammonium", "[NH4]", "nitrogen at position 1 has valence 4 (max 3), counting its 4 written hydrogens", 0},
+		{"hydrogen with two bonds", "[H][H][H]", "hydrogen at position 4 has valence 2 (max 1)", 3},
+		{"divalent chlorine", "CCl(C)", "chlorine at position 2 has valence 2 (max 1)", 1},
+		{"chlorine trifluoride", "FCl(F)F", "chlorine at position 2 has valence 3 (max 1)", 1},
+		{"heptavalent iodine", "FI(F)(F)(F)(F)(F)F", "iodine at position 2 has valence 7 (max 5)", 1},
+		{"octavalent sulfur", "CS(=O)(=O)(=O)C", "sulfur at position 2 has valence 8 (max 6)", 1},
+		{"neutral tetravalent boron", "CB(C)(C)C", "boron at position 2 has valence 4 (max 3)", 1},
+		{"pentavalent P+", "C[P+](C)(C)(C)C", "phosphorus at position 2 has valence 5 (max 4 for charge +1)", 1},
+		{"hexavalent S-", "[S-](C)(C)(C)(C)(C)C", "sulfur at position 1 has valence 6 (max 5 for charge -1)", 0},
+		{"O- with two bonds", "[O-](C)C", "oxygen at position 1 has valence 2 (max 1 for charge -1)", 0},
+		{"pentavalent neutral N without oxygen", "CN(C)(C)=C", "nitrogen at position 2 has valence 5 (max 3)", 1},
+		{"N-methylfuranium-like O", "Co1cccc1", "aromatic oxygen at position 2 has valence 4 (max 2), counting aromatic bonds as 1.5", 1},
+		{"pyrrole without H", "c1ccnc1", "cannot kekulize the aromatic ring system at position 1: 5 of its 5 atoms need a double bond", 0},
 		{"pyrrole without H hint", "n1cccc1", "a pyrrole-type nitrogen must carry its hydrogen, written [nH]", 0},
-		{"indole without H", "c1ccc2nccc2c1", "at position 0: 9 of its 9 atoms need a double bond and cannot all be paired along aromatic bonds; a pyrrole-type nitrogen must carry its hydrogen, written [nH]", 0},
-		{"cyclopentadiene written aromatic", "c1cccc1", "cannot kekulize the aromatic ring system at position 0: 5 of its 5 atoms need a double bond and cannot all be paired along aromatic bonds", 0},
-		{"aromatic carbonyl with odd remainder", "O=c1ccccc1", "cannot kekulize the aromatic ring system at position 2: 5 of its 6 atoms need a double bond", 2},
+		{"indole without H", "c1ccc2nccc2c1", "at position 1: 9 of its 9 atoms need a double bond and cannot all be paired along aromatic bonds; a pyrrole-type nitrogen must carry its hydrogen, written [nH]", 0},
+		{"cyclopentadiene written aromatic", "c1cccc1", "cannot kekulize the aromatic ring system at position 1: 5 of its 5 atoms need a double bond and cannot all be paired along aromatic bonds", 0},
+		{"aromatic carbonyl with odd remainder", "O=c1ccccc1", "cannot kekulize the aromatic ring system at position 3: 5 of its 6 atoms need a double bond", 2},
 		{"chirality out of range", "[C@TH3](F)(Cl)(Br)I", "chirality @TH3 out of range (@TH1 to @TH2)", 2},
 		{"octahedral out of range", "[Co@OH31](F)(Cl)(Br)(I)(C)N", "chirality @OH31 out of range (@OH1 to @OH30)", 3},
 		{"chirality number zero", "[C@TH0](F)(Cl)(Br)I", "cannot be zero", 2},
@@ -211,9 +211,9 @@ func TestParseSMILES_Invalid(t *testing.T) {
 		{"charge leading zero", "[C+05]", "charge with a leading zero", 2},
 		{"isotope leading zero", "[001C]", "isotope number with a leading zero", 1},
 		{"ring bond %01", "C%01CC%01", "ring bond %01: after '%' the number must be 10 to 99", 1},
-		{"ammonium with five bonds", "C[N+](C)(C)(C)C", "nitrogen at position 1 has valence 5 (max 4 for charge +1)", 1},
-		{"carbocation with four bonds", "C[C+](C)(C)C", "carbon at position 1 has valence 4 (max 3 for charge +1)", 1},
-		{"neutral OH3", "[OH3]", "oxygen at position 0 has valence 3 (max 2), counting its 3 written hydrogens", 0},
+		{"ammonium with five bonds", "C[N+](C)(C)(C)C", "nitrogen at position 2 has valence 5 (max 4 for charge +1)", 1},
+		{"carbocation with four bonds", "C[C+](C)(C)C", "carbon at position 2 has valence 4 (max 3 for charge +1)", 1},
+		{"neutral OH3", "[OH3]", "oxygen at position 1 has valence 3 (max 2), counting its 3 written hydrogens", 0},
 		{"aromatic outside ring", "cc", "aromatic atom \"c\" outside a ring", 0},
 		{"aromatic substituent", "c1ccccc1c", "aromatic atom \"c\" outside a ring", 8},
 		{"aromatic bracket outside ring", "C[nH]C", "aromatic atom \"n\" outside a ring", 1},
@@ -238,7 +238,7 @@ func TestSMILESError_Error(t *testing.T) {
 	t.Run("positional", func(t *testing.T) {
 		t.Parallel()
 		err := &SMILESError{Pos: 5, Reason: "unclosed ring bond 1"}
-		assert.Equal(t, "at position 5: unclosed ring bond 1", err.Error())
+		assert.Equal(t, "at position 6: unclosed ring bond 1", err.Error())
 	})
 	t.Run("not positional", func(t *testing.T) {
 		t.Parallel()
@@ -249,7 +249,7 @@ func TestSMILESError_Error(t *testing.T) {
 		t.Parallel()
 		_, err := ParseSMILES("CCCCC1CC")
 		require.Error(t, err)
-		assert.Equal(t, "at position 5: unclosed ring bond 1", err.Error())
+		assert.Equal(t, "at position 6: unclosed ring bond 1", err.Error())
 	})
 }
 

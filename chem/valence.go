@@ -296,7 +296,7 @@ func (s *sanitizer) implicitHydrogens(i, ev int, strict bool) (int, *SMILESError
 		}
 		if strict {
 			return 0, errAt(s.pos[i], "aromatic %s at position %d has valence %d, which is none of its allowed valences %s",
-				elementName(s.m.Atoms[i].Element), s.pos[i], v, formatValences(valens))
+				elementName(s.m.Atoms[i].Element), s.pos[i]+1, v, formatValences(valens))
 		}
 		return 0, nil
 	}
@@ -335,7 +335,7 @@ func (s *sanitizer) valenceError(i, v, maxV int) *SMILESError {
 	if len(counting) > 0 {
 		how = ", counting " + strings.Join(counting, " and ")
 	}
-	return errAt(s.pos[i], "%s at position %d has valence %d (%s)%s", name, s.pos[i], v, limit, how)
+	return errAt(s.pos[i], "%s at position %d has valence %d (%s)%s", name, s.pos[i]+1, v, limit, how)
 }
 
 func formatValences(v []int) string {
@@ -652,7 +652,7 @@ func (s *sanitizer) kekuleError(i int, local []int) *SMILESError {
 		hint = "; a pyrrole-type nitrogen must carry its hydrogen, written [nH]"
 	}
 	return errAt(s.pos[first], "cannot kekulize the aromatic ring system at position %d: %d of its %d atoms need a double bond and cannot all be paired along aromatic bonds%s",
-		s.pos[first], need, len(seen), hint)
+		s.pos[first]+1, need, len(seen), hint)
 }
 
 // wantsDoubleBond is RDKit's test for an aromatic atom that must take one

@@ -51,7 +51,7 @@ func newSpecChecker(t *testing.T) *specChecker {
 	for _, ct := range []string{"image/png", "application/zip", "chemical/x-mmcif", "chemical/x-pdb"} {
 		openapi3filter.RegisterBodyDecoder(ct, openapi3filter.FileBodyDecoder)
 	}
-	for _, ct := range []string{"text/html", "text/css", "application/javascript"} {
+	for _, ct := range []string{"text/html", "text/css", "application/javascript", "chemical/x-mdl-sdfile"} {
 		openapi3filter.RegisterBodyDecoder(ct, openapi3filter.PlainBodyDecoder)
 	}
 	return &specChecker{t: t, doc: doc, router: router, next: http.DefaultTransport, seen: map[string]map[string]bool{}}
@@ -325,6 +325,19 @@ func TestOpenAPIResponsesMatchTheSpec(t *testing.T) {
 		require.NoError(t, err, f)
 	}
 	assert.Equal(t, 404, status(func() error { _, err := cl.BatchFile(ctx, b.BatchID, "analysis/top_10_structures.zip"); return err }()), "no structures from the baseline")
+	for _, poses := range []bool{false, true} {
+		sd, err := cl.BatchSDF(ctx, b.BatchID, poses, client.ResultsOptions{}, 0)
+		require.NoError(t, err)
+		if poses {
+			assert.Zero(t, sd.Records, "no structures from the baseline")
+		} else {
+			assert.Equal(t, ranked.TotalRanked, sd.Records)
+		}
+		assert.Equal(t, 422, status(func() error {
+			_, err := cl.BatchSDF(ctx, b.BatchID, poses, client.ResultsOptions{}, 100_000)
+			return err
+		}()))
+	}
 	assert.Equal(t, 409, status(func() error { _, err := cl.CancelBatch(ctx, b.BatchID); return err }()))
 
 	// Targets: created (JSON and Boltz YAML), read, listed, rendered,

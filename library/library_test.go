@@ -299,7 +299,7 @@ func TestValidation(t *testing.T) {
 		assert.Equal(t, Problem{Row: 3, Field: "smiles", Reason: "is required"}, ie.Problems[0])
 		assert.Equal(t, 4, ie.Problems[1].Row)
 		assert.Equal(t, "smiles", ie.Problems[1].Field)
-		assert.Equal(t, "invalid SMILES: at position 1: unclosed ring bond 1", ie.Problems[1].Reason)
+		assert.Equal(t, "invalid SMILES: at position 2: unclosed ring bond 1", ie.Problems[1].Reason)
 		assert.Equal(t, Problem{Row: 5, Field: "name", Reason: "contains a control character (U+0001)"}, ie.Problems[2])
 		assert.Equal(t, 6, ie.Problems[3].Row)
 		assert.Equal(t, "smiles", ie.Problems[3].Field)

@@ -89,8 +89,11 @@ const (
 // InputData is what the user asked for (seed 1.2 input_data).
 type InputData struct {
 	ProteinSequence string `json:"protein_sequence" firestore:"protein_sequence"`
-	LigandSMILES    string `json:"ligand_smiles" firestore:"ligand_smiles"`
-	LigandName      string `json:"ligand_name" firestore:"ligand_name"`
+	// ProteinName is the protein's name: the header of a FASTA record
+	// sent as protein_sequence ("CA2"), or a stored target's name.
+	ProteinName  string `json:"protein_name,omitempty" firestore:"protein_name,omitempty"`
+	LigandSMILES string `json:"ligand_smiles" firestore:"ligand_smiles"`
+	LigandName   string `json:"ligand_name" firestore:"ligand_name"`
 	// ModelledSMILES is the molecule the model runs, set at submission
 	// from validate.LigandFor: for Boltz-2, the parent Boltz's
 	// standardizer keeps of LigandSMILES (a salt's counter-ions dropped,

@@ -12,6 +12,10 @@ const (
 	DefaultGPUClass = GPUClassL4
 )
 
+// DeviceCPU is the GPU class a result records when its model ran on the
+// CPU (a worker with OMTX_ORT_PROVIDER=cpu): no GPU, no GPU cost.
+const DeviceCPU = "cpu"
+
 // Firestore collection and GCS layout (seed 1.3).
 const (
 	JobsCollection = "jobs"

@@ -128,6 +128,7 @@ func RunGPU(ctx context.Context, cfg config.Config, d *app.Deps, models map[stri
 	acts := &activities.GPU{
 		Models: models, Jobs: d.Jobs, Blobs: d.Blobs, ChunkGroup: cfg.ChunkGroup,
 		GPUClass: cfg.GPUClass, PricePerHour: class.PricePerHour, WorkerID: cfg.WorkerID, Logger: log,
+		OnCPU: cfg.ORTProvider == "cpu",
 		Calls: calls,
 		OnLoad: func(n int) {
 			running.Store(int64(n))

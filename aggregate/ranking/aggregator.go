@@ -390,11 +390,7 @@ type CSVWriter struct {
 //
 // Nothing reaches w before Close.
 func (a *Aggregator) NewCSV(w io.Writer) *CSVWriter {
-	keys := make([]string, 0, len(a.meta))
-	for k := range a.meta {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := a.metaKeys()
 	cw := &CSVWriter{a: a, out: w, cols: keys, ends: make([]int, 0, a.n)}
 	cw.w = csv.NewWriter(&cw.buf)
 	header := append(slices.Clone(csvHeader), metaColumns(keys)...)

@@ -81,6 +81,7 @@ func (a *app) defaultFormat() string {
 func (a *app) resultsCmd() *cobra.Command {
 	var top int
 	var format string
+	var poses bool
 	var rf rankFlags
 	c := &cobra.Command{
 		Use:   "results ID",
@@ -93,6 +94,13 @@ running batch the ligands finished so far are ranked, marked partial.
 The status line, the rule and the failures (with their reasons) follow
 the hits on stderr.
 
+--format sdf writes an SD file of a batch's ranked ligands, best first:
+the modelled molecule of each (no coordinates) with its
+batch_results.csv row as data fields. With --poses it writes the
+predicted poses (3D) instead, for the ranked ligands whose model wrote a
+structure (the baseline writes none); the API's results.sdf and
+poses.sdf.
+
 Exit codes: as omtx's, and 4 when any ligand of the batch failed (the
 failures are listed); a batch that ended failed or cancelled exits 1.`,
 		Args: exactArgs(1),
@@ -100,8 +108,14 @@ failures are listed); a batch that ended failed or cancelled exits 1.`,
 			if format == "" {
 				format = a.defaultFormat()
 			}
-			if format != "table" && format != "csv" && format != "json" {
-				return usagef("--format must be table, csv or json")
+			if format != "table" && format != "csv" && format != "json" && format != "sdf" {
+				return usagef("--format must be table, csv, json or sdf")
+			}
+			if poses && format != "sdf" {
+				return usagef("--poses goes with --format sdf")
+			}
+			if format == "sdf" && !isBatchID(args[0]) {
+				return usagef("--format sdf needs a batch id")
 			}
 			if top < 0 {
 				return usagef("--top must be 0 (all) or more")
@@ -111,12 +125,16 @@ failures are listed); a batch that ended failed or cancelled exits 1.`,
 			}
 			fl := cmd.Flags()
 			rf.hasThreshold, rf.hasLigand, rf.hasIPTM = fl.Changed("binder-threshold"), fl.Changed("min-ligand-iptm"), fl.Changed("min-iptm")
+			if format == "sdf" {
+				return a.resultsSDF(cmd.Context(), args[0], top, rf, poses)
+			}
 			return a.resultsBy(cmd.Context(), args[0], top, format, rf)
 		},
 	}
 	fl := c.Flags()
 	fl.IntVar(&top, "top", 10, "how many ranked hits (0: all, up to rank 10,000; batch_results.csv holds every one)")
-	fl.StringVar(&format, "format", "", "table, csv or json (default table; json with --output json)")
+	fl.StringVar(&format, "format", "", "table, csv, json or sdf (default table; json with --output json)")
+	fl.BoolVar(&poses, "poses", false, "with --format sdf: the predicted poses (3D) of the ranked ligands that have a structure")
 	fl.StringVar(&rf.ranking, "ranking", "", "hit_discovery (by binder probability) or lead_optimization (binders by affinity_pred_value); default: the batch's own")
 	fl.Float64Var(&rf.threshold, "binder-threshold", 0.5, "affinity_probability_binary at and above which a ligand is a predicted binder")
 	fl.Float64Var(&rf.floorLigand, "min-ligand-iptm", 0, "flag ligands with a lower ligand_iptm and rank them last")
@@ -157,6 +175,36 @@ func (a *app) resultsBy(ctx context.Context, id string, top int, format string, 
 		if err := a.printTable(hits, res.batch != nil && res.batch.Partial); err != nil {
 			return err
 		}
+	}
+	return a.footer(id, res)
+}
+
+// resultsSDF writes a batch's SD file (results.sdf, or poses.sdf with
+// poses) of the top ranked ligands (0: every one) to stdout, then says
+// on stderr how many records it holds and prints the footer.
+func (a *app) resultsSDF(ctx context.Context, id string, top int, rf rankFlags, poses bool) error {
+	sd, err := a.cl.BatchSDF(ctx, id, poses, rf.options(), top)
+	if err != nil {
+		return err
+	}
+	if _, err := a.stdout.Write(sd.Data); err != nil {
+		return err
+	}
+	if poses {
+		fmt.Fprintf(a.stderr, "%s in the SD file", count(sd.Records, "pose", "poses"))
+		if sd.Skipped > 0 {
+			fmt.Fprintf(a.stderr, "; %s without one (no structure, or a pose that does not fit the modelled molecule)", count(sd.Skipped, "ranked ligand", "ranked ligands"))
+		}
+	} else {
+		fmt.Fprintf(a.stderr, "%s in the SD file", count(sd.Records, "ligand", "ligands"))
+		if sd.Skipped > 0 {
+			fmt.Fprintf(a.stderr, "; %s could not be written", count(sd.Skipped, "ligand", "ligands"))
+		}
+	}
+	fmt.Fprintln(a.stderr)
+	res, err := a.batchHits(ctx, id, 1, rf.options())
+	if err != nil {
+		return err
 	}
 	return a.footer(id, res)
 }

@@ -120,9 +120,12 @@ func looksLikeFile(v string) bool {
 }
 
 // readFASTA returns the one sequence of a FASTA file (or of a file of bare
-// sequence lines).
+// sequence lines). A record's header names the protein: it is sent with
+// the sequence, as one FASTA record (">CA2\nMKT..."), which the API reads
+// as the protein's name; a file of bare lines gives the bare sequence.
 func readFASTA(path string, data []byte) (string, error) {
 	var seq strings.Builder
+	header := ""
 	records := 0
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
@@ -135,12 +138,16 @@ func readFASTA(path string, data []byte) (string, error) {
 			if records > 1 {
 				return "", usagef("%s holds more than one sequence; give one protein", path)
 			}
+			header = strings.TrimSpace(strings.TrimPrefix(line, ">"))
 		default:
 			seq.WriteString(strings.ToUpper(strings.Join(strings.Fields(line), "")))
 		}
 	}
 	if seq.Len() == 0 {
 		return "", usagef("%s holds no sequence", path)
+	}
+	if header != "" {
+		return ">" + header + "\n" + seq.String(), nil
 	}
 	return seq.String(), nil
 }

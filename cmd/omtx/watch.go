@@ -144,11 +144,12 @@ func (a *app) watch(ctx context.Context, id string) (string, error) {
 			return "", err
 		}
 		last = s
-		done := s.p.Completed + s.p.Failed + s.p.Cancelled
-		// The bar counts ligands that ran: cancelled ones never did, so a
-		// cancelled batch does not read 100%.
+		// The bar, the count and the rate follow the ligands that finished
+		// (completed or failed): cancelled ones never ran, so a cancelled
+		// batch does not read 100% (420/420 with 50 done), nor a burst of
+		// speed; describe names them apart.
 		ran := s.p.Completed + s.p.Failed
-		perMin, eta, ok := r.update(done, s.p.Total)
+		perMin, eta, ok := r.update(ran, s.p.Total-s.p.Cancelled)
 		desc := describe(s.p, perMin, eta, ok)
 		if a.isTTY && a.output == "text" {
 			if bar == nil {
@@ -157,7 +158,7 @@ func (a *app) watch(ctx context.Context, id string) (string, error) {
 			bar.Describe(desc)
 			_ = bar.Set(min(ran, max(s.p.Total, 1)))
 		} else {
-			fmt.Fprintf(a.stderr, "%s %s: %d/%d done; %s\n", id, s.status, done, s.p.Total, desc)
+			fmt.Fprintf(a.stderr, "%s %s: %d/%d done; %s\n", id, s.status, ran, s.p.Total, desc)
 		}
 		if omtx.JobStatus(s.status).Terminal() {
 			break

@@ -41,6 +41,21 @@
     parent.appendChild(typeof child === 'string' || typeof child === 'number' ? document.createTextNode(String(child)) : child);
   }
   function announce(msg) { announcer.textContent = ''; setTimeout(function () { announcer.textContent = msg; }, 30); }
+  // proteinLine names a job's protein as its FASTA header (or target)
+  // did, with its length: "CA2 (260 residues)", or "260 residues".
+  function proteinLine(d) {
+    var n = (d.protein_sequence || '').length + ' residues';
+    return d.protein_name ? d.protein_name + ' (' + n + ')' : n;
+  }
+
+  // computeLine says where a result's model ran and what it cost: a run
+  // on the CPU (gpu_class "cpu", the local stack's) has no GPU and no GPU
+  // cost, so no GPU class or price is shown for it.
+  function computeLine(r) {
+    if (r.gpu_class === 'cpu') return 'CPU, no GPU cost';
+    return (r.gpu_class || '—') + ' GPU, ' + num(r.gpu_seconds, 1) + ' GPU s, $' + num(r.cost_usd, 5);
+  }
+
   function num(v, digits) {
     if (v === undefined || v === null || v === '' || isNaN(Number(v))) return '—';
     return Number(v).toFixed(digits);
@@ -240,7 +255,7 @@
         el('dl', { class: 'facts' },
           el('dt', { text: 'Ligand SMILES' }), el('dd', { class: 'smiles', text: j.input_data.ligand_smiles }),
           el('dt', { text: 'Ligand (2D)' }), el('dd', null, depiction(j.input_data.ligand_smiles, 260, 180)),
-          el('dt', { text: 'Protein' }), el('dd', { text: j.input_data.protein_sequence.length + ' residues' })),
+          el('dt', { text: 'Protein' }), el('dd', { id: 'protein', text: proteinLine(j.input_data) })),
         targetBlock(me, j.input_data.target_id, target)
       ]);
       if (!terminal(j.status)) {
@@ -258,7 +273,7 @@
             el('dt', { text: 'ΔG', title: QUANTITY.affinity }), el('dd', { 'data-k': 'delta_g_kcal_mol', text: num(r.delta_g_kcal_mol, 2) + ' kcal/mol' }),
             el('dt', { text: 'P(binder)', title: QUANTITY.prob }), el('dd', { 'data-k': 'affinity_probability_binary', text: num(r.affinity_probability_binary, 3) }),
             el('dt', { text: 'Confidence' }), el('dd', { 'data-k': 'confidence', text: num(r.confidence, 3) + ' (0–1)' }),
-            el('dt', { text: 'GPU' }), el('dd', { text: (r.gpu_class || '—') + ', ' + num(r.gpu_seconds, 1) + ' GPU s, $' + num(r.cost_usd, 5) })),
+            el('dt', { text: 'Compute' }), el('dd', { id: 'compute', text: computeLine(r) })),
           el('h2', { text: 'Complex' })
         ]);
         structureBlock(me, j, r, target);
@@ -555,7 +570,8 @@
       var br = b.batch_results;
       append(main, [
         el('h1', null, b.batch_name || b.job_id, ' ', badge(b.status)),
-        el('p', { class: 'muted' }, b.job_id, ' · ', String(cfg.total_ligands || p.total), (cfg.total_ligands || p.total) === 1 ? ' ligand' : ' ligands', ' · created ', when(b.created_at)),
+        el('p', { class: 'muted' }, b.job_id, ' · ', String(cfg.total_ligands || p.total), (cfg.total_ligands || p.total) === 1 ? ' ligand · ' : ' ligands · ',
+          b.input_data && b.input_data.protein_sequence ? el('span', { id: 'protein', text: proteinLine(b.input_data) + ' · ' }) : null, 'created ', when(b.created_at)),
         modelBlock(b, null),
         warningsBlock(b.warnings),
         b.error ? el('p', { class: 'error', text: b.error }) : null,
@@ -596,7 +612,7 @@
             el('dt', { text: 'Mean ΔG (kcal/mol), predicted binders' + (br.binders !== undefined ? ' (n=' + br.binders + ')' : '') }),
             el('dd', { id: 'mean-binders', text: br.binders ? num(br.average_delta_g_kcal_mol_binders, 2) : '— (no predicted binders)' }),
             el('dt', { text: 'Mean ΔG (kcal/mol), all completed ligands (n=' + br.completed + ')' }), el('dd', { id: 'mean-all', text: num(br.average_affinity, 2) }),
-            el('dt', { text: 'GPU' }), el('dd', { text: num(br.gpu_seconds, 1) + ' GPU s, $' + num(br.cost_usd, 4) }))
+            el('dt', { text: 'Compute' }), el('dd', { id: 'compute', text: br.cost_usd ? num(br.gpu_seconds, 1) + ' GPU s, $' + num(br.cost_usd, 4) : 'no GPU cost' }))
         ]);
         if (br.histogram_file) histogramBlock(me, enc, br);
       }
@@ -612,6 +628,11 @@
       if (br && br.histogram_file) files.push('analysis/affinity_distribution.png');
       if (br && br.structures_zip_file) files.push('analysis/top_10_structures.zip');
       append(main, [el('h2', { text: 'Files' }), fileButtons('/api/v1/batches/' + enc + '/files/', files)]);
+      // The ranked ligands as an SD file (scores as data fields), and the
+      // predicted poses where the model wrote structures.
+      var sd = br ? ['results.sdf'] : [];
+      if (br && br.structures_zip_file) sd.push('poses.sdf');
+      if (sd.length) append(main, fileButtons('/api/v1/batches/' + enc + '/', sd));
     }).catch(function (err) { if (me === view) showError(main, err); });
   }
 
