@@ -74,8 +74,17 @@ func TestNames(t *testing.T) {
 func TestProgressCount(t *testing.T) {
 	t.Parallel()
 	p := CountJobs([]*Job{{Status: StatusCompleted}, nil, {Status: StatusFailed}, {Status: StatusQueued},
-		{Status: StatusRunning}, {Status: StatusCancelled}, {Status: StatusCompleted}})
-	assert.Equal(t, Progress{Total: 6, Completed: 2, Failed: 1, Running: 1, Pending: 1, Cancelled: 1}, p)
+		{Status: StatusRunning}, {Status: StatusCancelled}, {Status: StatusCompleted}, {Status: StatusFiltered}})
+	assert.Equal(t, Progress{Total: 7, Completed: 2, Failed: 1, Running: 1, Pending: 1, Cancelled: 1, Filtered: 1}, p)
+}
+
+func TestStatusFiltered(t *testing.T) {
+	t.Parallel()
+	// A filtered child is final (the GPU activity skips it) and a status
+	// the API accepts in ?status=.
+	assert.True(t, StatusFiltered.Terminal())
+	assert.True(t, StatusFiltered.Valid())
+	assert.False(t, Counts(JobTypeBatchChild, StatusFiltered))
 }
 
 func TestModelCatalog(t *testing.T) {
