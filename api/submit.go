@@ -136,7 +136,7 @@ func (s *Server) submit(c *gin.Context, spec *contract.JobSpec) (status omtx.Job
 // ligandsOf counts the ligands a spec runs.
 func ligandsOf(spec *contract.JobSpec) int {
 	if spec.BatchConfig != nil {
-		return spec.BatchConfig.TotalLigands - spec.BatchConfig.InvalidLigands
+		return spec.BatchConfig.TotalLigands - spec.BatchConfig.InvalidLigands - spec.BatchConfig.FilteredLigands
 	}
 	return 1
 }
