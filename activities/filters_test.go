@@ -62,9 +62,12 @@ func TestFilteredLigandsNeverReachThePredictor(t *testing.T) {
 		GPUClass: omtx.GPUClassL4, PricePerHour: 0.65, ChunkGroup: 4, ScratchDir: t.TempDir()}
 	genv := s.NewTestActivityEnvironment()
 	genv.RegisterActivity(gpu.PredictChunk)
-	_, err = genv.ExecuteActivity(gpu.PredictChunk, contract.PredictChunkInput{
+	cval, err := genv.ExecuteActivity(gpu.PredictChunk, contract.PredictChunkInput{
 		BatchID: batchID, JobIDs: ids, Model: omtx.BaselineModel, Protein: spec.InputData.ProteinSequence})
 	require.NoError(t, err)
+	var counts contract.ChunkCounts
+	require.NoError(t, cval.Get(&counts))
+	assert.Equal(t, contract.ChunkCounts{Completed: 2, Failed: 1, Filtered: 1}, counts, "the chunk counts its filtered ligand")
 	assert.Equal(t, []string{"ethanol", "phenol"}, model.asked, "the filtered (and the invalid) ligand never reached the model")
 	assert.Equal(t, omtx.StatusFiltered, jobs.Doc(ids[1]).Status, "the GPU activity left it as it was")
 	assert.Nil(t, jobs.Doc(ids[1]).Results)
