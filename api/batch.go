@@ -102,7 +102,7 @@ type BatchSubmitResponse struct {
 	// FilteredLigands counts the ligands the request's filters held back:
 	// their children are filtered, never run.
 	FilteredLigands int                 `json:"filtered_ligands"`
-	FilterHits      []library.FilterHit `json:"filter_hits,omitempty"`
+	FilterHits      []omtx.FilterHit `json:"filter_hits,omitempty"`
 	RenamedLigands  int                 `json:"renamed_ligands"`
 	MaxConcurrent   int                 `json:"max_concurrent"`
 	ChunkSize       int                 `json:"chunk_size"`
@@ -187,7 +187,7 @@ func (s *Server) predictBatch(c *gin.Context) {
 	resp := BatchSubmitResponse{
 		BatchID: spec.JobID, JobID: spec.JobID, Status: status, Model: spec.Model,
 		RequestedModel: spec.RequestedModel, TargetID: jt.id, TotalLigands: cfg.TotalLigands, InvalidLigands: cfg.InvalidLigands,
-		FilteredLigands: cfg.FilteredLigands, FilterHits: library.TopFilterHits(lib.FilterHits(), maxFilterHits),
+		FilteredLigands: cfg.FilteredLigands, FilterHits: omtx.TopFilterHits(lib.FilterHits(), maxFilterHits),
 		RenamedLigands: lib.Renamed(), MaxConcurrent: cfg.MaxConcurrent, ChunkSize: cfg.ChunkSize,
 		Duplicate: dup, URL: "/api/v1/batches/" + spec.JobID,
 	}

@@ -92,7 +92,7 @@ type EstimateResponse struct {
 	// others, the ligands that would run.
 	Ligands          int                 `json:"ligands"`
 	FilteredLigands  int                 `json:"filtered_ligands"`
-	FilterHits       []library.FilterHit `json:"filter_hits,omitempty"`
+	FilterHits       []omtx.FilterHit `json:"filter_hits,omitempty"`
 	Chunks           int                 `json:"chunks"`
 	SecondsPerLigand float64             `json:"seconds_per_ligand"`
 	LoadSeconds      float64             `json:"model_load_seconds_per_chunk"`
@@ -217,7 +217,7 @@ func (s *Server) buildEstimate(req *EstimateRequest, jt *jobTarget) (*EstimateRe
 	cost := class.CostUSD(gpuSec)
 	return &EstimateResponse{
 		Model: res.Model, RequestedModel: res.Requested, GPUClass: class.Name, RoutingReason: step.Reason,
-		Tokens: tok, Ligands: all, FilteredLigands: filtered, FilterHits: library.TopFilterHits(hits, maxFilterHits), Chunks: chunks,
+		Tokens: tok, Ligands: all, FilteredLigands: filtered, FilterHits: omtx.TopFilterHits(hits, maxFilterHits), Chunks: chunks,
 		SecondsPerLigand: rt.SecondsPerLigand, LoadSeconds: rt.LoadSeconds,
 		GPUSeconds: round(gpuSec, 3), PricePerGPUHour: class.PricePerHour,
 		CostUSD: round(cost, 6), CostPerLigandUSD: round(cost/float64(n), 8),

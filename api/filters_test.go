@@ -14,7 +14,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/omtx-hub/omtx-hub/filters"
-	"github.com/omtx-hub/omtx-hub/library"
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
 
@@ -49,7 +48,7 @@ func TestBatchFilters(t *testing.T) {
 		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &got))
 		assert.Equal(t, 4, got.TotalLigands)
 		assert.Equal(t, 2, got.FilteredLigands)
-		assert.Equal(t, []library.FilterHit{{Rule: ruleMW, Ligands: 1}, {Rule: ruleEne, Ligands: 1}}, got.FilterHits)
+		assert.Equal(t, []omtx.FilterHit{{Rule: ruleMW, Ligands: 1}, {Rule: ruleEne, Ligands: 1}}, got.FilterHits)
 
 		var lib []omtx.LibraryEntry
 		require.NoError(t, json.Unmarshal(mustRead(t, f.blobs, "batches/"+got.BatchID+"/ligands.json"), &lib))
@@ -176,7 +175,7 @@ func TestEstimateFilters(t *testing.T) {
 	got := est(filterBody(painsAndMW, `"chunk_size":1,"max_concurrent":4,`))
 	assert.Equal(t, 4, got.Ligands)
 	assert.Equal(t, 2, got.FilteredLigands)
-	assert.Equal(t, []library.FilterHit{{Rule: ruleMW, Ligands: 1}, {Rule: ruleEne, Ligands: 1}}, got.FilterHits)
+	assert.Equal(t, []omtx.FilterHit{{Rule: ruleMW, Ligands: 1}, {Rule: ruleEne, Ligands: 1}}, got.FilterHits)
 	assert.Equal(t, 2, got.Chunks, "only the ligands that would run are priced")
 	unfiltered := est(filterBody("null", `"chunk_size":1,"max_concurrent":4,`))
 	assert.Zero(t, unfiltered.FilteredLigands)

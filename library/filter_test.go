@@ -39,13 +39,6 @@ func TestFilters(t *testing.T) {
 	assert.Equal(t, 2, lib.Filtered())
 	assert.Equal(t, map[string]int{"pains_a:ene_rhod_A(235)": 1, mw: 1}, lib.FilterHits())
 
-	t.Run("top hits", func(t *testing.T) {
-		t.Parallel()
-		hits := map[string]int{"b": 2, "a": 2, "c": 5, "d": 1}
-		assert.Equal(t, []FilterHit{{"c", 5}, {"a", 2}, {"b", 2}}, TopFilterHits(hits, 3))
-		assert.Empty(t, TopFilterHits(nil, 3))
-	})
-
 	t.Run("ligands.json carries the rule", func(t *testing.T) {
 		t.Parallel()
 		var buf bytes.Buffer

@@ -74,7 +74,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -260,28 +259,6 @@ func (l *Library) Filtered() int { return len(l.filtered) }
 
 // FilterHits counts the filtered entries by the rule they matched.
 func (l *Library) FilterHits() map[string]int { return l.hits }
-
-// FilterHit is how many ligands one rule of the filters held back.
-type FilterHit struct {
-	Rule    string `json:"rule"`
-	Ligands int    `json:"ligands"`
-}
-
-// TopFilterHits lists the n rules that held back most ligands, most
-// first (ties by rule), from counts by rule (FilterHits).
-func TopFilterHits(hits map[string]int, n int) []FilterHit {
-	out := make([]FilterHit, 0, len(hits))
-	for rule, k := range hits {
-		out = append(out, FilterHit{Rule: rule, Ligands: k})
-	}
-	slices.SortFunc(out, func(a, b FilterHit) int {
-		if a.Ligands != b.Ligands {
-			return b.Ligands - a.Ligands
-		}
-		return strings.Compare(a.Rule, b.Rule)
-	})
-	return out[:min(n, len(out))]
-}
 
 // Renamed is the number of entries Dedupe renamed.
 func (l *Library) Renamed() int { return l.renamedN }

@@ -1,5 +1,10 @@
 package omtx
 
+import (
+	"slices"
+	"strings"
+)
+
 // Filters is the filters block of a batch request, recorded on the batch
 // (BatchConfig.Filters) so that a screen can be rerun as it was. Package
 // filters checks and applies it; every part is optional, and a ligand is
@@ -24,6 +29,28 @@ type Filters struct {
 type FilterRange struct {
 	Min *float64 `json:"min,omitempty" firestore:"min,omitempty"`
 	Max *float64 `json:"max,omitempty" firestore:"max,omitempty"`
+}
+
+// FilterHit is how many ligands one rule of a batch's filters held back.
+type FilterHit struct {
+	Rule    string `json:"rule"`
+	Ligands int    `json:"ligands"`
+}
+
+// TopFilterHits lists the n rules that held back most ligands, most
+// first (ties by rule), from counts by rule.
+func TopFilterHits(hits map[string]int, n int) []FilterHit {
+	out := make([]FilterHit, 0, len(hits))
+	for rule, k := range hits {
+		out = append(out, FilterHit{Rule: rule, Ligands: k})
+	}
+	slices.SortFunc(out, func(a, b FilterHit) int {
+		if a.Ligands != b.Ligands {
+			return b.Ligands - a.Ligands
+		}
+		return strings.Compare(a.Rule, b.Rule)
+	})
+	return out[:min(n, len(out))]
 }
 
 // IsZero reports whether the block filters nothing (nil, or no part set).

@@ -108,3 +108,10 @@ func TestModelCatalog(t *testing.T) {
 	_, err = ModelCatalog{Available: c.Available}.Resolve(ModelBoltz2)
 	assert.Equal(t, EModel, ErrorCode(err), "no substitution unless configured")
 }
+
+func TestTopFilterHits(t *testing.T) {
+	t.Parallel()
+	hits := map[string]int{"b": 2, "a": 2, "c": 5, "d": 1}
+	assert.Equal(t, []FilterHit{{"c", 5}, {"a", 2}, {"b", 2}}, TopFilterHits(hits, 3))
+	assert.Empty(t, TopFilterHits(nil, 3))
+}
