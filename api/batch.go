@@ -101,12 +101,12 @@ type BatchSubmitResponse struct {
 	InvalidLigands int            `json:"invalid_ligands"`
 	// FilteredLigands counts the ligands the request's filters held back:
 	// their children are filtered, never run.
-	FilteredLigands int                 `json:"filtered_ligands"`
+	FilteredLigands int              `json:"filtered_ligands"`
 	FilterHits      []omtx.FilterHit `json:"filter_hits,omitempty"`
-	RenamedLigands  int                 `json:"renamed_ligands"`
-	MaxConcurrent   int                 `json:"max_concurrent"`
-	ChunkSize       int                 `json:"chunk_size"`
-	Warnings        []string            `json:"warnings,omitempty"`
+	RenamedLigands  int              `json:"renamed_ligands"`
+	MaxConcurrent   int              `json:"max_concurrent"`
+	ChunkSize       int              `json:"chunk_size"`
+	Warnings        []string         `json:"warnings,omitempty"`
 	// DuplicateStructures lists the molecules given by more than one
 	// entry of the library (by chem.Identity), with their rows (1-based), at most
 	// maxDuplicateReport of them.

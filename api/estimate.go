@@ -90,18 +90,18 @@ type EstimateResponse struct {
 	// would hold back, by rule in FilterHits (the most frequent first, at
 	// most 10). Chunks, GPU seconds, cost and wall time are for the
 	// others, the ligands that would run.
-	Ligands          int                 `json:"ligands"`
-	FilteredLigands  int                 `json:"filtered_ligands"`
+	Ligands          int              `json:"ligands"`
+	FilteredLigands  int              `json:"filtered_ligands"`
 	FilterHits       []omtx.FilterHit `json:"filter_hits,omitempty"`
-	Chunks           int                 `json:"chunks"`
-	SecondsPerLigand float64             `json:"seconds_per_ligand"`
-	LoadSeconds      float64             `json:"model_load_seconds_per_chunk"`
-	GPUSeconds       float64             `json:"gpu_seconds"`
-	PricePerGPUHour  float64             `json:"price_per_gpu_hour"`
-	CostUSD          float64             `json:"cost_usd"`
-	CostPerLigandUSD float64             `json:"cost_per_ligand_usd"`
-	WallSeconds      float64             `json:"wall_seconds"`
-	Basis            string              `json:"basis"`
+	Chunks           int              `json:"chunks"`
+	SecondsPerLigand float64          `json:"seconds_per_ligand"`
+	LoadSeconds      float64          `json:"model_load_seconds_per_chunk"`
+	GPUSeconds       float64          `json:"gpu_seconds"`
+	PricePerGPUHour  float64          `json:"price_per_gpu_hour"`
+	CostUSD          float64          `json:"cost_usd"`
+	CostPerLigandUSD float64          `json:"cost_per_ligand_usd"`
+	WallSeconds      float64          `json:"wall_seconds"`
+	Basis            string           `json:"basis"`
 }
 
 func (s *Server) estimate(c *gin.Context) {
