@@ -126,3 +126,9 @@ func TestResultsListFilteredLigands(t *testing.T) {
 	assert.Contains(t, errOut, "batch_f: completed, 1 filtered\n")
 	assert.Contains(t, errOut, "1 filtered before the GPU (not failures):\n  #1 ene (batch_f-1): pains_a:ene_rhod_A(235)\n")
 }
+
+func TestWatchDescribesFiltered(t *testing.T) {
+	t.Parallel()
+	got := describe(omtx.Progress{Total: 4, Completed: 1, Running: 1, Filtered: 2}, 0, 0, false)
+	assert.Equal(t, "completed 1, failed 0, running 1, pending 0, filtered 2 | rate —, ETA —", got)
+}

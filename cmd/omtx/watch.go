@@ -113,6 +113,9 @@ func describe(p omtx.Progress, perMin float64, eta time.Duration, ok bool) strin
 	if p.Cancelled > 0 {
 		s += fmt.Sprintf(", cancelled %d", p.Cancelled)
 	}
+	if p.Filtered > 0 {
+		s += fmt.Sprintf(", filtered %d", p.Filtered)
+	}
 	if ok {
 		s += fmt.Sprintf(" | %.1f/min, ETA %s", perMin, eta)
 	} else {
@@ -144,10 +147,11 @@ func (a *app) watch(ctx context.Context, id string) (string, error) {
 			return "", err
 		}
 		last = s
-		done := s.p.Completed + s.p.Failed + s.p.Cancelled
-		// The bar counts ligands that ran: cancelled ones never did, so a
-		// cancelled batch does not read 100%.
-		ran := s.p.Completed + s.p.Failed
+		done := s.p.Completed + s.p.Failed + s.p.Cancelled + s.p.Filtered
+		// The bar counts ligands that ran, and those the filters held back
+		// before the GPU (the batch is done with them): cancelled ones
+		// never ran, so a cancelled batch does not read 100%.
+		ran := s.p.Completed + s.p.Failed + s.p.Filtered
 		perMin, eta, ok := r.update(done, s.p.Total)
 		desc := describe(s.p, perMin, eta, ok)
 		if a.isTTY && a.output == "text" {
