@@ -185,3 +185,15 @@ func TestEstimateFilters(t *testing.T) {
 	f.refused(t, "/api/v1/estimate", `{"model":"boltz2","protein_sequence":"MKTAYIAKQRQISFVKSHFSRQ","num_ligands":10,"filters":`+painsAndMW+`}`,
 		http.StatusUnprocessableEntity, "filters")
 }
+
+// TestFilteredLigandsAreNotInFlight: a running batch's filtered children
+// do not count against the user's in-flight ligands.
+func TestFilteredLigandsAreNotInFlight(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.jobs.Put(&omtx.Job{JobID: "batch_run", JobType: omtx.JobTypeBatchParent, UserID: "u1", Status: omtx.StatusRunning,
+		Progress: &omtx.Progress{Total: 10, Completed: 2, Running: 1, Pending: 2, Filtered: 5}})
+	u, err := f.srv.readUsage(t.Context(), "u1")
+	require.NoError(t, err)
+	assert.Equal(t, Usage{Ligands: 3, Batches: 1}, u)
+}

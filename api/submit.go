@@ -261,7 +261,7 @@ func (s *Server) readUsage(ctx context.Context, user string) (Usage, error) {
 	u := Usage{Ligands: jobs, Batches: len(batches)}
 	for _, b := range batches {
 		if p := b.Progress; p != nil {
-			u.Ligands += max(0, p.Total-p.Completed-p.Failed-p.Cancelled)
+			u.Ligands += max(0, p.Total-p.Completed-p.Failed-p.Cancelled-p.Filtered)
 		} else if b.BatchConfig != nil {
 			u.Ligands += b.BatchConfig.TotalLigands
 		}
