@@ -81,7 +81,7 @@ func (o *Orchestration) AggregateBatch(ctx context.Context, in contract.Aggregat
 	}
 	metrics.Batches.WithLabelValues(string(status)).Inc()
 	logFor(ctx, o.Logger, "batch_id", in.BatchID).Info("batch aggregated", "status", status,
-		"completed", prog.Completed, "failed", prog.Failed, "cancelled", prog.Cancelled)
+		"completed", prog.Completed, "failed", prog.Failed, "cancelled", prog.Cancelled, "filtered", prog.Filtered)
 	out := contract.AggregateBatchResult{Status: status, Progress: prog}
 	if len(res.Top10) > 0 {
 		best := res.Top10[0]
