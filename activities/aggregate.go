@@ -81,7 +81,7 @@ func (o *Orchestration) AggregateBatch(ctx context.Context, in contract.Aggregat
 	}
 	metrics.Batches.WithLabelValues(string(status)).Inc()
 	logFor(ctx, o.Logger, "batch_id", in.BatchID).Info("batch aggregated", "status", status,
-		"completed", prog.Completed, "failed", prog.Failed, "cancelled", prog.Cancelled)
+		"completed", prog.Completed, "failed", prog.Failed, "cancelled", prog.Cancelled, "filtered", prog.Filtered)
 	out := contract.AggregateBatchResult{Status: status, Progress: prog}
 	if len(res.Top10) > 0 {
 		best := res.Top10[0]
@@ -120,7 +120,8 @@ func AggregateChildren(ctx context.Context, jobs JobStore, blobs BlobStore, pare
 	case parent.Progress != nil:
 		total = parent.Progress.Total
 	}
-	agg := aggregate.NewAggregatorWith(aggregate.Options{BatchID: batchID, BatchName: parent.BatchName, Ranking: parent.BatchConfig.RankingOptions()})
+	agg := aggregate.NewAggregatorWith(aggregate.Options{BatchID: batchID, BatchName: parent.BatchName, Ranking: parent.BatchConfig.RankingOptions(),
+		Filters: filtersOf(parent)})
 	// A cancelled batch may have been cancelled before PrepareBatch
 	// created every child: those ligands count as cancelled. Any other
 	// batch needs every child (a missing one is an error, retried;
@@ -281,4 +282,12 @@ func abort(w io.WriteCloser) {
 	if a, ok := w.(interface{ Abort() }); ok {
 		a.Abort()
 	}
+}
+
+// filtersOf is the batch's filters, recorded in summary.json.
+func filtersOf(parent *omtx.Job) *omtx.Filters {
+	if parent.BatchConfig == nil {
+		return nil
+	}
+	return parent.BatchConfig.Filters
 }

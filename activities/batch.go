@@ -28,7 +28,8 @@ const writeGroup = 400
 // per ligand of batches/{batch_id}/ligands.json, streaming the file so that
 // memory does not grow with the library. Children that exist already are
 // left alone, so a retry creates each once. Rows that failed validation
-// (kept at the caller's request) become failed children with their reasons.
+// (kept at the caller's request) become failed children with their reasons,
+// and rows the batch's filters held back filtered children with their rules.
 // A library file that cannot be read as a ligand list fails the batch at
 // once (non-retryable).
 func (o *Orchestration) PrepareBatch(ctx context.Context, in contract.PrepareBatchInput) (contract.PrepareBatchResult, error) {
@@ -57,6 +58,7 @@ func (o *Orchestration) PrepareBatch(ctx context.Context, in contract.PrepareBat
 		total = spec.BatchConfig.TotalLigands
 	}
 	out := contract.PrepareBatchResult{Status: omtx.StatusRunning}
+	filtered := 0
 	children := make([]*omtx.Job, 0, writeGroup)
 	flush := func() error {
 		if err := o.Jobs.CreateMany(ctx, children); err != nil {
@@ -78,6 +80,8 @@ func (o *Orchestration) PrepareBatch(ctx context.Context, in contract.PrepareBat
 		out.Total++
 		if e.Error != "" {
 			out.Invalid++
+		} else if e.FilterRule != "" {
+			filtered++
 		}
 		children = append(children, NewChild(&spec, e, max(total, 1), now))
 		if len(children) == writeGroup {
@@ -102,7 +106,7 @@ func (o *Orchestration) PrepareBatch(ctx context.Context, in contract.PrepareBat
 			return nil, nil
 		}
 		cur.UpdatedAt = now
-		cur.Progress = &omtx.Progress{Total: out.Total, Failed: out.Invalid, Pending: out.Total - out.Invalid}
+		cur.Progress = &omtx.Progress{Total: out.Total, Failed: out.Invalid, Filtered: filtered, Pending: out.Total - out.Invalid - filtered}
 		if out.Total <= MaxChildIDsInParent {
 			cur.ChildJobIDs = omtx.BatchChildJobIDs(spec.JobID, 0, out.Total, out.Total)
 		}
@@ -182,8 +186,10 @@ func openBlob(ctx context.Context, blobs BlobStore, name string) (io.ReadCloser,
 }
 
 // NewChild is the document PrepareBatch creates for ligand e of the batch
-// parent (of total ligands): pending, or failed with the reason for a row
-// that failed validation. Reconcile rebuilds lost children with it.
+// parent (of total ligands): pending, failed with the reason for a row
+// that failed validation, or filtered (final: no GPU activity runs it)
+// with the rule for a row the batch's filters held back. Reconcile
+// rebuilds lost children with it.
 func NewChild(parent *contract.JobSpec, e omtx.LibraryEntry, total int, now time.Time) *omtx.Job {
 	idx := e.Index
 	c := &omtx.Job{
@@ -209,8 +215,11 @@ func NewChild(parent *contract.JobSpec, e omtx.LibraryEntry, total int, now time
 		LigandMetadata: e.Metadata,
 		Warnings:       e.Warnings,
 	}
-	if e.Error != "" {
+	switch {
+	case e.Error != "":
 		c.Status, c.Error, c.CompletedAt = omtx.StatusFailed, "invalid input (row "+fmt.Sprint(e.Row)+"): "+e.Error, &now
+	case e.FilterRule != "":
+		c.Status, c.FilterRule, c.CompletedAt = omtx.StatusFiltered, e.FilterRule, &now
 	}
 	return c
 }

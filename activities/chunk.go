@@ -84,7 +84,7 @@ func (g *GPU) PredictChunk(ctx context.Context, in contract.PredictChunkInput) (
 		activity.RecordHeartbeat(ctx, done)
 	}
 	counts := contract.CountsOf(omtx.CountJobs(docs))
-	log.Info("chunk done", "completed", counts.Completed, "failed", counts.Failed, "cancelled", counts.Cancelled)
+	log.Info("chunk done", "completed", counts.Completed, "failed", counts.Failed, "cancelled", counts.Cancelled, "filtered", counts.Filtered)
 	return counts, nil
 }
 

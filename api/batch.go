@@ -16,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/omtx-hub/omtx-hub/contract"
+	"github.com/omtx-hub/omtx-hub/filters"
 	"github.com/omtx-hub/omtx-hub/keys"
 	"github.com/omtx-hub/omtx-hub/library"
 	"github.com/omtx-hub/omtx-hub/omtx"
@@ -76,6 +77,10 @@ type BatchRequest struct {
 	BinderThreshold float64      `json:"binder_threshold"`
 	MinLigandIPTM   *float64     `json:"min_ligand_iptm"`
 	MinIPTM         *float64     `json:"min_iptm"`
+	// Filters hold ligands back before the GPU (package filters): property
+	// windows, shipped SMARTS catalogs and the user's own SMARTS. Multipart
+	// forms send it as a JSON string in field "filters".
+	Filters *omtx.Filters `json:"filters"`
 }
 
 // rankingOptions are the request's ranking fields.
@@ -93,10 +98,14 @@ type BatchSubmitResponse struct {
 	TargetID       string         `json:"target_id,omitempty"`
 	TotalLigands   int            `json:"total_ligands"`
 	InvalidLigands int            `json:"invalid_ligands"`
-	RenamedLigands int            `json:"renamed_ligands"`
-	MaxConcurrent  int            `json:"max_concurrent"`
-	ChunkSize      int            `json:"chunk_size"`
-	Warnings       []string       `json:"warnings,omitempty"`
+	// FilteredLigands counts the ligands the request's filters held back:
+	// their children are filtered, never run.
+	FilteredLigands int              `json:"filtered_ligands"`
+	FilterHits      []omtx.FilterHit `json:"filter_hits,omitempty"`
+	RenamedLigands  int              `json:"renamed_ligands"`
+	MaxConcurrent   int              `json:"max_concurrent"`
+	ChunkSize       int              `json:"chunk_size"`
+	Warnings        []string         `json:"warnings,omitempty"`
 	// DuplicateStructures lists the molecules given by more than one
 	// entry of the library (by chem.Identity), with their rows (1-based), at most
 	// maxDuplicateReport of them.
@@ -174,6 +183,7 @@ func (s *Server) predictBatch(c *gin.Context) {
 	resp := BatchSubmitResponse{
 		BatchID: spec.JobID, JobID: spec.JobID, Status: status, Model: spec.Model,
 		RequestedModel: spec.RequestedModel, TargetID: jt.id, TotalLigands: cfg.TotalLigands, InvalidLigands: cfg.InvalidLigands,
+		FilteredLigands: cfg.FilteredLigands, FilterHits: omtx.TopFilterHits(lib.FilterHits(), maxFilterHits),
 		RenamedLigands: lib.Renamed(), MaxConcurrent: cfg.MaxConcurrent, ChunkSize: cfg.ChunkSize,
 		Duplicate: dup, URL: "/api/v1/batches/" + spec.JobID,
 	}
@@ -237,7 +247,7 @@ var formFields = map[string]int64{
 	"priority": maxFormField, "parameters": maxFormField, "user_id": maxFormField, "skip_invalid": maxFormField,
 	"chunk_size": maxFormField, "notify_url": maxFormField, "msa": MaxMSABytes, "sheet": maxFormField,
 	"ranking": maxFormField, "binder_threshold": maxFormField, "min_ligand_iptm": maxFormField, "min_iptm": maxFormField,
-	"target_id": maxFormField, "target": MaxBatchTargetBytes,
+	"target_id": maxFormField, "target": MaxBatchTargetBytes, "filters": maxFormField,
 }
 
 // MaxBatchTargetBytes bounds an inline target's JSON in a multipart batch.
@@ -350,20 +360,36 @@ func (s *Server) readForm(c *gin.Context, req *BatchRequest) (*upload, error) {
 	}
 	if v, ok := values["parameters"]; ok && strings.TrimSpace(v) != "" {
 		var p RequestParameters
-		dec := json.NewDecoder(strings.NewReader(v))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&p); err != nil {
-			e := jsonError(err)
-			var de *omtx.Error
-			if errors.As(e, &de) {
-				de.Field = strings.TrimSuffix("parameters."+de.Field, ".")
-				de.Code = omtx.EInvalid
-			}
-			return nil, e
+		if err := decodeFormJSON("parameters", v, &p); err != nil {
+			return nil, err
 		}
 		req.Parameters = &p
 	}
+	if v, ok := values["filters"]; ok && strings.TrimSpace(v) != "" {
+		var f omtx.Filters
+		if err := decodeFormJSON("filters", v, &f); err != nil {
+			return nil, err
+		}
+		req.Filters = &f
+	}
 	return lib, nil
+}
+
+// decodeFormJSON decodes a form field that holds a JSON object; errors
+// name the field inside it ("parameters.seed").
+func decodeFormJSON(field, v string, dst any) error {
+	dec := json.NewDecoder(strings.NewReader(v))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		e := jsonError(err)
+		var de *omtx.Error
+		if errors.As(e, &de) {
+			de.Field = strings.TrimSuffix(field+"."+de.Field, ".")
+			de.Code = omtx.EInvalid
+		}
+		return e
+	}
+	return nil
 }
 
 var errOverLimit = errors.New("over the limit")
@@ -455,6 +481,10 @@ func (s *Server) buildBatch(c *gin.Context, k *keys.Key, req *BatchRequest, upl 
 	if err := ranking.Validate(); err != nil {
 		return fail(err)
 	}
+	flt, err := filters.Compile("filters", req.Filters)
+	if err != nil {
+		return fail(err)
+	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	name := strings.TrimSpace(req.BatchName)
 	if name == "" {
@@ -482,6 +512,9 @@ func (s *Server) buildBatch(c *gin.Context, k *keys.Key, req *BatchRequest, upl 
 	}
 	// The library, last: the costly part, each SMILES parsed once.
 	opts := library.Options{SkipInvalid: req.SkipInvalid, Model: res.Model, Sheet: req.Sheet}
+	if !flt.Empty() {
+		opts.Filters = flt
+	}
 	var lib *library.Library
 	if upl != nil {
 		lib, err = library.Parse(upl.name, bytes.NewReader(upl.data), opts)
@@ -521,6 +554,15 @@ func (s *Server) buildBatch(c *gin.Context, k *keys.Key, req *BatchRequest, upl 
 	spec.BatchConfig.SetRanking(ranking)
 	if !jt.seed() {
 		spec.RequestHash = requestHash(spec.RequestHash, jt.hash)
+	}
+	if !req.Filters.IsZero() {
+		// Only a request with filters hashes them, so that every other
+		// request keeps the hash it had before filters existed.
+		spec.BatchConfig.Filters, spec.BatchConfig.FilteredLigands = req.Filters, lib.Filtered()
+		spec.RequestHash = requestHash(spec.RequestHash, req.Filters)
+		if lib.Filtered() == lib.Len()-lib.Invalid() {
+			return fail(omtx.Errorf(omtx.EInvalid, "filters", "hold back every valid ligand of the library; the batch would have nothing to run"))
+		}
 	}
 	return spec, lib, res, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/omtx-hub/omtx-hub/filters"
 	"github.com/omtx-hub/omtx-hub/library"
 	"github.com/omtx-hub/omtx-hub/omtx"
 	"github.com/omtx-hub/omtx-hub/target"
@@ -71,25 +72,37 @@ type EstimateRequest struct {
 	// TargetID names one of the caller's targets, in place of
 	// protein_sequence: the estimate is for its whole complex.
 	TargetID string `json:"target_id"`
+	// Filters are a batch's filters (BatchRequest.Filters), applied to
+	// the listed ligands as the batch would apply them.
+	Filters *omtx.Filters `json:"filters"`
 }
+
+// maxFilterHits is how many rules an estimate or a batch's 202 lists.
+const maxFilterHits = 10
 
 // EstimateResponse is a cost and time estimate.
 type EstimateResponse struct {
-	Model            string  `json:"model"`
-	RequestedModel   string  `json:"requested_model,omitempty"`
-	GPUClass         string  `json:"gpu_class"`
-	RoutingReason    string  `json:"routing_reason"`
-	Tokens           int     `json:"tokens"`
-	Ligands          int     `json:"ligands"`
-	Chunks           int     `json:"chunks"`
-	SecondsPerLigand float64 `json:"seconds_per_ligand"`
-	LoadSeconds      float64 `json:"model_load_seconds_per_chunk"`
-	GPUSeconds       float64 `json:"gpu_seconds"`
-	PricePerGPUHour  float64 `json:"price_per_gpu_hour"`
-	CostUSD          float64 `json:"cost_usd"`
-	CostPerLigandUSD float64 `json:"cost_per_ligand_usd"`
-	WallSeconds      float64 `json:"wall_seconds"`
-	Basis            string  `json:"basis"`
+	Model          string `json:"model"`
+	RequestedModel string `json:"requested_model,omitempty"`
+	GPUClass       string `json:"gpu_class"`
+	RoutingReason  string `json:"routing_reason"`
+	Tokens         int    `json:"tokens"`
+	// Ligands counts every ligand; FilteredLigands those the filters
+	// would hold back, by rule in FilterHits (the most frequent first, at
+	// most 10). Chunks, GPU seconds, cost and wall time are for the
+	// others, the ligands that would run.
+	Ligands          int              `json:"ligands"`
+	FilteredLigands  int              `json:"filtered_ligands"`
+	FilterHits       []omtx.FilterHit `json:"filter_hits,omitempty"`
+	Chunks           int              `json:"chunks"`
+	SecondsPerLigand float64          `json:"seconds_per_ligand"`
+	LoadSeconds      float64          `json:"model_load_seconds_per_chunk"`
+	GPUSeconds       float64          `json:"gpu_seconds"`
+	PricePerGPUHour  float64          `json:"price_per_gpu_hour"`
+	CostUSD          float64          `json:"cost_usd"`
+	CostPerLigandUSD float64          `json:"cost_per_ligand_usd"`
+	WallSeconds      float64          `json:"wall_seconds"`
+	Basis            string           `json:"basis"`
 	// ModelSubstitution says another model would serve the request than
 	// the one asked for, and ModelNote what the served model is (the
 	// baseline: a ligand-only model).
@@ -150,13 +163,21 @@ func (s *Server) buildEstimate(req *EstimateRequest, jt *jobTarget) (*EstimateRe
 	if err != nil {
 		return nil, err
 	}
+	flt, err := filters.Compile("filters", req.Filters)
+	if err != nil {
+		return nil, err
+	}
+	if !flt.Empty() && len(req.Ligands) == 0 {
+		return nil, omtx.Errorf(omtx.EInvalid, "filters", "apply to listed ligands: send ligands")
+	}
 	if len(req.Ligands) > library.MaxLigands {
 		return nil, omtx.Errorf(omtx.ETooLarge, "ligands", "lists %d ligands; a batch holds at most %d", len(req.Ligands), library.MaxLigands)
 	}
 	if req.NumLigands < 0 || req.NumLigands > library.MaxLigands {
 		return nil, omtx.Errorf(omtx.EInvalid, "num_ligands", "must be between 1 and %d", library.MaxLigands)
 	}
-	most, listed := 0, 0
+	most, listed, filtered := 0, 0, 0
+	hits := map[string]int{}
 	switch {
 	case req.LigandSMILES != "":
 		l, err := validate.LigandFor(res.Model, "ligand_smiles", req.LigandSMILES)
@@ -170,14 +191,23 @@ func (s *Server) buildEstimate(req *EstimateRequest, jt *jobTarget) (*EstimateRe
 			if err != nil {
 				return nil, err
 			}
+			if rule, _ := library.Filter(flt, l.ModelledSMILES); rule != "" {
+				filtered++
+				hits[rule]++
+				continue
+			}
 			most = max(most, l.HeavyAtoms)
 		}
 		listed = len(req.Ligands)
+		if filtered == listed {
+			return nil, omtx.Errorf(omtx.EInvalid, "filters", "hold back every ligand listed; a batch would have nothing to run")
+		}
 	case req.NumLigands > 0:
 	default:
 		return nil, omtx.Errorf(omtx.EInvalid, "ligand_smiles", "send ligand_smiles, ligands or num_ligands")
 	}
-	n := max(listed, req.NumLigands)
+	all := max(listed, req.NumLigands)
+	n := all - filtered // the ligands that would run
 	conc := req.MaxConcurrent
 	if conc == 0 {
 		conc = 1
@@ -213,7 +243,7 @@ func (s *Server) buildEstimate(req *EstimateRequest, jt *jobTarget) (*EstimateRe
 	return &EstimateResponse{
 		Model: res.Model, RequestedModel: res.Requested, GPUClass: class.Name, RoutingReason: step.Reason,
 		ModelSubstitution: res.Note, ModelNote: omtx.ModelNote(res.Model),
-		Tokens: tok, Ligands: n, Chunks: chunks,
+		Tokens: tok, Ligands: all, FilteredLigands: filtered, FilterHits: omtx.TopFilterHits(hits, maxFilterHits), Chunks: chunks,
 		SecondsPerLigand: rt.SecondsPerLigand, LoadSeconds: rt.LoadSeconds,
 		GPUSeconds: round(gpuSec, 3), PricePerGPUHour: class.PricePerHour,
 		CostUSD: round(cost, 6), CostPerLigandUSD: round(cost/float64(n), 8),

@@ -42,7 +42,7 @@ func (s *Server) estimateForm(c *gin.Context) (req *EstimateRequest, inline *tar
 		return nil, nil, 0, err
 	}
 	req = &EstimateRequest{
-		Model: b.Model, ProteinSequence: b.ProteinSequence, TargetID: b.TargetID, Parameters: b.Parameters,
+		Model: b.Model, ProteinSequence: b.ProteinSequence, TargetID: b.TargetID, Parameters: b.Parameters, Filters: b.Filters,
 		Ligands: make([]omtx.Ligand, 0, lib.Len()-lib.Invalid()),
 	}
 	if b.MaxConcurrent != nil {

@@ -136,7 +136,7 @@ func (s *Server) submit(c *gin.Context, spec *contract.JobSpec) (status omtx.Job
 // ligandsOf counts the ligands a spec runs.
 func ligandsOf(spec *contract.JobSpec) int {
 	if spec.BatchConfig != nil {
-		return spec.BatchConfig.TotalLigands - spec.BatchConfig.InvalidLigands
+		return spec.BatchConfig.TotalLigands - spec.BatchConfig.InvalidLigands - spec.BatchConfig.FilteredLigands
 	}
 	return 1
 }
@@ -261,7 +261,7 @@ func (s *Server) readUsage(ctx context.Context, user string) (Usage, error) {
 	u := Usage{Ligands: jobs, Batches: len(batches)}
 	for _, b := range batches {
 		if p := b.Progress; p != nil {
-			u.Ligands += max(0, p.Total-p.Completed-p.Failed-p.Cancelled)
+			u.Ligands += max(0, p.Total-p.Completed-p.Failed-p.Cancelled-p.Filtered)
 		} else if b.BatchConfig != nil {
 			u.Ligands += b.BatchConfig.TotalLigands
 		}

@@ -292,6 +292,13 @@ func (c *Client) UploadBatch(ctx context.Context, in BatchUpload, opts ...CallOp
 		}
 		fields = append(fields, [2]string{"parameters", string(p)})
 	}
+	if !in.Filters.IsZero() {
+		p, err := json.Marshal(in.Filters)
+		if err != nil {
+			return nil, err
+		}
+		fields = append(fields, [2]string{"filters", string(p)})
+	}
 	for _, f := range fields {
 		if f[1] == "" {
 			continue

@@ -75,6 +75,8 @@ type BatchRequest struct {
 	SkipInvalid     bool        `json:"skip_invalid,omitempty"`
 	MSA             string      `json:"msa,omitempty"`
 	NotifyURL       string      `json:"notify_url,omitempty"`
+	// Filters hold ligands back before the GPU (see the API's Filters).
+	Filters *omtx.Filters `json:"filters,omitempty"`
 }
 
 // BatchUpload is a batch submitted as a library file (multipart).
@@ -93,6 +95,7 @@ type BatchUpload struct {
 	SkipInvalid     bool
 	MSA             string
 	NotifyURL       string
+	Filters         *omtx.Filters
 }
 
 // BatchSubmitResponse answers a batch submission.
@@ -105,12 +108,15 @@ type BatchSubmitResponse struct {
 	TargetID       string         `json:"target_id,omitempty"`
 	TotalLigands   int            `json:"total_ligands"`
 	InvalidLigands int            `json:"invalid_ligands"`
-	RenamedLigands int            `json:"renamed_ligands"`
-	MaxConcurrent  int            `json:"max_concurrent"`
-	ChunkSize      int            `json:"chunk_size"`
-	Warnings       []string       `json:"warnings,omitempty"`
-	Duplicate      bool           `json:"duplicate,omitempty"`
-	URL            string         `json:"url"`
+	// FilteredLigands were held back by the filters, by rule in FilterHits.
+	FilteredLigands int              `json:"filtered_ligands"`
+	FilterHits      []omtx.FilterHit `json:"filter_hits,omitempty"`
+	RenamedLigands  int              `json:"renamed_ligands"`
+	MaxConcurrent   int              `json:"max_concurrent"`
+	ChunkSize       int              `json:"chunk_size"`
+	Warnings        []string         `json:"warnings,omitempty"`
+	Duplicate       bool             `json:"duplicate,omitempty"`
+	URL             string           `json:"url"`
 }
 
 // EstimateRequest asks for a cost and time estimate: one ligand
@@ -125,25 +131,31 @@ type EstimateRequest struct {
 	MaxConcurrent   int         `json:"max_concurrent,omitempty"`
 	ChunkSize       int         `json:"chunk_size,omitempty"`
 	Parameters      *Parameters `json:"parameters,omitempty"`
+	// Filters are a batch's filters, applied to Ligands.
+	Filters *omtx.Filters `json:"filters,omitempty"`
 }
 
 // EstimateResponse is a cost and time estimate from planning figures.
 type EstimateResponse struct {
-	Model            string  `json:"model"`
-	RequestedModel   string  `json:"requested_model,omitempty"`
-	GPUClass         string  `json:"gpu_class"`
-	RoutingReason    string  `json:"routing_reason"`
-	Tokens           int     `json:"tokens"`
-	Ligands          int     `json:"ligands"`
-	Chunks           int     `json:"chunks"`
-	SecondsPerLigand float64 `json:"seconds_per_ligand"`
-	LoadSeconds      float64 `json:"model_load_seconds_per_chunk"`
-	GPUSeconds       float64 `json:"gpu_seconds"`
-	PricePerGPUHour  float64 `json:"price_per_gpu_hour"`
-	CostUSD          float64 `json:"cost_usd"`
-	CostPerLigandUSD float64 `json:"cost_per_ligand_usd"`
-	WallSeconds      float64 `json:"wall_seconds"`
-	Basis            string  `json:"basis"`
+	Model          string `json:"model"`
+	RequestedModel string `json:"requested_model,omitempty"`
+	GPUClass       string `json:"gpu_class"`
+	RoutingReason  string `json:"routing_reason"`
+	Tokens         int    `json:"tokens"`
+	Ligands        int    `json:"ligands"`
+	// FilteredLigands would be held back by the filters (by rule in
+	// FilterHits); the GPU figures are for the rest.
+	FilteredLigands  int              `json:"filtered_ligands"`
+	FilterHits       []omtx.FilterHit `json:"filter_hits,omitempty"`
+	Chunks           int              `json:"chunks"`
+	SecondsPerLigand float64          `json:"seconds_per_ligand"`
+	LoadSeconds      float64          `json:"model_load_seconds_per_chunk"`
+	GPUSeconds       float64          `json:"gpu_seconds"`
+	PricePerGPUHour  float64          `json:"price_per_gpu_hour"`
+	CostUSD          float64          `json:"cost_usd"`
+	CostPerLigandUSD float64          `json:"cost_per_ligand_usd"`
+	WallSeconds      float64          `json:"wall_seconds"`
+	Basis            string           `json:"basis"`
 }
 
 // JobList is a page of jobs: the caller's jobs and batches, or a batch's

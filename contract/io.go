@@ -62,7 +62,10 @@ type BatchState struct {
 	Completed int
 	Failed    int
 	Cancelled int
-	Runs      int
+	// Filtered counts children the batch's filters held back (zero in
+	// states written before filters existed, which had none).
+	Filtered int
+	Runs     int
 	// MSA is the protein's MSA, computed once for the whole batch.
 	MSA *omtx.MSARef
 }
@@ -98,11 +101,14 @@ type ChunkCounts struct {
 	Completed int
 	Failed    int
 	Cancelled int
+	// Filtered counts children the batch's filters held back: final
+	// before any GPU activity, counted by whoever counts the chunk.
+	Filtered int
 }
 
 // CountsOf counts final statuses of a Progress.
 func CountsOf(p omtx.Progress) ChunkCounts {
-	return ChunkCounts{Completed: p.Completed, Failed: p.Failed, Cancelled: p.Cancelled}
+	return ChunkCounts{Completed: p.Completed, Failed: p.Failed, Cancelled: p.Cancelled, Filtered: p.Filtered}
 }
 
 // ---- NotifyWorkflow ----

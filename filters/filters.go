@@ -127,32 +127,18 @@ func parsePatterns(sc *bufio.Scanner, path, catalog string) ([]Entry, error) {
 }
 
 // Range is a closed window; a nil end is open.
-type Range struct {
-	Min *float64 `json:"min,omitempty"`
-	Max *float64 `json:"max,omitempty"`
-}
+type Range = omtx.FilterRange
 
-func (r *Range) contains(v float64) bool {
+func contains(r *Range, v float64) bool {
 	return r == nil || ((r.Min == nil || v >= *r.Min) && (r.Max == nil || v <= *r.Max))
 }
 
-// Filters is the filters block of a batch request. Every part is optional;
-// a ligand is filtered when it falls outside any window or matches any
-// catalog entry or user SMARTS.
-type Filters struct {
-	// Property windows, over chem.ComputeDescriptors.
-	HeavyAtoms      *Range `json:"heavy_atoms,omitempty"`
-	MolecularWeight *Range `json:"molecular_weight,omitempty"` // g/mol
-	HBondDonors     *Range `json:"hbd,omitempty"`              // Lipinski: N and O bearing H
-	HBondAcceptors  *Range `json:"hba,omitempty"`              // Lipinski: N and O atoms
-	RotatableBonds  *Range `json:"rotatable_bonds,omitempty"`
-	FormalCharge    *Range `json:"formal_charge,omitempty"` // sum of formal charges
-	// Catalogs lists shipped catalogs by name (CatalogNames).
-	Catalogs []string `json:"catalogs,omitempty"`
-	// SMARTS are the user's own patterns, at most MaxUserSMARTS of at
-	// most MaxUserSMARTSLength bytes each.
-	SMARTS []string `json:"smarts,omitempty"`
-}
+// Filters is the filters block of a batch request (omtx.Filters, which the
+// batch records). Every part is optional; a ligand is filtered when it
+// falls outside any window or matches any catalog entry or user SMARTS.
+// The user's own SMARTS are at most MaxUserSMARTS of at most
+// MaxUserSMARTSLength bytes each.
+type Filters = omtx.Filters
 
 // window is one property window with its descriptor.
 type window struct {
@@ -161,7 +147,7 @@ type window struct {
 	value func(chem.Descriptors) float64
 }
 
-func (f *Filters) windows() []window {
+func windowsOf(f *Filters) []window {
 	return []window{
 		{"heavy_atoms", f.HeavyAtoms, func(d chem.Descriptors) float64 { return float64(d.HeavyAtoms) }},
 		{"molecular_weight", f.MolecularWeight, func(d chem.Descriptors) float64 { return d.MolecularWeight }},
@@ -189,7 +175,7 @@ func Compile(field string, f *Filters) (*Compiled, error) {
 	if f == nil {
 		return c, nil
 	}
-	for _, w := range f.windows() {
+	for _, w := range windowsOf(f) {
 		if w.r == nil {
 			continue
 		}
@@ -265,7 +251,7 @@ func (c *Compiled) EvaluateStructure(st *chem.Structure) (matched bool, rule str
 	if len(c.windows) > 0 {
 		d := chem.ComputeDescriptors(st.Molecule)
 		for _, w := range c.windows {
-			if v := w.value(d); !w.r.contains(v) {
+			if v := w.value(d); !contains(w.r, v) {
 				return true, fmt.Sprintf("%s: %s is outside %s", w.name, formatValue(v), formatRange(w.r)), nil
 			}
 		}
@@ -312,8 +298,8 @@ func formatRange(r *Range) string {
 }
 
 // Validate checks the block as Compile does, for callers that only need
-// the verdict (the API, before it accepts a batch).
-func (f *Filters) Validate(field string) error {
+// the verdict.
+func Validate(field string, f *Filters) error {
 	_, err := Compile(field, f)
 	return err
 }

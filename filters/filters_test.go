@@ -74,7 +74,7 @@ func TestCompile_FieldErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			require.Equal(t, tc.f.Validate("filters"), func() error { _, err := Compile("filters", &tc.f); return err }())
+			require.Equal(t, Validate("filters", &tc.f), func() error { _, err := Compile("filters", &tc.f); return err }())
 			c, err := Compile("filters", &tc.f)
 			require.Nil(t, c)
 			var oe *omtx.Error

@@ -13,6 +13,16 @@
 // SMILES is parsed once more, with RDKit's perception, for its identity
 // (see Names and duplicates; about 0.1 ms for a drug-sized ligand).
 //
+// # Filters
+//
+// With Options.Filters each valid row's modelled molecule (a salt's
+// parent, as the model runs it) goes through the batch's filters
+// (package filters) by Filter, the function the estimate uses too. A row
+// that breaks a rule is kept, with Entry.FilterRule naming the rule: its
+// child is filtered, never sent to a GPU. The substructure search is
+// bounded per molecule (chem.DefaultMatchBudget steps); a molecule whose
+// search runs out is not filtered, and its row gets a warning saying so.
+//
 // # Limits
 //
 // A library holds at most MaxLigands rows and an uploaded file at most
@@ -69,6 +79,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/omtx-hub/omtx-hub/chem"
+	"github.com/omtx-hub/omtx-hub/filters"
 	"github.com/omtx-hub/omtx-hub/omtx"
 	"github.com/omtx-hub/omtx-hub/validate"
 )
@@ -126,6 +137,9 @@ type Entry struct {
 	// Warnings are what validate.LigandFor said about it.
 	HeavyAtoms int
 	Warnings   []string
+	// FilterRule names the rule of Options.Filters the row matched;
+	// empty when it passed (and for invalid rows).
+	FilterRule string
 }
 
 // Problem is one problem of an invalid row. Field is "smiles" or "name",
@@ -195,6 +209,8 @@ type Options struct {
 	// Sheet names the sheet of an .xlsx workbook to read (compared
 	// ignoring case); empty reads the first sheet.
 	Sheet string
+	// Filters, when set, are applied to every valid row (see Filter).
+	Filters *filters.Compiled
 }
 
 // Library is a validated library. It keeps the rows as read and what
@@ -215,6 +231,10 @@ type Library struct {
 	// molecule is written otherwise than submitted (salts, charged
 	// forms); the others model their SMILES as written.
 	modelled map[int]string
+	// filtered holds the rule each filtered row matched; hits counts the
+	// rows by rule.
+	filtered map[int]string
+	hits     map[string]int
 
 	invalid, renamedN, maxHeavy, warnings int
 	// generated counts the rows named "Ligand_N" because they had no
@@ -233,6 +253,12 @@ func (l *Library) Len() int { return l.n }
 
 // Invalid is the number of entries kept with an Error.
 func (l *Library) Invalid() int { return l.invalid }
+
+// Filtered is the number of entries the filters held back.
+func (l *Library) Filtered() int { return len(l.filtered) }
+
+// FilterHits counts the filtered entries by the rule they matched.
+func (l *Library) FilterHits() map[string]int { return l.hits }
 
 // Renamed is the number of entries Dedupe renamed.
 func (l *Library) Renamed() int { return l.renamedN }
@@ -300,6 +326,7 @@ func (l *Library) Entry(i int) Entry {
 	} else {
 		e.SMILES = strings.TrimSpace(r.smiles) // as validate.LigandFor accepted it
 		e.ModelledSMILES = l.modelled[i]
+		e.FilterRule = l.filtered[i]
 	}
 	return e
 }
@@ -336,7 +363,7 @@ func (l *Library) WriteJSON(w io.Writer) error {
 				return err
 			}
 		}
-		b, err := json.Marshal(omtx.LibraryEntry{Index: e.Index, Row: e.Row, Name: e.Name, SMILES: e.SMILES, ModelledSMILES: e.ModelledSMILES, Metadata: e.Metadata, Error: e.Error, Warnings: e.Warnings})
+		b, err := json.Marshal(omtx.LibraryEntry{Index: e.Index, Row: e.Row, Name: e.Name, SMILES: e.SMILES, ModelledSMILES: e.ModelledSMILES, Metadata: e.Metadata, Error: e.Error, Warnings: e.Warnings, FilterRule: e.FilterRule})
 		if err != nil {
 			return err
 		}
@@ -443,6 +470,7 @@ func finish(n int, rowAt func(int) rawRow, opt Options) (*Library, error) {
 	l := &Library{
 		n: n, rowAt: rowAt, names: make([]string, n), heavy: make([]int32, n),
 		errs: map[int]string{}, warns: map[int][]string{}, modelled: map[int]string{},
+		filtered: map[int]string{}, hits: map[string]int{},
 	}
 	var problems []Problem
 	more := 0
@@ -484,6 +512,13 @@ func finish(n int, rowAt func(int) rawRow, opt Options) (*Library, error) {
 					l.warns[i] = append(l.warns[i], strings.Replace(w, "smiles", fmt.Sprintf("row %d smiles", r.line), 1))
 				}
 				l.warnings += len(lig.Warnings)
+				if rule, warn := Filter(opt.Filters, lig.ModelledSMILES); rule != "" {
+					l.filtered[i] = rule
+					l.hits[rule]++
+				} else if warn != "" {
+					l.warns[i] = append(l.warns[i], fmt.Sprintf("row %d %s", r.line, warn))
+					l.warnings++
+				}
 				id := identity(strings.TrimSpace(r.smiles))
 				if f, seen := firstOf[id]; seen {
 					if len(l.dups[int(f)]) == 0 {
@@ -515,6 +550,29 @@ func finish(n int, rowAt func(int) rawRow, opt Options) (*Library, error) {
 	}
 	l.renamed, l.renamedN = Dedupe(l.names)
 	return l, nil
+}
+
+// Filter applies a batch's filters to one valid ligand, given as the
+// molecule the model runs (validate.Ligand.ModelledSMILES): rule names
+// the rule it broke, or is empty when it passed. A search that ran out of
+// its step budget filters nothing and says so in warn. The API's batch
+// (through Options.Filters) and its estimate both filter with it.
+func Filter(c *filters.Compiled, modelled string) (rule, warn string) {
+	if c == nil {
+		return "", ""
+	}
+	matched, rule, err := c.Evaluate(modelled)
+	switch {
+	case err != nil && filters.IsBudgetExceeded(err):
+		return "", fmt.Sprintf("filters: %v; the ligand was not filtered", err)
+	case err != nil:
+		// Validation parsed this SMILES already; should the filters'
+		// parser ever refuse it, the ligand runs, and the row says why.
+		return "", fmt.Sprintf("filters: not applied: %v", err)
+	case matched:
+		return rule, ""
+	}
+	return "", ""
 }
 
 // identity is the canonical identity of a SMILES string that validation

@@ -13,6 +13,10 @@ const (
 	StatusCompleted JobStatus = "completed" // results stored
 	StatusFailed    JobStatus = "failed"    // gave up; Error says why
 	StatusCancelled JobStatus = "cancelled" // stopped by the user
+	// StatusFiltered is a batch child that the batch's filters held back
+	// before any GPU time (Job.FilterRule names the rule): final, never
+	// run, and not a failure.
+	StatusFiltered JobStatus = "filtered"
 )
 
 // Counts reports whether a job of type t in status s counts against its
@@ -23,13 +27,13 @@ func Counts(t JobType, s JobStatus) bool {
 
 // Terminal reports whether no further transition can happen.
 func (s JobStatus) Terminal() bool {
-	return s == StatusCompleted || s == StatusFailed || s == StatusCancelled
+	return s == StatusCompleted || s == StatusFailed || s == StatusCancelled || s == StatusFiltered
 }
 
 // Valid reports whether s is one of the known statuses.
 func (s JobStatus) Valid() bool {
 	switch s {
-	case StatusPending, StatusQueued, StatusRunning, StatusCompleted, StatusFailed, StatusCancelled:
+	case StatusPending, StatusQueued, StatusRunning, StatusCompleted, StatusFailed, StatusCancelled, StatusFiltered:
 		return true
 	}
 	return false
@@ -185,6 +189,10 @@ type Job struct {
 
 	// Batch children only: the library row's extra columns.
 	LigandMetadata map[string]string `json:"ligand_metadata,omitempty" firestore:"ligand_metadata,omitempty"`
+	// FilterRule is the rule of the batch's filters that held a child
+	// back (status filtered), e.g. "pains_a:ene_rhod_A(235)" or
+	// "molecular_weight: 612.7 is outside [-inf, 500]".
+	FilterRule string `json:"filter_rule,omitempty" firestore:"filter_rule,omitempty"`
 }
 
 // BatchConfig is a batch parent's configuration (seed 1.2).
@@ -207,6 +215,12 @@ type BatchConfig struct {
 	BinderThreshold float64  `json:"binder_threshold,omitempty" firestore:"binder_threshold,omitempty"`
 	MinLigandIPTM   *float64 `json:"min_ligand_iptm,omitempty" firestore:"min_ligand_iptm,omitempty"`
 	MinIPTM         *float64 `json:"min_iptm,omitempty" firestore:"min_iptm,omitempty"`
+	// Filters are the filters the batch's library went through before
+	// the GPU, as the request gave them; nil when it gave none. Each
+	// filtered child names the rule it matched (Job.FilterRule).
+	Filters *Filters `json:"filters,omitempty" firestore:"filters,omitempty"`
+	// FilteredLigands counts the children the filters held back.
+	FilteredLigands int `json:"filtered_ligands,omitempty" firestore:"filtered_ligands,omitempty"`
 }
 
 // Progress counts a batch's children by status (seed 1.2).
@@ -217,6 +231,8 @@ type Progress struct {
 	Running   int `json:"running" firestore:"running"`
 	Pending   int `json:"pending" firestore:"pending"`
 	Cancelled int `json:"cancelled" firestore:"cancelled"`
+	// Filtered counts children the batch's filters held back.
+	Filtered int `json:"filtered,omitempty" firestore:"filtered,omitempty"`
 }
 
 // Count adds one child of status s: the one place that counts children by
@@ -230,6 +246,8 @@ func (p *Progress) Count(s JobStatus) {
 		p.Failed++
 	case StatusCancelled:
 		p.Cancelled++
+	case StatusFiltered:
+		p.Filtered++
 	case StatusRunning:
 		p.Running++
 	default:
@@ -416,4 +434,7 @@ type LibraryEntry struct {
 	// than the model was trained on); they follow it to its child
 	// document, results.json and batch_results.csv.
 	Warnings []string `json:"warnings,omitempty"`
+	// FilterRule names the rule of the batch's filters the row matched
+	// (Job.FilterRule): its child is filtered, never run.
+	FilterRule string `json:"filter_rule,omitempty"`
 }

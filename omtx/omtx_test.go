@@ -74,8 +74,17 @@ func TestNames(t *testing.T) {
 func TestProgressCount(t *testing.T) {
 	t.Parallel()
 	p := CountJobs([]*Job{{Status: StatusCompleted}, nil, {Status: StatusFailed}, {Status: StatusQueued},
-		{Status: StatusRunning}, {Status: StatusCancelled}, {Status: StatusCompleted}})
-	assert.Equal(t, Progress{Total: 6, Completed: 2, Failed: 1, Running: 1, Pending: 1, Cancelled: 1}, p)
+		{Status: StatusRunning}, {Status: StatusCancelled}, {Status: StatusCompleted}, {Status: StatusFiltered}})
+	assert.Equal(t, Progress{Total: 7, Completed: 2, Failed: 1, Running: 1, Pending: 1, Cancelled: 1, Filtered: 1}, p)
+}
+
+func TestStatusFiltered(t *testing.T) {
+	t.Parallel()
+	// A filtered child is final (the GPU activity skips it) and a status
+	// the API accepts in ?status=.
+	assert.True(t, StatusFiltered.Terminal())
+	assert.True(t, StatusFiltered.Valid())
+	assert.False(t, Counts(JobTypeBatchChild, StatusFiltered))
 }
 
 func TestModelCatalog(t *testing.T) {
@@ -98,4 +107,11 @@ func TestModelCatalog(t *testing.T) {
 	assert.Equal(t, EModel, ErrorCode(err))
 	_, err = ModelCatalog{Available: c.Available}.Resolve(ModelBoltz2)
 	assert.Equal(t, EModel, ErrorCode(err), "no substitution unless configured")
+}
+
+func TestTopFilterHits(t *testing.T) {
+	t.Parallel()
+	hits := map[string]int{"b": 2, "a": 2, "c": 5, "d": 1}
+	assert.Equal(t, []FilterHit{{"c", 5}, {"a", 2}, {"b", 2}}, TopFilterHits(hits, 3))
+	assert.Empty(t, TopFilterHits(nil, 3))
 }

@@ -88,8 +88,8 @@ func newBatch(ctx workflow.Context, in contract.BatchInput) *batch {
 
 // progress is the batch's progress now.
 func (b *batch) progress() omtx.Progress {
-	pr := omtx.Progress{Total: b.st.Total, Completed: b.st.Completed, Failed: b.st.Failed, Cancelled: b.st.Cancelled, Running: b.running}
-	pr.Pending = pr.Total - pr.Completed - pr.Failed - pr.Cancelled - pr.Running
+	pr := omtx.Progress{Total: b.st.Total, Completed: b.st.Completed, Failed: b.st.Failed, Cancelled: b.st.Cancelled, Filtered: b.st.Filtered, Running: b.running}
+	pr.Pending = pr.Total - pr.Completed - pr.Failed - pr.Cancelled - pr.Filtered - pr.Running
 	return pr
 }
 
@@ -276,6 +276,9 @@ func (b *batch) chunkEnded(f workflow.Future, jobIDs []string) {
 	b.st.Completed += c.Completed
 	b.st.Failed += c.Failed
 	b.st.Cancelled += c.Cancelled
+	// Counting filtered children changes no command: histories replay as
+	// before, and a chunk result without the field counts none.
+	b.st.Filtered += c.Filtered
 	b.running -= len(jobIDs)
 	b.inflight--
 	b.writer.dirty = true

@@ -168,6 +168,24 @@ func TestBatchWorkflow(t *testing.T) {
 		assert.Equal(t, omtx.Progress{Total: 6, Completed: 4, Failed: 2}, p)
 	})
 
+	t.Run("filtered ligands count apart from pending", func(t *testing.T) {
+		t.Parallel()
+		e := batchEnv(t)
+		prepared(e, 4)
+		e.OnActivity(contract.ActivityPredictChunk, mock.Anything, mock.Anything).Return(
+			func(_ context.Context, in contract.PredictChunkInput) (contract.ChunkCounts, error) {
+				return contract.ChunkCounts{Completed: len(in.JobIDs) - 1, Filtered: 1}, nil
+			})
+		e.OnActivity(contract.ActivityAggregateBatch, mock.Anything, mock.Anything).Return(contract.AggregateBatchResult{Status: omtx.StatusCompleted}, nil).Once()
+		e.ExecuteWorkflow(BatchWorkflow, batchInput(4, 2, 2))
+		require.NoError(t, e.GetWorkflowError())
+		v, err := e.QueryWorkflow(contract.QueryProgress)
+		require.NoError(t, err)
+		var p omtx.Progress
+		require.NoError(t, v.Get(&p))
+		assert.Equal(t, omtx.Progress{Total: 4, Completed: 2, Filtered: 2}, p)
+	})
+
 	t.Run("cancel stops new work, cancels running chunks and marks the rest", func(t *testing.T) {
 		t.Parallel()
 		e := batchEnv(t)

@@ -19,6 +19,9 @@ const TopK = 10
 // their reasons; FailuresOmitted counts the rest.
 const MaxFailuresListed = 1000
 
+// MaxFilterHits bounds the rules summary.json's filter_hits lists.
+const MaxFilterHits = 20
+
 // Options configure an Aggregator.
 type Options struct {
 	BatchID, BatchName string
@@ -28,6 +31,9 @@ type Options struct {
 	// (Ranked); TopK when zero. The results endpoint raises it to serve a
 	// page deeper in the ranking.
 	Keep int
+	// Filters are the batch's filters (BatchConfig.Filters), recorded in
+	// summary.json.
+	Filters *omtx.Filters
 }
 
 // Aggregator computes a finished batch's files from its children, which it
@@ -58,6 +64,8 @@ type Aggregator struct {
 	binderPred []float64 // affinity_pred_value of the predicted binders
 	byRank     []int32   // positions in rank order
 	ranked     []*omtx.Job
+	// hits counts the filtered children by rule.
+	hits map[string]int
 }
 
 // NewAggregator starts a batch's aggregation under o's ranking rule.
@@ -73,8 +81,10 @@ func NewAggregator(o Options) *Aggregator {
 		sum: Summary{
 			BatchID: o.BatchID, BatchName: o.BatchName, Models: []string{},
 			Units: units(), Quantities: quantities(), RankingRule: applied.Description, Ranking: applied,
-			Failures: []Failure{},
+			Failures: []Failure{}, FilteredLigands: []FilteredLigand{}, FilterHits: []omtx.FilterHit{},
+			Filters: o.Filters,
 		},
+		hits: map[string]int{},
 		meta: map[string]struct{}{}, models: map[string]bool{},
 	}
 }
@@ -113,6 +123,7 @@ func (a *Aggregator) Add(c *omtx.Job) error {
 		return nil
 	case statusFiltered:
 		s.Filtered++
+		a.filtered(c)
 		return nil
 	default:
 		s.Other++
@@ -166,6 +177,25 @@ func (a *Aggregator) fail(c *omtx.Job, reason string) {
 	s.Failures = append(s.Failures, Failure{
 		JobID: c.JobID, BatchIndex: batchIndex(c), LigandName: c.InputData.LigandName,
 		LigandSMILES: c.InputData.LigandSMILES, Status: c.Status, Reason: reason,
+	})
+}
+
+// filtered lists a filtered child, up to MaxFailuresListed, and counts
+// its rule.
+func (a *Aggregator) filtered(c *omtx.Job) {
+	rule := c.FilterRule
+	if rule == "" {
+		rule = "no rule recorded"
+	}
+	a.hits[rule]++
+	s := &a.sum
+	if len(s.FilteredLigands) >= MaxFailuresListed {
+		s.FilteredOmitted++
+		return
+	}
+	s.FilteredLigands = append(s.FilteredLigands, FilteredLigand{
+		JobID: c.JobID, BatchIndex: batchIndex(c), LigandName: c.InputData.LigandName,
+		LigandSMILES: c.InputData.LigandSMILES, Rule: rule,
 	})
 }
 
@@ -224,6 +254,7 @@ func (a *Aggregator) Finish() {
 	s.PIC50 = s.AllLigands.PIC50
 	s.AffinityProbabilityBinary = computeStats(slices.Clone(a.prob))
 	s.Confidence = computeStats(a.conf)
+	s.FilterHits = omtx.TopFilterHits(a.hits, MaxFilterHits)
 	s.CompletedWithFailures = s.Failed+s.CompletedWithoutResults > 0
 	s.StatusLine = statusLine(s)
 	a.binderPred = binder(a.pred)

@@ -21,6 +21,8 @@ var csvHeader = []string{
 	"failure_reason", "warnings",
 	// The molecule the model ran (a salt's parent) and each chain's MSA.
 	"modelled_smiles", "msa_mode", "msa_digest",
+	// The rule of the batch's filters a filtered ligand matched.
+	"filter_rule",
 }
 
 // Column positions in csvHeader.
@@ -51,6 +53,7 @@ const (
 	colModelledSMILES
 	colMSAMode
 	colMSADigest
+	colFilterRule
 	nCols
 )
 
@@ -125,6 +128,7 @@ func (a *Aggregator) csvRow(rec []string, c *omtx.Job, keys []string) {
 		}
 	}
 	rec[colWarnings] = guard(strings.Join(c.Warnings, "; "))
+	rec[colFilterRule] = guard(c.FilterRule)
 	rec[colModelledSMILES] = guard(c.InputData.ModelledSMILES)
 	if r := c.Results; r != nil {
 		if r.ModelledSMILES != "" {

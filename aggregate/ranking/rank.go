@@ -20,7 +20,7 @@ const BinderThreshold = omtx.DefaultBinderThreshold
 
 // statusFiltered is the status of a ligand that a pre-GPU filter held
 // back: it is never ranked, and is counted apart from failures.
-const statusFiltered omtx.JobStatus = "filtered"
+const statusFiltered = omtx.StatusFiltered
 
 // ranker orders completed children by one ranking rule.
 type ranker struct{ o omtx.RankingOptions }

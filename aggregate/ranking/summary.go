@@ -25,7 +25,9 @@ type Summary struct {
 	Completed int `json:"completed"`
 	Failed    int `json:"failed"`
 	Cancelled int `json:"cancelled"`
-	// Filtered counts ligands a filter held back before the GPU.
+	// Filtered counts ligands a filter held back before the GPU. They are
+	// not failures: a batch of completed and filtered ligands is
+	// "completed".
 	Filtered int `json:"filtered"`
 	// Other counts children still pending, queued or running, children with
 	// an unknown status, and CompletedWithoutResults.
@@ -39,6 +41,16 @@ type Summary struct {
 	// MaxFailuresListed; FailuresOmitted counts the rest.
 	Failures        []Failure `json:"failures"`
 	FailuresOmitted int       `json:"failures_omitted"`
+	// FilteredLigands lists the filtered children with the rule each
+	// matched, in batch_index order: the first MaxFailuresListed;
+	// FilteredOmitted counts the rest. FilterHits counts all of them by
+	// rule, the most frequent first (at most MaxFilterHits rules), and
+	// Filters are the filters the batch applied, as its request gave
+	// them (absent when it gave none).
+	FilteredLigands []FilteredLigand `json:"filtered_ligands"`
+	FilteredOmitted int              `json:"filtered_omitted"`
+	FilterHits      []omtx.FilterHit `json:"filter_hits"`
+	Filters         *omtx.Filters    `json:"filters,omitempty"`
 
 	// Ranking is the rule the ranks follow; RankingRule is its
 	// description (kept for readers of the first releases).
@@ -104,6 +116,16 @@ type Failure struct {
 	LigandSMILES string         `json:"ligand_smiles"`
 	Status       omtx.JobStatus `json:"status"`
 	Reason       string         `json:"reason"`
+}
+
+// FilteredLigand is one filtered child of summary.json, with the rule of
+// the batch's filters it matched.
+type FilteredLigand struct {
+	JobID        string `json:"job_id"`
+	BatchIndex   int    `json:"batch_index"`
+	LigandName   string `json:"ligand_name"`
+	LigandSMILES string `json:"ligand_smiles"`
+	Rule         string `json:"rule"`
 }
 
 // units names the unit of every value that summary.json describes.

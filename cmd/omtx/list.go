@@ -102,7 +102,7 @@ func (a *app) list(ctx context.Context, status string, limit int, batchesOnly bo
 		if j.JobType == omtx.JobTypeBatchParent {
 			kind, name = "batch", j.BatchName
 			if j.Progress != nil {
-				name = fmt.Sprintf("%s (%d/%d)", name, j.Progress.Completed+j.Progress.Failed+j.Progress.Cancelled, j.Progress.Total)
+				name = fmt.Sprintf("%s (%d/%d)", name, j.Progress.Completed+j.Progress.Failed+j.Progress.Cancelled+j.Progress.Filtered, j.Progress.Total)
 			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", j.JobID, kind, j.Status, j.Model, name, j.CreatedAt.Local().Format("2006-01-02 15:04"))

@@ -328,6 +328,15 @@ func (a *app) footer(id string, res ranked) error {
 			fmt.Fprintf(a.stderr, "  and %d more (see summary.json and batch_results.csv)\n", s.FailuresOmitted)
 		}
 	}
+	if s.Filtered > 0 {
+		fmt.Fprintf(a.stderr, "%d filtered before the GPU (not failures):\n", s.Filtered)
+		for _, f := range s.FilteredLigands[:min(len(s.FilteredLigands), maxFilteredShown)] {
+			fmt.Fprintf(a.stderr, "  #%d %s (%s): %s\n", f.BatchIndex, f.LigandName, f.JobID, f.Rule)
+		}
+		if more := s.Filtered - min(len(s.FilteredLigands), maxFilteredShown); more > 0 {
+			fmt.Fprintf(a.stderr, "  and %d more (see summary.json and batch_results.csv)\n", more)
+		}
+	}
 	switch {
 	case b.Status == omtx.StatusFailed || b.Status == omtx.StatusCancelled:
 		return &endedError{id: id, status: string(b.Status)}
@@ -336,6 +345,9 @@ func (a *app) footer(id string, res ranked) error {
 	}
 	return nil
 }
+
+// maxFilteredShown bounds the filtered ligands results lists.
+const maxFilteredShown = 20
 
 func f4(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
 

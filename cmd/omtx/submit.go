@@ -40,6 +40,7 @@ type inputFlags struct {
 	out           string
 	target        string
 	dryRun        bool
+	filter        filterFlags
 }
 
 func (f *inputFlags) common(c *cobra.Command) {
@@ -68,6 +69,7 @@ func (f *inputFlags) batchFlags(c *cobra.Command) {
 	fl.IntVar(&f.chunkSize, "chunk-size", 0, "ligands per GPU activity (API default)")
 	fl.StringVar(&f.priority, "priority", "", "low, normal or high")
 	fl.BoolVar(&f.skipInvalid, "skip-invalid", false, "run the valid rows and record invalid ones as failed")
+	f.filter.register(c)
 }
 
 func (f *inputFlags) parameters() *client.Parameters {
@@ -206,9 +208,14 @@ func (a *app) screenCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "screen --protein SEQ|@file.fasta|--target ID --library FILE.csv|.smi",
 		Short: "Submit a virtual screen of a ligand library against one protein",
+		Long:  "Submit a virtual screen of a ligand library against one protein.\n\n" + filtersHelp,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			protein, err := f.proteinSequence()
+			if err != nil {
+				return err
+			}
+			flt, err := f.filter.filters()
 			if err != nil {
 				return err
 			}
@@ -231,7 +238,7 @@ func (a *app) screenCmd() *cobra.Command {
 				d, err := a.cl.DryRunBatch(cmd.Context(), client.BatchRequest{
 					Model: f.model, BatchName: f.name, ProteinSequence: protein, TargetID: f.target, Ligands: ligands,
 					MaxConcurrent: f.maxConcurrent, ChunkSize: f.chunkSize, Priority: f.priority,
-					Parameters: f.parameters(), SkipInvalid: f.skipInvalid, NotifyURL: f.notifyURL,
+					Parameters: f.parameters(), SkipInvalid: f.skipInvalid, NotifyURL: f.notifyURL, Filters: flt,
 				})
 				if err != nil {
 					return err
@@ -242,6 +249,7 @@ func (a *app) screenCmd() *cobra.Command {
 				Filename: filepath.Base(f.library), Library: lib, Model: f.model, BatchName: f.name,
 				ProteinSequence: protein, TargetID: f.target, MaxConcurrent: f.maxConcurrent, ChunkSize: f.chunkSize,
 				Priority: f.priority, Parameters: f.parameters(), SkipInvalid: f.skipInvalid, NotifyURL: f.notifyURL,
+				Filters: flt,
 			}, opts...)
 			if err != nil {
 				return err
@@ -285,6 +293,7 @@ func (a *app) submitted(id string, resp any) error {
 			fmt.Fprintf(a.stdout, " (%d invalid, recorded as failed)", r.InvalidLigands)
 		}
 		fmt.Fprintf(a.stdout, ", model %s, %d at a time\n", r.Model, r.MaxConcurrent)
+		printFilterHits(a.stdout, "held back", r.FilteredLigands, r.FilterHits)
 		printWarnings(a.stdout, r.Warnings)
 	}
 	fmt.Fprintf(a.stdout, "Results page: %s\n", a.link(id))
@@ -324,14 +333,20 @@ func (a *app) estimateCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "estimate --protein SEQ|@file.fasta|--target ID (--ligand SMILES | --library FILE | --num-ligands N)",
 		Short: "Estimate GPU class, GPU time and cost before submitting",
-		Args:  cobra.NoArgs,
+		Long: "Estimate GPU class, GPU time and cost before submitting. With filters (and --library),\n" +
+			"the estimate says how many ligands they would hold back, and prices the rest.\n\n" + filtersHelp,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			protein, err := f.proteinSequence()
 			if err != nil {
 				return err
 			}
+			flt, err := f.filter.filters()
+			if err != nil {
+				return err
+			}
 			req := client.EstimateRequest{Model: f.model, ProteinSequence: protein, TargetID: f.target, LigandSMILES: f.ligand,
-				NumLigands: n, MaxConcurrent: f.maxConcurrent, ChunkSize: f.chunkSize, Parameters: f.parameters()}
+				NumLigands: n, MaxConcurrent: f.maxConcurrent, ChunkSize: f.chunkSize, Parameters: f.parameters(), Filters: flt}
 			if f.library != "" {
 				data, err := os.ReadFile(f.library)
 				if err != nil {
@@ -360,8 +375,9 @@ func (a *app) estimateCmd() *cobra.Command {
 				fmt.Fprintf(a.stdout, "Substitute: %s is not served here; this prices %s, the model that would run%s\n",
 					est.RequestedModel, est.Model, note)
 			}
+			printFilterHits(a.stdout, "would hold back", est.FilteredLigands, est.FilterHits)
 			fmt.Fprintf(a.stdout, "%s in %s: %.0f GPU seconds, $%.4f ($%.6f per ligand), about %s wall time\n",
-				count(est.Ligands, "ligand", "ligands"), count(est.Chunks, "chunk", "chunks"),
+				count(est.Ligands-est.FilteredLigands, "ligand", "ligands"), count(est.Chunks, "chunk", "chunks"),
 				est.GPUSeconds, est.CostUSD, est.CostPerLigandUSD, fmtDuration(est.WallSeconds))
 			fmt.Fprintf(a.stdout, "Basis: %s\n", est.Basis)
 			return nil

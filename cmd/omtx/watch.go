@@ -113,6 +113,9 @@ func describe(p omtx.Progress, perMin float64, eta time.Duration, ok bool) strin
 	if p.Cancelled > 0 {
 		s += fmt.Sprintf(", cancelled %d", p.Cancelled)
 	}
+	if p.Filtered > 0 {
+		s += fmt.Sprintf(", filtered %d", p.Filtered)
+	}
 	if ok {
 		s += fmt.Sprintf(" | %.1f/min, ETA %s", perMin, eta)
 	} else {
@@ -144,11 +147,12 @@ func (a *app) watch(ctx context.Context, id string) (string, error) {
 			return "", err
 		}
 		last = s
-		// The bar, the count and the rate follow the ligands that finished
-		// (completed or failed): cancelled ones never ran, so a cancelled
-		// batch does not read 100% (420/420 with 50 done), nor a burst of
-		// speed; describe names them apart.
-		ran := s.p.Completed + s.p.Failed
+		// The bar, the count and the rate follow the ligands the batch is
+		// done with (completed, failed, or held back by the filters before
+		// the GPU): cancelled ones never ran, so a cancelled batch does not
+		// read 100% (420/420 with 50 done), nor a burst of speed; describe
+		// names them apart.
+		ran := s.p.Completed + s.p.Failed + s.p.Filtered
 		perMin, eta, ok := r.update(ran, s.p.Total-s.p.Cancelled)
 		desc := describe(s.p, perMin, eta, ok)
 		if a.isTTY && a.output == "text" {

@@ -100,7 +100,7 @@ const WantHeader = "rank,batch_index,job_id,ligand_name,smiles,status," +
 	"affinity_probability_binary,predicted_binder,affinity_pred_value_log10_ic50_um,pic50,delta_g_kcal_mol," +
 	"confidence,ligand_iptm,iptm,below_confidence_floor,model,model_version,model_note," +
 	"structure_available,results_url,structure_url,failure_reason,warnings," +
-	"modelled_smiles,msa_mode,msa_digest"
+	"modelled_smiles,msa_mode,msa_digest,filter_rule"
 
 // ReadCSV parses a CSV file into rows keyed by column name.
 func ReadCSV(t *testing.T, data []byte) (header []string, rows []map[string]string) {

@@ -61,7 +61,7 @@
     return Number(v).toFixed(digits);
   }
   function badge(status) { return el('span', { class: 'badge ' + status, 'data-status': status, text: status }); }
-  function terminal(s) { return s === 'completed' || s === 'failed' || s === 'cancelled'; }
+  function terminal(s) { return s === 'completed' || s === 'failed' || s === 'cancelled' || s === 'filtered'; }
   function later(fn, ms) { timers.push(setTimeout(fn, ms)); }
   function when(t) { return t ? new Date(t).toLocaleString() : '—'; }
 
@@ -195,7 +195,7 @@
     var status = route().params.get('status') || '';
     var sel = el('select', { id: 'status-filter', on: { change: function () {
       location.hash = '#/' + (sel.value ? '?status=' + sel.value : '');
-    } } }, ['', 'pending', 'queued', 'running', 'completed', 'failed', 'cancelled'].map(function (s) {
+    } } }, ['', 'pending', 'queued', 'running', 'completed', 'failed', 'cancelled', 'filtered'].map(function (s) {
       return el('option', { value: s, selected: s === status, text: s || 'any' });
     }));
     var body = el('tbody');
@@ -663,7 +663,9 @@
 
   function progressBlock(p, status) {
     var total = Math.max(p.total, 1);
-    var done = p.completed + p.failed + p.cancelled;
+    // Filtered ligands were held back before the GPU: done, never run.
+    var filtered = p.filtered || 0;
+    var done = p.completed + p.failed + p.cancelled + filtered;
     var seg = function (k) { return el('span', { class: k, style: 'width:' + (100 * p[k] / total).toFixed(2) + '%' }); };
     return el('div', { id: 'progress' },
       el('div', { class: 'bar', role: 'progressbar', 'aria-label': 'Ligands finished', 'aria-valuemin': '0',
@@ -675,6 +677,7 @@
         el('span', { 'data-k': 'running' }, 'Running ' + p.running),
         el('span', { 'data-k': 'pending' }, 'Pending ' + p.pending),
         el('span', { 'data-k': 'cancelled' }, 'Cancelled ' + p.cancelled),
+        filtered ? el('span', { 'data-k': 'filtered' }, 'Filtered ' + filtered) : null,
         el('span', { class: 'muted' }, 'of ' + p.total)));
   }
 

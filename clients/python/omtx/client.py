@@ -137,12 +137,19 @@ class Client:
 
     def screen(self, protein_sequence, ligands, name=None, model="boltz2", max_concurrent=None,
                parameters=None, skip_invalid=False, priority=None, notify_url=None, msa=None,
-               idempotency_key=None, target_id=None, ranking=None):
+               idempotency_key=None, target_id=None, ranking=None, filters=None):
         """Submits a batch virtual screen of one target against ligands.
 
         The target is protein_sequence (one chain), or target_id (a target
         from create_target: chains, cofactors, constraints); ranking is
         "hit_discovery" (the default) or "lead_optimization".
+
+        filters hold ligands back before any GPU time: a dict as the API's
+        filters block, e.g. {"catalogs": ["pains_a", "reactive"],
+        "molecular_weight": {"max": 500}, "smarts": ["C(=O)Cl"]} (windows:
+        heavy_atoms, molecular_weight, hbd, hba, rotatable_bonds,
+        formal_charge, each {"min", "max"}). A held-back ligand's row has
+        status "filtered" and its filter_rule.
 
         ligands is one of: a list of SMILES strings; a list of dicts with
         "smiles" and optionally "name" (other keys become metadata columns);
@@ -158,6 +165,8 @@ class Client:
             fields["target_id"] = target_id
         if ranking:
             fields["ranking"] = ranking
+        if filters:
+            fields["filters"] = filters
         if name:
             fields["batch_name"] = name
         if max_concurrent:
@@ -360,8 +369,14 @@ class Client:
         kind = "batches" if id.startswith("batch_") else "jobs"
         return self._request("POST", "/api/v1/%s/%s/cancel" % (kind, urllib.parse.quote(id, safe="")))
 
-    def estimate(self, protein_sequence, ligands=None, num_ligands=None, model="boltz2", parameters=None):
-        """GPU class, GPU seconds, cost and time for a request, before it is sent."""
+    def estimate(self, protein_sequence, ligands=None, num_ligands=None, model="boltz2", parameters=None,
+                 filters=None):
+        """GPU class, GPU seconds, cost and time for a request, before it is sent.
+
+        With filters (as screen takes them) and a list of ligands, the
+        answer's filtered_ligands and filter_hits say how many the filters
+        would hold back, and by which rules; the GPU figures are for the rest.
+        """
         payload = {"model": model, "protein_sequence": protein_sequence}
         if isinstance(ligands, str):
             payload["ligand_smiles"] = ligands
@@ -371,6 +386,8 @@ class Client:
             payload["num_ligands"] = num_ligands
         if parameters:
             payload["parameters"] = parameters
+        if filters:
+            payload["filters"] = filters
         return self._json("POST", "/api/v1/estimate", payload)
 
     def webhook_secret(self):

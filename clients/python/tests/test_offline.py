@@ -124,6 +124,16 @@ class RequestTest(unittest.TestCase):
         self.assertIn(b'name="library"; filename="library.csv"', body)
         self.assertIn(b"name,smiles,class\na,CCO,x\n", body)
 
+    def test_filters_go_up_as_json_and_as_a_form_field(self):
+        flt = {"catalogs": ["pains_a"], "molecular_weight": {"max": 500}}
+        self.c.screen("MKTAYIAKQR", ["CCO"], filters=flt)
+        self.assertEqual(json.loads(_Recorder.seen[0][2])["filters"], flt)
+        self.c.screen("MKTAYIAKQR", [{"name": "a", "smiles": "CCO", "class": "x"}], filters=flt)
+        body = _Recorder.seen[1][2]
+        self.assertIn(b'name="filters"\r\n\r\n' + json.dumps(flt).encode() + b"\r\n", body)
+        self.c.estimate("MKTAYIAKQR", ligands=["CCO"], filters=flt)
+        self.assertEqual(json.loads(_Recorder.seen[2][2])["filters"], flt)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -70,6 +70,24 @@ class StackTest(unittest.TestCase):
             self.c.predict("MKTAYIAKQR1", "CCO")
         self.assertEqual(e.exception.field, "protein_sequence")
 
+    def test_filters_before_the_gpu(self):
+        flt = {"catalogs": ["pains_a"], "molecular_weight": {"max": 500}}
+        lib = [{"name": "ethanol", "smiles": "CCO"}, {"name": "ene", "smiles": "O=C1NC(=S)SC1=Cc1ccccc1"}]
+        est = self.c.estimate(PROTEIN, ligands=lib, filters=flt)
+        self.assertEqual(est["filtered_ligands"], 1)
+        self.assertEqual(est["filter_hits"], [{"rule": "pains_a:ene_rhod_A(235)", "ligands": 1}])
+        sub = self.c.screen(PROTEIN, lib, filters=flt)
+        self.assertEqual(sub["filtered_ligands"], 1)
+        batch = self.c.wait(sub["batch_id"], timeout=180, interval=0.5)
+        self.assertEqual(batch["status"], "completed")
+        rows = {r["ligand_name"]: r for r in self.c.results(sub["batch_id"], as_dataframe=False)}
+        self.assertEqual(rows["ene"]["status"], "filtered")
+        self.assertEqual(rows["ene"]["filter_rule"], "pains_a:ene_rhod_A(235)")
+        self.assertEqual(rows["ethanol"]["status"], "completed")
+        with self.assertRaises(omtx.InvalidInputError) as e:
+            self.c.screen(PROTEIN, lib, filters={"smarts": ["C(=O"]})
+        self.assertEqual(e.exception.field, "filters.smarts[0]")
+
     def test_estimate_and_cancel(self):
         est = self.c.estimate(PROTEIN, num_ligands=1000)
         self.assertIn("gpu_class", est)
