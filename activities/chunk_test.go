@@ -80,9 +80,9 @@ func TestPredictChunkResumesFromTheDocuments(t *testing.T) {
 	first.RegisterActivity(acts.PredictChunk)
 	var progress []int
 	first.SetOnActivityHeartbeatListener(func(_ *activity.Info, details converter.EncodedValues) {
-		var done int
-		if details.HasValues() && details.Get(&done) == nil {
-			progress = append(progress, done)
+		var beat chunkBeat
+		if details.HasValues() && details.Get(&beat) == nil {
+			progress = append(progress, beat.Done)
 		}
 	})
 	_, err := first.ExecuteActivity(acts.PredictChunk, in)

@@ -123,7 +123,7 @@ func (m *MSA) ensureCached(ctx context.Context, sequence string) (string, error)
 		return "", contract.NonRetryable(contract.ErrTypeInvalidInput,
 			"use_msa is true but no MSA server is configured (OMTX_MSA_URL); upload an MSA or set use_msa to false", nil)
 	}
-	stop := heartbeat(ctx, 0)
+	stop := heartbeat(ctx, 0, nil)
 	a3m, err := m.Server.Compute(ctx, sequence)
 	stop()
 	if err != nil {
