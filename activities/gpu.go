@@ -51,8 +51,8 @@ type GPU struct {
 	// so far stored, and their activities end with
 	// contract.ErrTypeInterrupted, instead of running on until the kill.
 	Preempted <-chan struct{}
-	Now    func() time.Time
-	Logger *slog.Logger
+	Now       func() time.Time
+	Logger    *slog.Logger
 
 	mu      sync.Mutex
 	running int
