@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -146,9 +147,18 @@ func (p *podCost) load(running int) {
 }
 
 func (p *podCost) patch(ctx context.Context, cost string) error {
+	body := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, PodDeletionCostAnnotation, cost)
+	_, err := p.do(ctx, http.MethodPatch, []byte(body), 512)
+	return err
+}
+
+// do sends one request about this pod to the Kubernetes API with the
+// service account's token, within the patch timeout, and returns up to
+// limit bytes of the answer's body.
+func (p *podCost) do(ctx context.Context, method string, body []byte, limit int64) ([]byte, error) {
 	tok, err := p.token()
 	if err != nil {
-		return fmt.Errorf("service account token: %w", err)
+		return nil, fmt.Errorf("service account token: %w", err)
 	}
 	timeout := p.timeout
 	if timeout <= 0 {
@@ -156,22 +166,90 @@ func (p *podCost) patch(ctx context.Context, cost string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	body := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, PodDeletionCostAnnotation, cost)
 	url := fmt.Sprintf("%s/api/v1/namespaces/%s/pods/%s", p.base, p.namespace, p.pod)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, url, bytes.NewReader([]byte(body)))
-	if err != nil {
-		return err
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
 	}
-	req.Header.Set("Content-Type", "application/merge-patch+json")
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/merge-patch+json")
+	}
 	req.Header.Set("Authorization", "Bearer "+tok)
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	msg, err := io.ReadAll(io.LimitReader(resp.Body, limit))
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("patch pod %s/%s: %s %s", p.namespace, p.pod, resp.Status, bytes.TrimSpace(msg))
+		return nil, fmt.Errorf("%s pod %s/%s: %s %s", strings.ToLower(method), p.namespace, p.pod, resp.Status, bytes.TrimSpace(msg[:min(len(msg), 512)]))
 	}
-	return nil
+	return msg, err
+}
+
+// disruptionTarget is the pod condition Kubernetes sets on a pod that is
+// about to be deleted by a disruption: its reason says which, among them
+// TerminationByKubelet (the node is shutting down gracefully, as a GKE
+// spot VM does on its preemption notice), PreemptionByScheduler,
+// DeletionByTaintManager and EvictionByEvictionAPI
+// (https://kubernetes.io/docs/concepts/workloads/pods/disruptions/#pod-disruption-conditions).
+const disruptionTarget = "DisruptionTarget"
+
+// disrupted reads this pod (get on pods, which the GPU worker's Role
+// grants) and reports whether it has the DisruptionTarget condition, with
+// the condition's reason.
+func (p *podCost) disrupted(ctx context.Context) (bool, string, error) {
+	data, err := p.do(ctx, http.MethodGet, nil, 1<<20)
+	if err != nil {
+		return false, "", err
+	}
+	var pod struct {
+		Status struct {
+			Conditions []struct {
+				Type   string `json:"type"`
+				Status string `json:"status"`
+				Reason string `json:"reason"`
+			} `json:"conditions"`
+		} `json:"status"`
+	}
+	if err := json.Unmarshal(data, &pod); err != nil {
+		return false, "", fmt.Errorf("read pod %s/%s: %w", p.namespace, p.pod, err)
+	}
+	for _, c := range pod.Status.Conditions {
+		if c.Type == disruptionTarget && c.Status == "True" {
+			return true, c.Reason, nil
+		}
+	}
+	return false, "", nil
+}
+
+// preemptionCheck is how long a stopping GPU worker waits for the
+// Kubernetes API to say whether its pod is being disrupted: a few seconds
+// of a spot node's shutdown period.
+const preemptionCheck = 3 * time.Second
+
+// watchPreemption waits for stop (the worker's SIGTERM), then asks the
+// Kubernetes API once whether this pod is being disrupted, and if it is,
+// closes preempted: the running model calls are killed at once and
+// reported as interruptions, instead of draining for a stop timeout the
+// node will not give. Any other stop (a scale-in, a deploy, an API that
+// does not answer) drains as before.
+func (p *podCost) watchPreemption(stop <-chan struct{}, preempted chan<- struct{}) {
+	<-stop
+	ctx, cancel := context.WithTimeout(context.Background(), preemptionCheck)
+	defer cancel()
+	ok, reason, err := p.disrupted(ctx)
+	switch {
+	case err != nil:
+		p.log.Warn("stopping: could not read the pod's disruption condition; draining", "error", err)
+	case ok:
+		p.log.Warn("stopping: the pod is being disrupted; killing running model calls now", "reason", reason)
+		close(preempted)
+	default:
+		p.log.Info("stopping: no disruption condition on the pod; draining")
+	}
 }

@@ -138,6 +138,9 @@ func RunGPU(ctx context.Context, cfg config.Config, d *app.Deps, models map[stri
 	}
 	if pod != nil {
 		go pod.run(ctx)
+		preempted := make(chan struct{})
+		acts.Preempted = preempted
+		go pod.watchPreemption(ctx.Done(), preempted)
 	}
 	slots := max(cfg.GPUSlots, 1)
 	w := NewGPU(d.Temporal, acts, GPUOptions{Slots: slots, StopTimeout: cfg.WorkerStopTimeout})
