@@ -325,7 +325,7 @@ func (c *chunkRun) store(gr *group, idx []int, preds []omtx.Prediction) error {
 			cause = omtx.CauseUserInput
 		}
 		metrics.JobEnded(omtx.JobTypeBatchChild, d.Status, cause, 1)
-		logFor(ctx, g.Logger, "batch_id", in.BatchID, "chunk", in.Chunk).Info("ligand stored", "job_id", d.JobID, "status", string(d.Status))
+		logFor(ctx, g.Logger, "batch_id", in.BatchID, "chunk", in.Chunk).Info("ligand stored", "job_id", d.JobID, "status", string(d.Status), "worker", g.WorkerID)
 	}
 	c.finished(len(keep))
 	return nil

@@ -1,0 +1,216 @@
+package integration
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+
+	"github.com/omtx-hub/omtx-hub/api"
+	"github.com/omtx-hub/omtx-hub/contract"
+	"github.com/omtx-hub/omtx-hub/omtx"
+)
+
+// The Boltz stand-in's timings in these tests, scaled down from Boltz-2's
+// (a ligand takes 20-60 s on an L4): a ligand takes 2 s and a group of 4
+// takes 8 s, longer than the stop grace the SIGTERM test gives (3 s), as a
+// real group of minutes is longer than a spot node's 15-30 s.
+const (
+	preemptLigands = 8
+	preemptGroup   = "OMTX_CHUNK_GROUP=4"
+	preemptLigand  = "FAKE_BOLTZ_LIGAND_SLEEP=2s"
+)
+
+// TestPreemptionSIGKILLMidGroupLosesOnlyTheLigandsInFlight: a GPU worker
+// killed outright mid-group (a spot VM gone before the worker could say
+// anything), with a second worker up. The ligands the killed worker had
+// finished were stored as they finished and never run again; the rest run
+// on the second worker; every ligand finishes exactly once; and the lost
+// attempt, which had made progress, counts as an interruption: the model's
+// attempt budget is untouched (every ligand stored by attempt 1).
+func TestPreemptionSIGKILLMidGroupLosesOnlyTheLigandsInFlight(t *testing.T) {
+	preemptionCase(t, "preempt_kill", func(a *process) {
+		a.kill()
+	})
+}
+
+// TestPreemptionSIGTERMGraceShorterThanGroup: SIGTERM with a stop grace
+// (3 s) shorter than the group (8 s): the worker kills its model call when
+// the grace runs out, the ligands finished until then are stored, and the
+// rest run on the second worker, without spending a model attempt.
+func TestPreemptionSIGTERMGraceShorterThanGroup(t *testing.T) {
+	preemptionCase(t, "preempt_term", func(a *process) {
+		require.NoError(t, a.cmd.Process.Signal(syscall.SIGTERM))
+		select {
+		case <-a.done:
+		case <-time.After(60 * time.Second):
+			t.Fatal("worker A did not stop after its stop grace")
+		}
+	}, "OMTX_WORKER_STOP_TIMEOUT=3s")
+}
+
+// preemptionCase runs a boltz2 batch of preemptLigands in one chunk on
+// worker A (gpu-pa), starts worker B (gpu-pb) once A has stored a ligand
+// of its first group, ends A with stop, and checks what the tests above
+// promise.
+func preemptionCase(t *testing.T, name string, stop func(a *process), extraA ...string) {
+	base := boltzAPI(t)
+	record := filepath.Join(t.TempDir(), "record.jsonl")
+	a := boltzWorker(t, record, append([]string{"OMTX_WORKER_ID=gpu-pa", preemptGroup, preemptLigand}, extraA...)...)
+
+	var ligands []string
+	smiles := map[string]string{} // SMILES → ligand name
+	for i := range preemptLigands {
+		s := strings.Repeat("C", i+1) + "O"
+		n := fmt.Sprintf("%s_%02d", name, i)
+		smiles[s] = n
+		ligands = append(ligands, fmt.Sprintf(`{"name":%q,"smiles":%q}`, n, s))
+	}
+	body := `{"model":"boltz2","protein_sequence":"MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVGDGTQDNLSGAEK",` +
+		`"ligands":[` + strings.Join(ligands, ",") + fmt.Sprintf(`],"max_concurrent":%d,"chunk_size":%d}`, preemptLigands, preemptLigands)
+	// A loaded machine can make the emulator answer late: the API then
+	// says 503, try again.
+	var code int
+	var resp []byte
+	for try := 0; try < 5; try++ {
+		if code, resp = callAt(t, base, "POST", "/api/v1/predict/batch", body); code != http.StatusServiceUnavailable {
+			break
+		}
+		time.Sleep(2 * time.Second)
+	}
+	require.Equal(t, http.StatusAccepted, code, string(resp))
+	batchID := decode[api.BatchSubmitResponse](t, resp).BatchID
+
+	// A has stored the first ligand of its first group, not the group.
+	require.Eventually(t, func() bool {
+		n := 0
+		for _, k := range children(t, batchID) {
+			if k.Status == omtx.StatusCompleted {
+				n++
+			}
+		}
+		return n >= 1
+	}, 2*time.Minute, 100*time.Millisecond, "worker A never stored a ligand")
+	startedB := time.Now()
+	boltzWorker(t, record, "OMTX_WORKER_ID=gpu-pb", preemptGroup, preemptLigand)
+	stop(a)
+
+	done := waitBatch(t, batchID, 4*time.Minute)
+	require.Equal(t, omtx.StatusCompleted, done.Status, done.Error)
+	require.Equal(t, preemptLigands, done.Progress.Completed, "every ligand completed")
+	t.Logf("batch done %s after worker B started", time.Since(startedB).Round(time.Second))
+
+	kids := children(t, batchID)
+	require.Len(t, kids, preemptLigands)
+	byWorker := map[string][]string{}
+	for _, k := range kids {
+		require.Equal(t, omtx.StatusCompleted, k.Status, k.JobID)
+		require.NotNil(t, k.Results, k.JobID)
+		require.NotNil(t, k.Temporal, k.JobID)
+		assert.Equal(t, int32(1), k.Temporal.Attempt, "%s: the preemption spent no model attempt", k.JobID)
+		byWorker[k.Temporal.Worker] = append(byWorker[k.Temporal.Worker], k.InputData.LigandName)
+	}
+	require.NotEmpty(t, byWorker["gpu-pa"], "worker A stored what it finished before it was stopped: %v", byWorker)
+	require.NotEmpty(t, byWorker["gpu-pb"], "worker B ran the rest: %v", byWorker)
+	assert.Less(t, len(byWorker["gpu-pa"]), 4, "A was stopped mid-group: %v", byWorker)
+
+	// How often the stand-in was given each ligand: a ligand A finished
+	// ran once; the others at most twice (in flight on A, then on B).
+	runs := standInRuns(t, record, smiles)
+	for _, n := range byWorker["gpu-pa"] {
+		assert.Equal(t, 1, runs[n], "%s finished on A and did not run again", n)
+	}
+	for _, n := range byWorker["gpu-pb"] {
+		assert.GreaterOrEqual(t, runs[n], 1, n)
+		assert.LessOrEqual(t, runs[n], 2, n)
+	}
+
+	// Each ligand was stored exactly once, by the worker its document
+	// names.
+	stored := storedLog(t, batchID)
+	for _, k := range kids {
+		assert.Equal(t, []string{k.Temporal.Worker}, stored[k.JobID], "%s stored once", k.JobID)
+	}
+
+	// The chunk's history: the lost or stopped run ended WorkerInterrupted
+	// and a fresh activity finished the chunk.
+	it := env.deps.Temporal.GetWorkflowHistory(ctxT(t), contract.BatchChunkWorkflowID(batchID, 0), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	interrupted, completed, timedOut := 0, 0, 0
+	for it.HasNext() {
+		ev, err := it.Next()
+		require.NoError(t, err)
+		switch {
+		case ev.GetActivityTaskFailedEventAttributes() != nil:
+			f := ev.GetActivityTaskFailedEventAttributes().GetFailure()
+			require.Equal(t, contract.ErrTypeInterrupted, f.GetApplicationFailureInfo().GetType(), f.GetMessage())
+			interrupted++
+		case ev.GetActivityTaskCompletedEventAttributes() != nil:
+			completed++
+		case ev.GetActivityTaskTimedOutEventAttributes() != nil:
+			timedOut++
+		}
+	}
+	assert.Equal(t, 1, interrupted, "one interruption")
+	assert.Equal(t, 1, completed)
+	assert.Zero(t, timedOut, "no activity ran out of attempts")
+}
+
+// smilesLine is the ligand line of a Boltz input YAML.
+var smilesLine = regexp.MustCompile(`smiles:\s*['"]?([^'"\s]+)`)
+
+// standInRuns counts, per ligand name, the stand-in runs whose inputs
+// held the ligand (by its SMILES, from the stand-in's record).
+func standInRuns(t *testing.T, record string, names map[string]string) map[string]int {
+	t.Helper()
+	f, err := os.Open(record)
+	require.NoError(t, err)
+	defer f.Close()
+	runs := map[string]int{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		var rec struct{ Inputs map[string]string }
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &rec))
+		for _, y := range rec.Inputs {
+			m := smilesLine.FindStringSubmatch(y)
+			require.NotNil(t, m, "no smiles in %s", y)
+			if n, ok := names[m[1]]; ok {
+				runs[n]++
+			}
+		}
+	}
+	return runs
+}
+
+// storedLog reads the GPU workers' "ligand stored" lines of batchID: the
+// workers that stored each job.
+func storedLog(t *testing.T, batchID string) map[string][]string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(env.stateDir, "gpu-worker.log"))
+	require.NoError(t, err)
+	out := map[string][]string{}
+	for _, line := range strings.Split(string(data), "\n") {
+		var rec struct {
+			Msg     string `json:"msg"`
+			BatchID string `json:"batch_id"`
+			JobID   string `json:"job_id"`
+			Worker  string `json:"worker"`
+		}
+		if json.Unmarshal([]byte(line), &rec) != nil || rec.BatchID != batchID || rec.Msg != "ligand stored" {
+			continue
+		}
+		out[rec.JobID] = append(out[rec.JobID], rec.Worker)
+	}
+	return out
+}
