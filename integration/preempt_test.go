@@ -61,13 +61,14 @@ func TestPreemptionSIGTERMGraceShorterThanGroup(t *testing.T) {
 }
 
 // preemptionCase runs a boltz2 batch of preemptLigands in one chunk on
-// worker A (gpu-pa), starts worker B (gpu-pb) once A has stored a ligand
-// of its first group, ends A with stop, and checks what the tests above
-// promise.
+// worker A (gpu-pa), starts worker B (gpu-pb) once the stand-in on A has
+// finished two ligands of A's first group, ends A with stop, and checks
+// what the tests above promise.
 func preemptionCase(t *testing.T, name string, stop func(a *process), extraA ...string) {
 	base := boltzAPI(t)
 	record := filepath.Join(t.TempDir(), "record.jsonl")
-	a := boltzWorker(t, record, append([]string{"OMTX_WORKER_ID=gpu-pa", preemptGroup, preemptLigand}, extraA...)...)
+	finished := filepath.Join(t.TempDir(), "finished.jsonl")
+	a := boltzWorker(t, record, append([]string{"OMTX_WORKER_ID=gpu-pa", preemptGroup, preemptLigand, "FAKE_BOLTZ_FINISHED=" + finished}, extraA...)...)
 
 	var ligands []string
 	smiles := map[string]string{} // SMILES → ligand name
@@ -92,18 +93,16 @@ func preemptionCase(t *testing.T, name string, stop func(a *process), extraA ...
 	require.Equal(t, http.StatusAccepted, code, string(resp))
 	batchID := decode[api.BatchSubmitResponse](t, resp).BatchID
 
-	// A has stored the first ligand of its first group, not the group.
+	// The stand-in on A has finished two ligands of A's first group, not
+	// the group: these must be kept.
+	var finishedOnA []string
 	require.Eventually(t, func() bool {
-		n := 0
-		for _, k := range children(t, batchID) {
-			if k.Status == omtx.StatusCompleted {
-				n++
-			}
-		}
-		return n >= 1
-	}, 2*time.Minute, 100*time.Millisecond, "worker A never stored a ligand")
+		finishedOnA = standInFinished(t, finished, smiles)
+		return len(finishedOnA) >= 2
+	}, 2*time.Minute, 20*time.Millisecond, "the stand-in on worker A never finished two ligands")
 	startedB := time.Now()
 	boltzWorker(t, record, "OMTX_WORKER_ID=gpu-pb", preemptGroup, preemptLigand)
+	finishedOnA = standInFinished(t, finished, smiles)
 	stop(a)
 
 	done := waitBatch(t, batchID, 4*time.Minute)
@@ -125,8 +124,11 @@ func preemptionCase(t *testing.T, name string, stop func(a *process), extraA ...
 	require.NotEmpty(t, byWorker["gpu-pb"], "worker B ran the rest: %v", byWorker)
 	assert.Less(t, len(byWorker["gpu-pa"]), 4, "A was stopped mid-group: %v", byWorker)
 
-	// How often the stand-in was given each ligand: a ligand A finished
-	// ran once; the others at most twice (in flight on A, then on B).
+	// How often the stand-in was given each ligand: a ligand A stored
+	// ran once; the others at most twice (in flight on A, then on B). Of
+	// the ligands the stand-in had finished on A when A was stopped, at
+	// most one ran again: the one A's harvest (every 250 ms) may not have
+	// seen yet.
 	runs := standInRuns(t, record, smiles)
 	for _, n := range byWorker["gpu-pa"] {
 		assert.Equal(t, 1, runs[n], "%s finished on A and did not run again", n)
@@ -135,6 +137,13 @@ func preemptionCase(t *testing.T, name string, stop func(a *process), extraA ...
 		assert.GreaterOrEqual(t, runs[n], 1, n)
 		assert.LessOrEqual(t, runs[n], 2, n)
 	}
+	var rerun []string
+	for _, n := range finishedOnA {
+		if runs[n] > 1 {
+			rerun = append(rerun, n)
+		}
+	}
+	assert.LessOrEqual(t, len(rerun), 1, "ligands finished on A before it stopped ran again: %v (finished on A: %v, stored by A: %v)", rerun, finishedOnA, byWorker["gpu-pa"])
 
 	// Each ligand was stored exactly once, by the worker its document
 	// names.
@@ -191,6 +200,28 @@ func standInRuns(t *testing.T, record string, names map[string]string) map[strin
 		}
 	}
 	return runs
+}
+
+// standInFinished reads the stand-in's record of finished ligands and
+// returns their names.
+func standInFinished(t *testing.T, path string, names map[string]string) []string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	require.NoError(t, err)
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var rec struct{ Input string }
+		if json.Unmarshal([]byte(line), &rec) != nil {
+			continue // a line being written
+		}
+		if m := smilesLine.FindStringSubmatch(rec.Input); m != nil && names[m[1]] != "" {
+			out = append(out, names[m[1]])
+		}
+	}
+	return out
 }
 
 // storedLog reads the GPU workers' "ligand stored" lines of batchID: the

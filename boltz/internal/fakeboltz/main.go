@@ -35,6 +35,8 @@
 //	FAKE_BOLTZ_LIGAND_SLEEP   sleep this long (a Go duration) before writing
 //	                    each record's structure and confidence files, as
 //	                    Boltz's structure pass takes per input
+//	FAKE_BOLTZ_FINISHED file to append one JSON line to as each record's last
+//	                    file is written: the record name and its input
 //	FAKE_BOLTZ_HANG     record names before whose files the run sleeps an hour
 //	                    (a ligand still in flight when the test kills the run)
 //	FAKE_BOLTZ_AFFINITY_SLEEP when set, write the affinity files in a second
@@ -201,6 +203,10 @@ func run(argv []string) error {
 	}
 	twoPass := os.Getenv("FAKE_BOLTZ_AFFINITY_SLEEP") != ""
 	var written []string // records whose affinity file the second pass writes
+	content := map[string]string{}
+	for _, in := range inputs {
+		content[stem(in.path)] = in.content
+	}
 	fmt.Printf("Running structure prediction for %d inputs.\n", len(inputs))
 	for i, in := range inputs {
 		name := stem(in.path)
@@ -226,12 +232,20 @@ func run(argv []string) error {
 			return err
 		}
 		written = append(written, name)
+		if !twoPass {
+			if err := finished(name, in.content); err != nil {
+				return err
+			}
+		}
 	}
 	if twoPass {
 		fmt.Printf("\nPredicting property: affinity\n\nRunning affinity prediction for %d inputs.\n", len(written))
 		for _, name := range written {
 			time.Sleep(affinitySleep)
 			if err := writeAffinity(fixture, predictions, name); err != nil {
+				return err
+			}
+			if err := finished(name, content[name]); err != nil {
 				return err
 			}
 		}
@@ -420,6 +434,31 @@ func checkFiles(t *target.Target, opts map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// finished appends a record's line to $FAKE_BOLTZ_FINISHED, once its last
+// file is written.
+func finished(name, input string) error {
+	path := os.Getenv("FAKE_BOLTZ_FINISHED")
+	if path == "" {
+		return nil
+	}
+	line, err := json.Marshal(struct {
+		Record string `json:"record"`
+		Input  string `json:"input"`
+	}{name, input})
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(append(line, '\n')); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // envDuration reads a Go duration from env; unset is 0.
