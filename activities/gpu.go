@@ -37,8 +37,9 @@ type GPU struct {
 	// HeartbeatEvery is how often a running prediction heartbeats.
 	HeartbeatEvery time.Duration
 	// ChunkGroup is how many ligands of a batch chunk go through the model
-	// at once; each group's results are stored before the next starts, and
-	// a stopping worker stops between groups.
+	// at once (one model call); each ligand's results are stored as the
+	// model hands them over, or when the group ends, and a stopping worker
+	// stops between groups.
 	ChunkGroup int
 	// OnLoad, when set, hears the number of GPU activities running on this
 	// worker each time it changes (the worker's metrics and scale-in cost).
