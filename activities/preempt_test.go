@@ -88,12 +88,7 @@ func TestPredictChunkStoresEachLigandAsItFinishes(t *testing.T) {
 	model.finish = 4
 	acts.Preempted = nil
 	acts.Models[omtx.BaselineModel] = &flaky{}
-	retry := s.NewTestActivityEnvironment()
-	retry.RegisterActivity(acts.PredictChunk)
-	val, err := retry.ExecuteActivity(acts.PredictChunk, in)
-	require.NoError(t, err)
-	var counts contract.ChunkCounts
-	require.NoError(t, val.Get(&counts))
+	counts := runChunk(t, acts, in)
 	assert.Equal(t, 4, counts.Completed)
 	assert.Equal(t, []string{"Lc", "Ld"}, acts.Models[omtx.BaselineModel].(*flaky).asked, "the stored ligands did not run again")
 }

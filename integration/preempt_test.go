@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -15,10 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/omtx-hub/omtx-hub/api"
-	"github.com/omtx-hub/omtx-hub/contract"
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
 
@@ -154,25 +151,11 @@ func preemptionCase(t *testing.T, name string, stop func(a *process), extraA ...
 
 	// The chunk's history: the lost or stopped run ended WorkerInterrupted
 	// and a fresh activity finished the chunk.
-	it := env.deps.Temporal.GetWorkflowHistory(ctxT(t), contract.BatchChunkWorkflowID(batchID, 0), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	interrupted, completed, timedOut := 0, 0, 0
-	for it.HasNext() {
-		ev, err := it.Next()
-		require.NoError(t, err)
-		switch {
-		case ev.GetActivityTaskFailedEventAttributes() != nil:
-			f := ev.GetActivityTaskFailedEventAttributes().GetFailure()
-			require.Equal(t, contract.ErrTypeInterrupted, f.GetApplicationFailureInfo().GetType(), f.GetMessage())
-			interrupted++
-		case ev.GetActivityTaskCompletedEventAttributes() != nil:
-			completed++
-		case ev.GetActivityTaskTimedOutEventAttributes() != nil:
-			timedOut++
-		}
-	}
-	assert.Equal(t, 1, interrupted, "one interruption")
-	assert.Equal(t, 1, completed)
-	assert.Zero(t, timedOut, "no activity ran out of attempts")
+	ev := chunkActivityEvents(t, batchID)
+	assert.Equal(t, 1, ev.interrupted, "one interruption")
+	assert.Zero(t, ev.failed, "no model attempt failed")
+	assert.Equal(t, 1, ev.completed)
+	assert.Zero(t, ev.timedOut, "no activity ran out of attempts")
 }
 
 // smilesLine is the ligand line of a Boltz input YAML.
@@ -182,21 +165,12 @@ var smilesLine = regexp.MustCompile(`smiles:\s*['"]?([^'"\s]+)`)
 // held the ligand (by its SMILES, from the stand-in's record).
 func standInRuns(t *testing.T, record string, names map[string]string) map[string]int {
 	t.Helper()
-	f, err := os.Open(record)
-	require.NoError(t, err)
-	defer f.Close()
 	runs := map[string]int{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		var rec struct{ Inputs map[string]string }
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &rec))
-		for _, y := range rec.Inputs {
-			m := smilesLine.FindStringSubmatch(y)
-			require.NotNil(t, m, "no smiles in %s", y)
-			if n, ok := names[m[1]]; ok {
-				runs[n]++
-			}
+	for _, y := range recordedInputs(t, record) {
+		m := smilesLine.FindStringSubmatch(y)
+		require.NotNil(t, m, "no smiles in %s", y)
+		if n, ok := names[m[1]]; ok {
+			runs[n]++
 		}
 	}
 	return runs
