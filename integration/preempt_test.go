@@ -21,7 +21,7 @@ import (
 
 // The Boltz stand-in's timings in these tests, scaled down from Boltz-2's
 // (a ligand takes 20-60 s on an L4): a ligand takes 2 s and a group of 4
-// takes 8 s, longer than the stop grace the SIGTERM test gives (3 s), as a
+// takes 8 s, longer than the stop grace the SIGTERM test gives (1 s), as a
 // real group of minutes is longer than a spot node's 15-30 s.
 const (
 	preemptLigands = 8
@@ -43,7 +43,7 @@ func TestPreemptionSIGKILLMidGroupLosesOnlyTheLigandsInFlight(t *testing.T) {
 }
 
 // TestPreemptionSIGTERMGraceShorterThanGroup: SIGTERM with a stop grace
-// (3 s) shorter than the group (8 s): the worker kills its model call when
+// (1 s) shorter than the group (8 s): the worker kills its model call when
 // the grace runs out, the ligands finished until then are stored, and the
 // rest run on the second worker, without spending a model attempt.
 func TestPreemptionSIGTERMGraceShorterThanGroup(t *testing.T) {
@@ -54,7 +54,7 @@ func TestPreemptionSIGTERMGraceShorterThanGroup(t *testing.T) {
 		case <-time.After(60 * time.Second):
 			t.Fatal("worker A did not stop after its stop grace")
 		}
-	}, "OMTX_WORKER_STOP_TIMEOUT=3s")
+	}, "OMTX_WORKER_STOP_TIMEOUT=1s")
 }
 
 // preemptionCase runs a boltz2 batch of preemptLigands in one chunk on
