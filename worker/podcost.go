@@ -240,6 +240,7 @@ const preemptionCheck = 3 * time.Second
 // does not answer) drains as before.
 func (p *podCost) watchPreemption(stop <-chan struct{}, preempted chan<- struct{}) {
 	<-stop
+	// The worker's context has ended: the check has a deadline of its own.
 	ctx, cancel := context.WithTimeout(context.Background(), preemptionCheck)
 	defer cancel()
 	ok, reason, err := p.disrupted(ctx)
