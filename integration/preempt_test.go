@@ -2,12 +2,17 @@ package integration
 
 import (
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -25,7 +30,6 @@ import (
 // real group of minutes is longer than a spot node's 15-30 s.
 const (
 	preemptLigands = 8
-	preemptGroup   = "OMTX_CHUNK_GROUP=4"
 	preemptLigand  = "FAKE_BOLTZ_LIGAND_SLEEP=2s"
 )
 
@@ -37,7 +41,7 @@ const (
 // attempt, which had made progress, counts as an interruption: the model's
 // attempt budget is untouched (every ligand stored by attempt 1).
 func TestPreemptionSIGKILLMidGroupLosesOnlyTheLigandsInFlight(t *testing.T) {
-	preemptionCase(t, "preempt_kill", func(a *process) {
+	preemptionCase(t, "preempt_kill", 4, func(a *process) {
 		a.kill()
 	})
 }
@@ -47,7 +51,7 @@ func TestPreemptionSIGKILLMidGroupLosesOnlyTheLigandsInFlight(t *testing.T) {
 // the grace runs out, the ligands finished until then are stored, and the
 // rest run on the second worker, without spending a model attempt.
 func TestPreemptionSIGTERMGraceShorterThanGroup(t *testing.T) {
-	preemptionCase(t, "preempt_term", func(a *process) {
+	preemptionCase(t, "preempt_term", 4, func(a *process) {
 		require.NoError(t, a.cmd.Process.Signal(syscall.SIGTERM))
 		select {
 		case <-a.done:
@@ -57,15 +61,60 @@ func TestPreemptionSIGTERMGraceShorterThanGroup(t *testing.T) {
 	}, "OMTX_WORKER_STOP_TIMEOUT=1s")
 }
 
-// preemptionCase runs a boltz2 batch of preemptLigands in one chunk on
-// worker A (gpu-pa), starts worker B (gpu-pb) once the stand-in on A has
-// finished two ligands of A's first group, ends A with stop, and checks
-// what the tests above promise.
-func preemptionCase(t *testing.T, name string, stop func(a *process), extraA ...string) {
+// TestPreemptionDisruptedPodKillsTheGroupAtOnce: SIGTERM to a worker whose
+// pod has the DisruptionTarget condition (a spot node shutting down), read
+// from a stand-in Kubernetes API with the worker's own credentials. The
+// stop timeout (60 s) would let the group (8 ligands, 16 s) finish, as a
+// drain does; the disrupted worker kills it instead, keeps what finished,
+// and hands the rest back as an interruption.
+func TestPreemptionDisruptedPodKillsTheGroupAtOnce(t *testing.T) {
+	var gets atomic.Int32
+	kube := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/v1/namespaces/omtx-hub/pods/gpu-pa" || r.Header.Get("Authorization") != "Bearer sa-token" {
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		if r.Method == http.MethodGet {
+			gets.Add(1)
+		}
+		// A PATCH (the deletion cost) gets the pod back too, as the API does.
+		_, _ = io.WriteString(w, `{"metadata":{"name":"gpu-pa"},"status":{"conditions":[`+
+			`{"type":"Ready","status":"True"},{"type":"DisruptionTarget","status":"True","reason":"TerminationByKubelet"}]}}`)
+	}))
+	t.Cleanup(kube.Close)
+	sa := t.TempDir()
+	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: kube.Certificate().Raw})
+	require.NoError(t, os.WriteFile(filepath.Join(sa, "ca.crt"), ca, 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(sa, "namespace"), []byte("omtx-hub"), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(sa, "token"), []byte("sa-token"), 0o600))
+	u, err := url.Parse(kube.URL)
+	require.NoError(t, err)
+
+	preemptionCase(t, "preempt_disrupted", 8, func(a *process) {
+		require.NoError(t, a.cmd.Process.Signal(syscall.SIGTERM))
+		select {
+		case <-a.done:
+		case <-time.After(60 * time.Second):
+			t.Fatal("worker A did not stop")
+		}
+		assert.Positive(t, gets.Load(), "worker A read its pod")
+	}, "OMTX_WORKER_STOP_TIMEOUT=60s", "KUBERNETES_SERVICE_HOST="+u.Hostname(), "KUBERNETES_SERVICE_PORT="+u.Port(),
+		"OMTX_SERVICE_ACCOUNT_DIR="+sa, "POD_NAME=gpu-pa")
+	data, err := os.ReadFile(filepath.Join(env.stateDir, "gpu-worker.log"))
+	require.NoError(t, err)
+	assert.Contains(t, string(data), "stopping: the pod is being disrupted; killing running model calls now")
+}
+
+// preemptionCase runs a boltz2 batch of preemptLigands in one chunk, in
+// groups of group ligands, on worker A (gpu-pa), starts worker B (gpu-pb)
+// once the stand-in on A has finished two ligands of A's first group, ends
+// A with stop, and checks what the tests above promise.
+func preemptionCase(t *testing.T, name string, group int, stop func(a *process), extraA ...string) {
+	groupEnv := fmt.Sprintf("OMTX_CHUNK_GROUP=%d", group)
 	base := boltzAPI(t)
 	record := filepath.Join(t.TempDir(), "record.jsonl")
 	finished := filepath.Join(t.TempDir(), "finished.jsonl")
-	a := boltzWorker(t, record, append([]string{"OMTX_WORKER_ID=gpu-pa", preemptGroup, preemptLigand, "FAKE_BOLTZ_FINISHED=" + finished}, extraA...)...)
+	a := boltzWorker(t, record, append([]string{"OMTX_WORKER_ID=gpu-pa", groupEnv, preemptLigand, "FAKE_BOLTZ_FINISHED=" + finished}, extraA...)...)
 
 	var ligands []string
 	smiles := map[string]string{} // SMILES → ligand name
@@ -98,7 +147,7 @@ func preemptionCase(t *testing.T, name string, stop func(a *process), extraA ...
 		return len(finishedOnA) >= 2
 	}, 2*time.Minute, 20*time.Millisecond, "the stand-in on worker A never finished two ligands")
 	startedB := time.Now()
-	boltzWorker(t, record, "OMTX_WORKER_ID=gpu-pb", preemptGroup, preemptLigand)
+	boltzWorker(t, record, "OMTX_WORKER_ID=gpu-pb", groupEnv, preemptLigand)
 	finishedOnA = standInFinished(t, finished, smiles)
 	stop(a)
 
@@ -119,7 +168,7 @@ func preemptionCase(t *testing.T, name string, stop func(a *process), extraA ...
 	}
 	require.NotEmpty(t, byWorker["gpu-pa"], "worker A stored what it finished before it was stopped: %v", byWorker)
 	require.NotEmpty(t, byWorker["gpu-pb"], "worker B ran the rest: %v", byWorker)
-	assert.Less(t, len(byWorker["gpu-pa"]), 4, "A was stopped mid-group: %v", byWorker)
+	assert.Less(t, len(byWorker["gpu-pa"]), group, "A was stopped mid-group: %v", byWorker)
 
 	// How often the stand-in was given each ligand: a ligand A stored
 	// ran once; the others at most twice (in flight on A, then on B). Of

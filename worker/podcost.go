@@ -50,7 +50,9 @@ type podCost struct {
 	retry   time.Duration // after a failed patch (5 s when zero)
 }
 
-// serviceAccountDir is where Kubernetes mounts the pod's credentials.
+// serviceAccountDir is where Kubernetes mounts the pod's credentials;
+// OMTX_SERVICE_ACCOUNT_DIR replaces it (the integration tests point the
+// worker at a stand-in API server with their own credentials).
 const serviceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 // newPodCost sets up the patcher from the in-cluster environment, or
@@ -61,12 +63,16 @@ func newPodCost(log *slog.Logger) *podCost {
 	if host == "" || port == "" {
 		return nil
 	}
-	ns, err := os.ReadFile(serviceAccountDir + "/namespace")
+	dir := serviceAccountDir
+	if d := os.Getenv("OMTX_SERVICE_ACCOUNT_DIR"); d != "" {
+		dir = d
+	}
+	ns, err := os.ReadFile(dir + "/namespace")
 	if err != nil {
 		log.Warn("pod deletion cost: no namespace file; scale-in may pick busy workers", "error", err)
 		return nil
 	}
-	ca, err := os.ReadFile(serviceAccountDir + "/ca.crt")
+	ca, err := os.ReadFile(dir + "/ca.crt")
 	if err != nil {
 		log.Warn("pod deletion cost: no CA file; scale-in may pick busy workers", "error", err)
 		return nil
@@ -80,7 +86,7 @@ func newPodCost(log *slog.Logger) *podCost {
 	return &podCost{
 		base: "https://" + net.JoinHostPort(host, port), namespace: strings.TrimSpace(string(ns)), pod: pod,
 		token: func() (string, error) {
-			b, err := os.ReadFile(serviceAccountDir + "/token") // rotated by the kubelet: read each time
+			b, err := os.ReadFile(dir + "/token") // rotated by the kubelet: read each time
 			return strings.TrimSpace(string(b)), err
 		},
 		client: &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}},
