@@ -67,6 +67,20 @@ func chunkFixture(t *testing.T, batchID string, n int, model Predictor, group in
 	return acts, jobs, blobs, in
 }
 
+// runChunk runs PredictChunk once in a fresh activity environment, which
+// must succeed, and returns its counts.
+func runChunk(t *testing.T, acts *GPU, in contract.PredictChunkInput) contract.ChunkCounts {
+	t.Helper()
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(acts.PredictChunk)
+	val, err := env.ExecuteActivity(acts.PredictChunk, in)
+	require.NoError(t, err)
+	var counts contract.ChunkCounts
+	require.NoError(t, val.Get(&counts))
+	return counts
+}
+
 // TestPredictChunkResumesFromTheDocuments: a retried attempt runs only the
 // ligands whose child documents are not terminal. The documents, not the
 // heartbeats, say what is done: the retry gets no heartbeat details.
@@ -80,9 +94,9 @@ func TestPredictChunkResumesFromTheDocuments(t *testing.T) {
 	first.RegisterActivity(acts.PredictChunk)
 	var progress []int
 	first.SetOnActivityHeartbeatListener(func(_ *activity.Info, details converter.EncodedValues) {
-		var done int
-		if details.HasValues() && details.Get(&done) == nil {
-			progress = append(progress, done)
+		var beat chunkBeat
+		if details.HasValues() && details.Get(&beat) == nil {
+			progress = append(progress, beat.Done)
 		}
 	})
 	_, err := first.ExecuteActivity(acts.PredictChunk, in)
@@ -98,12 +112,7 @@ func TestPredictChunkResumesFromTheDocuments(t *testing.T) {
 	require.Equal(t, 6, done, "the first two groups were stored before the failure")
 
 	model.asked = nil
-	retry := s.NewTestActivityEnvironment()
-	retry.RegisterActivity(acts.PredictChunk)
-	val, err := retry.ExecuteActivity(acts.PredictChunk, in)
-	require.NoError(t, err)
-	var counts contract.ChunkCounts
-	require.NoError(t, val.Get(&counts))
+	counts := runChunk(t, acts, in)
 	assert.Equal(t, 10, counts.Completed)
 	assert.Equal(t, []string{"Lg", "Lh", "Li", "Lj"}, model.asked, "only the ligands not yet stored ran again")
 
@@ -131,14 +140,7 @@ func TestPredictChunkCountsWhatOthersFinished(t *testing.T) {
 	t.Parallel()
 	acts, jobs, _, in := chunkFixture(t, "batch_c", 4, &cancelling{}, 4)
 	acts.Models[omtx.BaselineModel] = &cancelling{jobs: jobs, cancel: in.JobIDs[1]}
-	var s testsuite.WorkflowTestSuite
-	env := s.NewTestActivityEnvironment()
-	env.RegisterActivity(acts.PredictChunk)
-	val, err := env.ExecuteActivity(acts.PredictChunk, in)
-	require.NoError(t, err)
-	var counts contract.ChunkCounts
-	require.NoError(t, val.Get(&counts))
-	assert.Equal(t, contract.ChunkCounts{Completed: 3, Cancelled: 1}, counts)
+	assert.Equal(t, contract.ChunkCounts{Completed: 3, Cancelled: 1}, runChunk(t, acts, in))
 	assert.Equal(t, omtx.StatusCancelled, jobs.Doc(in.JobIDs[1]).Status, "a terminal status is never overwritten")
 }
 

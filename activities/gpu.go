@@ -41,16 +41,23 @@ type GPU struct {
 	// HeartbeatEvery is how often a running prediction heartbeats.
 	HeartbeatEvery time.Duration
 	// ChunkGroup is how many ligands of a batch chunk go through the model
-	// at once; each group's results are stored before the next starts, and
-	// a stopping worker stops between groups.
+	// at once (one model call); each ligand's results are stored as the
+	// model hands them over, or when the group ends, and a stopping worker
+	// stops between groups.
 	ChunkGroup int
 	// OnLoad, when set, hears the number of GPU activities running on this
 	// worker each time it changes (the worker's metrics and scale-in cost).
 	OnLoad func(running int)
 	// Calls, when set, follows model calls for the worker's liveness check.
-	Calls  CallTracker
-	Now    func() time.Time
-	Logger *slog.Logger
+	Calls CallTracker
+	// Preempted, when set, is closed once the worker learns that its pod
+	// is going away within seconds (a spot preemption, a node shutdown):
+	// running model calls are killed at once, with every ligand finished
+	// so far stored, and their activities end with
+	// contract.ErrTypeInterrupted, instead of running on until the kill.
+	Preempted <-chan struct{}
+	Now       func() time.Time
+	Logger    *slog.Logger
 
 	mu      sync.Mutex
 	running int
@@ -105,22 +112,50 @@ func (g *GPU) stopping(ctx context.Context) bool {
 	}
 }
 
+// preempted reports whether this worker's pod is going away within seconds.
+func (g *GPU) preempted() bool {
+	select {
+	case <-g.Preempted:
+		return true
+	default:
+		return false
+	}
+}
+
+// cutShort reports whether err is a model run cut short because this
+// worker is stopping or its pod is going away.
+func (g *GPU) cutShort(ctx context.Context, err error) bool {
+	return (g.stopping(ctx) || g.preempted()) && errors.Is(err, context.Canceled)
+}
+
 // interrupted is the error of work stopped because its worker stopped.
 func interrupted(msg string) error {
 	return contract.NonRetryable(contract.ErrTypeInterrupted, msg, nil)
 }
 
-// run calls the model, heartbeating (with the chunk progress done) while
-// it runs, and classifies its error.
-func (g *GPU) run(ctx context.Context, pred Predictor, req omtx.PredictRequest, done int) ([]omtx.Prediction, error) {
-	stop := heartbeat(ctx, g.HeartbeatEvery, done)
+// run calls the model, heartbeating (with details, a chunk's progress)
+// while it runs, and classifies its error. The call is killed when ctx ends
+// or the pod is found to be going away (Preempted).
+func (g *GPU) run(ctx context.Context, pred Predictor, req omtx.PredictRequest, details func() any) ([]omtx.Prediction, error) {
+	stop := heartbeat(ctx, g.HeartbeatEvery, details)
 	defer stop()
 	if g.Calls != nil {
 		defer g.Calls.Begin()()
 	}
-	preds, err := pred.Predict(ctx, req)
+	mctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if g.Preempted != nil {
+		go func() {
+			select {
+			case <-g.Preempted:
+				cancel()
+			case <-mctx.Done():
+			}
+		}()
+	}
+	preds, err := pred.Predict(mctx, req)
 	if err != nil {
-		if errors.Is(err, context.Canceled) || ctx.Err() != nil {
+		if errors.Is(err, context.Canceled) || mctx.Err() != nil {
 			return nil, fmt.Errorf("predict: %w", context.Canceled)
 		}
 		return nil, modelError(err)
@@ -144,7 +179,7 @@ func (g *GPU) Predict(ctx context.Context, in contract.PredictInput) (contract.P
 	if err != nil {
 		return contract.PredictResult{}, err
 	}
-	if g.stopping(ctx) {
+	if g.stopping(ctx) || g.preempted() {
 		return contract.PredictResult{}, interrupted(fmt.Sprintf("worker %s is stopping; the job runs elsewhere", g.WorkerID))
 	}
 	defer g.busy(1)()
@@ -163,11 +198,11 @@ func (g *GPU) Predict(ctx context.Context, in contract.PredictInput) (contract.P
 	}
 
 	start := time.Now()
-	preds, err := g.run(ctx, pred, req, 0)
+	preds, err := g.run(ctx, pred, req, func() any { return 0 })
 	if err != nil {
 		logs.Printf("model %s failed after %s: %v", model.Name, time.Since(start), err)
 		g.storeLogs(context.WithoutCancel(ctx), in.Folder, logs)
-		if g.stopping(ctx) && errors.Is(err, context.Canceled) {
+		if g.cutShort(ctx, err) {
 			return contract.PredictResult{}, interrupted(fmt.Sprintf("worker %s stopped during the model run; the job runs elsewhere", g.WorkerID))
 		}
 		return contract.PredictResult{}, err
@@ -425,15 +460,22 @@ func (g *GPU) storeLogs(ctx context.Context, folder string, logs *jobLog) {
 	}
 }
 
-// heartbeat records heartbeats with details every interval until the
-// returned stop is called. Heartbeats let Temporal notice a dead worker and
-// deliver cancellation to the running attempt; the details (a chunk's
-// progress) are what a retried attempt, and the Web UI, see.
-func heartbeat(ctx context.Context, every time.Duration, details ...any) (stop func()) {
+// heartbeat records heartbeats every interval until the returned stop is
+// called, with what details returns then (none when nil). Heartbeats let
+// Temporal notice a dead worker and deliver cancellation to the running
+// attempt; the details (a chunk's progress) are what a retried attempt,
+// and the Web UI, see.
+func heartbeat(ctx context.Context, every time.Duration, details func() any) (stop func()) {
 	if every <= 0 {
 		every = 5 * time.Second
 	}
-	return tick(ctx, every, func() { activity.RecordHeartbeat(ctx, details...) })
+	return tick(ctx, every, func() {
+		if details == nil {
+			activity.RecordHeartbeat(ctx)
+		} else {
+			activity.RecordHeartbeat(ctx, details())
+		}
+	})
 }
 
 // tick calls fn every interval until stop is called or ctx ends; stop

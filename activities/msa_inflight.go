@@ -46,7 +46,7 @@ func (m *MSA) once(ctx context.Context, obj string, compute func() ([]byte, erro
 	if every <= 0 {
 		every = DefaultMSAWaitEvery
 	}
-	stop := heartbeat(ctx, 0)
+	stop := heartbeat(ctx, 0, nil)
 	defer stop()
 	for waited := false; ; waited = true {
 		ok, err := m.Blobs.Exists(ctx, obj)

@@ -11,7 +11,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/testsuite"
 
 	"github.com/omtx-hub/omtx-hub/contract"
 	"github.com/omtx-hub/omtx-hub/omtx"
@@ -78,11 +77,7 @@ func TestResultsRecordWhatRan(t *testing.T) {
 	t.Parallel()
 	run := func(t *testing.T, acts *GPU, in contract.PredictChunkInput) {
 		t.Helper()
-		var s testsuite.WorkflowTestSuite
-		env := s.NewTestActivityEnvironment()
-		env.RegisterActivity(acts.PredictChunk)
-		_, err := env.ExecuteActivity(acts.PredictChunk, in)
-		require.NoError(t, err)
+		runChunk(t, acts, in)
 	}
 	readFile := func(t *testing.T, blobs *storetest.Blobs, id string) resultFile {
 		t.Helper()

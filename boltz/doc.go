@@ -23,7 +23,11 @@
 // ranked sample), confidence_<record>_model_0.json and
 // affinity_<record>.json, key for key as the docs define them.
 // affinity_pred_value is log10(IC50) with IC50 in µM; see
-// omtx.PIC50FromPredValue for conversions.
+// omtx.PIC50FromPredValue for conversions. When the request asks
+// (PredictRequest.Finished), Predict reads each record as soon as Boltz has
+// written all of its files, while boltz still runs, and hands it over at
+// once (harvest.go), so that a killed call loses only the ligands in
+// flight.
 //
 // Failures: Boltz prints "| WARNING: ran out of memory, skipping batch"
 // and skips an input that does not fit the GPU; if any ligand of a chunk

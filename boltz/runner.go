@@ -325,8 +325,15 @@ func (r *Runner) Predict(ctx context.Context, req omtx.PredictRequest) ([]omtx.P
 	args := r.args(inputsDir, outDir, req, settings)
 	sink := newOutputSink(req.Log)
 	fmt.Fprintf(sink, "$ %s %s\n", r.binary, strings.Join(args, " "))
+	// Boltz names its results folder after the input path's stem
+	// (src/boltz/main.py: out_dir / f"boltz_results_{data.stem}").
+	predictionsDir := filepath.Join(outDir, "boltz_results_"+inputsDirName, "predictions")
 	start := time.Now()
+	h := &harvest{r: r, dir: predictionsDir, sent: sent, chains: j.ligandChainIndex() + 1,
+		preds: preds, settings: settings, args: args, notify: req.Finished, last: start}
+	stopHarvest := h.watch(harvestEvery)
 	runErr := r.run(ctx, workDir, args, sink)
+	stopHarvest()
 	elapsed := time.Since(start)
 	sink.flush()
 	if err := sink.LogError(); err != nil {
@@ -342,10 +349,12 @@ func (r *Runner) Predict(ctx context.Context, req omtx.PredictRequest) ([]omtx.P
 	}
 	r.log.Info("boltz predict finished", "ligands", len(sent), "seconds", elapsed.Seconds(), "exit", exitStatus(runErr))
 
-	// Boltz names its results folder after the input path's stem
-	// (src/boltz/main.py: out_dir / f"boltz_results_{data.stem}").
-	predictionsDir := filepath.Join(outDir, "boltz_results_"+inputsDirName, "predictions")
-	perLigand := elapsed.Seconds() / float64(len(sent))
+	// The ligands harvested during the run keep the seconds they were
+	// given; the rest share what is left of the call's wall time.
+	perLigand := 0.0
+	if left := len(sent) - len(h.done); left > 0 {
+		perLigand = max(elapsed.Seconds()-h.seconds, 0) / float64(left)
+	}
 	type miss struct {
 		i      int
 		files  []string
@@ -383,17 +392,18 @@ func (r *Runner) Predict(ctx context.Context, req omtx.PredictRequest) ([]omtx.P
 		r.log.Warn("boltz: boltz predict failed after writing every prediction; keeping them", "exit", exitStatus(runErr))
 	}
 
-	// Read after the run: Boltz downloads its weights on first use, so a
-	// cold cache has them only now.
-	settings.Args = recordedArgs(args)
-	settings.Version = r.prov.installedVersion()
-	settings.Checkpoints = r.prov.checkpointDigests()
-	settings.GPU = r.prov.gpuName()
+	settings = r.ranSettings(settings, args)
 	for _, i := range sent {
+		if h.done[i] {
+			continue
+		}
 		s := settings
 		preds[i].Settings = &s
 	}
 	for _, i := range present {
+		if h.done[i] {
+			continue
+		}
 		name := recordName(i)
 		res, err := readRecord(recordOutputs(predictionsDir, name), j.ligandChainIndex()+1)
 		if err != nil {
@@ -416,6 +426,17 @@ func (r *Runner) Predict(ctx context.Context, req omtx.PredictRequest) ([]omtx.P
 		preds[m.i].ModelSeconds = perLigand
 	}
 	return preds, nil
+}
+
+// ranSettings completes a run's settings after the run (or once a ligand
+// is finished): read then, because Boltz downloads its weights on first
+// use, so a cold cache has them only now.
+func (r *Runner) ranSettings(s omtx.RunSettings, args []string) omtx.RunSettings {
+	s.Args = recordedArgs(args)
+	s.Version = r.prov.installedVersion()
+	s.Checkpoints = r.prov.checkpointDigests()
+	s.GPU = r.prov.gpuName()
+	return s
 }
 
 // job is the request's complex: its target, or the one-chain shape of

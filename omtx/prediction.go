@@ -136,6 +136,13 @@ type PredictRequest struct {
 	// Log receives the model's own output (Boltz's stdout and stderr), for
 	// logs.txt. May be nil.
 	Log io.Writer
+	// Finished, when set, hears a ligand's prediction (i indexes Ligands)
+	// as soon as the model has written it, while the call still runs, so
+	// that the caller can store it before a kill loses it. A predictor that
+	// learns its results only at the end never calls it; the call's result
+	// holds every prediction either way. Calls come one at a time and end
+	// before Predict returns.
+	Finished func(i int, p Prediction)
 }
 
 // TargetJob is a request's complex with its files on this machine. The

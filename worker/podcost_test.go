@@ -104,3 +104,52 @@ func TestMSAGuardExportsItsMetrics(t *testing.T) {
 	g.OnState(false)
 	assert.InDelta(t, 0, testutil.ToFloat64(metrics.MSACircuitOpen), 0)
 }
+
+// TestWatchPreemption: on a stop, the worker reads its own pod once; the
+// DisruptionTarget condition (a spot preemption's node shutdown, an
+// eviction) makes it kill the running model calls at once; anything else,
+// including an API that refuses, drains as before.
+func TestWatchPreemption(t *testing.T) {
+	t.Parallel()
+	pod := func(conds string) string {
+		return `{"metadata":{"name":"gpu-worker-abc"},"status":{"phase":"Running","conditions":[` + conds + `]}}`
+	}
+	cases := []struct {
+		name   string
+		status int
+		body   string
+		want   bool
+	}{
+		{"spot node shutting down", http.StatusOK, pod(`{"type":"Ready","status":"True"},{"type":"DisruptionTarget","status":"True","reason":"TerminationByKubelet"}`), true},
+		{"evicted", http.StatusOK, pod(`{"type":"DisruptionTarget","status":"True","reason":"EvictionByEvictionAPI"}`), true},
+		{"condition false", http.StatusOK, pod(`{"type":"DisruptionTarget","status":"False"}`), false},
+		{"scale-in: no condition", http.StatusOK, pod(`{"type":"Ready","status":"True"}`), false},
+		{"api refuses", http.StatusForbidden, `{"kind":"Status"}`, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				assert.Equal(t, http.MethodGet, r.Method)
+				assert.Equal(t, "/api/v1/namespaces/omtx-hub/pods/gpu-worker-abc", r.URL.Path)
+				assert.Equal(t, "Bearer tok", r.Header.Get("Authorization"))
+				w.WriteHeader(tc.status)
+				_, _ = io.WriteString(w, tc.body)
+			}))
+			defer srv.Close()
+			p := &podCost{
+				base: srv.URL, namespace: "omtx-hub", pod: "gpu-worker-abc",
+				token: func() (string, error) { return "tok", nil }, client: srv.Client(), log: slog.New(slog.DiscardHandler),
+			}
+			stop, preempted := make(chan struct{}), make(chan struct{})
+			close(stop)
+			p.watchPreemption(stop, preempted)
+			select {
+			case <-preempted:
+				assert.True(t, tc.want, "preempted, but the pod is not being disrupted")
+			default:
+				assert.False(t, tc.want, "the pod is being disrupted, but the model calls were left to drain")
+			}
+		})
+	}
+}

@@ -109,7 +109,8 @@ func notifier(cfg config.Config) (*activities.Notifier, error) {
 
 // RunGPU runs the GPU worker of cfg.GPUClass with its models until ctx
 // ends. On a stop it stops taking tasks and gives running model activities
-// cfg.WorkerStopTimeout to finish or to stop at a ligand boundary.
+// cfg.WorkerStopTimeout to finish or to stop at a group boundary; a pod
+// being disrupted (watchPreemption) kills their model calls at once.
 func RunGPU(ctx context.Context, cfg config.Config, d *app.Deps, models map[string]activities.Predictor, log *slog.Logger) error {
 	if cfg.FaultPredictDelay > 0 {
 		log.Warn("fault injection: every prediction sleeps first", "delay", cfg.FaultPredictDelay)
@@ -139,6 +140,9 @@ func RunGPU(ctx context.Context, cfg config.Config, d *app.Deps, models map[stri
 	}
 	if pod != nil {
 		go pod.run(ctx)
+		preempted := make(chan struct{})
+		acts.Preempted = preempted
+		go pod.watchPreemption(ctx.Done(), preempted)
 	}
 	slots := max(cfg.GPUSlots, 1)
 	w := NewGPU(d.Temporal, acts, GPUOptions{Slots: slots, StopTimeout: cfg.WorkerStopTimeout})
@@ -155,7 +159,8 @@ func RunGPU(ctx context.Context, cfg config.Config, d *app.Deps, models map[stri
 
 // runWorker runs w until ctx ends. Stopping, it first stops taking tasks
 // and reports not ready, then gives running activities the worker's stop
-// timeout (GPU activities stop at the next ligand boundary).
+// timeout (GPU activities stop at the next group boundary, and are killed
+// when it runs out, every ligand finished so far stored).
 func runWorker(ctx context.Context, w tworker.Worker, name string, lc *lifecycle, log *slog.Logger) error {
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("%s worker: %w", name, err)

@@ -102,8 +102,9 @@ type GPUOptions struct {
 	// Slots is how many model activities run at once on this worker.
 	Slots int
 	// StopTimeout is how long a stopping worker lets running model
-	// activities go on (they stop at the next ligand boundary when they
-	// can): the pod's grace period minus its preStop hook.
+	// activities go on (they stop at the next group boundary when they
+	// can, and are killed when it runs out): the pod's grace period less a
+	// margin for the process to exit.
 	StopTimeout time.Duration
 }
 

@@ -32,6 +32,19 @@
 //	FAKE_BOLTZ_SLEEP    sleep this long (a Go duration) before writing, with a
 //	                    child process in the same process group sleeping too
 //	FAKE_BOLTZ_PIDFILE  where to write "<own pid> <child pid>" when sleeping
+//	FAKE_BOLTZ_LIGAND_SLEEP   sleep this long (a Go duration) before writing
+//	                    each record's structure and confidence files, as
+//	                    Boltz's structure pass takes per input
+//	FAKE_BOLTZ_FINISHED file to append one JSON line to as each record's last
+//	                    file is written: the record name and its input
+//	FAKE_BOLTZ_HANG     record names before whose files the run sleeps an hour
+//	                    (a ligand still in flight when the test kills the run)
+//	FAKE_BOLTZ_AFFINITY_SLEEP when set, write the affinity files in a second
+//	                    pass after every structure, sleeping this long before
+//	                    each, as Boltz's affinity pass does (main.py runs
+//	                    trainer.predict twice: BoltzWriter, then
+//	                    BoltzAffinityWriter); unset, each record's affinity
+//	                    file follows its structure at once
 //	FAKE_BOLTZ_DOWNLOAD "1": as Boltz does on its first run (main.py's
 //	                    download_boltz2), write the checkpoint files
 //	                    boltz2_conf.ckpt and boltz2_aff.ckpt into --cache
@@ -180,6 +193,20 @@ func run(argv []string) error {
 		samples, _ = strconv.Atoi(s)
 	}
 	predictions := filepath.Join(outDir, "boltz_results_"+stem(data), "predictions")
+	perLigand, err := envDuration("FAKE_BOLTZ_LIGAND_SLEEP")
+	if err != nil {
+		return err
+	}
+	affinitySleep, err := envDuration("FAKE_BOLTZ_AFFINITY_SLEEP")
+	if err != nil {
+		return err
+	}
+	twoPass := os.Getenv("FAKE_BOLTZ_AFFINITY_SLEEP") != ""
+	var written []string // records whose affinity file the second pass writes
+	content := map[string]string{}
+	for _, in := range inputs {
+		content[stem(in.path)] = in.content
+	}
 	fmt.Printf("Running structure prediction for %d inputs.\n", len(inputs))
 	for i, in := range inputs {
 		name := stem(in.path)
@@ -197,8 +224,30 @@ func run(argv []string) error {
 			fmt.Printf("Failed to process %s. Skipping. Error: %v.\n", in.path, err)
 			continue
 		}
-		if err := writeRecord(fixture, predictions, name, samples, len(parsed[i].ChainIDList())); err != nil {
+		time.Sleep(perLigand)
+		if listed("FAKE_BOLTZ_HANG", name) {
+			time.Sleep(time.Hour)
+		}
+		if err := writeRecord(fixture, predictions, name, samples, len(parsed[i].ChainIDList()), !twoPass); err != nil {
 			return err
+		}
+		written = append(written, name)
+		if !twoPass {
+			if err := finished(name, in.content); err != nil {
+				return err
+			}
+		}
+	}
+	if twoPass {
+		fmt.Printf("\nPredicting property: affinity\n\nRunning affinity prediction for %d inputs.\n", len(written))
+		for _, name := range written {
+			time.Sleep(affinitySleep)
+			if err := writeAffinity(fixture, predictions, name); err != nil {
+				return err
+			}
+			if err := finished(name, content[name]); err != nil {
+				return err
+			}
 		}
 	}
 	fmt.Println("Number of failed examples: 0")
@@ -439,18 +488,63 @@ func checkMSAFile(path string) error {
 	return nil
 }
 
+// finished appends a record's line to $FAKE_BOLTZ_FINISHED, once its last
+// file is written.
+func finished(name, input string) error {
+	path := os.Getenv("FAKE_BOLTZ_FINISHED")
+	if path == "" {
+		return nil
+	}
+	line, err := json.Marshal(struct {
+		Record string `json:"record"`
+		Input  string `json:"input"`
+	}{name, input})
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(append(line, '\n')); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// envDuration reads a Go duration from env; unset is 0.
+func envDuration(env string) (time.Duration, error) {
+	v := os.Getenv(env)
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %v", env, err)
+	}
+	return d, nil
+}
+
+// writeAffinity writes one record's affinity file, last of its files, as
+// BoltzAffinityWriter does (writer.py L292-334: open("w") and one write,
+// not atomic).
+func writeAffinity(fixture, predictions, name string) error {
+	aff, err := os.ReadFile(filepath.Join(fixture, "affinity.json"))
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(predictions, name, "affinity_"+name+".json"), aff, 0o644)
+}
+
 // writeRecord writes one record's files in Boltz's layout, for an input
-// of the given number of chains.
-func writeRecord(fixture, predictions, name string, samples, chains int) error {
+// of the given number of chains; the affinity file too when affinity.
+func writeRecord(fixture, predictions, name string, samples, chains int, affinity bool) error {
 	cif, err := os.ReadFile(filepath.Join(fixture, "model_0.cif"))
 	if err != nil {
 		return err
 	}
 	conf, err := os.ReadFile(filepath.Join(fixture, "confidence_model_0.json"))
-	if err != nil {
-		return err
-	}
-	aff, err := os.ReadFile(filepath.Join(fixture, "affinity.json"))
 	if err != nil {
 		return err
 	}
@@ -476,7 +570,10 @@ func writeRecord(fixture, predictions, name string, samples, chains int) error {
 			return err
 		}
 	}
-	return os.WriteFile(filepath.Join(dir, "affinity_"+name+".json"), aff, 0o644)
+	if !affinity {
+		return nil
+	}
+	return writeAffinity(fixture, predictions, name)
 }
 
 // withChains rewrites the fixture's two-chain chains_ptm and
