@@ -104,6 +104,9 @@ type BatchSubmitResponse struct {
 	DuplicateStructures []library.Duplicate `json:"duplicate_structures,omitempty"`
 	Duplicate           bool                `json:"duplicate,omitempty"`
 	URL                 string              `json:"url"`
+	// RerunOf names the batch a rerun re-runs (POST
+	// /api/v1/batches/{id}/rerun); empty for a new library.
+	RerunOf string `json:"rerun_of,omitempty"`
 }
 
 // maxDuplicateReport bounds the duplicate structures a 202 lists.
@@ -586,7 +589,7 @@ func (s *Server) getBatch(c *gin.Context) {
 	if !b.Status.Terminal() {
 		ctx, cancel := contextTimeout(c, 2*time.Second)
 		defer cancel()
-		if p, err := s.sched.BatchProgress(ctx, b.JobID); err == nil {
+		if p, err := s.sched.BatchProgress(ctx, contract.WorkflowOf(b)); err == nil {
 			view.LiveProgress = &p
 		}
 	}
@@ -690,7 +693,7 @@ func (s *Server) cancel(c *gin.Context, job *omtx.Job) {
 		s.writeError(c, omtx.Errorf(omtx.EConflict, "job_id", "job %s is already %s", job.JobID, job.Status))
 		return
 	}
-	if err := s.sched.Cancel(c.Request.Context(), contract.WorkflowIDOf(job.JobType, job.JobID)); err != nil {
+	if err := s.sched.Cancel(c.Request.Context(), contract.WorkflowOf(job)); err != nil {
 		s.writeError(c, s.unavailable(c, "the scheduler", err))
 		return
 	}

@@ -98,6 +98,24 @@ func WorkflowIDOf(jobType omtx.JobType, jobID string) string {
 	return PredictionWorkflowID(jobID)
 }
 
+// RequeueWorkflowID is the workflow id of the n-th requeue (n > 0) of
+// the job or batch whose first workflow has the id base
+// (WorkflowIDOf). It is deterministic, so `omtx-worker requeue` run again
+// after a crash between its record write and its start starts the same
+// workflow, once.
+func RequeueWorkflowID(base string, n int) string {
+	if n <= 0 {
+		return base
+	}
+	return fmt.Sprintf("%s-requeue-%d", base, n)
+}
+
+// WorkflowOf returns the id of the workflow that runs a job or batch
+// record now: its first (WorkflowIDOf), or its latest requeue's.
+func WorkflowOf(j *omtx.Job) string {
+	return RequeueWorkflowID(WorkflowIDOf(j.JobType, j.JobID), j.Requeues)
+}
+
 // PriorityKeys are the Temporal priority keys (1 is served first) that
 // workflows start with, by their spec's priority: single predictions
 // ("interactive") before every batch, so a user's one prediction never
