@@ -422,6 +422,24 @@ func (o ListOptions) values() url.Values {
 	return q
 }
 
+// RerunBatch starts a new batch of a finished batch's failed and/or
+// cancelled ligands (which: RerunFailed, RerunCancelled or
+// RerunFailedAndCancelled), with the same protein, model and settings.
+// The answer's RerunOf names batchID. As a submission, it carries an
+// Idempotency-Key, so a retried call starts one batch.
+func (c *Client) RerunBatch(ctx context.Context, batchID, which string, opts ...CallOption) (*BatchSubmitResponse, error) {
+	req, err := jsonRequest(http.MethodPost, "/api/v1/batches/"+url.PathEscape(batchID)+"/rerun", map[string]string{"which": which})
+	if err != nil {
+		return nil, err
+	}
+	req.header = submitHeader(opts)
+	var out BatchSubmitResponse
+	if _, err := c.doJSON(ctx, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // CancelJob asks an individual job to stop.
 func (c *Client) CancelJob(ctx context.Context, jobID string) (*CancelResponse, error) {
 	var out CancelResponse
