@@ -182,7 +182,7 @@ func TestRequeue(t *testing.T) {
 		require.Len(t, lines, 1)
 		assert.Equal(t, requeue.ActionUnchanged, lines[0].Action, "completed now: nothing to requeue")
 		assert.Equal(t, 0, sum.Requeued+sum.Started)
-		_, err = env.deps.Temporal.DescribeWorkflowExecution(ctx, contract.RequeueWorkflowID(contract.PredictionWorkflowID(id), 2), "")
+		_, err = env.deps.Temporal.DescribeWorkflow(ctx, contract.RequeueWorkflowID(contract.PredictionWorkflowID(id), 2), "")
 		assert.Error(t, err, "no second generation was started")
 	})
 

@@ -31,7 +31,7 @@ type temporalWorkflows struct{ c client.Client }
 func NewWorkflows(c client.Client) Workflows { return temporalWorkflows{c} }
 
 func (t temporalWorkflows) Exists(ctx context.Context, id string) (bool, error) {
-	_, err := t.c.DescribeWorkflowExecution(ctx, id, "")
+	_, err := t.c.DescribeWorkflow(ctx, id, "")
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		return false, nil
