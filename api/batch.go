@@ -168,22 +168,11 @@ func (s *Server) predictBatch(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	if err := s.storeLibrary(c, spec, lib); err != nil {
-		s.writeError(c, err)
+	resp, ok := s.submitBatch(c, spec, lib)
+	if !ok {
 		return
 	}
-	status, dup, err := s.submit(c, spec)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	cfg := spec.BatchConfig
-	resp := BatchSubmitResponse{
-		BatchID: spec.JobID, JobID: spec.JobID, Status: status, Model: spec.Model,
-		RequestedModel: spec.RequestedModel, TargetID: jt.id, TotalLigands: cfg.TotalLigands, InvalidLigands: cfg.InvalidLigands,
-		RenamedLigands: lib.Renamed(), MaxConcurrent: cfg.MaxConcurrent, ChunkSize: cfg.ChunkSize,
-		Duplicate: dup, URL: "/api/v1/batches/" + spec.JobID,
-	}
+	resp.TargetID, resp.RenamedLigands = jt.id, lib.Renamed()
 	if res.Note != "" {
 		resp.Warnings = append(resp.Warnings, res.Note)
 	}
@@ -200,11 +189,37 @@ func (s *Server) predictBatch(c *gin.Context) {
 		resp.DuplicateStructures = d[:min(len(d), maxDuplicateReport)]
 	}
 	resp.Warnings = append(resp.Warnings, spec.Warnings...)
+	resp.write(c)
+}
+
+// submitBatch stores a batch's library and submits it (submit), and
+// answers with what every batch submission says; ok is false when it has
+// written an error.
+func (s *Server) submitBatch(c *gin.Context, spec *contract.JobSpec, lib *library.Library) (resp BatchSubmitResponse, ok bool) {
+	if err := s.storeLibrary(c, spec, lib); err != nil {
+		s.writeError(c, err)
+		return resp, false
+	}
+	status, dup, err := s.submit(c, spec)
+	if err != nil {
+		s.writeError(c, err)
+		return resp, false
+	}
+	cfg := spec.BatchConfig
+	return BatchSubmitResponse{
+		BatchID: spec.JobID, JobID: spec.JobID, Status: status, Model: spec.Model,
+		RequestedModel: spec.RequestedModel, TotalLigands: cfg.TotalLigands, InvalidLigands: cfg.InvalidLigands,
+		MaxConcurrent: cfg.MaxConcurrent, ChunkSize: cfg.ChunkSize, Duplicate: dup, URL: "/api/v1/batches/" + spec.JobID,
+	}, true
+}
+
+// write answers 202, or 200 for a duplicate submission.
+func (r *BatchSubmitResponse) write(c *gin.Context) {
 	code := http.StatusAccepted
-	if dup {
+	if r.Duplicate {
 		code = http.StatusOK
 	}
-	c.JSON(code, resp)
+	c.JSON(code, r)
 }
 
 // writeLibraryError answers a library with invalid rows with every row's

@@ -2,7 +2,6 @@ package api
 
 import (
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -97,33 +96,18 @@ func (s *Server) rerunBatch(c *gin.Context) {
 	if !s.checkQuota(c, k, ligandsOf(spec), true) {
 		return
 	}
-	if err := s.storeLibrary(c, spec, lib); err != nil {
-		s.writeError(c, err)
+	resp, ok := s.submitBatch(c, spec, lib)
+	if !ok {
 		return
 	}
-	status, dup, err := s.submit(c, spec)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	cfg := spec.BatchConfig
-	resp := BatchSubmitResponse{
-		BatchID: spec.JobID, JobID: spec.JobID, Status: status, Model: spec.Model,
-		RequestedModel: spec.RequestedModel, TargetID: spec.InputData.TargetID, TotalLigands: cfg.TotalLigands,
-		InvalidLigands: cfg.InvalidLigands, MaxConcurrent: cfg.MaxConcurrent, ChunkSize: cfg.ChunkSize,
-		Warnings: spec.Warnings, Duplicate: dup, URL: "/api/v1/batches/" + spec.JobID, RerunOf: first.JobID,
-	}
+	resp.TargetID, resp.Warnings, resp.RerunOf = spec.InputData.TargetID, spec.Warnings, first.JobID
 	if err := s.linkRerun(c, first.JobID, spec.JobID); err != nil {
 		// The new batch runs; only the first batch's link to it is
 		// missing. A retry with the same Idempotency-Key adds it.
 		s.log.WarnContext(c.Request.Context(), "link a rerun to its first batch", "batch_id", first.JobID, "rerun", spec.JobID, "error", err, "request_id", requestIDOf(c))
 		resp.Warnings = append(resp.Warnings, fmt.Sprintf("batch %s could not be updated to list this rerun; retry with the same Idempotency-Key to link it", first.JobID))
 	}
-	code := http.StatusAccepted
-	if dup {
-		code = http.StatusOK
-	}
-	c.JSON(code, resp)
+	resp.write(c)
 }
 
 // rerunEntries reads the first batch's children of the given statuses,

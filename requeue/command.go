@@ -9,10 +9,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
+	"log/slog"
 	"strings"
-	"syscall"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
@@ -105,7 +103,7 @@ func Command(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	if err := runOnce(sel, *dryRun, stdout, stderr); err != nil {
+	if err := runOnce(sel, *dryRun, stdout); err != nil {
 		fmt.Fprintln(stderr, "omtx-worker requeue:", err)
 		return 1
 	}
@@ -154,26 +152,16 @@ func selection(ids, status, since, cause, batch string, limit int, now time.Time
 	return sel, nil
 }
 
-func runOnce(sel Selection, dryRun bool, stdout, stderr io.Writer) error {
-	cfg, err := config.LoadFor(config.ProcessReconcile, os.Getenv)
-	if err != nil {
-		return err
-	}
-	log := app.Logger(cfg.LogLevel).With("service", "requeue")
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	d, err := app.Open(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	r := &Requeuer{Jobs: d.Jobs, Workflows: NewWorkflows(d.Temporal), Fleet: cfg.Fleet, DryRun: dryRun, Out: stdout}
-	sum, err := r.Run(ctx, sel)
-	if err != nil {
-		return err
-	}
-	if sum.Errors > 0 {
-		return fmt.Errorf("%d records could not be requeued", sum.Errors)
-	}
-	return nil
+func runOnce(sel Selection, dryRun bool, stdout io.Writer) error {
+	return app.RunOnce(config.ProcessReconcile, "requeue", func(ctx context.Context, cfg config.Config, d *app.Deps, _ *slog.Logger) error {
+		r := &Requeuer{Jobs: d.Jobs, Workflows: NewWorkflows(d.Temporal), Fleet: cfg.Fleet, DryRun: dryRun, Out: stdout}
+		sum, err := r.Run(ctx, sel)
+		if err != nil {
+			return err
+		}
+		if sum.Errors > 0 {
+			return fmt.Errorf("%d records could not be requeued", sum.Errors)
+		}
+		return nil
+	})
 }

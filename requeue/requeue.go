@@ -300,26 +300,10 @@ func (x *run) job(rec *omtx.Job, explicit bool) {
 			x.report(l)
 			return
 		}
-		cur, err := x.Jobs.Update(x.ctx, rec.JobID, func(cur *omtx.Job) (*omtx.Job, error) {
-			if cur == nil || cur.Status != omtx.StatusFailed {
-				return nil, nil // changed meanwhile: see below
-			}
-			x.reset(cur)
-			cur.Requeues++
-			cur.Temporal = temporalRef(cur)
-			return cur, nil
-		})
-		if err != nil {
-			x.fail(l, fmt.Errorf("set back to pending: %w", err))
-			return
+		cur, ok := x.nextGeneration(l, func(j *omtx.Job) bool { return j.Status == omtx.StatusFailed })
+		if ok {
+			x.start(cur, l)
 		}
-		if cur == nil || cur.Status != omtx.StatusPending || contract.WorkflowOf(cur) != l.WorkflowID {
-			l.Action, l.To, l.WorkflowID = ActionSkipped, "", ""
-			l.Detail = "its record changed while it was being requeued; run the command again"
-			x.report(l)
-			return
-		}
-		x.start(cur, l)
 	case rec.Status == omtx.StatusPending && rec.Requeues > 0:
 		x.repair(rec)
 	default:
@@ -338,6 +322,34 @@ func (x *run) job(rec *omtx.Job, explicit bool) {
 func temporalRef(j *omtx.Job) *omtx.TemporalRef {
 	spec := contract.SpecOf(j)
 	return &omtx.TemporalRef{WorkflowID: contract.WorkflowOf(j), TaskQueue: contract.TaskQueueOrchestration, GPUClass: spec.GPUClass()}
+}
+
+// nextGeneration sets the record of l back to pending under the
+// generation l names (l.WorkflowID), if it is still as requeue found it
+// (from). It reports an error, or a record that changed meanwhile, and
+// returns false then.
+func (x *run) nextGeneration(l Line, from func(*omtx.Job) bool) (*omtx.Job, bool) {
+	cur, err := x.Jobs.Update(x.ctx, l.JobID, func(cur *omtx.Job) (*omtx.Job, error) {
+		if cur == nil || !from(cur) {
+			return nil, nil // changed meanwhile: see below
+		}
+		x.reset(cur)
+		cur.BatchResults = nil // a batch's old aggregate no longer describes it
+		cur.Requeues++
+		cur.Temporal = temporalRef(cur)
+		return cur, nil
+	})
+	if err != nil {
+		x.fail(l, fmt.Errorf("set back to pending: %w", err))
+		return nil, false
+	}
+	if cur == nil || cur.Status != omtx.StatusPending || contract.WorkflowOf(cur) != l.WorkflowID {
+		l.Action, l.To, l.WorkflowID = ActionSkipped, "", ""
+		l.Detail = "its record changed while it was being requeued; run the command again"
+		x.report(l)
+		return nil, false
+	}
+	return cur, true
 }
 
 // reset clears what a failed run left on a record that runs again.
@@ -435,24 +447,8 @@ func (x *run) batch(id string) {
 		// The parent first: once it is pending under its new generation,
 		// a run that dies before the start is repaired by the next one
 		// (repair), which sets the children back too.
-		cur, err := x.Jobs.Update(x.ctx, id, func(cur *omtx.Job) (*omtx.Job, error) {
-			if cur == nil || !cur.Status.Terminal() {
-				return nil, nil
-			}
-			x.reset(cur)
-			cur.BatchResults = nil
-			cur.Requeues++
-			cur.Temporal = temporalRef(cur)
-			return cur, nil
-		})
-		if err != nil {
-			x.fail(l, fmt.Errorf("set back to pending: %w", err))
-			return
-		}
-		if cur == nil || contract.WorkflowOf(cur) != l.WorkflowID {
-			l.Action, l.To, l.WorkflowID = ActionSkipped, "", ""
-			l.Detail = "its record changed while it was being requeued; run the command again"
-			x.report(l)
+		cur, ok := x.nextGeneration(l, func(j *omtx.Job) bool { return j.Status.Terminal() })
+		if !ok {
 			return
 		}
 		if _, err := x.children(id); err != nil {
