@@ -100,7 +100,11 @@ func (s *Server) rerunBatch(c *gin.Context) {
 	if !ok {
 		return
 	}
-	resp.TargetID, resp.Warnings, resp.RerunOf = spec.InputData.TargetID, spec.Warnings, first.JobID
+	resp.TargetID, resp.RerunOf = spec.InputData.TargetID, first.JobID
+	if spec.ModelSubstitution != "" {
+		resp.Warnings = append(resp.Warnings, spec.ModelSubstitution)
+	}
+	resp.Warnings = append(resp.Warnings, spec.Warnings...)
 	if err := s.linkRerun(c, first.JobID, spec.JobID); err != nil {
 		// The new batch runs; only the first batch's link to it is
 		// missing. A retry with the same Idempotency-Key adds it.

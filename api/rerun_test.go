@@ -57,6 +57,7 @@ func TestRerunBatch(t *testing.T) {
 		assert.NotEqual(t, id, got.BatchID)
 		assert.Equal(t, 2, got.TotalLigands)
 		assert.Equal(t, "/api/v1/batches/"+got.BatchID, got.URL)
+		assert.Contains(t, strings.Join(got.Warnings, "\n"), "is not installed on this deployment", "the model substitution is said, as for a new batch")
 
 		var lib []omtx.LibraryEntry
 		require.NoError(t, json.Unmarshal(mustRead(t, f.blobs, "batches/"+got.BatchID+"/ligands.json"), &lib))
