@@ -183,6 +183,7 @@ func TestScreenWaitResultsAndExitCodes(t *testing.T) {
 		assert.Contains(t, errOut, "batch_x: completed with 1 failed\n")
 		assert.Contains(t, errOut, "\nbatch_x completed with 1 failed\n", "watch ends on the status line")
 		assert.Contains(t, errOut, "1 failed:\n  #10 bad (j10): invalid SMILES at position 3\n")
+		assert.Contains(t, errOut, "Re-run them as a new batch: omtx rerun batch_x --failed\n")
 		assert.Contains(t, errOut, "Ranking: Rule hit_discovery.")
 		assert.Contains(t, errOut, "ligand-only descriptor model; ignores the protein")
 		assert.Contains(t, out, "Results page: "+url+"/ui/#/batches/batch_x\n")
