@@ -120,7 +120,7 @@ func AggregateChildren(ctx context.Context, jobs JobStore, blobs BlobStore, pare
 	case parent.Progress != nil:
 		total = parent.Progress.Total
 	}
-	agg := aggregate.NewAggregatorWith(aggregate.Options{BatchID: batchID, BatchName: parent.BatchName, Ranking: parent.BatchConfig.RankingOptions(),
+	agg := aggregate.NewAggregatorWith(aggregate.Options{BatchID: batchID, BatchName: parent.BatchName, RerunOf: parent.RerunOf, Ranking: parent.BatchConfig.RankingOptions(),
 		Filters: filtersOf(parent)})
 	// A cancelled batch may have been cancelled before PrepareBatch
 	// created every child: those ligands count as cancelled. Any other

@@ -112,6 +112,9 @@ type BatchSubmitResponse struct {
 	DuplicateStructures []library.Duplicate `json:"duplicate_structures,omitempty"`
 	Duplicate           bool                `json:"duplicate,omitempty"`
 	URL                 string              `json:"url"`
+	// RerunOf names the batch a rerun re-runs (POST
+	// /api/v1/batches/{id}/rerun); empty for a new library.
+	RerunOf string `json:"rerun_of,omitempty"`
 }
 
 // maxDuplicateReport bounds the duplicate structures a 202 lists.
@@ -170,23 +173,11 @@ func (s *Server) predictBatch(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	if err := s.storeLibrary(c, spec, lib); err != nil {
-		s.writeError(c, err)
+	resp, ok := s.submitBatch(c, spec, lib)
+	if !ok {
 		return
 	}
-	status, dup, err := s.submit(c, spec)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	cfg := spec.BatchConfig
-	resp := BatchSubmitResponse{
-		BatchID: spec.JobID, JobID: spec.JobID, Status: status, Model: spec.Model,
-		RequestedModel: spec.RequestedModel, TargetID: jt.id, TotalLigands: cfg.TotalLigands, InvalidLigands: cfg.InvalidLigands,
-		FilteredLigands: cfg.FilteredLigands, FilterHits: omtx.TopFilterHits(lib.FilterHits(), maxFilterHits),
-		RenamedLigands: lib.Renamed(), MaxConcurrent: cfg.MaxConcurrent, ChunkSize: cfg.ChunkSize,
-		Duplicate: dup, URL: "/api/v1/batches/" + spec.JobID,
-	}
+	resp.TargetID, resp.RenamedLigands = jt.id, lib.Renamed()
 	if res.Note != "" {
 		resp.Warnings = append(resp.Warnings, res.Note)
 	}
@@ -203,11 +194,38 @@ func (s *Server) predictBatch(c *gin.Context) {
 		resp.DuplicateStructures = d[:min(len(d), maxDuplicateReport)]
 	}
 	resp.Warnings = append(resp.Warnings, spec.Warnings...)
+	resp.write(c)
+}
+
+// submitBatch stores a batch's library and submits it (submit), and
+// answers with what every batch submission says; ok is false when it has
+// written an error.
+func (s *Server) submitBatch(c *gin.Context, spec *contract.JobSpec, lib *library.Library) (resp BatchSubmitResponse, ok bool) {
+	if err := s.storeLibrary(c, spec, lib); err != nil {
+		s.writeError(c, err)
+		return resp, false
+	}
+	status, dup, err := s.submit(c, spec)
+	if err != nil {
+		s.writeError(c, err)
+		return resp, false
+	}
+	cfg := spec.BatchConfig
+	return BatchSubmitResponse{
+		BatchID: spec.JobID, JobID: spec.JobID, Status: status, Model: spec.Model,
+		RequestedModel: spec.RequestedModel, TotalLigands: cfg.TotalLigands, InvalidLigands: cfg.InvalidLigands,
+		FilteredLigands: cfg.FilteredLigands, FilterHits: omtx.TopFilterHits(lib.FilterHits(), maxFilterHits),
+		MaxConcurrent: cfg.MaxConcurrent, ChunkSize: cfg.ChunkSize, Duplicate: dup, URL: "/api/v1/batches/" + spec.JobID,
+	}, true
+}
+
+// write answers 202, or 200 for a duplicate submission.
+func (r *BatchSubmitResponse) write(c *gin.Context) {
 	code := http.StatusAccepted
-	if dup {
+	if r.Duplicate {
 		code = http.StatusOK
 	}
-	c.JSON(code, resp)
+	c.JSON(code, r)
 }
 
 // takeUpload takes one of the MaxConcurrentUploads slots for reading a
@@ -636,7 +654,7 @@ func (s *Server) getBatch(c *gin.Context) {
 	if !b.Status.Terminal() {
 		ctx, cancel := contextTimeout(c, 2*time.Second)
 		defer cancel()
-		if p, err := s.sched.BatchProgress(ctx, b.JobID); err == nil {
+		if p, err := s.sched.BatchProgress(ctx, contract.WorkflowOf(b)); err == nil {
 			view.LiveProgress = &p
 		}
 	}
@@ -740,7 +758,7 @@ func (s *Server) cancel(c *gin.Context, job *omtx.Job) {
 		s.writeError(c, omtx.Errorf(omtx.EConflict, "job_id", "job %s is already %s", job.JobID, job.Status))
 		return
 	}
-	if err := s.sched.Cancel(c.Request.Context(), contract.WorkflowIDOf(job.JobType, job.JobID)); err != nil {
+	if err := s.sched.Cancel(c.Request.Context(), contract.WorkflowOf(job)); err != nil {
 		s.writeError(c, s.unavailable(c, "the scheduler", err))
 		return
 	}

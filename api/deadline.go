@@ -60,6 +60,10 @@ func (j deadlineJobs) ListChildren(ctx context.Context, f omtx.ChildFilter) ([]*
 	return withDeadline(ctx, j.d, func(ctx context.Context) ([]*omtx.Job, error) { return j.JobStore.ListChildren(ctx, f) })
 }
 
+func (j deadlineJobs) Update(ctx context.Context, id string, fn func(*omtx.Job) (*omtx.Job, error)) (*omtx.Job, error) {
+	return withDeadline(ctx, j.d, func(ctx context.Context) (*omtx.Job, error) { return j.JobStore.Update(ctx, id, fn) })
+}
+
 func (j deadlineJobs) ActiveOf(ctx context.Context, user string) (int, []*omtx.Job, error) {
 	type active struct {
 		n  int

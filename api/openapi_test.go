@@ -170,6 +170,7 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		"PredictRequest":       {reflect.TypeFor[PredictRequest]()},
 		"SubmitResponse":       {reflect.TypeFor[SubmitResponse]()},
 		"BatchRequest":         {reflect.TypeFor[BatchRequest]()},
+		"RerunRequest":         {reflect.TypeFor[RerunRequest]()},
 		"BatchSubmitResponse":  {reflect.TypeFor[BatchSubmitResponse]()},
 		"EstimateRequest":      {reflect.TypeFor[EstimateRequest]()},
 		"EstimateResponse":     {reflect.TypeFor[EstimateResponse]()},

@@ -59,7 +59,7 @@ func (s *Server) batchResults(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	agg := ranking.NewAggregator(ranking.Options{BatchID: b.JobID, BatchName: b.BatchName, Ranking: opts, Keep: offset + size})
+	agg := ranking.NewAggregator(ranking.Options{BatchID: b.JobID, BatchName: b.BatchName, RerunOf: b.RerunOf, Ranking: opts, Keep: offset + size})
 	if err := s.eachChild(c, b, agg.Add); err != nil {
 		s.writeError(c, err)
 		return

@@ -34,6 +34,9 @@ type JobStore interface {
 	Delete(ctx context.Context, jobID string) error
 	List(ctx context.Context, f omtx.ListFilter) ([]*omtx.Job, error)
 	ListChildren(ctx context.Context, f omtx.ChildFilter) ([]*omtx.Job, error)
+	// Update reads a document in a transaction, applies fn and writes what
+	// it returns (nil: nothing).
+	Update(ctx context.Context, jobID string, fn func(*omtx.Job) (*omtx.Job, error)) (*omtx.Job, error)
 	// ActiveOf counts a user's individual jobs that are not final, and
 	// returns the user's batches that are not, for quotas.
 	ActiveOf(ctx context.Context, userID string) (jobs int, batches []*omtx.Job, err error)
@@ -66,8 +69,9 @@ type Scheduler interface {
 	Start(ctx context.Context, req StartRequest) (runID string, err error)
 	// Cancel asks a workflow to cancel.
 	Cancel(ctx context.Context, workflowID string) error
-	// BatchProgress asks a running batch for its live progress.
-	BatchProgress(ctx context.Context, batchID string) (omtx.Progress, error)
+	// BatchProgress asks a running batch's workflow (by its id) for its
+	// live progress.
+	BatchProgress(ctx context.Context, workflowID string) (omtx.Progress, error)
 	Ping(ctx context.Context) error
 }
 
@@ -229,6 +233,7 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/batches/:batch_id/poses.sdf", s.batchPosesSDF)
 	v1.GET("/batches/:batch_id/files/*name", s.getBatchFile)
 	v1.POST("/batches/:batch_id/cancel", s.cancelBatch)
+	v1.POST("/batches/:batch_id/rerun", s.rerunBatch)
 	v1.GET("/webhook-secret", s.webhookSecret)
 	v1.POST("/targets", s.createTarget)
 	v1.GET("/targets", s.listTargets)

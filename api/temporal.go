@@ -38,10 +38,10 @@ func (t TemporalScheduler) Cancel(ctx context.Context, workflowID string) error 
 	return nil
 }
 
-// BatchProgress queries a running batch's progress.
-func (t TemporalScheduler) BatchProgress(ctx context.Context, batchID string) (omtx.Progress, error) {
+// BatchProgress queries a running batch's workflow for its progress.
+func (t TemporalScheduler) BatchProgress(ctx context.Context, workflowID string) (omtx.Progress, error) {
 	var p omtx.Progress
-	v, err := t.Client.QueryWorkflow(ctx, contract.BatchWorkflowID(batchID), "", contract.QueryProgress)
+	v, err := t.Client.QueryWorkflow(ctx, workflowID, "", contract.QueryProgress)
 	if err != nil {
 		return p, err
 	}

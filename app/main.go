@@ -45,6 +45,25 @@ func runMain(p config.Process, roles []Role) error {
 	return RunRoles(ctx, cfg, d, log, roles...)
 }
 
+// RunOnce runs a one-shot command (omtx-worker reconcile, requeue) with
+// the clients process p's configuration opens, until fn returns or SIGINT
+// or SIGTERM cancels its context. It serves no /metrics.
+func RunOnce(p config.Process, service string, fn Role) error {
+	cfg, err := config.LoadFor(p, os.Getenv)
+	if err != nil {
+		return err
+	}
+	log := Logger(cfg.LogLevel).With("service", service)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	d, err := Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return fn(ctx, cfg, d, log)
+}
+
 // RunRoles runs roles at once, until ctx ends or one fails (which stops the
 // others).
 func RunRoles(ctx context.Context, cfg config.Config, d *Deps, log *slog.Logger, roles ...Role) error {

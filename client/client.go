@@ -242,12 +242,18 @@ func submitHeader(opts []CallOption) http.Header {
 
 // Predict submits one prediction.
 func (c *Client) Predict(ctx context.Context, in PredictRequest, opts ...CallOption) (*SubmitResponse, error) {
-	req, err := jsonRequest(http.MethodPost, "/api/v1/predict", in)
+	return submitJSON[SubmitResponse](ctx, c, "/api/v1/predict", in, opts)
+}
+
+// submitJSON posts a submission's JSON body with its Idempotency-Key and
+// decodes the answer.
+func submitJSON[T any](ctx context.Context, c *Client, path string, body any, opts []CallOption) (*T, error) {
+	req, err := jsonRequest(http.MethodPost, path, body)
 	if err != nil {
 		return nil, err
 	}
 	req.header = submitHeader(opts)
-	var out SubmitResponse
+	var out T
 	if _, err := c.doJSON(ctx, req, &out); err != nil {
 		return nil, err
 	}
@@ -256,16 +262,7 @@ func (c *Client) Predict(ctx context.Context, in PredictRequest, opts ...CallOpt
 
 // SubmitBatch submits a batch screen with its ligands in the body.
 func (c *Client) SubmitBatch(ctx context.Context, in BatchRequest, opts ...CallOption) (*BatchSubmitResponse, error) {
-	req, err := jsonRequest(http.MethodPost, "/api/v1/predict/batch", in)
-	if err != nil {
-		return nil, err
-	}
-	req.header = submitHeader(opts)
-	var out BatchSubmitResponse
-	if _, err := c.doJSON(ctx, req, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return submitJSON[BatchSubmitResponse](ctx, c, "/api/v1/predict/batch", in, opts)
 }
 
 // UploadBatch submits a batch screen as a library file (.csv or .smi).
@@ -427,6 +424,15 @@ func (o ListOptions) values() url.Values {
 		q.Set("status", string(o.Status))
 	}
 	return q
+}
+
+// RerunBatch starts a new batch of a finished batch's failed and/or
+// cancelled ligands (which: RerunFailed, RerunCancelled or
+// RerunFailedAndCancelled), with the same protein, model and settings.
+// The answer's RerunOf names batchID. As a submission, it carries an
+// Idempotency-Key, so a retried call starts one batch.
+func (c *Client) RerunBatch(ctx context.Context, batchID, which string, opts ...CallOption) (*BatchSubmitResponse, error) {
+	return submitJSON[BatchSubmitResponse](ctx, c, "/api/v1/batches/"+url.PathEscape(batchID)+"/rerun", map[string]string{"which": which}, opts)
 }
 
 // CancelJob asks an individual job to stop.

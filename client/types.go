@@ -117,7 +117,16 @@ type BatchSubmitResponse struct {
 	Warnings        []string         `json:"warnings,omitempty"`
 	Duplicate       bool             `json:"duplicate,omitempty"`
 	URL             string           `json:"url"`
+	// RerunOf is set for a rerun (RerunBatch): the batch it re-runs.
+	RerunOf string `json:"rerun_of,omitempty"`
 }
+
+// Which ligands of a finished batch RerunBatch runs again.
+const (
+	RerunFailed             = "failed"
+	RerunCancelled          = "cancelled"
+	RerunFailedAndCancelled = "failed_and_cancelled"
+)
 
 // EstimateRequest asks for a cost and time estimate: one ligand
 // (LigandSMILES), a library (Ligands) or just a count (NumLigands).

@@ -170,3 +170,22 @@ func TestContractLinksNoAdapter(t *testing.T) {
 		}
 	}
 }
+
+func TestRequeueWorkflowIDs(t *testing.T) {
+	t.Parallel()
+	base := contract.PredictionWorkflowID("job_0123456789abcdef")
+	for n := range 3 {
+		id := contract.RequeueWorkflowID(base, n)
+		gotBase, gotN := contract.SplitRequeue(id)
+		assert.Equal(t, base, gotBase, id)
+		assert.Equal(t, n, gotN, id)
+	}
+	assert.Equal(t, base+"-requeue-2", contract.RequeueWorkflowID(base, 2))
+	for _, id := range []string{base + "-requeue-", base + "-requeue-x", base + "-requeue-0", base + "-requeue-01"} {
+		b, n := contract.SplitRequeue(id)
+		assert.Equal(t, id, b, "not a requeue id")
+		assert.Zero(t, n)
+	}
+	j := &omtx.Job{JobID: "batch_0123456789abcdef", JobType: omtx.JobTypeBatchParent, Requeues: 1}
+	assert.Equal(t, "batch-batch_0123456789abcdef-requeue-1", contract.WorkflowOf(j))
+}

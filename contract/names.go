@@ -2,6 +2,8 @@ package contract
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
@@ -103,6 +105,41 @@ func WorkflowIDOf(jobType omtx.JobType, jobID string) string {
 		return BatchWorkflowID(jobID)
 	}
 	return PredictionWorkflowID(jobID)
+}
+
+// RequeueWorkflowID is the workflow id of the n-th requeue (n > 0) of
+// the job or batch whose first workflow has the id base
+// (WorkflowIDOf). It is deterministic, so `omtx-worker requeue` run again
+// after a crash between its record write and its start starts the same
+// workflow, once.
+func RequeueWorkflowID(base string, n int) string {
+	if n <= 0 {
+		return base
+	}
+	return base + requeueInfix + strconv.Itoa(n)
+}
+
+// SplitRequeue splits a workflow id made by RequeueWorkflowID into the
+// first workflow's id and the requeue generation (0 for a first
+// workflow's own id).
+func SplitRequeue(workflowID string) (base string, n int) {
+	i := strings.LastIndex(workflowID, requeueInfix)
+	if i < 0 {
+		return workflowID, 0
+	}
+	n, err := strconv.Atoi(workflowID[i+len(requeueInfix):])
+	if err != nil || n <= 0 || strconv.Itoa(n) != workflowID[i+len(requeueInfix):] {
+		return workflowID, 0
+	}
+	return workflowID[:i], n
+}
+
+const requeueInfix = "-requeue-"
+
+// WorkflowOf returns the id of the workflow that runs a job or batch
+// record now: its first (WorkflowIDOf), or its latest requeue's.
+func WorkflowOf(j *omtx.Job) string {
+	return RequeueWorkflowID(WorkflowIDOf(j.JobType, j.JobID), j.Requeues)
 }
 
 // PriorityKeys are the Temporal priority keys (1 is served first) that

@@ -56,6 +56,8 @@ type JobSpec struct {
 	// Batches only.
 	BatchName   string            `json:"batch_name,omitempty"`
 	BatchConfig *omtx.BatchConfig `json:"batch_config,omitempty"`
+	// RerunOf names the batch whose ligands this batch re-runs.
+	RerunOf string `json:"rerun_of,omitempty"`
 }
 
 // Document is the pending job or batch document of a spec, as the API
@@ -69,7 +71,7 @@ func (s *JobSpec) Document() *omtx.Job {
 		InputData: s.InputData, IdempotencyKey: s.IdempotencyKey, RequestHash: s.RequestHash,
 		Tokens: s.Tokens, GPURouting: append([]omtx.RoutingStep(nil), s.GPURouting...),
 		Warnings: append([]string(nil), s.Warnings...), NotifyURL: s.NotifyURL, KeyID: s.KeyID,
-		Priority: s.Priority, BatchName: s.BatchName,
+		Priority: s.Priority, BatchName: s.BatchName, RerunOf: s.RerunOf,
 	}
 	if s.BatchConfig != nil {
 		cfg := *s.BatchConfig
@@ -89,7 +91,7 @@ func SpecOf(j *omtx.Job) JobSpec {
 		CreatedAt: j.CreatedAt, InputData: j.InputData,
 		IdempotencyKey: j.IdempotencyKey, RequestHash: j.RequestHash,
 		Tokens: j.Tokens, Warnings: j.Warnings, NotifyURL: j.NotifyURL, KeyID: j.KeyID,
-		Priority: j.Priority, BatchName: j.BatchName, UsesMSA: new(omtx.ModelUsesMSA(j.Model)),
+		Priority: j.Priority, BatchName: j.BatchName, UsesMSA: new(omtx.ModelUsesMSA(j.Model)), RerunOf: j.RerunOf,
 	}
 	if len(j.GPURouting) > 0 {
 		s.GPURouting = j.GPURouting[:1]

@@ -339,6 +339,12 @@ func TestOpenAPIResponsesMatchTheSpec(t *testing.T) {
 		}()))
 	}
 	assert.Equal(t, 409, status(func() error { _, err := cl.CancelBatch(ctx, b.BatchID); return err }()))
+	// A rerun of the cancelled batch's ligands; none of the completed
+	// batch's failed.
+	waitBatch(t, cb.BatchID, time.Minute)
+	_, err = cl.RerunBatch(ctx, cb.BatchID, client.RerunCancelled)
+	require.NoError(t, err)
+	assert.Equal(t, 422, status(func() error { _, err := cl.RerunBatch(ctx, b.BatchID, client.RerunFailed); return err }()))
 
 	// Targets: created (JSON and Boltz YAML), read, listed, rendered,
 	// deleted, and refused; a dry run on one.

@@ -66,6 +66,19 @@ func Of(spec contract.JobSpec, fleet omtx.Fleet) (Start, error) {
 	return s, nil
 }
 
+// OfRecord builds the start of the workflow that runs a job or batch
+// record now: Of its spec, under the id of the record's latest requeue
+// (contract.WorkflowOf) when `omtx-worker requeue` has set it back to
+// pending.
+func OfRecord(rec *omtx.Job, fleet omtx.Fleet) (Start, error) {
+	s, err := Of(contract.SpecOf(rec), fleet)
+	if err != nil {
+		return Start{}, err
+	}
+	s.WorkflowID = contract.WorkflowOf(rec)
+	return s, nil
+}
+
 // priorityOf names the spec's priority level: its own, or when it has
 // none (a record of the first release) its type's default, as the API
 // sets them.

@@ -83,3 +83,18 @@ func TestOf(t *testing.T) {
 		require.Error(t, err)
 	})
 }
+
+func TestOfRecord(t *testing.T) {
+	t.Parallel()
+	rec := &omtx.Job{JobID: "job_1", JobType: omtx.JobTypeIndividual, UserID: "u1", Model: "m", Status: omtx.StatusPending}
+	s, err := jobstart.OfRecord(rec, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "prediction-job_1", s.WorkflowID, "a record never requeued runs under its first id")
+	rec.Requeues = 2
+	s, err = jobstart.OfRecord(rec, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "prediction-job_1-requeue-2", s.WorkflowID)
+	assert.Equal(t, "job_1", s.Input.(contract.PredictionInput).Job.JobID)
+	_, err = jobstart.OfRecord(&omtx.Job{JobID: "c", JobType: omtx.JobTypeBatchChild}, nil)
+	assert.Error(t, err, "a child has no workflow of its own")
+}

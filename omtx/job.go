@@ -193,7 +193,22 @@ type Job struct {
 	// back (status filtered), e.g. "pains_a:ene_rhod_A(235)" or
 	// "molecular_weight: 612.7 is outside [-inf, 500]".
 	FilterRule string `json:"filter_rule,omitempty" firestore:"filter_rule,omitempty"`
+
+	// Batch parents only: RerunOf names the batch whose failed or
+	// cancelled ligands this batch re-runs (POST
+	// /api/v1/batches/{id}/rerun), and Reruns the batches that re-run this
+	// one's, oldest first, at most MaxRerunsListed.
+	RerunOf string   `json:"rerun_of,omitempty" firestore:"rerun_of,omitempty"`
+	Reruns  []string `json:"reruns,omitempty" firestore:"reruns,omitempty"`
+
+	// Requeues counts the times `omtx-worker requeue` set this failed job
+	// or batch back to pending; the workflow that runs generation n > 0
+	// has the id contract.RequeueWorkflowID(base, n).
+	Requeues int `json:"requeues,omitempty" firestore:"requeues,omitempty"`
 }
+
+// MaxRerunsListed bounds Job.Reruns.
+const MaxRerunsListed = 20
 
 // BatchConfig is a batch parent's configuration (seed 1.2).
 type BatchConfig struct {

@@ -9,10 +9,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
+	"log/slog"
 	"sort"
-	"syscall"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -175,28 +173,18 @@ func Command(args []string, stdout, stderr io.Writer) int {
 const minRecordAge = 5 * time.Minute
 
 func runOnce(since time.Duration, dryRun, startMissing bool, stdout, stderr io.Writer) error {
-	cfg, err := config.LoadFor(config.ProcessReconcile, os.Getenv)
-	if err != nil {
-		return err
-	}
-	log := app.Logger(cfg.LogLevel).With("service", "reconcile")
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	d, err := app.Open(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	r := &Reconciler{
-		Jobs: d.Jobs, Blobs: d.Blobs, Temporal: NewExecutions(d.Temporal), Fleet: cfg.Fleet,
-		Since: since, MinAge: minRecordAge, DryRun: dryRun, StartMissing: startMissing, Out: stdout,
-	}
-	sum, err := r.Run(ctx)
-	if err != nil {
-		return err
-	}
-	if sum.Errors > 0 {
-		return fmt.Errorf("%d records could not be checked or repaired", sum.Errors)
-	}
-	return nil
+	return app.RunOnce(config.ProcessReconcile, "reconcile", func(ctx context.Context, cfg config.Config, d *app.Deps, _ *slog.Logger) error {
+		r := &Reconciler{
+			Jobs: d.Jobs, Blobs: d.Blobs, Temporal: NewExecutions(d.Temporal), Fleet: cfg.Fleet,
+			Since: since, MinAge: minRecordAge, DryRun: dryRun, StartMissing: startMissing, Out: stdout,
+		}
+		sum, err := r.Run(ctx)
+		if err != nil {
+			return err
+		}
+		if sum.Errors > 0 {
+			return fmt.Errorf("%d records could not be checked or repaired", sum.Errors)
+		}
+		return nil
+	})
 }

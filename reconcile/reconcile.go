@@ -210,7 +210,7 @@ func (r *Reconciler) Run(ctx context.Context) (Summary, error) {
 		return x.sum, err
 	}
 	for _, rec := range recs {
-		wid := contract.WorkflowIDOf(rec.JobType, rec.JobID)
+		wid := contract.WorkflowOf(rec)
 		if seen[wid] || rec.JobType == omtx.JobTypeBatchChild || rec.CreatedAt.Before(since) {
 			continue
 		}
@@ -285,12 +285,15 @@ func (x *run) check(ex Execution) {
 	}
 	var err error
 	c := Change{WorkflowID: ex.WorkflowID, Workflow: ex.Status.String()}
+	// A requeued record's workflow is its first's id with a generation
+	// (contract.RequeueWorkflowID).
+	base, _ := contract.SplitRequeue(ex.WorkflowID)
 	switch {
-	case strings.HasPrefix(ex.WorkflowID, contract.PredictionWorkflowID("")):
-		c.JobID, c.JobType = strings.TrimPrefix(ex.WorkflowID, contract.PredictionWorkflowID("")), omtx.JobTypeIndividual
+	case strings.HasPrefix(base, contract.PredictionWorkflowID("")):
+		c.JobID, c.JobType = strings.TrimPrefix(base, contract.PredictionWorkflowID("")), omtx.JobTypeIndividual
 		err = x.prediction(ex, c)
-	case strings.HasPrefix(ex.WorkflowID, contract.BatchWorkflowID("")):
-		c.JobID, c.JobType = strings.TrimPrefix(ex.WorkflowID, contract.BatchWorkflowID("")), omtx.JobTypeBatchParent
+	case strings.HasPrefix(base, contract.BatchWorkflowID("")):
+		c.JobID, c.JobType = strings.TrimPrefix(base, contract.BatchWorkflowID("")), omtx.JobTypeBatchParent
 		err = x.batch(ex, c)
 	default:
 		return // not started by the API: no record of its own
@@ -333,11 +336,21 @@ func temporalRef(ex Execution, spec *contract.JobSpec) *omtx.TemporalRef {
 	return &omtx.TemporalRef{WorkflowID: ex.WorkflowID, RunID: ex.RunID, TaskQueue: contract.TaskQueueOrchestration, GPUClass: spec.GPUClass()}
 }
 
-// pending is the record of a spec as the API writes it.
+// pending is the record of a spec as the API writes it (as requeue
+// writes it, for a requeue's workflow).
 func pending(ex Execution, spec *contract.JobSpec) *omtx.Job {
 	doc := spec.Document()
 	doc.Temporal = temporalRef(ex, spec)
+	_, doc.Requeues = contract.SplitRequeue(ex.WorkflowID)
 	return doc
+}
+
+// superseded reports whether ex is a run of an earlier generation than
+// the record's: `omtx-worker requeue` has started the record afresh, and
+// the old run's outcome no longer describes it.
+func superseded(rec *omtx.Job, ex Execution) bool {
+	_, n := contract.SplitRequeue(ex.WorkflowID)
+	return rec != nil && n < rec.Requeues
 }
 
 // end gives a record its final status.
@@ -367,7 +380,7 @@ func (x *run) prediction(ex Execution, c Change) error {
 	}
 	if rec != nil {
 		c.From = rec.Status
-		if rec.Status.Terminal() || ex.Running() {
+		if rec.Status.Terminal() || ex.Running() || superseded(rec, ex) {
 			return nil
 		}
 	}
@@ -466,6 +479,9 @@ func (x *run) batch(ex Execution, c Change) error {
 	}
 	if parent != nil {
 		c.From = parent.Status
+	}
+	if superseded(parent, ex) {
+		return nil
 	}
 	var in contract.BatchInput
 	if err := x.Temporal.Input(x.ctx, ex, &in); err != nil {
@@ -747,7 +763,7 @@ func (x *run) repairChildren(ex Execution, final omtx.JobStatus, group []*omtx.J
 // it; without StartMissing it reports the record.
 func (x *run) startMissing(rec *omtx.Job, wid string) {
 	c := Change{JobID: rec.JobID, JobType: rec.JobType, WorkflowID: wid, Workflow: "NotFound", From: rec.Status, To: rec.Status}
-	req, err := jobstart.Of(contract.SpecOf(rec), x.Fleet)
+	req, err := jobstart.OfRecord(rec, x.Fleet)
 	if err != nil {
 		return // a batch child: its batch's workflow runs it
 	}

@@ -436,3 +436,43 @@ func TestReconcileRecordWithoutWorkflow(t *testing.T) {
 		assert.Equal(t, f.r.Fleet, in.Fleet)
 	})
 }
+
+// TestReconcileRequeued: a record that omtx-worker requeue started afresh
+// belongs to its latest generation's workflow; the first run, which ended
+// failed, must not end it again.
+func TestReconcileRequeued(t *testing.T) {
+	t.Parallel()
+	completed := enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
+	f := newReconcileFixture()
+	spec := predictionSpec("job_r")
+	doc := spec.Document()
+	doc.Requeues = 1
+	f.jobs.Put(doc) // pending: requeued
+	f.tmp.add(execution(contract.PredictionWorkflowID("job_r"), contract.WorkflowPrediction, completed),
+		contract.PredictionInput{Job: spec}, contract.PredictionResult{JobID: "job_r", Status: omtx.StatusFailed, Error: "worker lost"}, "")
+
+	t.Run("the first run's outcome is not the record's", func(t *testing.T) {
+		changes, _ := f.run(t)
+		require.Len(t, changes, 1, "only the missing requeue workflow is reported")
+		assert.Equal(t, ActionUnresolved, changes[0].Action)
+		assert.Equal(t, "prediction-job_r-requeue-1", changes[0].WorkflowID)
+		assert.Equal(t, omtx.StatusPending, f.jobs.Doc("job_r").Status)
+	})
+	t.Run("a requeue whose workflow is missing is the one started", func(t *testing.T) {
+		f.r.StartMissing = true
+		changes, _ := f.run(t)
+		require.Len(t, changes, 1)
+		assert.Equal(t, ActionStarted, changes[0].Action)
+		require.Len(t, f.tmp.started, 1)
+		assert.Equal(t, "prediction-job_r-requeue-1", f.tmp.started[0].WorkflowID)
+	})
+	t.Run("its generation's workflow, once closed, ends the record", func(t *testing.T) {
+		f.tmp.add(execution(contract.RequeueWorkflowID(contract.PredictionWorkflowID("job_r"), 1), contract.WorkflowPrediction, completed),
+			contract.PredictionInput{Job: spec}, contract.PredictionResult{JobID: "job_r", Status: omtx.StatusCompleted}, "")
+		f.putResult(t, omtx.JobPrefix("job_r"), "job_r", -1)
+		changes, _ := f.run(t)
+		require.Len(t, changes, 1)
+		assert.Equal(t, "job_r", changes[0].JobID)
+		assert.Equal(t, omtx.StatusCompleted, f.jobs.Doc("job_r").Status)
+	})
+}

@@ -348,6 +348,24 @@ func (s *Jobs) ListUnfinished(ctx context.Context) ([]*omtx.Job, error) {
 	return out, nil
 }
 
+// ListFailed returns up to limit failed documents (jobs and batch
+// children alike) last updated at or after since, oldest update first:
+// the records `omtx-worker requeue` selects by query. It needs the
+// composite index status, updated_at (deploy/firestore).
+func (s *Jobs) ListFailed(ctx context.Context, since time.Time, limit int) ([]*omtx.Job, error) {
+	defer metrics.ObserveStoreOp("list_failed", time.Now())
+	q := s.coll.Where("status", "==", string(omtx.StatusFailed)).Where("updated_at", ">=", since).
+		OrderBy("updated_at", firestore.Asc)
+	if limit > 0 {
+		q = q.Limit(limit)
+	}
+	out, err := collect(ctx, q)
+	if err != nil {
+		return nil, storeError("list failed jobs", err)
+	}
+	return out, nil
+}
+
 // storeError wraps a Firestore error. Errors that no retry can fix (the
 // document is refused: too large, a reserved field name, an invalid value)
 // become omtx EInvalid errors carrying Firestore's own short message, so

@@ -25,6 +25,8 @@ const MaxFilterHits = 20
 // Options configure an Aggregator.
 type Options struct {
 	BatchID, BatchName string
+	// RerunOf names the batch whose ligands this batch re-runs, if any.
+	RerunOf string
 	// Ranking is the batch's ranking rule (the zero value: hit discovery).
 	Ranking omtx.RankingOptions
 	// Keep is how many of the best children the Aggregator keeps whole
@@ -79,7 +81,7 @@ func NewAggregator(o Options) *Aggregator {
 	return &Aggregator{
 		batchID: o.BatchID, batchName: o.BatchName, rk: rk, keep: keep,
 		sum: Summary{
-			BatchID: o.BatchID, BatchName: o.BatchName, Models: []string{},
+			BatchID: o.BatchID, BatchName: o.BatchName, RerunOf: o.RerunOf, Models: []string{},
 			Units: units(), Quantities: quantities(), RankingRule: applied.Description, Ranking: applied,
 			Failures: []Failure{}, FilteredLigands: []FilteredLigand{}, FilterHits: []omtx.FilterHit{},
 			Filters: o.Filters,

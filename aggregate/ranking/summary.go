@@ -11,6 +11,9 @@ import (
 type Summary struct {
 	BatchID   string `json:"batch_id"`
 	BatchName string `json:"batch_name"`
+	// RerunOf names the batch whose failed or cancelled ligands this
+	// batch re-runs; empty for a batch of a new library.
+	RerunOf string `json:"rerun_of,omitempty"`
 
 	// StatusLine says in words how the batch stands: "completed",
 	// "completed with 2 failed", "partial: 25 of 420 ligands finished".

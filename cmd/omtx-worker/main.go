@@ -5,6 +5,11 @@
 // `omtx-worker reconcile [--since DURATION] [--dry-run] [--start-missing]`
 // instead repairs job records that disagree with Temporal, once, and exits
 // (reconcile.Command; deploy/RUNBOOK.md says when to run it).
+//
+// `omtx-worker requeue (--ids ID,... | --status failed --since T ...)
+// [--dry-run]` sets failed records back to pending and starts fresh
+// workflows for them, and exits (requeue.Command): the runbook's bulk
+// re-run.
 package main
 
 import (
@@ -13,12 +18,18 @@ import (
 	"github.com/omtx-hub/omtx-hub/app"
 	"github.com/omtx-hub/omtx-hub/config"
 	"github.com/omtx-hub/omtx-hub/reconcile"
+	"github.com/omtx-hub/omtx-hub/requeue"
 	"github.com/omtx-hub/omtx-hub/worker"
 )
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "reconcile" {
-		os.Exit(reconcile.Command(os.Args[2:], os.Stdout, os.Stderr))
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "reconcile":
+			os.Exit(reconcile.Command(os.Args[2:], os.Stdout, os.Stderr))
+		case "requeue":
+			os.Exit(requeue.Command(os.Args[2:], os.Stdout, os.Stderr))
+		}
 	}
 	app.Main(config.ProcessWorker, worker.Orchestration)
 }

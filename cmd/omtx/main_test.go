@@ -28,6 +28,7 @@ type fakeAPI struct {
 	final   string
 	cancels int
 	queries []string // of GET .../results
+	reruns  []string // the which and Idempotency-Key of each rerun
 }
 
 func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -123,6 +124,12 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.WriteHeader(404)
 		fmt.Fprint(w, `{"error":{"code":"not_found","message":"no such file","request_id":"req-1"}}`)
+	case r.Method == "POST" && r.URL.Path == "/api/v1/batches/batch_old/rerun":
+		var body struct{ Which string }
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		f.reruns = append(f.reruns, body.Which+" "+r.Header.Get("Idempotency-Key"))
+		w.WriteHeader(202)
+		fmt.Fprint(w, `{"batch_id":"batch_x","job_id":"batch_x","status":"pending","model":"m","total_ligands":2,"invalid_ligands":0,"renamed_ligands":0,"max_concurrent":2,"chunk_size":2,"url":"/api/v1/batches/batch_x","rerun_of":"batch_old"}`)
 	case r.URL.Path == "/api/v1/batches/batch_x/cancel":
 		f.cancels++
 		w.WriteHeader(202)
@@ -176,6 +183,7 @@ func TestScreenWaitResultsAndExitCodes(t *testing.T) {
 		assert.Contains(t, errOut, "batch_x: completed with 1 failed\n")
 		assert.Contains(t, errOut, "\nbatch_x completed with 1 failed\n", "watch ends on the status line")
 		assert.Contains(t, errOut, "1 failed:\n  #10 bad (j10): invalid SMILES at position 3\n")
+		assert.Contains(t, errOut, "Re-run them as a new batch: omtx rerun batch_x --failed\n")
 		assert.Contains(t, errOut, "Ranking: Rule hit_discovery.")
 		assert.Contains(t, errOut, "ligand-only descriptor model; ignores the protein")
 		assert.Contains(t, out, "Results page: "+url+"/ui/#/batches/batch_x\n")

@@ -337,6 +337,16 @@ func (a *app) footer(id string, res ranked) error {
 			fmt.Fprintf(a.stderr, "  and %d more (see summary.json and batch_results.csv)\n", more)
 		}
 	}
+	if b.Status.Terminal() {
+		switch {
+		case s.Failed > 0 && s.Cancelled > 0:
+			fmt.Fprintf(a.stderr, "Re-run them as a new batch: omtx rerun %s --failed --cancelled\n", id)
+		case s.Failed > 0:
+			fmt.Fprintf(a.stderr, "Re-run them as a new batch: omtx rerun %s --failed\n", id)
+		case s.Cancelled > 0:
+			fmt.Fprintf(a.stderr, "Re-run the %d cancelled as a new batch: omtx rerun %s --cancelled\n", s.Cancelled, id)
+		}
+	}
 	switch {
 	case b.Status == omtx.StatusFailed || b.Status == omtx.StatusCancelled:
 		return &endedError{id: id, status: string(b.Status)}

@@ -115,7 +115,7 @@ their reasons); 130 interrupted.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
 
 	root.AddCommand(a.predictCmd(), a.screenCmd(), a.estimateCmd(), a.watchCmd(), a.resultsCmd(),
-		a.downloadCmd(), a.cancelCmd(), a.jobsCmd(), a.batchesCmd(), a.targetCmd())
+		a.downloadCmd(), a.cancelCmd(), a.rerunCmd(), a.jobsCmd(), a.batchesCmd(), a.targetCmd())
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
 	}

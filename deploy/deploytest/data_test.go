@@ -36,7 +36,8 @@ type firestoreIndexes struct {
 // (store/jobs.go: List filters user_id, optionally job_type "in" and
 // status, ordered by created_at desc, job_id desc; ListChildren filters
 // batch_parent_id, optionally status, ordered by batch_index), plus the
-// seed's (5.1); and the targets query (store/targets.go: List filters
+// seed's (5.1); ListFailed (status, updated_at, for omtx-worker requeue);
+// and the targets query (store/targets.go: List filters
 // user_id, ordered by created_at desc, target_id desc).
 var requiredIndexes = []string{
 	"targets: user_id ASCENDING, created_at DESCENDING, target_id DESCENDING",
@@ -47,6 +48,7 @@ var requiredIndexes = []string{
 	"user_id ASCENDING, status ASCENDING, created_at DESCENDING, job_id DESCENDING",
 	"user_id ASCENDING, job_type ASCENDING, created_at DESCENDING, job_id DESCENDING",
 	"user_id ASCENDING, job_type ASCENDING, status ASCENDING, created_at DESCENDING, job_id DESCENDING",
+	"status ASCENDING, updated_at ASCENDING",
 }
 
 func TestFirestoreIndexes(t *testing.T) {
@@ -76,7 +78,7 @@ func TestFirestoreIndexes(t *testing.T) {
 	}
 	t.Run("the queries still filter the fields the indexes cover", func(t *testing.T) {
 		src := readFile(t, "store", "jobs.go")
-		for _, f := range []string{`"user_id"`, `"job_type"`, `"status"`, `"created_at"`, `"job_id"`, `"batch_parent_id"`, `"batch_index"`} {
+		for _, f := range []string{`"user_id"`, `"job_type"`, `"status"`, `"created_at"`, `"job_id"`, `"batch_parent_id"`, `"batch_index"`, `"updated_at"`} {
 			assert.Contains(t, src, f)
 		}
 		src = readFile(t, "store", "targets.go")

@@ -269,6 +269,26 @@ func (s *Jobs) ListUnfinished(context.Context) ([]*omtx.Job, error) {
 	return out, nil
 }
 
+// ListFailed is store.Jobs.ListFailed: failed documents updated at or
+// after since, oldest update first, at most limit (0: all).
+func (s *Jobs) ListFailed(_ context.Context, since time.Time, limit int) ([]*omtx.Job, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*omtx.Job
+	for _, j := range s.docs {
+		if j.Status == omtx.StatusFailed && !j.UpdatedAt.Before(since) {
+			out = append(out, clone(j))
+		}
+	}
+	slices.SortFunc(out, func(a, b *omtx.Job) int {
+		return cmp.Or(a.UpdatedAt.Compare(b.UpdatedAt), cmp.Compare(a.JobID, b.JobID))
+	})
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
 // Ping answers.
 func (s *Jobs) Ping(context.Context) error { return nil }
 

@@ -364,6 +364,16 @@ class Client:
             f.write(data)
         return to
 
+    def rerun(self, batch_id, which="failed", idempotency_key=None):
+        """Starts a new batch of a finished batch's failed and/or cancelled
+        ligands (which: "failed", "cancelled" or "failed_and_cancelled"),
+        with the same protein, model and settings. The answer is a batch
+        submission's, with "rerun_of" naming batch_id."""
+        if which not in ("failed", "cancelled", "failed_and_cancelled"):
+            raise ValueError('which must be "failed", "cancelled" or "failed_and_cancelled"')
+        return self._json("POST", "/api/v1/batches/%s/rerun" % urllib.parse.quote(batch_id, safe=""),
+                          {"which": which}, idempotency_key or new_idempotency_key())
+
     def cancel(self, id):
         """Cancels a job or a batch."""
         kind = "batches" if id.startswith("batch_") else "jobs"

@@ -134,6 +134,15 @@ class RequestTest(unittest.TestCase):
         self.c.estimate("MKTAYIAKQR", ligands=["CCO"], filters=flt)
         self.assertEqual(json.loads(_Recorder.seen[2][2])["filters"], flt)
 
+    def test_rerun_posts_which_with_a_key(self):
+        self.c.rerun("batch_1", which="failed_and_cancelled")
+        path, headers, body = _Recorder.seen[0]
+        self.assertEqual(path, "/api/v1/batches/batch_1/rerun")
+        self.assertEqual(json.loads(body), {"which": "failed_and_cancelled"})
+        self.assertTrue(headers["Idempotency-Key"].startswith("omtx-py-"))
+        with self.assertRaises(ValueError):
+            self.c.rerun("batch_1", which="all")
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -95,6 +95,13 @@ class StackTest(unittest.TestCase):
         self.c.cancel(sub["batch_id"])
         batch = self.c.wait(sub["batch_id"], timeout=120, interval=0.5)
         self.assertIn(batch["status"], ("cancelled", "completed"), batch)
+        with self.assertRaises(omtx.InvalidInputError) as e:
+            self.c.rerun(sub["batch_id"], which="failed")  # every ligand was valid: none failed
+        self.assertEqual(e.exception.field, "which")
+        if (batch.get("progress") or {}).get("cancelled"):
+            again = self.c.rerun(sub["batch_id"], which="cancelled")
+            self.assertEqual(again["rerun_of"], sub["batch_id"])
+            self.assertEqual(again["total_ligands"], batch["progress"]["cancelled"])
 
     def test_targets(self):
         one_chain = "version: 1\nsequences:\n  - protein:\n      id: A\n      sequence: %s\n      msa: empty\n" % PROTEIN
