@@ -58,7 +58,9 @@ func (o *Orchestration) PrepareBatch(ctx context.Context, in contract.PrepareBat
 	}
 	out := contract.PrepareBatchResult{Status: omtx.StatusRunning}
 	children := make([]*omtx.Job, 0, writeGroup)
+	cached := o.newBatchCache(ctx, &spec, now)
 	flush := func() error {
+		cached.apply(ctx, children)
 		if err := o.Jobs.CreateMany(ctx, children); err != nil {
 			return storeErr("create children", err)
 		}
@@ -95,6 +97,7 @@ func (o *Orchestration) PrepareBatch(ctx context.Context, in contract.PrepareBat
 		return out, contract.NonRetryable(contract.ErrTypeInvalidInput,
 			fmt.Sprintf("ligands.json holds %d ligands, batch_config says %d", out.Total, total), nil)
 	}
+	cached.finish(&out, info.Attempt)
 	// Record the children on the parent, unless it was cancelled while
 	// they were being created (its final record must not be overwritten).
 	if _, err := o.Jobs.Update(ctx, spec.JobID, func(cur *omtx.Job) (*omtx.Job, error) {
@@ -102,7 +105,7 @@ func (o *Orchestration) PrepareBatch(ctx context.Context, in contract.PrepareBat
 			return nil, nil
 		}
 		cur.UpdatedAt = now
-		cur.Progress = &omtx.Progress{Total: out.Total, Failed: out.Invalid, Pending: out.Total - out.Invalid}
+		cur.Progress = &omtx.Progress{Total: out.Total, Completed: out.CacheHits, Failed: out.Invalid, Pending: out.Total - out.Invalid - out.CacheHits}
 		if out.Total <= MaxChildIDsInParent {
 			cur.ChildJobIDs = omtx.BatchChildJobIDs(spec.JobID, 0, out.Total, out.Total)
 		}
@@ -111,7 +114,8 @@ func (o *Orchestration) PrepareBatch(ctx context.Context, in contract.PrepareBat
 		return out, storeErr("prepare batch", err)
 	}
 	metrics.JobEnded(omtx.JobTypeBatchChild, omtx.StatusFailed, omtx.CauseUserInput, out.Invalid)
-	logFor(ctx, o.Logger, "batch_id", spec.JobID).Info("batch prepared", "ligands", out.Total, "invalid", out.Invalid)
+	metrics.JobEnded(omtx.JobTypeBatchChild, omtx.StatusCompleted, "", out.CacheHits)
+	logFor(ctx, o.Logger, "batch_id", spec.JobID).Info("batch prepared", "ligands", out.Total, "invalid", out.Invalid, "cache_hits", out.CacheHits)
 	return out, nil
 }
 

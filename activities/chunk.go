@@ -130,6 +130,7 @@ func (g *GPU) predictGroup(ctx context.Context, in contract.PredictChunkInput, p
 	groupLog.Printf("batch %s chunk %d attempt %d on worker %s (gpu class %s): one model run for %d ligands",
 		in.BatchID, in.Chunk, info.Attempt, g.WorkerID, g.GPUClass, len(part))
 	keep := part[:0:0]
+	subject := subjectOf(part[0].UserID, req, in.Parameters)
 	for i, d := range part {
 		if fresh[i] != nil && fresh[i].Status.Terminal() {
 			d.Status = fresh[i].Status
@@ -154,6 +155,7 @@ func (g *GPU) predictGroup(ctx context.Context, in contract.PredictChunkInput, p
 				return err
 			}
 			d.Status, d.Results, d.Error = omtx.StatusCompleted, &res, ""
+			g.Cache.store(ctx, g.Logger, subject, model, d.JobID, res.ModelledSMILES, res, now)
 		}
 		d.LogsFile = logsFile
 		d.UpdatedAt, d.CompletedAt = now, &now

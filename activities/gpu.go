@@ -44,7 +44,10 @@ type GPU struct {
 	// worker each time it changes (the worker's metrics and scale-in cost).
 	OnLoad func(running int)
 	// Calls, when set, follows model calls for the worker's liveness check.
-	Calls  CallTracker
+	Calls CallTracker
+	// Cache, when set, receives each result the model computes, and the
+	// model runs this worker has made (see ResultCache).
+	Cache  *ResultCache
 	Now    func() time.Time
 	Logger *slog.Logger
 
@@ -192,6 +195,7 @@ func (g *GPU) Predict(ctx context.Context, in contract.PredictInput) (contract.P
 	if err != nil {
 		return contract.PredictResult{}, err
 	}
+	g.Cache.store(ctx, g.Logger, subjectOf(job.UserID, req, in.Parameters), model, in.JobID, res.ModelledSMILES, res, g.now())
 	return contract.PredictResult{Results: res}, nil
 }
 

@@ -42,6 +42,7 @@ const (
 	ActivityUpdateBatchProgress  = "UpdateBatchProgress"
 	ActivityAggregateBatch       = "AggregateBatch"
 	ActivityNotify               = "Notify"
+	ActivityLookupResult         = "LookupResult"
 	// MSA queue.
 	ActivityEnsureMSA = "EnsureMSA"
 	// GPU queues.
@@ -57,6 +58,7 @@ var (
 		ActivityAcceptJob, ActivityFinalizeJob, ActivityFailJob, ActivityRecordRouting,
 		ActivityPrepareBatch, ActivityFinishChildren, ActivityCancelBatchRemainder,
 		ActivityUpdateBatchProgress, ActivityAggregateBatch, ActivityNotify,
+		ActivityLookupResult,
 	}
 	MSAActivities = []string{ActivityEnsureMSA}
 	GPUActivities = []string{ActivityPredict, ActivityPredictChunk}
