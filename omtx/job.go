@@ -291,6 +291,11 @@ type BatchResults struct {
 	// Cost accounting, totalled over the children.
 	GPUSeconds float64 `json:"gpu_seconds" firestore:"gpu_seconds"`
 	CostUSD    float64 `json:"cost_usd" firestore:"cost_usd"`
+	// CacheHits counts the children completed from the result cache, and
+	// GPUSecondsSaved and CostUSDSaved what their source jobs spent.
+	CacheHits       int     `json:"cache_hits" firestore:"cache_hits"`
+	GPUSecondsSaved float64 `json:"gpu_seconds_saved" firestore:"gpu_seconds_saved"`
+	CostUSDSaved    float64 `json:"cost_usd_saved" firestore:"cost_usd_saved"`
 
 	// ResultsFile is the seed's gs:// address of batch_results.csv.
 	ResultsFile       string `json:"results_file" firestore:"results_file"`
