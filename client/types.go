@@ -45,6 +45,9 @@ type PredictRequest struct {
 	MSA             string      `json:"msa,omitempty"`
 	// NotifyURL receives a signed POST when the job ends.
 	NotifyURL string `json:"notify_url,omitempty"`
+	// Cache false skips the result-cache lookup (nil: the API's default,
+	// on).
+	Cache *bool `json:"cache,omitempty"`
 }
 
 // SubmitResponse answers a single submission (202, or 200 for a repeated
@@ -75,6 +78,8 @@ type BatchRequest struct {
 	SkipInvalid     bool        `json:"skip_invalid,omitempty"`
 	MSA             string      `json:"msa,omitempty"`
 	NotifyURL       string      `json:"notify_url,omitempty"`
+	// Cache false skips the result-cache lookup (nil: on).
+	Cache *bool `json:"cache,omitempty"`
 }
 
 // BatchUpload is a batch submitted as a library file (multipart).
@@ -93,6 +98,8 @@ type BatchUpload struct {
 	SkipInvalid     bool
 	MSA             string
 	NotifyURL       string
+	// NoCache skips the result-cache lookup (the field cache=false).
+	NoCache bool
 }
 
 // BatchSubmitResponse answers a batch submission.
