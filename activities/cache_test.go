@@ -13,6 +13,7 @@ import (
 	"github.com/omtx-hub/omtx-hub/contract"
 	"github.com/omtx-hub/omtx-hub/omtx"
 	"github.com/omtx-hub/omtx-hub/store/storetest"
+	"github.com/omtx-hub/omtx-hub/target"
 )
 
 // ckptModel predicts every ligand, naming its checkpoint digest, and
@@ -57,6 +58,12 @@ func newCacheFixture(t *testing.T) *cacheFixture {
 
 // prepare stores a library and runs PrepareBatch for it.
 func (f *cacheFixture) prepare(batchID, user string, chunk int, noCache bool, smiles ...string) (contract.JobSpec, contract.PrepareBatchResult) {
+	return f.prepareOn(batchID, user, "", chunk, noCache, smiles...)
+}
+
+// prepareOn is prepare against a stored target (targetID "": the
+// protein alone).
+func (f *cacheFixture) prepareOn(batchID, user, targetID string, chunk int, noCache bool, smiles ...string) (contract.JobSpec, contract.PrepareBatchResult) {
 	t := f.t
 	lib := make([]omtx.LibraryEntry, len(smiles))
 	for i, s := range smiles {
@@ -67,7 +74,7 @@ func (f *cacheFixture) prepare(batchID, user string, chunk int, noCache bool, sm
 	require.NoError(t, f.blobs.Put(context.Background(), omtx.BatchPrefix(batchID)+omtx.FileLigands, "application/json", raw))
 	spec := contract.JobSpec{
 		JobID: batchID, JobType: omtx.JobTypeBatchParent, UserID: user, Model: omtx.BaselineModel, CreatedAt: time.Now(),
-		InputData:   omtx.InputData{ProteinSequence: cacheProtein, Parameters: omtx.Parameters{NumSamples: 1}, NoCache: noCache},
+		InputData:   omtx.InputData{ProteinSequence: cacheProtein, Parameters: omtx.Parameters{NumSamples: 1}, NoCache: noCache, TargetID: targetID},
 		BatchConfig: &omtx.BatchConfig{TotalLigands: len(smiles), MaxConcurrent: 8, ChunkSize: chunk},
 	}
 	var s testsuite.WorkflowTestSuite
@@ -88,7 +95,7 @@ func (f *cacheFixture) run(spec contract.JobSpec) {
 	env.RegisterActivity(f.gpu.PredictChunk)
 	_, err := env.ExecuteActivity(f.gpu.PredictChunk, contract.PredictChunkInput{
 		BatchID: spec.JobID, JobIDs: omtx.BatchChildJobIDs(spec.JobID, 0, n, n), Model: spec.Model,
-		Protein: spec.InputData.ProteinSequence, Parameters: spec.InputData.Parameters,
+		Protein: spec.InputData.ProteinSequence, Parameters: spec.InputData.Parameters, TargetID: spec.InputData.TargetID,
 	})
 	require.NoError(f.t, err)
 }
@@ -217,4 +224,30 @@ func TestLookupResult(t *testing.T) {
 	assert.Zero(t, got.Results.GPUSeconds)
 	assert.False(t, lookup("bob", false).Hit)
 	assert.False(t, lookup("alice", true).Hit)
+}
+
+// TestTargetMSADigestIsPartOfTheKey: against a stored target, the key
+// holds the digest of the chain's uploaded A3M as the GPU worker read it:
+// the same target hits; the same chain with another alignment misses.
+func TestTargetMSADigestIsPartOfTheKey(t *testing.T) {
+	t.Parallel()
+	f := newCacheFixture(t)
+	store := func(id, a3m string) {
+		tg := target.OneChain(cacheProtein, target.MSAFile)
+		tg.Chains[0].MSA.File = "chain_a.a3m"
+		raw, err := json.Marshal(tg)
+		require.NoError(t, err)
+		ctx := context.Background()
+		require.NoError(t, f.blobs.Put(ctx, omtx.TargetObject(id), "application/json", raw))
+		require.NoError(t, f.blobs.Put(ctx, omtx.TargetPrefix(id)+"files/chain_a.a3m", "text/plain", []byte(a3m)))
+	}
+	store("tgt_1", ">q\n"+cacheProtein+"\n")
+	store("tgt_2", ">q\n"+cacheProtein+"\n>hit\n"+cacheProtein+"\n")
+	first, _ := f.prepareOn("batch_a", "alice", "tgt_1", 4, false, "CCO", "CCN")
+	f.run(first)
+	require.Equal(t, 2, f.model.ran)
+	_, out := f.prepareOn("batch_b", "alice", "tgt_1", 4, false, "CCO", "CCN")
+	assert.Equal(t, 2, out.CacheHits, "the same target and alignment hit")
+	_, out = f.prepareOn("batch_c", "alice", "tgt_2", 4, false, "CCO", "CCN")
+	assert.Zero(t, out.CacheHits, "another alignment of the same chain misses")
 }
