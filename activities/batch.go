@@ -60,7 +60,9 @@ func (o *Orchestration) PrepareBatch(ctx context.Context, in contract.PrepareBat
 	out := contract.PrepareBatchResult{Status: omtx.StatusRunning}
 	filtered := 0
 	children := make([]*omtx.Job, 0, writeGroup)
+	cached := o.newBatchCache(ctx, &spec, now)
 	flush := func() error {
+		cached.apply(ctx, children)
 		if err := o.Jobs.CreateMany(ctx, children); err != nil {
 			return storeErr("create children", err)
 		}
@@ -99,6 +101,7 @@ func (o *Orchestration) PrepareBatch(ctx context.Context, in contract.PrepareBat
 		return out, contract.NonRetryable(contract.ErrTypeInvalidInput,
 			fmt.Sprintf("ligands.json holds %d ligands, batch_config says %d", out.Total, total), nil)
 	}
+	cached.finish(&out, info.Attempt)
 	// Record the children on the parent, unless it was cancelled while
 	// they were being created (its final record must not be overwritten).
 	if _, err := o.Jobs.Update(ctx, spec.JobID, func(cur *omtx.Job) (*omtx.Job, error) {
@@ -106,7 +109,8 @@ func (o *Orchestration) PrepareBatch(ctx context.Context, in contract.PrepareBat
 			return nil, nil
 		}
 		cur.UpdatedAt = now
-		cur.Progress = &omtx.Progress{Total: out.Total, Failed: out.Invalid, Filtered: filtered, Pending: out.Total - out.Invalid - filtered}
+		cur.Progress = &omtx.Progress{Total: out.Total, Completed: out.CacheHits, Failed: out.Invalid, Filtered: filtered,
+			Pending: out.Total - out.Invalid - out.CacheHits - filtered}
 		if out.Total <= MaxChildIDsInParent {
 			cur.ChildJobIDs = omtx.BatchChildJobIDs(spec.JobID, 0, out.Total, out.Total)
 		}
@@ -115,7 +119,8 @@ func (o *Orchestration) PrepareBatch(ctx context.Context, in contract.PrepareBat
 		return out, storeErr("prepare batch", err)
 	}
 	metrics.JobEnded(omtx.JobTypeBatchChild, omtx.StatusFailed, omtx.CauseUserInput, out.Invalid)
-	logFor(ctx, o.Logger, "batch_id", spec.JobID).Info("batch prepared", "ligands", out.Total, "invalid", out.Invalid)
+	metrics.JobEnded(omtx.JobTypeBatchChild, omtx.StatusCompleted, "", out.CacheHits)
+	logFor(ctx, o.Logger, "batch_id", spec.JobID).Info("batch prepared", "ligands", out.Total, "invalid", out.Invalid, "cache_hits", out.CacheHits)
 	return out, nil
 }
 

@@ -197,9 +197,12 @@ type group struct {
 	msaDigest string
 	// chainMSAs is each protein chain's MSA that ran, for a target's job.
 	chainMSAs []omtx.ChainMSA
-	log       *jobLog
-	logsName  string
-	logsFile  string
+	// subject is what the result cache keys the group's results under,
+	// besides each ligand.
+	subject  cacheSubject
+	log      *jobLog
+	logsName string
+	logsFile string
 	// stored marks the ligands of part that are done: stored by this
 	// attempt, or found terminal.
 	stored []bool
@@ -223,6 +226,7 @@ func (c *chunkRun) predictGroup(part []*omtx.Job) error {
 	}
 	defer cleanup()
 	gr.msaDigest, gr.chainMSAs = msaDigest, targetMSAs(in.TargetID, in.MSA, req.Target)
+	gr.subject = subjectOf(part[0].UserID, req, in.Parameters)
 	// One log for the group, beside the children's folders: the model's
 	// output is shared by the group, so each ligand points at it
 	// (logs_file) rather than carrying a copy in a logs.txt of its own.
@@ -303,6 +307,7 @@ func (c *chunkRun) store(gr *group, idx []int, preds []omtx.Prediction) error {
 				return err
 			}
 			d.Status, d.Results, d.Error = omtx.StatusCompleted, &res, ""
+			g.Cache.store(ctx, g.Logger, gr.subject, model, d.JobID, res.ModelledSMILES, res, now)
 		}
 		d.LogsFile = gr.logsFile
 		d.UpdatedAt, d.CompletedAt = now, &now

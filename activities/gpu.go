@@ -56,8 +56,11 @@ type GPU struct {
 	// so far stored, and their activities end with
 	// contract.ErrTypeInterrupted, instead of running on until the kill.
 	Preempted <-chan struct{}
-	Now       func() time.Time
-	Logger    *slog.Logger
+	// Cache, when set, receives each result the model computes, and the
+	// model runs this worker has made (see ResultCache).
+	Cache  *ResultCache
+	Now    func() time.Time
+	Logger *slog.Logger
 
 	mu      sync.Mutex
 	running int
@@ -231,6 +234,7 @@ func (g *GPU) Predict(ctx context.Context, in contract.PredictInput) (contract.P
 	if err != nil {
 		return contract.PredictResult{}, err
 	}
+	g.Cache.store(ctx, g.Logger, subjectOf(job.UserID, req, in.Parameters), model, in.JobID, res.ModelledSMILES, res, g.now())
 	return contract.PredictResult{Results: res}, nil
 }
 

@@ -29,6 +29,9 @@ type Orchestration struct {
 	// Bounds are the deployment's limits on run settings, which AcceptJob
 	// applies as the API did; zero fields take validate.DefaultBounds'.
 	Bounds validate.Bounds
+	// Cache is the result cache that PrepareBatch and LookupResult look
+	// jobs up in before any GPU work; nil means none.
+	Cache *ResultCache
 }
 
 // Activities maps the orchestration queue's activity types to their
@@ -46,6 +49,7 @@ func (o *Orchestration) Activities() map[string]any {
 		contract.ActivityAggregateBatch:       o.AggregateBatch,
 		contract.ActivityNotify:               o.Notify,
 		contract.ActivityRecordTargetMSA:      o.RecordTargetMSA,
+		contract.ActivityLookupResult:         o.LookupResult,
 	}
 }
 

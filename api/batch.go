@@ -81,6 +81,9 @@ type BatchRequest struct {
 	// windows, shipped SMARTS catalogs and the user's own SMARTS. Multipart
 	// forms send it as a JSON string in field "filters".
 	Filters *omtx.Filters `json:"filters"`
+	// Cache false skips the result-cache lookup: every ligand runs on the
+	// GPU (results are still stored).
+	Cache *bool `json:"cache"`
 }
 
 // rankingOptions are the request's ranking fields.
@@ -265,7 +268,7 @@ var formFields = map[string]int64{
 	"priority": maxFormField, "parameters": maxFormField, "user_id": maxFormField, "skip_invalid": maxFormField,
 	"chunk_size": maxFormField, "notify_url": maxFormField, "msa": MaxMSABytes, "sheet": maxFormField,
 	"ranking": maxFormField, "binder_threshold": maxFormField, "min_ligand_iptm": maxFormField, "min_iptm": maxFormField,
-	"target_id": maxFormField, "target": MaxBatchTargetBytes, "filters": maxFormField,
+	"target_id": maxFormField, "target": MaxBatchTargetBytes, "filters": maxFormField, "cache": maxFormField,
 }
 
 // MaxBatchTargetBytes bounds an inline target's JSON in a multipart batch.
@@ -375,6 +378,13 @@ func (s *Server) readForm(c *gin.Context, req *BatchRequest) (*upload, error) {
 			return nil, omtx.Errorf(omtx.EInvalid, "skip_invalid", "must be true or false")
 		}
 		req.SkipInvalid = b
+	}
+	if v, ok := values["cache"]; ok {
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			return nil, omtx.Errorf(omtx.EInvalid, "cache", "must be true or false")
+		}
+		req.Cache = &b
 	}
 	if v, ok := values["parameters"]; ok && strings.TrimSpace(v) != "" {
 		var p RequestParameters
@@ -514,7 +524,7 @@ func (s *Server) buildBatch(c *gin.Context, k *keys.Key, req *BatchRequest, upl 
 	if name, err = validate.LigandName("batch_name", name, name); err != nil {
 		return fail(err)
 	}
-	in := omtx.InputData{ProteinSequence: protein, Parameters: params}
+	in := omtx.InputData{ProteinSequence: protein, Parameters: params, NoCache: req.Cache != nil && !*req.Cache}
 	jt.apply(&in)
 	msaDigest, err := checkMSA(req.MSA, &in)
 	if err != nil {
@@ -570,6 +580,9 @@ func (s *Server) buildBatch(c *gin.Context, k *keys.Key, req *BatchRequest, upl 
 		RequestHash: requestHash(user, res.Model, res.Requested, protein, params, maxConc, chunk, prio, req.SkipInvalid, msaDigest, notify, ranking.Normalized(), lib),
 	}
 	spec.BatchConfig.SetRanking(ranking)
+	if in.NoCache {
+		spec.RequestHash = requestHash(spec.RequestHash, "cache=false")
+	}
 	if !jt.seed() {
 		spec.RequestHash = requestHash(spec.RequestHash, jt.hash)
 	}

@@ -37,6 +37,9 @@ type PredictRequest struct {
 	// Target is a target sent inline, in place of protein_sequence; it
 	// is stored as a target first (content-addressed).
 	Target *target.Target `json:"target"`
+	// Cache false skips the result-cache lookup: the model runs even if
+	// the same prediction was stored (the result is still stored).
+	Cache *bool `json:"cache"`
 }
 
 // SubmitResponse answers a submission.
@@ -166,6 +169,7 @@ func (s *Server) buildPredict(c *gin.Context, k *keys.Key, req *PredictRequest, 
 		ProteinSequence: jt.protein,
 		LigandSMILES:    *req.LigandSMILES,
 		LigandName:      req.LigandName,
+		NoCache:         req.Cache != nil && !*req.Cache,
 	}
 	params, msaWarning, err := s.parameters(res.Model, req.Parameters, strings.TrimSpace(req.MSA) != "")
 	if err != nil {

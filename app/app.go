@@ -37,10 +37,12 @@ func Logger(level string) *slog.Logger {
 
 // Deps are the clients a process shares, and its health checks.
 type Deps struct {
-	Jobs     *store.Jobs
-	Targets  *store.Targets
-	Blobs    *store.Blobs
-	Temporal client.Client
+	Jobs    *store.Jobs
+	Targets *store.Targets
+	Blobs   *store.Blobs
+	// ResultCache holds the result cache's documents (workers only).
+	ResultCache *store.ResultCache
+	Temporal    client.Client
 	// Health is served as /readyz and /livez on OMTX_METRICS_ADDR.
 	Health *Health
 
@@ -60,6 +62,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, erro
 		return nil, err
 	}
 	d := &Deps{Jobs: store.NewJobs(fs), Targets: store.NewTargets(fs), Blobs: store.NewBlobs(gcs, cfg.Bucket), Health: NewHealth(), fs: fs, gcs: gcs}
+	d.ResultCache = store.NewResultCache(fs)
 	if cfg.StorageEmulator {
 		if err := d.Blobs.EnsureBucket(ctx, cfg.Project); err != nil {
 			d.Close()

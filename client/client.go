@@ -282,6 +282,9 @@ func (c *Client) UploadBatch(ctx context.Context, in BatchUpload, opts ...CallOp
 	if in.SkipInvalid {
 		fields = append(fields, [2]string{"skip_invalid", "true"})
 	}
+	if in.NoCache {
+		fields = append(fields, [2]string{"cache", "false"})
+	}
 	if in.Parameters != nil {
 		p, err := json.Marshal(in.Parameters)
 		if err != nil {

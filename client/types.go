@@ -45,6 +45,9 @@ type PredictRequest struct {
 	MSA             string      `json:"msa,omitempty"`
 	// NotifyURL receives a signed POST when the job ends.
 	NotifyURL string `json:"notify_url,omitempty"`
+	// Cache false skips the result-cache lookup (nil: the API's default,
+	// on).
+	Cache *bool `json:"cache,omitempty"`
 }
 
 // SubmitResponse answers a single submission (202, or 200 for a repeated
@@ -77,6 +80,8 @@ type BatchRequest struct {
 	NotifyURL       string      `json:"notify_url,omitempty"`
 	// Filters hold ligands back before the GPU (see the API's Filters).
 	Filters *omtx.Filters `json:"filters,omitempty"`
+	// Cache false skips the result-cache lookup (nil: on).
+	Cache *bool `json:"cache,omitempty"`
 }
 
 // BatchUpload is a batch submitted as a library file (multipart).
@@ -96,6 +101,8 @@ type BatchUpload struct {
 	MSA             string
 	NotifyURL       string
 	Filters         *omtx.Filters
+	// NoCache skips the result-cache lookup (the field cache=false).
+	NoCache bool
 }
 
 // BatchSubmitResponse answers a batch submission.

@@ -72,6 +72,13 @@ type Common struct {
 
 	WorkerID string // OMTX_WORKER_ID (default: hostname and pid)
 	LogLevel string // OMTX_LOG_LEVEL: debug, info, warn, error
+
+	// ResultCacheSharedUsers are the users who share one result cache
+	// (OMTX_RESULT_CACHE_SHARED_USERS, comma-separated user ids): the
+	// orchestration worker looks results up and the GPU workers store
+	// them under it. Empty (the default): each user reuses only their own
+	// results.
+	ResultCacheSharedUsers []string
 }
 
 // Keys are the API keys, read by the API (to authenticate) and by the
@@ -308,6 +315,11 @@ func loadCommon(e env) (Common, error) {
 	}
 	if (c.TemporalTLSCert == "") != (c.TemporalTLSKey == "") {
 		return c, fmt.Errorf("TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together")
+	}
+	for _, u := range strings.Split(e("OMTX_RESULT_CACHE_SHARED_USERS"), ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			c.ResultCacheSharedUsers = append(c.ResultCacheSharedUsers, u)
+		}
 	}
 	var err error
 	if c.Fleet, err = omtx.ParseFleet(e.get("OMTX_GPU_CLASSES", omtx.DefaultFleetSpec)); err != nil {

@@ -33,7 +33,7 @@ func envOf(vars map[string]string) (getenv func(string) string, asked func() []s
 var (
 	commonVars = []string{
 		"OMTX_BUCKET", "OMTX_FIRESTORE_DATABASE", "OMTX_GPU_CLASSES", "OMTX_LOG_LEVEL", "OMTX_METRICS_ADDR",
-		"OMTX_PROJECT", "OMTX_WORKER_ID", "STORAGE_EMULATOR_HOST", "TEMPORAL_ADDRESS", "TEMPORAL_API_KEY",
+		"OMTX_PROJECT", "OMTX_RESULT_CACHE_SHARED_USERS", "OMTX_WORKER_ID", "STORAGE_EMULATOR_HOST", "TEMPORAL_ADDRESS", "TEMPORAL_API_KEY",
 		"TEMPORAL_API_KEY_FILE", "TEMPORAL_NAMESPACE", "TEMPORAL_TLS_CA", "TEMPORAL_TLS_CERT", "TEMPORAL_TLS_KEY",
 	}
 	keysVars = []string{"OMTX_API_KEYS", "OMTX_API_KEYS_FILE", "OMTX_WEBHOOK_ALLOW_LOOPBACK", "OMTX_WEBHOOK_SECRET"}
@@ -226,4 +226,18 @@ func TestBoundsAndErrors(t *testing.T) {
 		})
 		require.NoError(t, err)
 	})
+}
+
+// TestResultCacheSharedUsers: the named users, trimmed; none by default,
+// so that each user reuses only their own results.
+func TestResultCacheSharedUsers(t *testing.T) {
+	t.Parallel()
+	c, err := Load(func(string) string { return "" })
+	require.NoError(t, err)
+	assert.Empty(t, c.ResultCacheSharedUsers)
+	c, err = Load(func(k string) string {
+		return map[string]string{"OMTX_RESULT_CACHE_SHARED_USERS": " alice, bob ,,"}[k]
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"alice", "bob"}, c.ResultCacheSharedUsers)
 }

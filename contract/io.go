@@ -68,6 +68,10 @@ type BatchState struct {
 	Runs     int
 	// MSA is the protein's MSA, computed once for the whole batch.
 	MSA *omtx.MSARef
+	// Skip are the chunks not yet started whose children were all
+	// terminal when PrepareBatch created them (counted already): they are
+	// never started.
+	Skip []ChunkRange `json:",omitempty"`
 }
 
 // BatchResult is BatchWorkflow's result.
@@ -194,6 +198,34 @@ type PrepareBatchResult struct {
 	Status  omtx.JobStatus // running, or terminal if it ended before it started
 	Total   int
 	Invalid int
+	// CacheHits counts the children completed from the result cache.
+	CacheHits int
+	// TerminalChunks are the chunks (of batch_config.chunk_size) whose
+	// children were all terminal when created (result-cache hits and
+	// invalid rows), as sorted half-open ranges of chunk numbers; none
+	// need the GPU. TerminalCompleted and TerminalFailed count their
+	// children by status.
+	TerminalChunks    []ChunkRange
+	TerminalCompleted int
+	TerminalFailed    int
+}
+
+// ChunkRange is the chunks From, From+1, ..., To-1.
+type ChunkRange struct {
+	From, To int
+}
+
+// LookupResultInput is LookupResult's input: the job whose result the
+// cache may hold.
+type LookupResultInput struct {
+	Job JobSpec
+}
+
+// LookupResultResult is LookupResult's result: Hit, with the results the
+// job completes with (copied from the source job), or a miss.
+type LookupResultResult struct {
+	Hit     bool
+	Results omtx.Results
 }
 
 // FinishChildrenInput is FinishChildren's input.

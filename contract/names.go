@@ -46,6 +46,7 @@ const (
 	ActivityAggregateBatch       = "AggregateBatch"
 	ActivityNotify               = "Notify"
 	ActivityRecordTargetMSA      = "RecordTargetMSA"
+	ActivityLookupResult         = "LookupResult"
 	// MSA queue.
 	ActivityEnsureMSA = "EnsureMSA"
 	// GPU queues.
@@ -62,6 +63,7 @@ var (
 		ActivityPrepareBatch, ActivityFinishChildren, ActivityCancelBatchRemainder,
 		ActivityUpdateBatchProgress, ActivityAggregateBatch, ActivityNotify,
 		ActivityRecordTargetMSA,
+		ActivityLookupResult,
 	}
 	MSAActivities = []string{ActivityEnsureMSA}
 	GPUActivities = []string{ActivityPredict, ActivityPredictChunk}

@@ -2,13 +2,17 @@ package gpu
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
@@ -40,6 +44,30 @@ type Bundle struct {
 	ModelPath string
 	Manifest  Manifest
 	feat      *featurizer
+
+	digestOnce sync.Once
+	digest     string
+}
+
+// Checkpoint names the bundle's weights and their digest, as Boltz-2's
+// provenance names its checkpoints: "model.onnx sha256:<hex> (<n> bytes)",
+// read once; "" when the file cannot be read. The result cache keys
+// results by it, so new weights under an unchanged version miss.
+func (b *Bundle) Checkpoint() string {
+	b.digestOnce.Do(func() {
+		f, err := os.Open(b.ModelPath)
+		if err != nil {
+			return
+		}
+		defer f.Close()
+		h := sha256.New()
+		n, err := io.Copy(h, f)
+		if err != nil {
+			return
+		}
+		b.digest = fmt.Sprintf("%s sha256:%s (%d bytes)", filepath.Base(b.ModelPath), hex.EncodeToString(h.Sum(nil)), n)
+	})
+	return b.digest
 }
 
 // Manifest is the contract part of manifest.json. Other sections (prior,
@@ -138,6 +166,7 @@ func (b *Bundle) Info() omtx.ModelInfo {
 	return omtx.ModelInfo{
 		Name:              m.Name,
 		Version:           m.Version,
+		Checkpoint:        b.Checkpoint(),
 		Kind:              m.Kind,
 		Description:       m.Description,
 		Structures:        false,

@@ -1,7 +1,9 @@
 package gpu
 
 import (
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -180,8 +182,12 @@ func TestLoadBundle(t *testing.T) {
 		require.False(t, *b.Manifest.IsBoltz2)
 		require.Equal(t, 256, b.Manifest.Limits.MaxBatch)
 		info := b.Info()
+		weights, err := os.ReadFile(filepath.Join(shippedBundle, "model.onnx"))
+		require.NoError(t, err)
+		sum := sha256.Sum256(weights)
 		require.Equal(t, omtx.ModelInfo{
 			Name: omtx.BaselineModel, Version: "1.0.0", Kind: "onnx",
+			Checkpoint:        fmt.Sprintf("model.onnx sha256:%x (%d bytes)", sum, len(weights)),
 			Description:       b.Manifest.Description,
 			Structures:        false,
 			NoStructureReason: "descriptor baseline predicts affinity from 2D ligand descriptors only; it produces no 3D coordinates",

@@ -40,16 +40,23 @@ const seedBatchBody = `{
       {"name": "Benzene", "smiles": "c1ccccc1"}
     ],
     "max_concurrent": 5,
-    "user_id": "test_user_001"
+    "user_id": "test_user_001",
+    "cache": false
   }`
 
-// waitBatch polls the batch until it is terminal.
+// waitBatch polls the test user's batch until it is terminal.
 func waitBatch(t *testing.T, batchID string, limit time.Duration) omtx.Job {
+	t.Helper()
+	return waitBatchAs(t, testKey, batchID, limit)
+}
+
+// waitBatchAs polls a batch with its owner's key until it is terminal.
+func waitBatchAs(t *testing.T, key, batchID string, limit time.Duration) omtx.Job {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	var b omtx.Job
 	for time.Now().Before(deadline) {
-		code, body := call(t, "GET", "/api/v1/batches/"+batchID, testKey, "")
+		code, body := call(t, "GET", "/api/v1/batches/"+batchID, key, "")
 		if code == http.StatusOK {
 			b = decode[omtx.Job](t, body)
 			if b.Status.Terminal() {

@@ -71,13 +71,71 @@ func BenchmarkBatch(b *testing.B) {
 		}
 	}
 	const maxConc, slots = 64, 4
+	base, procs := startBenchStack(b, slots)
+
+	for i := 0; i < b.N; i++ {
+		writes0 := scrapeWrites(b, procs)
+		ops0 := scrapeOps(b, procs)
+		cpu0 := cpuTimes(procs)
+		body := fmt.Sprintf(`{"model":"%s","batch_name":"bench %d","protein_sequence":"MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVGDGTQDNLSGAEK","ligands":[%s],"max_concurrent":%d}`,
+			omtx.BaselineModel, n, benchLigands(n), maxConc)
+		sub, parent, submitted, wall := runBenchBatch(b, base, body)
+		cpu := cpuTimes(procs)
+		writes := scrapeWrites(b, procs) - writes0
+		ops := scrapeOps(b, procs)
+
+		var modelSeconds float64
+		eachChild(b, sub.BatchID, func(k *omtx.Job) {
+			if k.Results != nil {
+				modelSeconds += k.Results.ModelSeconds
+			}
+		})
+		h := historyEvents(b, sub.BatchID)
+		floor := measureFloor(b, n)
+
+		b.ReportMetric(float64(n)/wall.Seconds(), "ligands/s")
+		fmt.Printf("\nbatch of %d ligands (chunk %d, max_concurrent %d, %d GPU slots), status %s, progress %+v\n",
+			n, sub.ChunkSize, maxConc, slots, parent.Status, *parent.Progress)
+		fmt.Printf("  submit (API answered 202)      %.2f s\n", submitted.Seconds())
+		fmt.Printf("  wall time                      %.2f s\n", wall.Seconds())
+		fmt.Printf("  throughput                     %.1f ligands/s\n", float64(n)/wall.Seconds())
+		fmt.Printf("  summed model time              %.3f s\n", modelSeconds)
+		fmt.Printf("  orchestration overhead/ligand  %.2f ms  ((wall - model) / N)\n", (wall.Seconds()-modelSeconds)/float64(n)*1000)
+		fmt.Printf("  essential floor                %.2f s  (%.2f ms/ligand: one Firestore document and one GCS object per ligand)\n", floor.Seconds(), floor.Seconds()/float64(n)*1000)
+		fmt.Printf("  ratio to the floor             %.2f\n", wall.Seconds()/floor.Seconds())
+		fmt.Printf("  Firestore writes/ligand        %.2f  (%d documents, by the workers)\n", float64(writes)/float64(n), writes)
+		fmt.Printf("  Temporal history events/ligand %.2f  (%d events: %d batch runs, %d chunk workflows)\n", float64(h.events)/float64(n), h.events, h.runs, h.chunks)
+		fmt.Printf("  largest history                batch run %d events, chunk workflow %d events\n", h.maxRun, h.maxChunk)
+		fmt.Printf("  Firestore calls by operation   calls      time (as the client saw it)\n")
+		var names []string
+		for k := range ops {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			if d := ops[k].sub(ops0[k]); d.count > 0 {
+				fmt.Printf("    %-28s %7d  %7.2f s\n", k, d.count, d.seconds)
+			}
+		}
+		fmt.Printf("  per process                    peak RSS    CPU during the batch\n")
+		for _, p := range procs {
+			fmt.Printf("    %-28s %7.1f MiB  %7.1f s\n", p.name, float64(peakRSS(p.pid))/(1<<20), (cpu[p.pid] - cpu0[p.pid]).Seconds())
+		}
+	}
+}
+
+// startBenchStack runs the benchmark's own API (with benchKeys),
+// orchestration worker and GPU worker (slots activity slots), each its own
+// process, in place of the tests' orchestration worker until b ends. It
+// returns the API's address and the processes to measure.
+func startBenchStack(b *testing.B, slots int) (string, []benchProc) {
 	env.orch.stop()
-	defer func() {
+	b.Cleanup(func() {
 		var err error
 		if env.orch, err = startProcess(env.orchBin, "omtx-worker.log"); err != nil {
-			b.Fatal(err)
+			b.Error(err)
 		}
-	}()
+	})
 	procs := []benchProc{}
 	start := func(name, bin string, extra ...string) *process {
 		port, err := devstack.FreePort()
@@ -111,82 +169,46 @@ func BenchmarkBatch(b *testing.B) {
 			waitUp(b, strings.Replace(p.metrics, "/metrics", "/readyz", 1))
 		}
 	}
+	return base, procs
+}
 
-	for i := 0; i < b.N; i++ {
-		writes0 := scrapeWrites(b, procs)
-		ops0 := scrapeOps(b, procs)
-		cpu0 := cpuTimes(procs)
-		body := fmt.Sprintf(`{"model":"%s","batch_name":"bench %d","protein_sequence":"MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVGDGTQDNLSGAEK","ligands":[%s],"max_concurrent":%d}`,
-			omtx.BaselineModel, n, benchLigands(n), maxConc)
-		t0 := time.Now()
-		code, resp := benchCall(b, "POST", base+"/api/v1/predict/batch", body)
-		if code != http.StatusAccepted {
-			b.Fatalf("submit: %d %s", code, resp)
+// runBenchBatch submits a batch to the benchmark's API and polls it until
+// it ends: its submission, its final document, how long the API took to
+// answer 202, and the wall time to the end.
+func runBenchBatch(b *testing.B, base, body string) (api.BatchSubmitResponse, omtx.Job, time.Duration, time.Duration) {
+	t0 := time.Now()
+	code, resp := benchCall(b, "POST", base+"/api/v1/predict/batch", body)
+	if code != http.StatusAccepted {
+		b.Fatalf("submit: %d %s", code, resp)
+	}
+	submitted := time.Since(t0)
+	sub := decode[api.BatchSubmitResponse](&testing.T{}, resp)
+	var parent omtx.Job
+	for {
+		_, body := benchCall(b, "GET", base+"/api/v1/batches/"+sub.BatchID, "")
+		parent = decode[omtx.Job](&testing.T{}, body)
+		if parent.Status.Terminal() {
+			return sub, parent, submitted, time.Since(t0)
 		}
-		submitted := time.Since(t0)
-		sub := decode[api.BatchSubmitResponse](&testing.T{}, resp)
-		var parent omtx.Job
-		for {
-			_, body := benchCall(b, "GET", base+"/api/v1/batches/"+sub.BatchID, "")
-			parent = decode[omtx.Job](&testing.T{}, body)
-			if parent.Status.Terminal() {
-				break
-			}
-			time.Sleep(500 * time.Millisecond)
-		}
-		wall := time.Since(t0)
-		cpu := cpuTimes(procs)
-		writes := scrapeWrites(b, procs) - writes0
-		ops := scrapeOps(b, procs)
+		time.Sleep(500 * time.Millisecond)
+	}
+}
 
-		var modelSeconds float64
-		after := -1
-		for {
-			page, err := env.deps.Jobs.ListChildren(context.Background(), omtx.ChildFilter{BatchID: sub.BatchID, AfterIndex: after, Limit: 1000})
-			if err != nil {
-				b.Fatal(err)
-			}
-			for _, k := range page {
-				if k.Results != nil {
-					modelSeconds += k.Results.ModelSeconds
-				}
-			}
-			if len(page) < 1000 {
-				break
-			}
-			after = *page[len(page)-1].BatchIndex
+// eachChild calls fn with each child of a batch, in pages of 1,000.
+func eachChild(b *testing.B, batchID string, fn func(*omtx.Job)) {
+	after := -1
+	for {
+		page, err := env.deps.Jobs.ListChildren(context.Background(), omtx.ChildFilter{BatchID: batchID, AfterIndex: after, Limit: 1000})
+		if err != nil {
+			b.Fatal(err)
 		}
-		h := historyEvents(b, sub.BatchID)
-		floor := measureFloor(b, n)
-
-		b.ReportMetric(float64(n)/wall.Seconds(), "ligands/s")
-		fmt.Printf("\nbatch of %d ligands (chunk %d, max_concurrent %d, %d GPU slots), status %s, progress %+v\n",
-			n, sub.ChunkSize, maxConc, slots, parent.Status, *parent.Progress)
-		fmt.Printf("  submit (API answered 202)      %.2f s\n", submitted.Seconds())
-		fmt.Printf("  wall time                      %.2f s\n", wall.Seconds())
-		fmt.Printf("  throughput                     %.1f ligands/s\n", float64(n)/wall.Seconds())
-		fmt.Printf("  summed model time              %.3f s\n", modelSeconds)
-		fmt.Printf("  orchestration overhead/ligand  %.2f ms  ((wall - model) / N)\n", (wall.Seconds()-modelSeconds)/float64(n)*1000)
-		fmt.Printf("  essential floor                %.2f s  (%.2f ms/ligand: one Firestore document and one GCS object per ligand)\n", floor.Seconds(), floor.Seconds()/float64(n)*1000)
-		fmt.Printf("  ratio to the floor             %.2f\n", wall.Seconds()/floor.Seconds())
-		fmt.Printf("  Firestore writes/ligand        %.2f  (%d documents, by the workers)\n", float64(writes)/float64(n), writes)
-		fmt.Printf("  Temporal history events/ligand %.2f  (%d events: %d batch runs, %d chunk workflows)\n", float64(h.events)/float64(n), h.events, h.runs, h.chunks)
-		fmt.Printf("  largest history                batch run %d events, chunk workflow %d events\n", h.maxRun, h.maxChunk)
-		fmt.Printf("  Firestore calls by operation   calls      time (as the client saw it)\n")
-		var names []string
-		for k := range ops {
-			names = append(names, k)
+		for _, k := range page {
+			fn(k)
 		}
-		sort.Strings(names)
-		for _, k := range names {
-			if d := ops[k].sub(ops0[k]); d.count > 0 {
-				fmt.Printf("    %-28s %7d  %7.2f s\n", k, d.count, d.seconds)
-			}
+		if len(page) < 1000 {
+			return
 		}
-		fmt.Printf("  per process                    peak RSS    CPU during the batch\n")
-		for _, p := range procs {
-			fmt.Printf("    %-28s %7.1f MiB  %7.1f s\n", p.name, float64(peakRSS(p.pid))/(1<<20), (cpu[p.pid] - cpu0[p.pid]).Seconds())
-		}
+		after = *page[len(page)-1].BatchIndex
 	}
 }
 

@@ -69,13 +69,16 @@ func waitJob(t *testing.T, jobID string, want omtx.JobStatus, limit time.Duratio
 	return job
 }
 
-// seedBody is the seed plan's 3.1 request.
+// seedBody is the seed plan's 3.1 request. cache false: the tests that
+// send it (and seedBatchBody) check a model run, and each would otherwise
+// be served the result an earlier test's identical request stored.
 const seedBody = `{
     "model": "boltz2",
     "protein_sequence": "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVGDGTQDNLSGAEK",
     "ligand_smiles": "CC(=O)OC1=CC=CC=C1C(=O)O",
     "ligand_name": "Aspirin",
-    "user_id": "test_user_001"
+    "user_id": "test_user_001",
+    "cache": false
   }`
 
 func ctxT(t *testing.T) context.Context {

@@ -115,6 +115,9 @@ type InputData struct {
 	// content hash (target.Hash), including each chain's MSA digest.
 	TargetID   string `json:"target_id,omitempty" firestore:"target_id,omitempty"`
 	TargetHash string `json:"target_hash,omitempty" firestore:"target_hash,omitempty"`
+	// NoCache is the request's `cache: false`: the result cache is not
+	// looked up (a result is still stored in it).
+	NoCache bool `json:"no_cache,omitempty" firestore:"no_cache,omitempty"`
 }
 
 // Job is the Firestore document of collection "jobs" for an individual
@@ -324,6 +327,11 @@ type BatchResults struct {
 	// Cost accounting, totalled over the children.
 	GPUSeconds float64 `json:"gpu_seconds" firestore:"gpu_seconds"`
 	CostUSD    float64 `json:"cost_usd" firestore:"cost_usd"`
+	// CacheHits counts the children completed from the result cache, and
+	// GPUSecondsSaved and CostUSDSaved what their source jobs spent.
+	CacheHits       int     `json:"cache_hits" firestore:"cache_hits"`
+	GPUSecondsSaved float64 `json:"gpu_seconds_saved" firestore:"gpu_seconds_saved"`
+	CostUSDSaved    float64 `json:"cost_usd_saved" firestore:"cost_usd_saved"`
 
 	// ResultsFile is the seed's gs:// address of batch_results.csv.
 	ResultsFile       string `json:"results_file" firestore:"results_file"`
@@ -398,6 +406,15 @@ type Results struct {
 	GPUSeconds      float64 `json:"gpu_seconds" firestore:"gpu_seconds"`
 	PricePerGPUHour float64 `json:"price_per_gpu_hour" firestore:"price_per_gpu_hour"`
 	CostUSD         float64 `json:"cost_usd" firestore:"cost_usd"`
+
+	// CacheHit says the results were copied from an earlier job with the
+	// same result-cache key (CacheSourceJobID) instead of running the
+	// model: GPUSeconds and CostUSD are then 0, and SavedGPUSeconds and
+	// SavedCostUSD are what the source job spent.
+	CacheHit         bool    `json:"cache_hit,omitempty" firestore:"cache_hit,omitempty"`
+	CacheSourceJobID string  `json:"cache_source_job_id,omitempty" firestore:"cache_source_job_id,omitempty"`
+	SavedGPUSeconds  float64 `json:"saved_gpu_seconds,omitempty" firestore:"saved_gpu_seconds,omitempty"`
+	SavedCostUSD     float64 `json:"saved_cost_usd,omitempty" firestore:"saved_cost_usd,omitempty"`
 
 	// Metrics holds the model's further outputs by their own names (for
 	// Boltz-2: confidence_score, ptm, iptm, ligand_iptm, protein_iptm,

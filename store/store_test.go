@@ -23,8 +23,9 @@ import (
 // that devstack starts (with OMTX_INTEGRATION=1, as the integration tests);
 // without it they skip.
 var (
-	jobs  *store.Jobs
-	blobs *store.Blobs
+	jobs        *store.Jobs
+	blobs       *store.Blobs
+	resultCache *store.ResultCache
 )
 
 const project = "omtx-store-test"
@@ -64,7 +65,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer gcs.Close()
-	jobs, blobs = store.NewJobs(fs), store.NewBlobs(gcs, "store-test")
+	jobs, blobs, resultCache = store.NewJobs(fs), store.NewBlobs(gcs, "store-test"), store.NewResultCache(fs)
 	if err := blobs.EnsureBucket(ctx, project); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -52,6 +52,11 @@ func RunOrchestration(ctx context.Context, cfg config.Config, d *app.Deps, log *
 		c := &msa.Client{BaseURL: cfg.MSAURL, AuthHeader: cfg.MSAAuthHeader, UseEnv: true, Logger: log, Guard: msaGuard(cfg)}
 		m.Server, m.Spec = c, c.KeySpec(cfg.MSADBVersion)
 	}
+	// Lookups find server MSAs where the MSA activity caches them.
+	acts.Cache = resultCache(cfg, d)
+	if acts.Cache != nil {
+		acts.Cache.MSASpec = m.Spec
+	}
 	go metrics.PollBacklog(ctx, d.Temporal, cfg.TemporalNamespace, backlogQueues(cfg), 15*time.Second, log)
 	mw := NewMSA(d.Temporal, m, cfg.MSARate)
 	if err := mw.Start(); err != nil {
@@ -64,6 +69,15 @@ func RunOrchestration(ctx context.Context, cfg config.Config, d *app.Deps, log *
 	d.Health.Live("poller", pollerAlive(d.Temporal, cfg.TemporalNamespace, contract.TaskQueueOrchestration,
 		enumspb.TASK_QUEUE_TYPE_WORKFLOW, cfg.WorkerID, func() bool { return true }, lc))
 	return runWorker(ctx, w, "orchestration", lc, log)
+}
+
+// resultCache is the result cache of the workers' activities; nil without
+// a store.
+func resultCache(cfg config.Config, d *app.Deps) *activities.ResultCache {
+	if d.ResultCache == nil {
+		return nil
+	}
+	return &activities.ResultCache{Store: d.ResultCache, SharedUsers: cfg.ResultCacheSharedUsers}
 }
 
 // msaGuard is the MSA client's rate limit and breaker, with its metrics.
@@ -131,6 +145,7 @@ func RunGPU(ctx context.Context, cfg config.Config, d *app.Deps, models map[stri
 		GPUClass: cfg.GPUClass, PricePerHour: class.PricePerHour, WorkerID: cfg.WorkerID, Logger: log,
 		OnCPU: cfg.ORTProvider == "cpu",
 		Calls: calls,
+		Cache: resultCache(cfg, d),
 		OnLoad: func(n int) {
 			running.Store(int64(n))
 			if pod != nil {

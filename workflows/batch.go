@@ -160,7 +160,22 @@ func (b *batch) prepare() error {
 		return &batchEnded{status: prep.Status}
 	}
 	b.st.Prepared, b.st.Total = true, prep.Total
+	if len(prep.TerminalChunks) > 0 && workflow.GetVersion(b.ctx, versionResultCache, workflow.DefaultVersion, 1) == 1 {
+		// Counted now; runChunks never starts them.
+		b.st.Skip = prep.TerminalChunks
+		b.st.Completed += prep.TerminalCompleted
+		b.st.Failed += prep.TerminalFailed
+	}
 	return nil
+}
+
+// skip reports whether chunk n is one whose children were all terminal
+// when created (versionResultCache), and drops the ranges before it.
+func (b *batch) skip(n int) bool {
+	for len(b.st.Skip) > 0 && b.st.Skip[0].To <= n {
+		b.st.Skip = b.st.Skip[1:]
+	}
+	return len(b.st.Skip) > 0 && b.st.Skip[0].From <= n
 }
 
 // ensureMSA gets the protein's MSA, once per batch: work that depends only
@@ -184,7 +199,7 @@ func (b *batch) ensureMSA() error {
 			}
 			return fmt.Errorf("fail children without msa: %w", ferr)
 		}
-		b.st.Failed, b.st.NextChunk = b.st.Total, b.chunks()
+		b.st.Failed, b.st.NextChunk = b.st.Total-b.st.Completed, b.chunks()
 		ref = omtx.MSARef{}
 	}
 	b.st.MSA = &ref
@@ -239,6 +254,10 @@ func (b *batch) runChunks() error {
 // when it ends.
 func (b *batch) startChunk() {
 	n, k := b.st.NextChunk, b.cfg.ChunkSize
+	if b.skip(n) {
+		b.st.NextChunk++
+		return
+	}
 	lo, hi := n*k, min((n+1)*k, b.st.Total)
 	cctx := workflow.WithChildOptions(b.ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:            contract.BatchChunkWorkflowID(b.spec.JobID, n),

@@ -42,6 +42,33 @@ func prepared(e *testsuite.TestWorkflowEnvironment, total int) {
 		Return(contract.PrepareBatchResult{Status: omtx.StatusRunning, Total: total}, nil).Once()
 }
 
+// followChain runs the continued runs of a batch from next until the
+// last one ends, each chunk a chunkOK run, and returns the last run's
+// progress.
+func followChain(t *testing.T, next contract.BatchInput, starts *[]time.Time, seen *[]string) omtx.Progress {
+	t.Helper()
+	for runs := 1; ; runs++ {
+		require.Less(t, runs, 10)
+		e := batchEnv(t)
+		chunkOK(e, time.Minute, starts, seen)
+		e.OnActivity(contract.ActivityAggregateBatch, mock.Anything, mock.Anything).Return(contract.AggregateBatchResult{Status: omtx.StatusCompleted}, nil).Maybe()
+		e.ExecuteWorkflow(BatchWorkflow, next)
+		err := e.GetWorkflowError()
+		var can *workflow.ContinueAsNewError
+		if errors.As(err, &can) {
+			next = contract.BatchInput{}
+			require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+			continue
+		}
+		require.NoError(t, err)
+		v, err := e.QueryWorkflow(contract.QueryProgress)
+		require.NoError(t, err)
+		var p omtx.Progress
+		require.NoError(t, v.Get(&p))
+		return p
+	}
+}
+
 // chunkOK mocks PredictChunk as a GPU run of d that completes every ligand,
 // and records when each run ends (all runs last d, so overlaps are the same).
 func chunkOK(e *testsuite.TestWorkflowEnvironment, d time.Duration, starts *[]time.Time, seen *[]string) {
@@ -113,26 +140,7 @@ func TestBatchWorkflow(t *testing.T) {
 		assert.True(t, next.State.Prepared)
 
 		// Follow the chain to the end: each run starts where the last stopped.
-		for runs := 1; ; runs++ {
-			require.Less(t, runs, 10)
-			e2 := batchEnv(t)
-			chunkOK(e2, time.Minute, &starts, &seen)
-			e2.OnActivity(contract.ActivityAggregateBatch, mock.Anything, mock.Anything).Return(contract.AggregateBatchResult{Status: omtx.StatusCompleted}, nil).Maybe()
-			e2.ExecuteWorkflow(BatchWorkflow, next)
-			err := e2.GetWorkflowError()
-			if errors.As(err, &can) {
-				next = contract.BatchInput{}
-				require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
-				continue
-			}
-			require.NoError(t, err)
-			v, qerr := e2.QueryWorkflow(contract.QueryProgress)
-			require.NoError(t, qerr)
-			var p omtx.Progress
-			require.NoError(t, v.Get(&p))
-			assert.Equal(t, omtx.Progress{Total: 10, Completed: 10}, p)
-			break
-		}
+		assert.Equal(t, omtx.Progress{Total: 10, Completed: 10}, followChain(t, next, &starts, &seen))
 		sort.Strings(seen)
 		assert.Equal(t, omtx.BatchChildJobIDs("batch_t", 0, 10, 10), seen)
 	})

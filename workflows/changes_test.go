@@ -121,6 +121,6 @@ func TestAPredictionWritesItsJobDocumentInLocalActivities(t *testing.T) {
 	e.OnActivity(contract.ActivityFinalizeJob, mock.Anything, mock.Anything).Return(contract.FinalizeJobResult{}, nil).Once()
 	e.ExecuteWorkflow(PredictionWorkflow, contract.PredictionInput{Job: testJob()})
 	require.NoError(t, e.GetWorkflowError())
-	assert.Equal(t, []string{contract.ActivityAcceptJob, contract.ActivityFinalizeJob}, local,
-		"the job-document writes run in the workflow's worker; the model alone is an activity task")
+	assert.Equal(t, []string{contract.ActivityAcceptJob, contract.ActivityLookupResult, contract.ActivityFinalizeJob}, local,
+		"the job-document writes (and the result-cache lookup) run in the workflow's worker; the model alone is an activity task")
 }

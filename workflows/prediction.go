@@ -78,11 +78,7 @@ func (p *prediction) run() (contract.PredictionResult, error) {
 	// Queued until a GPU worker picks it up; the job document says when it
 	// starts running.
 	p.setStatus(omtx.StatusQueued, "")
-	msa, err := p.msa()
-	if err != nil {
-		return p.end(err)
-	}
-	out, err := p.predict(msa)
+	out, err := p.compute()
 	if err != nil {
 		return p.end(err)
 	}
@@ -115,6 +111,37 @@ func (p *prediction) accept() (omtx.JobStatus, error) {
 		return "", cancelledByUser()
 	}
 	return "", fmt.Errorf("accept job: %w", err)
+}
+
+// compute gets the job's results: from the result cache, or from the
+// model with the protein's MSA.
+func (p *prediction) compute() (contract.PredictResult, error) {
+	if out, err := p.cached(); err != nil || out.Hit {
+		return contract.PredictResult{Results: out.Results}, err
+	}
+	msa, err := p.msa()
+	if err != nil {
+		return contract.PredictResult{}, err
+	}
+	return p.predict(msa)
+}
+
+// cached looks the job up in the result cache (versionResultCache). The
+// lookup is advisory: one that fails is a miss, and the job runs.
+func (p *prediction) cached() (contract.LookupResultResult, error) {
+	var out contract.LookupResultResult
+	if workflow.GetVersion(p.ctx, versionResultCache, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return out, nil
+	}
+	err := jobWrite(p.ctx, p.local, contract.ActivityLookupResult, contract.LookupResultInput{Job: p.spec}, &out)
+	switch {
+	case err == nil:
+		return out, nil
+	case temporal.IsCanceledError(err):
+		return out, cancelledByUser()
+	}
+	workflow.GetLogger(p.ctx).Warn("result cache lookup failed; the job runs", "error", err)
+	return contract.LookupResultResult{}, nil
 }
 
 // msa gets the protein's MSA, or single-sequence mode.

@@ -35,6 +35,7 @@ var bothSides = map[string]sideTest{
 	versionNotify:             notifySides,
 	versionLocalJobWrites:     localJobWritesSides,
 	versionAdvisoryProgress:   advisoryProgressSides,
+	versionResultCache:        resultCacheSides,
 }
 
 // ChangesTestedBothSides lists the change ids that TestEveryChangeBothSides
@@ -175,6 +176,8 @@ func notifySides(t *testing.T, e *testsuite.TestWorkflowEnvironment, newSide boo
 // localJobWritesSides: AcceptJob and FinalizeJob run as local activities
 // (new), or as activity tasks (old).
 func localJobWritesSides(t *testing.T, e *testsuite.TestWorkflowEnvironment, newSide bool) {
+	// Before the result cache, as the histories this change covers were.
+	e.OnGetVersion(versionResultCache, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	var local, tasks []string
 	e.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, _ []any) {
 		local = append(local, info.ActivityType.Name)
@@ -270,4 +273,61 @@ func TestProgressWritesOneAtATimeLatestWins(t *testing.T) {
 	for i := 1; i < len(chunkEnds); i++ {
 		assert.Equal(t, chunkRun, chunkEnds[i].Sub(chunkEnds[i-1]), "chunk %d started as chunk %d ended", i, i-1)
 	}
+}
+
+// resultCacheSides: a prediction the cache holds completes with no MSA
+// and no GPU activity, and a batch starts no chunk whose children were all
+// terminal when prepared (new); or the cache is not asked, and every chunk
+// runs (old).
+func resultCacheSides(t *testing.T, e *testsuite.TestWorkflowEnvironment, newSide bool) {
+	cached := omtx.Results{Model: omtx.BaselineModel, AffinityPredValue: -2, CacheHit: true, CacheSourceJobID: "job_src"}
+	e.OnActivity(contract.ActivityAcceptJob, mock.Anything, mock.Anything).Return(contract.AcceptJobResult{Status: omtx.StatusQueued}, nil).Once()
+	looked, predicted := 0, 0
+	e.OnActivity(contract.ActivityLookupResult, mock.Anything, mock.Anything).Run(count(&looked)).
+		Return(contract.LookupResultResult{Hit: true, Results: cached}, nil).Maybe()
+	e.OnActivity(contract.ActivityPredict, mock.Anything, mock.Anything).Run(count(&predicted)).
+		Return(contract.PredictResult{Results: omtx.Results{Model: omtx.BaselineModel, AffinityPredValue: 1}}, nil).Maybe()
+	var final contract.FinalizeJobInput
+	e.OnActivity(contract.ActivityFinalizeJob, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in contract.FinalizeJobInput) (contract.FinalizeJobResult, error) {
+			final = in
+			return contract.FinalizeJobResult{}, nil
+		}).Once()
+	e.ExecuteWorkflow(PredictionWorkflow, contract.PredictionInput{Job: testJob()})
+	require.NoError(t, e.GetWorkflowError())
+	if newSide {
+		assert.Equal(t, 1, looked)
+		assert.Zero(t, predicted, "a hit runs no GPU activity")
+		assert.Equal(t, cached, final.Results)
+	} else {
+		assert.Zero(t, looked, "before the change the cache is not asked")
+		assert.Equal(t, 1, predicted)
+		assert.False(t, final.Results.CacheHit)
+	}
+
+	// A batch of 5 chunks of 2 whose chunks 0, 1 and 3 were all terminal
+	// when prepared (cache hits; chunk 3 holds an invalid row).
+	b := batchEnv(t)
+	if !newSide {
+		b.OnGetVersion(versionResultCache, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	}
+	b.OnActivity(contract.ActivityPrepareBatch, mock.Anything, mock.Anything).Return(contract.PrepareBatchResult{
+		Status: omtx.StatusRunning, Total: 10, CacheHits: 5, Invalid: 1,
+		TerminalChunks:    []contract.ChunkRange{{From: 0, To: 2}, {From: 3, To: 4}},
+		TerminalCompleted: 5, TerminalFailed: 1,
+	}, nil).Once()
+	var starts []time.Time
+	var seen []string
+	chunkOK(b, time.Second, &starts, &seen)
+	b.OnActivity(contract.ActivityAggregateBatch, mock.Anything, mock.Anything).Return(contract.AggregateBatchResult{Status: omtx.StatusCompleted}, nil).Once()
+	b.ExecuteWorkflow(BatchWorkflow, batchInput(10, 4, 2))
+	require.NoError(t, b.GetWorkflowError())
+	var res contract.BatchResult
+	require.NoError(t, b.GetWorkflowResult(&res))
+	if newSide {
+		want := append(omtx.BatchChildJobIDs("batch_t", 4, 6, 10), omtx.BatchChildJobIDs("batch_t", 8, 10, 10)...)
+		assert.ElementsMatch(t, want, seen, "chunks 2 and 4 run; chunks 0, 1 and 3 never reach the GPU")
+		return
+	}
+	assert.ElementsMatch(t, omtx.BatchChildJobIDs("batch_t", 0, 10, 10), seen, "before the change every chunk runs")
 }

@@ -31,4 +31,10 @@ const (
 	// It runs beside the chunks with short timeouts, one at a time, and a
 	// state that changed while one was in flight is written when it ends.
 	versionAdvisoryProgress = "advisory-progress"
+	// versionResultCache: a prediction is looked up in the result cache
+	// (LookupResult) before its MSA and its GPU activity, and a hit
+	// completes it with neither; a batch never starts the chunks whose
+	// children PrepareBatch created all terminal (result-cache hits and
+	// invalid rows), so they reach no GPU queue.
+	versionResultCache = "result-cache"
 )

@@ -150,6 +150,13 @@ func (a *Aggregator) Add(c *omtx.Job) error {
 		s.GPUSeconds += r.GPUSeconds
 		s.CostUSD += r.CostUSD
 	}
+	if r.CacheHit {
+		s.CacheHits++
+		if !isNaNOrInf(r.SavedGPUSeconds) && !isNaNOrInf(r.SavedCostUSD) {
+			s.GPUSecondsSaved += r.SavedGPUSeconds
+			s.CostUSDSaved += r.SavedCostUSD
+		}
+	}
 	if !isNaNOrInf(r.ModelSeconds) {
 		s.ModelSeconds += r.ModelSeconds
 	}
@@ -331,6 +338,9 @@ func (a *Aggregator) Results() omtx.BatchResults {
 		Cancelled:             s.Cancelled,
 		GPUSeconds:            s.GPUSeconds,
 		CostUSD:               s.CostUSD,
+		CacheHits:             s.CacheHits,
+		GPUSecondsSaved:       s.GPUSecondsSaved,
+		CostUSDSaved:          s.CostUSDSaved,
 		Binders:               s.Binders,
 		StatusLine:            s.StatusLine,
 		CompletedWithFailures: s.CompletedWithFailures,

@@ -85,6 +85,12 @@ type Summary struct {
 	// cost (at each worker's configured price per GPU hour).
 	GPUSeconds float64 `json:"gpu_seconds"`
 	CostUSD    float64 `json:"cost_usd"`
+	// CacheHits counts the completed children whose results came from the
+	// result cache; GPUSecondsSaved and CostUSDSaved total what their
+	// source jobs spent, which this batch did not.
+	CacheHits       int     `json:"cache_hits"`
+	GPUSecondsSaved float64 `json:"gpu_seconds_saved"`
+	CostUSDSaved    float64 `json:"cost_usd_saved"`
 	// Models are the distinct names of the models that produced the
 	// completed results, sorted.
 	Models []string `json:"models"`

@@ -29,6 +29,7 @@ type fakeAPI struct {
 	cancels int
 	queries []string // of GET .../results
 	reruns  []string // the which and Idempotency-Key of each rerun
+	cache   []string // the cache field of each batch submitted
 }
 
 func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -47,6 +48,7 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		_ = r.ParseMultipartForm(1 << 20)
+		f.cache = append(f.cache, r.FormValue("cache"))
 		if r.FormValue("protein_sequence") == "BAD" {
 			w.WriteHeader(422)
 			fmt.Fprint(w, `{"error":{"code":"invalid","message":"not an amino-acid sequence","field":"protein_sequence","request_id":"req-1"}}`)
@@ -99,6 +101,7 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"batch_id": "batch_x", "status": status, "partial": status == "running",
 			"ranking": map[string]any{"mode": mode, "binder_threshold": 0.5, "description": "Rule " + mode + "."},
 			"summary": map[string]any{"status_line": line, "failed": fl, "failures": failures, "completed_with_failures": fl > 0,
+				"total": 4, "cache_hits": 3, "gpu_seconds_saved": 60, "cost_usd_saved": 0.02,
 				"models": []string{"descriptor-baseline-v1"}, "model_note": "ligand-only descriptor model; ignores the protein"},
 			"total_ranked": 2, "offset": 0, "page_size": 500,
 			"results": []map[string]any{

@@ -318,6 +318,10 @@ func (a *app) footer(id string, res ranked) error {
 	if s.ModelNote != "" {
 		fmt.Fprintf(a.stderr, "Model: %s (%s)\n", strings.Join(s.Models, ", "), s.ModelNote)
 	}
+	if s.CacheHits > 0 {
+		fmt.Fprintf(a.stderr, "Result cache: %d of %d ligands reused earlier results; saved %.1f GPU-seconds ($%.4f)\n",
+			s.CacheHits, s.Total, s.GPUSecondsSaved, s.CostUSDSaved)
+	}
 	failed := s.Failed + s.CompletedWithoutResults
 	if failed > 0 {
 		fmt.Fprintf(a.stderr, "%d failed:\n", failed)
@@ -373,6 +377,9 @@ func (a *app) jobHit(ctx context.Context, id string) ([]hit, error) {
 		return nil, nil
 	}
 	r := j.Results
+	if r.CacheHit {
+		fmt.Fprintf(a.stderr, "Result cache: copied from job %s (no GPU run; saved %.1f GPU-seconds, $%.4f)\n", r.CacheSourceJobID, r.SavedGPUSeconds, r.SavedCostUSD)
+	}
 	return []hit{{Rank: 1, JobID: j.JobID, Ligand: j.InputData.LigandName, SMILES: j.InputData.LigandSMILES,
 		PredValue: r.AffinityPredValue, PredUnits: r.AffinityPredValueUnits, PIC50: r.PIC50, DeltaG: r.DeltaGKcalMol,
 		BinderProb: r.AffinityProbabilityBinary, Confidence: r.Confidence, Model: r.Model, Status: string(j.Status)}}, nil

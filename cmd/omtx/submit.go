@@ -41,6 +41,7 @@ type inputFlags struct {
 	target        string
 	dryRun        bool
 	filter        filterFlags
+	noCache       bool
 }
 
 func (f *inputFlags) common(c *cobra.Command) {
@@ -60,6 +61,15 @@ func (f *inputFlags) submission(c *cobra.Command) {
 	fl.BoolVar(&f.wait, "wait", false, "watch until it ends, then print the results")
 	fl.StringVar(&f.out, "out", "", "with --wait: download the files into this folder")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "validate, print the Boltz YAML that would run, and create nothing")
+	fl.BoolVar(&f.noCache, "no-cache", false, "run on the GPU even if the same prediction is in the result cache (results are still stored)")
+}
+
+// cache is the request's cache field: false with --no-cache, else absent.
+func (f *inputFlags) cache() *bool {
+	if !f.noCache {
+		return nil
+	}
+	return new(false)
 }
 
 func (f *inputFlags) batchFlags(c *cobra.Command) {
@@ -174,7 +184,7 @@ func (a *app) predictCmd() *cobra.Command {
 			}
 			req := client.PredictRequest{
 				Model: f.model, ProteinSequence: protein, TargetID: f.target, LigandSMILES: f.ligand, LigandName: f.name,
-				Parameters: f.parameters(), NotifyURL: f.notifyURL,
+				Parameters: f.parameters(), NotifyURL: f.notifyURL, Cache: f.cache(),
 			}
 			if f.dryRun {
 				d, err := a.cl.DryRunPredict(cmd.Context(), req)
@@ -238,7 +248,7 @@ func (a *app) screenCmd() *cobra.Command {
 				d, err := a.cl.DryRunBatch(cmd.Context(), client.BatchRequest{
 					Model: f.model, BatchName: f.name, ProteinSequence: protein, TargetID: f.target, Ligands: ligands,
 					MaxConcurrent: f.maxConcurrent, ChunkSize: f.chunkSize, Priority: f.priority,
-					Parameters: f.parameters(), SkipInvalid: f.skipInvalid, NotifyURL: f.notifyURL, Filters: flt,
+					Parameters: f.parameters(), SkipInvalid: f.skipInvalid, NotifyURL: f.notifyURL, Filters: flt, Cache: f.cache(),
 				})
 				if err != nil {
 					return err
@@ -249,7 +259,7 @@ func (a *app) screenCmd() *cobra.Command {
 				Filename: filepath.Base(f.library), Library: lib, Model: f.model, BatchName: f.name,
 				ProteinSequence: protein, TargetID: f.target, MaxConcurrent: f.maxConcurrent, ChunkSize: f.chunkSize,
 				Priority: f.priority, Parameters: f.parameters(), SkipInvalid: f.skipInvalid, NotifyURL: f.notifyURL,
-				Filters: flt,
+				Filters: flt, NoCache: f.noCache,
 			}, opts...)
 			if err != nil {
 				return err
