@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/omtx-hub/omtx-hub/aggregate/ranking"
 )
 
 // TestVendoredFilesMatchTheLock checks every vendored file of the results
@@ -148,4 +150,20 @@ func TestVendoredFilesAreServedForTheBrowser(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestPageKnowsTheCSVColumns checks that the page's list of
+// batch_results.csv's fixed columns is the aggregator's: a fixed column
+// the page does not know would be shown as one of the user's own.
+func TestPageKnowsTheCSVColumns(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile("ui/assets/app.js")
+	require.NoError(t, err)
+	m := regexp.MustCompile(`(?s)var CSV_COLUMNS = \[(.*?)\];`).FindSubmatch(src)
+	require.NotNil(t, m, "app.js declares CSV_COLUMNS")
+	var page []string
+	for _, q := range regexp.MustCompile(`'([^']*)'`).FindAllSubmatch(m[1], -1) {
+		page = append(page, string(q[1]))
+	}
+	assert.Equal(t, append(ranking.CSVColumns(), "error"), page)
 }

@@ -2,6 +2,7 @@ package ranking
 
 import (
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -234,3 +235,8 @@ func trimSign(s string) string {
 	}
 	return s
 }
+
+// CSVColumns is batch_results.csv's fixed columns, in order; the user's
+// metadata columns follow them. The results page keeps its own copy to
+// tell the user's columns apart (api/ui_test.go checks the two agree).
+func CSVColumns() []string { return slices.Clone(csvHeader) }

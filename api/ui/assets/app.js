@@ -6,6 +6,20 @@
 (function () {
   'use strict';
 
+  // CSV_COLUMNS are batch_results.csv's fixed columns, as the aggregator
+  // writes them (aggregate/ranking csvHeader; api/ui_test.go checks the two
+  // agree), and "error", the failure column's older name. Every other
+  // column is one of the user's own.
+  var CSV_COLUMNS = ['rank', 'batch_index', 'job_id', 'ligand_name', 'smiles', 'status',
+    'affinity_probability_binary', 'predicted_binder',
+    'affinity_pred_value_log10_ic50_um', 'pic50', 'delta_g_kcal_mol',
+    'confidence', 'ligand_iptm', 'iptm', 'below_confidence_floor',
+    'model', 'model_version', 'model_note',
+    'structure_available', 'results_url', 'structure_url',
+    'failure_reason', 'warnings',
+    'modelled_smiles', 'msa_mode', 'msa_digest',
+    'filter_rule', 'error'];
+
   var KEY = 'omtx.apiKey';
   var PAGE = 50;
   var POLL_MS = 3000;
@@ -801,12 +815,15 @@
         status: col('status'), dg: col('delta_g_kcal_mol'), pred: col('affinity_pred_value_log10_ic50_um'), pic50: col('pic50'),
         prob: col('affinity_probability_binary'), conf: col('confidence'), floor: col('below_confidence_floor'),
         warnings: col('warnings'), reason: col('failure_reason') >= 0 ? col('failure_reason') : col('error') };
-      // The user's own columns follow warnings (the last fixed column).
-      var keys = ix.warnings >= 0 ? head.slice(ix.warnings + 1) : [];
+      // The user's own columns are the ones batch_results.csv does not
+      // always have (CSV_COLUMNS), wherever they stand.
+      var metaAt = [];
+      head.forEach(function (h, i) { if (CSV_COLUMNS.indexOf(h) < 0) metaAt.push(i); });
+      var keys = metaAt.map(function (i) { return head[i]; });
       var get = function (r, i) { return i < 0 ? '' : unguard(r[i] || ''); };
       var data = rows.filter(function (r) { return r.length > 1; }).map(function (r) {
         var meta = {};
-        keys.forEach(function (k, i) { meta[k] = get(r, ix.warnings + 1 + i); });
+        keys.forEach(function (k, i) { meta[k] = get(r, metaAt[i]); });
         return { rank: get(r, ix.rank) === '' ? null : Number(get(r, ix.rank)), index: Number(get(r, ix.index)), job_id: get(r, ix.job),
           name: get(r, ix.name), smiles: get(r, ix.smiles), status: get(r, ix.status),
           affinity: numOrNull(get(r, ix.dg)), pred: numOrNull(get(r, ix.pred)), pic50: numOrNull(get(r, ix.pic50)),
