@@ -86,7 +86,7 @@ func (c *ResultCache) store(ctx context.Context, log *slog.Logger, s cacheSubjec
 	}
 	k := resultcache.Key{
 		Scope: resultcache.Scope(s.userID, c.SharedUsers), Target: s.target, Ligand: lig, Settings: s.params,
-		Model: model.Name, ModelVersion: model.Version, Checkpoint: model.Checkpoint,
+		Model: model.Name, ModelVersion: model.Version, Checkpoint: model.Checkpoint, Defaults: model.Defaults,
 	}
 	e := &omtx.CacheEntry{Key: k.Hash(), Scope: k.Scope, SourceJobID: jobID, ResultsFile: res.ResultsFile, Results: res, CreatedAt: now}
 	if err := c.Store.PutEntry(ctx, e); err != nil {
@@ -97,7 +97,7 @@ func (c *ResultCache) store(ctx context.Context, log *slog.Logger, s cacheSubjec
 // recordRun records that this worker ran model with its version and
 // checkpoint, once per process and recordEvery.
 func (c *ResultCache) recordRun(ctx context.Context, model omtx.ModelInfo, now time.Time, warn func(string, error)) {
-	id := resultcache.RunID(model.Version, model.Checkpoint)
+	id := resultcache.RunID(model.Version, model.Checkpoint, model.Defaults)
 	key := model.Name + "/" + id
 	c.mu.Lock()
 	last, ok := c.recorded[key]
@@ -105,7 +105,7 @@ func (c *ResultCache) recordRun(ctx context.Context, model omtx.ModelInfo, now t
 	if ok && now.Sub(last) < recordEvery {
 		return
 	}
-	if err := c.Store.RecordModelRun(ctx, model.Name, id, omtx.ModelRun{Version: model.Version, Checkpoint: model.Checkpoint, LastSeen: now}); err != nil {
+	if err := c.Store.RecordModelRun(ctx, model.Name, id, omtx.ModelRun{Version: model.Version, Checkpoint: model.Checkpoint, Defaults: model.Defaults, LastSeen: now}); err != nil {
 		warn("result cache: model run not recorded", err)
 		return
 	}
@@ -247,7 +247,7 @@ func (c *ResultCache) lookup(ctx context.Context, p *probe, modelled []string) (
 		}
 		for _, r := range p.runs {
 			k := resultcache.Key{Scope: p.scope, Target: p.target, Ligand: lig, Settings: p.params,
-				Model: p.model, ModelVersion: r.Version, Checkpoint: r.Checkpoint}
+				Model: p.model, ModelVersion: r.Version, Checkpoint: r.Checkpoint, Defaults: r.Defaults}
 			keys = append(keys, k.Hash())
 			owner = append(owner, i)
 		}

@@ -2,6 +2,9 @@ package boltz
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -236,6 +239,7 @@ func (r *Runner) Info() omtx.ModelInfo {
 		Name:       omtx.ModelBoltz2,
 		Version:    version,
 		Checkpoint: r.prov.checkpointDigests(),
+		Defaults:   r.defaultsDigest(),
 		Kind:       "boltz",
 		Description: "Boltz-2 (github.com/jwohlwend/boltz) run through its boltz predict CLI: " +
 			"complex structure (mmCIF), confidence scores and affinity " +
@@ -504,6 +508,18 @@ func zeroNaN(v float64) float64 {
 		return 0
 	}
 	return v
+}
+
+// defaultsDigest digests the settings a request that sets none runs with
+// (the deployment's defaults, kernels included): a changed default makes
+// the result cache miss, as a changed request would.
+func (r *Runner) defaultsDigest() string {
+	raw, err := json.Marshal(r.settings(omtx.PredictRequest{}))
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(raw)
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // settings are the run settings of req: its parameters where set, else

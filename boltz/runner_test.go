@@ -591,6 +591,16 @@ func TestInfoNamesWhatRan(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(cache, "boltz2_aff.ckpt"), []byte("aff"), 0o644))
 	info = r.Info()
 	assert.Equal(t, "boltz2_conf.ckpt sha256:"+sha("conf")+" (4 bytes); boltz2_aff.ckpt sha256:"+sha("aff")+" (3 bytes)", info.Checkpoint)
+
+	// The deployment's defaults are named too: a changed default is
+	// another model run for the result cache.
+	assert.NotEmpty(t, info.Defaults)
+	other, err := New(Config{Binary: bin, CacheDir: cache, SamplingSteps: 100})
+	require.NoError(t, err)
+	assert.NotEqual(t, info.Defaults, other.Info().Defaults)
+	same, err := New(Config{Binary: bin, CacheDir: cache})
+	require.NoError(t, err)
+	assert.Equal(t, info.Defaults, same.Info().Defaults)
 }
 
 func sha(s string) string {

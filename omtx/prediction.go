@@ -43,7 +43,12 @@ type ModelInfo struct {
 	Version string `json:"version"`
 	// Checkpoint names the weights that ran (for Boltz-2: the checkpoint
 	// files under BOLTZ_CACHE and their digests), when known.
-	Checkpoint  string `json:"checkpoint,omitempty"`
+	Checkpoint string `json:"checkpoint,omitempty"`
+	// Defaults digests the settings this worker applies where a request
+	// leaves them to the deployment (for Boltz-2: its default steps,
+	// samples and switches), so that the result cache tells a changed
+	// deployment default apart; empty for a model with none.
+	Defaults    string `json:"defaults,omitempty"`
 	Kind        string `json:"kind"` // "onnx" or "boltz"
 	Description string `json:"description,omitempty"`
 	// Structures says whether the model produces 3D coordinates.

@@ -29,9 +29,11 @@ type CacheEntry struct {
 
 // ModelRun is one model version and checkpoint digest a GPU worker ran.
 type ModelRun struct {
-	Version    string    `json:"version" firestore:"version"`
-	Checkpoint string    `json:"checkpoint" firestore:"checkpoint"`
-	LastSeen   time.Time `json:"last_seen" firestore:"last_seen"`
+	Version    string `json:"version" firestore:"version"`
+	Checkpoint string `json:"checkpoint" firestore:"checkpoint"`
+	// Defaults is ModelInfo.Defaults: the worker's default settings.
+	Defaults string    `json:"defaults,omitempty" firestore:"defaults,omitempty"`
+	LastSeen time.Time `json:"last_seen" firestore:"last_seen"`
 }
 
 // ModelRuns is a model's document of ModelRunsCollection: what the fleet

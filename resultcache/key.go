@@ -41,6 +41,9 @@ type Key struct {
 	Model        string `json:"model"`
 	ModelVersion string `json:"model_version"`
 	Checkpoint   string `json:"checkpoint"`
+	// Defaults digests the deployment's default settings the model ran
+	// with (omtx.ModelInfo.Defaults), for the settings a job left unset.
+	Defaults string `json:"defaults,omitempty"`
 }
 
 // Hash is the key's document id: the hex SHA-256 of the versioned JSON of
@@ -112,8 +115,8 @@ const MaxRuns = 4
 
 // RunID is the id of a model version and checkpoint in a ModelRuns
 // document: a short hex digest, safe as a Firestore map key.
-func RunID(version, checkpoint string) string {
-	sum := sha256.Sum256([]byte(version + "\x00" + checkpoint))
+func RunID(version, checkpoint, defaults string) string {
+	sum := sha256.Sum256([]byte(version + "\x00" + checkpoint + "\x00" + defaults))
 	return hex.EncodeToString(sum[:8])
 }
 
@@ -132,7 +135,7 @@ func Recent(doc *omtx.ModelRuns) []omtx.ModelRun {
 		if c := b.LastSeen.Compare(a.LastSeen); c != 0 {
 			return c
 		}
-		return strings.Compare(a.Version+a.Checkpoint, b.Version+b.Checkpoint)
+		return strings.Compare(a.Version+a.Checkpoint+a.Defaults, b.Version+b.Checkpoint+b.Defaults)
 	})
 	return runs[:min(len(runs), MaxRuns)]
 }

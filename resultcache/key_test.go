@@ -65,6 +65,7 @@ func TestKeyPartsMiss(t *testing.T) {
 		"model version":         func(k *resultcache.Key) { k.ModelVersion = "boltz 2.2.2" },
 		"checkpoint digest":     func(k *resultcache.Key) { k.Checkpoint = "boltz2_conf.ckpt sha256:cc; boltz2_aff.ckpt sha256:bb" },
 		"user":                  func(k *resultcache.Key) { k.Scope = resultcache.Scope("bob", nil) },
+		"deployment defaults":   func(k *resultcache.Key) { k.Defaults = "sha256:other" },
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -126,11 +127,12 @@ func TestRecent(t *testing.T) {
 	doc := &omtx.ModelRuns{Model: "m", Runs: map[string]omtx.ModelRun{}}
 	for i := range 6 {
 		r := omtx.ModelRun{Version: "v", Checkpoint: string(rune('a' + i)), LastSeen: t0.Add(time.Duration(i) * time.Hour)}
-		doc.Runs[resultcache.RunID(r.Version, r.Checkpoint)] = r
+		doc.Runs[resultcache.RunID(r.Version, r.Checkpoint, r.Defaults)] = r
 	}
 	got := resultcache.Recent(doc)
 	require.Len(t, got, resultcache.MaxRuns)
 	assert.Equal(t, "f", got[0].Checkpoint)
 	assert.Equal(t, "c", got[3].Checkpoint)
-	assert.NotEqual(t, resultcache.RunID("v", "a"), resultcache.RunID("va", ""))
+	assert.NotEqual(t, resultcache.RunID("v", "a", ""), resultcache.RunID("va", "", ""))
+	assert.NotEqual(t, resultcache.RunID("v", "a", "d1"), resultcache.RunID("v", "a", "d2"), "a changed deployment default is another run")
 }
