@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sync"
 	"time"
 
@@ -184,7 +185,8 @@ func (c *ResultCache) targetPart(ctx context.Context, blobs BlobStore, spec *con
 	if err := json.Unmarshal(raw, &t); err != nil {
 		return "", nil // AcceptJob or the GPU worker says what is wrong with it
 	}
-	digests := map[string]string{}
+	objects := map[string]string{} // chain's first id → the MSA it reads
+	var server []target.Chain
 	for _, ch := range t.Chains {
 		if ch.Type != target.Protein {
 			continue
@@ -193,23 +195,27 @@ func (c *ResultCache) targetPart(ctx context.Context, blobs BlobStore, spec *con
 		if ch.MSA != nil && ch.MSA.Mode != "" {
 			mode = ch.MSA.Mode
 		}
-		var obj string
 		switch mode {
 		case target.MSAEmpty:
-			continue
 		case target.MSAFile:
-			obj = omtx.TargetPrefix(in.TargetID) + "files/" + ch.MSA.File
+			objects[ch.IDs[0]] = omtx.TargetPrefix(in.TargetID) + "files/" + ch.MSA.File
 		default:
 			if !readsMSA {
 				return "", nil
 			}
-			obj = c.MSASpec.CacheObject(ch.Sequence)
+			server = append(server, ch)
 		}
+	}
+	if len(server) > 0 {
+		maps.Copy(objects, ServerMSAObjects(c.MSASpec, server))
+	}
+	digests := map[string]string{}
+	for id, obj := range objects {
 		d, err := digestOf(ctx, blobs, obj)
 		if err != nil || d == "" {
 			return "", err
 		}
-		digests[ch.IDs[0]] = d
+		digests[id] = d
 	}
 	return resultcache.TargetHash(raw, digests)
 }

@@ -110,31 +110,35 @@ func (m *MSA) ensureTarget(ctx context.Context, targetID string) (omtx.MSARef, e
 	if len(server) == 0 {
 		return ref, nil
 	}
-	seqs := ServerSequences(server)
-	objects := map[string]string{} // sequence → cache object
-	if len(seqs) > 1 {
-		objs, err := m.ensurePaired(ctx, seqs)
-		if err != nil {
+	objects := ServerMSAObjects(m.Spec, server)
+	if seqs := ServerSequences(server); len(seqs) > 1 {
+		if _, err := m.ensurePaired(ctx, seqs); err != nil {
 			return omtx.MSARef{}, fmt.Errorf("paired msa of chains %s: %w", chainList(server), err)
 		}
-		for i, s := range seqs {
-			objects[s] = objs[i]
-		}
+	} else if _, err := m.ensureCached(ctx, seqs[0]); err != nil {
+		return omtx.MSARef{}, fmt.Errorf("chain %s: %w", server[0].IDs[0], err)
 	}
-	ref.Mode, ref.Chains = omtx.MSAServer, map[string]string{}
-	for _, c := range server {
-		obj := objects[c.Sequence]
-		if obj == "" {
-			if obj, err = m.ensureCached(ctx, c.Sequence); err != nil {
-				return omtx.MSARef{}, fmt.Errorf("chain %s: %w", c.IDs[0], err)
-			}
-		}
-		if ref.Object == "" {
-			ref.Object = obj
-		}
-		ref.Chains[c.IDs[0]] = obj
-	}
+	ref.Mode, ref.Object, ref.Chains = omtx.MSAServer, objects[server[0].IDs[0]], objects
 	return ref, nil
+}
+
+// ServerMSAObjects is where each of the server chains finds its MSA in the
+// cache, by the chain's first id: a monomer's or homomer's unpaired A3M
+// (spec.CacheObject of its sequence), or each chain of a heteromer's
+// paired CSV (spec.PairedCacheObject). EnsureMSA fills these objects; the
+// result cache reads their digests, so both agree on which file a chain's
+// model run reads.
+func ServerMSAObjects(spec msa.KeySpec, server []target.Chain) map[string]string {
+	seqs := ServerSequences(server)
+	out := make(map[string]string, len(server))
+	for _, c := range server {
+		if len(seqs) == 1 {
+			out[c.IDs[0]] = spec.CacheObject(c.Sequence)
+			continue
+		}
+		out[c.IDs[0]] = spec.PairedCacheObject(seqs, slices.Index(seqs, c.Sequence))
+	}
+	return out
 }
 
 // ServerSequences is the distinct sequences of chains, in the order of
