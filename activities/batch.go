@@ -63,9 +63,11 @@ func (o *Orchestration) PrepareBatch(ctx context.Context, in contract.PrepareBat
 	cached := o.newBatchCache(ctx, &spec, now)
 	flush := func() error {
 		cached.apply(ctx, children)
-		if err := o.Jobs.CreateMany(ctx, children); err != nil {
+		existed, err := o.Jobs.CreateMany(ctx, children)
+		if err != nil {
 			return storeErr("create children", err)
 		}
+		cached.created(children, existed)
 		children = children[:0]
 		activity.RecordHeartbeat(ctx, out.Total)
 		return nil

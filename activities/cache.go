@@ -356,10 +356,8 @@ func (o *Orchestration) newBatchCache(ctx context.Context, spec *contract.JobSpe
 	return bc
 }
 
-// apply completes the pending children that hit, then follows every child
-// in index order for the terminal chunks. children are consecutive, in
-// index order, and follow those of the previous call. A lookup that fails
-// leaves these children to the GPU.
+// apply completes the pending children that hit, before they are
+// created. A lookup that fails leaves these children to the GPU.
 func (bc *batchCache) apply(ctx context.Context, children []*omtx.Job) {
 	modelled := make([]string, len(children))
 	for i, c := range children {
@@ -377,14 +375,29 @@ func (bc *batchCache) apply(ctx context.Context, children []*omtx.Job) {
 			res := cachedResults(e, c.InputData.LigandSMILES, c.InputData.ModelledSMILES)
 			now := bc.now
 			c.Status, c.Results, c.StartedAt, c.CompletedAt = omtx.StatusCompleted, &res, &now, &now
-			bc.hits++
 		}
-		bc.follow(c)
 	}
 }
 
-// follow counts child (the next in index order) into its chunk.
-func (bc *batchCache) follow(c *omtx.Job) {
+// created follows the children in index order for the terminal chunks,
+// once CreateMany has said which existed already. children are
+// consecutive, in index order, and follow those of the previous call. A
+// child that existed was left as it is stored (pending again after a
+// requeue, say), whatever apply made of it here: it keeps its chunk on
+// the GPU path, which skips what is terminal.
+func (bc *batchCache) created(children []*omtx.Job, existed []bool) {
+	for i, c := range children {
+		old := i < len(existed) && existed[i]
+		if !old && c.Results != nil && c.Results.CacheHit {
+			bc.hits++
+		}
+		bc.follow(c, old)
+	}
+}
+
+// follow counts child (the next in index order) into its chunk; one that
+// existed already counts as not terminal.
+func (bc *batchCache) follow(c *omtx.Job, existed bool) {
 	if bc.chunk <= 0 || c.BatchIndex == nil {
 		return
 	}
@@ -394,6 +407,8 @@ func (bc *batchCache) follow(c *omtx.Job) {
 		bc.cur, bc.allTerminal = n, true
 	}
 	switch {
+	case existed:
+		bc.allTerminal = false
 	case c.Status == omtx.StatusCompleted:
 		bc.completed++
 	case c.Status == omtx.StatusFailed:

@@ -149,6 +149,29 @@ func TestPrepareBatchCompletesCachedLigands(t *testing.T) {
 	assert.Equal(t, 4, f.model.ran, "only the new ligand ran")
 }
 
+// TestPrepareBatchOverExistingChildren: a batch prepared again over
+// children that exist already (pending after a requeue) reports no chunk
+// as terminal, even where the cache would complete its ligands: the stored
+// children are left as they are, so their chunk must still run (or they
+// would stay pending for ever).
+func TestPrepareBatchOverExistingChildren(t *testing.T) {
+	t.Parallel()
+	f := newCacheFixture(t)
+	first, _ := f.prepare("batch_a", "alice", 2, false, "c1ccccc1O", "CCN")
+	f.run(first)
+	// batch_b's children exist, pending, as a requeue leaves them.
+	spec, _ := f.prepare("batch_b", "alice", 2, true, "c1ccccc1O", "CCN")
+	_, err := f.jobs.Update(context.Background(), spec.JobID, func(j *omtx.Job) (*omtx.Job, error) {
+		j.Status, j.Progress = omtx.StatusPending, nil
+		return j, nil
+	})
+	require.NoError(t, err)
+	_, out := f.prepare("batch_b", "alice", 2, false, "c1ccccc1O", "CCN")
+	assert.Empty(t, out.TerminalChunks, "existing children keep their chunk on the GPU path")
+	assert.Zero(t, out.CacheHits, "no child was completed from the cache")
+	assert.Equal(t, omtx.StatusPending, f.child("batch_b", 0, 2).Status)
+}
+
 // TestResultCacheScope: one user's results never reach another by
 // default; users the deployment names share; cache: false bypasses the
 // lookup but still writes.

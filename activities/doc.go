@@ -29,8 +29,9 @@ type JobStore interface {
 	// Update applies fn in a transaction; fn gets nil for a missing
 	// document and returns nil to write nothing.
 	Update(ctx context.Context, jobID string, fn func(*omtx.Job) (*omtx.Job, error)) (*omtx.Job, error)
-	// CreateMany creates documents, leaving existing ones as they are.
-	CreateMany(ctx context.Context, jobs []*omtx.Job) error
+	// CreateMany creates documents, leaving existing ones as they are,
+	// and says which existed.
+	CreateMany(ctx context.Context, jobs []*omtx.Job) (existed []bool, err error)
 	// GetMany reads documents in order; a missing one is nil.
 	GetMany(ctx context.Context, ids []string) ([]*omtx.Job, error)
 	SetMany(ctx context.Context, jobs []*omtx.Job) error

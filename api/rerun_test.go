@@ -32,8 +32,9 @@ func (f *fixture) finishedBatch(t *testing.T, parent omtx.JobStatus, statuses ..
 			LigandMetadata: map[string]string{"class": "c" + string(rune('0'+i))},
 		})
 	}
-	require.NoError(t, f.jobs.CreateMany(ctx, kids))
-	_, err := f.jobs.Update(ctx, sub.BatchID, func(j *omtx.Job) (*omtx.Job, error) {
+	_, err := f.jobs.CreateMany(ctx, kids)
+	require.NoError(t, err)
+	_, err = f.jobs.Update(ctx, sub.BatchID, func(j *omtx.Job) (*omtx.Job, error) {
 		j.Status = parent
 		return j, nil
 	})

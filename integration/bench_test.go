@@ -228,7 +228,7 @@ func measureFloor(b *testing.B, n int) time.Duration {
 	object := []byte(strings.Repeat("x", 2000))
 	t0 := time.Now()
 	for lo := 0; lo < n; lo += 400 {
-		if err := env.deps.Jobs.CreateMany(ctx, docs[lo:min(lo+400, n)]); err != nil {
+		if _, err := env.deps.Jobs.CreateMany(ctx, docs[lo:min(lo+400, n)]); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -752,7 +752,7 @@ func (x *run) repairChildren(ex Execution, final omtx.JobStatus, group []*omtx.J
 	}
 	// Missing children are created only if still missing, so a running
 	// batch that creates or finishes one meanwhile keeps its own.
-	if err := x.Jobs.CreateMany(x.ctx, create); err != nil {
+	if _, err := x.Jobs.CreateMany(x.ctx, create); err != nil {
 		return err
 	}
 	return x.Jobs.SetMany(x.ctx, update)

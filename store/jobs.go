@@ -181,8 +181,9 @@ func (s *Jobs) Ping(ctx context.Context) error {
 }
 
 // CreateMany creates job documents, leaving any that already exist as they
-// are, so a retried call creates each document once.
-func (s *Jobs) CreateMany(ctx context.Context, jobs []*omtx.Job) error {
+// are, so a retried call creates each document once. existed says, for
+// each job, that its document was there already (and was left alone).
+func (s *Jobs) CreateMany(ctx context.Context, jobs []*omtx.Job) (existed []bool, err error) {
 	defer metrics.ObserveStoreOp("create_many", time.Now())
 	return s.bulk(ctx, jobs, (*firestore.BulkWriter).Create, codes.AlreadyExists)
 }
@@ -192,9 +193,9 @@ func (s *Jobs) CreateMany(ctx context.Context, jobs []*omtx.Job) error {
 // success.
 func (s *Jobs) bulk(ctx context.Context, jobs []*omtx.Job,
 	write func(*firestore.BulkWriter, *firestore.DocumentRef, interface{}) (*firestore.BulkWriterJob, error),
-	ignore codes.Code) error {
+	ignore codes.Code) (ignored []bool, err error) {
 	if len(jobs) == 0 {
-		return nil
+		return nil, nil
 	}
 	bw := s.client.BulkWriter(ctx)
 	ops := make([]*firestore.BulkWriterJob, 0, len(jobs))
@@ -202,18 +203,24 @@ func (s *Jobs) bulk(ctx context.Context, jobs []*omtx.Job,
 		op, err := write(bw, s.coll.Doc(j.JobID), derive(j))
 		if err != nil {
 			bw.End()
-			return fmt.Errorf("write jobs: %w", err)
+			return nil, fmt.Errorf("write jobs: %w", err)
 		}
 		ops = append(ops, op)
 	}
 	bw.End()
 	metrics.FirestoreWrites.Add(float64(len(jobs)))
+	ignored = make([]bool, len(jobs))
 	for i, op := range ops {
-		if _, err := op.Results(); err != nil && status.Code(err) != ignore {
-			return storeError("write job "+jobs[i].JobID, err)
+		_, err := op.Results()
+		switch {
+		case err == nil:
+		case status.Code(err) == ignore:
+			ignored[i] = true
+		default:
+			return nil, storeError("write job "+jobs[i].JobID, err)
 		}
 	}
-	return nil
+	return ignored, nil
 }
 
 // GetMany reads job documents by id, in order; a missing one is nil.
@@ -248,7 +255,8 @@ func (s *Jobs) SetMany(ctx context.Context, jobs []*omtx.Job) error {
 	set := func(bw *firestore.BulkWriter, ref *firestore.DocumentRef, v interface{}) (*firestore.BulkWriterJob, error) {
 		return bw.Set(ref, v)
 	}
-	return s.bulk(ctx, jobs, set, codes.OK)
+	_, err := s.bulk(ctx, jobs, set, codes.OK)
+	return err
 }
 
 // SetProgress writes a batch parent's progress and updated_at without

@@ -127,7 +127,9 @@ func TestCreateIsCreateIfAbsent(t *testing.T) {
 	done := *kids[1]
 	done.Status = omtx.StatusCompleted
 	require.NoError(t, jobs.Create(ctx, &done))
-	require.NoError(t, jobs.CreateMany(ctx, kids), "an existing document is not an error")
+	existed, err := jobs.CreateMany(ctx, kids)
+	require.NoError(t, err, "an existing document is not an error")
+	assert.Equal(t, []bool{false, true, false}, existed, "CreateMany says which existed")
 	docs, err := jobs.GetMany(ctx, []string{kids[0].JobID, kids[1].JobID, kids[2].JobID, batch + "_missing"})
 	require.NoError(t, err)
 	require.Len(t, docs, 4)
@@ -179,7 +181,8 @@ func TestCursorPagesCoverEveryDocumentOnce(t *testing.T) {
 	t.Run("children", func(t *testing.T) {
 		batch := unique("batch_pages")
 		const n = 23
-		require.NoError(t, jobs.CreateMany(ctx, children(batch, n)))
+		_, err := jobs.CreateMany(ctx, children(batch, n))
+		require.NoError(t, err)
 		var seen []int
 		for after, pages := -1, 0; ; pages++ {
 			require.Less(t, pages, n, "paging does not end")
@@ -282,14 +285,14 @@ func TestWriteCounts(t *testing.T) {
 	batch := unique("batch_writes")
 	kids := children(batch, n)
 	before := writes(t)
-	counted("CreateMany", n, func() error { return jobs.CreateMany(ctx, kids) })
+	counted("CreateMany", n, func() error { _, err := jobs.CreateMany(ctx, kids); return err })
 	for _, k := range kids {
 		k.Status, k.Results = omtx.StatusCompleted, &omtx.Results{}
 	}
 	counted("SetMany", n, func() error { return jobs.SetMany(ctx, kids) })
 	assert.Equal(t, 2.0, (writes(t)-before)/n, "Firestore writes per ligand")
 	counted("CreateMany and SetMany of nothing", 0, func() error {
-		if err := jobs.CreateMany(ctx, nil); err != nil {
+		if _, err := jobs.CreateMany(ctx, nil); err != nil {
 			return err
 		}
 		return jobs.SetMany(ctx, nil)

@@ -124,20 +124,24 @@ func (s *Jobs) Update(_ context.Context, id string, fn func(*omtx.Job) (*omtx.Jo
 	return next, nil
 }
 
-// CreateMany creates documents, leaving existing ones as they are.
-func (s *Jobs) CreateMany(_ context.Context, jobs []*omtx.Job) error {
+// CreateMany creates documents, leaving existing ones as they are, and
+// says which existed.
+func (s *Jobs) CreateMany(_ context.Context, jobs []*omtx.Job) ([]bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Fail != nil && len(jobs) > 0 {
-		return s.Fail
+		return nil, s.Fail
 	}
-	for _, j := range jobs {
+	existed := make([]bool, len(jobs))
+	for i, j := range jobs {
 		if _, ok := s.docs[j.JobID]; !ok {
 			s.docs[j.JobID] = clone(j)
+		} else {
+			existed[i] = true
 		}
 		s.writes++
 	}
-	return nil
+	return existed, nil
 }
 
 // GetMany reads documents in order; a missing one is nil.
