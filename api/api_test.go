@@ -372,3 +372,41 @@ func TestBoltzLimitsBeforeTheGPU(t *testing.T) {
 		require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
 	})
 }
+
+// TestCacheHitFiles: a job completed from the result cache wrote no
+// folder of its own; its results.json is its own results, its structure
+// the source's, and its log says where the results came from.
+func TestCacheHitFiles(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	w := f.do("POST", "/api/v1/predict", key1, good)
+	require.Equal(t, http.StatusAccepted, w.Code)
+	var sub SubmitResponse
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &sub))
+	ctx := context.Background()
+	require.NoError(t, f.blobs.Put(ctx, "jobs/job_src/structure.cif", "chemical/x-mmcif", []byte("data_src\n")))
+	_, err := f.jobs.Update(ctx, sub.JobID, func(j *omtx.Job) (*omtx.Job, error) {
+		j.Status = omtx.StatusCompleted
+		j.Results = &omtx.Results{CacheHit: true, CacheSourceJobID: "job_src", AffinityPredValue: -1.5,
+			StructureAvailable: true, StructureFile: "gs://bucket/jobs/job_src/structure.cif", ResultsFile: "gs://bucket/jobs/job_src/results.json"}
+		return j, nil
+	})
+	require.NoError(t, err)
+	get := func(name string) *httptest.ResponseRecorder {
+		return f.do("GET", "/api/v1/jobs/"+sub.JobID+"/files/"+name, key1, "")
+	}
+	w = get("results.json")
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	var res omtx.Results
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &res))
+	assert.True(t, res.CacheHit)
+	assert.Equal(t, "job_src", res.CacheSourceJobID)
+	assert.Equal(t, -1.5, res.AffinityPredValue)
+	w = get("structure.cif")
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	assert.Equal(t, "data_src\n", w.Body.String())
+	w = get("logs.txt")
+	require.Equal(t, http.StatusOK, w.Code)
+	assert.Contains(t, w.Body.String(), "job_src")
+	assert.Equal(t, http.StatusNotFound, get("structure.pdb").Code, "the source wrote none")
+}

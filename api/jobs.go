@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"mime"
 	"net/http"
 	"path"
@@ -71,11 +72,55 @@ func (s *Server) getJobFile(c *gin.Context) {
 	if !ok {
 		return
 	}
+	if r := job.Results; r != nil && r.CacheHit {
+		s.serveCacheHitFile(c, job, name)
+		return
+	}
 	if name == omtx.FileLogs && job.LogsFile != "" {
 		s.serveObject(c, omtx.ObjectOf(job.LogsFile)) // a batch child's group log
 		return
 	}
 	s.serveObject(c, omtx.JobFolder(job)+name)
+}
+
+// serveCacheHitFile serves a file of a job completed from the result
+// cache, which ran nothing and wrote no folder of its own: results.json is
+// its own results (the source's scores, marked cache_hit with the source's
+// id and no GPU time of its own), the structure files are the source's,
+// and logs.txt says where the results came from.
+func (s *Server) serveCacheHitFile(c *gin.Context, job *omtx.Job, name string) {
+	r := job.Results
+	attach := func(ct string, data []byte) {
+		c.Header("X-Content-Type-Options", "nosniff")
+		c.Header("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+		c.Header("Cache-Control", "private, no-store")
+		c.Data(http.StatusOK, ct, data)
+	}
+	switch name {
+	case omtx.FileResults:
+		data, err := json.MarshalIndent(r, "", "  ")
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		attach("application/json", data)
+	case omtx.FileStructureCIF, omtx.FileStructurePDB:
+		src := r.StructureFile
+		if name == omtx.FileStructurePDB {
+			src = r.StructurePDBFile
+		}
+		if !r.StructureAvailable || src == "" {
+			s.writeError(c, omtx.Errorf(omtx.ENotFound, "name", "job %s has no %s", job.JobID, name))
+			return
+		}
+		s.serveObject(c, omtx.ObjectOf(src))
+	case omtx.FileLogs:
+		attach("text/plain; charset=utf-8", []byte(fmt.Sprintf(
+			"completed from the result cache: the results of job %s (the same target, ligand, settings and model); no model ran for this job\n",
+			r.CacheSourceJobID)))
+	default:
+		s.serveObject(c, omtx.JobFolder(job)+name)
+	}
 }
 
 // serveObject sends a stored file as a download: its type, nosniff, and a
