@@ -48,7 +48,7 @@ func TestFiltersBeforeTheGPU(t *testing.T) {
 	// any client does.
 	for try := 0; ; try++ {
 		code, resp = call(t, "POST", "/api/v1/predict/batch", testKey,
-			`{"model":"boltz2","batch_name":"filtered screen",`+protein+`,"ligands":`+filterLigands+`,"filters":`+filterBlock+`,"max_concurrent":4}`,
+			`{"model":"boltz2","batch_name":"filtered screen",`+protein+`,"ligands":`+filterLigands+`,"filters":`+filterBlock+`,"max_concurrent":4,"cache":false}`,
 			api.IdempotencyHeader, "filters-before-the-gpu-"+t.Name())
 		if code != http.StatusServiceUnavailable || try == 3 {
 			break

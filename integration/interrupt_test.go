@@ -37,7 +37,7 @@ func TestSIGTERMMidChunkLosesNothing(t *testing.T) {
 		ligands = append(ligands, fmt.Sprintf(`{"name":"sigterm_%02d","smiles":"%sCO"}`, i, strings.Repeat("C", i%7)))
 	}
 	body := `{"model":"boltz2","protein_sequence":"MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVGDGTQDNLSGAEK",` +
-		`"ligands":[` + strings.Join(ligands, ",") + `],"max_concurrent":16,"chunk_size":16}`
+		`"ligands":[` + strings.Join(ligands, ",") + `],"max_concurrent":16,"chunk_size":16,"cache":false}`
 	code, resp := call(t, "POST", "/api/v1/predict/batch", testKey, body)
 	require.Equal(t, http.StatusAccepted, code, string(resp))
 	batchID := decode[api.BatchSubmitResponse](t, resp).BatchID

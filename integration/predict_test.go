@@ -136,10 +136,11 @@ func TestSeedPredictionEndToEnd(t *testing.T) {
 				local++
 			}
 		}
-		// The model is the one activity task; AcceptJob and FinalizeJob
-		// run as local activities in the orchestration worker.
+		// The model is the one activity task; AcceptJob, the result-cache
+		// lookup (LookupResult) and FinalizeJob run as local activities in
+		// the orchestration worker.
 		assert.Equal(t, map[string]string{contract.ActivityPredict: "omtx-gpu-l4"}, queues)
-		assert.Equal(t, 2, local, "AcceptJob and FinalizeJob as local activities")
+		assert.Equal(t, 3, local, "AcceptJob, LookupResult and FinalizeJob as local activities")
 
 		wantWorkflows(t, 1, `JobType = "INDIVIDUAL" AND UserId = %q AND WorkflowId = %q`, testUser, job.Temporal.WorkflowID)
 	})

@@ -41,7 +41,7 @@ func TestRerunFailedAndCancelled(t *testing.T) {
 	}
 	sub, err := c.UploadBatch(ctx, client.BatchUpload{
 		Filename: "rerun.csv", Library: []byte(csv.String()), Model: omtx.ModelBoltz2, BatchName: "rerun source",
-		ProteinSequence: "MKTAYIAKQRQISFVKSHFSRQ", MaxConcurrent: 2, ChunkSize: 2, SkipInvalid: true,
+		ProteinSequence: "MKTAYIAKQRQISFVKSHFSRQ", MaxConcurrent: 2, ChunkSize: 2, SkipInvalid: true, NoCache: true,
 	})
 	require.NoError(t, err)
 	require.Equal(t, 1, sub.InvalidLigands)
@@ -201,7 +201,7 @@ func TestRequeue(t *testing.T) {
 	})
 
 	t.Run("a batch child re-runs in its batch", func(t *testing.T) {
-		body := `{"model":"boltz2","protein_sequence":"MKTAYIAKQRQISFVKSHFSRQ","max_concurrent":2,"chunk_size":2,"ligands":[
+		body := `{"model":"boltz2","protein_sequence":"MKTAYIAKQRQISFVKSHFSRQ","max_concurrent":2,"chunk_size":2,"cache":false,"ligands":[
 			{"name":"a","smiles":"CCO"},{"name":"b","smiles":"CCN"},{"name":"c","smiles":"CCCO"},{"name":"d","smiles":"CCCN"}]}`
 		code, resp := call(t, "POST", "/api/v1/predict/batch", testKey, body)
 		require.Equal(t, http.StatusAccepted, code, string(resp))

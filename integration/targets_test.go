@@ -46,9 +46,11 @@ func TestTargetFromABoltzExample(t *testing.T) {
 	assert.Equal(t, "sequences[0].protein.msa", apiErr.Field)
 
 	imp := client.TargetImport{YAML: yml, Files: map[string][]byte{"seq1.a3m": a3m}, Name: "boltz examples/ligand.yaml"}
+	// Another test (the New screen view's) may have imported the same
+	// example for this user first, so the first import here may already
+	// be a duplicate; the second always is.
 	tr, err := cl.ImportTarget(ctx, imp)
 	require.NoError(t, err)
-	assert.False(t, tr.Duplicate)
 	again, err := cl.ImportTarget(ctx, imp)
 	require.NoError(t, err)
 	assert.True(t, again.Duplicate)
