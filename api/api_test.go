@@ -397,11 +397,26 @@ func TestCacheHitFiles(t *testing.T) {
 	}
 	w = get("results.json")
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
-	var res omtx.Results
-	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &res))
-	assert.True(t, res.CacheHit)
-	assert.Equal(t, "job_src", res.CacheSourceJobID)
-	assert.Equal(t, -1.5, res.AffinityPredValue)
+	assert.Contains(t, w.Body.String(), `"record"`, "a source file that is gone leaves the record")
+	assert.NotContains(t, w.Body.String(), `"prediction"`)
+	require.NoError(t, f.blobs.Put(ctx, "jobs/job_src/results.json", "application/json",
+		[]byte(`{"job_id":"job_src","prediction":{"affinity_pred_value":-1.5},"record":{"affinity_pred_value":-1.5}}`)))
+	w = get("results.json")
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	var file struct {
+		JobID      string         `json:"job_id"`
+		Prediction map[string]any `json:"prediction"`
+		Record     omtx.Results   `json:"record"`
+		CacheHit   bool           `json:"cache_hit"`
+		Source     string         `json:"cache_source_job_id"`
+	}
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &file))
+	assert.Equal(t, sub.JobID, file.JobID, "this job's file")
+	assert.Equal(t, -1.5, file.Prediction["affinity_pred_value"], "the source's model outputs")
+	assert.True(t, file.CacheHit)
+	assert.Equal(t, "job_src", file.Source)
+	assert.True(t, file.Record.CacheHit, "this job's record")
+	assert.Equal(t, "job_src", file.Record.CacheSourceJobID)
 	w = get("structure.cif")
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	assert.Equal(t, "data_src\n", w.Body.String())

@@ -83,6 +83,24 @@ func (s *Server) getJobFile(c *gin.Context) {
 	s.serveObject(c, omtx.JobFolder(job)+name)
 }
 
+// cacheHitResults is a cache hit's results.json: the source job's file
+// (the model's own outputs, in results.json's layout) with this job's id
+// and record, marked as a hit of the source. A source file that is gone
+// leaves the id and the record, which is all the record needs.
+func (s *Server) cacheHitResults(c *gin.Context, job *omtx.Job) ([]byte, error) {
+	doc := map[string]any{}
+	if obj := omtx.ObjectOf(job.Results.ResultsFile); obj != "" {
+		if src, err := s.blobs.Get(c.Request.Context(), obj); err == nil {
+			_ = json.Unmarshal(src.Data, &doc) // a source that does not read as JSON is left out
+		} else if omtx.ErrorCode(err) != omtx.ENotFound {
+			return nil, s.unavailable(c, "file storage", err)
+		}
+	}
+	doc["job_id"], doc["record"] = job.JobID, job.Results
+	doc["cache_hit"], doc["cache_source_job_id"] = true, job.Results.CacheSourceJobID
+	return json.MarshalIndent(doc, "", "  ")
+}
+
 // serveCacheHitFile serves a file of a job completed from the result
 // cache, which ran nothing and wrote no folder of its own: results.json is
 // its own results (the source's scores, marked cache_hit with the source's
@@ -98,7 +116,7 @@ func (s *Server) serveCacheHitFile(c *gin.Context, job *omtx.Job, name string) {
 	}
 	switch name {
 	case omtx.FileResults:
-		data, err := json.MarshalIndent(r, "", "  ")
+		data, err := s.cacheHitResults(c, job)
 		if err != nil {
 			s.writeError(c, err)
 			return
