@@ -54,9 +54,9 @@
 //	                    the same model time; a knob set explicitly wins
 //	FAKE_BOLTZ_TIMING   file to append one JSON line to per model phase
 //	                    that completes: the worker ($OMTX_WORKER_ID), the
-//	                    phase ("load" or "ligand"), the record and the
-//	                    seconds slept; a phase cut short by a kill writes
-//	                    nothing
+//	                    phase ("load" or "ligand"), the record, the
+//	                    seconds slept and when it ended (Unix seconds); a
+//	                    phase cut short by a kill writes nothing
 //	FAKE_BOLTZ_DOWNLOAD "1": as Boltz does on its first run (main.py's
 //	                    download_boltz2), write the checkpoint files
 //	                    boltz2_conf.ckpt and boltz2_aff.ckpt into --cache
@@ -605,7 +605,8 @@ func timing(phase, record string, took time.Duration) error {
 		Phase   string  `json:"phase"`
 		Record  string  `json:"record,omitempty"`
 		Seconds float64 `json:"seconds"`
-	}{os.Getenv("OMTX_WORKER_ID"), phase, record, took.Seconds()})
+		At      float64 `json:"at"`
+	}{os.Getenv("OMTX_WORKER_ID"), phase, record, took.Seconds(), float64(time.Now().UnixNano()) / 1e9})
 }
 
 // envDuration reads a Go duration from env; unset is 0.
