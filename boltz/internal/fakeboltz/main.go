@@ -54,8 +54,8 @@
 //	                    the same model time; a knob set explicitly wins
 //	FAKE_BOLTZ_TIMING   file to append one JSON line to per model phase
 //	                    that completes: the worker ($OMTX_WORKER_ID), the
-//	                    phase ("load" or "ligand"), the record, the
-//	                    seconds slept and when it ended (Unix seconds); a
+//	                    phase ("load" or "ligand"), the record and its
+//	                    ligands' SMILES, the seconds slept and when it ended (Unix seconds); a
 //	                    phase cut short by a kill writes nothing
 //	FAKE_BOLTZ_DOWNLOAD "1": as Boltz does on its first run (main.py's
 //	                    download_boltz2), write the checkpoint files
@@ -191,7 +191,7 @@ func run(argv []string) error {
 		if err := sleepWithChild(load); err != nil {
 			return err
 		}
-		if err := timing("load", "", time.Since(t0)); err != nil {
+		if err := timing("load", "", nil, time.Since(t0)); err != nil {
 			return err
 		}
 	}
@@ -255,7 +255,7 @@ func run(argv []string) error {
 		}
 		t0 := time.Now()
 		time.Sleep(d)
-		if err := timing("ligand", name, time.Since(t0)); err != nil {
+		if err := timing("ligand", name, parsed[i], time.Since(t0)); err != nil {
 			return err
 		}
 		if listed("FAKE_BOLTZ_HANG", name) {
@@ -594,19 +594,28 @@ func scaled(d time.Duration, scale float64) time.Duration {
 	return time.Duration(float64(d) / scale)
 }
 
-// timing appends one model phase's line to $FAKE_BOLTZ_TIMING.
-func timing(phase, record string, took time.Duration) error {
+// timing appends one model phase's line to $FAKE_BOLTZ_TIMING; a ligand's
+// line names its input's ligands' SMILES (record names are only indexes
+// in the call).
+func timing(phase, record string, t *target.Target, took time.Duration) error {
 	path := os.Getenv("FAKE_BOLTZ_TIMING")
 	if path == "" {
 		return nil
 	}
+	var smiles []string
+	if t != nil {
+		for _, l := range t.Ligands {
+			smiles = append(smiles, l.SMILES)
+		}
+	}
 	return appendLine(path, struct {
-		Worker  string  `json:"worker"`
-		Phase   string  `json:"phase"`
-		Record  string  `json:"record,omitempty"`
-		Seconds float64 `json:"seconds"`
-		At      float64 `json:"at"`
-	}{os.Getenv("OMTX_WORKER_ID"), phase, record, took.Seconds(), float64(time.Now().UnixNano()) / 1e9})
+		Worker  string   `json:"worker"`
+		Phase   string   `json:"phase"`
+		Record  string   `json:"record,omitempty"`
+		SMILES  []string `json:"smiles,omitempty"`
+		Seconds float64  `json:"seconds"`
+		At      float64  `json:"at"`
+	}{os.Getenv("OMTX_WORKER_ID"), phase, record, smiles, took.Seconds(), float64(time.Now().UnixNano()) / 1e9})
 }
 
 // envDuration reads a Go duration from env; unset is 0.
