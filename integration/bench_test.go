@@ -254,11 +254,16 @@ func measureFloor(b *testing.B, n int) time.Duration {
 }
 
 func benchCall(b *testing.B, method, url, body string) (int, []byte) {
+	return benchCallKey(b, benchKey, method, url, body)
+}
+
+// benchCallKey calls url with the API key key.
+func benchCallKey(b *testing.B, key, method, url, body string) (int, []byte) {
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		b.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+benchKey)
+	req.Header.Set("Authorization", "Bearer "+key)
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}

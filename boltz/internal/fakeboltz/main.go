@@ -45,6 +45,18 @@
 //	                    trainer.predict twice: BoltzWriter, then
 //	                    BoltzAffinityWriter); unset, each record's affinity
 //	                    file follows its structure at once
+//	FAKE_BOLTZ_TIME_SCALE a number s > 0: Boltz-2's timings on an L4,
+//	                    divided by s, become the defaults of the two knobs
+//	                    above: FAKE_BOLTZ_SLEEP (the model load of each call)
+//	                    40 s/s, and FAKE_BOLTZ_LIGAND_SLEEP 20-60 s/s, a
+//	                    ligand's own time from a hash of its SMILES (see
+//	                    ligandTime), so that two runs of one library take
+//	                    the same model time; a knob set explicitly wins
+//	FAKE_BOLTZ_TIMING   file to append one JSON line to per model phase
+//	                    that completes: the worker ($OMTX_WORKER_ID), the
+//	                    phase ("load" or "ligand"), the record and its
+//	                    ligands' SMILES, the seconds slept and when it ended (Unix seconds); a
+//	                    phase cut short by a kill writes nothing
 //	FAKE_BOLTZ_DOWNLOAD "1": as Boltz does on its first run (main.py's
 //	                    download_boltz2), write the checkpoint files
 //	                    boltz2_conf.ckpt and boltz2_aff.ckpt into --cache
@@ -58,6 +70,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -165,8 +178,20 @@ func run(argv []string) error {
 	fmt.Println("Checking input data.")
 	fmt.Printf("Processing %d inputs with 1 threads.\n", len(inputs))
 
-	if d := os.Getenv("FAKE_BOLTZ_SLEEP"); d != "" {
-		if err := sleepWithChild(d); err != nil {
+	scale, err := timeScale()
+	if err != nil {
+		return err
+	}
+	load := os.Getenv("FAKE_BOLTZ_SLEEP")
+	if load == "" && scale > 0 {
+		load = scaled(modelLoad, scale).String()
+	}
+	if load != "" {
+		t0 := time.Now()
+		if err := sleepWithChild(load); err != nil {
+			return err
+		}
+		if err := timing("load", "", nil, time.Since(t0)); err != nil {
 			return err
 		}
 	}
@@ -224,7 +249,15 @@ func run(argv []string) error {
 			fmt.Printf("Failed to process %s. Skipping. Error: %v.\n", in.path, err)
 			continue
 		}
-		time.Sleep(perLigand)
+		d := perLigand
+		if os.Getenv("FAKE_BOLTZ_LIGAND_SLEEP") == "" && scale > 0 {
+			d = scaled(ligandTime(parsed[i], name), scale)
+		}
+		t0 := time.Now()
+		time.Sleep(d)
+		if err := timing("ligand", name, parsed[i], time.Since(t0)); err != nil {
+			return err
+		}
 		if listed("FAKE_BOLTZ_HANG", name) {
 			time.Sleep(time.Hour)
 		}
@@ -495,10 +528,15 @@ func finished(name, input string) error {
 	if path == "" {
 		return nil
 	}
-	line, err := json.Marshal(struct {
+	return appendLine(path, struct {
 		Record string `json:"record"`
 		Input  string `json:"input"`
 	}{name, input})
+}
+
+// appendLine appends v as one JSON line to the file at path.
+func appendLine(path string, v any) error {
+	line, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
@@ -511,6 +549,73 @@ func finished(name, input string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// Boltz-2's timings on an L4 that FAKE_BOLTZ_TIME_SCALE scales down: the
+// model load of one `boltz predict` call, and the range of one ligand's
+// structure and affinity (issue 18 states them).
+const (
+	modelLoad = 40 * time.Second
+	ligandMin = 20 * time.Second
+	ligandMax = 60 * time.Second
+)
+
+// ligandTime is the model time of the input t (record name, when it has
+// no ligand): in [ligandMin, ligandMax], from an FNV-1a hash of its
+// ligands' SMILES and CCD codes, so a ligand takes the same time in every
+// run, on every worker and in every group.
+func ligandTime(t *target.Target, name string) time.Duration {
+	h := fnv.New64a()
+	for _, l := range t.Ligands {
+		fmt.Fprintf(h, "%s|%s;", l.SMILES, l.CCD)
+	}
+	if len(t.Ligands) == 0 {
+		h.Write([]byte(name))
+	}
+	span := uint64(ligandMax - ligandMin + 1)
+	return ligandMin + time.Duration(h.Sum64()%span)
+}
+
+// timeScale reads FAKE_BOLTZ_TIME_SCALE; unset is 0, no scaled defaults.
+func timeScale() (float64, error) {
+	v := os.Getenv("FAKE_BOLTZ_TIME_SCALE")
+	if v == "" {
+		return 0, nil
+	}
+	s, err := strconv.ParseFloat(v, 64)
+	if err != nil || s <= 0 {
+		return 0, fmt.Errorf("FAKE_BOLTZ_TIME_SCALE: %q is not a positive number", v)
+	}
+	return s, nil
+}
+
+// scaled is d divided by scale.
+func scaled(d time.Duration, scale float64) time.Duration {
+	return time.Duration(float64(d) / scale)
+}
+
+// timing appends one model phase's line to $FAKE_BOLTZ_TIMING; a ligand's
+// line names its input's ligands' SMILES (record names are only indexes
+// in the call).
+func timing(phase, record string, t *target.Target, took time.Duration) error {
+	path := os.Getenv("FAKE_BOLTZ_TIMING")
+	if path == "" {
+		return nil
+	}
+	var smiles []string
+	if t != nil {
+		for _, l := range t.Ligands {
+			smiles = append(smiles, l.SMILES)
+		}
+	}
+	return appendLine(path, struct {
+		Worker  string   `json:"worker"`
+		Phase   string   `json:"phase"`
+		Record  string   `json:"record,omitempty"`
+		SMILES  []string `json:"smiles,omitempty"`
+		Seconds float64  `json:"seconds"`
+		At      float64  `json:"at"`
+	}{os.Getenv("OMTX_WORKER_ID"), phase, record, smiles, took.Seconds(), float64(time.Now().UnixNano()) / 1e9})
 }
 
 // envDuration reads a Go duration from env; unset is 0.
