@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -115,8 +116,78 @@ func (s *Server) rerunBatch(c *gin.Context) {
 }
 
 // rerunEntries reads the first batch's children of the given statuses,
-// in batch_index order, page by page, at most library.MaxLigands.
+// in batch_index order, page by page, at most library.MaxLigands. A batch
+// cancelled before all its children were created has ligands with no
+// child at all: cancelled too, they are read from its ligands.json.
 func (s *Server) rerunEntries(c *gin.Context, first *omtx.Job, statuses []omtx.JobStatus) ([]omtx.LibraryEntry, error) {
+	out, err := s.rerunChildren(c, first, statuses)
+	if err != nil {
+		return nil, err
+	}
+	if first.Status == omtx.StatusCancelled && slices.Contains(statuses, omtx.StatusCancelled) {
+		missing, err := s.neverCreated(c, first)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, missing...)
+		slices.SortStableFunc(out, func(a, b omtx.LibraryEntry) int { return a.Index - b.Index })
+		out = out[:min(len(out), library.MaxLigands)]
+	}
+	// The new batch's own order: index and row from the first.
+	for i := range out {
+		out[i].Index, out[i].Row = i, i+1
+	}
+	return out, nil
+}
+
+// neverCreated is the library entries of a cancelled batch that have no
+// child document (it was cancelled before PrepareBatch created them),
+// with their index in the first batch.
+func (s *Server) neverCreated(c *gin.Context, first *omtx.Job) ([]omtx.LibraryEntry, error) {
+	total := 0
+	if first.BatchConfig != nil {
+		total = first.BatchConfig.TotalLigands
+	}
+	seen := make(map[int]bool, total)
+	f := omtx.ChildFilter{BatchID: first.JobID, AfterIndex: -1, Limit: rerunPage}
+	for {
+		page, err := s.jobs.ListChildren(c.Request.Context(), f)
+		if err != nil {
+			return nil, s.unavailable(c, "the job store", err)
+		}
+		for _, j := range page {
+			if j.BatchIndex != nil {
+				seen[*j.BatchIndex] = true
+			}
+		}
+		if len(page) < rerunPage || page[len(page)-1].BatchIndex == nil {
+			break
+		}
+		f.AfterIndex = *page[len(page)-1].BatchIndex
+	}
+	if total > 0 && len(seen) >= total {
+		return nil, nil
+	}
+	obj, err := s.blobs.Get(c.Request.Context(), omtx.BatchPrefix(first.JobID)+omtx.FileLigands)
+	if err != nil {
+		return nil, s.unavailable(c, "file storage", err)
+	}
+	var lib []omtx.LibraryEntry
+	if err := json.Unmarshal(obj.Data, &lib); err != nil {
+		return nil, fmt.Errorf("read ligands.json of batch %s: %w", first.JobID, err)
+	}
+	var out []omtx.LibraryEntry
+	for _, e := range lib {
+		if !seen[e.Index] && e.Error == "" {
+			out = append(out, omtx.LibraryEntry{Index: e.Index, Name: e.Name, SMILES: e.SMILES, Metadata: e.Metadata})
+		}
+	}
+	return out, nil
+}
+
+// rerunChildren reads the first batch's children of the given statuses,
+// in batch_index order, as library entries with their index there.
+func (s *Server) rerunChildren(c *gin.Context, first *omtx.Job, statuses []omtx.JobStatus) ([]omtx.LibraryEntry, error) {
 	var out []omtx.LibraryEntry
 	f := omtx.ChildFilter{BatchID: first.JobID, Statuses: statuses, AfterIndex: -1, Limit: rerunPage}
 	for {
@@ -129,7 +200,7 @@ func (s *Server) rerunEntries(c *gin.Context, first *omtx.Job, statuses []omtx.J
 				return out, nil
 			}
 			out = append(out, omtx.LibraryEntry{
-				Index: len(out), Row: len(out) + 1, Name: j.InputData.LigandName, SMILES: j.InputData.LigandSMILES,
+				Index: indexOf(j), Row: len(out) + 1, Name: j.InputData.LigandName, SMILES: j.InputData.LigandSMILES,
 				Metadata: j.LigandMetadata,
 			})
 		}
@@ -193,4 +264,12 @@ func (s *Server) linkRerun(c *gin.Context, firstID, rerun string) error {
 		return cur, nil
 	})
 	return err
+}
+
+// indexOf is a child's batch_index; -1 for none (which no child lacks).
+func indexOf(j *omtx.Job) int {
+	if j.BatchIndex == nil {
+		return -1
+	}
+	return *j.BatchIndex
 }

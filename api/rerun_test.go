@@ -157,3 +157,29 @@ func TestRerunName(t *testing.T) {
 	assert.True(t, strings.HasSuffix(long, " (rerun of failed and cancelled)"))
 	assert.True(t, strings.HasPrefix(long, "éé"))
 }
+
+// TestRerunCancelledBeforePrepared: a batch cancelled before all its
+// children were created reruns, as cancelled, the ligands that never got a
+// child too, from its ligands.json, in the first batch's order.
+func TestRerunCancelledBeforePrepared(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	id := f.finishedBatch(t, omtx.StatusCancelled, omtx.StatusCompleted, omtx.StatusCancelled)
+	var first []omtx.LibraryEntry
+	require.NoError(t, json.Unmarshal(mustRead(t, f.blobs, "batches/"+id+"/ligands.json"), &first))
+	require.Greater(t, len(first), 2, "the seed batch has ligands that got no child")
+	w := f.do("POST", "/api/v1/batches/"+id+"/rerun", key1, `{"which":"cancelled"}`, IdempotencyHeader, "rerun-unprepared")
+	require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
+	var got BatchSubmitResponse
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &got))
+	var lib []omtx.LibraryEntry
+	require.NoError(t, json.Unmarshal(mustRead(t, f.blobs, "batches/"+got.BatchID+"/ligands.json"), &lib))
+	require.Len(t, lib, len(first)-1, "every ligand but the completed one")
+	assert.Equal(t, "Ibuprofen", lib[0].Name, "the cancelled child first")
+	for i, e := range lib {
+		assert.Equal(t, i, e.Index)
+		if i > 0 {
+			assert.Equal(t, first[i+1].SMILES, e.SMILES, "then the ligands that never got a child, in order")
+		}
+	}
+}

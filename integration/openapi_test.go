@@ -227,7 +227,8 @@ func TestOpenAPIResponsesMatchTheSpec(t *testing.T) {
 	require.NoError(t, err)
 	_, err = cl.CancelJob(ctx, sub.JobID)
 	require.NoError(t, err)
-	cb, err := cl.SubmitBatch(ctx, client.BatchRequest{Model: "boltz2", ProteinSequence: protein,
+	noCache := false // else the same user's earlier runs complete it before the cancel
+	cb, err := cl.SubmitBatch(ctx, client.BatchRequest{Model: "boltz2", ProteinSequence: protein, Cache: &noCache,
 		Ligands: []client.Ligand{{Name: "a", SMILES: "CCO"}, {Name: "b", SMILES: "CCN"}}})
 	require.NoError(t, err)
 	_, err = cl.CancelBatch(ctx, cb.BatchID)
