@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -111,6 +112,15 @@ func TestResultCacheRescreen(t *testing.T) {
 		assert.EqualValues(t, 8, sum["cache_hits"])
 		assert.InDelta(t, saved, sum["gpu_seconds_saved"], 1e-9)
 		assert.Contains(t, sum, "cost_usd_saved")
+
+		// The results page says so too.
+		ctx := browser(t)
+		require.NoError(t, do(t, ctx,
+			chromedp.Navigate(env.api.URL+"/ui/#/batches/"+again.JobID+"?key="+testKey),
+			chromedp.WaitVisible(css(`#cache-hits`)),
+		))
+		text := get(t, ctx, chromedp.Evaluate[string](`document.querySelector('#cache-hits').textContent`))
+		assert.Contains(t, text, "8 ligands from earlier runs, no GPU")
 	})
 
 	t.Run("another user's identical screen misses", func(t *testing.T) {

@@ -626,7 +626,10 @@
             el('dt', { text: 'Mean ΔG (kcal/mol), predicted binders' + (br.binders !== undefined ? ' (n=' + br.binders + ')' : '') }),
             el('dd', { id: 'mean-binders', text: br.binders ? num(br.average_delta_g_kcal_mol_binders, 2) : '— (no predicted binders)' }),
             el('dt', { text: 'Mean ΔG (kcal/mol), all completed ligands (n=' + br.completed + ')' }), el('dd', { id: 'mean-all', text: num(br.average_affinity, 2) }),
-            el('dt', { text: 'Compute' }), el('dd', { id: 'compute', text: br.cost_usd ? num(br.gpu_seconds, 1) + ' GPU s, $' + num(br.cost_usd, 4) : 'no GPU cost' }))
+            el('dt', { text: 'Compute' }), el('dd', { id: 'compute', text: br.cost_usd ? num(br.gpu_seconds, 1) + ' GPU s, $' + num(br.cost_usd, 4) : 'no GPU cost' }),
+            br.cache_hits ? el('dt', { text: 'Result cache' }) : null,
+            br.cache_hits ? el('dd', { id: 'cache-hits', text: br.cache_hits + (br.cache_hits === 1 ? ' ligand' : ' ligands') + ' from earlier runs, no GPU: ' +
+              num(br.gpu_seconds_saved, 1) + ' GPU s and $' + num(br.cost_usd_saved, 4) + ' saved' }) : null)
         ]);
         if (br.histogram_file) histogramBlock(me, enc, br);
       }
