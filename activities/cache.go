@@ -2,12 +2,7 @@ package activities
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"fmt"
 	"log/slog"
-	"maps"
 	"sync"
 	"time"
 
@@ -15,7 +10,6 @@ import (
 	"github.com/omtx-hub/omtx-hub/msa"
 	"github.com/omtx-hub/omtx-hub/omtx"
 	"github.com/omtx-hub/omtx-hub/resultcache"
-	"github.com/omtx-hub/omtx-hub/target"
 )
 
 // ResultCacheStore stores the result cache's documents (store.ResultCache).
@@ -118,162 +112,36 @@ func (c *ResultCache) recordRun(ctx context.Context, model omtx.ModelInfo, now t
 	c.mu.Unlock()
 }
 
-// probe is one job's (or batch's) lookup: every key part but the ligand,
-// one key per model run the fleet has recorded.
-type probe struct {
-	scope, target string
-	params        omtx.Parameters
-	model         string
-	runs          []omtx.ModelRun
+// finder is the cache's lookup side over blobs (where targets and MSAs
+// are stored).
+func (c *ResultCache) finder(blobs BlobStore) *resultcache.Finder {
+	return &resultcache.Finder{Store: c.Store, Blobs: blobs, SharedUsers: c.SharedUsers, MSASpec: c.MSASpec}
 }
 
-// newProbe prepares the lookups of spec's ligands. It returns nil (every
-// ligand misses) when there is no cache, the request bypasses it, no GPU
-// worker has recorded a run of the model, or an MSA the key needs is not
-// cached yet.
-func (c *ResultCache) newProbe(ctx context.Context, blobs BlobStore, spec *contract.JobSpec) (*probe, error) {
+// newProbe prepares the lookups of spec's ligands; nil (every ligand
+// misses) without a cache or when the request bypasses it
+// (resultcache.Finder.Probe says when else).
+func (c *ResultCache) newProbe(ctx context.Context, blobs BlobStore, spec *contract.JobSpec) (*resultcache.Probe, error) {
 	if !c.on() || spec.InputData.NoCache {
 		return nil, nil
 	}
-	doc, err := c.Store.ModelRuns(ctx, spec.Model)
-	if err != nil {
-		return nil, fmt.Errorf("result cache: %w", err)
-	}
-	runs := resultcache.Recent(doc)
-	if len(runs) == 0 {
-		return nil, nil
-	}
-	tgt, err := c.targetPart(ctx, blobs, spec)
-	if err != nil || tgt == "" {
-		return nil, err
-	}
-	return &probe{
-		scope: resultcache.Scope(spec.UserID, c.SharedUsers), target: tgt,
-		params: spec.InputData.Parameters, model: spec.Model, runs: runs,
-	}, nil
-}
-
-// targetPart is the key's target part of spec as the GPU worker will
-// build it (GPU.complex), with the digest of each MSA it will read: an
-// uploaded A3M, or a server MSA's cache object (msa.KeySpec). "" when a
-// server MSA is not cached yet: the job must compute it, so it misses.
-func (c *ResultCache) targetPart(ctx context.Context, blobs BlobStore, spec *contract.JobSpec) (string, error) {
-	in := spec.InputData
 	readsMSA := omtx.ModelUsesMSA(spec.Model)
 	if spec.UsesMSA != nil {
 		readsMSA = *spec.UsesMSA
 	}
-	if in.TargetID == "" {
-		if !readsMSA || !in.Parameters.UseMSA {
-			return resultcache.OneChainTarget(in.ProteinSequence, "")
-		}
-		obj := omtx.ObjectOf(in.MSAFile)
-		if obj == "" {
-			obj = c.MSASpec.CacheObject(in.ProteinSequence)
-		}
-		d, err := digestOf(ctx, blobs, obj)
-		if err != nil || d == "" {
-			return "", err
-		}
-		return resultcache.OneChainTarget(in.ProteinSequence, d)
-	}
-	raw, err := blobs.Read(ctx, omtx.TargetObject(in.TargetID))
-	if err != nil {
-		return "", fmt.Errorf("result cache: read target %s: %w", in.TargetID, err)
-	}
-	var t target.Target
-	if err := json.Unmarshal(raw, &t); err != nil {
-		return "", nil // AcceptJob or the GPU worker says what is wrong with it
-	}
-	objects := map[string]string{} // chain's first id → the MSA it reads
-	var server []target.Chain
-	for _, ch := range t.Chains {
-		if ch.Type != target.Protein {
-			continue
-		}
-		mode := target.MSAServer
-		if ch.MSA != nil && ch.MSA.Mode != "" {
-			mode = ch.MSA.Mode
-		}
-		switch mode {
-		case target.MSAEmpty:
-		case target.MSAFile:
-			objects[ch.IDs[0]] = omtx.TargetPrefix(in.TargetID) + "files/" + ch.MSA.File
-		default:
-			if !readsMSA {
-				return "", nil
-			}
-			server = append(server, ch)
-		}
-	}
-	if len(server) > 0 {
-		maps.Copy(objects, ServerMSAObjects(c.MSASpec, server))
-	}
-	digests := map[string]string{}
-	for id, obj := range objects {
-		d, err := digestOf(ctx, blobs, obj)
-		if err != nil || d == "" {
-			return "", err
-		}
-		digests[id] = d
-	}
-	return resultcache.TargetHash(raw, digests)
+	in := spec.InputData
+	return c.finder(blobs).Probe(ctx, resultcache.Subject{
+		UserID: spec.UserID, Model: spec.Model, ProteinSequence: in.ProteinSequence, TargetID: in.TargetID,
+		MSAObject: omtx.ObjectOf(in.MSAFile), Parameters: in.Parameters, ReadsMSA: readsMSA,
+	})
 }
 
-// digestOf is the hex SHA-256 of an object, "" when it does not exist.
-func digestOf(ctx context.Context, blobs BlobStore, name string) (string, error) {
-	ok, err := blobs.Exists(ctx, name)
-	if err != nil || !ok {
-		return "", err
+// lookup returns each modelled ligand's entry, nil where it misses.
+func (c *ResultCache) lookup(ctx context.Context, p *resultcache.Probe, modelled []string) ([]*omtx.CacheEntry, error) {
+	if !c.on() {
+		return make([]*omtx.CacheEntry, len(modelled)), nil
 	}
-	data, err := blobs.Read(ctx, name)
-	if err != nil {
-		return "", fmt.Errorf("result cache: read %s: %w", name, err)
-	}
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:]), nil
-}
-
-// lookup returns each modelled ligand's entry, nil where it misses: the
-// first of the probe's model runs (newest first) whose key is stored.
-func (c *ResultCache) lookup(ctx context.Context, p *probe, modelled []string) ([]*omtx.CacheEntry, error) {
-	out := make([]*omtx.CacheEntry, len(modelled))
-	if p == nil {
-		return out, nil
-	}
-	var keys []string
-	var owner []int
-	for i, smi := range modelled {
-		if smi == "" {
-			continue
-		}
-		lig, err := resultcache.Ligand(smi)
-		if err != nil {
-			continue
-		}
-		for _, r := range p.runs {
-			k := resultcache.Key{Scope: p.scope, Target: p.target, Ligand: lig, Settings: p.params,
-				Model: p.model, ModelVersion: r.Version, Checkpoint: r.Checkpoint, Defaults: r.Defaults}
-			keys = append(keys, k.Hash())
-			owner = append(owner, i)
-		}
-	}
-	if len(keys) == 0 {
-		return out, nil
-	}
-	entries, err := c.Store.GetEntries(ctx, keys)
-	if err != nil {
-		return nil, fmt.Errorf("result cache: %w", err)
-	}
-	for j, e := range entries {
-		// An entry of another scope cannot share a key hash; the check
-		// keeps one user's results from another even if a store returned
-		// a wrong document.
-		if e != nil && out[owner[j]] == nil && e.Scope == p.scope {
-			out[owner[j]] = e
-		}
-	}
-	return out, nil
+	return c.finder(nil).Lookup(ctx, p, modelled)
 }
 
 // cachedResults are the results a job completes with from entry e: the
@@ -324,7 +192,7 @@ func (o *Orchestration) LookupResult(ctx context.Context, in contract.LookupResu
 // child terminal (those need no GPU).
 type batchCache struct {
 	cache *ResultCache
-	probe *probe
+	probe *resultcache.Probe
 	now   time.Time
 	log   *slog.Logger
 	// chunk is batch_config.chunk_size (0: chunks are not followed).

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 
@@ -110,8 +109,8 @@ func (m *MSA) ensureTarget(ctx context.Context, targetID string) (omtx.MSARef, e
 	if len(server) == 0 {
 		return ref, nil
 	}
-	objects := ServerMSAObjects(m.Spec, server)
-	if seqs := ServerSequences(server); len(seqs) > 1 {
+	objects := m.Spec.ServerObjects(server)
+	if seqs := msa.ServerSequences(server); len(seqs) > 1 {
 		if _, err := m.ensurePaired(ctx, seqs); err != nil {
 			return omtx.MSARef{}, fmt.Errorf("paired msa of chains %s: %w", chainList(server), err)
 		}
@@ -120,38 +119,6 @@ func (m *MSA) ensureTarget(ctx context.Context, targetID string) (omtx.MSARef, e
 	}
 	ref.Mode, ref.Object, ref.Chains = omtx.MSAServer, objects[server[0].IDs[0]], objects
 	return ref, nil
-}
-
-// ServerMSAObjects is where each of the server chains finds its MSA in the
-// cache, by the chain's first id: a monomer's or homomer's unpaired A3M
-// (spec.CacheObject of its sequence), or each chain of a heteromer's
-// paired CSV (spec.PairedCacheObject). EnsureMSA fills these objects; the
-// result cache reads their digests, so both agree on which file a chain's
-// model run reads.
-func ServerMSAObjects(spec msa.KeySpec, server []target.Chain) map[string]string {
-	seqs := ServerSequences(server)
-	out := make(map[string]string, len(server))
-	for _, c := range server {
-		if len(seqs) == 1 {
-			out[c.IDs[0]] = spec.CacheObject(c.Sequence)
-			continue
-		}
-		out[c.IDs[0]] = spec.PairedCacheObject(seqs, slices.Index(seqs, c.Sequence))
-	}
-	return out
-}
-
-// ServerSequences is the distinct sequences of chains, in the order of
-// their first chain: Boltz asks the server once per protein entity, and
-// chains with one sequence are one entity.
-func ServerSequences(chains []target.Chain) []string {
-	var out []string
-	for _, c := range chains {
-		if !slices.Contains(out, c.Sequence) {
-			out = append(out, c.Sequence)
-		}
-	}
-	return out
 }
 
 func chainList(chains []target.Chain) string {

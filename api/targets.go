@@ -289,7 +289,7 @@ func hasServerMSA(t *target.Target) bool {
 
 // serverHeteromer reports whether t's server chains have two or more
 // distinct sequences: then each runs on Boltz's paired CSV, as the MSA
-// activity computes it (activities.ServerSequences), not an A3M.
+// activity computes it (msa.ServerSequences), not an A3M.
 func serverHeteromer(t *target.Target) bool {
 	var first string
 	for _, c := range t.Chains {
