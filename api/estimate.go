@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"github.com/omtx-hub/omtx-hub/filters"
 	"github.com/omtx-hub/omtx-hub/library"
 	"github.com/omtx-hub/omtx-hub/omtx"
+	"github.com/omtx-hub/omtx-hub/resultcache"
 	"github.com/omtx-hub/omtx-hub/target"
 	"github.com/omtx-hub/omtx-hub/validate"
 )
@@ -75,6 +77,9 @@ type EstimateRequest struct {
 	// Filters are a batch's filters (BatchRequest.Filters), applied to
 	// the listed ligands as the batch would apply them.
 	Filters *omtx.Filters `json:"filters"`
+	// Cache false prices every listed ligand, as a batch that skips the
+	// result cache runs them all.
+	Cache *bool `json:"cache"`
 }
 
 // maxFilterHits is how many rules an estimate or a batch's 202 lists.
@@ -111,6 +116,11 @@ type EstimateResponse struct {
 	// InvalidLigands counts an uploaded library's invalid rows, kept as
 	// failed ligands with skip_invalid and not priced.
 	InvalidLigands int `json:"invalid_ligands,omitempty"`
+	// CacheHitsExpected counts the listed ligands the result cache would
+	// serve now (the lookup a batch makes, per user unless shared); they
+	// are not priced. Absent when it cannot be said: no cache, no listed
+	// ligands, cache false, or a lookup that failed.
+	CacheHitsExpected *int `json:"cache_hits_expected,omitempty"`
 }
 
 // estimate takes an EstimateRequest as JSON, or the batch's multipart
@@ -139,7 +149,7 @@ func (s *Server) estimate(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	out, err := s.buildEstimate(req, jt)
+	out, err := s.buildEstimate(c, req, jt)
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -148,7 +158,7 @@ func (s *Server) estimate(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-func (s *Server) buildEstimate(req *EstimateRequest, jt *jobTarget) (*EstimateResponse, error) {
+func (s *Server) buildEstimate(c *gin.Context, req *EstimateRequest, jt *jobTarget) (*EstimateResponse, error) {
 	if req.Model == nil {
 		return nil, omtx.Errorf(omtx.EInvalid, "model", "is required")
 	}
@@ -178,6 +188,7 @@ func (s *Server) buildEstimate(req *EstimateRequest, jt *jobTarget) (*EstimateRe
 	}
 	most, listed, filtered := 0, 0, 0
 	hits := map[string]int{}
+	var modelled []string // of the ligands that would run, for the cache
 	switch {
 	case req.LigandSMILES != "":
 		l, err := validate.LigandFor(res.Model, "ligand_smiles", req.LigandSMILES)
@@ -185,6 +196,7 @@ func (s *Server) buildEstimate(req *EstimateRequest, jt *jobTarget) (*EstimateRe
 			return nil, err
 		}
 		most, listed = l.HeavyAtoms, 1
+		modelled = append(modelled, l.ModelledSMILES)
 	case len(req.Ligands) > 0:
 		for i, lig := range req.Ligands {
 			l, err := validate.LigandFor(res.Model, fmt.Sprintf("ligands[%d].smiles", i), lig.SMILES)
@@ -197,6 +209,7 @@ func (s *Server) buildEstimate(req *EstimateRequest, jt *jobTarget) (*EstimateRe
 				continue
 			}
 			most = max(most, l.HeavyAtoms)
+			modelled = append(modelled, l.ModelledSMILES)
 		}
 		listed = len(req.Ligands)
 		if filtered == listed {
@@ -207,7 +220,14 @@ func (s *Server) buildEstimate(req *EstimateRequest, jt *jobTarget) (*EstimateRe
 		return nil, omtx.Errorf(omtx.EInvalid, "ligand_smiles", "send ligand_smiles, ligands or num_ligands")
 	}
 	all := max(listed, req.NumLigands)
-	n := all - filtered // the ligands that would run
+	var cached *int
+	if len(modelled) > 0 && (req.Cache == nil || *req.Cache) {
+		cached = s.expectedHits(c, res.Model, protein, jt.id, req.Parameters, modelled)
+	}
+	n := all - filtered // the ligands that would run on a GPU
+	if cached != nil {
+		n -= min(*cached, n)
+	}
 	conc := req.MaxConcurrent
 	if conc == 0 {
 		conc = 1
@@ -225,7 +245,7 @@ func (s *Server) buildEstimate(req *EstimateRequest, jt *jobTarget) (*EstimateRe
 	if chunk < MinChunkSize || chunk > MaxChunkSize {
 		return nil, omtx.Errorf(omtx.EInvalid, "chunk_size", "must be between %d and %d", MinChunkSize, MaxChunkSize)
 	}
-	chunk = min(chunk, conc, n)
+	chunk = min(chunk, conc, max(n, 1))
 	tok := jt.complexTokens(protein, most)
 	class, step, err := s.route(res, tok)
 	if err != nil {
@@ -242,11 +262,11 @@ func (s *Server) buildEstimate(req *EstimateRequest, jt *jobTarget) (*EstimateRe
 	cost := class.CostUSD(gpuSec)
 	return &EstimateResponse{
 		Model: res.Model, RequestedModel: res.Requested, GPUClass: class.Name, RoutingReason: step.Reason,
-		ModelSubstitution: res.Note, ModelNote: omtx.ModelNote(res.Model),
+		ModelSubstitution: res.Note, ModelNote: omtx.ModelNote(res.Model), CacheHitsExpected: cached,
 		Tokens: tok, Ligands: all, FilteredLigands: filtered, FilterHits: omtx.TopFilterHits(hits, maxFilterHits), Chunks: chunks,
 		SecondsPerLigand: rt.SecondsPerLigand, LoadSeconds: rt.LoadSeconds,
 		GPUSeconds: round(gpuSec, 3), PricePerGPUHour: class.PricePerHour,
-		CostUSD: round(cost, 6), CostPerLigandUSD: round(cost/float64(n), 8),
+		CostUSD: round(cost, 6), CostPerLigandUSD: round(cost/float64(max(n, 1)), 8),
 		WallSeconds: round(math.Ceil(float64(chunks)/float64(window))*perChunk, 1),
 		Basis: "planning figures (OMTX_RUNTIME_ESTIMATES) for this model and GPU class, assuming enough GPU workers for max_concurrent; " +
 			"queueing and MSA computation are not included; results record the measured GPU seconds and cost",
@@ -256,4 +276,61 @@ func (s *Server) buildEstimate(req *EstimateRequest, jt *jobTarget) (*EstimateRe
 func round(v float64, places int) float64 {
 	p := math.Pow(10, float64(places))
 	return math.Round(v*p) / p
+}
+
+// expectedHits counts the ligands (their modelled SMILES) the result
+// cache would serve a batch of this user, model, target and parameters
+// now; nil when that cannot be said (no cache, or a lookup that failed:
+// the estimate then prices every ligand).
+func (s *Server) expectedHits(c *gin.Context, model, protein, targetID string, rp *RequestParameters, modelled []string) *int {
+	if s.finder == nil {
+		return nil
+	}
+	params, _, err := s.parameters(model, rp, false)
+	if err != nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), s.depTimeout)
+	defer cancel()
+	subject := resultcache.Subject{UserID: keyOf(c).User, Model: model, ProteinSequence: protein, TargetID: targetID,
+		Parameters: params, ReadsMSA: omtx.ModelUsesMSA(model)}
+	p, err := s.finder.Probe(ctx, subject)
+	if err == nil && p == nil {
+		return new(int) // nothing the cache holds could match
+	}
+	var found []*omtx.CacheEntry
+	if err == nil {
+		found, err = s.finder.Lookup(ctx, p, modelled)
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "estimate: result cache lookup failed", "error", err, "request_id", requestIDOf(c))
+		return nil
+	}
+	n := 0
+	for _, e := range found {
+		if e != nil {
+			n++
+		}
+	}
+	return &n
+}
+
+// finderBlobs reads objects for the result cache's lookups through the
+// API's blob store (with its deadlines).
+type finderBlobs struct{ b BlobStore }
+
+func (f finderBlobs) Exists(ctx context.Context, name string) (bool, error) {
+	_, err := f.b.Get(ctx, name)
+	if omtx.ErrorCode(err) == omtx.ENotFound {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func (f finderBlobs) Read(ctx context.Context, name string) ([]byte, error) {
+	obj, err := f.b.Get(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return obj.Data, nil
 }

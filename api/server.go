@@ -18,7 +18,9 @@ import (
 	"github.com/omtx-hub/omtx-hub/jobstart"
 	"github.com/omtx-hub/omtx-hub/keys"
 	"github.com/omtx-hub/omtx-hub/metrics"
+	"github.com/omtx-hub/omtx-hub/msa"
 	"github.com/omtx-hub/omtx-hub/omtx"
+	"github.com/omtx-hub/omtx-hub/resultcache"
 	"github.com/omtx-hub/omtx-hub/target"
 	"github.com/omtx-hub/omtx-hub/validate"
 	"github.com/omtx-hub/omtx-hub/webhook"
@@ -104,7 +106,14 @@ type Config struct {
 	// Bounds are the deployment's limits on run settings; zero fields
 	// take validate.DefaultBounds'.
 	Bounds validate.Bounds
-	Logger *slog.Logger
+	// ResultCache, when set, lets an estimate say how many of its ligands
+	// the result cache would serve (resultcache.Finder, as the workers
+	// look up), with the users who share one cache and how the workers
+	// cache server MSAs (msa.ServerKeySpec).
+	ResultCache            resultcache.Reader
+	ResultCacheSharedUsers []string
+	MSASpec                msa.KeySpec
+	Logger                 *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Targets stores target documents; nil: the target routes answer
@@ -151,6 +160,9 @@ type Server struct {
 
 	msaServer bool
 	bounds    validate.Bounds
+	// finder answers estimates' cache lookups; nil without a cache.
+	finder     *resultcache.Finder
+	depTimeout time.Duration
 }
 
 // New builds the API server.
@@ -164,7 +176,11 @@ func New(cfg Config, jobs JobStore, blobs BlobStore, sched Scheduler) *Server {
 		jobs: deadlineJobs{jobs, d}, blobs: deadlineBlobs{blobs, d}, sched: deadlineScheduler{sched, d},
 		keys: cfg.Keys, models: cfg.Models, maxBody: cfg.MaxBodyBytes, chunk: cfg.ChunkSize,
 		fleet: cfg.Fleet, runtimes: cfg.Runtimes, webhooks: cfg.Webhooks,
-		log: cfg.Logger, now: cfg.Now, msaServer: cfg.MSAServer, bounds: cfg.Bounds,
+		log: cfg.Logger, now: cfg.Now, msaServer: cfg.MSAServer, bounds: cfg.Bounds, depTimeout: d,
+	}
+	if cfg.ResultCache != nil {
+		s.finder = &resultcache.Finder{Store: cfg.ResultCache, Blobs: finderBlobs{s.blobs},
+			SharedUsers: cfg.ResultCacheSharedUsers, MSASpec: cfg.MSASpec}
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes

@@ -161,17 +161,20 @@ type EstimateResponse struct {
 	Ligands        int    `json:"ligands"`
 	// FilteredLigands would be held back by the filters (by rule in
 	// FilterHits); the GPU figures are for the rest.
-	FilteredLigands  int              `json:"filtered_ligands"`
-	FilterHits       []omtx.FilterHit `json:"filter_hits,omitempty"`
-	Chunks           int              `json:"chunks"`
-	SecondsPerLigand float64          `json:"seconds_per_ligand"`
-	LoadSeconds      float64          `json:"model_load_seconds_per_chunk"`
-	GPUSeconds       float64          `json:"gpu_seconds"`
-	PricePerGPUHour  float64          `json:"price_per_gpu_hour"`
-	CostUSD          float64          `json:"cost_usd"`
-	CostPerLigandUSD float64          `json:"cost_per_ligand_usd"`
-	WallSeconds      float64          `json:"wall_seconds"`
-	Basis            string           `json:"basis"`
+	FilteredLigands int              `json:"filtered_ligands"`
+	FilterHits      []omtx.FilterHit `json:"filter_hits,omitempty"`
+	// CacheHitsExpected is how many ligands the result cache would serve
+	// (nil: not said); the GPU figures leave them out too.
+	CacheHitsExpected *int    `json:"cache_hits_expected,omitempty"`
+	Chunks            int     `json:"chunks"`
+	SecondsPerLigand  float64 `json:"seconds_per_ligand"`
+	LoadSeconds       float64 `json:"model_load_seconds_per_chunk"`
+	GPUSeconds        float64 `json:"gpu_seconds"`
+	PricePerGPUHour   float64 `json:"price_per_gpu_hour"`
+	CostUSD           float64 `json:"cost_usd"`
+	CostPerLigandUSD  float64 `json:"cost_per_ligand_usd"`
+	WallSeconds       float64 `json:"wall_seconds"`
+	Basis             string  `json:"basis"`
 }
 
 // JobList is a page of jobs: the caller's jobs and batches, or a batch's

@@ -23,12 +23,27 @@ const cacheProtein = "MSTNPKPQRKTKRNTNRRPQDVKFPGGGQIVGGVYLLPRRGPRLGVRATRKTSERSQP
 
 // cacheLibrary is a screen of n ligands of its own (two chunks of four).
 func cacheLibrary(user string, extra string) string {
+	return fmt.Sprintf(`{"model":"boltz2","protein_sequence":%q,"ligands":[%s],"max_concurrent":4,"chunk_size":4,"user_id":%q%s}`,
+		cacheProtein, cacheLigands(), user, extra)
+}
+
+// cacheLigands is the test's library as a JSON list of 8 ligands.
+func cacheLigands() string {
 	var ligands []string
 	for i := range 8 {
 		ligands = append(ligands, fmt.Sprintf(`{"name":"cache_%02d","smiles":"OC(=O)%sc1ccc(Br)cc1"}`, i, strings.Repeat("C", i)))
 	}
-	return fmt.Sprintf(`{"model":"boltz2","protein_sequence":%q,"ligands":[%s],"max_concurrent":4,"chunk_size":4,"user_id":%q%s}`,
-		cacheProtein, strings.Join(ligands, ","), user, extra)
+	return strings.Join(ligands, ",")
+}
+
+// expectedHits is what POST /api/v1/estimate says the cache would serve
+// of the test's library.
+func expectedHits(t *testing.T) *int {
+	t.Helper()
+	code, resp := call(t, "POST", "/api/v1/estimate", testKey,
+		fmt.Sprintf(`{"model":"boltz2","protein_sequence":%q,"ligands":[%s],"max_concurrent":4,"chunk_size":4}`, cacheProtein, cacheLigands()))
+	require.Equal(t, http.StatusOK, code, string(resp))
+	return decode[api.EstimateResponse](t, resp).CacheHitsExpected
 }
 
 // screen submits a library with key and waits for the batch to complete.
@@ -79,6 +94,11 @@ func TestResultCacheRescreen(t *testing.T) {
 		require.NotNil(t, k.Results)
 		require.False(t, k.Results.CacheHit, "an empty cache misses")
 	}
+
+	// The estimate says beforehand what the cache would serve.
+	hits := expectedHits(t)
+	require.NotNil(t, hits)
+	assert.Equal(t, 8, *hits, "the estimate expects every ligand from the cache")
 
 	again, kids := screen(t, testKey, cacheLibrary(testUser, ""))
 	t.Run("every ligand is a hit, with the source's results and no GPU time", func(t *testing.T) {

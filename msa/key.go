@@ -71,3 +71,11 @@ func (s KeySpec) Key(sequence string) string {
 func (s KeySpec) CacheObject(sequence string) string {
 	return "msa/v2/" + s.Key(sequence) + ".a3m"
 }
+
+// ServerKeySpec is the KeySpec of the deployment's MSA server
+// (OMTX_MSA_URL, OMTX_MSA_DB_VERSION) as the workers ask it: with the
+// environmental databases, as ColabFold's own clients and Boltz's do. The
+// workers' client and the API's cache lookups both take it from here.
+func ServerKeySpec(serverURL, dbVersion string) KeySpec {
+	return KeySpec{ServerURL: serverURL, UseEnv: true, DBVersion: dbVersion}
+}

@@ -49,8 +49,9 @@ func RunOrchestration(ctx context.Context, cfg config.Config, d *app.Deps, log *
 	w := NewOrchestration(d.Temporal, acts, Limits{ActivitySlots: cfg.OrchActivitySlots, WorkflowTaskSlots: cfg.WorkflowTaskSlots})
 	m := &activities.MSA{Blobs: d.Blobs, Logger: log}
 	if cfg.MSAURL != "" {
-		c := &msa.Client{BaseURL: cfg.MSAURL, AuthHeader: cfg.MSAAuthHeader, UseEnv: true, Logger: log, Guard: msaGuard(cfg)}
-		m.Server, m.Spec = c, c.KeySpec(cfg.MSADBVersion)
+		spec := msa.ServerKeySpec(cfg.MSAURL, cfg.MSADBVersion)
+		c := &msa.Client{BaseURL: cfg.MSAURL, AuthHeader: cfg.MSAAuthHeader, UseEnv: spec.UseEnv, Logger: log, Guard: msaGuard(cfg)}
+		m.Server, m.Spec = c, spec
 	}
 	// Lookups find server MSAs where the MSA activity caches them.
 	acts.Cache = resultCache(cfg, d)

@@ -15,6 +15,8 @@ import (
 	"github.com/omtx-hub/omtx-hub/app"
 	"github.com/omtx-hub/omtx-hub/config"
 	"github.com/omtx-hub/omtx-hub/keys"
+	"github.com/omtx-hub/omtx-hub/msa"
+	"github.com/omtx-hub/omtx-hub/resultcache"
 	"github.com/omtx-hub/omtx-hub/webhook"
 )
 
@@ -32,10 +34,15 @@ func New(cfg config.Config, d *app.Deps, log *slog.Logger) (*api.Server, error) 
 	if d.Targets != nil {
 		targets = d.Targets
 	}
+	var cache resultcache.Reader
+	if d.ResultCache != nil {
+		cache = d.ResultCache
+	}
 	return api.New(api.Config{
 		Keys: keySet, Models: cfg.Models, MaxBodyBytes: cfg.MaxBodyBytes, ChunkSize: cfg.ChunkSize, Logger: log,
 		Fleet: cfg.Fleet, Runtimes: runtimes, Webhooks: webhook.Policy{AllowLoopback: cfg.WebhookAllowLoopback},
 		Targets: targets, MSAServer: cfg.MSAURL != "", Bounds: app.RunBounds(cfg),
+		ResultCache: cache, ResultCacheSharedUsers: cfg.ResultCacheSharedUsers, MSASpec: msa.ServerKeySpec(cfg.MSAURL, cfg.MSADBVersion),
 	}, d.Jobs, d.Blobs, api.TemporalScheduler{Client: d.Temporal}), nil
 }
 

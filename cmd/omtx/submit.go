@@ -386,8 +386,13 @@ func (a *app) estimateCmd() *cobra.Command {
 					est.RequestedModel, est.Model, note)
 			}
 			printFilterHits(a.stdout, "would hold back", est.FilteredLigands, est.FilterHits)
+			run := est.Ligands - est.FilteredLigands
+			if h := est.CacheHitsExpected; h != nil && *h > 0 {
+				fmt.Fprintf(a.stdout, "Result cache: %s would be served from earlier runs, no GPU\n", count(*h, "ligand", "ligands"))
+				run -= *h
+			}
 			fmt.Fprintf(a.stdout, "%s in %s: %.0f GPU seconds, $%.4f ($%.6f per ligand), about %s wall time\n",
-				count(est.Ligands-est.FilteredLigands, "ligand", "ligands"), count(est.Chunks, "chunk", "chunks"),
+				count(run, "ligand", "ligands"), count(est.Chunks, "chunk", "chunks"),
 				est.GPUSeconds, est.CostUSD, est.CostPerLigandUSD, fmtDuration(est.WallSeconds))
 			fmt.Fprintf(a.stdout, "Basis: %s\n", est.Basis)
 			return nil
