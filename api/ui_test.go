@@ -41,7 +41,7 @@ func TestVendoredFilesMatchTheLock(t *testing.T) {
 			recorded[name] = true
 			t.Run(name, func(t *testing.T) {
 				data, err := os.ReadFile(filepath.Join("ui", name))
-				require.NoError(t, err)
+				require.NoError(t, err, "a file the lock marks fetched is not committed: scripts/vendor-ui.sh --fetched (make tools) brings it")
 				sum := sha256.Sum256(data)
 				assert.Equal(t, f.SHA256, hex.EncodeToString(sum[:]), "%s is not the %s@%s file recorded in vendor.lock.json", name, p.Name, p.Version)
 			})

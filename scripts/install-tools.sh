@@ -41,4 +41,8 @@ ln -sf "libonnxruntime.so.$ORT_VERSION" "$tools/lib/libonnxruntime.so"
 
 # Redocly CLI (make lint checks the OpenAPI contract with it).
 "$root/scripts/install-redocly.sh"
+
+# The results page's vendored files too large to commit (RDKit's
+# WebAssembly), checked against api/ui/vendor.lock.json; the API embeds them.
+"$root/scripts/vendor-ui.sh" --fetched
 echo "install-tools: ok ($tools)" >&2
