@@ -319,12 +319,17 @@ func (s *Server) expectedHits(c *gin.Context, model, protein, targetID string, r
 // API's blob store (with its deadlines).
 type finderBlobs struct{ b BlobStore }
 
+// Exists opens the object's stream and closes it unread: an MSA may be
+// megabytes, and Read fetches it once, after.
 func (f finderBlobs) Exists(ctx context.Context, name string) (bool, error) {
-	_, err := f.b.Get(ctx, name)
+	r, err := f.b.Open(ctx, name)
 	if omtx.ErrorCode(err) == omtx.ENotFound {
 		return false, nil
 	}
-	return err == nil, err
+	if err != nil {
+		return false, err
+	}
+	return true, r.Close()
 }
 
 func (f finderBlobs) Read(ctx context.Context, name string) ([]byte, error) {
