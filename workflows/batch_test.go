@@ -53,14 +53,11 @@ func followChain(t *testing.T, next contract.BatchInput, starts *[]time.Time, se
 		chunkOK(e, time.Minute, starts, seen)
 		e.OnActivity(contract.ActivityAggregateBatch, mock.Anything, mock.Anything).Return(contract.AggregateBatchResult{Status: omtx.StatusCompleted}, nil).Maybe()
 		e.ExecuteWorkflow(BatchWorkflow, next)
-		err := e.GetWorkflowError()
-		var can *workflow.ContinueAsNewError
-		if errors.As(err, &can) {
-			next = contract.BatchInput{}
-			require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+		if in, ok := continuedAsNew(t, e.GetWorkflowError()); ok {
+			next = in
 			continue
 		}
-		require.NoError(t, err)
+		require.NoError(t, e.GetWorkflowError())
 		v, err := e.QueryWorkflow(contract.QueryProgress)
 		require.NoError(t, err)
 		var p omtx.Progress
@@ -130,10 +127,8 @@ func TestBatchWorkflow(t *testing.T) {
 		in.ChunksPerRun = 2
 		e.ExecuteWorkflow(BatchWorkflow, in)
 
-		var can *workflow.ContinueAsNewError
-		require.True(t, errors.As(e.GetWorkflowError(), &can), "%v", e.GetWorkflowError())
-		var next contract.BatchInput
-		require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+		next, ok := continuedAsNew(t, e.GetWorkflowError())
+		require.True(t, ok, "%v", e.GetWorkflowError())
 		require.NotNil(t, next.State)
 		assert.Equal(t, 2, next.State.NextChunk)
 		assert.Equal(t, 4, next.State.Completed)
@@ -246,4 +241,17 @@ func TestBatchWorkflow(t *testing.T) {
 		require.NoError(t, e.GetWorkflowError())
 		assert.Equal(t, omtx.Progress{Total: 10, Completed: 4, Running: 4, Pending: 2}, mid)
 	})
+}
+
+// continuedAsNew reports whether a batch run ended by continuing as new,
+// and the input of its next run.
+func continuedAsNew(t *testing.T, err error) (contract.BatchInput, bool) {
+	t.Helper()
+	var can *workflow.ContinueAsNewError
+	if !errors.As(err, &can) {
+		return contract.BatchInput{}, false
+	}
+	var next contract.BatchInput
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+	return next, true
 }

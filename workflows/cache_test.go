@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"errors"
 	"sort"
 	"testing"
 	"time"
@@ -9,8 +8,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/converter"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/omtx-hub/omtx-hub/contract"
 	"github.com/omtx-hub/omtx-hub/omtx"
@@ -36,10 +33,8 @@ func TestTerminalChunksAcrossContinueAsNew(t *testing.T) {
 	in.ChunksPerRun = 1
 	e.ExecuteWorkflow(BatchWorkflow, in)
 
-	var can *workflow.ContinueAsNewError
-	require.True(t, errors.As(e.GetWorkflowError(), &can), "%v", e.GetWorkflowError())
-	var next contract.BatchInput
-	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+	next, ok := continuedAsNew(t, e.GetWorkflowError())
+	require.True(t, ok, "%v", e.GetWorkflowError())
 	require.NotNil(t, next.State)
 	assert.Equal(t, 8, next.State.Completed, "the hits, counted at once, and chunk 0")
 	assert.Equal(t, []contract.ChunkRange{{From: 1, To: 3}, {From: 4, To: 5}}, next.State.Skip)
