@@ -91,7 +91,7 @@ func (j job) render(smiles string) ([]byte, error) {
 // emptied first so a stale input of an earlier attempt is never predicted.
 // A ligand whose input cannot be rendered is reported in refused, by
 // index, and not written.
-func writeInputs(dir string, j job, smiles []string, sent []int) (written []int, refused map[int]error, err error) {
+func writeInputs(dir string, j job, smiles []string, sent []int, names []string) (written []int, refused map[int]error, err error) {
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, nil, fmt.Errorf("clear inputs dir: %w", err)
 	}
@@ -105,7 +105,7 @@ func writeInputs(dir string, j job, smiles []string, sent []int) (written []int,
 			refused[i] = err
 			continue
 		}
-		path := filepath.Join(dir, recordName(i)+".yaml")
+		path := filepath.Join(dir, names[i]+".yaml")
 		if err := os.WriteFile(path, doc, 0o644); err != nil {
 			return nil, nil, fmt.Errorf("write input: %w", err)
 		}

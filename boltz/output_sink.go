@@ -20,6 +20,11 @@ const oomMessage = "ran out of memory, skipping batch"
 // out of the run and the exit status stays 0.
 const failedMarker = "Failed to process "
 
+// affinityHeader is what src/boltz/main.py prints (L1338) after the
+// structure pass's trainer.predict returned and before the affinity pass
+// loads its model: "\nPredicting property: affinity\n".
+const affinityHeader = "Predicting property: affinity"
+
 const (
 	tailLimit = 64 << 10 // bytes of output kept for error messages
 	lineLimit = 8 << 10  // bytes of one output line kept for parsing
@@ -41,6 +46,7 @@ type outputSink struct {
 
 	line     []byte
 	failures map[string]string // input stem → Boltz's reason
+	affinity bool              // the affinity pass's header was printed
 }
 
 func newOutputSink(log io.Writer) *outputSink {
@@ -89,6 +95,9 @@ func (s *outputSink) Write(p []byte) (int, error) {
 func (s *outputSink) endLine() {
 	line := string(s.line)
 	s.line = s.line[:0]
+	if strings.Contains(line, affinityHeader) {
+		s.affinity = true
+	}
 	i := strings.Index(line, failedMarker)
 	if i < 0 {
 		return
@@ -122,6 +131,14 @@ func (s *outputSink) Tail() string {
 		t = t[len(t)-tailLimit:]
 	}
 	return strings.ToValidUTF8(string(t), "\uFFFD")
+}
+
+// AffinityPass reports whether Boltz has begun its affinity pass, which
+// it announces after its structure pass returned.
+func (s *outputSink) AffinityPass() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.affinity
 }
 
 // OOM reports whether Boltz printed its out-of-memory message.

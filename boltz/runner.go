@@ -314,7 +314,11 @@ func (r *Runner) Predict(ctx context.Context, req omtx.PredictRequest) ([]omtx.P
 	}
 	inputsDir := filepath.Join(workDir, inputsDirName)
 	outDir := filepath.Join(workDir, outDirName)
-	sent, refused, err := writeInputs(inputsDir, j, smiles, sent)
+	names, err := recordNames(req)
+	if err != nil {
+		return nil, err
+	}
+	sent, refused, err := writeInputs(inputsDir, j, smiles, sent, names)
 	if err != nil {
 		return nil, fmt.Errorf("boltz: %w", err)
 	}
@@ -325,16 +329,42 @@ func (r *Runner) Predict(ctx context.Context, req omtx.PredictRequest) ([]omtx.P
 		return preds, nil
 	}
 
-	settings := r.settings(req)
-	args := r.args(inputsDir, outDir, req, settings)
-	sink := newOutputSink(req.Log)
-	fmt.Fprintf(sink, "$ %s %s\n", r.binary, strings.Join(args, " "))
 	// Boltz names its results folder after the input path's stem
 	// (src/boltz/main.py: out_dir / f"boltz_results_{data.stem}").
-	predictionsDir := filepath.Join(outDir, "boltz_results_"+inputsDirName, "predictions")
+	resultsDir := filepath.Join(outDir, "boltz_results_"+inputsDirName)
+	predictionsDir := filepath.Join(resultsDir, "predictions")
+	if err := os.RemoveAll(outDir); err != nil {
+		return nil, fmt.Errorf("boltz: clear out dir: %w", err)
+	}
+	restored := map[int]bool{}
+	for _, i := range sent {
+		cp, ok := req.Resume[i]
+		if !ok {
+			continue
+		}
+		if cp.Record != names[i] {
+			return nil, fmt.Errorf("boltz: checkpoint of record %s given for ligand %d, record %s", cp.Record, i, names[i])
+		}
+		if err := restore(resultsDir, cp); err != nil {
+			return nil, fmt.Errorf("boltz: %w", err)
+		}
+		restored[i] = true
+	}
+	if len(restored) > 0 {
+		r.log.Info("boltz: resuming ligands from their structure checkpoints", "ligands", len(restored), "of", len(sent))
+	}
+
+	settings := r.settings(req)
+	args := r.args(inputsDir, outDir, req, settings, len(restored) > 0)
+	sink := newOutputSink(req.Log)
+	fmt.Fprintf(sink, "$ %s %s\n", r.binary, strings.Join(args, " "))
+	if len(restored) > 0 {
+		fmt.Fprintf(sink, "omtx: %d of %d ligands resume from their structure checkpoints (affinity pass only)\n", len(restored), len(sent))
+	}
 	start := time.Now()
-	h := &harvest{r: r, dir: predictionsDir, sent: sent, chains: j.ligandChainIndex() + 1,
-		preds: preds, settings: settings, args: args, notify: req.Finished, last: start}
+	h := &harvest{r: r, dir: predictionsDir, results: resultsDir, sent: sent, names: names, chains: j.ligandChainIndex() + 1,
+		preds: preds, settings: settings, args: args, notify: req.Finished, structured: req.Structured,
+		sink: sink, checkpointed: restored, last: start}
 	stopHarvest := h.watch(harvestEvery)
 	runErr := r.run(ctx, workDir, args, sink)
 	stopHarvest()
@@ -368,7 +398,7 @@ func (r *Runner) Predict(ctx context.Context, req omtx.PredictRequest) ([]omtx.P
 	var present []int
 	unexplained := 0
 	for _, i := range sent {
-		name := recordName(i)
+		name := names[i]
 		files, err := recordOutputs(predictionsDir, name).missing()
 		if err != nil {
 			return nil, err
@@ -408,7 +438,7 @@ func (r *Runner) Predict(ctx context.Context, req omtx.PredictRequest) ([]omtx.P
 		if h.done[i] {
 			continue
 		}
-		name := recordName(i)
+		name := names[i]
 		res, err := readRecord(recordOutputs(predictionsDir, name), j.ligandChainIndex()+1)
 		if err != nil {
 			return nil, err
@@ -562,7 +592,7 @@ func (r *Runner) settings(req omtx.PredictRequest) omtx.RunSettings {
 
 // args builds the boltz predict command line (docs/prediction.md,
 // "Options") from the run's settings.
-func (r *Runner) args(inputsDir, outDir string, req omtx.PredictRequest, s omtx.RunSettings) []string {
+func (r *Runner) args(inputsDir, outDir string, req omtx.PredictRequest, s omtx.RunSettings, resuming bool) []string {
 	args := []string{"predict", inputsDir,
 		"--out_dir", outDir,
 		"--accelerator", r.cfg.Accelerator,
@@ -588,9 +618,11 @@ func (r *Runner) args(inputsDir, outDir string, req omtx.PredictRequest, s omtx.
 	if s.Seed != nil {
 		args = append(args, "--seed", strconv.FormatInt(*s.Seed, 10))
 	}
-	if req.Retry {
+	if req.Retry && !resuming {
 		// Without --override Boltz reuses what it finds in out_dir; a
 		// retried attempt recomputes rather than trust a half-written run.
+		// A call that resumes checkpoints needs Boltz to reuse them, and
+		// out_dir holds nothing else: Predict empties it first.
 		args = append(args, "--override")
 	}
 	return append(args, r.cfg.ExtraArgs...)

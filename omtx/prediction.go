@@ -148,6 +148,38 @@ type PredictRequest struct {
 	// holds every prediction either way. Calls come one at a time and end
 	// before Predict returns.
 	Finished func(i int, p Prediction)
+	// Records, when set, names each ligand's model input (Boltz's record
+	// id, the input file's stem), one per ligand: a name that stays the
+	// ligand's across calls, so that a checkpoint made in one call can be
+	// resumed in another (Resume). Each is 1-40 of [a-z0-9], unique (no
+	// "_": Boltz names a record's processed files <id>_<k>). Empty: the
+	// predictor names them by index.
+	Records []string
+	// Structured, when set, hears a ligand's checkpoint (i indexes
+	// Ligands) as soon as a two-pass model (Boltz-2 with affinity) has
+	// finished its first pass for it, while the call still runs: what the
+	// model needs to skip that pass for the ligand in a later call. Calls
+	// come one at a time, from the goroutine that calls Finished, and end
+	// before Predict returns.
+	Structured func(i int, c Checkpoint)
+	// Resume holds checkpoints of earlier calls, by ligand index, each
+	// for the record Records names: the predictor puts them where the
+	// model looks for its own earlier work, so that these ligands run only
+	// their second pass.
+	Resume map[int]Checkpoint
+}
+
+// Checkpoint is one ligand's state after a two-pass model's first pass:
+// for Boltz-2, the files its own resume reads from an out_dir (main.py's
+// process_inputs skips an input whose record is in processed/records;
+// filter_inputs_structure skips a record with a folder in predictions/):
+// the record's preprocessed files and its structure-pass outputs.
+type Checkpoint struct {
+	// Record is the model input's name (Boltz's record id).
+	Record string `json:"record"`
+	// Files maps each file's slash-separated path under the call's
+	// results folder to its content.
+	Files map[string][]byte `json:"-"`
 }
 
 // TargetJob is a request's complex with its files on this machine. The

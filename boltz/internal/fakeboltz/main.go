@@ -45,22 +45,36 @@
 //	                    trainer.predict twice: BoltzWriter, then
 //	                    BoltzAffinityWriter); unset, each record's affinity
 //	                    file follows its structure at once
+//	FAKE_BOLTZ_TWO_PASS "1": the two passes without setting the sleep (with
+//	                    FAKE_BOLTZ_TIME_SCALE, which then times them)
 //	FAKE_BOLTZ_TIME_SCALE a number s > 0: Boltz-2's timings on an L4,
-//	                    divided by s, become the defaults of the two knobs
-//	                    above: FAKE_BOLTZ_SLEEP (the model load of each call)
-//	                    40 s/s, and FAKE_BOLTZ_LIGAND_SLEEP 20-60 s/s, a
-//	                    ligand's own time from a hash of its SMILES (see
-//	                    ligandTime), so that two runs of one library take
-//	                    the same model time; a knob set explicitly wins
+//	                    divided by s, become the defaults of the knobs
+//	                    above: the model load of each call 40 s/s
+//	                    (FAKE_BOLTZ_SLEEP; with two passes 30 s/s before the
+//	                    structure pass and 10 s/s before the affinity pass),
+//	                    and 20-60 s/s per ligand, a ligand's own time from a
+//	                    hash of its SMILES (see ligandTime), so that two runs
+//	                    of one library take the same model time
+//	                    (FAKE_BOLTZ_LIGAND_SLEEP; with two passes 3/4 of it
+//	                    in the structure pass, the rest in the affinity
+//	                    pass); a knob set explicitly wins
 //	FAKE_BOLTZ_TIMING   file to append one JSON line to per model phase
 //	                    that completes: the worker ($OMTX_WORKER_ID), the
-//	                    phase ("load" or "ligand"), the record and its
-//	                    ligands' SMILES, the seconds slept and when it ended (Unix seconds); a
-//	                    phase cut short by a kill writes nothing
+//	                    phase ("load", "ligand", "affinity-load" or
+//	                    "affinity"), the record and its ligands' SMILES,
+//	                    the seconds slept and when it ended (Unix seconds);
+//	                    a phase cut short by a kill writes nothing
 //	FAKE_BOLTZ_DOWNLOAD "1": as Boltz does on its first run (main.py's
 //	                    download_boltz2), write the checkpoint files
 //	                    boltz2_conf.ckpt and boltz2_aff.ckpt into --cache
 //	                    (else $BOLTZ_CACHE) when they are not there yet
+//
+// It runs a call as src/boltz/main.py does, so that a resumed out_dir
+// behaves as it would under Boltz: inputs whose record is already in
+// processed/records are not processed again; the structure pass skips
+// records with a folder in predictions/ and loads its model only when any
+// is left; the affinity pass skips records whose affinity file exists;
+// --override runs everything again.
 //
 // Every run prints the flags it was given, one line starting
 // "fakeboltz: flags:", so that a test reading the job's log sees what
@@ -68,9 +82,13 @@
 package main
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -176,17 +194,102 @@ func run(argv []string) error {
 	}
 	fmt.Fprintln(os.Stderr, "fakeboltz: stderr line from the stand-in")
 	fmt.Println("Checking input data.")
-	fmt.Printf("Processing %d inputs with 1 threads.\n", len(inputs))
 
 	scale, err := timeScale()
 	if err != nil {
 		return err
 	}
+	twoPass := os.Getenv("FAKE_BOLTZ_AFFINITY_SLEEP") != "" || os.Getenv("FAKE_BOLTZ_TWO_PASS") == "1"
+	fixture := os.Getenv("FAKE_BOLTZ_FIXTURE")
+	if fixture == "" {
+		return fmt.Errorf("FAKE_BOLTZ_FIXTURE is not set")
+	}
+	outDir := opts["--out_dir"]
+	if outDir == "" {
+		outDir = "./"
+	}
+	override := opts["--override"] != ""
+	samples := 1
+	if s := opts["--diffusion_samples"]; s != "" {
+		samples, _ = strconv.Atoi(s)
+	}
+	results := filepath.Join(outDir, "boltz_results_"+stem(data))
+	predictions := filepath.Join(results, "predictions")
+
+	// Preprocessing (main.py process_inputs): an input whose record is
+	// already in processed/records is not processed again.
+	byName := map[string]int{}
+	for i, in := range inputs {
+		byName[stem(in.path)] = i
+	}
+	processed, err := processedRecords(results)
+	if err != nil {
+		return err
+	}
+	var toProcess []int
+	for i, in := range inputs {
+		if !processed[stem(in.path)] {
+			toProcess = append(toProcess, i)
+		}
+	}
+	if len(toProcess) < len(inputs) {
+		if len(toProcess) > 0 {
+			fmt.Printf("Found %d existing processed inputs, skipping them.\n", len(inputs)-len(toProcess))
+		} else {
+			fmt.Println("All inputs are already processed.")
+		}
+	}
+	fmt.Printf("Processing %d inputs with 1 threads.\n", len(toProcess))
+	for _, i := range toProcess {
+		name := stem(inputs[i].path)
+		if listed("FAKE_BOLTZ_FAIL", name) {
+			fmt.Printf("Failed to process %s. Skipping. Error: fakeboltz: simulated invalid SMILES.\n", inputs[i].path)
+			continue
+		}
+		if err := checkFiles(parsed[i], opts); err != nil {
+			fmt.Printf("Failed to process %s. Skipping. Error: %v.\n", inputs[i].path, err)
+			continue
+		}
+		if err := writeProcessed(results, name, parsed[i]); err != nil {
+			return err
+		}
+	}
+	// The manifest is every record in processed/records, in the order
+	// found there (sorted here; Boltz globs).
+	manifest, err := processedRecords(results)
+	if err != nil {
+		return err
+	}
+	var records []string
+	for name := range manifest {
+		if _, ok := byName[name]; ok {
+			records = append(records, name)
+		}
+	}
+	slices.Sort(records)
+
+	// filter_inputs_structure: a record with a folder in predictions/ is
+	// skipped unless --override.
+	structure := records
+	if !override {
+		structure = nil
+		for _, name := range records {
+			if _, err := os.Stat(filepath.Join(predictions, name)); err != nil {
+				structure = append(structure, name)
+			}
+		}
+		if len(structure) < len(records) {
+			fmt.Printf("Found some existing predictions (%d), skipping and running only the missing ones, if any.\n", len(records)-len(structure))
+		}
+	}
+
+	// The structure model is loaded only when there is structure work
+	// (main.py L1263-1327): FAKE_BOLTZ_SLEEP, or its scaled default.
 	load := os.Getenv("FAKE_BOLTZ_SLEEP")
 	if load == "" && scale > 0 {
-		load = scaled(modelLoad, scale).String()
+		load = scaled(structureLoad(twoPass), scale).String()
 	}
-	if load != "" {
+	if load != "" && len(structure) > 0 {
 		t0 := time.Now()
 		if err := sleepWithChild(load); err != nil {
 			return err
@@ -205,19 +308,6 @@ func run(argv []string) error {
 		os.Exit(n)
 	}
 
-	fixture := os.Getenv("FAKE_BOLTZ_FIXTURE")
-	if fixture == "" {
-		return fmt.Errorf("FAKE_BOLTZ_FIXTURE is not set")
-	}
-	outDir := opts["--out_dir"]
-	if outDir == "" {
-		outDir = "./"
-	}
-	samples := 1
-	if s := opts["--diffusion_samples"]; s != "" {
-		samples, _ = strconv.Atoi(s)
-	}
-	predictions := filepath.Join(outDir, "boltz_results_"+stem(data), "predictions")
 	perLigand, err := envDuration("FAKE_BOLTZ_LIGAND_SLEEP")
 	if err != nil {
 		return err
@@ -226,32 +316,21 @@ func run(argv []string) error {
 	if err != nil {
 		return err
 	}
-	twoPass := os.Getenv("FAKE_BOLTZ_AFFINITY_SLEEP") != ""
-	var written []string // records whose affinity file the second pass writes
-	content := map[string]string{}
-	for _, in := range inputs {
-		content[stem(in.path)] = in.content
+	if len(structure) > 0 {
+		fmt.Printf("Running structure prediction for %d inputs.\n", len(structure))
 	}
-	fmt.Printf("Running structure prediction for %d inputs.\n", len(inputs))
-	for i, in := range inputs {
-		name := stem(in.path)
+	for _, name := range structure {
+		i := byName[name]
 		switch {
 		case os.Getenv("FAKE_BOLTZ_OOM") == "1" || listed("FAKE_BOLTZ_OOM", name):
 			fmt.Println(oomLine)
 			continue
-		case listed("FAKE_BOLTZ_FAIL", name):
-			fmt.Printf("Failed to process %s. Skipping. Error: fakeboltz: simulated invalid SMILES.\n", in.path)
-			continue
 		case listed("FAKE_BOLTZ_SKIP", name):
-			continue
-		}
-		if err := checkFiles(parsed[i], opts); err != nil {
-			fmt.Printf("Failed to process %s. Skipping. Error: %v.\n", in.path, err)
 			continue
 		}
 		d := perLigand
 		if os.Getenv("FAKE_BOLTZ_LIGAND_SLEEP") == "" && scale > 0 {
-			d = scaled(ligandTime(parsed[i], name), scale)
+			d = scaled(structureTime(ligandTime(parsed[i], name), twoPass), scale)
 		}
 		t0 := time.Now()
 		time.Sleep(d)
@@ -264,27 +343,142 @@ func run(argv []string) error {
 		if err := writeRecord(fixture, predictions, name, samples, len(parsed[i].ChainIDList()), !twoPass); err != nil {
 			return err
 		}
-		written = append(written, name)
 		if !twoPass {
-			if err := finished(name, in.content); err != nil {
+			if err := finished(name, inputs[i].content); err != nil {
 				return err
 			}
 		}
 	}
 	if twoPass {
-		fmt.Printf("\nPredicting property: affinity\n\nRunning affinity prediction for %d inputs.\n", len(written))
-		for _, name := range written {
-			time.Sleep(affinitySleep)
+		// filter_inputs_affinity: a record whose affinity file exists is
+		// skipped unless --override; one without a structure (skipped
+		// above) has nothing to run on.
+		var affinity []string
+		for _, name := range records {
+			dir := filepath.Join(predictions, name)
+			if _, err := os.Stat(filepath.Join(dir, "pre_affinity_"+name+".npz")); err != nil {
+				continue
+			}
+			if _, err := os.Stat(filepath.Join(dir, "affinity_"+name+".json")); err == nil && !override {
+				continue
+			}
+			affinity = append(affinity, name)
+		}
+		fmt.Printf("\nPredicting property: affinity\n\n")
+		if len(affinity) == 0 {
+			fmt.Println("Found existing affinity predictions for all inputs, skipping.")
+			return nil
+		}
+		fmt.Printf("Running affinity prediction for %d inputs.\n", len(affinity))
+		if scale > 0 {
+			t0 := time.Now()
+			time.Sleep(scaled(affinityLoad, scale))
+			if err := timing("affinity-load", "", nil, time.Since(t0)); err != nil {
+				return err
+			}
+		}
+		for _, name := range affinity {
+			i := byName[name]
+			d := affinitySleep
+			if os.Getenv("FAKE_BOLTZ_AFFINITY_SLEEP") == "" && scale > 0 {
+				d = scaled(ligandTime(parsed[i], name)-structureTime(ligandTime(parsed[i], name), true), scale)
+			}
+			t0 := time.Now()
+			time.Sleep(d)
+			if scale > 0 {
+				if err := timing("affinity", name, parsed[i], time.Since(t0)); err != nil {
+					return err
+				}
+			}
 			if err := writeAffinity(fixture, predictions, name); err != nil {
 				return err
 			}
-			if err := finished(name, content[name]); err != nil {
+			if err := finished(name, inputs[i].content); err != nil {
 				return err
 			}
 		}
 	}
 	fmt.Println("Number of failed examples: 0")
 	return nil
+}
+
+// processedRecords names the records in <results>/processed/records.
+func processedRecords(results string) (map[string]bool, error) {
+	entries, err := os.ReadDir(filepath.Join(results, "processed", "records"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string]bool{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, e := range entries {
+		if name, ok := strings.CutSuffix(e.Name(), ".json"); ok {
+			out[name] = true
+		}
+	}
+	return out, nil
+}
+
+// writeProcessed writes one record's preprocessed files where main.py's
+// process_input writes them: processed/records/<id>.json,
+// processed/structures/<id>.npz, processed/mols/<id>.pkl and one
+// processed/msa/<id>_<k>.npz per MSA file. Their contents are stand-ins;
+// the record JSON names its MSAs as Boltz's Record does (chains' msa_id).
+func writeProcessed(results, name string, t *target.Target) error {
+	dir := filepath.Join(results, "processed")
+	type chain struct {
+		Name  string `json:"chain_name"`
+		MSAID any    `json:"msa_id"`
+	}
+	rec := struct {
+		ID     string  `json:"id"`
+		Chains []chain `json:"chains"`
+	}{ID: name}
+	files := map[string]string{
+		filepath.Join("structures", name+".npz"): "fakeboltz processed structure " + name + "\n",
+		filepath.Join("mols", name+".pkl"):       "fakeboltz processed ligands " + name + "\n",
+	}
+	k := 0
+	for _, c := range t.Chains {
+		id := any(-1)
+		if c.MSA != nil && c.MSA.Mode == target.MSAFile {
+			id = fmt.Sprintf("%s_%d", name, k)
+			b, err := os.ReadFile(c.MSA.File)
+			if err != nil {
+				return err
+			}
+			files[filepath.Join("msa", id.(string)+".npz")] = "fakeboltz processed msa\n" + string(b)
+			k++
+		}
+		for _, cid := range c.IDs {
+			rec.Chains = append(rec.Chains, chain{cid, id})
+		}
+	}
+	for _, l := range t.Ligands {
+		for _, cid := range l.IDs {
+			rec.Chains = append(rec.Chains, chain{cid, -1})
+		}
+	}
+	js, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	// The record last: its presence is what marks the input processed.
+	for rel, content := range files {
+		p := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	p := filepath.Join(dir, "records", name+".json")
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(p, js, 0o644)
 }
 
 // fakeCheckpoints are the contents download writes, by file name: the
@@ -560,6 +754,33 @@ const (
 	ligandMax = 60 * time.Second
 )
 
+// With Boltz's two passes (main.py loads boltz2_conf.ckpt for the
+// structure pass, then boltz2_aff.ckpt for the affinity pass) the call's
+// load is split between the two checkpoints, and a ligand's time between
+// its structure and its affinity. The splits are the stand-in's
+// assumption: the issue gives only the totals.
+const (
+	affinityLoad      = 10 * time.Second // of modelLoad
+	structureFraction = 0.75             // of a ligand's time
+)
+
+// structureLoad is the structure model's load: all of modelLoad in one
+// pass, less the affinity model's in two.
+func structureLoad(twoPass bool) time.Duration {
+	if twoPass {
+		return modelLoad - affinityLoad
+	}
+	return modelLoad
+}
+
+// structureTime is the structure pass's share of a ligand's time d.
+func structureTime(d time.Duration, twoPass bool) time.Duration {
+	if twoPass {
+		return time.Duration(float64(d) * structureFraction)
+	}
+	return d
+}
+
 // ligandTime is the model time of the input t (record name, when it has
 // no ligand): in [ligandMin, ligandMax], from an FNV-1a hash of its
 // ligands' SMILES and CCD codes, so a ligand takes the same time in every
@@ -675,10 +896,39 @@ func writeRecord(fixture, predictions, name string, samples, chains int, affinit
 			return err
 		}
 	}
+	// What BoltzWriter writes besides: the top model's structure for the
+	// affinity pass (writer.py L178-181, when the record has an affinity
+	// ligand) and the pLDDTs (L223-229). Stand-in contents.
+	if err := writeNPZ(filepath.Join(dir, "pre_affinity_"+name+".npz"), "fakeboltz pre-affinity structure "+name+"\n"); err != nil {
+		return err
+	}
+	for k := range samples {
+		if err := writeNPZ(filepath.Join(dir, fmt.Sprintf("plddt_%s_model_%d.npz", name, k)), "fakeboltz plddt\n"); err != nil {
+			return err
+		}
+	}
 	if !affinity {
 		return nil
 	}
 	return writeAffinity(fixture, predictions, name)
+}
+
+// writeNPZ writes a zip archive (what numpy's savez_compressed writes)
+// holding one stand-in array file.
+func writeNPZ(path, content string) error {
+	var buf bytes.Buffer
+	z := zip.NewWriter(&buf)
+	w, err := z.Create("arr.npy")
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write([]byte(content)); err != nil {
+		return err
+	}
+	if err := z.Close(); err != nil {
+		return err
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o644)
 }
 
 // withChains rewrites the fixture's two-chain chains_ptm and
