@@ -36,6 +36,12 @@ import (
 // heartbeats timed out) after storing ligands is an interruption too: the
 // next attempt finds it in the heartbeat details and hands the chunk back
 // the same way (lostAttempt).
+//
+// With Boltz-2's two passes a ligand is finished only in the affinity
+// pass, after the whole group's structures. So each ligand's structure
+// checkpoint is stored as the model makes it (checkpoints), and a later
+// call resumes it: a group killed in its structure pass then reruns only
+// the ligand in flight there.
 func (g *GPU) PredictChunk(ctx context.Context, in contract.PredictChunkInput) (counts contract.ChunkCounts, err error) {
 	info := activity.GetInfo(ctx)
 	pred, err := g.predictor(in.Model)
@@ -55,7 +61,8 @@ func (g *GPU) PredictChunk(ctx context.Context, in contract.PredictChunkInput) (
 			prev.Attempt, in.Chunk, prev.Worker, n))
 	}
 	now := g.now()
-	c := &chunkRun{g: g, ctx: ctx, in: in, pred: pred, beat: chunkBeat{Attempt: info.Attempt, Worker: g.WorkerID, Start: now}}
+	c := &chunkRun{g: g, ctx: ctx, in: in, pred: pred, beat: chunkBeat{Attempt: info.Attempt, Worker: g.WorkerID, Start: now},
+		checkpoints: &checkpoints{blobs: g.Blobs, batchID: in.BatchID}}
 	activity.RecordHeartbeat(ctx, c.details())
 	defer func() {
 		if err != nil && !contract.IsType(err, contract.ErrTypeInterrupted) {
@@ -160,6 +167,8 @@ type chunkRun struct {
 
 	mu   sync.Mutex
 	beat chunkBeat
+
+	checkpoints *checkpoints
 }
 
 func (c *chunkRun) details() any {
@@ -234,6 +243,7 @@ func (c *chunkRun) predictGroup(part []*omtx.Job) error {
 	gr.logsFile = g.Blobs.URI(gr.logsName)
 	gr.log.Printf("batch %s chunk %d attempt %d on worker %s (gpu class %s): one model run for %d ligands",
 		in.BatchID, in.Chunk, activity.GetInfo(ctx).Attempt, g.WorkerID, g.GPUClass, len(part))
+	c.checkpointsFor(gr, &req)
 	req.Finished = func(i int, p omtx.Prediction) {
 		if err := c.store(gr, []int{i}, []omtx.Prediction{p}); err != nil {
 			// Stored when the call ends, if it ends.
@@ -336,6 +346,63 @@ func (c *chunkRun) store(gr *group, idx []int, preds []omtx.Prediction) error {
 	}
 	c.finished(len(keep))
 	return nil
+}
+
+// checkpointsFor names the group's model inputs after the ligands, hands
+// the model the structure checkpoints earlier attempts stored for them
+// (Resume), and stores each new one as the model makes it (Structured).
+// Checkpoints only save model time: one that cannot be stored or read is
+// logged and the ligand runs both passes.
+func (c *chunkRun) checkpointsFor(gr *group, req *omtx.PredictRequest) {
+	g, in, ctx := c.g, c.in, c.ctx
+	log := logFor(ctx, g.Logger, "batch_id", in.BatchID, "chunk", in.Chunk)
+	records := make([]string, len(gr.part))
+	for i, d := range gr.part {
+		if records[i] = recordOf(d); records[i] == "" {
+			return
+		}
+	}
+	req.Records = records
+	// Any ligand may have one: an earlier activity for this chunk (an
+	// interruption starts a new one, attempt 1) leaves no trace in the
+	// documents of the ligands it did not finish. The lookups run side by
+	// side, a fraction of a second per group.
+	found := make([]omtx.Checkpoint, len(gr.part))
+	ok := make([]bool, len(gr.part))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	for i, d := range gr.part {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			var err error
+			if found[i], ok[i], err = c.checkpoints.load(ctx, d.JobID, records[i]); err != nil {
+				log.Warn("structure checkpoint not read; the ligand runs both passes", "job_id", d.JobID, "error", err)
+			}
+		}()
+	}
+	wg.Wait()
+	for i, d := range gr.part {
+		if !ok[i] {
+			continue
+		}
+		if req.Resume == nil {
+			req.Resume = map[int]omtx.Checkpoint{}
+		}
+		req.Resume[i] = found[i]
+		gr.log.Printf("ligand %d %s resumes from its structure checkpoint", derefIndex(d.BatchIndex), d.JobID)
+	}
+	if len(req.Resume) > 0 {
+		log.Info("resuming ligands from structure checkpoints", "ligands", len(req.Resume), "group", len(gr.part))
+	}
+	attempt := activity.GetInfo(ctx).Attempt
+	req.Structured = func(i int, cp omtx.Checkpoint) {
+		if err := c.checkpoints.save(ctx, gr.part[i].JobID, g.WorkerID, attempt, g.now(), cp); err != nil {
+			log.Warn("structure checkpoint not stored", "job_id", gr.part[i].JobID, "error", err)
+		}
+	}
 }
 
 func derefIndex(p *int) int {

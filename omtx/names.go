@@ -58,6 +58,23 @@ func BatchGroupLog(batchID string, lo, hi int) string {
 	return fmt.Sprintf("%slogs/ligands-%06d-%06d.txt", BatchPrefix(batchID), lo, hi)
 }
 
+// CheckpointPrefix is the GCS folder of a batch's structure checkpoints
+// (Checkpoint): scratch that matters only while the batch runs, which the
+// bucket's lifecycle deletes after 7 days (deploy/gcs/lifecycle.json).
+func CheckpointPrefix(batchID string) string { return "checkpoints/" + batchID + "/" }
+
+// CheckpointManifest is the object naming one ligand's checkpoint files
+// by digest; CheckpointBlob holds one file's content, under its SHA-256,
+// shared by the ligands whose files are the same (an MSA's).
+func CheckpointManifest(batchID, jobID string) string {
+	return CheckpointPrefix(batchID) + "ligands/" + jobID + ".json"
+}
+
+// CheckpointBlob: see CheckpointManifest.
+func CheckpointBlob(batchID, digest string) string {
+	return CheckpointPrefix(batchID) + "blobs/" + digest
+}
+
 // BatchChildJobIDs lists the job ids of a batch's ligands [lo, hi).
 func BatchChildJobIDs(batchID string, lo, hi, total int) []string {
 	ids := make([]string, 0, max(hi-lo, 0))

@@ -137,8 +137,21 @@ func TestGCSLifecycle(t *testing.T) {
 		}
 	}
 	assert.True(t, types["SetStorageClass"] && types["AbortIncompleteMultipartUpload"], "rules: %v", types)
+	t.Run("structure checkpoints are deleted after 7 days, and only they", func(t *testing.T) {
+		found := false
+		for _, r := range lc.Lifecycle.Rule {
+			for _, p := range r.Condition.MatchesPrefix {
+				if strings.HasPrefix(omtx.CheckpointPrefix("x"), p) {
+					found = found || (r.Action.Type == "Delete" && *r.Condition.Age == 7 && len(r.Condition.MatchesSuffix) == 0)
+				} else if r.Action.Type == "Delete" && len(r.Condition.MatchesSuffix) == 0 {
+					t.Errorf("a Delete rule without a suffix deletes %s", p)
+				}
+			}
+		}
+		assert.True(t, found, "no Delete rule for %s", omtx.CheckpointPrefix("x"))
+	})
 	t.Run("prefixes are the layout's (omtx/names.go)", func(t *testing.T) {
-		layout := []string{omtx.JobPrefix("x"), omtx.BatchPrefix("x")}
+		layout := []string{omtx.JobPrefix("x"), omtx.BatchPrefix("x"), omtx.CheckpointPrefix("x")}
 		for _, r := range lc.Lifecycle.Rule {
 			for _, p := range r.Condition.MatchesPrefix {
 				ok := false
