@@ -11,7 +11,7 @@ import (
 
 // harvestEvery is how often Predict looks for finished ligands while
 // boltz runs, when the request asks to hear of them (Finished).
-const harvestEvery = 250 * time.Millisecond
+const harvestEvery = 100 * time.Millisecond
 
 // harvest hands each ligand's prediction to the request's Finished as soon
 // as Boltz has written all of its files, while the process still runs.

@@ -368,6 +368,11 @@ func (r *Runner) Predict(ctx context.Context, req omtx.PredictRequest) ([]omtx.P
 	stopHarvest := h.watch(harvestEvery)
 	runErr := r.run(ctx, workDir, args, sink)
 	stopHarvest()
+	if ctx.Err() != nil && (req.Finished != nil || req.Structured != nil) {
+		// Killed (a preemption, a stop): what Boltz wrote whole before the
+		// kill is handed over still, rather than left to the last look.
+		h.look()
+	}
 	elapsed := time.Since(start)
 	sink.flush()
 	if err := sink.LogError(); err != nil {

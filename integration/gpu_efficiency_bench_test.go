@@ -29,19 +29,43 @@ import (
 )
 
 // gpuEfficiencyConfigs are the group and chunk sizes the benchmark
-// compares: a model call (one load) per group, one GPU activity per chunk.
-// twoPass writes each ligand's affinity in a second pass after every
-// structure of the group, as Boltz-2 does with affinity (the affinity pass
-// itself takes no time here, so the model time is the same): a ligand is
-// finished, and stored, only in that pass.
-var gpuEfficiencyConfigs = []struct {
+// compares by default: a model call (its loads) per group, one GPU
+// activity per chunk. twoPass runs Boltz-2's two passes as it runs them
+// with affinity, each with its own model load and share of the ligand's
+// time (the stand-in's FAKE_BOLTZ_TWO_PASS): a ligand is finished, and
+// stored, only in the affinity pass, and a killed group resumes from the
+// structure checkpoints stored meanwhile. One pass is the simpler model
+// the earlier rows used. OMTX_BENCH_GPU_CONFIGS picks others:
+// "group/chunk/passes,…", e.g. "32/64/2,64/64/2".
+var gpuEfficiencyConfigs = []gpuConfig{
+	{8, 32, false},
+	{8, 32, true},
+	{32, 64, true},
+	{64, 64, true},
+}
+
+type gpuConfig struct {
 	group, chunk int
 	twoPass      bool
-}{
-	{8, 32, false},
-	{16, 64, false},
-	{32, 64, false},
-	{8, 32, true},
+}
+
+// gpuConfigs reads OMTX_BENCH_GPU_CONFIGS, else the defaults.
+func gpuConfigs(b *testing.B) []gpuConfig {
+	v := os.Getenv("OMTX_BENCH_GPU_CONFIGS")
+	if v == "" {
+		return gpuEfficiencyConfigs
+	}
+	var out []gpuConfig
+	for _, f := range strings.Split(v, ",") {
+		var c gpuConfig
+		var passes int
+		if _, err := fmt.Sscanf(strings.TrimSpace(f), "%d/%d/%d", &c.group, &c.chunk, &passes); err != nil || c.group < 1 || c.chunk < 1 || (passes != 1 && passes != 2) {
+			b.Fatalf("OMTX_BENCH_GPU_CONFIGS: %q is not group/chunk/passes (passes 1 or 2)", f)
+		}
+		c.twoPass = passes == 2
+		out = append(out, c)
+	}
+	return out
 }
 
 // gpuPositions is how many GPUs the screen runs on.
@@ -78,7 +102,7 @@ func BenchmarkGPUEfficiency(b *testing.B) {
 	ts := httptest.NewServer(srv.Handler())
 	b.Cleanup(ts.Close)
 
-	for _, c := range gpuEfficiencyConfigs {
+	for _, c := range gpuConfigs(b) {
 		name := fmt.Sprintf("group%d_chunk%d", c.group, c.chunk)
 		if c.twoPass {
 			name += "_two_pass"
@@ -106,7 +130,7 @@ func gpuEfficiencyRun(b *testing.B, base string, n, group, chunk int, twoPass bo
 		fmt.Sprintf("OMTX_CHUNK_GROUP=%d", group),
 	}...)
 	if twoPass {
-		workerEnv = append(workerEnv, "FAKE_BOLTZ_AFFINITY_SLEEP=1ns")
+		workerEnv = append(workerEnv, "FAKE_BOLTZ_TWO_PASS=1")
 	}
 	gens := make([]int, gpuPositions)
 	// down holds each GPU's spans without a worker (preempted, its
@@ -182,13 +206,17 @@ func gpuEfficiencyRun(b *testing.B, base string, n, group, chunk int, twoPass bo
 	for _, r := range fin {
 		finishedAgain += r - 1
 	}
-	ligandTime := map[string]float64{}
-	structuresAgain := 0 // ligand model phases that completed before
+	ligandTime := map[string]float64{}       // by phase and ligand
+	structuresAgain, affinitiesAgain := 0, 0 // ligand model phases that completed before
 	for _, p := range phases {
-		if p.Phase == "ligand" {
-			k := strings.Join(p.SMILES, ".")
+		if p.Phase == "ligand" || p.Phase == "affinity" {
+			k := p.Phase + " " + strings.Join(p.SMILES, ".")
 			if _, again := ligandTime[k]; again {
-				structuresAgain++
+				if p.Phase == "ligand" {
+					structuresAgain++
+				} else {
+					affinitiesAgain++
+				}
 			}
 			ligandTime[k] = p.Seconds
 		}
@@ -225,7 +253,7 @@ func gpuEfficiencyRun(b *testing.B, base string, n, group, chunk int, twoPass bo
 	for _, p := range phases {
 		s := &shares[p.position()]
 		whole, steady := overlap(p.At-p.Seconds, p.At, from, to), overlap(p.At-p.Seconds, p.At, from, steadyEnd)
-		if p.Phase == "load" {
+		if p.Phase == "load" || p.Phase == "affinity-load" {
 			s.load += whole
 			s.steadyLoad += steady
 		} else {
@@ -261,9 +289,9 @@ func gpuEfficiencyRun(b *testing.B, base string, n, group, chunk int, twoPass bo
 		meanLoad += load / gpuPositions
 	}
 	fmt.Printf("  preemptions                          %d\n", preemptions)
-	rerun := structuresAgain + ev.interrupted
+	rerun := structuresAgain + affinitiesAgain + ev.interrupted
 	fmt.Printf("  finished ligands run again           %d  (all files written, not yet stored when the worker went)\n", finishedAgain)
-	fmt.Printf("  ligand model runs repeated           %d  (a ligand's model time spent again, whole)\n", structuresAgain)
+	fmt.Printf("  ligand model runs repeated           %d structure, %d affinity  (a pass's model time spent again, whole)\n", structuresAgain, affinitiesAgain)
 	fmt.Printf("  ligands rerun (upper bound)          %d  (%.2f per preemption: the above, plus at most one ligand in flight per interrupted activity)\n", rerun, perPreemption(rerun, preemptions))
 	fmt.Printf("  ligands given to a model call again  %d  (the rest of each cut group too, which the model had not reached: no model time lost)\n", givenAgain)
 	fmt.Printf("  chunk activities                     %d scheduled for %d chunks, %d attempts started, %d interrupted, %d failed, %d timed out\n",
