@@ -565,6 +565,9 @@ func checkGPUWorker(t *testing.T, b *built, d *appsv1.Deployment) {
 			assert.Equal(t, denv["BOLTZ_CACHE"], env["BOLTZ_CACHE"])
 			assert.Contains(t, dests, boltzVenv, "the Boltz image copies the venv")
 			assert.Contains(t, imageRefTag(c.Image), "boltz", "an image that serves Boltz-2 is built with INSTALL_BOLTZ=true and tagged so")
+			cm := b.configMap(configMapName).Data
+			assert.Equal(t, "64", cm["OMTX_CHUNK_GROUP"], "Boltz-2 is served: one model call per chunk of 64 (BENCHMARKS.md, GPU efficiency)")
+			assert.Equal(t, cm["OMTX_CHUNK_GROUP"], cm["OMTX_BATCH_CHUNK_SIZE"], "a default chunk is one model call")
 		} else {
 			assert.Empty(t, env["OMTX_BOLTZ_BIN"], "OMTX_BOLTZ_BIN is set but OMTX_MODELS does not list boltz2")
 		}
