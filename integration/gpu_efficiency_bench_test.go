@@ -318,7 +318,7 @@ const spotGrace = 15 * time.Second
 // saying of every pod that it has the DisruptionTarget condition (a spot
 // node going away), as in TestPreemptionDisruptedPodKillsTheGroupAtOnce,
 // and returns the worker environment that points at it.
-func disruptedPods(b *testing.B) []string {
+func disruptedPods(b testing.TB) []string {
 	kube := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, `{"metadata":{"name":"gpu"},"status":{"conditions":[`+
 			`{"type":"Ready","status":"True"},{"type":"DisruptionTarget","status":"True","reason":"TerminationByKubelet"}]}}`)
@@ -397,7 +397,7 @@ func (l timingLine) position() int {
 	return pos
 }
 
-func readTimings(b *testing.B, path string) []timingLine {
+func readTimings(b testing.TB, path string) []timingLine {
 	var out []timingLine
 	eachLine(b, path, func(line []byte) {
 		var l timingLine
@@ -440,7 +440,7 @@ func finishedRuns(b *testing.B, path string) map[string]int {
 	return runs
 }
 
-func eachLine(b *testing.B, path string, f func([]byte)) {
+func eachLine(b testing.TB, path string, f func([]byte)) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		b.Fatal(err)

@@ -268,3 +268,86 @@ func storedLog(t *testing.T, batchID string) map[string][]string {
 	}
 	return out
 }
+
+// TestPreemptionTwoPassResumesStructures: Boltz-2's two passes, where a
+// ligand is finished only in the affinity pass after the whole group's
+// structures. Worker A's pod is preempted (SIGTERM, DisruptionTarget)
+// during the structure pass of an 8-ligand group, after some structures
+// were written. Each written structure's checkpoint was stored as Boltz
+// wrote it, so worker B runs the structure pass only for the ligands A had
+// not finished: no structure is computed twice, every ligand finishes
+// once, and no model attempt is spent.
+func TestPreemptionTwoPassResumesStructures(t *testing.T) {
+	base := boltzAPI(t)
+	dir := t.TempDir()
+	record, timing := filepath.Join(dir, "record.jsonl"), filepath.Join(dir, "timing.jsonl")
+	passes := []string{"OMTX_CHUNK_GROUP=8", "FAKE_BOLTZ_LIGAND_SLEEP=1500ms", "FAKE_BOLTZ_AFFINITY_SLEEP=300ms", "FAKE_BOLTZ_TIMING=" + timing}
+	a := boltzWorker(t, record, append(append(disruptedPods(t), "OMTX_WORKER_ID=gpu-ta", "POD_NAME=gpu-ta", "OMTX_WORKER_STOP_TIMEOUT=60s"), passes...)...)
+
+	var ligands []string
+	for i := range preemptLigands {
+		ligands = append(ligands, fmt.Sprintf(`{"name":"two_pass_%02d","smiles":%q}`, i, strings.Repeat("C", i+1)+"N"))
+	}
+	body := `{"model":"boltz2","protein_sequence":"MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVGDGTQDNLSGAEK",` +
+		`"ligands":[` + strings.Join(ligands, ",") + fmt.Sprintf(`],"max_concurrent":%d,"chunk_size":%d,"cache":false}`, preemptLigands, preemptLigands)
+	code, resp := callAt(t, base, "POST", "/api/v1/predict/batch", body)
+	require.Equal(t, http.StatusAccepted, code, string(resp))
+	batchID := decode[api.BatchSubmitResponse](t, resp).BatchID
+
+	// Three structures written and their checkpoints stored: A is in its
+	// structure pass, nothing is finished.
+	manifests := func() []string {
+		names, err := env.deps.Blobs.List(ctxT(t), omtx.CheckpointPrefix(batchID)+"ligands/")
+		require.NoError(t, err)
+		return names
+	}
+	require.Eventually(t, func() bool { return len(manifests()) >= 3 }, 2*time.Minute, 50*time.Millisecond,
+		"worker A stored no structure checkpoints")
+	boltzWorker(t, record, append([]string{"OMTX_WORKER_ID=gpu-tb"}, passes...)...)
+	require.NoError(t, a.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case <-a.done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("worker A did not stop")
+	}
+	checkpointed := len(manifests())
+
+	done := waitBatch(t, batchID, 4*time.Minute)
+	require.Equal(t, omtx.StatusCompleted, done.Status, done.Error)
+	kids := children(t, batchID)
+	require.Len(t, kids, preemptLigands)
+	for _, k := range kids {
+		require.Equal(t, omtx.StatusCompleted, k.Status, k.JobID)
+		require.NotNil(t, k.Temporal, k.JobID)
+		assert.Equal(t, int32(1), k.Temporal.Attempt, "%s: the preemption spent no model attempt", k.JobID)
+		assert.Equal(t, "gpu-tb", k.Temporal.Worker, "%s: A finished nothing; B stored every ligand", k.JobID)
+	}
+
+	// The stand-in's timing log: one structure per ligand, over both
+	// workers; A's last structure (in flight) never completed.
+	structures := map[string]int{}
+	onA := 0
+	for _, l := range readTimings(t, timing) {
+		if l.Phase == "ligand" {
+			structures[strings.Join(l.SMILES, ".")]++
+			if l.Worker == "gpu-ta" {
+				onA++
+			}
+		}
+	}
+	require.Len(t, structures, preemptLigands, "every ligand's structure was made")
+	for s, n := range structures {
+		assert.Equal(t, 1, n, "%s: its structure was made %d times", s, n)
+	}
+	assert.GreaterOrEqual(t, checkpointed, 3)
+	assert.Equal(t, onA, checkpointed, "every structure A made was checkpointed")
+
+	logs := storedLog(t, batchID)
+	require.NotEmpty(t, logs)
+	data, err := os.ReadFile(filepath.Join(env.stateDir, "gpu-worker.log"))
+	require.NoError(t, err)
+	assert.Contains(t, string(data), "resuming ligands from structure checkpoints")
+	ev := chunkActivityEvents(t, batchID)
+	assert.Equal(t, 1, ev.interrupted, "one interruption")
+	assert.Zero(t, ev.failed, "no model attempt failed")
+}
