@@ -27,19 +27,29 @@ type checkpoints struct {
 	stored map[string]bool // blobs this attempt stored
 }
 
-// checkpointManifest is a stored checkpoint: the record and each file's
-// digest, by its path under Boltz's results folder.
+// checkpointManifest is a stored checkpoint: the record, each file's
+// digest by its path under Boltz's results folder, and the model that made
+// it (modelKey).
 type checkpointManifest struct {
 	Record  string            `json:"record"`
+	Model   string            `json:"model"`
 	Files   map[string]string `json:"files"`
 	Worker  string            `json:"worker"`
 	Attempt int32             `json:"attempt"`
 	Stored  time.Time         `json:"stored"`
 }
 
-// save stores one ligand's checkpoint.
-func (c *checkpoints) save(ctx context.Context, jobID, worker string, attempt int32, now time.Time, cp omtx.Checkpoint) error {
-	m := checkpointManifest{Record: cp.Record, Files: map[string]string{}, Worker: worker, Attempt: attempt, Stored: now}
+// modelKey names the model that makes a checkpoint: its version, the
+// digests of its weights and of its deployment's defaults. A checkpoint is
+// resumed only by the same model, so that no result pairs one version's
+// structure with another's affinity (a deploy between the two calls).
+func modelKey(m omtx.ModelInfo) string {
+	return m.Name + "|" + m.Version + "|" + m.Checkpoint + "|" + m.Defaults
+}
+
+// save stores one ligand's checkpoint, made by model.
+func (c *checkpoints) save(ctx context.Context, jobID, worker string, attempt int32, now time.Time, model string, cp omtx.Checkpoint) error {
+	m := checkpointManifest{Record: cp.Record, Model: model, Files: map[string]string{}, Worker: worker, Attempt: attempt, Stored: now}
 	for rel, b := range cp.Files {
 		sum := sha256.Sum256(b)
 		d := hex.EncodeToString(sum[:])
@@ -67,10 +77,11 @@ func (c *checkpoints) save(ctx context.Context, jobID, worker string, attempt in
 	return c.blobs.Put(ctx, omtx.CheckpointManifest(c.batchID, jobID), "application/json", js)
 }
 
-// load reads one ligand's checkpoint, if one was stored for record: ok is
-// false when there is none, or it is another record's. A file whose
-// content does not match its digest is an error.
-func (c *checkpoints) load(ctx context.Context, jobID, record string) (cp omtx.Checkpoint, ok bool, err error) {
+// load reads one ligand's checkpoint, if one was stored for record by
+// model: ok is false when there is none, or it is another record's or
+// another model's. A file whose content does not match its digest is an
+// error.
+func (c *checkpoints) load(ctx context.Context, jobID, record, model string) (cp omtx.Checkpoint, ok bool, err error) {
 	name := omtx.CheckpointManifest(c.batchID, jobID)
 	if exists, err := c.blobs.Exists(ctx, name); err != nil || !exists {
 		return omtx.Checkpoint{}, false, err
@@ -83,7 +94,7 @@ func (c *checkpoints) load(ctx context.Context, jobID, record string) (cp omtx.C
 	if err := json.Unmarshal(js, &m); err != nil {
 		return omtx.Checkpoint{}, false, fmt.Errorf("checkpoint manifest %s: %w", name, err)
 	}
-	if m.Record != record {
+	if m.Record != record || m.Model != model {
 		return omtx.Checkpoint{}, false, nil
 	}
 	cp = omtx.Checkpoint{Record: m.Record, Files: map[string][]byte{}}

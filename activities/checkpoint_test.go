@@ -101,17 +101,20 @@ func TestPredictChunkResumesStructureCheckpoints(t *testing.T) {
 		assert.Equal(t, "the same MSA for every ligand", string(cp.Files["processed/msa/"+r+"_0.npz"]))
 	}
 
-	t.Run("a checkpoint whose file was altered is not used", func(t *testing.T) {
+	t.Run("a checkpoint of another record or model, or whose file was altered, is not used", func(t *testing.T) {
 		c := &checkpoints{blobs: blobs, batchID: "batch_c"}
 		cp := omtx.Checkpoint{Record: "b9", Files: map[string][]byte{"predictions/b9/x.npz": []byte("made")}}
-		require.NoError(t, c.save(t.Context(), "job_x", "w", 1, acts.now(), cp))
-		got, ok, err := c.load(t.Context(), "job_x", "b9")
+		require.NoError(t, c.save(t.Context(), "job_x", "w", 1, acts.now(), "boltz-2 2.2.1", cp))
+		got, ok, err := c.load(t.Context(), "job_x", "b9", "boltz-2 2.2.1")
 		require.NoError(t, err)
 		require.True(t, ok)
 		assert.Equal(t, cp.Files, got.Files)
-		_, ok, err = c.load(t.Context(), "job_x", "b8")
+		_, ok, err = c.load(t.Context(), "job_x", "b8", "boltz-2 2.2.1")
 		require.NoError(t, err)
 		assert.False(t, ok, "another record's checkpoint is not this ligand's")
+		_, ok, err = c.load(t.Context(), "job_x", "b9", "boltz-2 2.2.2")
+		require.NoError(t, err)
+		assert.False(t, ok, "another model version's structure is not resumed")
 		// Overwrite the blob stored under the digest of "made".
 		names, err := blobs.List(t.Context(), omtx.CheckpointPrefix("batch_c")+"blobs/")
 		require.NoError(t, err)
@@ -120,7 +123,7 @@ func TestPredictChunkResumesStructureCheckpoints(t *testing.T) {
 				require.NoError(t, blobs.Put(t.Context(), name, "", []byte("changed")))
 			}
 		}
-		_, _, err = c.load(t.Context(), "job_x", "b9")
+		_, _, err = c.load(t.Context(), "job_x", "b9", "boltz-2 2.2.1")
 		assert.ErrorContains(t, err, "does not match its digest")
 	})
 }

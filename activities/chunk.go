@@ -363,6 +363,7 @@ func (c *chunkRun) checkpointsFor(gr *group, req *omtx.PredictRequest) {
 		}
 	}
 	req.Records = records
+	model := modelKey(c.pred.Info())
 	// Any ligand may have one: an earlier activity for this chunk (an
 	// interruption starts a new one, attempt 1) leaves no trace in the
 	// documents of the ligands it did not finish. The lookups run side by
@@ -378,7 +379,7 @@ func (c *chunkRun) checkpointsFor(gr *group, req *omtx.PredictRequest) {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			var err error
-			if found[i], ok[i], err = c.checkpoints.load(ctx, d.JobID, records[i]); err != nil {
+			if found[i], ok[i], err = c.checkpoints.load(ctx, d.JobID, records[i], model); err != nil {
 				log.Warn("structure checkpoint not read; the ligand runs both passes", "job_id", d.JobID, "error", err)
 			}
 		}()
@@ -399,7 +400,9 @@ func (c *chunkRun) checkpointsFor(gr *group, req *omtx.PredictRequest) {
 	}
 	attempt := activity.GetInfo(ctx).Attempt
 	req.Structured = func(i int, cp omtx.Checkpoint) {
-		if err := c.checkpoints.save(ctx, gr.part[i].JobID, g.WorkerID, attempt, g.now(), cp); err != nil {
+		// Asked again: a model that fetched its weights during the call
+		// names them only once it has them.
+		if err := c.checkpoints.save(ctx, gr.part[i].JobID, g.WorkerID, attempt, g.now(), modelKey(c.pred.Info()), cp); err != nil {
 			log.Warn("structure checkpoint not stored", "job_id", gr.part[i].JobID, "error", err)
 		}
 	}
