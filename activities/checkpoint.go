@@ -35,6 +35,7 @@ type checkpointManifest struct {
 	Model   string            `json:"model"`
 	Files   map[string]string `json:"files"`
 	Worker  string            `json:"worker"`
+	RunID   string            `json:"run_id"`
 	Attempt int32             `json:"attempt"`
 	Stored  time.Time         `json:"stored"`
 }
@@ -48,8 +49,8 @@ func modelKey(m omtx.ModelInfo) string {
 }
 
 // save stores one ligand's checkpoint, made by model.
-func (c *checkpoints) save(ctx context.Context, jobID, worker string, attempt int32, now time.Time, model string, cp omtx.Checkpoint) error {
-	m := checkpointManifest{Record: cp.Record, Model: model, Files: map[string]string{}, Worker: worker, Attempt: attempt, Stored: now}
+func (c *checkpoints) save(ctx context.Context, jobID string, by chunkBeat, runID string, now time.Time, model string, cp omtx.Checkpoint) error {
+	m := checkpointManifest{Record: cp.Record, Model: model, Files: map[string]string{}, Worker: by.Worker, RunID: runID, Attempt: by.Attempt, Stored: now}
 	for rel, b := range cp.Files {
 		sum := sha256.Sum256(b)
 		d := hex.EncodeToString(sum[:])
@@ -109,6 +110,33 @@ func (c *checkpoints) load(ctx context.Context, jobID, record, model string) (cp
 		cp.Files[rel] = b
 	}
 	return cp, true, nil
+}
+
+// storedBy counts the checkpoints that the attempt prev (of the workflow
+// run runID) stored for the ligands of docs that are not finished: the
+// progress of an attempt that was lost in Boltz's structure pass, which no
+// document shows. Its heartbeats may not say (the SDK sends them at
+// intervals); the manifests do.
+func (c *checkpoints) storedBy(ctx context.Context, docs []*omtx.Job, prev chunkBeat, runID string) int {
+	n := 0
+	for _, d := range docs {
+		if d == nil || d.Status.Terminal() {
+			continue
+		}
+		name := omtx.CheckpointManifest(c.batchID, d.JobID)
+		if ok, err := c.blobs.Exists(ctx, name); err != nil || !ok {
+			continue
+		}
+		js, err := c.blobs.Read(ctx, name)
+		var m checkpointManifest
+		if err != nil || json.Unmarshal(js, &m) != nil {
+			continue
+		}
+		if m.RunID == runID && m.Worker == prev.Worker && m.Attempt == prev.Attempt && !m.Stored.Before(prev.Start) {
+			n++
+		}
+	}
+	return n
 }
 
 // recordOf is a batch child's model input name (omtx.PredictRequest's

@@ -104,7 +104,7 @@ func TestPredictChunkResumesStructureCheckpoints(t *testing.T) {
 	t.Run("a checkpoint of another record or model, or whose file was altered, is not used", func(t *testing.T) {
 		c := &checkpoints{blobs: blobs, batchID: "batch_c"}
 		cp := omtx.Checkpoint{Record: "b9", Files: map[string][]byte{"predictions/b9/x.npz": []byte("made")}}
-		require.NoError(t, c.save(t.Context(), "job_x", "w", 1, acts.now(), "boltz-2 2.2.1", cp))
+		require.NoError(t, c.save(t.Context(), "job_x", chunkBeat{Worker: "w", Attempt: 1}, "run", acts.now(), "boltz-2 2.2.1", cp))
 		got, ok, err := c.load(t.Context(), "job_x", "b9", "boltz-2 2.2.1")
 		require.NoError(t, err)
 		require.True(t, ok)

@@ -33,7 +33,8 @@ import (
 // failures. A pod found to be going away within seconds (Preempted) kills
 // the group's model call at once instead, losing only the ligands in
 // flight. An attempt that was lost without a word (its worker killed, its
-// heartbeats timed out) after storing ligands is an interruption too: the
+// heartbeats timed out) after storing ligands or structure checkpoints is
+// an interruption too: the
 // next attempt finds it in the heartbeat details and hands the chunk back
 // the same way (lostAttempt).
 //
@@ -54,11 +55,16 @@ func (g *GPU) PredictChunk(ctx context.Context, in contract.PredictChunkInput) (
 		return contract.ChunkCounts{}, storeErr("read chunk", err)
 	}
 	log := logFor(ctx, g.Logger, "batch_id", in.BatchID, "chunk", in.Chunk)
-	if prev, n := lostAttempt(ctx, docs, info.WorkflowExecution.RunID); n > 0 {
-		log.Info("previous attempt lost after storing ligands: an interruption, not a failed attempt",
-			"lost_attempt", prev.Attempt, "lost_worker", prev.Worker, "stored", n)
-		return contract.ChunkCounts{}, interrupted(fmt.Sprintf("attempt %d of chunk %d on worker %s stopped heartbeating after storing %d ligands; the rest run again without spending an attempt",
-			prev.Attempt, in.Chunk, prev.Worker, n))
+	prev, n := lostAttempt(ctx, docs, info.WorkflowExecution.RunID)
+	cps := 0
+	if n == 0 && prev.lost() {
+		cps = (&checkpoints{blobs: g.Blobs, batchID: in.BatchID}).storedBy(ctx, docs, prev, info.WorkflowExecution.RunID)
+	}
+	if n > 0 || cps > 0 {
+		log.Info("previous attempt lost after storing ligands or structure checkpoints: an interruption, not a failed attempt",
+			"lost_attempt", prev.Attempt, "lost_worker", prev.Worker, "stored", n, "checkpointed", cps)
+		return contract.ChunkCounts{}, interrupted(fmt.Sprintf("attempt %d of chunk %d on worker %s stopped heartbeating after storing %d ligands and %d structure checkpoints; the rest run again without spending an attempt",
+			prev.Attempt, in.Chunk, prev.Worker, n, cps))
 	}
 	now := g.now()
 	c := &chunkRun{g: g, ctx: ctx, in: in, pred: pred, beat: chunkBeat{Attempt: info.Attempt, Worker: g.WorkerID, Start: now},
@@ -127,7 +133,14 @@ type chunkBeat struct {
 	Start   time.Time `json:"start"`
 	// Ended is set when the attempt returned an error itself.
 	Ended bool `json:"ended,omitempty"`
+	// Checkpointed counts the structure checkpoints the attempt stored
+	// (Boltz-2's first pass): progress, though no ligand is finished yet.
+	Checkpointed int `json:"checkpointed,omitempty"`
 }
+
+// lost reports whether the attempt these are the last details of ended
+// without a word (it did not end itself).
+func (b chunkBeat) lost() bool { return !b.Ended && b.Worker != "" }
 
 // lostAttempt reads the previous attempt's heartbeat details and returns
 // them with the number of the chunk's ligands it stored, when it was lost
@@ -135,14 +148,15 @@ type chunkBeat struct {
 // out), in this workflow run; 0 otherwise. Such an attempt made progress,
 // so its end is an interruption, not a failure of the model: counting it
 // against the model's attempts would fail a chunk after a few spot
-// preemptions. An attempt that ended with an error, or stored nothing,
-// counts as before.
+// preemptions. An attempt lost after storing only structure checkpoints
+// (Boltz-2's first pass; checkpoints.storedBy) is an interruption too. An
+// attempt that ended with an error, or stored nothing, counts as before.
 func lostAttempt(ctx context.Context, docs []*omtx.Job, runID string) (chunkBeat, int) {
 	var prev chunkBeat
 	if !activity.HasHeartbeatDetails(ctx) || activity.GetHeartbeatDetails(ctx, &prev) != nil {
 		return prev, 0 // none, or details of another shape (a release before chunkBeat)
 	}
-	if prev.Ended || prev.Worker == "" {
+	if !prev.lost() {
 		return prev, 0
 	}
 	n := 0
@@ -188,6 +202,16 @@ func (c *chunkRun) ended() any {
 	defer c.mu.Unlock()
 	c.beat.Ended = true
 	return c.beat
+}
+
+// checkpointed counts one more stored structure checkpoint and heartbeats
+// the progress.
+func (c *chunkRun) checkpointed() {
+	c.mu.Lock()
+	c.beat.Checkpointed++
+	b := c.beat
+	c.mu.Unlock()
+	activity.RecordHeartbeat(c.ctx, b)
 }
 
 // finished counts n more finished ligands and heartbeats the progress.
@@ -364,6 +388,14 @@ func (c *chunkRun) checkpointsFor(gr *group, req *omtx.PredictRequest) {
 	}
 	req.Records = records
 	model := modelKey(c.pred.Info())
+	attempt := activity.GetInfo(ctx).Attempt
+	resume := attempt == 1
+	if !resume {
+		// A retry after a failure (an interruption starts a new activity,
+		// attempt 1): whatever failed may have come from a checkpoint, so
+		// the model makes everything again, as --override does.
+		gr.log.Printf("attempt %d after a failure: structure checkpoints are not resumed", attempt)
+	}
 	// Any ligand may have one: an earlier activity for this chunk (an
 	// interruption starts a new one, attempt 1) leaves no trace in the
 	// documents of the ligands it did not finish. The lookups run side by
@@ -373,6 +405,9 @@ func (c *chunkRun) checkpointsFor(gr *group, req *omtx.PredictRequest) {
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 16)
 	for i, d := range gr.part {
+		if !resume {
+			break
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -398,13 +433,14 @@ func (c *chunkRun) checkpointsFor(gr *group, req *omtx.PredictRequest) {
 	if len(req.Resume) > 0 {
 		log.Info("resuming ligands from structure checkpoints", "ligands", len(req.Resume), "group", len(gr.part))
 	}
-	attempt := activity.GetInfo(ctx).Attempt
 	req.Structured = func(i int, cp omtx.Checkpoint) {
 		// Asked again: a model that fetched its weights during the call
 		// names them only once it has them.
-		if err := c.checkpoints.save(ctx, gr.part[i].JobID, g.WorkerID, attempt, g.now(), modelKey(c.pred.Info()), cp); err != nil {
+		if err := c.checkpoints.save(ctx, gr.part[i].JobID, c.details().(chunkBeat), activity.GetInfo(ctx).WorkflowExecution.RunID, g.now(), modelKey(c.pred.Info()), cp); err != nil {
 			log.Warn("structure checkpoint not stored", "job_id", gr.part[i].JobID, "error", err)
+			return
 		}
+		c.checkpointed()
 	}
 }
 

@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -101,24 +102,36 @@ func TestPredictChunkStoresEachLigandAsItFinishes(t *testing.T) {
 func TestPredictChunkLostAttemptIsAnInterruption(t *testing.T) {
 	t.Parallel()
 	start := time.Date(2026, 12, 7, 5, 0, 0, 0, time.UTC)
+	lost := chunkBeat{Attempt: 1, Worker: "gpu-a", Start: start}
 	cases := []struct {
 		name        string
 		beat        *chunkBeat
 		stored      int
+		checkpoints *chunkBeat // who stored a structure checkpoint of the next two ligands
 		interrupted bool
 	}{
-		{"lost after storing two ligands", &chunkBeat{Done: 1, Attempt: 1, Worker: "gpu-a", Start: start}, 2, true},
-		{"ended with its own error", &chunkBeat{Done: 2, Attempt: 1, Worker: "gpu-a", Start: start, Ended: true}, 2, false},
-		{"lost before storing any", &chunkBeat{Attempt: 1, Worker: "gpu-a", Start: start}, 0, false},
-		{"stored by an earlier attempt, not the lost one", &chunkBeat{Attempt: 1, Worker: "gpu-a", Start: start.Add(time.Hour)}, 2, false},
-		{"no heartbeat details", nil, 2, false},
+		{"lost after storing two ligands", &chunkBeat{Done: 1, Attempt: 1, Worker: "gpu-a", Start: start}, 2, nil, true},
+		{"ended with its own error", &chunkBeat{Done: 2, Attempt: 1, Worker: "gpu-a", Start: start, Ended: true}, 2, nil, false},
+		{"lost before storing any", &lost, 0, nil, false},
+		{"lost after storing structure checkpoints only (its heartbeats did not say)", &lost, 0, &lost, true},
+		{"ended with its own error after storing checkpoints", &chunkBeat{Attempt: 1, Worker: "gpu-a", Start: start, Ended: true}, 0, &lost, false},
+		{"checkpoints of another worker", &lost, 0, &chunkBeat{Attempt: 1, Worker: "gpu-b", Start: start}, false},
+		{"stored by an earlier attempt, not the lost one", &chunkBeat{Attempt: 1, Worker: "gpu-a", Start: start.Add(time.Hour)}, 2, nil, false},
+		{"no heartbeat details", nil, 2, nil, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			model := &flaky{}
-			acts, jobs, _, in := chunkFixture(t, "batch_l", 4, model, 4)
+			acts, jobs, blobs, in := chunkFixture(t, "batch_l", 4, model, 4)
 			done := start.Add(time.Minute)
+			if tc.checkpoints != nil {
+				c := &checkpoints{blobs: blobs, batchID: "batch_l"}
+				for k, id := range in.JobIDs[tc.stored : tc.stored+2] {
+					cp := omtx.Checkpoint{Record: fmt.Sprintf("b%d", tc.stored+k), Files: map[string][]byte{"predictions/x/y": []byte("s")}}
+					require.NoError(t, c.save(t.Context(), id, *tc.checkpoints, "default-test-run-id", done, "m", cp))
+				}
+			}
 			for _, id := range in.JobIDs[:tc.stored] {
 				d := jobs.Doc(id)
 				d.Status, d.CompletedAt = omtx.StatusCompleted, &done

@@ -357,16 +357,24 @@ func preempt(b *testing.B, w *process, grace time.Duration) {
 	killGroups(kids)
 }
 
-// childPIDs lists the processes whose parent is pid.
+// childPIDs lists the processes whose parent is pid. Each thread lists
+// the children it forked (proc(5)), and Go forks from whichever thread
+// runs the goroutine, so every thread is read.
 func childPIDs(pid int) []int {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
 	if err != nil {
 		return nil
 	}
 	var out []int
-	for _, f := range strings.Fields(string(data)) {
-		if p, err := strconv.Atoi(f); err == nil {
-			out = append(out, p)
+	for _, task := range tasks {
+		data, err := os.ReadFile(task)
+		if err != nil {
+			continue
+		}
+		for _, f := range strings.Fields(string(data)) {
+			if p, err := strconv.Atoi(f); err == nil {
+				out = append(out, p)
+			}
 		}
 	}
 	return out
