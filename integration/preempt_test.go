@@ -173,7 +173,7 @@ func preemptionCase(t *testing.T, name string, group int, stop func(a *process),
 	// How often the stand-in was given each ligand: a ligand A stored
 	// ran once; the others at most twice (in flight on A, then on B). Of
 	// the ligands the stand-in had finished on A when A was stopped, at
-	// most one ran again: the one A's harvest (every 250 ms) may not have
+	// most one ran again: the one A's harvest (every 100 ms) may not have
 	// seen yet.
 	runs := standInRuns(t, record, smiles)
 	for _, n := range byWorker["gpu-pa"] {
