@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,14 +18,17 @@ import (
 // after its structure pass runs only its affinity pass next time, on any
 // worker. Each file is stored once under its SHA-256
 // (omtx.CheckpointBlob), then the ligand's manifest names them
-// (omtx.CheckpointManifest): a manifest that exists names only files
-// that do. The bucket's lifecycle deletes them after 7 days.
+// (omtx.CheckpointManifest, under its chunk's folder, so that one listing
+// finds a chunk's): a manifest that exists names only files that do. The
+// bucket's lifecycle deletes them after 7 days.
 type checkpoints struct {
 	blobs   BlobStore
 	batchID string
+	chunk   int
 
 	mu     sync.Mutex
-	stored map[string]bool // blobs this attempt stored
+	stored map[string]bool   // blobs this attempt stored
+	read   map[string][]byte // blobs this attempt read, by digest
 }
 
 // checkpointManifest is a stored checkpoint: the record, each file's
@@ -75,64 +79,81 @@ func (c *checkpoints) save(ctx context.Context, jobID string, by chunkBeat, runI
 	if err != nil {
 		return err
 	}
-	return c.blobs.Put(ctx, omtx.CheckpointManifest(c.batchID, jobID), "application/json", js)
+	return c.blobs.Put(ctx, omtx.CheckpointManifest(c.batchID, c.chunk, jobID), "application/json", js)
 }
 
-// load reads one ligand's checkpoint, if one was stored for record by
-// model: ok is false when there is none, or it is another record's or
-// another model's. A file whose content does not match its digest is an
-// error.
-func (c *checkpoints) load(ctx context.Context, jobID, record, model string) (cp omtx.Checkpoint, ok bool, err error) {
-	name := omtx.CheckpointManifest(c.batchID, jobID)
-	if exists, err := c.blobs.Exists(ctx, name); err != nil || !exists {
-		return omtx.Checkpoint{}, false, err
-	}
-	js, err := c.blobs.Read(ctx, name)
+// manifests reads the manifests stored for the chunk's ligands, by job id:
+// one listing, then one read per manifest found.
+func (c *checkpoints) manifests(ctx context.Context) (map[string]checkpointManifest, error) {
+	prefix := omtx.CheckpointChunkPrefix(c.batchID, c.chunk)
+	names, err := c.blobs.List(ctx, prefix)
 	if err != nil {
-		return omtx.Checkpoint{}, false, err
+		return nil, err
 	}
-	var m checkpointManifest
-	if err := json.Unmarshal(js, &m); err != nil {
-		return omtx.Checkpoint{}, false, fmt.Errorf("checkpoint manifest %s: %w", name, err)
+	out := map[string]checkpointManifest{}
+	for _, name := range names {
+		jobID, ok := strings.CutSuffix(strings.TrimPrefix(name, prefix), ".json")
+		if !ok {
+			continue
+		}
+		js, err := c.blobs.Read(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		var m checkpointManifest
+		if err := json.Unmarshal(js, &m); err != nil {
+			return nil, fmt.Errorf("checkpoint manifest %s: %w", name, err)
+		}
+		out[jobID] = m
 	}
+	return out, nil
+}
+
+// load reads the checkpoint m names, for record, made by model: ok is
+// false when it is another record's or another model's. A file whose
+// content does not match its digest is an error. A file that several
+// ligands share (their MSA's) is read once.
+func (c *checkpoints) load(ctx context.Context, m checkpointManifest, record, model string) (cp omtx.Checkpoint, ok bool, err error) {
 	if m.Record != record || m.Model != model {
 		return omtx.Checkpoint{}, false, nil
 	}
 	cp = omtx.Checkpoint{Record: m.Record, Files: map[string][]byte{}}
 	for rel, d := range m.Files {
-		b, err := c.blobs.Read(ctx, omtx.CheckpointBlob(c.batchID, d))
-		if err != nil {
-			return omtx.Checkpoint{}, false, err
-		}
-		if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != d {
-			return omtx.Checkpoint{}, false, fmt.Errorf("checkpoint file %s of %s does not match its digest", rel, jobID)
+		c.mu.Lock()
+		b, cached := c.read[d]
+		c.mu.Unlock()
+		if !cached {
+			if b, err = c.blobs.Read(ctx, omtx.CheckpointBlob(c.batchID, d)); err != nil {
+				return omtx.Checkpoint{}, false, err
+			}
+			if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != d {
+				return omtx.Checkpoint{}, false, fmt.Errorf("checkpoint file %s of record %s does not match its digest", rel, record)
+			}
+			c.mu.Lock()
+			if c.read == nil {
+				c.read = map[string][]byte{}
+			}
+			c.read[d] = b
+			c.mu.Unlock()
 		}
 		cp.Files[rel] = b
 	}
 	return cp, true, nil
 }
 
-// storedBy counts the checkpoints that the attempt prev (of the workflow
-// run runID) stored for the ligands of docs that are not finished: the
-// progress of an attempt that was lost in Boltz's structure pass, which no
-// document shows. Its heartbeats may not say (the SDK sends them at
-// intervals); the manifests do.
-func (c *checkpoints) storedBy(ctx context.Context, docs []*omtx.Job, prev chunkBeat, runID string) int {
+// storedBy counts the checkpoints among found that the attempt prev (of
+// the workflow run runID) stored for the ligands of docs that are not
+// finished: the progress of an attempt that was lost in Boltz's structure
+// pass, which no document shows. Its heartbeats may not say (the SDK
+// sends them at intervals); the manifests do.
+func storedBy(found map[string]checkpointManifest, docs []*omtx.Job, prev chunkBeat, runID string) int {
 	n := 0
 	for _, d := range docs {
 		if d == nil || d.Status.Terminal() {
 			continue
 		}
-		name := omtx.CheckpointManifest(c.batchID, d.JobID)
-		if ok, err := c.blobs.Exists(ctx, name); err != nil || !ok {
-			continue
-		}
-		js, err := c.blobs.Read(ctx, name)
-		var m checkpointManifest
-		if err != nil || json.Unmarshal(js, &m) != nil {
-			continue
-		}
-		if m.RunID == runID && m.Worker == prev.Worker && m.Attempt == prev.Attempt && !m.Stored.Before(prev.Start) {
+		m, ok := found[d.JobID]
+		if ok && m.RunID == runID && m.Worker == prev.Worker && m.Attempt == prev.Attempt && !m.Stored.Before(prev.Start) {
 			n++
 		}
 	}

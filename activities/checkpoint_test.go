@@ -81,7 +81,7 @@ func TestPredictChunkResumesStructureCheckpoints(t *testing.T) {
 		assert.False(t, jobs.Doc(id).Status.Terminal(), "%s: no ligand finished", id)
 	}
 	for i, id := range in.JobIDs {
-		ok, err := blobs.Exists(t.Context(), omtx.CheckpointManifest("batch_c", id))
+		ok, err := blobs.Exists(t.Context(), omtx.CheckpointManifest("batch_c", in.Chunk, id))
 		require.NoError(t, err)
 		assert.Equal(t, i < 2, ok, "%s: a checkpoint only for a ligand whose structure was made", id)
 	}
@@ -102,19 +102,26 @@ func TestPredictChunkResumesStructureCheckpoints(t *testing.T) {
 	}
 
 	t.Run("a checkpoint of another record or model, or whose file was altered, is not used", func(t *testing.T) {
-		c := &checkpoints{blobs: blobs, batchID: "batch_c"}
+		c := &checkpoints{blobs: blobs, batchID: "batch_c", chunk: 7}
 		cp := omtx.Checkpoint{Record: "b9", Files: map[string][]byte{"predictions/b9/x.npz": []byte("made")}}
 		require.NoError(t, c.save(t.Context(), "job_x", chunkBeat{Worker: "w", Attempt: 1}, "run", acts.now(), "boltz-2 2.2.1", cp))
-		got, ok, err := c.load(t.Context(), "job_x", "b9", "boltz-2 2.2.1")
+		found, err := (&checkpoints{blobs: blobs, batchID: "batch_c", chunk: 7}).manifests(t.Context())
+		require.NoError(t, err)
+		require.Contains(t, found, "job_x", "the chunk's listing finds it")
+		m := found["job_x"]
+		got, ok, err := c.load(t.Context(), m, "b9", "boltz-2 2.2.1")
 		require.NoError(t, err)
 		require.True(t, ok)
 		assert.Equal(t, cp.Files, got.Files)
-		_, ok, err = c.load(t.Context(), "job_x", "b8", "boltz-2 2.2.1")
+		_, ok, err = c.load(t.Context(), m, "b8", "boltz-2 2.2.1")
 		require.NoError(t, err)
 		assert.False(t, ok, "another record's checkpoint is not this ligand's")
-		_, ok, err = c.load(t.Context(), "job_x", "b9", "boltz-2 2.2.2")
+		_, ok, err = c.load(t.Context(), m, "b9", "boltz-2 2.2.2")
 		require.NoError(t, err)
 		assert.False(t, ok, "another model version's structure is not resumed")
+		other, err := (&checkpoints{blobs: blobs, batchID: "batch_c", chunk: 8}).manifests(t.Context())
+		require.NoError(t, err)
+		assert.NotContains(t, other, "job_x", "another chunk's listing does not")
 		// Overwrite the blob stored under the digest of "made".
 		names, err := blobs.List(t.Context(), omtx.CheckpointPrefix("batch_c")+"blobs/")
 		require.NoError(t, err)
@@ -123,7 +130,8 @@ func TestPredictChunkResumesStructureCheckpoints(t *testing.T) {
 				require.NoError(t, blobs.Put(t.Context(), name, "", []byte("changed")))
 			}
 		}
-		_, _, err = c.load(t.Context(), "job_x", "b9", "boltz-2 2.2.1")
+		fresh := &checkpoints{blobs: blobs, batchID: "batch_c", chunk: 7}
+		_, _, err = fresh.load(t.Context(), m, "b9", "boltz-2 2.2.1")
 		assert.ErrorContains(t, err, "does not match its digest")
 	})
 }

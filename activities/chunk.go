@@ -55,10 +55,18 @@ func (g *GPU) PredictChunk(ctx context.Context, in contract.PredictChunkInput) (
 		return contract.ChunkCounts{}, storeErr("read chunk", err)
 	}
 	log := logFor(ctx, g.Logger, "batch_id", in.BatchID, "chunk", in.Chunk)
+	// The structure checkpoints earlier activities stored for this chunk
+	// (an interruption starts a new activity, and leaves no trace in the
+	// documents of the ligands it did not finish).
+	store := &checkpoints{blobs: g.Blobs, batchID: in.BatchID, chunk: in.Chunk}
+	found, listErr := store.manifests(ctx)
+	if listErr != nil {
+		log.Warn("structure checkpoints not listed; the chunk's ligands run both passes", "error", listErr)
+	}
 	prev, n := lostAttempt(ctx, docs, info.WorkflowExecution.RunID)
 	cps := 0
 	if n == 0 && prev.lost() {
-		cps = (&checkpoints{blobs: g.Blobs, batchID: in.BatchID}).storedBy(ctx, docs, prev, info.WorkflowExecution.RunID)
+		cps = storedBy(found, docs, prev, info.WorkflowExecution.RunID)
 	}
 	if n > 0 || cps > 0 {
 		log.Info("previous attempt lost after storing ligands or structure checkpoints: an interruption, not a failed attempt",
@@ -68,7 +76,7 @@ func (g *GPU) PredictChunk(ctx context.Context, in contract.PredictChunkInput) (
 	}
 	now := g.now()
 	c := &chunkRun{g: g, ctx: ctx, in: in, pred: pred, beat: chunkBeat{Attempt: info.Attempt, Worker: g.WorkerID, Start: now},
-		checkpoints: &checkpoints{blobs: g.Blobs, batchID: in.BatchID}}
+		checkpoints: store, found: found}
 	activity.RecordHeartbeat(ctx, c.details())
 	defer func() {
 		if err != nil && !contract.IsType(err, contract.ErrTypeInterrupted) {
@@ -183,6 +191,7 @@ type chunkRun struct {
 	beat chunkBeat
 
 	checkpoints *checkpoints
+	found       map[string]checkpointManifest // by job id, when the attempt began
 }
 
 func (c *chunkRun) details() any {
@@ -396,17 +405,14 @@ func (c *chunkRun) checkpointsFor(gr *group, req *omtx.PredictRequest) {
 		// the model makes everything again, as --override does.
 		gr.log.Printf("attempt %d after a failure: structure checkpoints are not resumed", attempt)
 	}
-	// Any ligand may have one: an earlier activity for this chunk (an
-	// interruption starts a new one, attempt 1) leaves no trace in the
-	// documents of the ligands it did not finish. The lookups run side by
-	// side, a fraction of a second per group.
 	found := make([]omtx.Checkpoint, len(gr.part))
 	ok := make([]bool, len(gr.part))
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, 16)
+	sem := make(chan struct{}, 16) // blob reads in flight
 	for i, d := range gr.part {
-		if !resume {
-			break
+		m, stored := c.found[d.JobID]
+		if !resume || !stored {
+			continue
 		}
 		wg.Add(1)
 		go func() {
@@ -414,7 +420,7 @@ func (c *chunkRun) checkpointsFor(gr *group, req *omtx.PredictRequest) {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			var err error
-			if found[i], ok[i], err = c.checkpoints.load(ctx, d.JobID, records[i], model); err != nil {
+			if found[i], ok[i], err = c.checkpoints.load(ctx, m, records[i], model); err != nil {
 				log.Warn("structure checkpoint not read; the ligand runs both passes", "job_id", d.JobID, "error", err)
 			}
 		}()

@@ -46,6 +46,8 @@ type BlobStore interface {
 	Create(ctx context.Context, name, contentType string) io.WriteCloser
 	Read(ctx context.Context, name string) ([]byte, error)
 	Exists(ctx context.Context, name string) (bool, error)
+	// List names the objects under prefix.
+	List(ctx context.Context, prefix string) ([]string, error)
 	URI(name string) string
 }
 

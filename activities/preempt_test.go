@@ -126,7 +126,7 @@ func TestPredictChunkLostAttemptIsAnInterruption(t *testing.T) {
 			acts, jobs, blobs, in := chunkFixture(t, "batch_l", 4, model, 4)
 			done := start.Add(time.Minute)
 			if tc.checkpoints != nil {
-				c := &checkpoints{blobs: blobs, batchID: "batch_l"}
+				c := &checkpoints{blobs: blobs, batchID: "batch_l", chunk: in.Chunk}
 				for k, id := range in.JobIDs[tc.stored : tc.stored+2] {
 					cp := omtx.Checkpoint{Record: fmt.Sprintf("b%d", tc.stored+k), Files: map[string][]byte{"predictions/x/y": []byte("s")}}
 					require.NoError(t, c.save(t.Context(), id, *tc.checkpoints, "default-test-run-id", done, "m", cp))

@@ -323,7 +323,7 @@ func twoPassPreemption(t *testing.T, stop func(a *process), extraA ...string) {
 	// Three structures written and their checkpoints stored: A is in its
 	// structure pass, nothing is finished.
 	manifests := func() []string {
-		names, err := env.deps.Blobs.List(ctxT(t), omtx.CheckpointPrefix(batchID)+"ligands/")
+		names, err := env.deps.Blobs.List(ctxT(t), omtx.CheckpointChunkPrefix(batchID, 0))
 		require.NoError(t, err)
 		return names
 	}

@@ -63,11 +63,17 @@ func BatchGroupLog(batchID string, lo, hi int) string {
 // bucket's lifecycle deletes after 7 days (deploy/gcs/lifecycle.json).
 func CheckpointPrefix(batchID string) string { return "checkpoints/" + batchID + "/" }
 
+// CheckpointChunkPrefix holds the manifests of a chunk's ligands, one
+// object each (CheckpointManifest), so that one listing finds them all.
+func CheckpointChunkPrefix(batchID string, chunk int) string {
+	return fmt.Sprintf("%schunks/%06d/", CheckpointPrefix(batchID), chunk)
+}
+
 // CheckpointManifest is the object naming one ligand's checkpoint files
 // by digest; CheckpointBlob holds one file's content, under its SHA-256,
 // shared by the ligands whose files are the same (an MSA's).
-func CheckpointManifest(batchID, jobID string) string {
-	return CheckpointPrefix(batchID) + "ligands/" + jobID + ".json"
+func CheckpointManifest(batchID string, chunk int, jobID string) string {
+	return CheckpointChunkPrefix(batchID, chunk) + jobID + ".json"
 }
 
 // CheckpointBlob: see CheckpointManifest.
