@@ -581,7 +581,7 @@ func (g *GPU) request(ctx context.Context, targetID, protein string, ligands []o
 	cleanup = func() { _ = os.RemoveAll(dir) }
 	req = omtx.PredictRequest{
 		Protein: protein, Ligands: ligands, Parameters: params, WorkDir: dir,
-		Retry: activity.GetInfo(ctx).Attempt > 1, Log: logs,
+		Log: logs,
 	}
 	if req.Target, err = g.complex(ctx, dir, targetID, protein, msa, logs); err != nil {
 		cleanup()

@@ -62,7 +62,7 @@ func phases(t *testing.T, path string) map[string][]string {
 // TestStructureCheckpointResume: with Boltz's two passes, a call killed
 // in its structure pass has handed over the checkpoint of every ligand
 // whose structure was written, and a later call given them as Resume (in
-// a fresh work dir, on a retried attempt) runs the structure pass only
+// a fresh work dir) runs the structure pass only
 // for the ligand that was in flight, and the affinity pass for all:
 // Boltz's own skip rules, which --override would defeat.
 func TestStructureCheckpointResume(t *testing.T) {
@@ -122,7 +122,7 @@ func TestStructureCheckpointResume(t *testing.T) {
 	r2 := f2.runner(t, Config{})
 	var fin finished
 	req2 := request(t, ls)
-	req2.Records, req2.Retry, req2.Finished, req2.MSAPath = records, true, fin.hear, msa
+	req2.Records, req2.Finished, req2.MSAPath = records, fin.hear, msa
 	req2.Resume = map[int]omtx.Checkpoint{0: cps.got[0], 1: cps.got[1], 2: cps.got[2]}
 	preds, err := r2.Predict(context.Background(), req2)
 	require.NoError(t, err)

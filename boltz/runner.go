@@ -333,6 +333,9 @@ func (r *Runner) Predict(ctx context.Context, req omtx.PredictRequest) ([]omtx.P
 	// (src/boltz/main.py: out_dir / f"boltz_results_{data.stem}").
 	resultsDir := filepath.Join(outDir, "boltz_results_"+inputsDirName)
 	predictionsDir := filepath.Join(resultsDir, "predictions")
+	// An empty out_dir, whatever an earlier call left there: Boltz skips
+	// what it finds (its resume), which must be only the checkpoints put
+	// there below. So no call needs --override.
 	if err := os.RemoveAll(outDir); err != nil {
 		return nil, fmt.Errorf("boltz: clear out dir: %w", err)
 	}
@@ -355,7 +358,7 @@ func (r *Runner) Predict(ctx context.Context, req omtx.PredictRequest) ([]omtx.P
 	}
 
 	settings := r.settings(req)
-	args := r.args(inputsDir, outDir, req, settings, len(restored) > 0)
+	args := r.args(inputsDir, outDir, req, settings)
 	sink := newOutputSink(req.Log)
 	fmt.Fprintf(sink, "$ %s %s\n", r.binary, strings.Join(args, " "))
 	if len(restored) > 0 {
@@ -597,7 +600,7 @@ func (r *Runner) settings(req omtx.PredictRequest) omtx.RunSettings {
 
 // args builds the boltz predict command line (docs/prediction.md,
 // "Options") from the run's settings.
-func (r *Runner) args(inputsDir, outDir string, req omtx.PredictRequest, s omtx.RunSettings, resuming bool) []string {
+func (r *Runner) args(inputsDir, outDir string, req omtx.PredictRequest, s omtx.RunSettings) []string {
 	args := []string{"predict", inputsDir,
 		"--out_dir", outDir,
 		"--accelerator", r.cfg.Accelerator,
@@ -622,13 +625,6 @@ func (r *Runner) args(inputsDir, outDir string, req omtx.PredictRequest, s omtx.
 	}
 	if s.Seed != nil {
 		args = append(args, "--seed", strconv.FormatInt(*s.Seed, 10))
-	}
-	if req.Retry && !resuming {
-		// Without --override Boltz reuses what it finds in out_dir; a
-		// retried attempt recomputes rather than trust a half-written run.
-		// A call that resumes checkpoints needs Boltz to reuse them, and
-		// out_dir holds nothing else: Predict empties it first.
-		args = append(args, "--override")
 	}
 	return append(args, r.cfg.ExtraArgs...)
 }

@@ -183,7 +183,6 @@ func TestPredict(t *testing.T) {
 		seed := int64(42)
 		req := request(t, ligands("CCO"))
 		req.Parameters = omtx.Parameters{UseMSA: false, NumSamples: 3, Seed: &seed}
-		req.Retry = true
 		_, err := r.Predict(context.Background(), req)
 		require.NoError(t, err)
 		runs := f.runs(t)
@@ -203,7 +202,6 @@ func TestPredict(t *testing.T) {
 			"--use_potentials",
 			"--affinity_mw_correction",
 			"--seed", "42",
-			"--override",
 			"--no_kernels",
 		}, runs[0].Argv)
 	})

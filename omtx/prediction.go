@@ -133,9 +133,6 @@ type PredictRequest struct {
 	// against; Protein and MSAPath are then unused. Nil: the one-chain
 	// shape of Protein and MSAPath.
 	Target *TargetJob
-	// Retry is true on a retried attempt (Boltz: --override, so a
-	// half-written output is recomputed rather than trusted).
-	Retry bool
 	// WorkDir is scratch space for this call; the caller removes it.
 	WorkDir string
 	// Log receives the model's own output (Boltz's stdout and stderr), for
