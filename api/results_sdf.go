@@ -74,11 +74,13 @@ func (s *Server) batchSDF(c *gin.Context, poses bool) {
 		fields := sdf.Fields(names, values)
 		var rec sdf.Record
 		if poses {
-			if child.Results == nil || !child.Results.StructureAvailable {
+			if child.Results == nil || !child.Results.StructureAvailable || child.Results.StructureFile == "" {
 				skipped++
 				continue
 			}
-			obj, err := s.blobs.Get(c.Request.Context(), omtx.JobFolder(child)+omtx.FileStructureCIF)
+			// Where the result says: a ligand completed from the result
+			// cache keeps its source job's files, not a folder of its own.
+			obj, err := s.blobs.Get(c.Request.Context(), omtx.ObjectOf(child.Results.StructureFile))
 			if omtx.ErrorCode(err) == omtx.ENotFound {
 				skipped++ // recorded but not stored: no pose to give
 				continue

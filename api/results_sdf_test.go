@@ -90,6 +90,7 @@ func TestBatchPosesSDF(t *testing.T) {
 	kid, err := f.jobs.Get(context.Background(), omtx.BatchChildJobID(id, 0, 5))
 	require.NoError(t, err)
 	kid.Results.StructureAvailable = true
+	kid.Results.StructureFile = f.blobs.URI(omtx.JobFolder(kid) + omtx.FileStructureCIF)
 	f.jobs.Put(kid)
 	require.NoError(t, f.blobs.Put(context.Background(), omtx.JobFolder(kid)+omtx.FileStructureCIF, "chemical/x-mmcif", cif))
 
@@ -98,17 +99,31 @@ func TestBatchPosesSDF(t *testing.T) {
 	kid1, err := f.jobs.Get(context.Background(), omtx.BatchChildJobID(id, 1, 5))
 	require.NoError(t, err)
 	kid1.Results.StructureAvailable = true
+	kid1.Results.StructureFile = f.blobs.URI(omtx.JobFolder(kid1) + omtx.FileStructureCIF)
 	f.jobs.Put(kid1)
+
+	// L2 was completed from the result cache: its structure is its source
+	// job's file, and it has no folder of its own.
+	kid2, err := f.jobs.Get(context.Background(), omtx.BatchChildJobID(id, 2, 5))
+	require.NoError(t, err)
+	kid2.Results.StructureAvailable = true
+	kid2.Results.StructureFile = f.blobs.URI("jobs/job_source/" + omtx.FileStructureCIF)
+	f.jobs.Put(kid2)
+	require.NoError(t, f.blobs.Put(context.Background(), "jobs/job_source/"+omtx.FileStructureCIF, "chemical/x-mmcif", cif))
 
 	path := "/api/v1/batches/" + id + "/poses.sdf"
 	w := f.do("GET", path, key1, "")
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	validateResponse(t, path, w)
-	assert.Equal(t, "1", w.Header().Get("X-Omtx-Records"))
-	assert.Equal(t, "3", w.Header().Get("X-Omtx-Skipped"), "two ranked ligands without a structure, one whose structure is missing")
+	assert.Equal(t, "2", w.Header().Get("X-Omtx-Records"))
+	assert.Equal(t, "2", w.Header().Get("X-Omtx-Skipped"), "one ranked ligand without a structure, one whose structure is missing")
 	titles, fields := sdRecords(t, w.Body.String())
-	assert.Equal(t, []string{"L0"}, titles)
-	assert.Equal(t, "2", fields[0]["rank"])
+	assert.ElementsMatch(t, []string{"L0", "L2"}, titles, "the cache hit's pose comes from its source job")
+	for i, title := range titles {
+		if title == "L0" {
+			assert.Equal(t, "2", fields[i]["rank"])
+		}
+	}
 	assert.Contains(t, w.Body.String(), "3D\n")
 	assert.Contains(t, w.Body.String(), "    6.1000    4.6000    3.7000 O ", "the model's coordinates")
 }
