@@ -80,6 +80,9 @@ type EstimateRequest struct {
 	// Cache false prices every listed ligand, as a batch that skips the
 	// result cache runs them all.
 	Cache *bool `json:"cache"`
+	// msaObject is the uploaded MSA a form estimate's batch would run
+	// with (its object), which its results are cached under.
+	msaObject string
 }
 
 // maxFilterHits is how many rules an estimate or a batch's 202 lists.
@@ -222,7 +225,7 @@ func (s *Server) buildEstimate(c *gin.Context, req *EstimateRequest, jt *jobTarg
 	all := max(listed, req.NumLigands)
 	var cached *int
 	if len(modelled) > 0 && (req.Cache == nil || *req.Cache) {
-		cached = s.expectedHits(c, res.Model, protein, jt.id, req.Parameters, modelled)
+		cached = s.expectedHits(c, res.Model, protein, jt.id, req.msaObject, req.Parameters, modelled)
 	}
 	n := all - filtered // the ligands that would run on a GPU
 	if cached != nil {
@@ -282,18 +285,18 @@ func round(v float64, places int) float64 {
 // cache would serve a batch of this user, model, target and parameters
 // now; nil when that cannot be said (no cache, or a lookup that failed:
 // the estimate then prices every ligand).
-func (s *Server) expectedHits(c *gin.Context, model, protein, targetID string, rp *RequestParameters, modelled []string) *int {
+func (s *Server) expectedHits(c *gin.Context, model, protein, targetID, msaObject string, rp *RequestParameters, modelled []string) *int {
 	if s.finder == nil {
 		return nil
 	}
-	params, _, err := s.parameters(model, rp, false)
+	params, _, err := s.parameters(model, rp, msaObject != "")
 	if err != nil {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), s.depTimeout)
 	defer cancel()
 	subject := resultcache.Subject{UserID: keyOf(c).User, Model: model, ProteinSequence: protein, TargetID: targetID,
-		Parameters: params, ReadsMSA: omtx.ModelUsesMSA(model)}
+		MSAObject: msaObject, Parameters: params, ReadsMSA: omtx.ModelUsesMSA(model)}
 	p, err := s.finder.Probe(ctx, subject)
 	if err == nil && p == nil {
 		return new(int) // nothing the cache holds could match

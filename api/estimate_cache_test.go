@@ -1,11 +1,14 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -60,6 +63,36 @@ func TestEstimateExpectsCacheHits(t *testing.T) {
 	bypass := est(key1, `"cache":false,`)
 	assert.Nil(t, bypass.CacheHitsExpected)
 	assert.Equal(t, 2, bypass.Chunks)
+
+	form := func(fields map[string]string) EstimateResponse {
+		t.Helper()
+		fields["model"], fields["protein_sequence"], fields["chunk_size"], fields["max_concurrent"] = "boltz2", protein, "1", "4"
+		ct, body := batchForm(t, fields, "lib.csv", "name,smiles\nphenol,OC1=CC=CC=C1\nethanol,CCO\n")
+		w := f.call(t, "POST", "/api/v1/estimate", key1, ct, body)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		var got EstimateResponse
+		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &got))
+		return got
+	}
+	t.Run("the form the page submits is priced as its batch would run", func(t *testing.T) {
+		got := form(map[string]string{})
+		require.NotNil(t, got.CacheHitsExpected)
+		assert.Equal(t, 1, *got.CacheHitsExpected)
+		assert.Nil(t, form(map[string]string{"cache": "false"}).CacheHitsExpected, "the form's cache=false skips the lookup")
+	})
+
+	t.Run("a form's uploaded MSA is the object its batch's results are keyed by", func(t *testing.T) {
+		a3m := ">q\n" + protein + "\n"
+		for fields, want := range map[string]string{"": "", a3m: msaUploadObject(a3m)} {
+			ct, body := batchForm(t, map[string]string{"model": "boltz2", "protein_sequence": protein, "msa": fields}, "lib.csv", "name,smiles\nphenol,Oc1ccccc1\n")
+			c, _ := gin.CreateTestContext(httptest.NewRecorder())
+			c.Request = httptest.NewRequest("POST", "/api/v1/estimate", bytes.NewReader(body))
+			c.Request.Header.Set("Content-Type", ct)
+			req, _, _, err := f.srv.estimateForm(c)
+			require.NoError(t, err)
+			assert.Equal(t, want, req.msaObject)
+		}
+	})
 
 	other := est(key2, "")
 	require.NotNil(t, other.CacheHitsExpected)

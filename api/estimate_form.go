@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"mime"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -43,7 +44,12 @@ func (s *Server) estimateForm(c *gin.Context) (req *EstimateRequest, inline *tar
 	}
 	req = &EstimateRequest{
 		Model: b.Model, ProteinSequence: b.ProteinSequence, TargetID: b.TargetID, Parameters: b.Parameters, Filters: b.Filters,
+		Cache:   b.Cache,
 		Ligands: make([]omtx.Ligand, 0, lib.Len()-lib.Invalid()),
+	}
+	if strings.TrimSpace(b.MSA) != "" {
+		// The batch's results are keyed by its uploaded MSA's object.
+		req.msaObject = msaUploadObject(b.MSA)
 	}
 	if b.MaxConcurrent != nil {
 		req.MaxConcurrent = *b.MaxConcurrent

@@ -257,6 +257,12 @@ func checkMSA(a3m string, in *omtx.InputData) (string, error) {
 	return hex.EncodeToString(sum[:]), nil
 }
 
+// msaUploadObject is where storeMSA stores an uploaded A3M.
+func msaUploadObject(a3m string) string {
+	sum := sha256.Sum256([]byte(a3m))
+	return "msa/uploads/" + hex.EncodeToString(sum[:]) + ".a3m"
+}
+
 // storeMSA stores a checked A3M under msa/uploads/{sha256}.a3m (its
 // content's address, so storing it again changes nothing), recording its
 // address in the input.
@@ -264,8 +270,7 @@ func (s *Server) storeMSA(c *gin.Context, a3m string, in *omtx.InputData) error 
 	if strings.TrimSpace(a3m) == "" {
 		return nil
 	}
-	sum := sha256.Sum256([]byte(a3m))
-	obj := "msa/uploads/" + hex.EncodeToString(sum[:]) + ".a3m"
+	obj := msaUploadObject(a3m)
 	if _, err := s.blobs.PutIfAbsent(c.Request.Context(), obj, "text/plain; charset=utf-8", []byte(a3m)); err != nil {
 		return s.unavailable(c, "file storage", err)
 	}

@@ -97,6 +97,11 @@ func (f *Finder) targetPart(ctx context.Context, s Subject) (string, error) {
 		}
 		return OneChainTarget(s.ProteinSequence, d)
 	}
+	// A target not stored yet (an estimate's inline target) has run no
+	// job: nothing can match.
+	if ok, err := f.Blobs.Exists(ctx, omtx.TargetObject(s.TargetID)); err != nil || !ok {
+		return "", err
+	}
 	raw, err := f.Blobs.Read(ctx, omtx.TargetObject(s.TargetID))
 	if err != nil {
 		return "", fmt.Errorf("result cache: read target %s: %w", s.TargetID, err)
