@@ -223,6 +223,22 @@ func (s *Server) buildEstimate(c *gin.Context, req *EstimateRequest, jt *jobTarg
 		return nil, omtx.Errorf(omtx.EInvalid, "ligand_smiles", "send ligand_smiles, ligands or num_ligands")
 	}
 	all := max(listed, req.NumLigands)
+	// What can be refused without the store comes before the cache lookup.
+	if req.MaxConcurrent != 0 && (req.MaxConcurrent < MinMaxConcurrent || req.MaxConcurrent > MaxMaxConcurrent) {
+		return nil, omtx.Errorf(omtx.EInvalid, "max_concurrent", "must be between %d and %d", MinMaxConcurrent, MaxMaxConcurrent)
+	}
+	if req.ChunkSize != 0 && (req.ChunkSize < MinChunkSize || req.ChunkSize > MaxChunkSize) {
+		return nil, omtx.Errorf(omtx.EInvalid, "chunk_size", "must be between %d and %d", MinChunkSize, MaxChunkSize)
+	}
+	tok := jt.complexTokens(protein, most)
+	class, step, err := s.route(res, tok)
+	if err != nil {
+		return nil, err
+	}
+	rt, ok := s.runtimes[res.Model+"@"+class.Name]
+	if !ok {
+		return nil, omtx.Errorf(omtx.EUnavailable, "model", "no runtime figures for %s on %s (OMTX_RUNTIME_ESTIMATES)", res.Model, class.Name)
+	}
 	var cached *int
 	if len(modelled) > 0 && (req.Cache == nil || *req.Cache) {
 		cached = s.expectedHits(c, res.Model, protein, jt.id, req.msaObject, req.Parameters, modelled)
@@ -238,26 +254,11 @@ func (s *Server) buildEstimate(c *gin.Context, req *EstimateRequest, jt *jobTarg
 			conc = DefaultMaxConcurrent
 		}
 	}
-	if conc < MinMaxConcurrent || conc > MaxMaxConcurrent {
-		return nil, omtx.Errorf(omtx.EInvalid, "max_concurrent", "must be between %d and %d", MinMaxConcurrent, MaxMaxConcurrent)
-	}
 	chunk := req.ChunkSize
 	if chunk == 0 {
 		chunk = s.chunk
 	}
-	if chunk < MinChunkSize || chunk > MaxChunkSize {
-		return nil, omtx.Errorf(omtx.EInvalid, "chunk_size", "must be between %d and %d", MinChunkSize, MaxChunkSize)
-	}
 	chunk = min(chunk, conc, max(n, 1))
-	tok := jt.complexTokens(protein, most)
-	class, step, err := s.route(res, tok)
-	if err != nil {
-		return nil, err
-	}
-	rt, ok := s.runtimes[res.Model+"@"+class.Name]
-	if !ok {
-		return nil, omtx.Errorf(omtx.EUnavailable, "model", "no runtime figures for %s on %s (OMTX_RUNTIME_ESTIMATES)", res.Model, class.Name)
-	}
 	chunks := (n + chunk - 1) / chunk
 	gpuSec := float64(n)*rt.SecondsPerLigand + float64(chunks)*rt.LoadSeconds
 	window := max(1, conc/chunk)
