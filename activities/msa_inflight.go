@@ -31,11 +31,14 @@ type putIfAbsent interface {
 }
 
 // once makes sure the cache object obj exists, running compute (which
-// returns its content) at most once across the activities that ask for
-// it at the same time: the first writes an in-flight marker and computes;
-// the others see the marker and wait for obj, heartbeating, instead of
-// asking the MSA server again. A marker whose lease ran out (its holder
-// died or failed) is taken over. So a job started while its target's
+// returns its content) once across the activities that ask for it at the
+// same time while its first caller lives: the first writes an in-flight
+// marker (create-if-absent) and computes; the others see the marker and
+// wait for obj, heartbeating, instead of asking the MSA server again. A
+// marker whose lease ran out (its holder died or failed) is taken over by
+// a plain write, so two waiters that see it expire together may both
+// compute: a rare second request to the MSA server, never a wrong MSA
+// (both write the same object). So a job started while its target's
 // TargetMSAWorkflow is still computing the target's MSAs waits for them.
 func (m *MSA) once(ctx context.Context, obj string, compute func() ([]byte, error)) error {
 	marker := obj + ".inflight"
