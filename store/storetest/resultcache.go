@@ -24,6 +24,8 @@ func NewResultCache() *ResultCache {
 	return &ResultCache{entries: map[string]*omtx.CacheEntry{}, models: map[string]*omtx.ModelRuns{}}
 }
 
+// cloneDoc deep-copies a document through JSON, as a round trip through
+// Firestore would.
 func cloneDoc[T any](v *T) *T {
 	if v == nil {
 		return nil

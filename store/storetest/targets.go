@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 	"strings"
 	"sync"
@@ -23,23 +22,6 @@ type Targets struct {
 // NewTargets returns an empty store.
 func NewTargets() *Targets { return &Targets{docs: map[string]*omtx.TargetRecord{}} }
 
-// cloneTarget deep-copies a record through JSON, as a round trip through
-// Firestore would.
-func cloneTarget(t *omtx.TargetRecord) *omtx.TargetRecord {
-	if t == nil {
-		return nil
-	}
-	raw, err := json.Marshal(t)
-	if err != nil {
-		panic(err)
-	}
-	var c omtx.TargetRecord
-	if err := json.Unmarshal(raw, &c); err != nil {
-		panic(err)
-	}
-	return &c
-}
-
 // Len is the number of documents.
 func (s *Targets) Len() int {
 	s.mu.Lock()
@@ -57,7 +39,7 @@ func (s *Targets) Create(_ context.Context, t *omtx.TargetRecord) error {
 	if _, ok := s.docs[t.TargetID]; ok {
 		return omtx.Errorf(omtx.EConflict, "target_id", "target %s already exists", t.TargetID)
 	}
-	s.docs[t.TargetID] = cloneTarget(t)
+	s.docs[t.TargetID] = cloneDoc(t)
 	return nil
 }
 
@@ -69,7 +51,7 @@ func (s *Targets) Get(_ context.Context, id string) (*omtx.TargetRecord, error) 
 	if !ok {
 		return nil, omtx.Errorf(omtx.ENotFound, "target_id", "target %s not found", id)
 	}
-	return cloneTarget(t), nil
+	return cloneDoc(t), nil
 }
 
 // UpdateMSA changes a document under the store's lock, or fails with
@@ -84,9 +66,9 @@ func (s *Targets) UpdateMSA(_ context.Context, id string, update func(*omtx.Targ
 	if !ok {
 		return omtx.Errorf(omtx.ENotFound, "target_id", "target %s not found", id)
 	}
-	c := cloneTarget(t)
+	c := cloneDoc(t)
 	update(c)
-	s.docs[id] = cloneTarget(c)
+	s.docs[id] = cloneDoc(c)
 	return nil
 }
 
@@ -109,7 +91,7 @@ func (s *Targets) List(_ context.Context, f omtx.TargetFilter) ([]*omtx.TargetRe
 	var out []*omtx.TargetRecord
 	for _, t := range s.docs {
 		if t.UserID == f.UserID {
-			out = append(out, cloneTarget(t))
+			out = append(out, cloneDoc(t))
 		}
 	}
 	slices.SortFunc(out, func(a, b *omtx.TargetRecord) int {
