@@ -41,6 +41,14 @@ func cloneDoc[T any](v *T) *T {
 	return c
 }
 
+// ForgetModelRuns drops every recorded model run and keeps the entries,
+// as a fleet whose record of what ran was lost.
+func (s *ResultCache) ForgetModelRuns() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.models = map[string]*omtx.ModelRuns{}
+}
+
 // Entries is the number of entries.
 func (s *ResultCache) Entries() int {
 	s.mu.Lock()
