@@ -132,7 +132,7 @@ failures are listed); a batch that ended failed or cancelled exits 1.`,
 		},
 	}
 	fl := c.Flags()
-	fl.IntVar(&top, "top", 10, "how many ranked hits (0: all, up to rank 10,000; batch_results.csv holds every one)")
+	fl.IntVar(&top, "top", 10, "how many ranked hits (0: all, up to rank 10,000, or 1,000 poses; batch_results.csv holds every one)")
 	fl.StringVar(&format, "format", "", "table, csv, json or sdf (default table; json with --output json)")
 	fl.BoolVar(&poses, "poses", false, "with --format sdf: the predicted poses (3D) of the ranked ligands that have a structure")
 	fl.StringVar(&rf.ranking, "ranking", "", "hit_discovery (by binder probability) or lead_optimization (binders by affinity_pred_value); default: the batch's own")
@@ -179,10 +179,18 @@ func (a *app) resultsBy(ctx context.Context, id string, top int, format string, 
 	return a.footer(id, res)
 }
 
+// maxPosesTop is the most ranked ligands poses.sdf reads (the API's
+// MaxPosesTop): without top, the API reads only its default 100.
+const maxPosesTop = 1000
+
 // resultsSDF writes a batch's SD file (results.sdf, or poses.sdf with
-// poses) of the top ranked ligands (0: every one) to stdout, then says
-// on stderr how many records it holds and prints the footer.
+// poses) of the top ranked ligands (0: every one; for poses, the top
+// maxPosesTop) to stdout, then says on stderr how many records it holds
+// and prints the footer.
 func (a *app) resultsSDF(ctx context.Context, id string, top int, rf rankFlags, poses bool) error {
+	if poses && top == 0 {
+		top = maxPosesTop
+	}
 	sd, err := a.cl.BatchSDF(ctx, id, poses, rf.options(), top)
 	if err != nil {
 		return err

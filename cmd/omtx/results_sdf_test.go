@@ -69,6 +69,13 @@ func TestResultsSDF(t *testing.T) {
 		assert.Equal(t, []string{"/api/v1/batches/batch_x/poses.sdf?top=5"}, f.asks)
 		assert.Contains(t, errOut, "1 pose in the SD file; 2 ranked ligands without one")
 	})
+	t.Run("poses of every ranked ligand the API gives", func(t *testing.T) {
+		t.Parallel()
+		f, url := newSDFFake(t, "completed", "4,0,0,0")
+		code, _, errOut := omtxRun(t, url, "results", "batch_x", "--format", "sdf", "--poses", "--top", "0")
+		require.Equal(t, 0, code, errOut)
+		assert.Equal(t, []string{"/api/v1/batches/batch_x/poses.sdf?top=1000"}, f.asks, "--top 0 asks for the API's most, not its default 100")
+	})
 	t.Run("failures still exit 4", func(t *testing.T) {
 		t.Parallel()
 		_, url := newSDFFake(t, "completed", "3,1,0,0")
