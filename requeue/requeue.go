@@ -397,7 +397,11 @@ func (x *run) repair(rec *omtx.Job) {
 		return
 	}
 	if rec.JobType == omtx.JobTypeBatchParent {
-		if _, err := x.children(rec.JobID); err != nil {
+		kids, err := x.failedChildren(rec.JobID)
+		if err == nil {
+			err = x.setPending(rec.JobID, kids)
+		}
+		if err != nil {
 			x.fail(l, err)
 			return
 		}
@@ -443,6 +447,11 @@ func (x *run) batch(id string) {
 	l.Action, l.To = ActionRequeued, omtx.StatusPending
 	l.WorkflowID = contract.RequeueWorkflowID(contract.WorkflowIDOf(parent.JobType, id), parent.Requeues+1)
 	l.Detail = fmt.Sprintf("%d failed ligands set back to pending; the batch's workflow re-runs them and skips the finished ones", len(kids))
+	var kidLines []Line // said before setPending resets the children
+	for _, k := range kids {
+		kidLines = append(kidLines, Line{JobID: k.JobID, JobType: k.JobType, BatchID: id, Action: ActionRequeued, From: omtx.StatusFailed, To: omtx.StatusPending,
+			WorkflowID: l.WorkflowID, Detail: "failed: " + k.Error})
+	}
 	if !x.DryRun {
 		// The parent first: once it is pending under its new generation,
 		// a run that dies before the start is repaired by the next one
@@ -451,15 +460,14 @@ func (x *run) batch(id string) {
 		if !ok {
 			return
 		}
-		if _, err := x.children(id); err != nil {
+		if err := x.setPending(id, kids); err != nil {
 			x.fail(l, err)
 			return
 		}
 		parent = cur
 	}
-	for _, k := range kids {
-		x.report(Line{JobID: k.JobID, JobType: k.JobType, BatchID: id, Action: ActionRequeued, From: omtx.StatusFailed, To: omtx.StatusPending,
-			WorkflowID: l.WorkflowID, Detail: "failed: " + k.Error})
+	for _, kl := range kidLines {
+		x.report(kl)
 	}
 	if x.DryRun {
 		x.report(l)
@@ -491,20 +499,16 @@ func (x *run) failedChildren(batchID string) ([]*omtx.Job, error) {
 	}
 }
 
-// children sets a batch's requeued children back to pending, and returns
-// how many.
-func (x *run) children(batchID string) (int, error) {
-	kids, err := x.failedChildren(batchID)
-	if err != nil {
-		return 0, err
-	}
+// setPending sets a batch's children to requeue (failedChildren) back to
+// pending.
+func (x *run) setPending(batchID string, kids []*omtx.Job) error {
 	for _, k := range kids {
 		x.reset(k)
 	}
 	for lo := 0; lo < len(kids); lo += groupSize {
 		if err := x.Jobs.SetMany(x.ctx, kids[lo:min(lo+groupSize, len(kids))]); err != nil {
-			return 0, fmt.Errorf("set the failed children of %s back to pending: %w", batchID, err)
+			return fmt.Errorf("set the failed children of %s back to pending: %w", batchID, err)
 		}
 	}
-	return len(kids), nil
+	return nil
 }
