@@ -225,6 +225,7 @@ func NewChild(parent *contract.JobSpec, e omtx.LibraryEntry, total int, now time
 	switch {
 	case e.Error != "":
 		c.Status, c.Error, c.CompletedAt = omtx.StatusFailed, "invalid input (row "+fmt.Sprint(e.Row)+"): "+e.Error, &now
+		c.FailureCause = omtx.CauseUserInput
 	case e.FilterRule != "":
 		c.Status, c.FilterRule, c.CompletedAt = omtx.StatusFiltered, e.FilterRule, &now
 	}

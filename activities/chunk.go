@@ -341,7 +341,7 @@ func (c *chunkRun) store(gr *group, idx []int, preds []omtx.Prediction) error {
 		now := g.now()
 		if p.Error != "" {
 			gr.log.Printf("  rejected by the model: %s", p.Error)
-			d.Status, d.Error = omtx.StatusFailed, "ligand_smiles: "+p.Error
+			d.Status, d.Error, d.FailureCause = omtx.StatusFailed, "ligand_smiles: "+p.Error, omtx.CauseUserInput
 		} else {
 			gr.log.Printf("  model %s %s: affinity_pred_value=%.4f %s, affinity_probability_binary=%.4f, confidence=%.4f",
 				model.Name, model.Version, p.AffinityPredValue, omtx.UnitsLog10IC50uM, p.AffinityProbabilityBinary, p.ConfidenceScore)

@@ -96,6 +96,7 @@ func (o *Orchestration) AcceptJob(ctx context.Context, in contract.AcceptJobInpu
 		}
 		if verr != nil {
 			cur.Status, cur.Error, cur.CompletedAt = omtx.StatusFailed, "invalid input: "+verr.Error(), &now
+			cur.FailureCause = omtx.CauseUserInput
 			refused = true
 			return cur, nil
 		}
@@ -193,6 +194,9 @@ func (o *Orchestration) FailJob(ctx context.Context, in contract.FailJobInput) (
 		}
 		changed = cur
 		cur.Status, cur.Error = in.Status, in.Error
+		if in.Status == omtx.StatusFailed {
+			cur.FailureCause = causeOf(in.Status, in.Cause)
+		}
 		cur.UpdatedAt, cur.CompletedAt = now, &now
 		return cur, nil
 	})

@@ -142,6 +142,11 @@ type Job struct {
 
 	Results *Results `json:"results,omitempty" firestore:"results,omitempty"`
 	Error   string   `json:"error,omitempty" firestore:"error,omitempty"`
+	// FailureCause says whose failure a failed record's is
+	// (CauseUserInput or CauseSystem), as the workflow decided it from the
+	// error's type; empty on records failed before it was kept. Operators'
+	// tools read it (omtx-worker requeue); the API does not show it.
+	FailureCause string `json:"-" firestore:"failure_cause,omitempty"`
 
 	// Temporal replaces the seed's cloud_run_job tracking block.
 	Temporal *TemporalRef `json:"temporal,omitempty" firestore:"temporal,omitempty"`

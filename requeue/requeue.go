@@ -73,10 +73,17 @@ const (
 
 // CauseOf names whose failure a failed record's is: the input's when it
 // was refused as invalid or rejected by the model, else the
-// infrastructure's (a worker lost, an outage, a timeout).
+// infrastructure's (a worker lost, an outage, a timeout). The record says
+// (FailureCause, as the workflow classified the error); a record failed
+// before it was kept is judged by its error's text.
 func CauseOf(j *omtx.Job) string {
-	if strings.HasPrefix(j.Error, "invalid input") || strings.HasPrefix(j.Error, "ligand_smiles: ") {
+	switch j.FailureCause {
+	case omtx.CauseUserInput:
 		return CauseInput
+	case "":
+		if strings.HasPrefix(j.Error, "invalid input") || strings.HasPrefix(j.Error, "ligand_smiles: ") {
+			return CauseInput
+		}
 	}
 	return CauseInfrastructure
 }
@@ -354,7 +361,7 @@ func (x *run) nextGeneration(l Line, from func(*omtx.Job) bool) (*omtx.Job, bool
 
 // reset clears what a failed run left on a record that runs again.
 func (x *run) reset(j *omtx.Job) {
-	j.Status, j.Error, j.Results, j.UpdatedAt = omtx.StatusPending, "", nil, x.now
+	j.Status, j.Error, j.FailureCause, j.Results, j.UpdatedAt = omtx.StatusPending, "", "", nil, x.now
 	j.StartedAt, j.CompletedAt = nil, nil
 }
 

@@ -336,3 +336,21 @@ func TestSelection(t *testing.T) {
 	_, err = selection("", "failed", "24h", "", "", MaxLimit+1, now)
 	assert.Error(t, err)
 }
+
+// TestCauseOf: the record's own cause, as the workflow classified the
+// error, wins over its text; only a record without one is judged by its
+// text.
+func TestCauseOf(t *testing.T) {
+	for _, c := range []struct {
+		j    omtx.Job
+		want string
+	}{
+		{omtx.Job{Error: "target tgt_x: no such target", FailureCause: omtx.CauseUserInput}, CauseInput},
+		{omtx.Job{Error: "invalid input: looks like input", FailureCause: omtx.CauseSystem}, CauseInfrastructure},
+		{omtx.Job{Error: "ligand_smiles: unparsable"}, CauseInput},
+		{omtx.Job{Error: "invalid input (row 3): bad"}, CauseInput},
+		{omtx.Job{Error: "activity StartToClose timeout"}, CauseInfrastructure},
+	} {
+		assert.Equal(t, c.want, CauseOf(&c.j), c.j.Error)
+	}
+}
