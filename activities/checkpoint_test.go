@@ -7,9 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/testsuite"
 
-	"github.com/omtx-hub/omtx-hub/contract"
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
 
@@ -65,18 +63,7 @@ func TestPredictChunkResumesStructureCheckpoints(t *testing.T) {
 	t.Parallel()
 	model := &twoPass{structured: 2, handed: make(chan struct{})}
 	acts, jobs, blobs, in := chunkFixture(t, "batch_c", 4, model, 4)
-	preempted := make(chan struct{})
-	acts.Preempted = preempted
-	go func() {
-		<-model.handed
-		close(preempted)
-	}()
-	var s testsuite.WorkflowTestSuite
-	env := s.NewTestActivityEnvironment()
-	env.RegisterActivity(acts.PredictChunk)
-	_, err := env.ExecuteActivity(acts.PredictChunk, in)
-	require.Error(t, err)
-	require.True(t, contract.IsType(err, contract.ErrTypeInterrupted), "%v", err)
+	preemptOnce(t, acts, in, model.handed)
 	for _, id := range in.JobIDs {
 		assert.False(t, jobs.Doc(id).Status.Terminal(), "%s: no ligand finished", id)
 	}
@@ -86,7 +73,6 @@ func TestPredictChunkResumesStructureCheckpoints(t *testing.T) {
 		assert.Equal(t, i < 2, ok, "%s: a checkpoint only for a ligand whose structure was made", id)
 	}
 
-	acts.Preempted = nil
 	counts := runChunk(t, acts, in)
 	assert.Equal(t, 4, counts.Completed)
 	require.Len(t, model.resumed, 2)

@@ -45,6 +45,26 @@ func (h *halfway) Predict(ctx context.Context, req omtx.PredictRequest) ([]omtx.
 	return nil, ctx.Err()
 }
 
+// preemptOnce runs one attempt of PredictChunk whose pod is found
+// preempted once handed is closed (the model has handed over what it
+// finished), and checks that it ends as an interruption.
+func preemptOnce(t *testing.T, acts *GPU, in contract.PredictChunkInput, handed <-chan struct{}) {
+	t.Helper()
+	preempted := make(chan struct{})
+	acts.Preempted = preempted
+	go func() {
+		<-handed
+		close(preempted)
+	}()
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(acts.PredictChunk)
+	_, err := env.ExecuteActivity(acts.PredictChunk, in)
+	require.Error(t, err)
+	require.True(t, contract.IsType(err, contract.ErrTypeInterrupted), "a killed group is an interruption: %v", err)
+	acts.Preempted = nil
+}
+
 // TestPredictChunkStoresEachLigandAsItFinishes: a group's model call that
 // is killed mid-run (here: the pod is found preempted) leaves every ligand
 // the model finished stored, with its results file and the group's log,
@@ -54,19 +74,7 @@ func TestPredictChunkStoresEachLigandAsItFinishes(t *testing.T) {
 	t.Parallel()
 	model := &halfway{finish: 2, handed: make(chan struct{})}
 	acts, jobs, blobs, in := chunkFixture(t, "batch_h", 4, model, 4)
-	preempted := make(chan struct{})
-	acts.Preempted = preempted
-	go func() {
-		<-model.handed
-		close(preempted)
-	}()
-
-	var s testsuite.WorkflowTestSuite
-	env := s.NewTestActivityEnvironment()
-	env.RegisterActivity(acts.PredictChunk)
-	_, err := env.ExecuteActivity(acts.PredictChunk, in)
-	require.Error(t, err)
-	assert.True(t, contract.IsType(err, contract.ErrTypeInterrupted), "a killed group is an interruption: %v", err)
+	preemptOnce(t, acts, in, model.handed)
 
 	for i, id := range in.JobIDs {
 		d := jobs.Doc(id)
@@ -87,7 +95,6 @@ func TestPredictChunkStoresEachLigandAsItFinishes(t *testing.T) {
 
 	model.asked = nil
 	model.finish = 4
-	acts.Preempted = nil
 	acts.Models[omtx.BaselineModel] = &flaky{}
 	counts := runChunk(t, acts, in)
 	assert.Equal(t, 4, counts.Completed)

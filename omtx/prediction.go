@@ -173,10 +173,10 @@ type PredictRequest struct {
 // the record's preprocessed files and its structure-pass outputs.
 type Checkpoint struct {
 	// Record is the model input's name (Boltz's record id).
-	Record string `json:"record"`
+	Record string
 	// Files maps each file's slash-separated path under the call's
 	// results folder to its content.
-	Files map[string][]byte `json:"-"`
+	Files map[string][]byte
 }
 
 // TargetJob is a request's complex with its files on this machine. The
