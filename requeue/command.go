@@ -78,7 +78,7 @@ func Command(args []string, stdout, stderr io.Writer) int {
 	since := fs.String("since", "", "with --status: records updated at or after this time (2026-12-01T00:00Z) or this long ago (24h)")
 	cause := fs.String("cause", "", "with --status: only failures of this cause: infrastructure or input (default: any)")
 	batch := fs.String("batch", "", "with --status: requeue this batch's failed ligands")
-	limit := fs.Int("limit", DefaultLimit, fmt.Sprintf("at most this many records selected (up to %d)", MaxLimit))
+	limit := fs.Int("limit", DefaultLimit, fmt.Sprintf("at most this many records selected, a batch counting once (up to %d; a query reads up to 10 times as many failed records)", MaxLimit))
 	dryRun := fs.Bool("dry-run", false, "report what would be requeued, and change nothing")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: omtx-worker requeue (--ids ID,... | --status failed [--since T] [--cause infrastructure|input] [--batch ID]) [--limit N] [--dry-run]")

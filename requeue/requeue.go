@@ -64,6 +64,10 @@ type Workflows interface {
 	Start(ctx context.Context, s jobstart.Start) (runID string, err error)
 }
 
+// scanFactor bounds a query's scan: at most this many times its limit of
+// failed records are read to select the limit.
+const scanFactor = 10
+
 // Causes a selection can ask for (Selection.Cause).
 const (
 	CauseAny            = ""
@@ -90,7 +94,8 @@ func CauseOf(j *omtx.Job) string {
 
 // Selection chooses the records to requeue: by IDs, or by query (failed
 // records updated since Since, of Cause, in batch BatchID when set), at
-// most Limit records either way.
+// most Limit records either way (a batch counts once, however many of its
+// ligands failed).
 type Selection struct {
 	IDs     []string
 	Since   time.Time
@@ -216,13 +221,25 @@ func (x *run) selectAndRun() error {
 		x.sum.Selected++
 		x.addBatch(x.sel.BatchID)
 	default:
-		recs, err := x.Jobs.ListFailed(x.ctx, x.sel.Since, x.sel.Limit)
+		// Records a requeue leaves failed (a batch's ligands refused for
+		// their input, failures of the other cause) stay in the query's
+		// answer run after run, oldest first: they are scanned past, up to
+		// scanFactor times the limit, so that they cannot hide the newer
+		// failures the limit is for.
+		recs, err := x.Jobs.ListFailed(x.ctx, x.sel.Since, x.sel.Limit*scanFactor)
 		if err != nil {
 			return fmt.Errorf("list failed records: %w", err)
 		}
 		for _, rec := range recs {
-			if x.sel.Cause != CauseAny && CauseOf(rec) != x.sel.Cause {
+			if x.sum.Selected >= x.sel.Limit {
+				break
+			}
+			cause := CauseOf(rec)
+			switch {
+			case x.sel.Cause != CauseAny && cause != x.sel.Cause:
 				continue
+			case rec.JobType == omtx.JobTypeBatchChild && (cause == CauseInput || x.seen[rec.BatchParentID]):
+				continue // never requeued (failedChildren), or its batch is in already
 			}
 			x.sum.Selected++
 			x.record(rec, false)

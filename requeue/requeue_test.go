@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -206,6 +207,24 @@ func TestRequeueJob(t *testing.T) {
 		assert.Equal(t, 2, sum.Unchanged)
 		assert.Equal(t, 0, sum.Requeued+sum.Started)
 		assert.Len(t, f.wf.started, 2)
+	})
+
+	t.Run("the limit is not spent on records a requeue leaves failed", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture()
+		// Five ligands of an older batch refused for their input: oldest
+		// first in the query's answer, and never requeued.
+		for i := range 5 {
+			k := failedJob(fmt.Sprintf("job_batch_x_%04d", i), "invalid input (row 1): bad SMILES")
+			k.JobType, k.BatchParentID, k.UpdatedAt = omtx.JobTypeBatchChild, "batch_x", t0.Add(-time.Minute)
+			f.jobs.Put(k)
+		}
+		f.jobs.Put(failedJob("job_new", "predict: worker lost"))
+		lines, sum := f.run(t, Selection{Since: t0.Add(-time.Hour), Limit: 1})
+		assert.Equal(t, 1, sum.Selected)
+		require.NotEmpty(t, lines)
+		assert.Equal(t, "job_new", lines[0].JobID, "the newer failure is reached: %+v", lines)
+		assert.Equal(t, ActionRequeued, lines[0].Action)
 	})
 
 	t.Run("--dry-run writes and starts nothing", func(t *testing.T) {
