@@ -120,12 +120,16 @@ func (s *Server) rerunBatch(c *gin.Context) {
 // cancelled before all its children were created has ligands with no
 // child at all: cancelled too, they are read from its ligands.json.
 func (s *Server) rerunEntries(c *gin.Context, first *omtx.Job, statuses []omtx.JobStatus) ([]omtx.LibraryEntry, error) {
-	out, err := s.rerunChildren(c, first, statuses)
+	var seen map[int]bool // every child's index, when ligands with none are wanted
+	if first.Status == omtx.StatusCancelled && slices.Contains(statuses, omtx.StatusCancelled) {
+		seen = map[int]bool{}
+	}
+	out, err := s.rerunChildren(c, first, statuses, seen)
 	if err != nil {
 		return nil, err
 	}
-	if first.Status == omtx.StatusCancelled && slices.Contains(statuses, omtx.StatusCancelled) {
-		missing, err := s.neverCreated(c, first)
+	if seen != nil {
+		missing, err := s.neverCreated(c, first, seen)
 		if err != nil {
 			return nil, err
 		}
@@ -142,30 +146,9 @@ func (s *Server) rerunEntries(c *gin.Context, first *omtx.Job, statuses []omtx.J
 
 // neverCreated is the library entries of a cancelled batch that have no
 // child document (it was cancelled before PrepareBatch created them),
-// with their index in the first batch.
-func (s *Server) neverCreated(c *gin.Context, first *omtx.Job) ([]omtx.LibraryEntry, error) {
-	total := 0
-	if first.BatchConfig != nil {
-		total = first.BatchConfig.TotalLigands
-	}
-	seen := make(map[int]bool, total)
-	f := omtx.ChildFilter{BatchID: first.JobID, AfterIndex: -1, Limit: rerunPage}
-	for {
-		page, err := s.jobs.ListChildren(c.Request.Context(), f)
-		if err != nil {
-			return nil, s.unavailable(c, "the job store", err)
-		}
-		for _, j := range page {
-			if j.BatchIndex != nil {
-				seen[*j.BatchIndex] = true
-			}
-		}
-		if len(page) < rerunPage || page[len(page)-1].BatchIndex == nil {
-			break
-		}
-		f.AfterIndex = *page[len(page)-1].BatchIndex
-	}
-	if total > 0 && len(seen) >= total {
+// with their index in the first batch; seen holds every child's index.
+func (s *Server) neverCreated(c *gin.Context, first *omtx.Job, seen map[int]bool) ([]omtx.LibraryEntry, error) {
+	if first.BatchConfig != nil && len(seen) >= first.BatchConfig.TotalLigands {
 		return nil, nil
 	}
 	obj, err := s.blobs.Get(c.Request.Context(), omtx.BatchPrefix(first.JobID)+omtx.FileLigands)
@@ -186,21 +169,29 @@ func (s *Server) neverCreated(c *gin.Context, first *omtx.Job) ([]omtx.LibraryEn
 }
 
 // rerunChildren reads the first batch's children of the given statuses,
-// in batch_index order, as library entries with their index there.
-func (s *Server) rerunChildren(c *gin.Context, first *omtx.Job, statuses []omtx.JobStatus) ([]omtx.LibraryEntry, error) {
+// in batch_index order, as library entries with their index there. With
+// seen it reads every child, recording each one's index in seen, in the
+// same one pass.
+func (s *Server) rerunChildren(c *gin.Context, first *omtx.Job, statuses []omtx.JobStatus, seen map[int]bool) ([]omtx.LibraryEntry, error) {
 	var out []omtx.LibraryEntry
 	f := omtx.ChildFilter{BatchID: first.JobID, Statuses: statuses, AfterIndex: -1, Limit: rerunPage}
+	if seen != nil {
+		f.Statuses = nil
+	}
 	for {
 		page, err := s.jobs.ListChildren(c.Request.Context(), f)
 		if err != nil {
 			return nil, s.unavailable(c, "the job store", err)
 		}
 		for _, j := range page {
-			if len(out) == library.MaxLigands {
-				return out, nil
+			if j.BatchIndex != nil && seen != nil {
+				seen[*j.BatchIndex] = true
+			}
+			if len(out) == library.MaxLigands || !slices.Contains(statuses, j.Status) {
+				continue
 			}
 			out = append(out, omtx.LibraryEntry{
-				Index: indexOf(j), Row: len(out) + 1, Name: j.InputData.LigandName, SMILES: j.InputData.LigandSMILES,
+				Index: indexOf(j), Name: j.InputData.LigandName, SMILES: j.InputData.LigandSMILES,
 				Metadata: j.LigandMetadata,
 			})
 		}
