@@ -24,12 +24,11 @@ func CacheObject(sequence string) string {
 
 // KeySpec is everything besides the sequence that decides which alignment
 // an MSA server returns, so that switching any of it computes a new MSA
-// rather than reusing one made another way:
+// rather than reusing one made another way (whether it is paired, the
+// API's /ticket/pair for heteromers, or unpaired, /ticket/msa, is which
+// key names it: Key or PairedKey):
 //   - ServerURL: which server (a local ColabFold MMseqs2 server and
 //     api.colabfold.com search different database snapshots);
-//   - Pairing: a paired MSA (the API's /ticket/pair, for heteromers, which
-//     Boltz requests beside the unpaired one) or an unpaired one
-//     (/ticket/msa);
 //   - UseEnv: mode "env" (UniRef plus the environmental databases) or
 //     "all" (UniRef only), as the ColabFold API names its modes;
 //   - DBVersion: the server's database version, which the API does not
@@ -37,7 +36,6 @@ func CacheObject(sequence string) string {
 //     it when the server's databases change.
 type KeySpec struct {
 	ServerURL string
-	Pairing   bool
 	UseEnv    bool
 	DBVersion string
 }
@@ -55,11 +53,23 @@ func (c *Client) KeySpec(dbVersion string) KeySpec {
 // so callers pass the canonical sequence (validate.ProteinSequence's
 // output).
 func (s KeySpec) Key(sequence string) string {
+	return s.key([]string{sequence}, -1, false)
+}
+
+// key is the hex SHA-256 of the versioned, line-per-part text of an MSA's
+// sequences, its chain's place among them (for a paired MSA; -1: none),
+// whether it is paired, and s's parts.
+func (s KeySpec) key(sequences []string, chain int, pairing bool) string {
 	var b strings.Builder
 	b.WriteString("omtx-msa-key/v2\n")
-	b.WriteString("sequence=" + strings.ToUpper(sequence) + "\n")
+	for _, seq := range sequences {
+		b.WriteString("sequence=" + strings.ToUpper(seq) + "\n")
+	}
+	if chain >= 0 {
+		b.WriteString("chain=" + strconv.Itoa(chain) + "\n")
+	}
 	b.WriteString("server=" + strings.TrimRight(strings.TrimSpace(s.ServerURL), "/") + "\n")
-	b.WriteString("pairing=" + strconv.FormatBool(s.Pairing) + "\n")
+	b.WriteString("pairing=" + strconv.FormatBool(pairing) + "\n")
 	b.WriteString("env=" + strconv.FormatBool(s.UseEnv) + "\n")
 	b.WriteString("db=" + strings.TrimSpace(s.DBVersion) + "\n")
 	sum := sha256.Sum256([]byte(b.String()))

@@ -60,7 +60,6 @@ func TestKeySpec(t *testing.T) {
 		t.Parallel()
 		for name, change := range map[string]func(*msa.KeySpec){
 			"server":     func(s *msa.KeySpec) { s.ServerURL = "http://msa.internal:8080" },
-			"pairing":    func(s *msa.KeySpec) { s.Pairing = true },
 			"env":        func(s *msa.KeySpec) { s.UseEnv = false },
 			"db version": func(s *msa.KeySpec) { s.DBVersion = "uniref30_2403" },
 			"no version": func(s *msa.KeySpec) { s.DBVersion = "" },
@@ -70,6 +69,7 @@ func TestKeySpec(t *testing.T) {
 			assert.NotEqual(t, k, s.CacheObject(protein), name)
 		}
 		assert.NotEqual(t, k, base.CacheObject(protein[1:]), "sequence")
+		assert.NotEqual(t, base.Key(protein), base.PairedKey([]string{protein}, 0), "pairing")
 	})
 
 	t.Run("same computation, same key", func(t *testing.T) {
@@ -84,7 +84,6 @@ func TestKeySpec(t *testing.T) {
 		t.Parallel()
 		c := &msa.Client{BaseURL: "https://api.colabfold.com", UseEnv: true}
 		assert.Equal(t, base, c.KeySpec("uniref30_2302"))
-		assert.False(t, c.KeySpec("x").Pairing, "Compute asks /ticket/msa: unpaired")
 	})
 
 	t.Run("parts cannot run into each other", func(t *testing.T) {

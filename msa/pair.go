@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -123,23 +122,11 @@ func PairKey(sequences []string) string {
 }
 
 // PairedKey is the cache key of the Boltz CSV of the index-th of
-// sequences, paired with the others as s says (s.Pairing is taken as
-// true whatever it holds): like Key, a versioned text of the parts, with
-// every sequence in submission order and the chain's place among them,
-// since its paired rows depend on all of them.
+// sequences, paired with the others as s says: like Key, with every
+// sequence in submission order and the chain's place among them, since
+// its paired rows depend on all of them.
 func (s KeySpec) PairedKey(sequences []string, index int) string {
-	var b strings.Builder
-	b.WriteString("omtx-msa-key/v2\n")
-	for _, seq := range sequences {
-		b.WriteString("sequence=" + strings.ToUpper(seq) + "\n")
-	}
-	b.WriteString("chain=" + strconv.Itoa(index) + "\n")
-	b.WriteString("server=" + strings.TrimRight(strings.TrimSpace(s.ServerURL), "/") + "\n")
-	b.WriteString("pairing=true\n")
-	b.WriteString("env=" + strconv.FormatBool(s.UseEnv) + "\n")
-	b.WriteString("db=" + strings.TrimSpace(s.DBVersion) + "\n")
-	sum := sha256.Sum256([]byte(b.String()))
-	return hex.EncodeToString(sum[:])
+	return s.key(sequences, index, true)
 }
 
 // PairedCacheObject is the GCS object of the index-th sequence's Boltz CSV

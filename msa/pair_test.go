@@ -98,5 +98,5 @@ func TestPairedKey(t *testing.T) {
 	assert.Equal(t, ".csv", filepath.Ext(keys["paired A"]))
 	assert.True(t, msa.IsPairedObject(keys["paired A"]))
 	assert.False(t, msa.IsPairedObject(keys["unpaired A"]))
-	assert.Equal(t, spec.PairedCacheObject(seqs, 0), msa.KeySpec{ServerURL: "http://msa/ ", UseEnv: true, DBVersion: "2025-01", Pairing: true}.PairedCacheObject(seqs, 0))
+	assert.Equal(t, spec.PairedCacheObject(seqs, 0), msa.KeySpec{ServerURL: "http://msa/ ", UseEnv: true, DBVersion: "2025-01"}.PairedCacheObject(seqs, 0))
 }
