@@ -91,21 +91,12 @@ func (m *MSA) ensureTarget(ctx context.Context, targetID string) (omtx.MSARef, e
 		return omtx.MSARef{}, contract.NonRetryable(contract.ErrTypeInvalidInput, fmt.Sprintf("target %s: %v", targetID, err), err)
 	}
 	ref := omtx.MSARef{Mode: omtx.MSASingleSequence}
-	var server []target.Chain
 	for _, c := range t.Chains {
-		if c.Type != target.Protein {
-			continue
-		}
-		switch {
-		case c.MSA != nil && c.MSA.Mode == target.MSAEmpty:
-		case c.MSA != nil && c.MSA.Mode == target.MSAFile:
-			if ref.Mode == omtx.MSASingleSequence {
-				ref.Mode = omtx.MSAUploaded
-			}
-		default:
-			server = append(server, c)
+		if c.Type == target.Protein && c.MSA != nil && c.MSA.Mode == target.MSAFile {
+			ref.Mode = omtx.MSAUploaded
 		}
 	}
+	server := t.ServerChains()
 	if len(server) == 0 {
 		return ref, nil
 	}

@@ -278,31 +278,13 @@ func (s *Server) storeTarget(c *gin.Context, p *preparedTarget) (rec *omtx.Targe
 
 // hasServerMSA reports whether any protein chain of t gets its MSA from
 // the server (a normalized target's default).
-func hasServerMSA(t *target.Target) bool {
-	for _, c := range t.Chains {
-		if c.Type == target.Protein && (c.MSA == nil || c.MSA.Mode == target.MSAServer) {
-			return true
-		}
-	}
-	return false
-}
+func hasServerMSA(t *target.Target) bool { return len(t.ServerChains()) > 0 }
 
 // serverHeteromer reports whether t's server chains have two or more
 // distinct sequences: then each runs on Boltz's paired CSV, as the MSA
 // activity computes it (msa.ServerSequences), not an A3M.
 func serverHeteromer(t *target.Target) bool {
-	var first string
-	for _, c := range t.Chains {
-		if c.Type != target.Protein || (c.MSA != nil && c.MSA.Mode != target.MSAServer) {
-			continue
-		}
-		if first == "" {
-			first = c.Sequence
-		} else if c.Sequence != first {
-			return true
-		}
-	}
-	return false
+	return len(msa.ServerSequences(t.ServerChains())) > 1
 }
 
 // startTargetMSA starts the TargetMSAWorkflow of a stored target whose

@@ -111,25 +111,14 @@ func (f *Finder) targetPart(ctx context.Context, s Subject) (string, error) {
 		return "", nil // AcceptJob or the GPU worker says what is wrong with it
 	}
 	objects := map[string]string{} // chain's first id → the MSA it reads
-	var server []target.Chain
 	for _, ch := range t.Chains {
-		if ch.Type != target.Protein {
-			continue
-		}
-		mode := target.MSAServer
-		if ch.MSA != nil && ch.MSA.Mode != "" {
-			mode = ch.MSA.Mode
-		}
-		switch mode {
-		case target.MSAEmpty:
-		case target.MSAFile:
+		if ch.Type == target.Protein && ch.MSA != nil && ch.MSA.Mode == target.MSAFile {
 			objects[ch.IDs[0]] = omtx.TargetPrefix(s.TargetID) + "files/" + ch.MSA.File
-		default:
-			if !s.ReadsMSA {
-				return "", nil
-			}
-			server = append(server, ch)
 		}
+	}
+	server := t.ServerChains()
+	if len(server) > 0 && !s.ReadsMSA {
+		return "", nil
 	}
 	if len(server) > 0 {
 		maps.Copy(objects, f.MSASpec.ServerObjects(server))

@@ -90,7 +90,7 @@ type Chain struct {
 
 // MSA says where a protein chain's alignment comes from.
 type MSA struct {
-	Mode string `json:"mode"` // MSAServer, MSAFile or MSAEmpty
+	Mode string `json:"mode"` // MSAServer, MSAFile or MSAEmpty; "": MSAServer
 	// File is the uploaded file's name for MSAFile. A YAML parsed without
 	// a file set keeps the path as written.
 	File string `json:"file,omitempty"`
@@ -319,4 +319,24 @@ func firstFreeLetter(used []string) string {
 		}
 	}
 	return ""
+}
+
+// ServerMSA reports whether c is a protein chain whose MSA comes from the
+// MSA server: one whose mode is not file or empty (no mode is the
+// server's, as Normalize fills it).
+func (c Chain) ServerMSA() bool {
+	return c.Type == Protein && (c.MSA == nil || (c.MSA.Mode != MSAFile && c.MSA.Mode != MSAEmpty))
+}
+
+// ServerChains are t's chains whose MSA comes from the MSA server
+// (ServerMSA), in order: what the MSA activity computes, the result cache
+// looks up and the API describes.
+func (t *Target) ServerChains() []Chain {
+	var out []Chain
+	for _, c := range t.Chains {
+		if c.ServerMSA() {
+			out = append(out, c)
+		}
+	}
+	return out
 }
