@@ -17,15 +17,21 @@ import (
 var ErrNoPose = errors.New("no pose")
 
 // maxMatchSteps bounds the search of one match, so that one odd structure
-// cannot hold a poses.sdf request: each step tries the chain's atoms of
-// one element against those placed. A ligand's bonds leave few
-// candidates at each step, so a real pose needs about one step an atom.
-const maxMatchSteps = 20_000
+// cannot hold a poses.sdf request: each step tries one of the chain's
+// atoms for one of the molecule's (fits, a pass over the atoms placed).
+// A real pose needs at most about one step per pair of same-element atoms.
+const maxMatchSteps = 200_000
 
 // bondSlack is how much longer than the sum of two covalent radii a
 // predicted bond may be (Å), as bond perception from coordinates usually
 // allows (Open Babel's ConnectTheDots uses 0.45).
 const bondSlack = 0.45
+
+// nonBondedMargin is how much longer than the sum of two covalent radii
+// two atoms the molecule does not bond must be (Å): shorter is a bond it
+// lacks. Not bondSlack: strained non-bonded pairs sit in between, as
+// bicyclo[1.1.1]pentane's bridgeheads at about 1.87 Å.
+const nonBondedMargin = 0.1
 
 // covalentRadius is in Å (Cordero et al., Dalton Trans. 2008, 2832), for
 // the elements of drug-like ligands; others get 1.5.
@@ -205,12 +211,15 @@ func (m *matcher) place(k int) bool {
 	if k == len(m.order) {
 		return true
 	}
-	if m.steps++; m.steps > maxMatchSteps {
-		return false
-	}
 	u := m.order[k]
 	for j := range m.atoms {
-		if m.used[j] || m.el[j] != m.st.Atoms[u].Element || !m.fits(u, j) {
+		if m.used[j] || m.el[j] != m.st.Atoms[u].Element {
+			continue
+		}
+		if m.steps++; m.steps > maxMatchSteps {
+			return false
+		}
+		if !m.fits(u, j) {
 			continue
 		}
 		m.to[u], m.used[j] = j, true
@@ -223,8 +232,8 @@ func (m *matcher) place(k int) bool {
 }
 
 // fits reports whether chain atom j, given to u, is at bonding distance
-// from the chain atoms given to u's bonded atoms, and farther than that
-// from those given to every other atom: the pose's contacts are the
+// from the chain atoms given to u's bonded atoms, and farther than a bond
+// (nonBondedMargin) from those given to every other atom: the pose's contacts are the
 // molecule's bonds, so a ring the molecule does not have (a chain drawn
 // over a ring's atoms) does not fit.
 func (m *matcher) fits(u, j int) bool {
@@ -236,8 +245,12 @@ func (m *matcher) fits(u, j int) bool {
 		}
 		b := m.atoms[w]
 		d := math.Sqrt((a.X-b.X)*(a.X-b.X) + (a.Y-b.Y)*(a.Y-b.Y) + (a.Z-b.Z)*(a.Z-b.Z))
-		bonded := d <= radius(m.st.Atoms[u].Element)+radius(m.st.Atoms[v].Element)+bondSlack
-		if bonded != slices.Contains(m.adj[u], v) {
+		sum := radius(m.st.Atoms[u].Element) + radius(m.st.Atoms[v].Element)
+		if slices.Contains(m.adj[u], v) {
+			if d > sum+bondSlack {
+				return false
+			}
+		} else if d <= sum+nonBondedMargin {
 			return false
 		}
 	}

@@ -3,6 +3,8 @@ package sdf
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -147,6 +149,40 @@ func TestPose(t *testing.T) {
 			require.Error(t, err, smi)
 			assert.True(t, errors.Is(err, ErrNoPose), "%s: %v", smi, err)
 		}
+	})
+	t.Run("a strained cage: bicyclo[1.1.1]pentane", func(t *testing.T) {
+		t.Parallel()
+		// Its bridgeheads, not bonded, are 1.87 Å apart: nearer than
+		// two carbons plus bondSlack, farther than a C-C bond. Bridges
+		// 1.545 Å from each bridgehead.
+		const r, h = 1.2302, 0.935
+		atoms := [][3]float64{{0, 0, h}, {0, 0, -h}}
+		for k := range 3 {
+			a := float64(k) * 2 * math.Pi / 3
+			atoms = append(atoms, [3]float64{r * math.Cos(a), r * math.Sin(a), 0})
+		}
+		var lines []string
+		done := false
+		for _, l := range strings.Split(string(cif), "\n") {
+			if !strings.HasPrefix(l, "HETATM") {
+				lines = append(lines, l)
+				continue
+			}
+			if done {
+				continue
+			}
+			f := strings.Fields(l)
+			for i, p := range atoms {
+				g := slices.Clone(f)
+				g[1], g[3] = fmt.Sprint(1000+i), fmt.Sprintf("C%d", i+1)
+				g[10], g[11], g[12] = fmt.Sprintf("%.5f", p[0]), fmt.Sprintf("%.5f", p[1]), fmt.Sprintf("%.5f", p[2])
+				lines = append(lines, strings.Join(g, " "))
+			}
+			done = true
+		}
+		_, coords, err := Pose([]byte(strings.Join(lines, "\n")), "C1C2CC1C2", PoseOptions{})
+		require.NoError(t, err)
+		assert.Len(t, coords, 5)
 	})
 	t.Run("chain named", func(t *testing.T) {
 		t.Parallel()
