@@ -10,32 +10,25 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/omtx-hub/omtx-hub/chem"
+	"github.com/omtx-hub/omtx-hub/library"
 	"github.com/omtx-hub/omtx-hub/omtx"
 )
 
-// sdRecords splits an SD file into the titles and the data fields of its
-// records, reading each molfile back with chem's reader.
+// sdRecords reads an SD file back as the project's own SD library reader
+// does (library.ParseSDF, as a user uploading the export again): each
+// record's title and data items. It reads the molfiles too.
 func sdRecords(t *testing.T, sd string) (titles []string, fields []map[string]string) {
 	t.Helper()
 	if sd == "" {
 		return nil, nil
 	}
-	require.True(t, strings.HasSuffix(sd, "$$$$\n"))
-	for _, rec := range strings.Split(strings.TrimSuffix(sd, "$$$$\n"), "$$$$\n") {
-		i := strings.Index(rec, "M  END\n") + len("M  END\n")
-		mol, err := chem.ParseMolfile(rec[:i])
-		require.NoError(t, err, rec)
-		titles = append(titles, mol.Title)
-		f := map[string]string{}
-		lines := strings.Split(rec[i:], "\n")
-		for k := 0; k+1 < len(lines); k++ {
-			if strings.HasPrefix(lines[k], "> <") {
-				f[strings.TrimSuffix(strings.TrimPrefix(lines[k], "> <"), ">")] = lines[k+1]
-			}
-		}
-		fields = append(fields, f)
-	}
+	lib, err := library.ParseSDF(strings.NewReader(sd), library.Options{})
+	require.NoError(t, err, sd)
+	require.NoError(t, lib.Each(func(e library.Entry) error {
+		titles = append(titles, e.Name)
+		fields = append(fields, e.Metadata)
+		return nil
+	}))
 	return titles, fields
 }
 
