@@ -263,13 +263,10 @@ func TestBrowserBatchResults(t *testing.T) {
 func TestBrowserTargetCofactorInViews(t *testing.T) {
 	base := boltzAPI(t)
 	boltzWorker(t, filepath.Join(t.TempDir(), "record.jsonl"),
-		"FAKE_BOLTZ_FIXTURE="+filepath.Join(env.root, "integration", "testdata", "cofactor-fixture"))
+		"FAKE_BOLTZ_CIF="+filepath.Join(env.root, "integration", "testdata", "cofactor_model_0.cif"))
 	cl := apiClient(t, base)
 	ctx0 := ctxT(t)
-	require.Eventually(t, func() bool {
-		_, err := cl.Targets(ctx0, client.ListOptions{PageSize: 1})
-		return err == nil
-	}, time.Minute, time.Second)
+	targetsReady(t, cl)
 	tg := &target.Target{
 		Chains: []target.Chain{{Type: target.Protein, IDs: target.ChainIDs{"A"},
 			Sequence: "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVGDGTQDNLSGAEK", MSA: &target.MSA{Mode: target.MSAEmpty}}},

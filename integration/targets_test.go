@@ -117,10 +117,7 @@ func TestBrowserJobShowsItsTarget(t *testing.T) {
 	base := boltzAPI(t)
 	cl := apiClient(t, base)
 	ctx0 := ctxT(t)
-	require.Eventually(t, func() bool {
-		_, err := cl.Targets(ctx0, client.ListOptions{PageSize: 1})
-		return err == nil
-	}, time.Minute, time.Second)
+	targetsReady(t, cl)
 	tg := &target.Target{
 		Chains: []target.Chain{{Type: target.Protein, IDs: target.ChainIDs{"A"},
 			Sequence: "MGSSHHHHHHSSGLVPRGSHMSKLTQLGRGTFGSVYKA", MSA: &target.MSA{Mode: target.MSAEmpty}}},
@@ -148,4 +145,14 @@ func TestBrowserJobShowsItsTarget(t *testing.T) {
 	assert.Contains(t, parts, "constraint 1: pocket")
 	assert.Contains(t, parts, "screened ligand: chain L")
 	assert.Contains(t, get(t, ctx, chromedp.Text(css(`#target`))), tr.TargetID)
+}
+
+// targetsReady waits until the API answers the targets list (its store
+// reachable), as a test's first target call must not race the start.
+func targetsReady(t *testing.T, cl *client.Client) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		_, err := cl.Targets(ctxT(t), client.ListOptions{PageSize: 1})
+		return err == nil
+	}, time.Minute, time.Second)
 }

@@ -20,6 +20,8 @@
 //
 //	FAKE_BOLTZ_FIXTURE  folder with model_0.cif, confidence_model_0.json and
 //	                    affinity.json; "@RECORD@" in the CIF becomes the record name
+//	FAKE_BOLTZ_CIF      another model_0.cif to write (a complex of other
+//	                    chains), with the fixture's other files
 //	FAKE_BOLTZ_RECORD   file to append one JSON line per run to: argv and the
 //	                    input files' names and contents
 //	FAKE_BOLTZ_OOM      "1": print Boltz's out-of-memory message and write
@@ -866,7 +868,11 @@ func writeAffinity(fixture, predictions, name string) error {
 // writeRecord writes one record's files in Boltz's layout, for an input
 // of the given number of chains; the affinity file too when affinity.
 func writeRecord(fixture, predictions, name string, samples, chains int, affinity bool) error {
-	cif, err := os.ReadFile(filepath.Join(fixture, "model_0.cif"))
+	cifPath := filepath.Join(fixture, "model_0.cif")
+	if p := os.Getenv("FAKE_BOLTZ_CIF"); p != "" {
+		cifPath = p
+	}
+	cif, err := os.ReadFile(cifPath)
 	if err != nil {
 		return err
 	}
