@@ -402,7 +402,7 @@ func (c *chunkRun) checkpointsFor(gr *group, req *omtx.PredictRequest) {
 	if !resume {
 		// A retry after a failure (an interruption starts a new activity,
 		// attempt 1): whatever failed may have come from a checkpoint, so
-		// the model makes everything again, as --override does.
+		// the model makes everything again.
 		gr.log.Printf("attempt %d after a failure: structure checkpoints are not resumed", attempt)
 	}
 	found := make([]omtx.Checkpoint, len(gr.part))

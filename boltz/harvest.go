@@ -67,7 +67,8 @@ type harvest struct {
 }
 
 // watch looks every interval until the returned stop is called, which
-// waits for the watcher to end. Without notify it does nothing.
+// waits for the watcher to end. Without notify and structured it does
+// nothing.
 func (h *harvest) watch(every time.Duration) (stop func()) {
 	h.done = map[int]bool{}
 	h.seen = map[string]int{}
